@@ -1,12 +1,12 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// Every Swift target is built in Swift 6 language mode with warnings treated as errors in CI builds.
+/// Every Swift target is built in Swift 6 language mode (strict concurrency).
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "Retrace",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "retrace", targets: ["retrace"]),
     ],
@@ -16,24 +16,45 @@ let package = Package(
     ],
     targets: [
         // C libraries of the system, reached only through their Swift wrappers.
-        .systemLibrary(
-            name: "COpenSSL",
-            pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"])]
-        ),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        // Bottom layer: no I/O.
+        // Bottom layer, no I/O: bytes, identities, hashes, signatures, the Merkle tree.
         .target(name: "RetraceCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "CanonicalJSON", swiftSettings: strict),
+        .target(name: "RetraceIdentity", swiftSettings: strict),
+        .target(name: "MerkleLog", dependencies: ["RetraceCrypto"], swiftSettings: strict),
+        // The signed formats: statements, entries, batches.
+        .target(
+            name: "RetraceEvents",
+            dependencies: ["CanonicalJSON", "RetraceCrypto", "RetraceIdentity", "MerkleLog"],
+            swiftSettings: strict),
+        // Where statements are kept (behind a protocol; SQLite through GRDB).
+        .target(
+            name: "RetraceStorage",
+            dependencies: ["MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        // Who may say what, and what may happen next: roster and lifecycle, pure functions.
+        .target(name: "RetraceRules", dependencies: ["RetraceEvents"], swiftSettings: strict),
+        // The append path: statements checked against rules, stored, covered by checkpoints.
+        .target(
+            name: "RetraceLedger", dependencies: ["RetraceEvents", "RetraceRules", "RetraceStorage"],
+            swiftSettings: strict),
+
+        // Test parties, stories and ledger generators for the demo, tests and benchmarks.
+        .target(name: "RetraceSimulation", dependencies: ["RetraceLedger"], swiftSettings: strict),
 
         .executableTarget(
             name: "retrace",
             dependencies: [
-                "RetraceCrypto",
+                "RetraceLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
 
-        .testTarget(name: "RetraceCryptoTests", dependencies: ["RetraceCrypto"], swiftSettings: strict),
+        .testTarget(
+            name: "RetraceCryptoTests", dependencies: ["RetraceCrypto"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
+        .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]
 )

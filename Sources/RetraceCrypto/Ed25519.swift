@@ -116,3 +116,9 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
     public func hash(into hasher: inout Hasher) { hasher.combine(rawRepresentation) }
     public var description: String { "Ed25519PublicKey(\(Hex.encode(rawRepresentation)))" }
 }
+
+extension Ed25519PublicKey {
+    /// `SHA-256(0x01 ‖ public key)`: the full-length key identifier Retrace statements name their
+    /// signer by. The 4-byte signed-note key id is too short to be unambiguous across a roster.
+    public var fingerprint: [UInt8] { SHA256.hash([NoteKey.ed25519Algorithm] + rawRepresentation) }
+}

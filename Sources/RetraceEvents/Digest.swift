@@ -1,0 +1,35 @@
+import RetraceCrypto
+
+/// A SHA-256 value: an event id, a passport id, a chain link or a Merkle root.
+///
+/// Written as 64 lowercase hex digits in JSON. Kept as a fixed 32-byte value so that a hash of the
+/// wrong length can never be constructed, only refused at the edge.
+public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) throws(FormatError) {
+        guard bytes.count == 32 else {
+            throw FormatError(.invalidValue, field: "", "a SHA-256 digest is 32 bytes, found \(bytes.count)")
+        }
+        self.bytes = bytes
+    }
+
+    init(trusted bytes: [UInt8]) { self.bytes = bytes }
+
+    public static func of(_ data: some Collection<UInt8>) -> Digest { Digest(trusted: SHA256.hash(data)) }
+
+    public init(hex: String, field: String) throws(FormatError) {
+        guard hex.utf8.count == 64, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }),
+            let bytes = Hex.decode(hex)
+        else {
+            throw FormatError(.invalidValue, field: field, "expected 64 lowercase hex digits of a SHA-256 hash")
+        }
+        self.bytes = bytes
+    }
+
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { hex }
+    /// The first 12 hex digits, enough to tell events apart on screen.
+    public var short: String { String(hex.prefix(12)) }
+    public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+}

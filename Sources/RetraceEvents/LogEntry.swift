@@ -1,0 +1,49 @@
+import CanonicalJSON
+import MerkleLog
+import RetraceCrypto
+
+/// What the log stores as one leaf: a signed statement plus the time the log received it.
+///
+/// The receive time is the log's own claim, covered by the leaf hash and so by every later
+/// checkpoint: a statement that says it happened long before it reached the log is visibly
+/// backdated. Batch members are stored beside the entry, not in it (see ``BatchMember``).
+public struct LogEntry: Hashable, Sendable {
+    public let received: Timestamp
+    public let signed: SignedStatement
+
+    public init(received: Timestamp, signed: SignedStatement) {
+        self.received = received
+        self.signed = signed
+    }
+
+    public var statement: Statement { signed.statement }
+
+    public var json: JSONValue {
+        var object = JSONObject()
+        object["received"] = .string(received.description)
+        object["signature"] = .string(Base64.encode(signed.signature))
+        object["statement"] = signed.statement.json
+        return .object(object)
+    }
+
+    /// The leaf input of the Merkle tree. Assembled around the statement's own canonical bytes:
+    /// the keys are already in order and the time and base64 values never need escaping.
+    public var canonicalBytes: [UInt8] {
+        Array("{\"received\":\"\(received)\",\"signature\":\"\(Base64.encode(signed.signature))\",\"statement\":".utf8)
+            + signed.statement.canonicalBytes + [UInt8(ascii: "}")]
+    }
+
+    public var leafHash: [UInt8] { MerkleHash.leafHash(canonicalBytes) }
+
+    /// Parses stored or exported leaf bytes; `members` come from beside the entry.
+    public init(parsing bytes: [UInt8], members: [BatchMember] = []) throws(FormatError) {
+        var fields = try FieldReader(SignedStatement.decodeCanonical(bytes), path: "entry")
+        let received = try Timestamp(parsing: fields.string("received"), field: "entry.received")
+        var signed = JSONObject()
+        signed["signature"] = try fields.required("signature")
+        signed["statement"] = try fields.required("statement")
+        if !members.isEmpty { signed["members"] = .array(members.map(\.json)) }
+        try fields.finish()
+        self.init(received: received, signed: try SignedStatement(json: .object(signed)))
+    }
+}

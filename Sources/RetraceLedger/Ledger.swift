@@ -1,0 +1,325 @@
+import CanonicalJSON
+import Dispatch
+import Foundation
+import MerkleLog
+import RetraceCrypto
+import RetraceEvents
+import RetraceIdentity
+import RetraceRules
+import RetraceStorage
+import Synchronization
+
+/// A Retrace ledger: the append path that turns signed statements into log entries.
+///
+/// Every append re-reads the product heads, the roster and the tree size inside one exclusive
+/// storage transaction, so two writers (threads or processes) can never fork a product's chain
+/// or interleave half-batches. Signatures are checked before the lock is taken, on all cores;
+/// only the cheap state checks run under it.
+public final class Ledger: Sendable {
+    public static let rosterChain = "roster"
+    /// How far ahead of the log's clock a statement's own time may be.
+    public static let futureSkew: Int64 = 300
+
+    public let store: any LedgerStore
+    public let origin: String
+    public let logKey: NoteVerifier
+    /// The governance keys the first roster must be signed by: the trust root.
+    public let trustRoots: [NoteVerifier]
+    private let logSigner: NoteSigner?
+    private let trustCache: Mutex<CachedTrust?>
+    private let clock: @Sendable () -> Timestamp
+
+    struct CachedTrust {
+        let rosterHead: [UInt8]?
+        let state: TrustState
+    }
+
+    init(
+        store: any LedgerStore, origin: String, logKey: NoteVerifier, trustRoots: [NoteVerifier],
+        logSigner: NoteSigner?, clock: @escaping @Sendable () -> Timestamp
+    ) {
+        self.store = store
+        self.origin = origin
+        self.logKey = logKey
+        self.trustRoots = trustRoots
+        self.logSigner = logSigner
+        self.trustCache = Mutex(nil)
+        self.clock = clock
+    }
+
+    public static let systemClock: @Sendable () -> Timestamp = {
+        Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// Starts a new ledger: records its origin, log key and trust roots, and appends the first
+    /// roster, which must be signed by one of `governance`.
+    public static func create(
+        store: any LedgerStore, origin: String, logSigner: NoteSigner, governance: [NoteVerifier],
+        roster: SignedStatement, clock: @escaping @Sendable () -> Timestamp = systemClock
+    ) throws(LedgerError) -> Ledger {
+        guard !origin.isEmpty, !origin.contains("\n"), !origin.hasPrefix("retrace/") else {
+            throw LedgerError(.malformed, "origin \"\(origin)\" must be one line and must not start with retrace/")
+        }
+        guard !governance.isEmpty else { throw LedgerError(.malformed, "a ledger needs at least one governance key") }
+        do {
+            try store.write { writer in
+                guard try writer.metadata("format") == nil else {
+                    throw StorageError(.alreadyExists, "the store already holds a ledger")
+                }
+                try writer.setMetadata("format", "retrace/v1")
+                try writer.setMetadata("origin", origin)
+                try writer.setMetadata("log-key", logSigner.verifier.description)
+                try writer.setMetadata("governance", governance.map(\.description).joined(separator: "\n"))
+            }
+        } catch { throw LedgerError.wrap(error) }
+        let ledger = Ledger(
+            store: store, origin: origin, logKey: logSigner.verifier, trustRoots: governance, logSigner: logSigner,
+            clock: clock)
+        try ledger.append([roster])
+        return ledger
+    }
+
+    /// Opens an existing ledger. Without a log signer it can be read and verified but not appended to.
+    public static func open(
+        store: any LedgerStore, logSigner: NoteSigner? = nil, clock: @escaping @Sendable () -> Timestamp = systemClock
+    ) throws(LedgerError) -> Ledger {
+        do {
+            let (format, origin, logKeyText, governanceText) = try store.read { reader in
+                (try reader.metadata("format"), try reader.metadata("origin"), try reader.metadata("log-key"),
+                 try reader.metadata("governance"))
+            }
+            guard format == "retrace/v1", let origin, let logKeyText, let governanceText else {
+                throw StorageError(.notALedger, "the store has no Retrace v1 ledger metadata")
+            }
+            let logKey = try NoteVerifier(parsing: logKeyText)
+            let roots = try governanceText.split(separator: "\n").map { (line) throws(CryptoError) in
+                try NoteVerifier(parsing: String(line))
+            }
+            if let logSigner, logSigner.verifier != logKey {
+                throw LedgerError(
+                    .wrongLogKey, "the log key \(logSigner.verifier.name) is not this ledger's log key (\(logKey.name))")
+            }
+            return Ledger(store: store, origin: origin, logKey: logKey, trustRoots: roots, logSigner: logSigner, clock: clock)
+        } catch { throw LedgerError.wrap(error) }
+    }
+
+    // MARK: Appending
+
+    /// The outcome of one accepted append: where each statement landed and the signed head that
+    /// now covers them.
+    public struct AppendResult: Sendable {
+        public struct Receipt: Sendable, Hashable {
+            public let index: UInt64
+            public let eventID: Digest
+            public let leafHash: [UInt8]
+        }
+
+        public let receipts: [Receipt]
+        public let treeSize: UInt64
+        public let rootHash: [UInt8]
+        /// The signed checkpoint note covering the batch, published only after it was durable.
+        public let checkpoint: String?
+    }
+
+    /// Appends statements as one all-or-nothing batch.
+    ///
+    /// When this returns, the entries are durable (acknowledged) and a checkpoint covering them has
+    /// been signed and stored. If it throws, nothing was written.
+    @discardableResult
+    public func append(_ statements: [SignedStatement]) throws(LedgerError) -> AppendResult {
+        guard let logSigner else {
+            throw LedgerError(.wrongLogKey, "this ledger was opened without its log key; it cannot append")
+        }
+        guard !statements.isEmpty else { throw LedgerError(.emptyBatch, "nothing to append") }
+        let snapshot = try currentTrust()
+        let preauthenticated = authenticateInParallel(statements, trust: snapshot.state)
+        let now = clock()
+        let committed: (AppendResult, CachedTrust)
+        do {
+            committed = try store.write { writer in
+                try self.commit(statements, preauthenticated: preauthenticated, snapshot: snapshot, now: now, writer: writer)
+            }
+        } catch { throw LedgerError.wrap(error) }
+        trustCache.withLock { $0 = committed.1 }
+        let result = committed.0
+        let note = try? publishCheckpoint(size: result.treeSize, root: result.rootHash, signer: logSigner)
+        return AppendResult(receipts: result.receipts, treeSize: result.treeSize, rootHash: result.rootHash, checkpoint: note)
+    }
+
+    /// Signs and stores a checkpoint for a head that is already durable.
+    @discardableResult
+    func publishCheckpoint(size: UInt64, root: [UInt8], signer: NoteSigner) throws -> String {
+        let note = try Checkpoint(origin: origin, size: size, rootHash: root).sign(with: signer).serialized
+        try store.write { writer in
+            try writer.insert(checkpoint: StoredCheckpoint(size: size, root: root, note: note))
+        }
+        return note
+    }
+
+    private func authenticateInParallel(_ statements: [SignedStatement], trust: TrustState) -> [Party?] {
+        let results = Mutex([Party?](repeating: nil, count: statements.count))
+        // Below a few dozen statements the thread hand-off costs more than the signatures.
+        let workers = statements.count >= 32 ? 2 * ProcessInfo.processInfo.activeProcessorCount : 1
+        let chunk = (statements.count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let range = (worker * chunk)..<min(statements.count, (worker + 1) * chunk)
+            guard !range.isEmpty else { return }
+            var found: [(Int, Party)] = []
+            for index in range where statements[index].statement.type != .roster {
+                if let party = try? trust.authenticate(statements[index]) { found.append((index, party)) }
+            }
+            results.withLock { parties in
+                for (index, party) in found { parties[index] = party }
+            }
+        }
+        return results.withLock { $0 }
+    }
+
+    private struct PendingHead {
+        var eventID: [UInt8]
+        var sequence: Int64
+        var state: ProductState
+    }
+
+    private func commit(
+        _ statements: [SignedStatement], preauthenticated: [Party?], snapshot: CachedTrust, now: Timestamp,
+        writer: any LedgerWriter
+    ) throws -> (AppendResult, CachedTrust) {
+        var size = try writer.treeSize()
+        let startSize = size
+        var trust = snapshot.state
+        var rosterHead = try writer.head(of: Self.rosterChain)
+        var trustChanged = rosterHead?.eventID != snapshot.rosterHead
+        if trustChanged { trust = try Self.loadTrust(roots: trustRoots, reader: writer) }
+        var received = now
+        if size > 0, let last = try writer.entry(at: size - 1), last.received > now.secondsSinceEpoch {
+            received = Timestamp(secondsSinceEpoch: last.received)  // the log's times never go backwards
+        }
+        var pending: [String: PendingHead] = [:]
+        var seenIDs: Set<Digest> = []
+        var receipts: [AppendResult.Receipt] = []
+        var leafHashes: [[UInt8]] = []
+
+        for (position, signed) in statements.enumerated() {
+            let statement = signed.statement
+            let id = statement.id
+            do {
+                guard statement.time.secondsSinceEpoch <= received.secondsSinceEpoch + Self.futureSkew else {
+                    throw LedgerError(
+                        .futureEvent, "the statement is dated \(statement.time), after the log's time \(received) "
+                            + "plus \(Self.futureSkew) s")
+                }
+                guard seenIDs.insert(id).inserted, try writer.entryIndex(eventID: id.bytes) == nil else {
+                    throw LedgerError(.duplicate, "statement \(id.short) is already in the log")
+                }
+                let entry = LogEntry(received: received, signed: signed)
+                let entryBytes = entry.canonicalBytes
+                let leafHash = MerkleHash.leafHash(entryBytes)
+                if statement.type == .roster {
+                    trust = try trust.applying(roster: signed)
+                    trustChanged = true
+                    let link = ChainLink(
+                        chain: Self.rosterChain, sequence: (rosterHead?.sequence ?? -1) + 1, index: size,
+                        eventID: id.bytes, state: [])
+                    try writer.insert(link: link)
+                    rosterHead = link
+                } else {
+                    let party: Party
+                    if !trustChanged, let known = preauthenticated[position] {
+                        party = known
+                    } else {
+                        party = try trust.authenticate(signed)
+                    }
+                    let targets: [(SGTIN, Digest?)] =
+                        statement.batch == nil
+                        ? [(statement.product!, statement.previous)]
+                        : signed.members.map { ($0.product, $0.previous) }
+                    for (product, previous) in targets {
+                        let key = product.digitalLink
+                        var head = pending[key]
+                        if head == nil, let stored = try writer.head(of: key) {
+                            head = PendingHead(
+                                eventID: stored.eventID, sequence: stored.sequence,
+                                state: try ProductState(json: CanonicalJSON.decode(stored.state)))
+                        }
+                        if let head {
+                            guard let previous, previous.bytes == head.eventID else {
+                                throw LedgerError(
+                                    statement.type == .commission ? .ruleViolation : .chainConflict,
+                                    statement.type == .commission
+                                        ? "\(key) is already commissioned; a serial is commissioned once"
+                                        : "previous \(previous?.short ?? "none") is not the current head "
+                                            + "\(Hex.encode(head.eventID.prefix(6))) of \(key); read the head and sign again",
+                                    product: key, rule: statement.type == .commission ? "L2 commission-once" : "C1 chain-head")
+                            }
+                        } else if statement.type != .commission {
+                            throw LedgerError(
+                                .ruleViolation, "\(key) was never commissioned", product: key, rule: "L1 commissioned-first")
+                        }
+                        let state = try Lifecycle.apply(
+                            statement, product: product, eventID: id, state: head?.state, signer: party, trust: trust)
+                        let sequence = (head?.sequence ?? -1) + 1
+                        try writer.insert(
+                            link: ChainLink(
+                                chain: key, sequence: sequence, index: size, eventID: id.bytes,
+                                state: try CanonicalJSON.encode(state.json)))
+                        if head == nil {
+                            try writer.insert(
+                                product: ProductRow(
+                                    product: key, gtin: product.gtin.digits, serial: product.serial.value,
+                                    passport: id.bytes))
+                        }
+                        pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, state: state)
+                    }
+                }
+                try writer.insert(
+                    entry: StoredEntry(
+                        index: size, eventID: id.bytes, type: statement.type.name, received: received.secondsSinceEpoch,
+                        leafHash: leafHash, bytes: entryBytes,
+                        members: signed.members.map(\.canonicalBytes)))
+                receipts.append(.init(index: size, eventID: id, leafHash: leafHash))
+                leafHashes.append(leafHash)
+                size += 1
+            } catch {
+                throw LedgerError.wrap(error, statement: position)
+            }
+        }
+        let nodes = try MerkleTree.nodesToAppend(leafHashes: leafHashes, startingAt: startSize, reader: writer)
+        try writer.insert(nodes: nodes)
+        let root = try MerkleTree.rootHash(size: size, reader: writer)
+        return (
+            AppendResult(receipts: receipts, treeSize: size, rootHash: root, checkpoint: nil),
+            CachedTrust(rosterHead: rosterHead?.eventID, state: trust)
+        )
+    }
+
+    // MARK: Trust
+
+    /// The roster in force at the head of the log, rebuilt from the roster chain only when it moved.
+    func currentTrust() throws(LedgerError) -> CachedTrust {
+        do {
+            let head = try store.read { try $0.head(of: Self.rosterChain) }
+            if let cached = trustCache.withLock({ $0 }), cached.rosterHead == head?.eventID {
+                return cached
+            }
+            let state = try store.read { try Self.loadTrust(roots: trustRoots, reader: $0) }
+            let fresh = CachedTrust(rosterHead: head?.eventID, state: state)
+            trustCache.withLock { $0 = fresh }
+            return fresh
+        } catch { throw LedgerError.wrap(error) }
+    }
+
+    /// Who is trusted at the head of the log.
+    public func trustState() throws(LedgerError) -> TrustState { try currentTrust().state }
+
+    static func loadTrust(roots: [NoteVerifier], reader: any LedgerReader) throws -> TrustState {
+        var trust = TrustState(trustRoots: roots)
+        for link in try reader.chain(rosterChain) {
+            guard let stored = try reader.entry(at: link.index) else {
+                throw StorageError(.corrupt, "roster entry \(link.index) is missing")
+            }
+            trust = try trust.applying(roster: LogEntry(parsing: stored.bytes).signed)
+        }
+        return trust
+    }
+}

@@ -1,0 +1,110 @@
+import MerkleLog
+
+/// Where a ledger keeps its entries, Merkle nodes, product chains and checkpoints.
+///
+/// The protocol is the seam for a second engine (PostgreSQL) for users who outgrow one machine:
+/// the ledger logic above it only needs atomic, durable, serialised write transactions and
+/// consistent read snapshots. Storage knows bytes and keys, not the meaning of statements; that
+/// keeps every format decision in one module above it.
+public protocol LedgerStore: Sendable {
+    /// Runs `body` on a consistent snapshot.
+    func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T
+    /// Runs `body` in one exclusive transaction; when it returns, everything written is durable.
+    /// If `body` throws, nothing it wrote remains.
+    func write<T>(_ body: (any LedgerWriter) throws -> T) throws -> T
+}
+
+public protocol LedgerReader: MerkleNodeReader {
+    func metadata(_ key: String) throws -> String?
+    func treeSize() throws -> UInt64
+    func entry(at index: UInt64) throws -> StoredEntry?
+    /// Streams entries `[from, to)` in log order without loading them all.
+    func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws
+    func entryIndex(eventID: [UInt8]) throws -> UInt64?
+    func head(of chain: String) throws -> ChainLink?
+    func chain(_ chain: String) throws -> [ChainLink]
+    func product(_ product: String) throws -> ProductRow?
+    func products(withSerial serial: String) throws -> [ProductRow]
+    func latestCheckpoint() throws -> StoredCheckpoint?
+    func checkpoints() throws -> [StoredCheckpoint]
+    func checkpoint(size: UInt64) throws -> StoredCheckpoint?
+}
+
+public protocol LedgerWriter: LedgerReader {
+    func setMetadata(_ key: String, _ value: String) throws
+    func insert(entry: StoredEntry) throws
+    func insert(nodes: [(NodeID, [UInt8])]) throws
+    func insert(link: ChainLink) throws
+    func insert(product: ProductRow) throws
+    /// Inserting a checkpoint that exists with the same size is a no-op; a different root for the
+    /// same size is refused, so the store can never hold two inconsistent heads.
+    func insert(checkpoint: StoredCheckpoint) throws
+}
+
+/// One leaf of the log as stored.
+public struct StoredEntry: Hashable, Sendable {
+    public let index: UInt64
+    public let eventID: [UInt8]
+    public let type: String
+    public let received: Int64
+    public let leafHash: [UInt8]
+    /// The canonical entry bytes, exactly the Merkle leaf input.
+    public let bytes: [UInt8]
+    /// For batch statements: the canonical bytes of each member, in order.
+    public let members: [[UInt8]]
+
+    public init(index: UInt64, eventID: [UInt8], type: String, received: Int64, leafHash: [UInt8], bytes: [UInt8], members: [[UInt8]]) {
+        self.index = index
+        self.eventID = eventID
+        self.type = type
+        self.received = received
+        self.leafHash = leafHash
+        self.bytes = bytes
+        self.members = members
+    }
+}
+
+/// One step of a chain: a product's history, or the roster's (chain `"roster"`).
+public struct ChainLink: Hashable, Sendable {
+    public let chain: String
+    public let sequence: Int64
+    public let index: UInt64
+    public let eventID: [UInt8]
+    /// The derived state after this step (canonical JSON), so the next append need not replay the chain.
+    public let state: [UInt8]
+
+    public init(chain: String, sequence: Int64, index: UInt64, eventID: [UInt8], state: [UInt8]) {
+        self.chain = chain
+        self.sequence = sequence
+        self.index = index
+        self.eventID = eventID
+        self.state = state
+    }
+}
+
+public struct ProductRow: Hashable, Sendable {
+    public let product: String
+    public let gtin: String
+    public let serial: String
+    public let passport: [UInt8]
+
+    public init(product: String, gtin: String, serial: String, passport: [UInt8]) {
+        self.product = product
+        self.gtin = gtin
+        self.serial = serial
+        self.passport = passport
+    }
+}
+
+public struct StoredCheckpoint: Hashable, Sendable {
+    public let size: UInt64
+    public let root: [UInt8]
+    /// The signed note, as published.
+    public let note: String
+
+    public init(size: UInt64, root: [UInt8], note: String) {
+        self.size = size
+        self.root = root
+        self.note = note
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import GRDB
+import MerkleLog
+
+/// The embedded ledger engine: one SQLite file in WAL mode, through GRDB.
+///
+/// Durability: `synchronous = FULL` in WAL mode makes SQLite fsync the WAL at every commit, so a
+/// transaction that returned is on stable storage and survives power loss; `NORMAL` would only
+/// survive a process crash. Appends are batched into one transaction to amortise that fsync.
+/// Writers take the lock at `BEGIN IMMEDIATE`, so two processes appending to one file serialise
+/// instead of failing half-way, and each re-reads the tree inside its own transaction.
+public final class SQLiteLedgerStore: LedgerStore {
+    public let path: String
+    private let pool: DatabasePool
+
+    private init(path: String, pool: DatabasePool) {
+        self.path = path
+        self.pool = pool
+    }
+
+    /// Creates a new, empty ledger file. Refuses to touch an existing file.
+    public static func create(path: String) throws -> SQLiteLedgerStore {
+        if FileManager.default.fileExists(atPath: path) {
+            throw StorageError(.alreadyExists, "\(path) already exists; choose a new path for a new ledger")
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try db.execute(sql: "PRAGMA application_id = \(Schema.applicationID)")
+                    try db.execute(sql: "PRAGMA user_version = \(Schema.version)")
+                    try db.execute(sql: Schema.create)
+                    try db.execute(sql: Schema.appendOnlyTriggers)
+                    return .commit
+                }
+            }
+            return SQLiteLedgerStore(path: path, pool: pool)
+        } catch let error as DatabaseError {
+            throw map(error, path: path)
+        }
+    }
+
+    /// Opens an existing ledger. Nothing is written to a file that turns out not to be a ledger.
+    public static func open(path: String, readOnly: Bool = false) throws -> SQLiteLedgerStore {
+        try probe(path: path)
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
+            return SQLiteLedgerStore(path: path, pool: pool)
+        } catch let error as DatabaseError {
+            throw map(error, path: path)
+        }
+    }
+
+    /// Checks the file header, then `application_id` and `user_version` on a read-only
+    /// connection, before any connection that could write is opened.
+    private static func probe(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StorageError(.notFound, "no ledger at \(path); create one with `retrace init` or `retrace demo`")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StorageError(.io, "cannot read \(path): permission denied or not a regular file")
+        }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        guard header == Data("SQLite format 3\0".utf8) else {
+            throw StorageError(.notALedger, "\(path) is not a Retrace ledger (not an SQLite database)")
+        }
+        do {
+            var config = Configuration()
+            config.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            let (application, version) = try queue.read { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                 try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+            }
+            try queue.close()
+            guard application == Schema.applicationID else {
+                throw StorageError(.notALedger, "\(path) is an SQLite database but not a Retrace ledger")
+            }
+            guard version <= Schema.version else {
+                throw StorageError(
+                    .newerSchema, "\(path) has ledger schema \(version); this retrace reads up to \(Schema.version): upgrade retrace")
+            }
+        } catch let error as DatabaseError {
+            throw map(error, path: path)
+        }
+    }
+
+    private static func configuration(readOnly: Bool) -> Configuration {
+        var config = Configuration()
+        config.readonly = readOnly
+        config.busyMode = .timeout(15)
+        config.label = "retrace"
+        config.prepareDatabase { db in
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        }
+        return config
+    }
+
+    public func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
+        do {
+            return try pool.read { db in try body(SQLiteAccess(db: db)) }
+        } catch let error as DatabaseError {
+            throw Self.map(error, path: path)
+        }
+    }
+
+    public func write<T>(_ body: (any LedgerWriter) throws -> T) throws -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLiteAccess(db: db))
+                    return .commit
+                }
+                guard let result else { throw StorageError(.io, "transaction produced no result") }
+                return result
+            }
+        } catch let error as DatabaseError {
+            throw Self.map(error, path: path)
+        }
+    }
+
+    /// Runs SQLite's own consistency check of the file (b-trees, indexes, free list).
+    public func integrityCheck() throws -> [String] {
+        try read { _ in () }
+        do {
+            return try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }.filter { $0 != "ok" }
+        } catch let error as DatabaseError {
+            throw Self.map(error, path: path)
+        }
+    }
+
+    static func map(_ error: DatabaseError, path: String) -> StorageError {
+        let detail = error.message ?? "\(error.resultCode)"
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StorageError(.busy, "\(path) is locked by another writer (\(detail)); retry")
+        case .SQLITE_FULL:
+            return StorageError(.full, "the disk holding \(path) is full; nothing was appended")
+        case .SQLITE_READONLY, .SQLITE_PERM:
+            return StorageError(.readOnly, "\(path) cannot be written (\(detail)); nothing was appended")
+        case .SQLITE_CANTOPEN:
+            return StorageError(.io, "\(path) cannot be opened (\(detail))")
+        case .SQLITE_NOTADB:
+            return StorageError(.notALedger, "\(path) is not a Retrace ledger (\(detail))")
+        case .SQLITE_CORRUPT:
+            return StorageError(.corrupt, "\(path) is damaged (\(detail)); restore it from a backup or an export")
+        case .SQLITE_CONSTRAINT:
+            return StorageError(.conflict, "\(path): a concurrent writer stored the same data first (\(detail)); retry")
+        default:
+            return StorageError(.io, "\(path): \(detail)")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// A failure of the ledger file or database, as opposed to a refused statement.
+public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case notFound, notALedger, newerSchema, alreadyExists, corrupt, busy, readOnly, full, conflict, io
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+        /// No ledger at the path.
+        public static let notFound = Code(.notFound)
+        /// The file exists but is not a Retrace ledger (another SQLite database, or not SQLite at all).
+        public static let notALedger = Code(.notALedger)
+        /// Written by a newer Retrace; this one must not guess at its meaning.
+        public static let newerSchema = Code(.newerSchema)
+        public static let alreadyExists = Code(.alreadyExists)
+        /// The stored data contradicts itself or SQLite reports damage.
+        public static let corrupt = Code(.corrupt)
+        /// Another writer holds the lock longer than the busy timeout; retrying is safe.
+        public static let busy = Code(.busy)
+        public static let readOnly = Code(.readOnly)
+        public static let full = Code(.full)
+        /// The tree moved under a writer (another process appended); retrying is safe.
+        public static let conflict = Code(.conflict)
+        public static let io = Code(.io)
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    public let reason: String
+
+    public init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+    public static func == (lhs: StorageError, rhs: StorageError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}
