@@ -55,6 +55,8 @@ let package = Package(
         .testTarget(
             name: "RetraceCryptoTests", dependencies: ["RetraceCrypto"], exclude: ["Vectors"], swiftSettings: strict),
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
+        .testTarget(
+            name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation"], swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]
 )

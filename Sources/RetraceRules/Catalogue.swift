@@ -70,83 +70,129 @@ public enum Catalogue {
 
     /// Every event type but `roster`, in catalogue order.
     public static let entries: [Entry] = [
-        entry(.commission, [.brandOwner], "commissioning", "active", [
-            optional("lot", .reference), optional("massGrams", .grams), optional("materials", .materials),
-        ]),
-        entry(.ship, [.brandOwner, .distributor, .retailer, .returnsCentre], "shipping", "in_transit", [
-            optional("consignee", .party), optional("carrier", .party), optional("shipment", .reference),
-        ]),
-        entry(.receive, [.brandOwner, .distributor, .retailer, .returnsCentre], "receiving", "sellable_not_accessible", [
-            optional("shipment", .reference), optional("condition", .choice(["intact", "damaged"])),
-        ]),
-        entry(.sell, [.retailer], "retail_selling", "retail_sold", [
-            required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
-            optional("channel", .choice(["store", "online"])),
-        ]),
-        entry(.deliver, [.carrier], "accepting", "retail_sold", [
-            optional("method", .choice(deliveryMethods)), optional("proofDigest", .digest),
-        ]),
-        entry(.deliveryFailed, [.carrier], "holding", "non_sellable_other", [
-            required("reason", .choice(deliveryFailures)), optional("attempts", .integer(1...20)),
-        ]),
-        entry(.returnAuthorize, [.retailer, .brandOwner], "other", nil, [
-            required("rma", .reference), required("reason", .choice(returnReasons)),
-        ]),
-        entry(.returnReceive, [.returnsCentre, .retailer], "receiving", "returned", [
-            required("condition", .choice(arrivalConditions)), required("scanned", .scan), optional("rma", .reference),
-        ]),
-        entry(.inspect, [.returnsCentre, .refurbisher, .brandOwner], "inspecting", "conformant", [
-            required("grade", .choice(grades)), optional("findings", .slugs), optional("evidence", .digests),
-        ]),
+        entry(
+            .commission, [.brandOwner], "commissioning", "active",
+            [
+                optional("lot", .reference), optional("massGrams", .grams), optional("materials", .materials),
+            ]),
+        entry(
+            .ship, [.brandOwner, .distributor, .retailer, .returnsCentre], "shipping", "in_transit",
+            [
+                optional("consignee", .party), optional("carrier", .party), optional("shipment", .reference),
+            ]),
+        entry(
+            .receive, [.brandOwner, .distributor, .retailer, .returnsCentre], "receiving", "sellable_not_accessible",
+            [
+                optional("shipment", .reference), optional("condition", .choice(["intact", "damaged"])),
+            ]),
+        entry(
+            .sell, [.retailer], "retail_selling", "retail_sold",
+            [
+                required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
+                optional("channel", .choice(["store", "online"])),
+            ]),
+        entry(
+            .deliver, [.carrier], "accepting", "retail_sold",
+            [
+                optional("method", .choice(deliveryMethods)), optional("proofDigest", .digest),
+            ]),
+        entry(
+            .deliveryFailed, [.carrier], "holding", "non_sellable_other",
+            [
+                required("reason", .choice(deliveryFailures)), optional("attempts", .integer(1...20)),
+            ]),
+        entry(
+            .returnAuthorize, [.retailer, .brandOwner], "other", nil,
+            [
+                required("rma", .reference), required("reason", .choice(returnReasons)),
+            ]),
+        entry(
+            .returnReceive, [.returnsCentre, .retailer], "receiving", "returned",
+            [
+                required("condition", .choice(arrivalConditions)), required("scanned", .scan),
+                optional("rma", .reference),
+            ]),
+        entry(
+            .inspect, [.returnsCentre, .refurbisher, .brandOwner], "inspecting", "conformant",
+            [
+                required("grade", .choice(grades)), optional("findings", .slugs), optional("evidence", .digests),
+            ]),
         entry(.restock, [.returnsCentre, .retailer, .distributor, .brandOwner], "stocking", "sellable_accessible", []),
-        entry(.repair, [.refurbisher, .brandOwner], "repairing", "available", [
-            required("work", .slugs), optional("parts", .parts),
-        ]),
-        entry(.refurbish, [.refurbisher], "repairing", "conformant", [
-            required("work", .slugs), optional("parts", .parts), required("tests", .slugs),
-            optional("softwareVersion", .version), required("warrantyMonths", .integer(0...60)),
-            required("certified", .flag),
-        ]),
-        entry(.resell, [.retailer], "retail_selling", "retail_sold", [
-            required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
-            optional("channel", .choice(["store", "online"])), required("certifiedPreOwned", .flag),
-        ]),
-        entry(.warrantyClaim, [.brandOwner, .retailer], "holding", "unavailable", [
-            required("claim", .reference), optional("fault", .slug),
-        ]),
-        entry(.warrantyResolve, [.brandOwner, .retailer], "repairing", "available", [
-            required("claim", .reference), required("resolution", .choice(warrantyResolutions)),
-            optional("replacement", .product),
-        ]),
-        entry(.tradeIn, [.retailer, .brandOwner, .refurbisher], "accepting", "returned", [
-            required("credit", .integer(0...1_000_000_000)), required("currency", .currency),
-            optional("customerDigest", .digest), optional("grade", .choice(grades)),
-        ]),
-        entry(.leaseOut, [.retailer, .brandOwner], "dispensing", "dispensed", [
-            required("leaseDigest", .digest), optional("customerDigest", .digest), required("until", .time),
-        ]),
-        entry(.leaseReturn, [.returnsCentre, .retailer, .brandOwner], "receiving", "returned", [
-            required("condition", .choice(arrivalConditions)), optional("leaseDigest", .digest),
-        ]),
-        entry(.excessDisposition, [.brandOwner, .retailer, .distributor, .returnsCentre], "shipping", "in_transit", [
-            required("action", .choice(excessActions)), optional("consignee", .party), optional("reference", .reference),
-        ]),
-        entry(.recall, [.brandOwner], "holding", "recalled", [
-            required("notice", .reference), required("reason", .choice(recallReasons)),
-            required("remedy", .choice(recallRemedies)),
-        ]),
-        entry(.recallRemedy, [.brandOwner, .refurbisher], "repairing", "available", [
-            required("notice", .reference), required("action", .choice(remedyActions)),
-        ]),
+        entry(
+            .repair, [.refurbisher, .brandOwner], "repairing", "available",
+            [
+                required("work", .slugs), optional("parts", .parts),
+            ]),
+        entry(
+            .refurbish, [.refurbisher], "repairing", "conformant",
+            [
+                required("work", .slugs), optional("parts", .parts), required("tests", .slugs),
+                optional("softwareVersion", .version), required("warrantyMonths", .integer(0...60)),
+                required("certified", .flag),
+            ]),
+        entry(
+            .resell, [.retailer], "retail_selling", "retail_sold",
+            [
+                required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
+                optional("channel", .choice(["store", "online"])), required("certifiedPreOwned", .flag),
+            ]),
+        entry(
+            .warrantyClaim, [.brandOwner, .retailer], "holding", "unavailable",
+            [
+                required("claim", .reference), optional("fault", .slug),
+            ]),
+        entry(
+            .warrantyResolve, [.brandOwner, .retailer], "repairing", "available",
+            [
+                required("claim", .reference), required("resolution", .choice(warrantyResolutions)),
+                optional("replacement", .product),
+            ]),
+        entry(
+            .tradeIn, [.retailer, .brandOwner, .refurbisher], "accepting", "returned",
+            [
+                required("credit", .integer(0...1_000_000_000)), required("currency", .currency),
+                optional("customerDigest", .digest), optional("grade", .choice(grades)),
+            ]),
+        entry(
+            .leaseOut, [.retailer, .brandOwner], "dispensing", "dispensed",
+            [
+                required("leaseDigest", .digest), optional("customerDigest", .digest), required("until", .time),
+            ]),
+        entry(
+            .leaseReturn, [.returnsCentre, .retailer, .brandOwner], "receiving", "returned",
+            [
+                required("condition", .choice(arrivalConditions)), optional("leaseDigest", .digest),
+            ]),
+        entry(
+            .excessDisposition, [.brandOwner, .retailer, .distributor, .returnsCentre], "shipping", "in_transit",
+            [
+                required("action", .choice(excessActions)), optional("consignee", .party),
+                optional("reference", .reference),
+            ]),
+        entry(
+            .recall, [.brandOwner], "holding", "recalled",
+            [
+                required("notice", .reference), required("reason", .choice(recallReasons)),
+                required("remedy", .choice(recallRemedies)),
+            ]),
+        entry(
+            .recallRemedy, [.brandOwner, .refurbisher], "repairing", "available",
+            [
+                required("notice", .reference), required("action", .choice(remedyActions)),
+            ]),
         entry(.reportStolen, custodians, "other", "stolen", [optional("reference", .reference)]),
         entry(.reportLost, custodians, "other", "unknown", [optional("reference", .reference)]),
-        entry(.recycle, [.recycler], "disassembling", "destroyed", [
-            required("certificate", .reference), required("method", .choice(recyclingMethods)),
-            required("materials", .materials),
-        ]),
-        entry(.dispose, [.recycler, .brandOwner, .returnsCentre], "destroying", "destroyed", [
-            required("method", .choice(disposalMethods)), optional("certificate", .reference),
-        ]),
+        entry(
+            .recycle, [.recycler], "disassembling", "destroyed",
+            [
+                required("certificate", .reference), required("method", .choice(recyclingMethods)),
+                required("materials", .materials),
+            ]),
+        entry(
+            .dispose, [.recycler, .brandOwner, .returnsCentre], "destroying", "destroyed",
+            [
+                required("method", .choice(disposalMethods)), optional("certificate", .reference),
+            ]),
     ]
 
     private static let byType: [EventType: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ($0.type, $0) })
@@ -163,7 +209,8 @@ public enum Catalogue {
     ///   ``RuleViolation/Code/notAnEvent`` for a roster statement.
     public static func validate(_ statement: Statement) throws(RuleViolation) {
         guard let entry = entry(for: statement.type) else {
-            throw RuleViolation(.notAnEvent, rule: Rule.details, "\(statement.type) statements carry a roster, not event details")
+            throw RuleViolation(
+                .notAnEvent, rule: Rule.details, "\(statement.type) statements carry a roster, not event details")
         }
         do {
             var reader = StrictReader(object: statement.details, path: "statement.details")
@@ -190,7 +237,8 @@ public enum Catalogue {
                 let total = materials.values.reduce(Int64(0)) { $0 + ($1.integerValue ?? 0) }
                 guard total <= mass else {
                     throw FieldProblem(
-                        path: "\(path).materials", reason: "the materials add up to \(total) g, more than massGrams \(mass) g")
+                        path: "\(path).materials",
+                        reason: "the materials add up to \(total) g, more than massGrams \(mass) g")
                 }
             }
         case .sell, .resell:
@@ -246,7 +294,9 @@ public enum Catalogue {
             default: break
             }
         case .excessDisposition:
-            if details["action"] != .string("redistribute") { return (entry.bizStep, disposition("non_sellable_other")) }
+            if details["action"] != .string("redistribute") {
+                return (entry.bizStep, disposition("non_sellable_other"))
+            }
         case .recallRemedy:
             if details["action"] == .string("not-affected") { return (step("inspecting"), disposition("conformant")) }
         default:

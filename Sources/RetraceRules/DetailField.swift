@@ -112,10 +112,12 @@ public struct DetailField: Hashable, Sendable {
         case .grams:
             let grams = try StrictReader.integer(value, path: path)
             guard grams >= 1, grams <= Self.maxGrams else {
-                throw FieldProblem(path: path, reason: "expected whole grams from 1 to \(Self.maxGrams), found \(grams)")
+                throw FieldProblem(
+                    path: path, reason: "expected whole grams from 1 to \(Self.maxGrams), found \(grams)")
             }
         case .currency:
-            try Self.text(value, path: path, { $0.utf8.count == 3 && $0.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5a } },
+            try Self.text(
+                value, path: path, { $0.utf8.count == 3 && $0.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5a } },
                 "an ISO 4217 code of three uppercase letters")
         case .version:
             try Self.text(value, path: path, Self.isVersion, "1-32 characters of A-Z a-z 0-9 . _ + -")
@@ -131,7 +133,8 @@ public struct DetailField: Hashable, Sendable {
         case .integer(let range):
             let number = try StrictReader.integer(value, path: path)
             guard range.contains(number) else {
-                throw FieldProblem(path: path, reason: "expected \(range.lowerBound) to \(range.upperBound), found \(number)")
+                throw FieldProblem(
+                    path: path, reason: "expected \(range.lowerBound) to \(range.upperBound), found \(number)")
             }
         case .choice(let values):
             let text = try StrictReader.string(value, path: path)
@@ -141,7 +144,8 @@ public struct DetailField: Hashable, Sendable {
             }
         case .slugs:
             try Self.list(value, path: path) { (item, itemPath) throws(FieldProblem) in
-                try Self.text(item, path: itemPath, Self.isSlug, "a code of lowercase letters and digits in hyphenated words")
+                try Self.text(
+                    item, path: itemPath, Self.isSlug, "a code of lowercase letters and digits in hyphenated words")
             }
         case .digests:
             try Self.list(value, path: path) { (item, itemPath) throws(FieldProblem) in
@@ -151,7 +155,8 @@ public struct DetailField: Hashable, Sendable {
             try Self.list(value, path: path) { (item, itemPath) throws(FieldProblem) in
                 var part = try StrictReader(item, path: itemPath)
                 try DetailField("part", .slug, required: true).check(part.required("part"), path: part.at("part"))
-                try DetailField("serial", .reference, required: true).check(part.required("serial"), path: part.at("serial"))
+                try DetailField("serial", .reference, required: true).check(
+                    part.required("serial"), path: part.at("serial"))
                 try part.finish()
             }
         case .materials:
@@ -161,7 +166,8 @@ public struct DetailField: Hashable, Sendable {
             }
             for key in reader.object.keys {
                 guard Self.isSlug(key) else {
-                    throw FieldProblem(path: reader.at(key), reason: "a material name is a lowercase code such as \"aluminium\"")
+                    throw FieldProblem(
+                        path: reader.at(key), reason: "a material name is a lowercase code such as \"aluminium\"")
                 }
                 let grams = try StrictReader.integer(reader.required(key), path: reader.at(key))
                 guard grams >= 0, grams <= Self.maxGrams else {
@@ -195,7 +201,9 @@ public struct DetailField: Hashable, Sendable {
     static func isReference(_ text: String) -> Bool {
         let bytes = text.utf8
         return !bytes.isEmpty && bytes.count <= 64
-            && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x3a || $0 == 0x2f || $0 == 0x2d }
+            && bytes.allSatisfy {
+                isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x3a || $0 == 0x2f || $0 == 0x2d
+            }
     }
 
     static func isSlug(_ text: String) -> Bool {

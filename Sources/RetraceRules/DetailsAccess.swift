@@ -6,7 +6,8 @@ import RetraceEvents
 enum DetailsAccess {
     static func check(_ statement: Statement, is type: EventType) throws(RuleViolation) {
         guard statement.type == type else {
-            throw RuleViolation(.invalidDetails, rule: Rule.details, "expected a \(type) statement, found \(statement.type)")
+            throw RuleViolation(
+                .invalidDetails, rule: Rule.details, "expected a \(type) statement, found \(statement.type)")
         }
         try Catalogue.validate(statement)
     }

@@ -70,7 +70,8 @@ public enum Lifecycle {
                     (.inspect, [.inspected]), (.restock, [.inStock]), (.repair, [.repaired]),
                     (.refurbish, [.refurbished]), (.warrantyClaim, [.warrantyClaimed]),
                 ] + endOfLife)
-            + row(.repaired, [(.inspect, [.inspected]), (.restock, [.inStock]), (.refurbish, [.refurbished])] + endOfLife)
+            + row(
+                .repaired, [(.inspect, [.inspected]), (.restock, [.inStock]), (.refurbish, [.refurbished])] + endOfLife)
             + row(.warrantyClaimed, [(.repair, [.warrantyRepaired]), (.warrantyResolve, [.delivered, .returned])])
             + row(.warrantyRepaired, [(.warrantyResolve, [.delivered, .returned])])
             + row(.refurbished, [(.inspect, [.inspected]), (.resell, [.sold]), (.leaseOut, [.leased])] + endOfLife)
@@ -156,17 +157,20 @@ public enum Lifecycle {
         if qualifying == [.brandOwner], !ownsProduct {
             throw RuleViolation(
                 .prefixNotOwned, rule: Rule.ownPrefix,
-                "GTIN \(gtin) is not under a company prefix of \(signer.id) (\(signer.companyPrefixes.joined(separator: ", ")))")
+                "GTIN \(gtin) is not under a company prefix of \(signer.id) "
+                    + "(\(signer.companyPrefixes.joined(separator: ", ")))")
         }
         if let location = statement.location, !signer.locations.contains(location) {
             throw RuleViolation(
-                .unknownLocation, rule: Rule.signerSite, "location \(location) is not a site of \(signer.id) in the roster")
+                .unknownLocation, rule: Rule.signerSite,
+                "location \(location) is not a site of \(signer.id) in the roster")
         }
 
         // The start of a chain (L1, L2).
         guard let state else {
             guard type == .commission else {
-                throw RuleViolation(.notCommissioned, rule: Rule.commissionedFirst, "the product was never commissioned")
+                throw RuleViolation(
+                    .notCommissioned, rule: Rule.commissionedFirst, "the product was never commissioned")
             }
             return commission(statement, eventID: eventID, gtin: gtin, signer: signer)
         }
@@ -179,7 +183,8 @@ public enum Lifecycle {
         // Where the product stands (L7, L8, L11, L10, L5/L6, L9).
         guard !state.phase.isTerminal else {
             throw RuleViolation(
-                .terminal, rule: Rule.terminal, "the product was \(state.phase) (\(state.head.short)); nothing may follow")
+                .terminal, rule: Rule.terminal,
+                "the product was \(state.phase) (\(state.head.short)); nothing may follow")
         }
         guard statement.time.secondsSinceEpoch >= state.lastEventTime.secondsSinceEpoch - clockSkew else {
             throw RuleViolation(
@@ -221,7 +226,8 @@ public enum Lifecycle {
             product: product)
     }
 
-    private static func commission(_ statement: Statement, eventID: Digest, gtin: String, signer: Party) -> ProductState {
+    private static func commission(_ statement: Statement, eventID: Digest, gtin: String, signer: Party) -> ProductState
+    {
         var state = ProductState(
             phase: .commissioned, brandOwner: signer.id, passport: eventID, gtin: gtin, time: statement.time)
         state.declaredMassGrams = statement.details["massGrams"]?.integerValue
@@ -264,7 +270,8 @@ public enum Lifecycle {
             }
         case .reportStolen:
             if state.missing?.kind == "stolen" {
-                throw RuleViolation(.missingRestricts, rule: Rule.missingRestricts, "the product is already reported stolen")
+                throw RuleViolation(
+                    .missingRestricts, rule: Rule.missingRestricts, "the product is already reported stolen")
             }
         case .reportLost:
             if let missing = state.missing {
@@ -311,7 +318,8 @@ public enum Lifecycle {
             if certified, !old.certifiedRefurbished {
                 throw RuleViolation(
                     .notCertified, rule: Rule.certifiedResale,
-                    "the product was not refurbished by an accredited refurbisher; it cannot be sold as certified pre-owned")
+                    "the product was not refurbished by an accredited refurbisher; "
+                        + "it cannot be sold as certified pre-owned")
             }
             guard let order = digest("orderDigest") else {
                 throw RuleViolation(.invalidDetails, rule: Rule.details, "statement.details.orderDigest is missing")
@@ -395,7 +403,8 @@ public enum Lifecycle {
 
         case .warrantyClaim:
             try checkChannel(old, signer: signer, ownsProduct: ownsProduct, action: "open a warranty claim")
-            state.warrantyClaim = ProductState.WarrantyClaim(claim: string("claim") ?? "", openedBy: signer.id, time: time)
+            state.warrantyClaim = ProductState.WarrantyClaim(
+                claim: string("claim") ?? "", openedBy: signer.id, time: time)
             state.counters.warrantyClaims += 1
 
         case .warrantyResolve:
@@ -413,7 +422,8 @@ public enum Lifecycle {
             }
             if resolution == "replace", string("replacement") == product.digitalLink {
                 throw RuleViolation(
-                    .invalidDetails, rule: Rule.details, "statement.details.replacement: a product cannot replace itself")
+                    .invalidDetails, rule: Rule.details,
+                    "statement.details.replacement: a product cannot replace itself")
             }
             state.warrantyClaim = nil
             if resolution == "replace" || resolution == "refund" {
@@ -430,7 +440,8 @@ public enum Lifecycle {
 
         case .leaseOut:
             guard let lease = digest("leaseDigest"), let until = timestamp("until") else {
-                throw RuleViolation(.invalidDetails, rule: Rule.details, "statement.details.leaseDigest or until is missing")
+                throw RuleViolation(
+                    .invalidDetails, rule: Rule.details, "statement.details.leaseDigest or until is missing")
             }
             state.lease = ProductState.Lease(leaseDigest: lease, lessor: signer.id, until: until)
             state.custodian = nil
@@ -438,7 +449,8 @@ public enum Lifecycle {
 
         case .leaseReturn:
             if let given = digest("leaseDigest"), given != old.lease?.leaseDigest {
-                throw RuleViolation(.referenceMismatch, rule: Rule.referencesMatch, "the lease digest is not the running lease's")
+                throw RuleViolation(
+                    .referenceMismatch, rule: Rule.referencesMatch, "the lease digest is not the running lease's")
             }
             state.lease = nil
             state.custodian = signer.id

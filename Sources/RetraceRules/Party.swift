@@ -71,7 +71,8 @@ public struct Party: Hashable, Sendable, CustomStringConvertible {
         var fields = try StrictReader(value, path: path)
         let id = try fields.string("id")
         guard DetailField.isSlug(id) else {
-            throw FieldProblem(path: fields.at("id"), reason: "a party id is 1-64 lowercase letters, digits and single hyphens")
+            throw FieldProblem(
+                path: fields.at("id"), reason: "a party id is 1-64 lowercase letters, digits and single hyphens")
         }
         let name = try fields.string("name")
         guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
@@ -87,7 +88,9 @@ public struct Party: Hashable, Sendable, CustomStringConvertible {
             }
             guard roles.insert(role).inserted else { throw FieldProblem(path: itemPath, reason: "role listed twice") }
         }
-        guard !roles.isEmpty else { throw FieldProblem(path: fields.at("roles"), reason: "a party holds at least one role") }
+        guard !roles.isEmpty else {
+            throw FieldProblem(path: fields.at("roles"), reason: "a party holds at least one role")
+        }
         var keys: [PartyKey] = []
         for (index, item) in try fields.array("keys").enumerated() {
             keys.append(try PartyKey(json: item, path: "\(fields.at("keys"))[\(index)]"))

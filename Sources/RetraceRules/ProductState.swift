@@ -189,7 +189,8 @@ public struct ProductState: Hashable, Sendable {
         }
         if let claim = warrantyClaim {
             object["warrantyClaim"] = .object([
-                "claim": .string(claim.claim), "openedBy": .string(claim.openedBy), "time": .string(claim.time.description),
+                "claim": .string(claim.claim), "openedBy": .string(claim.openedBy),
+                "time": .string(claim.time.description),
             ])
         }
         return .object(object)
@@ -219,14 +220,17 @@ public struct ProductState: Hashable, Sendable {
             }
             self.consignee = try fields.optionalString("consignee")
             self.grade = try fields.optionalString("grade")
-            self.certifiedRefurbished = try fields.optional("certifiedRefurbished") == nil
+            self.certifiedRefurbished =
+                try fields.optional("certifiedRefurbished") == nil
                 ? false : fields.bool("certifiedRefurbished")
             self.refurbishedWarrantyMonths = try fields.optionalInteger("refurbishedWarrantyMonths")
             self.declaredMassGrams = try fields.optionalInteger("declaredMassGrams")
             var materials: [String: Int64] = [:]
             if let value = fields.optional("declaredMaterials") {
                 let reader = try StrictReader(value, path: fields.at("declaredMaterials"))
-                for (key, grams) in reader.object { materials[key] = try StrictReader.integer(grams, path: reader.at(key)) }
+                for (key, grams) in reader.object {
+                    materials[key] = try StrictReader.integer(grams, path: reader.at(key))
+                }
             }
             self.declaredMaterials = materials
             var counters = Counters()
@@ -241,14 +245,18 @@ public struct ProductState: Hashable, Sendable {
             self.sale = try Self.readSale(&fields)
             self.returnAuthorization = try Self.readObject(&fields, "returnAuthorization") { (r) throws(FieldProblem) in
                 ReturnAuthorization(
-                    rma: try r.string("rma"), reason: try r.string("reason"), authorizedBy: try r.string("authorizedBy"),
+                    rma: try r.string("rma"), reason: try r.string("reason"),
+                    authorizedBy: try r.string("authorizedBy"),
                     time: try r.time("time"))
             }
             self.warrantyClaim = try Self.readObject(&fields, "warrantyClaim") { (r) throws(FieldProblem) in
-                WarrantyClaim(claim: try r.string("claim"), openedBy: try r.string("openedBy"), time: try r.time("time"))
+                WarrantyClaim(
+                    claim: try r.string("claim"), openedBy: try r.string("openedBy"), time: try r.time("time"))
             }
             self.lease = try Self.readObject(&fields, "lease") { (r) throws(FieldProblem) in
-                Lease(leaseDigest: try r.digest("leaseDigest"), lessor: try r.string("lessor"), until: try r.time("until"))
+                Lease(
+                    leaseDigest: try r.digest("leaseDigest"), lessor: try r.string("lessor"), until: try r.time("until")
+                )
             }
             self.recall = try Self.readObject(&fields, "recall") { (r) throws(FieldProblem) in
                 Recall(

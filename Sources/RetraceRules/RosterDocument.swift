@@ -34,7 +34,8 @@ public struct RosterDocument: Hashable, Sendable {
             var fields = try StrictReader(value, path: "roster")
             let version = try fields.integer("version")
             guard version == Self.version else {
-                throw FieldProblem(path: fields.at("version"), reason: "version \(version) is not supported; expected 1")
+                throw FieldProblem(
+                    path: fields.at("version"), reason: "version \(version) is not supported; expected 1")
             }
             var governance: [NoteVerifier] = []
             for (index, item) in try fields.array("governance").enumerated() {
@@ -84,11 +85,14 @@ public struct RosterDocument: Hashable, Sendable {
         guard !governance.isEmpty else {
             throw FieldProblem(path: "roster.governance", reason: "a roster names at least one governance key")
         }
-        guard !parties.isEmpty else { throw FieldProblem(path: "roster.parties", reason: "a roster lists at least one party") }
+        guard !parties.isEmpty else {
+            throw FieldProblem(path: "roster.parties", reason: "a roster lists at least one party")
+        }
         var governanceKeys: Set<Digest> = []
         for (index, key) in governance.enumerated() {
             guard governanceKeys.insert(PartyKey.fingerprint(of: key)).inserted else {
-                throw FieldProblem(path: "roster.governance[\(index)]", reason: "governance key \(key.name) is listed twice")
+                throw FieldProblem(
+                    path: "roster.governance[\(index)]", reason: "governance key \(key.name) is listed twice")
             }
         }
         var ids: Set<String> = []
@@ -114,7 +118,8 @@ public struct RosterDocument: Hashable, Sendable {
             }
             if party.has(.brandOwner) {
                 guard !party.companyPrefixes.isEmpty else {
-                    throw FieldProblem(path: "\(path).companyPrefixes", reason: "a brand owner lists its GS1 company prefixes")
+                    throw FieldProblem(
+                        path: "\(path).companyPrefixes", reason: "a brand owner lists its GS1 company prefixes")
                 }
             } else if !party.companyPrefixes.isEmpty {
                 throw FieldProblem(path: "\(path).companyPrefixes", reason: "only brand owners list company prefixes")
@@ -143,7 +148,8 @@ public struct RosterDocument: Hashable, Sendable {
                         + "earlier statements remain attributable")
             }
             guard revoked.insert(fingerprint).inserted else {
-                throw FieldProblem(path: "roster.revocations[\(index)]", reason: "key \(revocation.key.name) is revoked twice")
+                throw FieldProblem(
+                    path: "roster.revocations[\(index)]", reason: "key \(revocation.key.name) is revoked twice")
             }
         }
     }

@@ -1,15 +1,6 @@
 import CanonicalJSON
 import RetraceEvents
 
-/// What was wrong with one field of a JSON document, before it is turned into the caller's error
-/// type (a ``RuleViolation`` for rosters and details, a `FormatError` for stored product states).
-struct FieldProblem: Error {
-    let path: String
-    let reason: String
-
-    var description: String { path.isEmpty ? reason : "\(path): \(reason)" }
-}
-
 /// Reads one JSON object strictly: each member is taken once, with its path for messages, and
 /// ``finish()`` refuses members nobody asked for.
 ///
@@ -80,7 +71,9 @@ struct StrictReader {
     mutating func optionalArray(_ key: String) throws(FieldProblem) -> [JSONValue]? {
         guard let value = optional(key) else { return nil }
         let items = try Self.array(value, path: at(key))
-        guard !items.isEmpty else { throw FieldProblem(path: at(key), reason: "leave the field out instead of an empty list") }
+        guard !items.isEmpty else {
+            throw FieldProblem(path: at(key), reason: "leave the field out instead of an empty list")
+        }
         return items
     }
 

@@ -39,13 +39,15 @@ public struct TrustState: Sendable {
     public func applying(roster signed: SignedStatement) throws(RuleViolation) -> TrustState {
         let statement = signed.statement
         guard statement.type == .roster else {
-            throw RuleViolation(.notAnEvent, rule: Rule.rosterValid, "a \(statement.type) statement is not a roster update")
+            throw RuleViolation(
+                .notAnEvent, rule: Rule.rosterValid, "a \(statement.type) statement is not a roster update")
         }
         guard statement.previous == rosterID else {
             let expected = rosterID.map { "roster \($0.short)" } ?? "no previous roster (this is the first)"
             let found = statement.previous.map { "roster \($0.short)" } ?? "none"
             throw RuleViolation(
-                .rosterOutOfOrder, rule: Rule.rosterChain, "the roster names \(found) as previous; expected \(expected)")
+                .rosterOutOfOrder, rule: Rule.rosterChain, "the roster names \(found) as previous; expected \(expected)"
+            )
         }
         if let rosterTime, statement.time < rosterTime {
             throw RuleViolation(
@@ -56,7 +58,8 @@ public struct TrustState: Sendable {
         guard let key = signers.first(where: { PartyKey.fingerprint(of: $0) == statement.signer }) else {
             let who = roster == nil ? "a trust root" : "a governance key of the roster in force"
             throw RuleViolation(
-                .rosterNotGoverned, rule: Rule.rosterGoverned, "the roster is signed by key \(statement.signer.short), not by \(who)")
+                .rosterNotGoverned, rule: Rule.rosterGoverned,
+                "the roster is signed by key \(statement.signer.short), not by \(who)")
         }
         if let revocation = roster?.revocation(of: statement.signer), revocation.time <= statement.time {
             throw RuleViolation(
@@ -94,7 +97,8 @@ public struct TrustState: Sendable {
     public func authenticate(_ signed: SignedStatement) throws(RuleViolation) -> Party {
         let statement = signed.statement
         guard statement.type != .roster else {
-            throw RuleViolation(.notAnEvent, rule: Rule.knownKey, "roster statements are applied, not authenticated as events")
+            throw RuleViolation(
+                .notAnEvent, rule: Rule.knownKey, "roster statements are applied, not authenticated as events")
         }
         guard let roster else {
             throw RuleViolation(.unknownKey, rule: Rule.knownKey, "no roster is in force yet; no party can sign events")
@@ -111,17 +115,20 @@ public struct TrustState: Sendable {
         let key = indexed.key
         guard signed.isSigned(by: key.verifier.publicKey) else {
             throw RuleViolation(
-                .badSignature, rule: Rule.signature, "the signature does not verify under \(key.verifier.name) of \(party.id)")
+                .badSignature, rule: Rule.signature,
+                "the signature does not verify under \(key.verifier.name) of \(party.id)")
         }
         guard key.validFrom <= statement.time else {
             throw RuleViolation(
                 .keyNotYetValid, rule: Rule.keyValidity,
-                "key \(key.verifier.name) of \(party.id) is valid from \(key.validFrom); the statement is dated \(statement.time)")
+                "key \(key.verifier.name) of \(party.id) is valid from \(key.validFrom); "
+                    + "the statement is dated \(statement.time)")
         }
         if let until = key.validUntil, statement.time >= until {
             throw RuleViolation(
                 .keyExpired, rule: Rule.keyValidity,
-                "key \(key.verifier.name) of \(party.id) was retired at \(until); the statement is dated \(statement.time)")
+                "key \(key.verifier.name) of \(party.id) was retired at \(until); "
+                    + "the statement is dated \(statement.time)")
         }
         if let revocation = roster.revocation(of: statement.signer), revocation.time <= statement.time {
             throw RuleViolation(

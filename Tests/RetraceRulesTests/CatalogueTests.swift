@@ -29,7 +29,8 @@ struct CatalogueTests {
 
     func statement(_ type: EventType, _ details: JSONObject) throws -> Statement {
         try Statement(
-            type: type, product: try TestParties.northwindProduct("CAT-1"), previous: type == .commission ? nil : Digest.of([1]),
+            type: type, product: try TestParties.northwindProduct("CAT-1"),
+            previous: type == .commission ? nil : Digest.of([1]),
             signer: Digest.of([2]), time: TestParties.start, details: details)
     }
 
@@ -71,7 +72,9 @@ struct CatalogueTests {
             let cbv = try #require(Catalogue.cbv(for: try statement(type, details)))
             #expect(Self.cbvBizSteps.contains(cbv.bizStep.replacingOccurrences(of: Catalogue.bizStepPrefix, with: "")))
             if let disposition = cbv.disposition {
-                #expect(Self.cbvDispositions.contains(disposition.replacingOccurrences(of: Catalogue.dispositionPrefix, with: "")))
+                #expect(
+                    Self.cbvDispositions.contains(
+                        disposition.replacingOccurrences(of: Catalogue.dispositionPrefix, with: "")))
             }
         }
     }
@@ -108,12 +111,24 @@ struct CatalogueTests {
         cases.append((.refurbish, ["work": ["x"], "tests": ["y"], "warrantyMonths": 12, "certified": "yes"]))
         cases.append((.tradeIn, ["credit": 100, "currency": "eur"]))
         cases.append((.inspect, ["grade": "as-new", "evidence": ["abc"]]))
-        cases.append((.warrantyResolve, ["claim": "C1", "resolution": "replace", "replacement": "https://id.gs1.org/01/9506000134352/21/X"]))
-        cases.append((.warrantyResolve, ["claim": "C1", "resolution": "refund", "replacement": "https://id.gs1.org/01/09506000134352/21/X"]))
+        cases.append(
+            (
+                .warrantyResolve,
+                ["claim": "C1", "resolution": "replace", "replacement": "https://id.gs1.org/01/9506000134352/21/X"]
+            ))
+        cases.append(
+            (
+                .warrantyResolve,
+                ["claim": "C1", "resolution": "refund", "replacement": "https://id.gs1.org/01/09506000134352/21/X"]
+            ))
         cases.append((.excessDisposition, ["action": "donate", "consignee": "alpine"]))
         cases.append((.leaseOut, ["leaseDigest": "00", "until": "2030-01-01T00:00:00Z"]))
         cases.append((.returnAuthorize, ["rma": "R-1", "reason": "changed-mind"]))
-        cases.append((.refurbish, ["work": ["x"], "tests": ["y"], "warrantyMonths": 12, "certified": true, "softwareVersion": "4 2"]))
+        cases.append(
+            (
+                .refurbish,
+                ["work": ["x"], "tests": ["y"], "warrantyMonths": 12, "certified": true, "softwareVersion": "4 2"]
+            ))
         return cases
     }()
 
@@ -154,14 +169,16 @@ struct CatalogueTests {
     @Test("spec/lifecycle.md §2 lists every event type with the catalogue's roles and CBV terms")
     func specCatalogueTable() throws {
         let rows = try specTable(after: "## 2.")
-        let byType = Dictionary(uniqueKeysWithValues: rows.filter { $0.count >= 5 && !$0[0].contains(" ") }.map {
-            (codeNames($0[0]).first ?? "", $0)
-        })
+        let byType = Dictionary(
+            uniqueKeysWithValues: rows.filter { $0.count >= 5 && !$0[0].contains(" ") }.map {
+                (codeNames($0[0]).first ?? "", $0)
+            })
         for entry in Catalogue.entries {
             let row = try #require(byType[entry.type.name], "\(entry.type) is missing from the spec table")
             #expect(Set(codeNames(row[1])) == Set(entry.roles.map(\.name)), "\(entry.type) roles")
             #expect(Catalogue.bizStepPrefix + (codeNames(row[2]).first ?? "") == entry.bizStep, "\(entry.type) bizStep")
-            #expect(codeNames(row[3]).first.map { Catalogue.dispositionPrefix + $0 } == entry.disposition, "\(entry.type)")
+            #expect(
+                codeNames(row[3]).first.map { Catalogue.dispositionPrefix + $0 } == entry.disposition, "\(entry.type)")
             #expect((row[4] == "yes") == EventType.batchable.contains(entry.type), "\(entry.type) batch")
         }
     }
@@ -182,7 +199,9 @@ struct CatalogueTests {
             let expected = Dictionary(uniqueKeysWithValues: entry.fields.map { ($0.name, $0.isRequired) })
             #expect(members == expected, "\(entry.type)")
             for field in entry.fields where !field.kind.choices.isEmpty {
-                #expect(body.contains(field.kind.choices.map { "`\($0)`" }.joined(separator: ", ")), "\(entry.type).\(field.name)")
+                #expect(
+                    body.contains(field.kind.choices.map { "`\($0)`" }.joined(separator: ", ")),
+                    "\(entry.type).\(field.name)")
             }
         }
     }
@@ -208,7 +227,8 @@ struct CatalogueTests {
     func specRuleIDs() throws {
         let text = try String(contentsOf: Self.specURL, encoding: .utf8)
         let ids = [
-            Rule.commissionedFirst, Rule.commissionOnce, Rule.role, Rule.ownPrefix, Rule.stateTable, Rule.returnNeedsSale,
+            Rule.commissionedFirst, Rule.commissionOnce, Rule.role, Rule.ownPrefix, Rule.stateTable,
+            Rule.returnNeedsSale,
             Rule.terminal, Rule.timeOrder, Rule.recallRestricts, Rule.recallOverlay, Rule.missingRestricts,
             Rule.wrongChannel, Rule.details, Rule.referencesMatch, Rule.restockCondition, Rule.accreditation,
             Rule.certifiedResale, Rule.dockScan, Rule.warrantyRepairFirst, Rule.massBalance, Rule.receiveByConsignee,

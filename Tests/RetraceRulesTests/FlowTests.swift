@@ -44,7 +44,9 @@ struct FlowTests {
         #expect(received.returnAuthorization == nil)
         #expect(received.counters.returns == 1)
         #expect(received.sale?.retailer == "fabrikam")
-        try chain.record(.inspect, by: "litware", details: ["grade": "as-new", "evidence": [.string(TestParties.saltedDigest("photo-1"))]])
+        try chain.record(
+            .inspect, by: "litware",
+            details: ["grade": "as-new", "evidence": [.string(TestParties.saltedDigest("photo-1"))]])
         let restocked = try chain.record(.restock, by: "litware")
         #expect(restocked.phase == .inStock)
         #expect(restocked.sale == nil)
@@ -66,7 +68,8 @@ struct FlowTests {
     func failedDelivery() throws {
         let parties = try TestParties.get()
         var chain = try ProductChain.inPhase(.outForDelivery, serial: "FAIL-001", parties: parties)
-        let failed = try chain.record(.deliveryFailed, by: "wingtip", details: ["reason": "bad-address", "attempts": 2])
+        let failed = try chain.record(
+            .deliveryFailed, by: "wingtip", details: ["reason": "bad-address", "attempts": 2])
         #expect(failed.phase == .deliveryFailed)
         #expect(failed.custodian == "wingtip")
         try chain.record(.returnReceive, by: "litware")
@@ -106,8 +109,9 @@ struct FlowTests {
         #expect(violation { try inStock.record(.leaseOut) }?.code == .recallRestricts)
         #expect(violation { try inStock.record(.excessDisposition) }?.code == .recallRestricts)
         #expect(violation { try inStock.record(.recall) }?.rule == Rule.recallOverlay)
-        #expect(violation { try inStock.record(.recallRemedy, details: ["notice": "OTHER-1", "action": "repaired"]) }?
-            .code == .referenceMismatch)
+        #expect(
+            violation { try inStock.record(.recallRemedy, details: ["notice": "OTHER-1", "action": "repaired"]) }?
+                .code == .referenceMismatch)
         let remedied = try inStock.record(.recallRemedy, by: "proseware")
         #expect(remedied.recall == nil)
         #expect(remedied.phase == .inStock)
@@ -155,17 +159,20 @@ struct FlowTests {
         var chain = try ProductChain.inPhase(.delivered, serial: "WAR-002", parties: parties)
         try chain.record(.warrantyClaim, by: "fabrikam")
         let replacement = try TestParties.northwindProduct("WAR-002-R")
-        #expect(violation {
-            try chain.record(.warrantyResolve, details: ["claim": .string(ProductChain.claim), "resolution": "replace"])
-        }?.code == .invalidDetails)
-        #expect(violation {
-            try chain.record(
-                .warrantyResolve,
-                details: [
-                    "claim": .string(ProductChain.claim), "resolution": "replace",
-                    "replacement": .string(chain.product.digitalLink),
-                ])
-        }?.code == .invalidDetails)
+        #expect(
+            violation {
+                try chain.record(
+                    .warrantyResolve, details: ["claim": .string(ProductChain.claim), "resolution": "replace"])
+            }?.code == .invalidDetails)
+        #expect(
+            violation {
+                try chain.record(
+                    .warrantyResolve,
+                    details: [
+                        "claim": .string(ProductChain.claim), "resolution": "replace",
+                        "replacement": .string(chain.product.digitalLink),
+                    ])
+            }?.code == .invalidDetails)
         let resolved = try chain.record(
             .warrantyResolve, by: "northwind",
             details: [
@@ -175,10 +182,14 @@ struct FlowTests {
         #expect(resolved.phase == .returned)
         #expect(resolved.custodian == "northwind")
         try chain.record(.inspect, by: "northwind", details: ["grade": "defective"])
-        #expect(try chain.record(.refurbish, details: [
-            "work": ["mainboard-replaced"], "parts": [["part": "mainboard", "serial": "MB-5521"]],
-            "tests": ["full-function"], "warrantyMonths": 6, "certified": true,
-        ]).phase == .refurbished)
+        #expect(
+            try chain.record(
+                .refurbish,
+                details: [
+                    "work": ["mainboard-replaced"], "parts": [["part": "mainboard", "serial": "MB-5521"]],
+                    "tests": ["full-function"], "warrantyMonths": 6, "certified": true,
+                ]
+            ).phase == .refurbished)
     }
 
     @Test("a trade-in is refurbished by an accredited refurbisher and resold as certified pre-owned")
@@ -217,9 +228,11 @@ struct FlowTests {
         #expect(leased.lease?.lessor == "fabrikam")
         #expect(leased.custodian == nil)
         #expect(violation { try chain.record(.returnReceive) }?.rule == Rule.returnNeedsSale)
-        #expect(violation {
-            try chain.record(.leaseReturn, details: ["condition": "used", "leaseDigest": .string(TestParties.saltedDigest("x"))])
-        }?.code == .referenceMismatch)
+        #expect(
+            violation {
+                try chain.record(
+                    .leaseReturn, details: ["condition": "used", "leaseDigest": .string(TestParties.saltedDigest("x"))])
+            }?.code == .referenceMismatch)
         let back = try chain.record(.leaseReturn, by: "litware")
         #expect(back.phase == .returned)
         #expect(back.lease == nil)
@@ -295,7 +308,8 @@ struct FlowTests {
         var chain = try ProductChain.inPhase(.returned, serial: "DSP-001", parties: parties)
         try chain.record(.inspect, details: ["grade": "beyond-repair"])
         #expect(violation { try chain.record(.restock) }?.code == .conditionRestricts)
-        let disposed = try chain.record(.dispose, by: "litware", details: ["method": "shredding", "certificate": "DST-88"])
+        let disposed = try chain.record(
+            .dispose, by: "litware", details: ["method": "shredding", "certificate": "DST-88"])
         #expect(disposed.phase == .disposed)
         #expect(violation { try chain.record(.inspect) }?.code == .terminal)
     }
@@ -314,9 +328,11 @@ struct FlowTests {
         #expect(refused?.code == .missingRestricts)
         #expect(refused?.rule == Rule.missingRestricts)
         #expect(violation { try chain.record(.ship) }?.code == .missingRestricts)
-        let recovered = try chain.record(.returnReceive, by: "litware", details: [
-            "condition": "damaged", "scanned": .string(chain.product.digitalLink),
-        ])
+        let recovered = try chain.record(
+            .returnReceive, by: "litware",
+            details: [
+                "condition": "damaged", "scanned": .string(chain.product.digitalLink),
+            ])
         #expect(recovered.phase == .returned)
         #expect(recovered.missing == nil)
     }

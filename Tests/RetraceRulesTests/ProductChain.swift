@@ -128,7 +128,8 @@ struct ProductChain {
         case .warrantyClaim: ["claim": .string(claim), "fault": "does-not-charge"]
         case .warrantyResolve: ["claim": .string(claim), "resolution": "refund"]
         case .tradeIn: ["credit": 12_000, "currency": "EUR", "grade": "good"]
-        case .leaseOut: ["leaseDigest": .string(leaseDigest), "until": .string(time.adding(seconds: 365 * 86_400).description)]
+        case .leaseOut:
+            ["leaseDigest": .string(leaseDigest), "until": .string(time.adding(seconds: 365 * 86_400).description)]
         case .leaseReturn: ["condition": "used", "leaseDigest": .string(leaseDigest)]
         case .excessDisposition: ["action": "donate", "reference": "DON-77"]
         case .recall: ["notice": .string(recallNotice), "reason": "safety", "remedy": "software-update"]
@@ -136,7 +137,10 @@ struct ProductChain {
         case .reportStolen: ["reference": "POLICE-2025-1234"]
         case .reportLost: [:]
         case .recycle:
-            ["certificate": "COR-2025-0001", "method": "mechanical-shredding", "materials": ["aluminium": 20, "copper": 5]]
+            [
+                "certificate": "COR-2025-0001", "method": "mechanical-shredding",
+                "materials": ["aluminium": 20, "copper": 5],
+            ]
         case .dispose: ["method": "shredding"]
         default: [:]
         }

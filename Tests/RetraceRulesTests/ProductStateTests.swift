@@ -8,7 +8,8 @@ struct ProductStateTests {
     @Test("the state after every phase's path survives canonical JSON and back", arguments: Phase.all)
     func roundTrip(_ phase: Phase) throws {
         let parties = try TestParties.get()
-        var chain = try ProductChain.inPhase(phase, serial: "PS-\(Phase.all.firstIndex(of: phase) ?? 0)", parties: parties)
+        var chain = try ProductChain.inPhase(
+            phase, serial: "PS-\(Phase.all.firstIndex(of: phase) ?? 0)", parties: parties)
         if !phase.isTerminal {
             try chain.record(.recall)
             try chain.record(.reportLost)

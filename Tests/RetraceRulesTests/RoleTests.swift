@@ -30,7 +30,9 @@ struct RoleTests {
         "report-stolen": [
             "brand-owner", "distributor", "carrier", "retailer", "returns-centre", "refurbisher", "recycler",
         ],
-        "report-lost": ["brand-owner", "distributor", "carrier", "retailer", "returns-centre", "refurbisher", "recycler"],
+        "report-lost": [
+            "brand-owner", "distributor", "carrier", "retailer", "returns-centre", "refurbisher", "recycler",
+        ],
         "recycle": ["recycler"],
         "dispose": ["recycler", "brand-owner", "returns-centre"],
     ]

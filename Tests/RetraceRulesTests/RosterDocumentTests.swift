@@ -29,7 +29,9 @@ struct RosterDocumentTests {
         return .object(roster)
     }
 
-    @Test("every key file parses with NoteSigner and matches its .pub file", arguments: TestParties.partyIDs + ["governance", "log"])
+    @Test(
+        "every key file parses with NoteSigner and matches its .pub file",
+        arguments: TestParties.partyIDs + ["governance", "log"])
     func keyFiles(_ name: String) throws {
         let signer = try TestParties.signer(name)
         let pub = try String(contentsOf: TestParties.keysFolder.appendingPathComponent("\(name).pub"), encoding: .utf8)
@@ -86,12 +88,22 @@ struct RosterDocumentTests {
         #expect(code { _ = try RosterDocument(json: key) } == .invalidRoster)
     }
 
-    @Test("malformed values are refused with rule T3", arguments: [
-        ("roles", JSONValue.array(["wizard"])), ("roles", .array([])), ("id", "North Wind"), ("keys", .array([])),
-        ("companyPrefixes", .array(["95060"])), ("companyPrefixes", .array([])), ("locations", .array(["9506000000016"])),
-        ("accreditations", .array([["scheme": "ISO-9001", "certificate": "X", "validFrom": "2024-01-01T00:00:00Z",
-                                     "validUntil": "2030-01-01T00:00:00Z"]])),
-    ])
+    @Test(
+        "malformed values are refused with rule T3",
+        arguments: [
+            ("roles", JSONValue.array(["wizard"])), ("roles", .array([])), ("id", "North Wind"), ("keys", .array([])),
+            ("companyPrefixes", .array(["95060"])), ("companyPrefixes", .array([])),
+            ("locations", .array(["9506000000016"])),
+            (
+                "accreditations",
+                .array([
+                    [
+                        "scheme": "ISO-9001", "certificate": "X", "validFrom": "2024-01-01T00:00:00Z",
+                        "validUntil": "2030-01-01T00:00:00Z",
+                    ]
+                ])
+            ),
+        ])
     func malformed(_ field: String, _ value: JSONValue) throws {
         let document = try withParty(0) { $0[field] = value }
         #expect {
@@ -137,16 +149,20 @@ struct RosterDocumentTests {
     func revocationsNameListedKeys() throws {
         let parties = try TestParties.get()
         let stranger = try NoteSigner.generate(name: "stranger.test")
-        #expect(code {
-            _ = try RosterDocument(
-                governance: parties.roster.governance, parties: parties.roster.parties,
-                revocations: [Revocation(key: stranger.verifier, time: TestParties.start, reason: .keyCompromise)])
-        } == .invalidRoster)
-        let revocation = Revocation(key: parties.signer("alpine").verifier, time: TestParties.start, reason: .superseded)
-        #expect(code {
-            _ = try RosterDocument(
-                governance: parties.roster.governance, parties: parties.roster.parties, revocations: [revocation, revocation])
-        } == .invalidRoster)
+        #expect(
+            code {
+                _ = try RosterDocument(
+                    governance: parties.roster.governance, parties: parties.roster.parties,
+                    revocations: [Revocation(key: stranger.verifier, time: TestParties.start, reason: .keyCompromise)])
+            } == .invalidRoster)
+        let revocation = Revocation(
+            key: parties.signer("alpine").verifier, time: TestParties.start, reason: .superseded)
+        #expect(
+            code {
+                _ = try RosterDocument(
+                    governance: parties.roster.governance, parties: parties.roster.parties,
+                    revocations: [revocation, revocation])
+            } == .invalidRoster)
         let valid = try RosterDocument(
             governance: parties.roster.governance, parties: parties.roster.parties, revocations: [revocation])
         #expect(try RosterDocument(json: valid.json).revocations == [revocation])
@@ -159,5 +175,24 @@ struct RosterDocumentTests {
         #expect(northwind.owns(try TestParties.northwindProduct("A").gtin))
         #expect(!northwind.owns(try TestParties.contosoProduct("A").gtin))
         #expect(parties.party("contoso").owns(try TestParties.contosoProduct("A").gtin))
+    }
+
+    @Test("spec/roster.md names every trust rule id and documents every roster member")
+    func specNamesRules() throws {
+        let text = try String(contentsOf: TestParties.root.appendingPathComponent("spec/roster.md"), encoding: .utf8)
+        let ids = [
+            Rule.rosterChain, Rule.rosterGoverned, Rule.rosterValid, Rule.revocationsPermanent, Rule.rosterTime,
+            Rule.knownKey, Rule.keyValidity, Rule.keyRevocation, Rule.signature,
+        ]
+        for id in ids { #expect(text.contains("| `\(id)` |"), "\(id)") }
+        #expect(text.contains("`\(Rule.signerSite)`"))
+        let members = [
+            "version", "governance", "parties", "revocations", "id", "name", "roles", "keys", "companyPrefixes",
+            "accreditations", "locations", "key", "validFrom", "validUntil", "scheme", "certificate", "time", "reason",
+        ]
+        for member in members { #expect(text.contains("| `\(member)` |"), "\(member)") }
+        for role in Role.all { #expect(text.contains("`\(role.name)`")) }
+        for scheme in Accreditation.Scheme.all { #expect(text.contains("`\(scheme.name)`")) }
+        for reason in Revocation.Reason.all { #expect(text.contains("`\(reason.name)`")) }
     }
 }

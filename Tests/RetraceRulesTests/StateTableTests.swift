@@ -12,15 +12,18 @@ struct StateTableTests {
         "in-transit": ["receive": ["in-stock"]],
         "in-stock": [
             "ship": ["in-transit"], "sell": ["sold"], "lease-out": ["leased"],
-            "excess-disposition": ["in-transit", "liquidated", "donated"], "recycle": ["recycled"], "dispose": ["disposed"],
+            "excess-disposition": ["in-transit", "liquidated", "donated"], "recycle": ["recycled"],
+            "dispose": ["disposed"],
         ],
         "sold": [
-            "ship": ["out-for-delivery"], "return-authorize": ["return-authorized"], "warranty-claim": ["warranty-claimed"],
+            "ship": ["out-for-delivery"], "return-authorize": ["return-authorized"],
+            "warranty-claim": ["warranty-claimed"],
             "trade-in": ["traded-in"], "recycle": ["recycled"], "dispose": ["disposed"],
         ],
         "out-for-delivery": ["deliver": ["delivered"], "delivery-failed": ["delivery-failed"]],
         "delivered": [
-            "return-authorize": ["return-authorized"], "warranty-claim": ["warranty-claimed"], "trade-in": ["traded-in"],
+            "return-authorize": ["return-authorized"], "warranty-claim": ["warranty-claimed"],
+            "trade-in": ["traded-in"],
             "recycle": ["recycled"], "dispose": ["disposed"],
         ],
         "delivery-failed": [
@@ -105,7 +108,8 @@ struct StateTableTests {
                 #expect(violation.rule == Self.expectedRule(item.event, in: item.phase), "\(violation)")
                 #expect(violation.code == (item.phase.isTerminal ? .terminal : .illegalTransition))
                 #expect(violation.product == chain.product.digitalLink)
-                #expect(Lifecycle.ruleRefusing(item.event, in: item.phase) == violation.rule || item.event == .recallRemedy)
+                #expect(
+                    Lifecycle.ruleRefusing(item.event, in: item.phase) == violation.rule || item.event == .recallRemedy)
             }
         }
     }
@@ -113,15 +117,18 @@ struct StateTableTests {
     @Test("commission is refused in every phase: a serial is commissioned once", arguments: Phase.all)
     func commissionOnce(_ phase: Phase) throws {
         let parties = try TestParties.get()
-        var chain = try ProductChain.inPhase(phase, serial: "CO-\(Phase.all.firstIndex(of: phase) ?? 0)", parties: parties)
+        var chain = try ProductChain.inPhase(
+            phase, serial: "CO-\(Phase.all.firstIndex(of: phase) ?? 0)", parties: parties)
         #expect {
             try chain.record(.commission)
         } throws: { error in
-            (error as? RuleViolation)?.code == .alreadyCommissioned && (error as? RuleViolation)?.rule == Rule.commissionOnce
+            (error as? RuleViolation)?.code == .alreadyCommissioned
+                && (error as? RuleViolation)?.rule == Rule.commissionOnce
         }
     }
 
-    @Test("an event about a product that was never commissioned is refused", arguments: [EventType.ship, .sell, .recycle])
+    @Test(
+        "an event about a product that was never commissioned is refused", arguments: [EventType.ship, .sell, .recycle])
     func notCommissioned(_ type: EventType) throws {
         let parties = try TestParties.get()
         let product = try TestParties.northwindProduct("NEVER-1")
@@ -137,14 +144,16 @@ struct StateTableTests {
             _ = try Lifecycle.apply(
                 signed.statement, product: product, eventID: signed.id, state: nil, signer: party, trust: parties.trust)
         } throws: { error in
-            (error as? RuleViolation)?.code == .notCommissioned && (error as? RuleViolation)?.rule == Rule.commissionedFirst
+            (error as? RuleViolation)?.code == .notCommissioned
+                && (error as? RuleViolation)?.rule == Rule.commissionedFirst
         }
     }
 
     @Test("allowedEvents lists the table's events plus the overlays")
     func allowedEvents() {
-        #expect(Lifecycle.allowedEvents(in: .leased).map(\.name).sorted()
-            == ["lease-return", "recall", "recall-remedy", "report-lost", "report-stolen"])
+        #expect(
+            Lifecycle.allowedEvents(in: .leased).map(\.name).sorted()
+                == ["lease-return", "recall", "recall-remedy", "report-lost", "report-stolen"])
         #expect(Lifecycle.allowedEvents(in: .recycled).isEmpty)
     }
 }

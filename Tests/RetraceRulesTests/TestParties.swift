@@ -40,7 +40,8 @@ struct TestParties: Sendable {
         self.log = try Self.signer("log")
         let rosterBytes = try Array(Data(contentsOf: Self.keysFolder.appendingPathComponent("roster.json")))
         self.roster = try RosterDocument(json: CanonicalJSON.decode(rosterBytes, options: .lenient))
-        self.rosterStatement = try Self.rosterStatement(roster, previous: nil, by: governance, at: Self.start.adding(seconds: -86_400))
+        self.rosterStatement = try Self.rosterStatement(
+            roster, previous: nil, by: governance, at: Self.start.adding(seconds: -86_400))
         self.trust = try TrustState(trustRoots: [governance.verifier]).applying(roster: rosterStatement)
     }
 

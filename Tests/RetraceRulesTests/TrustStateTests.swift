@@ -21,7 +21,8 @@ struct TrustStateTests {
             party.id != id
                 ? party
                 : Party(
-                    id: party.id, name: party.name, roles: party.roles, keys: keys, companyPrefixes: party.companyPrefixes,
+                    id: party.id, name: party.name, roles: party.roles, keys: keys,
+                    companyPrefixes: party.companyPrefixes,
                     accreditations: party.accreditations, locations: party.locations)
         }
         return try RosterDocument(
@@ -46,7 +47,9 @@ struct TrustStateTests {
         #expect(parties.trust.roster == parties.roster)
         let impostor = try TestParties.rosterStatement(
             parties.roster, previous: nil, by: parties.signer("northwind"), at: TestParties.start)
-        let refused = violation { _ = try TrustState(trustRoots: [parties.governance.verifier]).applying(roster: impostor) }
+        let refused = violation {
+            _ = try TrustState(trustRoots: [parties.governance.verifier]).applying(roster: impostor)
+        }
         #expect(refused?.code == .rosterNotGoverned)
         #expect(refused?.rule == Rule.rosterGoverned)
         #expect(refused?.isAuthentication == true)
@@ -58,8 +61,9 @@ struct TrustStateTests {
         let governance = parties.governance
         let firstWithPrevious = try TestParties.rosterStatement(
             parties.roster, previous: Digest.of([7]), by: governance, at: TestParties.start)
-        #expect(violation { _ = try TrustState(trustRoots: [governance.verifier]).applying(roster: firstWithPrevious) }?
-            .code == .rosterOutOfOrder)
+        #expect(
+            violation { _ = try TrustState(trustRoots: [governance.verifier]).applying(roster: firstWithPrevious) }?
+                .code == .rosterOutOfOrder)
         let secondWithoutPrevious = try TestParties.rosterStatement(
             parties.roster, previous: nil, by: governance, at: TestParties.start)
         let refused = violation { _ = try parties.trust.applying(roster: secondWithoutPrevious) }
@@ -117,12 +121,14 @@ struct TrustStateTests {
         let trust = try parties.trust.applying(roster: second)
         #expect(trust.roster?.governance == [next.verifier])
         // The old governance key (also the trust root) no longer governs.
-        let byOld = try TestParties.rosterStatement(handover, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
+        let byOld = try TestParties.rosterStatement(
+            handover, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
         #expect(violation { _ = try trust.applying(roster: byOld) }?.code == .rosterNotGoverned)
         let byNew = try TestParties.rosterStatement(handover, previous: trust.rosterID, by: next, at: TestParties.start)
         #expect(try trust.applying(roster: byNew).rosterID == byNew.id)
         // Governance keys sign rosters only.
-        #expect(violation { _ = try trust.authenticate(try event(by: next, at: TestParties.start)) }?.code == .unknownKey)
+        #expect(
+            violation { _ = try trust.authenticate(try event(by: next, at: TestParties.start)) }?.code == .unknownKey)
     }
 
     @Test("a revoked governance key cannot sign a roster dated after its revocation")
@@ -136,7 +142,8 @@ struct TrustStateTests {
         let second = try TestParties.rosterStatement(
             document, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
         let trust = try parties.trust.applying(roster: second)
-        let late = try TestParties.rosterStatement(document, previous: trust.rosterID, by: parties.governance, at: revokedAt)
+        let late = try TestParties.rosterStatement(
+            document, previous: trust.rosterID, by: parties.governance, at: revokedAt)
         #expect(violation { _ = try trust.applying(roster: late) }?.code == .rosterNotGoverned)
         let byBackup = try TestParties.rosterStatement(document, previous: trust.rosterID, by: backup, at: revokedAt)
         #expect(try trust.applying(roster: byBackup).rosterID == byBackup.id)
@@ -145,20 +152,25 @@ struct TrustStateTests {
     @Test("revocations are permanent: a later roster must repeat them unchanged")
     func revocationsPermanent() throws {
         let parties = try TestParties.get()
-        let revocation = Revocation(key: parties.signer("alpine").verifier, time: TestParties.start, reason: .keyCompromise)
+        let revocation = Revocation(
+            key: parties.signer("alpine").verifier, time: TestParties.start, reason: .keyCompromise)
         let withRevocation = try RosterDocument(
             governance: parties.roster.governance, parties: parties.roster.parties, revocations: [revocation])
         let second = try TestParties.rosterStatement(
             withRevocation, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
         let trust = try parties.trust.applying(roster: second)
-        let dropped = try TestParties.rosterStatement(parties.roster, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
+        let dropped = try TestParties.rosterStatement(
+            parties.roster, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
         let refused = violation { _ = try trust.applying(roster: dropped) }
         #expect(refused?.code == .invalidRoster)
         #expect(refused?.rule == Rule.revocationsPermanent)
         let moved = try RosterDocument(
             governance: parties.roster.governance, parties: parties.roster.parties,
-            revocations: [Revocation(key: revocation.key, time: revocation.time.adding(seconds: 86_400), reason: .keyCompromise)])
-        let later = try TestParties.rosterStatement(moved, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
+            revocations: [
+                Revocation(key: revocation.key, time: revocation.time.adding(seconds: 86_400), reason: .keyCompromise)
+            ])
+        let later = try TestParties.rosterStatement(
+            moved, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
         #expect(violation { _ = try trust.applying(roster: later) }?.rule == Rule.revocationsPermanent)
     }
 
@@ -191,10 +203,12 @@ struct TrustStateTests {
         #expect(refused?.rule == Rule.knownKey)
         #expect(refused?.isAuthentication == true)
         let empty = TrustState(trustRoots: [parties.governance.verifier])
-        #expect(violation { _ = try empty.authenticate(try event(by: parties.signer("alpine"), at: TestParties.start)) }?
-            .code == .unknownKey)
-        #expect(violation { _ = try parties.trust.authenticate(try event(by: parties.governance, at: TestParties.start)) }?
-            .code == .unknownKey)
+        #expect(
+            violation { _ = try empty.authenticate(try event(by: parties.signer("alpine"), at: TestParties.start)) }?
+                .code == .unknownKey)
+        #expect(
+            violation { _ = try parties.trust.authenticate(try event(by: parties.governance, at: TestParties.start)) }?
+                .code == .unknownKey)
     }
 
     @Test("a tampered statement or signature is refused")
@@ -226,7 +240,9 @@ struct TrustStateTests {
         let rotated = try roster(
             parties.roster, replacingKeysOf: "northwind",
             with: [
-                PartyKey(verifier: old.verifier, validFrom: TestParties.start.adding(seconds: -86_400 * 400), validUntil: handover),
+                PartyKey(
+                    verifier: old.verifier, validFrom: TestParties.start.adding(seconds: -86_400 * 400),
+                    validUntil: handover),
                 PartyKey(verifier: new.verifier, validFrom: handover),
             ])
         let statement = try TestParties.rosterStatement(
@@ -234,11 +250,14 @@ struct TrustStateTests {
         let trust = try parties.trust.applying(roster: statement)
 
         #expect(try trust.authenticate(before).id == "northwind", "an event signed before the rotation stays valid")
-        #expect(try trust.authenticate(try event(.commission, by: old, at: handover.adding(seconds: -1))).id == "northwind")
+        #expect(
+            try trust.authenticate(try event(.commission, by: old, at: handover.adding(seconds: -1))).id == "northwind")
         let expired = violation { _ = try trust.authenticate(try event(.commission, by: old, at: handover)) }
         #expect(expired?.code == .keyExpired)
         #expect(expired?.rule == Rule.keyValidity)
-        let early = violation { _ = try trust.authenticate(try event(.commission, by: new, at: handover.adding(seconds: -1))) }
+        let early = violation {
+            _ = try trust.authenticate(try event(.commission, by: new, at: handover.adding(seconds: -1)))
+        }
         #expect(early?.code == .keyNotYetValid)
         #expect(try trust.authenticate(try event(.commission, by: new, at: handover)).id == "northwind")
     }
@@ -259,8 +278,9 @@ struct TrustStateTests {
         #expect(refused?.code == .keyRevoked)
         #expect(refused?.rule == Rule.keyRevocation)
         #expect(refused?.isAuthentication == true)
-        #expect(violation { _ = try trust.authenticate(try event(by: alpine, at: revokedAt.adding(seconds: 86_400))) }?
-            .code == .keyRevoked)
+        #expect(
+            violation { _ = try trust.authenticate(try event(by: alpine, at: revokedAt.adding(seconds: 86_400))) }?
+                .code == .keyRevoked)
     }
 
     @Test("a product's chain is judged against the roster in force at each event")
@@ -276,11 +296,14 @@ struct TrustStateTests {
         let rotated = try roster(
             parties.roster, replacingKeysOf: "fabrikam",
             with: [
-                PartyKey(verifier: old.verifier, validFrom: TestParties.start.adding(seconds: -86_400 * 400), validUntil: handover),
+                PartyKey(
+                    verifier: old.verifier, validFrom: TestParties.start.adding(seconds: -86_400 * 400),
+                    validUntil: handover),
                 PartyKey(verifier: new.verifier, validFrom: handover),
             ])
         chain.trust = try chain.trust.applying(
-            roster: try TestParties.rosterStatement(rotated, previous: chain.trust.rosterID, by: parties.governance, at: handover))
+            roster: try TestParties.rosterStatement(
+                rotated, previous: chain.trust.rosterID, by: parties.governance, at: handover))
         #expect(violation { try chain.record(.receive, by: "fabrikam") }?.code == .keyExpired)
         #expect(try chain.record(.receive, by: "fabrikam", key: new).custodian == "fabrikam")
         // The earlier statements still authenticate under the new roster.
