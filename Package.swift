@@ -34,7 +34,9 @@ let package = Package(
             dependencies: ["MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         // Who may say what, and what may happen next: roster and lifecycle, pure functions.
-        .target(name: "RetraceRules", dependencies: ["RetraceEvents"], swiftSettings: strict),
+        .target(
+            name: "RetraceRules", dependencies: ["RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity"],
+            swiftSettings: strict),
         // The append path: statements checked against rules, stored, covered by checkpoints.
         .target(
             name: "RetraceLedger", dependencies: ["RetraceEvents", "RetraceRules", "RetraceStorage"],
@@ -57,6 +59,10 @@ let package = Package(
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
         .testTarget(
             name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation"], swiftSettings: strict),
+        .testTarget(
+            name: "RetraceRulesTests",
+            dependencies: ["RetraceRules", "RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity"],
+            swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]
 )

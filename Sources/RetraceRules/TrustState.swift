@@ -95,6 +95,15 @@ public struct TrustState: Sendable {
     /// signature must verify. The statement's time is the signer's claim; the ledger bounds it by
     /// its own receive time, which is what makes backdating past a revocation visible.
     public func authenticate(_ signed: SignedStatement) throws(RuleViolation) -> Party {
+        do {
+            return try resolve(signed)
+        } catch {
+            guard let product = signed.statement.product, error.product == nil else { throw error }
+            throw error.about(product.digitalLink)
+        }
+    }
+
+    private func resolve(_ signed: SignedStatement) throws(RuleViolation) -> Party {
         let statement = signed.statement
         guard statement.type != .roster else {
             throw RuleViolation(

@@ -277,6 +277,7 @@ struct TrustStateTests {
         let refused = violation { _ = try trust.authenticate(try event(by: alpine, at: revokedAt)) }
         #expect(refused?.code == .keyRevoked)
         #expect(refused?.rule == Rule.keyRevocation)
+        #expect(refused?.product == (try TestParties.northwindProduct("TRUST-1")).digitalLink)
         #expect(refused?.isAuthentication == true)
         #expect(
             violation { _ = try trust.authenticate(try event(by: alpine, at: revokedAt.adding(seconds: 86_400))) }?
