@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "retrace", targets: ["retrace"]),
+        .executable(name: "retrace-bench", targets: ["RetraceBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,14 +55,27 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Figures printed beside the machine's own OpenSSL rates; never timed assertions.
+        .executableTarget(
+            name: "RetraceBench",
+            dependencies: [
+                "RetraceLedger", "RetraceSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/RetraceBench", swiftSettings: strict),
+
         .testTarget(
             name: "RetraceCryptoTests", dependencies: ["RetraceCrypto"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: strict),
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
         .testTarget(
             name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation"], swiftSettings: strict),
         .testTarget(
             name: "RetraceRulesTests",
             dependencies: ["RetraceRules", "RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceStorageTests",
+            dependencies: ["RetraceStorage", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]

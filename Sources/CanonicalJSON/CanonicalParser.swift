@@ -35,7 +35,7 @@ struct CanonicalParser {
         let (value, canonical) = try bytes.withUnsafeBufferPointer { buffer -> (JSONValue, Bool) in
             var parser = CanonicalParser(input: buffer, options: options)
             parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
+            let value = try parser.parseValue()
             parser.skipWhitespace()
             if parser.position < buffer.count {
                 throw parser.failure(.trailingData, "unexpected \(describe(buffer[parser.position])) after the value",
@@ -80,6 +80,7 @@ struct CanonicalParser {
         return "byte 0x" + (hex.count < 2 ? "0" + hex : hex)
     }
 
+    @inline(never)
     private func failure(_ code: CanonicalJSONError.Code, _ message: String, at offset: Int) -> CanonicalJSONError {
         CanonicalJSONError(code, "at byte \(offset): \(message)", offset: offset)
     }
@@ -88,6 +89,7 @@ struct CanonicalParser {
         position < input.count ? CanonicalParser.describe(input[position]) : "end of input"
     }
 
+    @inline(never)
     private func unexpected(_ expectation: String) -> CanonicalJSONError {
         if position >= input.count {
             return failure(.unexpectedEnd, "expected \(expectation), found end of input", at: position)
@@ -110,21 +112,99 @@ struct CanonicalParser {
         }
     }
 
-    /// Parses the value starting at `position`, which is nested inside `depth` containers.
-    private mutating func parseValue(depth: Int) throws -> JSONValue {
-        guard position < input.count else { throw unexpected("a value") }
-        switch input[position] {
-        case 0x7B: return try parseObject(depth: depth)
-        case 0x5B: return try parseArray(depth: depth)
-        case 0x22: return .string(try parseString())
-        case 0x74: try parseLiteral("true"); return .bool(true)
-        case 0x66: try parseLiteral("false"); return .bool(false)
-        case 0x6E: try parseLiteral("null"); return .null
-        case 0x2D, 0x30...0x39: return .integer(try parseNumber())
-        default: throw unexpected("a value")
+    /// A container still open while parsing; the members parsed so far sit on the shared stacks.
+    private enum Frame {
+        case array(valueBase: Int)
+        case object(keyBase: Int, valueBase: Int, sorted: Bool)
+    }
+
+    /// Parses one complete value starting at `position`.
+    ///
+    /// Iterative, with an explicit stack of open containers, so hostile nesting costs heap (bounded by
+    /// `maxDepth`) rather than call stack, on whatever thread the caller runs.
+    private mutating func parseValue() throws -> JSONValue {
+        var frames: [Frame] = []
+        while true {
+            // Parse the start of a value: a scalar, an empty container, or open a new container.
+            var value: JSONValue
+            skipWhitespace()
+            guard position < input.count else { throw unexpected("a value") }
+            switch input[position] {
+            case 0x5B:
+                try enterContainer(depth: frames.count)
+                skipWhitespace()
+                if position < input.count && input[position] == 0x5D {
+                    position += 1
+                    value = .array([])
+                } else {
+                    frames.append(.array(valueBase: valueStack.count))
+                    continue
+                }
+            case 0x7B:
+                try enterContainer(depth: frames.count)
+                skipWhitespace()
+                if position < input.count && input[position] == 0x7D {
+                    position += 1
+                    value = .object(JSONObject())
+                } else {
+                    let keyBase = keyStack.count
+                    var sorted = true
+                    try parseMemberKey(keyBase: keyBase, sorted: &sorted)
+                    frames.append(.object(keyBase: keyBase, valueBase: valueStack.count, sorted: sorted))
+                    continue
+                }
+            case 0x22:
+                value = .string(try parseString())
+            case 0x74:
+                try parseLiteral("true")
+                value = .bool(true)
+            case 0x66:
+                try parseLiteral("false")
+                value = .bool(false)
+            case 0x6E:
+                try parseLiteral("null")
+                value = .null
+            case 0x2D, 0x30...0x39:
+                value = .integer(try parseNumber())
+            default:
+                throw unexpected("a value")
+            }
+            // A value is complete: hand it to the innermost open container, closing containers as they end.
+            closing: while true {
+                guard let frame = frames.last else { return value }
+                valueStack.append(value)
+                skipWhitespace()
+                guard position < input.count else {
+                    if case .array = frame { throw unexpected("',' or ']'") }
+                    throw unexpected("',' or '}'")
+                }
+                let byte = input[position]
+                switch frame {
+                case .array(let valueBase):
+                    if byte == 0x2C {
+                        position += 1
+                        break closing
+                    }
+                    guard byte == 0x5D else { throw unexpected("',' or ']'") }
+                    position += 1
+                    value = finishArray(base: valueBase)
+                case .object(let keyBase, let valueBase, var sorted):
+                    if byte == 0x2C {
+                        position += 1
+                        try parseMemberKey(keyBase: keyBase, sorted: &sorted)
+                        frames[frames.count - 1] = .object(keyBase: keyBase, valueBase: valueBase, sorted: sorted)
+                        break closing
+                    }
+                    guard byte == 0x7D else { throw unexpected("',' or '}'") }
+                    position += 1
+                    value = try finishObject(base: keyBase, valueBase: valueBase, sorted: sorted)
+                }
+                frames.removeLast()
+            }
         }
     }
 
+    @inline(__always)
     private mutating func parseLiteral(_ literal: StaticString) throws {
         let length = literal.utf8CodeUnitCount
         let matches = literal.withUTF8Buffer { expected in
@@ -138,103 +218,77 @@ struct CanonicalParser {
         guard matches == length else { throw unexpected("'\(literal)'") }
     }
 
+    /// Consumes the opening bracket of a container that sits inside `depth` others.
+    @inline(__always)
     private mutating func enterContainer(depth: Int) throws {
-        guard depth < maxDepth else {
-            throw failure(.tooDeep, "containers nested deeper than \(maxDepth)", at: position)
-        }
+        guard depth < maxDepth else { throw tooDeep() }
         position += 1
     }
 
-    private mutating func parseArray(depth: Int) throws -> JSONValue {
-        try enterContainer(depth: depth)
-        skipWhitespace()
-        if position < input.count && input[position] == 0x5D {
-            position += 1
-            return .array([])
-        }
-        let base = valueStack.count
-        while true {
-            skipWhitespace()
-            let element = try parseValue(depth: depth + 1)
-            valueStack.append(element)
-            skipWhitespace()
-            guard position < input.count else { throw unexpected("',' or ']'") }
-            switch input[position] {
-            case 0x2C:
-                position += 1
-            case 0x5D:
-                position += 1
-                let elements = Array(valueStack[base...])
-                valueStack.removeSubrange(base...)
-                return .array(elements)
-            default:
-                throw unexpected("',' or ']'")
-            }
-        }
+    @inline(never)
+    private func tooDeep() -> CanonicalJSONError {
+        failure(.tooDeep, "containers nested deeper than \(maxDepth)", at: position)
     }
 
-    private mutating func parseObject(depth: Int) throws -> JSONValue {
-        try enterContainer(depth: depth)
+    /// Parses `"key":` and pushes the key, checking ASCII-ness, order and (while sorted) duplicates.
+    private mutating func parseMemberKey(keyBase: Int, sorted: inout Bool) throws {
         skipWhitespace()
-        if position < input.count && input[position] == 0x7D {
-            position += 1
-            return .object(JSONObject())
+        guard position < input.count, input[position] == 0x22 else { throw unexpected("'\"' starting a key") }
+        let keyOffset = position
+        let key = try parseString()
+        if asciiKeysOnly && !key.utf8.allSatisfy({ $0 < 0x80 }) {
+            throw keyFailure(.nonASCIIKey, key, at: keyOffset)
         }
-        let base = keyStack.count
-        let valueBase = valueStack.count
-        var sorted = true
-        while true {
-            skipWhitespace()
-            guard position < input.count, input[position] == 0x22 else { throw unexpected("'\"' starting a key") }
-            let keyOffset = position
-            let key = try parseString()
-            if asciiKeysOnly && !key.utf8.allSatisfy({ $0 < 0x80 }) {
-                throw failure(.nonASCIIKey, "key \(JSONValue.string(key)) is not ASCII", at: keyOffset)
-            }
-            if sorted, keyStack.count > base, let previous = keyStack.last {
-                let order = UTF16KeyOrder.compare(previous, key)
-                if order == 0 {
-                    throw failure(.duplicateKey, "duplicate key \(JSONValue.string(key))", at: keyOffset)
-                }
-                if order > 0 {
-                    sorted = false
-                    sawNonCanonical = true
-                }
-            }
-            skipWhitespace()
-            guard position < input.count, input[position] == 0x3A else { throw unexpected("':' after a key") }
-            position += 1
-            skipWhitespace()
-            keyStack.append(key)
-            offsetStack.append(keyOffset)
-            let value = try parseValue(depth: depth + 1)
-            valueStack.append(value)
-            skipWhitespace()
-            guard position < input.count else { throw unexpected("',' or '}'") }
-            switch input[position] {
-            case 0x2C:
-                position += 1
-            case 0x7D:
-                position += 1
-                let keys = Array(keyStack[base...])
-                let values = Array(valueStack[valueBase...])
-                if !sorted {
-                    try refuseDuplicates(keys: keys, offsets: Array(offsetStack[base...]))
-                }
-                keyStack.removeSubrange(base...)
-                offsetStack.removeSubrange(base...)
-                valueStack.removeSubrange(valueBase...)
-                if sorted {
-                    return .object(JSONObject(sortedUniqueKeys: keys, values: values))
-                }
-                return .object(JSONObject(unsortedKeys: keys, values: values))
-            default:
-                throw unexpected("',' or '}'")
+        if sorted, keyStack.count > keyBase, let previous = keyStack.last {
+            let order = UTF16KeyOrder.compare(previous, key)
+            if order == 0 { throw keyFailure(.duplicateKey, key, at: keyOffset) }
+            if order > 0 {
+                sorted = false
+                sawNonCanonical = true
             }
         }
+        skipWhitespace()
+        guard position < input.count, input[position] == 0x3A else { throw unexpected("':' after a key") }
+        position += 1
+        keyStack.append(key)
+        offsetStack.append(keyOffset)
+    }
+
+    /// Errors about one key, built out of line to keep the recursive frames small.
+    @inline(never)
+    private func keyFailure(_ code: CanonicalJSONError.Code, _ key: String, at offset: Int) -> CanonicalJSONError {
+        let shown = JSONValue.string(key).description
+        if code == .nonASCIIKey { return failure(code, "key \(shown) is not ASCII", at: offset) }
+        return failure(code, "duplicate key \(shown)", at: offset)
+    }
+
+    /// Builds the finished object from the members above `base` and pops them.
+    @inline(never)
+    private mutating func finishObject(base: Int, valueBase: Int, sorted: Bool) throws -> JSONValue {
+        let keys = Array(keyStack[base...])
+        let values = Array(valueStack[valueBase...])
+        if !sorted {
+            try refuseDuplicates(keys: keys, offsets: Array(offsetStack[base...]))
+        }
+        keyStack.removeSubrange(base...)
+        offsetStack.removeSubrange(base...)
+        valueStack.removeSubrange(valueBase...)
+        if sorted {
+            return .object(JSONObject(sortedUniqueKeys: keys, values: values))
+        }
+        return .object(JSONObject(unsortedKeys: keys, values: values))
+    }
+
+    /// Builds the finished array from the elements above `base` and pops them.
+    @inline(never)
+    private mutating func finishArray(base: Int) -> JSONValue {
+        let elements = Array(valueStack[base...])
+        valueStack.removeSubrange(base...)
+        return .array(elements)
     }
 
     /// For objects whose keys came out of order: sorts and reports the earliest repeated key.
+    @inline(never)
     private func refuseDuplicates(keys: [String], offsets: [Int]) throws {
         let order = JSONObject.stableOrder(of: keys)
         var earliest: Int?
@@ -247,14 +301,14 @@ struct CanonicalParser {
             }
         }
         if let earliest {
-            throw failure(.duplicateKey, "duplicate key \(JSONValue.string(keys[earliest]))",
-                          at: offsets[earliest])
+            throw keyFailure(.duplicateKey, keys[earliest], at: offsets[earliest])
         }
     }
 
     // MARK: Numbers
 
     /// Integer in canonical form only: optional '-', no leading zero, no fraction or exponent.
+    @inline(never)
     private mutating func parseNumber() throws -> Int64 {
         let start = position
         let negative = input[position] == 0x2D
@@ -294,6 +348,7 @@ struct CanonicalParser {
     // MARK: Strings
 
     /// Parses a string starting at the opening quote; strings without escapes are copied in one go.
+    @inline(never)
     private mutating func parseString() throws -> String {
         let open = position
         position += 1
@@ -341,12 +396,14 @@ struct CanonicalParser {
         throw failure(.unexpectedEnd, "string opened at byte \(open) is not closed", at: position)
     }
 
+    @inline(never)
     private func controlCharacter(_ byte: UInt8) -> CanonicalJSONError {
         failure(.controlCharacter, "raw control character \(CanonicalParser.describe(byte)) in a string; "
                     + "it must be escaped", at: position)
     }
 
     /// Checks one well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
+    @inline(never)
     private mutating func skipUTF8Sequence() throws {
         let start = position
         let lead = input[position]
@@ -381,6 +438,7 @@ struct CanonicalParser {
     }
 
     /// Decodes one escape into `scratch`, noting escapes that RFC 8785 would not produce.
+    @inline(never)
     private mutating func parseEscape() throws {
         let start = position
         guard position + 1 < input.count else {
