@@ -43,6 +43,9 @@ let package = Package(
             name: "RetraceLedger", dependencies: ["RetraceEvents", "RetraceRules", "RetraceStorage"],
             swiftSettings: strict),
 
+        // Verdicts, histories, offline proof bundles and proofs of recycling, from the database or a bundle.
+        .target(name: "RetraceVerification", dependencies: ["RetraceLedger"], swiftSettings: strict),
+
         // Test parties, stories and ledger generators for the demo, tests and benchmarks.
         .target(name: "RetraceSimulation", dependencies: ["RetraceLedger"], swiftSettings: strict),
 
@@ -76,6 +79,9 @@ let package = Package(
         .testTarget(
             name: "RetraceStorageTests",
             dependencies: ["RetraceStorage", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceVerificationTests", dependencies: ["RetraceVerification", "RetraceSimulation"],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]

@@ -1,0 +1,81 @@
+import CanonicalJSON
+import RetraceCrypto
+import RetraceEvents
+
+/// One log entry as carried in a proof bundle: the entry object, its log index and its inclusion
+/// proof in the bundle's checkpoint, plus, for batch statements, the batch evidence.
+///
+/// A product chain carries one batch statement as `member` + `memberIndex` + `memberProof` (the
+/// product's member and its RFC 9162 proof in `batch.root`), so a pallet of 10 000 products does
+/// not make every product's bundle large. A certificate carries all `members` instead.
+public struct BundleEntry: Hashable, Sendable {
+    public let index: UInt64
+    /// The entry object `{"received","signature","statement"}` exactly as logged.
+    public let entry: JSONObject
+    public let proof: [[UInt8]]
+    public let member: BatchMember?
+    public let memberIndex: UInt64?
+    public let memberProof: [[UInt8]]
+    public let members: [BatchMember]
+
+    public init(
+        index: UInt64, entry: JSONObject, proof: [[UInt8]], member: BatchMember? = nil, memberIndex: UInt64? = nil,
+        memberProof: [[UInt8]] = [], members: [BatchMember] = []
+    ) {
+        self.index = index
+        self.entry = entry
+        self.proof = proof
+        self.member = member
+        self.memberIndex = memberIndex
+        self.memberProof = memberProof
+        self.members = members
+    }
+
+    public var json: JSONValue {
+        var object = JSONObject()
+        object["entry"] = .object(entry)
+        object["index"] = .integer(Int64(index))
+        if let member { object["member"] = member.json }
+        if let memberIndex { object["memberIndex"] = .integer(Int64(memberIndex)) }
+        if member != nil { object["memberProof"] = .array(memberProof.map { .string(Hex.encode($0)) }) }
+        if !members.isEmpty { object["members"] = .array(members.map(\.json)) }
+        object["proof"] = .array(proof.map { .string(Hex.encode($0)) })
+        return .object(object)
+    }
+
+    init(json value: JSONValue, path: String) throws(VerificationError) {
+        var reader = try BundleReader(value, path: path)
+        let index = try reader.index("index")
+        guard case .object(let entry)? = reader.take("entry") else {
+            throw VerificationError(.malformedBundle, "\(path).entry must be an object")
+        }
+        let proof = try reader.hashes("proof")
+        var member: BatchMember?
+        if let value = reader.take("member") {
+            do { member = try BatchMember(json: value, path: "\(path).member") } catch {
+                throw VerificationError(.malformedBundle, error.description)
+            }
+        }
+        let memberIndex = try reader.optionalIndex("memberIndex")
+        let memberProof = try reader.optionalHashes("memberProof")
+        guard (member == nil) == (memberIndex == nil), (member == nil) == (memberProof == nil) else {
+            throw VerificationError(
+                .malformedBundle, "\(path): member, memberIndex and memberProof come together or not at all")
+        }
+        var members: [BatchMember] = []
+        if let list = reader.take("members") {
+            guard case .array(let items) = list, !items.isEmpty else {
+                throw VerificationError(.malformedBundle, "\(path).members must be a non-empty array")
+            }
+            for (position, item) in items.enumerated() {
+                do { members.append(try BatchMember(json: item, path: "\(path).members[\(position)]")) } catch {
+                    throw VerificationError(.malformedBundle, error.description)
+                }
+            }
+        }
+        try reader.finish()
+        self.init(
+            index: index, entry: entry, proof: proof, member: member, memberIndex: memberIndex,
+            memberProof: memberProof ?? [], members: members)
+    }
+}

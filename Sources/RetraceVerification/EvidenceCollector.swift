@@ -1,0 +1,158 @@
+import CanonicalJSON
+import MerkleLog
+import RetraceEvents
+import RetraceIdentity
+import RetraceLedger
+import RetraceStorage
+
+/// Gathers a product's (or a certificate's) evidence from a ledger store into a ``ProofBundle``.
+///
+/// Gathering trusts nothing it reads: the result is always handed to ``EvidenceVerifier``, so a
+/// tampered database shows up as a bundle that does not verify. Proofs are against the latest
+/// signed checkpoint; events appended after it are not yet covered and are left out.
+/// Reads are O(events · log n) node reads, plus O(members) hashing per batch statement.
+public enum EvidenceCollector {
+    /// The bundle of one product, or `nil` if the ledger has no chain for it below the checkpoint.
+    public static func productBundle(_ product: SGTIN, reader: any LedgerReader) throws(VerificationError)
+        -> ProofBundle?
+    {
+        do {
+            let checkpoint = try latest(reader)
+            guard let chain = try chain(of: product.digitalLink, reader: reader, size: checkpoint.size) else {
+                return nil
+            }
+            return ProofBundle(
+                checkpoint: checkpoint.note, roster: try roster(reader, size: checkpoint.size), products: [chain])
+        } catch let error as VerificationError {
+            throw error
+        } catch {
+            throw VerificationError(.storage, "reading the evidence of \(product.digitalLink): \(error)")
+        }
+    }
+
+    /// The bundle of a batch statement (a recycler's pallet certificate) at log index `index`, with
+    /// the chain of every member.
+    public static func certificateBundle(at index: UInt64, reader: any LedgerReader) throws(VerificationError)
+        -> ProofBundle
+    {
+        do {
+            let checkpoint = try latest(reader)
+            guard index < checkpoint.size, let stored = try reader.entry(at: index), !stored.members.isEmpty else {
+                throw VerificationError(.notFound, "entry \(index) is not a batch statement covered by the checkpoint")
+            }
+            let members = try stored.members.enumerated().map { (position, bytes) in
+                try BatchMember(json: CanonicalJSON.decode(bytes), path: "members[\(position)]")
+            }
+            let certificate = BundleEntry(
+                index: index, entry: try object(stored.bytes),
+                proof: try MerkleTree.inclusionProof(leafIndex: index, treeSize: checkpoint.size, reader: reader),
+                members: members)
+            var chains: [ProofBundle.Chain] = []
+            for member in members {
+                guard let chain = try chain(of: member.product.digitalLink, reader: reader, size: checkpoint.size)
+                else {
+                    throw VerificationError(
+                        .notFound, "member \(member.product.digitalLink) has no chain", index: index)
+                }
+                chains.append(chain)
+            }
+            return ProofBundle(
+                checkpoint: checkpoint.note, roster: try roster(reader, size: checkpoint.size), products: chains,
+                certificate: certificate)
+        } catch let error as VerificationError {
+            throw error
+        } catch {
+            throw VerificationError(.storage, "reading certificate entry \(index): \(error)", index: index)
+        }
+    }
+
+    /// Finds recycle statements by certificate number by scanning the log (no index exists yet): O(n).
+    public static func recycleEntries(certificate: String, reader: any LedgerReader) throws(VerificationError)
+        -> [UInt64]
+    {
+        do {
+            var found: [UInt64] = []
+            try reader.forEachEntry(from: 0, to: try reader.treeSize()) { stored in
+                guard stored.type == EventType.recycle.name,
+                    case .object(let entry) = try CanonicalJSON.decode(stored.bytes),
+                    entry["statement"]?["details"]?["certificate"]?.stringValue == certificate
+                else { return }
+                found.append(stored.index)
+            }
+            return found
+        } catch {
+            throw VerificationError(.storage, "scanning for certificate \(certificate): \(error)")
+        }
+    }
+
+    // MARK: Pieces
+
+    static func latest(_ reader: any LedgerReader) throws -> StoredCheckpoint {
+        guard let checkpoint = try reader.latestCheckpoint() else {
+            throw VerificationError(.notFound, "the ledger has no signed checkpoint yet")
+        }
+        return checkpoint
+    }
+
+    static func object(_ bytes: [UInt8]) throws -> JSONObject {
+        guard case .object(let object) = try CanonicalJSON.decode(bytes, options: .lenient) else {
+            throw VerificationError(.malformedBundle, "a stored entry is not a JSON object")
+        }
+        return object
+    }
+
+    static func roster(_ reader: any LedgerReader, size: UInt64) throws -> [BundleEntry] {
+        try reader.chain(Ledger.rosterChain).filter { $0.index < size }.map { link in
+            guard let stored = try reader.entry(at: link.index) else {
+                throw VerificationError(.storage, "roster entry \(link.index) is missing", index: link.index)
+            }
+            return BundleEntry(
+                index: link.index, entry: try object(stored.bytes),
+                proof: try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader))
+        }
+    }
+
+    static func chain(of product: String, reader: any LedgerReader, size: UInt64) throws -> ProofBundle.Chain? {
+        let links = try reader.chain(product).filter { $0.index < size }
+        guard !links.isEmpty else { return nil }
+        var events: [BundleEntry] = []
+        var previous: [UInt8]?
+        for link in links {
+            guard let stored = try reader.entry(at: link.index) else {
+                throw VerificationError(.storage, "entry \(link.index) of \(product) is missing", index: link.index)
+            }
+            let proof = try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader)
+            let entry = try object(stored.bytes)
+            if stored.members.isEmpty {
+                events.append(BundleEntry(index: link.index, entry: entry, proof: proof))
+            } else {
+                let position = try memberPosition(stored.members, product: product, previous: previous)
+                let member = try BatchMember(json: CanonicalJSON.decode(stored.members[position]), path: "member")
+                let tree = try InMemoryMerkleStore(leafHashes: stored.members.map { MerkleHash.leafHash($0) })
+                events.append(
+                    BundleEntry(
+                        index: link.index, entry: entry, proof: proof, member: member, memberIndex: UInt64(position),
+                        memberProof: try tree.inclusionProof(leafIndex: UInt64(position))))
+            }
+            previous = link.eventID
+        }
+        return ProofBundle.Chain(product: product, events: events)
+    }
+
+    /// The member of `product`: found by its exact bytes when the previous link is known, else by decoding.
+    private static func memberPosition(_ members: [[UInt8]], product: String, previous: [UInt8]?) throws -> Int {
+        if let previous, let sgtin = try? IdentityParser.parse(product).sgtin, let digest = try? Digest(bytes: previous)
+        {
+            let expected = BatchMember(product: sgtin, previous: digest).canonicalBytes
+            if let position = members.firstIndex(of: expected) { return position }
+        }
+        for (position, bytes) in members.enumerated() {
+            if case .object(let object) = try CanonicalJSON.decode(bytes, options: .lenient),
+                object["product"]?.stringValue == product
+            {
+                return position
+            }
+        }
+        throw VerificationError(.chainBroken, "the batch statement has no member \(product)")
+    }
+}

@@ -1,0 +1,17 @@
+import MerkleLog
+import RetraceEvents
+import RetraceIdentity
+import RetraceRules
+
+/// A product's verified history: every event re-checked, and the checkpoint it was checked against.
+public struct VerifiedProduct: Sendable {
+    public let product: SGTIN
+    /// Chain order, commission first; never empty.
+    public let events: [VerifiedEvent]
+    /// The state after the last event (recomputed, never read from storage).
+    public let state: ProductState
+    public let checkpoint: Checkpoint
+
+    /// The passport id: the id of the commission statement.
+    public var passport: Digest { state.passport }
+}

@@ -1,0 +1,260 @@
+import MerkleLog
+import RetraceEvents
+import RetraceIdentity
+import RetraceLedger
+import RetraceStorage
+
+/// Verification over a ledger store: dock verdicts, histories, bundles and proofs of recycling.
+///
+/// Every answer is built by gathering the evidence into a ``ProofBundle`` and verifying it with
+/// ``EvidenceVerifier`` against the trust anchors, the same codepath an offline bundle takes;
+/// nothing is answered from a bare database lookup. The anchors should come from configuration
+/// the verifier trusts, not from the database it checks (``init(ledger:)`` is a convenience that
+/// takes them from the ledger's metadata).
+public final class Verifier: Sendable {
+    public let store: any LedgerStore
+    public let evidence: EvidenceVerifier
+    private let clock: @Sendable () -> Timestamp
+
+    public init(
+        store: any LedgerStore, anchors: TrustAnchors, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock
+    ) {
+        self.store = store
+        self.evidence = EvidenceVerifier(anchors: anchors)
+        self.clock = clock
+    }
+
+    public convenience init(ledger: Ledger, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) {
+        self.init(
+            store: ledger.store,
+            anchors: TrustAnchors(governance: ledger.trustRoots, logKey: ledger.logKey, origin: ledger.origin),
+            clock: clock)
+    }
+
+    /// Parses a scan in any identity form.
+    public static func product(scan: String) throws(VerificationError) -> SGTIN {
+        do { return try IdentityParser.parse(scan).sgtin } catch {
+            throw VerificationError(.invalidScan, "\"\(scan)\" is not a product identity: \(error)")
+        }
+    }
+
+    // MARK: Bundles
+
+    /// The offline proof bundle of a product.
+    public func bundle(scan: String) throws(VerificationError) -> ProofBundle {
+        let product = try Self.product(scan: scan)
+        guard
+            let bundle = try read({ reader throws(VerificationError) in
+                try EvidenceCollector.productBundle(product, reader: reader)
+            })
+        else {
+            throw VerificationError(.notFound, "\(product.digitalLink) was never commissioned in this ledger")
+        }
+        return bundle
+    }
+
+    /// The certificate bundles of every recycle statement with this certificate number (log scan).
+    public func certificateBundles(certificate: String) throws(VerificationError) -> [ProofBundle] {
+        try read { reader throws(VerificationError) in
+            var bundles: [ProofBundle] = []
+            for index in try EvidenceCollector.recycleEntries(certificate: certificate, reader: reader) {
+                guard let stored = try? reader.entry(at: index), !stored.members.isEmpty else { continue }
+                bundles.append(try EvidenceCollector.certificateBundle(at: index, reader: reader))
+            }
+            return bundles
+        }
+    }
+
+    /// The product's verified evidence.
+    public func verifiedProduct(scan: String) throws(VerificationError) -> VerifiedProduct {
+        let product = try Self.product(scan: scan)
+        let verified = try evidence.verify(try bundle(scan: scan))
+        guard let item = verified.products.first(where: { $0.product == product }) else {
+            throw VerificationError(.notFound, "the evidence does not cover \(product.digitalLink)")
+        }
+        return item
+    }
+
+    // MARK: Answers
+
+    /// The dock verdict for a scanned item. Throws only for a scan that is not a product identity
+    /// or a store that cannot be read; every finding about the product is a verdict.
+    public func verdict(_ request: DockRequest) throws(VerificationError) -> DockVerdict {
+        let product = try Self.product(scan: request.scan)
+        let now = request.now ?? clock()
+        let gathered: (ProofBundle?, [ProofBundle], String?)
+        do {
+            gathered = try read { reader throws(VerificationError) in
+                if let bundle = try EvidenceCollector.productBundle(product, reader: reader) {
+                    return (bundle, [], nil)
+                }
+                var others: [ProofBundle] = []
+                let rows: [ProductRow]
+                do { rows = try reader.products(withSerial: product.serial.value) } catch {
+                    throw VerificationError(.storage, "looking up serial \(product.serial.value): \(error)")
+                }
+                for row in rows where row.product != product.digitalLink {
+                    if let other = try EvidenceCollector.productBundle(
+                        try Self.product(scan: row.product), reader: reader)
+                    {
+                        others.append(other)
+                    }
+                }
+                let note = try? reader.latestCheckpoint()?.note
+                return (nil, others, note ?? nil)
+            }
+        } catch {
+            guard error.code != .storage else { throw error }
+            return DockJudge.integrityFailure(product, error)
+        }
+        if let bundle = gathered.0 {
+            do {
+                return DockJudge.verdict(request, product: product, evidence: try evidence.verify(bundle), now: now)
+            } catch {
+                return DockJudge.integrityFailure(product, error)
+            }
+        }
+        if !gathered.1.isEmpty {
+            var passports: [String] = []
+            var models: [String] = []
+            var size: UInt64?
+            for other in gathered.1 {
+                do {
+                    let verified = try evidence.verify(other)
+                    for item in verified.products {
+                        passports.append(item.passport.hex)
+                        let owner = verified.trust.party(id: item.state.brandOwner)?.name ?? item.state.brandOwner
+                        models.append("GTIN \(item.product.gtin.digits) of \(owner)")
+                        size = item.checkpoint.size
+                    }
+                } catch {
+                    return DockJudge.integrityFailure(product, error)
+                }
+            }
+            return DockVerdict(
+                code: .productMismatch,
+                message:
+                    "STOP: serial \(product.serial.value) belongs to another model "
+                    + "(\(models.joined(separator: "; "))), not to GTIN \(product.gtin.digits) on this box: "
+                    + "the item or its label was swapped (substitution).",
+                reasons: [
+                    "no product \(product.digitalLink) was ever commissioned",
+                    "the same serial was commissioned as: \(models.joined(separator: "; "))",
+                ],
+                evidence: passports, product: product.digitalLink, checkpointSize: size,
+                suggestedDisposition: .quarantine)
+        }
+        // Absence is relative to a checkpoint: name one that verifies under the log key.
+        var size: UInt64?
+        if let note = gathered.2 {
+            let anchors = evidence.anchors
+            do { size = try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin).size } catch {
+                return DockJudge.integrityFailure(
+                    product, VerificationError(.checkpointInvalid, "the latest checkpoint does not verify: \(error)"))
+            }
+        }
+        return DockVerdict(
+            code: .unknownSerial,
+            message: "STOP: no brand ever registered serial \(product.serial.value) for GTIN \(product.gtin.digits): "
+                + "the item is counterfeit or its serial was invented.",
+            reasons: [
+                "no commission of \(product.digitalLink) or of its serial under any GTIN, up to checkpoint "
+                    + "\(size.map(String.init) ?? "none")"
+            ],
+            evidence: [], product: product.digitalLink, checkpointSize: size, suggestedDisposition: .quarantine)
+    }
+
+    /// A product's verified history.
+    public func history(scan: String) throws(VerificationError) -> ProductHistory {
+        ProductHistory(try verifiedProduct(scan: scan))
+    }
+
+    /// Proof of recycling for a scanned product; a batch recycle is checked with its whole certificate.
+    public func recyclingProof(scan: String) throws(VerificationError) -> RecyclingProof {
+        let product = try Self.product(scan: scan)
+        let bundle: ProofBundle
+        do { bundle = try self.bundle(scan: scan) } catch {
+            if error.code == .notFound || error.code == .invalidScan || error.code == .storage { throw error }
+            return ProofOfRecycling.failure(product, error)
+        }
+        let verified: VerifiedBundle
+        do { verified = try evidence.verify(bundle) } catch { return ProofOfRecycling.failure(product, error) }
+        if let recycle = verified.products.first?.events.first(where: { $0.statement.type == .recycle }),
+            recycle.statement.batch != nil
+        {
+            do {
+                let certificate = try read { reader throws(VerificationError) in
+                    try EvidenceCollector.certificateBundle(at: recycle.index, reader: reader)
+                }
+                return ProofOfRecycling.check(product, evidence: try evidence.verify(certificate))
+            } catch {
+                return ProofOfRecycling.failure(product, error)
+            }
+        }
+        return ProofOfRecycling.check(product, evidence: verified)
+    }
+
+    /// Proofs of recycling for every product a certificate number covers (found by scanning the log).
+    public func recyclingProofs(certificate: String) throws(VerificationError) -> [RecyclingProof] {
+        let indices = try read { reader throws(VerificationError) in
+            try EvidenceCollector.recycleEntries(certificate: certificate, reader: reader)
+        }
+        guard !indices.isEmpty else {
+            throw VerificationError(.notFound, "no recycle statement carries certificate \(certificate)")
+        }
+        var proofs: [RecyclingProof] = []
+        for index in indices {
+            let bundle = try read { reader throws(VerificationError) -> ProofBundle? in
+                guard let stored = try? reader.entry(at: index) else { return nil }
+                if !stored.members.isEmpty { return try EvidenceCollector.certificateBundle(at: index, reader: reader) }
+                return nil
+            }
+            if let bundle {
+                let verified = try evidence.verify(bundle)
+                proofs += verified.products.map { ProofOfRecycling.check($0.product, evidence: verified) }
+            } else {
+                let scan = try read { reader throws(VerificationError) -> String in
+                    guard let stored = try? reader.entry(at: index),
+                        let entry = try? LogEntry(parsing: stored.bytes), let product = entry.statement.product
+                    else { throw VerificationError(.storage, "entry \(index) cannot be read", index: index) }
+                    return product.digitalLink
+                }
+                proofs.append(try recyclingProof(scan: scan))
+            }
+        }
+        return proofs
+    }
+
+    private func read<T>(_ body: (any LedgerReader) throws(VerificationError) -> T) throws(VerificationError) -> T {
+        do {
+            return try store.read { reader in try body(reader) }
+        } catch let error as VerificationError {
+            throw error
+        } catch {
+            throw VerificationError(.storage, "the ledger store cannot be read: \(error)")
+        }
+    }
+}
+
+/// Offline answers from a bundle file and the trust anchors alone.
+extension EvidenceVerifier {
+    /// The dock verdict from a product bundle (no database, no network).
+    public func verdict(_ request: DockRequest, bundle bytes: [UInt8], now: Timestamp) throws(VerificationError)
+        -> DockVerdict
+    {
+        let product = try Verifier.product(scan: request.scan)
+        do {
+            return DockJudge.verdict(request, product: product, evidence: try verify(bytes: bytes), now: now)
+        } catch {
+            return DockJudge.integrityFailure(product, error)
+        }
+    }
+
+    /// Proof of recycling from a bundle (a product bundle, or a certificate bundle for the batch's mass).
+    public func recyclingProof(scan: String, bundle bytes: [UInt8]) throws(VerificationError) -> RecyclingProof {
+        let product = try Verifier.product(scan: scan)
+        do { return ProofOfRecycling.check(product, evidence: try verify(bytes: bytes)) } catch {
+            return ProofOfRecycling.failure(product, error)
+        }
+    }
+}
