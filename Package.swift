@@ -83,6 +83,13 @@ let package = Package(
         .testTarget(
             name: "RetraceVerificationTests", dependencies: ["RetraceVerification", "RetraceSimulation"],
             swiftSettings: strict),
+        .testTarget(
+            name: "RetraceSimulationTests",
+            dependencies: [
+                "RetraceSimulation", "RetraceLedger", "RetraceStorage", "RetraceRules", "RetraceEvents", "RetraceIdentity",
+                "CanonicalJSON",
+            ],
+            swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]
 )
