@@ -62,7 +62,8 @@ let package = Package(
         .executableTarget(
             name: "RetraceBench",
             dependencies: [
-                "RetraceLedger", "RetraceSimulation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RetraceLedger", "RetraceSimulation", "RetraceVerification",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
 

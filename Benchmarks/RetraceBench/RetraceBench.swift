@@ -26,5 +26,6 @@ struct RetraceBench: ParsableCommand {
         print("Ceiling for signature-checked work: cores × verify = \(Measure.format(ceiling)) /s")
 
         try AppendBenchmark.run(quick: quick, ceiling: ceiling)
+        try VerdictBenchmark.run(quick: quick, baseline: baseline)
     }
 }
