@@ -46,6 +46,9 @@ let package = Package(
         // Verdicts, histories, offline proof bundles and proofs of recycling, from the database or a bundle.
         .target(name: "RetraceVerification", dependencies: ["RetraceLedger"], swiftSettings: strict),
 
+        // Whole-ledger audits, full or incremental, of a SQLite ledger or an export file.
+        .target(name: "RetraceAudit", dependencies: ["RetraceLedger"], swiftSettings: strict),
+
         // Test parties, stories and ledger generators for the demo, tests and benchmarks.
         .target(name: "RetraceSimulation", dependencies: ["RetraceLedger"], swiftSettings: strict),
 
@@ -66,6 +69,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
+
+        // Child process of the reliability tests: appends and prints each acknowledged statement id.
+        .executableTarget(
+            name: "retrace-appender",
+            dependencies: [
+                "RetraceLedger", "RetraceSimulation", "RetraceStorage", "RetraceEvents", "RetraceIdentity",
+                "CanonicalJSON",
+            ],
+            path: "Tools/RetraceAppender", swiftSettings: strict),
 
         .testTarget(
             name: "RetraceCryptoTests", dependencies: ["RetraceCrypto"], exclude: ["Vectors"], swiftSettings: strict),
@@ -89,6 +101,14 @@ let package = Package(
             dependencies: [
                 "RetraceSimulation", "RetraceLedger", "RetraceStorage", "RetraceRules", "RetraceEvents", "RetraceIdentity",
                 "CanonicalJSON",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceReliabilityTests",
+            dependencies: [
+                "retrace-appender", "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceStorage",
+                "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "MerkleLog", "CanonicalJSON",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),

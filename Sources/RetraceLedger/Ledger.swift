@@ -61,8 +61,15 @@ public final class Ledger: Sendable {
             throw LedgerError(.malformed, "origin \"\(origin)\" must be one line and must not start with retrace/")
         }
         guard !governance.isEmpty else { throw LedgerError(.malformed, "a ledger needs at least one governance key") }
+        let ledger = Ledger(
+            store: store, origin: origin, logKey: logSigner.verifier, trustRoots: governance, logSigner: logSigner,
+            clock: clock)
+        // Metadata and the first roster commit together: a refused roster or a crash leaves no
+        // half-created ledger (metadata on an empty log, which create would then refuse forever).
+        let empty = CachedTrust(rosterHead: nil, state: TrustState(trustRoots: governance))
+        let committed: (AppendResult, CachedTrust)
         do {
-            try store.write { writer in
+            committed = try store.write { writer in
                 guard try writer.metadata("format") == nil else {
                     throw StorageError(.alreadyExists, "the store already holds a ledger")
                 }
@@ -70,12 +77,12 @@ public final class Ledger: Sendable {
                 try writer.setMetadata("origin", origin)
                 try writer.setMetadata("log-key", logSigner.verifier.description)
                 try writer.setMetadata("governance", governance.map(\.description).joined(separator: "\n"))
+                return try ledger.commit(
+                    [roster], preauthenticated: [nil], snapshot: empty, now: clock(), writer: writer)
             }
         } catch { throw LedgerError.wrap(error) }
-        let ledger = Ledger(
-            store: store, origin: origin, logKey: logSigner.verifier, trustRoots: governance, logSigner: logSigner,
-            clock: clock)
-        try ledger.append([roster])
+        ledger.trustCache.withLock { $0 = committed.1 }
+        _ = try? ledger.publishCheckpoint(size: committed.0.treeSize, root: committed.0.rootHash, signer: logSigner)
         return ledger
     }
 
@@ -123,8 +130,10 @@ public final class Ledger: Sendable {
 
     /// Appends statements as one all-or-nothing batch.
     ///
-    /// When this returns, the entries are durable (acknowledged) and a checkpoint covering them has
-    /// been signed and stored. If it throws, nothing was written.
+    /// When this returns, the entries are durable (acknowledged). A checkpoint covering them is then
+    /// signed and stored; if that second step fails (a full disk, a lock held past the timeout),
+    /// ``AppendResult/checkpoint`` is `nil` and the next append's checkpoint covers these entries
+    /// too. If it throws, nothing was written.
     @discardableResult
     public func append(_ statements: [SignedStatement]) throws(LedgerError) -> AppendResult {
         guard let logSigner else {
@@ -280,9 +289,17 @@ public final class Ledger: Sendable {
                 receipts.append(.init(index: size, eventID: id, leafHash: leafHash))
                 leafHashes.append(leafHash)
                 size += 1
-            } catch {
+            } catch let error as LedgerError {
+                throw LedgerError.wrap(error, statement: position)
+            } catch let error as FormatError {
+                throw LedgerError.wrap(error, statement: position)
+            } catch let error as RuleViolation {
+                throw LedgerError.wrap(error, statement: position)
+            } catch let error as StorageError {
                 throw LedgerError.wrap(error, statement: position)
             }
+            // Anything else is the store's own failure (GRDB's DatabaseError): it propagates to
+            // `LedgerStore.write`, which maps it to a StorageError (readOnly, full, corrupt, ...).
         }
         let nodes = try MerkleTree.nodesToAppend(leafHashes: leafHashes, startingAt: startSize, reader: writer)
         try writer.insert(nodes: nodes)

@@ -68,6 +68,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         do {
             var config = Configuration()
             config.readonly = true
+            // Another process may be opening or closing the file (WAL recovery, the last close's
+            // checkpoint) and hold its lock for a moment: wait like every other connection does.
+            config.busyMode = .timeout(15)
             let queue = try DatabaseQueue(path: path, configuration: config)
             let (application, version) = try queue.read { db in
                 (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,

@@ -1,0 +1,531 @@
+import CanonicalJSON
+import Dispatch
+import MerkleLog
+import RetraceCrypto
+import RetraceEvents
+import RetraceIdentity
+import RetraceLedger
+import RetraceRules
+import RetraceStorage
+import Synchronization
+
+/// Thrown inside the engine to stop at the first failure when the auditor does not keep going.
+struct StopAudit: Error {}
+
+/// What the auditor knows about one chain (a product, or the roster) at the current position.
+///
+/// This is the audit's only per-product memory: O(number of products), never O(entries).
+struct ChainHead: Sendable {
+    var eventID: [UInt8]
+    var sequence: Int64
+    /// `nil` for the roster chain.
+    var state: ProductState?
+    /// Running SHA-256 over every link (sequence, index, event id, derived state) of the chain,
+    /// compared with the stored chain_links rows at the end without keeping them.
+    var linkDigest: [UInt8]
+    var lastIndex: UInt64
+    var commissionIndex: UInt64
+}
+
+/// The streaming core shared by every audit source: entries come in log order, are parsed and
+/// their signatures verified on `threads` workers a chunk at a time, then judged in order.
+struct AuditEngine {
+    static let chunkSize = 2_048
+
+    let logKey: NoteVerifier
+    let keepGoing: Bool
+    let threads: Int
+    let failureCap: Int
+    let progress: (@Sendable (UInt64, UInt64) -> Void)?
+    var total: UInt64 = 0
+    var origin: String?
+    /// Stored derived data to compare with (SQLite); `nil` for an export.
+    var reader: (any LedgerReader)?
+    /// For an incremental audit: loads a product's verified state at the trusted size.
+    var historyLoader: ((inout AuditEngine, String) throws -> ChainHead?)?
+
+    var trust: TrustState
+    var trustGeneration = 0
+    /// The trust state put in force by each roster entry, by index: O(number of rosters).
+    var rosterHistory: [(index: UInt64, trust: TrustState)] = []
+    var heads: [String: ChainHead] = [:]
+    var rosterHead: ChainHead?
+    /// Chains with a failure: not judged further, so one tampered event gives one failure.
+    var broken: Set<String> = []
+
+    var frontier = TreeFrontier()
+    var indexShift: Int64 = 0
+    var lastReceived: Int64?
+    var lastSeenCheckpoint: UInt64 = 0
+    var lastGoodCheckpoint: UInt64 = 0
+    var rootDiverged = false
+    var checkpointsChecked: UInt64 = 0
+    var entriesChecked: UInt64 = 0
+    var failures: [AuditFailure] = []
+    var failuresTruncated = false
+
+    private var pending: [AuditInput] = []
+    private var pendingEntries = 0
+    private var inFlight: InFlight?
+
+    init(
+        trustRoots: [NoteVerifier], logKey: NoteVerifier, origin: String?, threads: Int, keepGoing: Bool,
+        failureCap: Int, progress: (@Sendable (UInt64, UInt64) -> Void)?
+    ) {
+        self.trust = TrustState(trustRoots: trustRoots)
+        self.logKey = logKey
+        self.origin = origin
+        self.threads = threads
+        self.keepGoing = keepGoing
+        self.failureCap = failureCap
+        self.progress = progress
+    }
+
+    var position: UInt64 { frontier.size }
+
+    // MARK: Failures
+
+    mutating func fail(_ index: UInt64?, _ product: String?, _ rule: String, _ reason: String) throws {
+        if failures.count < failureCap {
+            failures.append(AuditFailure(index: index, product: product, rule: rule, reason: reason))
+        } else {
+            failuresTruncated = true
+        }
+        if !keepGoing { throw StopAudit() }
+    }
+
+    // MARK: Feeding
+
+    mutating func feed(_ input: AuditInput) throws {
+        pending.append(input)
+        if case .entry = input { pendingEntries += 1 }
+        if pendingEntries >= Self.chunkSize { try flush() }
+    }
+
+    /// Sends the buffered chunk to be parsed and authenticated, and judges the chunk before it.
+    ///
+    /// With two threads the chunks are pipelined: chunk k+1 is parsed and its signatures checked on
+    /// the workers while this thread judges chunk k in order. Chunk k+1 was authenticated under the
+    /// trust state before chunk k was judged; if chunk k changed the roster, the generation differs
+    /// and its events are authenticated again in order, so the result is the same as without the
+    /// pipeline.
+    mutating func flush() throws {
+        let current: InFlight? = pending.isEmpty ? nil : dispatch()
+        if let previous = inFlight {
+            inFlight = nil
+            try judge(previous)
+        }
+        if let current {
+            if threads > 1 {
+                inFlight = current
+            } else {
+                try judge(current)
+            }
+        }
+    }
+
+    /// Judges whatever is still buffered or in flight.
+    mutating func drain() throws {
+        try flush()
+        try flush()
+    }
+
+    /// A chunk whose parsing and signature checks run (or ran) on the workers.
+    struct InFlight {
+        let items: [AuditInput]
+        let generation: Int
+        let result: PreparedChunk
+        let done: DispatchGroup
+    }
+
+    /// Where a worker leaves a prepared chunk; read only after the group has finished.
+    final class PreparedChunk: Sendable {
+        let entries = Mutex<[PreparedEntry]>([])
+    }
+
+    private mutating func dispatch() -> InFlight {
+        let items = pending
+        pending = []
+        pendingEntries = 0
+        let raws: [RawEntry] = items.compactMap { if case .entry(let raw) = $0 { raw } else { nil } }
+        let chunk = InFlight(items: items, generation: trustGeneration, result: PreparedChunk(), done: DispatchGroup())
+        let trust = self.trust
+        let threads = self.threads
+        if threads > 1 {
+            let result = chunk.result
+            DispatchQueue.global().async(group: chunk.done) {
+                let prepared = Self.prepareInParallel(raws, trust: trust, threads: threads)
+                result.entries.withLock { $0 = prepared }
+            }
+        } else {
+            let prepared = Self.prepareInParallel(raws, trust: trust, threads: threads)
+            chunk.result.entries.withLock { $0 = prepared }
+        }
+        return chunk
+    }
+
+    private mutating func judge(_ chunk: InFlight) throws {
+        chunk.done.wait()
+        let prepared = chunk.result.entries.withLock { $0 }
+        var nodes: [(NodeID, [UInt8])] = []
+        var next = 0
+        for item in chunk.items {
+            switch item {
+            case .entry:
+                guard next < prepared.count else { return }
+                try process(prepared[next], preparedGeneration: chunk.generation, nodes: &nodes)
+                next += 1
+            case .checkpoint(let note, let stored):
+                try checkCheckpoint(note: note, stored: stored)
+            }
+        }
+        if let reader, !nodes.isEmpty { try compareNodes(nodes, reader: reader) }
+        progress?(entriesChecked, total)
+    }
+
+    /// Parses and authenticates a chunk on `threads` workers, each taking a contiguous slice.
+    static func prepareInParallel(_ raws: [RawEntry], trust: TrustState, threads: Int) -> [PreparedEntry] {
+        guard threads > 1, raws.count >= 64 else { return raws.map { PreparedEntry.prepare($0, trust: trust) } }
+        let slices = Mutex([[PreparedEntry]](repeating: [], count: threads))
+        let size = (raws.count + threads - 1) / threads
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            let range = (worker * size)..<min(raws.count, (worker + 1) * size)
+            guard !range.isEmpty else { return }
+            let slice = raws[range].map { PreparedEntry.prepare($0, trust: trust) }
+            slices.withLock { $0[worker] = slice }
+        }
+        return slices.withLock { $0.flatMap { $0 } }
+    }
+
+    // MARK: One entry
+
+    private mutating func process(
+        _ prepared: PreparedEntry, preparedGeneration: Int, nodes: inout [(NodeID, [UInt8])]
+    ) throws {
+        let index = position
+        if let claimed = prepared.claimedIndex {
+            let expected = Int64(index) + indexShift
+            if Int64(claimed) != expected {
+                indexShift = Int64(claimed) - Int64(index)
+                try fail(
+                    index, nil, AuditRule.entrySequence,
+                    "entry \(claimed) found where entry \(expected) was expected: entries are missing, "
+                        + "duplicated or out of order")
+            }
+        }
+        if let stored = prepared.stored {
+            if stored.leafHash != prepared.leafHash {
+                try fail(
+                    index, nil, AuditRule.storedLeafHash,
+                    "stored leaf_hash \(Hex.encode(stored.leafHash.prefix(6))) differs from the hash of the "
+                        + "entry bytes \(Hex.encode(prepared.leafHash.prefix(6)))")
+            }
+            if let entry = prepared.entry {
+                let statement = entry.statement
+                if stored.eventID != statement.id.bytes || stored.type != statement.type.name
+                    || stored.received != entry.received.secondsSinceEpoch
+                {
+                    try fail(
+                        index, statement.product?.digitalLink, AuditRule.storedColumns,
+                        "stored event_id/type/received columns differ from the entry bytes "
+                            + "(event \(statement.id.short), \(statement.type), received \(entry.received))")
+                }
+            }
+        }
+        frontier.append(leafHash: prepared.leafHash, completed: &nodes, collect: reader != nil)
+        entriesChecked += 1
+        if let problem = prepared.problem {
+            try fail(index, nil, problem.rule, problem.reason)
+            return
+        }
+        guard let entry = prepared.entry else { return }
+        let statement = entry.statement
+        if statement.type == .roster {
+            try processRoster(entry, index: index)
+        } else {
+            try processEvent(entry, index: index, prepared: prepared, preparedGeneration: preparedGeneration)
+        }
+        try checkTimes(entry, index: index)
+    }
+
+    /// The log's own times: received never goes backwards, and no statement is dated more than the
+    /// skew after it was received. Checked after the signed facts, which say more when both fail.
+    private mutating func checkTimes(_ entry: LogEntry, index: UInt64) throws {
+        let statement = entry.statement
+        let received = entry.received.secondsSinceEpoch
+        if let lastReceived, received < lastReceived {
+            try fail(
+                index, statement.product?.digitalLink, AuditRule.receivedOrder,
+                "received \(entry.received) is before the previous entry's "
+                    + "\(Timestamp(secondsSinceEpoch: lastReceived))")
+        }
+        // Compared with the previous entry only, so one displaced entry gives at most two failures.
+        lastReceived = received
+        if statement.time.secondsSinceEpoch > received + Ledger.futureSkew {
+            try fail(
+                index, statement.product?.digitalLink, AuditRule.futureStatement,
+                "the statement is dated \(statement.time), more than \(Ledger.futureSkew) s after the log received "
+                    + "it (\(entry.received))")
+        }
+    }
+
+    private mutating func processRoster(_ entry: LogEntry, index: UInt64) throws {
+        let key = Ledger.rosterChain
+        guard !broken.contains(key) else { return }
+        do {
+            trust = try trust.applying(roster: entry.signed)
+        } catch {
+            broken.insert(key)
+            try fail(index, key, AuditRule.roster, "\(error.rule): \(error.reason)")
+            return
+        }
+        trustGeneration += 1
+        rosterHistory.append((index, trust))
+        let id = entry.statement.id.bytes
+        let sequence = (rosterHead?.sequence ?? -1) + 1
+        rosterHead = ChainHead(
+            eventID: id, sequence: sequence, state: nil,
+            linkDigest: Self.linkDigest(rosterHead?.linkDigest ?? [], sequence, index, id, []),
+            lastIndex: index, commissionIndex: rosterHead?.commissionIndex ?? index)
+    }
+
+    private mutating func processEvent(
+        _ entry: LogEntry, index: UInt64, prepared: PreparedEntry, preparedGeneration: Int
+    ) throws {
+        let signed = entry.signed
+        let statement = signed.statement
+        let id = statement.id
+        let targets: [(SGTIN, Digest?)] =
+            if let product = statement.product { [(product, statement.previous)] } else {
+                signed.members.map { ($0.product, $0.previous) }
+            }
+        let authentication =
+            preparedGeneration == trustGeneration
+            ? prepared.authentication : Result { () throws(RuleViolation) in try trust.authenticate(signed) }
+        let party: Party
+        switch authentication {
+        case .success(let found): party = found
+        case .failure(let violation):
+            for (product, _) in targets { broken.insert(product.digitalLink) }
+            try fail(
+                index, targets.first?.0.digitalLink, AuditRule.signature, "\(violation.rule): \(violation.reason)")
+            return
+        case nil:
+            try fail(index, nil, AuditRule.signature, "the statement was not authenticated")
+            return
+        }
+        for (product, previous) in targets {
+            let key = product.digitalLink
+            guard !broken.contains(key) else { continue }
+            var head = heads[key]
+            if head == nil, let historyLoader {
+                head = try historyLoader(&self, key)
+                guard !broken.contains(key) else { continue }
+            }
+            if let head {
+                guard let previous, previous.bytes == head.eventID else {
+                    broken.insert(key)
+                    if statement.type == .commission {
+                        try fail(
+                            index, key, AuditRule.chainLink,
+                            "L2 commission-once: the product was commissioned already at entry \(head.commissionIndex)")
+                    } else {
+                        try fail(
+                            index, key, AuditRule.chainLink,
+                            "C1 chain-head: previous \(previous?.short ?? "none") is not the product's head "
+                                + "\(Hex.encode(head.eventID.prefix(6))) (entry \(head.lastIndex))")
+                    }
+                    continue
+                }
+            } else if statement.type != .commission {
+                broken.insert(key)
+                try fail(index, key, AuditRule.chainLink, "L1 commissioned-first: the product was never commissioned")
+                continue
+            }
+            let state: ProductState
+            do {
+                state = try Lifecycle.apply(
+                    statement, product: product, eventID: id, state: head?.state, signer: party, trust: trust)
+            } catch {
+                broken.insert(key)
+                try fail(index, key, AuditRule.lifecycle, "\(error.rule): \(error.reason)")
+                continue
+            }
+            let sequence = (head?.sequence ?? -1) + 1
+            var digest: [UInt8] = []
+            if reader != nil {
+                let stateBytes = try CanonicalJSON.encode(state.json)
+                digest = Self.linkDigest(head?.linkDigest ?? [], sequence, index, id.bytes, stateBytes)
+            }
+            heads[key] = ChainHead(
+                eventID: id.bytes, sequence: sequence, state: state, linkDigest: digest, lastIndex: index,
+                commissionIndex: head?.commissionIndex ?? index)
+        }
+    }
+
+    /// `SHA-256(previous digest ‖ sequence ‖ index ‖ event id ‖ SHA-256(state))`.
+    static func linkDigest(
+        _ previous: [UInt8], _ sequence: Int64, _ index: UInt64, _ eventID: [UInt8], _ state: [UInt8]
+    )
+        -> [UInt8]
+    {
+        var input = previous
+        input.reserveCapacity(previous.count + 16 + eventID.count + 32)
+        withUnsafeBytes(of: UInt64(bitPattern: sequence).bigEndian) { input.append(contentsOf: $0) }
+        withUnsafeBytes(of: index.bigEndian) { input.append(contentsOf: $0) }
+        input.append(contentsOf: eventID)
+        input.append(contentsOf: SHA256.hash(state))
+        return SHA256.hash(input)
+    }
+
+    /// The trust state in force for an entry at `index` (rosters before it).
+    func trust(at index: UInt64) -> TrustState? {
+        rosterHistory.last(where: { $0.index < index })?.trust
+    }
+
+    // MARK: Checkpoints
+
+    mutating func checkCheckpoint(note: String, stored: StoredCheckpoint?) throws {
+        let size = position
+        let at: UInt64? = size > 0 ? size - 1 : nil
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint.open(note, verifiers: [logKey], origin: origin)
+        } catch {
+            try fail(
+                at, nil, AuditRule.checkpointSignature,
+                "the checkpoint stored at size \(size) does not verify under the log key \(logKey.name): \(error)")
+            return
+        }
+        if origin == nil { origin = checkpoint.origin }
+        lastSeenCheckpoint = max(lastSeenCheckpoint, checkpoint.size)
+        if let stored, stored.size != checkpoint.size || stored.root != checkpoint.rootHash {
+            try fail(
+                at, nil, AuditRule.checkpointRoot,
+                "the stored size/root columns (\(stored.size), \(Hex.encode(stored.root.prefix(6)))) differ from "
+                    + "the signed note (\(checkpoint.size), \(Hex.encode(checkpoint.rootHash.prefix(6))))")
+        }
+        guard checkpoint.size == size else {
+            // A signed size that disagrees with the entries before it: entries were removed (or added).
+            try fail(
+                min(size, checkpoint.size), nil, AuditRule.entrySequence,
+                "a checkpoint signed for size \(checkpoint.size) follows \(size) entries: entries "
+                    + (checkpoint.size > size ? "\(size)..<\(checkpoint.size) are missing" : "were added or moved"))
+            return
+        }
+        guard checkpoint.rootHash == frontier.rootHash else {
+            if !rootDiverged {
+                try fail(
+                    lastGoodCheckpoint, nil, AuditRule.checkpointRoot,
+                    "the signed root at size \(size) differs from the root recomputed from the entries: an entry in "
+                        + "[\(lastGoodCheckpoint), \(size)) is not what the log signed")
+            }
+            rootDiverged = true
+            return
+        }
+        rootDiverged = false
+        lastGoodCheckpoint = size
+        checkpointsChecked += 1
+    }
+
+    // MARK: Stored derived data
+
+    private mutating func compareNodes(_ nodes: [(NodeID, [UInt8])], reader: any LedgerReader) throws {
+        let stored = try reader.hashes(of: nodes.map(\.0))
+        for (node, hash) in nodes where stored[node] != hash {
+            let what = stored[node] == nil ? "is missing" : "differs from the recomputed hash"
+            try fail(node.firstLeaf, nil, AuditRule.storedNodes, "stored Merkle node \(node) \(what)")
+        }
+    }
+
+    /// Ends the stream: flushes, checks coverage, then compares stored chains and products.
+    mutating func finish(expectedSize: UInt64?) throws {
+        try drain()
+        if let expectedSize, expectedSize != position {
+            try fail(
+                min(expectedSize, position), nil, AuditRule.entrySequence,
+                "the ledger declares \(expectedSize) entries; \(position) were found")
+        }
+        if let reader, let latest = try reader.latestCheckpoint(), latest.size > position {
+            if (try? Checkpoint.open(latest.note, verifiers: [logKey], origin: origin)) != nil {
+                try fail(
+                    position, nil, AuditRule.entrySequence,
+                    "a signed checkpoint covers \(latest.size) entries but only \(position) are stored: "
+                        + "entries were removed (truncated)")
+                lastSeenCheckpoint = max(lastSeenCheckpoint, latest.size)
+            } else {
+                try fail(
+                    position, nil, AuditRule.checkpointSignature,
+                    "a checkpoint beyond the entries (size \(latest.size)) does not verify")
+            }
+        }
+        if lastSeenCheckpoint < position {
+            try fail(
+                lastSeenCheckpoint, nil, AuditRule.uncoveredEntries,
+                "entries \(lastSeenCheckpoint)..<\(position) are covered by no signed checkpoint")
+        }
+        if let reader { try compareChains(reader: reader) }
+    }
+
+    private mutating func compareChains(reader: any LedgerReader) throws {
+        if let rosterHead, !broken.contains(Ledger.rosterChain) {
+            let links = try reader.chain(Ledger.rosterChain)
+            if let problem = Self.compare(links, with: rosterHead) {
+                try fail(problem.index, Ledger.rosterChain, AuditRule.storedChainLinks, problem.reason)
+            }
+        }
+        for key in heads.keys.sorted() where !broken.contains(key) {
+            guard let head = heads[key] else { continue }
+            let links = try reader.chain(key)
+            if let problem = Self.compare(links, with: head) {
+                let located = try diagnose(key: key, links: links, reader: reader) ?? problem
+                try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
+            }
+            guard let state = head.state else { continue }
+            let row = try reader.product(key)
+            if row?.passport != state.passport.bytes || row?.gtin != state.gtin
+                || row?.serial != (try? IdentityParser.parse(key))?.sgtin.serial.value
+            {
+                try fail(
+                    head.commissionIndex, key, AuditRule.storedProducts,
+                    row == nil
+                        ? "no products row for a commissioned product"
+                        : "the products row (passport \(Hex.encode(row?.passport.prefix(6) ?? []))) differs from the "
+                            + "commission \(state.passport.short)")
+            }
+        }
+    }
+
+    static func compare(_ links: [ChainLink], with head: ChainHead) -> (index: UInt64?, reason: String)? {
+        var digest: [UInt8] = []
+        for link in links {
+            digest = linkDigest(digest, link.sequence, link.index, link.eventID, link.state)
+        }
+        guard links.count == head.sequence + 1, digest == head.linkDigest else {
+            return (
+                head.lastIndex,
+                "the stored chain links (\(links.count) rows) differ from the replayed chain (\(head.sequence + 1) "
+                    + "events, head at entry \(head.lastIndex))"
+            )
+        }
+        return nil
+    }
+
+    /// Finds the first stored link that disagrees with the entries, by replaying the stored chain.
+    private func diagnose(key: String, links: [ChainLink], reader: any LedgerReader) throws
+        -> (index: UInt64?, reason: String)?
+    {
+        var replay = ChainReplay(key: key, reader: reader, rosterHistory: rosterHistory, inclusion: nil)
+        for link in links {
+            if let problem = try replay.step(link) { return (problem.index, "\(problem.rule): \(problem.reason)") }
+        }
+        if let head = heads[key], let last = links.last, last.sequence < head.sequence {
+            return (
+                last.index,
+                "the stored chain ends at sequence \(last.sequence) (entry \(last.index)); the log continues to "
+                    + "sequence \(head.sequence) (entry \(head.lastIndex))"
+            )
+        }
+        return nil
+    }
+}

@@ -1,0 +1,88 @@
+import CanonicalJSON
+import MerkleLog
+import RetraceEvents
+import RetraceRules
+import RetraceStorage
+
+/// One item of the stream an audit consumes, in log order: an entry, or a checkpoint stored
+/// after the entries it covers.
+enum AuditInput: Sendable {
+    case entry(RawEntry)
+    /// `stored` carries the SQLite columns beside the note, to be compared with it.
+    case checkpoint(note: String, stored: StoredCheckpoint?)
+}
+
+/// An entry as read, before any parsing: the SQLite row, or one export line.
+enum RawEntry: Sendable {
+    case stored(StoredEntry)
+    case exportLine([UInt8])
+}
+
+/// An entry after the parallel phase: parsed, hashed and (for events) authenticated against the
+/// trust state in force at the start of its chunk.
+struct PreparedEntry: Sendable {
+    struct Problem: Sendable {
+        let rule: String
+        let reason: String
+    }
+
+    var claimedIndex: UInt64?
+    /// The leaf input as the auditor hashes it.
+    var bytes: [UInt8] = []
+    var leafHash: [UInt8] = []
+    var stored: StoredEntry?
+    var entry: LogEntry?
+    var problem: Problem?
+    var authentication: Result<Party, RuleViolation>?
+
+    /// Parses and authenticates one entry. Pure: runs on any worker thread.
+    static func prepare(_ raw: RawEntry, trust: TrustState) -> PreparedEntry {
+        var prepared = PreparedEntry()
+        var members: [BatchMember] = []
+        switch raw {
+        case .stored(let stored):
+            prepared.stored = stored
+            prepared.claimedIndex = stored.index
+            prepared.bytes = stored.bytes
+            for (position, bytes) in stored.members.enumerated() {
+                do {
+                    let member = try BatchMember(
+                        json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]")
+                    guard member.canonicalBytes == bytes else {
+                        throw FormatError(.notCanonical, field: "members[\(position)]", "not in canonical form")
+                    }
+                    members.append(member)
+                } catch {
+                    prepared.leafHash = MerkleHash.leafHash(prepared.bytes)
+                    prepared.problem = Problem(
+                        rule: AuditRule.batchMembers, reason: "stored batch member \(position) is malformed: \(error)")
+                    return prepared
+                }
+            }
+        case .exportLine(let line):
+            do {
+                let parsed = try ExportLine.entry(line)
+                prepared.claimedIndex = parsed.index
+                prepared.bytes = parsed.entryBytes
+                members = parsed.members
+            } catch {
+                prepared.bytes = line
+                prepared.leafHash = MerkleHash.leafHash(line)
+                prepared.problem = Problem(rule: error.rule, reason: error.reason)
+                return prepared
+            }
+        }
+        prepared.leafHash = MerkleHash.leafHash(prepared.bytes)
+        do {
+            let entry = try LogEntry(parsing: prepared.bytes, members: members)
+            prepared.entry = entry
+            if entry.statement.type != .roster {
+                prepared.authentication = Result { () throws(RuleViolation) in try trust.authenticate(entry.signed) }
+            }
+        } catch {
+            let rule = error.field.hasPrefix("members") ? AuditRule.batchMembers : AuditRule.entryFormat
+            prepared.problem = Problem(rule: rule, reason: "the entry does not parse strictly: \(error)")
+        }
+        return prepared
+    }
+}

@@ -1,0 +1,309 @@
+import MerkleLog
+import RetraceCrypto
+import RetraceEvents
+import RetraceLedger
+import RetraceRules
+import RetraceStorage
+
+/// Verifies a whole ledger trusting nothing but the governance trust roots and the log key
+/// (spec/audit.md).
+///
+/// Every entry is parsed strictly, every signature checked under the roster in force at its
+/// position, every product chain re-linked and every lifecycle rule re-judged, the Merkle tree is
+/// recomputed from the entry bytes and compared with every stored checkpoint, and, for an SQLite
+/// ledger, every stored derived value (leaf hashes, Merkle nodes, chain links, product rows) is
+/// compared with what the entries imply. Streams entries in chunks: memory is O(products + rosters
+/// + one chunk), never O(entries).
+public struct Auditor: Sendable {
+    /// At most this many failures are listed when keeping going.
+    public static let failureCap = 1_000
+
+    public let trustRoots: [NoteVerifier]
+    public let logKey: NoteVerifier
+    /// The origin the log key is trusted for; `nil` takes the origin of the first valid checkpoint.
+    public let origin: String?
+    /// Workers for parsing and signature checks: 1 or 2.
+    public let threads: Int
+    /// List every failure (up to ``failureCap``) instead of stopping at the first.
+    public let keepGoing: Bool
+    /// Called after each chunk with (entries done, entries in the ledger).
+    public let progress: (@Sendable (UInt64, UInt64) -> Void)?
+
+    public init(
+        trustRoots: [NoteVerifier], logKey: NoteVerifier, origin: String?, threads: Int = 2, keepGoing: Bool = false,
+        progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+    ) {
+        self.trustRoots = trustRoots
+        self.logKey = logKey
+        self.origin = origin
+        self.threads = min(max(threads, 1), 2)
+        self.keepGoing = keepGoing
+        self.progress = progress
+    }
+
+    private func makeEngine() -> AuditEngine {
+        AuditEngine(
+            trustRoots: trustRoots, logKey: logKey, origin: origin, threads: threads, keepGoing: keepGoing,
+            failureCap: Self.failureCap, progress: progress)
+    }
+
+    // MARK: SQLite (any LedgerStore)
+
+    /// Audits a stored ledger from its first entry, including its stored derived data.
+    public func audit(store: any LedgerStore) throws -> AuditReport {
+        var engine = makeEngine()
+        try run {
+            try store.read { reader in
+                engine.reader = reader
+                defer { engine.reader = nil }
+                try checkMetadata(reader, &engine)
+                let size = try reader.treeSize()
+                engine.total = size
+                try stream(reader, from: 0, to: size, into: &engine)
+                try engine.finish(expectedSize: nil)
+            }
+        }
+        return report(engine)
+    }
+
+    /// Audits only what was appended after a checkpoint the auditor verified earlier.
+    ///
+    /// Verifies the trusted note, a consistency proof from it to the newest stored checkpoint, the
+    /// stored frontier against the trusted root; rebuilds the roster at the trusted size and each
+    /// touched product's state from its earlier entries, each proven included in the trusted root;
+    /// then judges the new entries exactly as a full audit does. See spec/audit.md §4 for what this
+    /// does and does not establish.
+    public func audit(store: any LedgerStore, since trustedCheckpoint: String) throws -> AuditReport {
+        let trusted: Checkpoint
+        do {
+            trusted = try Checkpoint.open(trustedCheckpoint, verifiers: [logKey], origin: origin)
+        } catch {
+            throw AuditError(
+                .untrustedCheckpoint, "the trusted checkpoint does not verify under \(logKey.name): \(error)")
+        }
+        var engine = makeEngine()
+        engine.origin = trusted.origin
+        let oldSize = trusted.size
+        let oldRoot = trusted.rootHash
+        try run {
+            try store.read { reader in
+                engine.reader = reader
+                defer { engine.reader = nil }
+                try checkMetadata(reader, &engine)
+                let size = try reader.treeSize()
+                engine.total = size > oldSize ? size - oldSize : 0
+                guard try verifyNewest(reader, oldSize: oldSize, oldRoot: oldRoot, engine: &engine),
+                    try loadPrefix(reader, oldSize: oldSize, oldRoot: oldRoot, engine: &engine)
+                else { return }
+                engine.historyLoader = { engine, key in
+                    guard let reader = engine.reader else { return nil }
+                    var replay = ChainReplay(
+                        key: key, reader: reader, rosterHistory: engine.rosterHistory,
+                        inclusion: (oldSize, oldRoot))
+                    for link in try reader.chain(key) where link.index < oldSize {
+                        if let problem = try replay.step(link) {
+                            engine.broken.insert(key)
+                            try engine.fail(problem.index, key, problem.rule, problem.reason)
+                            return nil
+                        }
+                    }
+                    return replay.head
+                }
+                try stream(reader, from: oldSize, to: size, into: &engine)
+                try engine.finish(expectedSize: nil)
+            }
+        }
+        return report(engine)
+    }
+
+    /// The newest stored checkpoint must verify and extend the trusted one (consistency proof).
+    private func verifyNewest(_ reader: any LedgerReader, oldSize: UInt64, oldRoot: [UInt8], engine: inout AuditEngine)
+        throws -> Bool
+    {
+        guard let latest = try reader.latestCheckpoint() else {
+            try engine.fail(nil, nil, AuditRule.consistency, "the ledger holds no checkpoint")
+            return false
+        }
+        let newest: Checkpoint
+        do {
+            newest = try Checkpoint.open(latest.note, verifiers: [logKey], origin: engine.origin)
+        } catch {
+            try engine.fail(
+                latest.size > 0 ? latest.size - 1 : nil, nil, AuditRule.checkpointSignature,
+                "the newest stored checkpoint does not verify: \(error)")
+            return false
+        }
+        guard newest.size >= oldSize else {
+            try engine.fail(
+                newest.size, nil, AuditRule.consistency,
+                "the newest checkpoint (size \(newest.size)) is older than the trusted one (size \(oldSize)): "
+                    + "the ledger was rolled back")
+            return false
+        }
+        guard oldSize > 0 else { return true }
+        do {
+            let proof = try MerkleTree.consistencyProof(from: oldSize, to: newest.size, reader: reader)
+            try MerkleProof.verifyConsistency(
+                size1: oldSize, size2: newest.size, proof: proof, root1: oldRoot, root2: newest.rootHash)
+        } catch {
+            try engine.fail(
+                oldSize, nil, AuditRule.consistency,
+                "no valid consistency proof from the trusted size \(oldSize) to \(newest.size): \(error)")
+            return false
+        }
+        return true
+    }
+
+    /// The frontier, rosters and last receive time at the trusted size, each proven against its root.
+    private func loadPrefix(_ reader: any LedgerReader, oldSize: UInt64, oldRoot: [UInt8], engine: inout AuditEngine)
+        throws -> Bool
+    {
+        guard let range = try? CompactRange.load(size: oldSize, reader: reader), range.rootHash == oldRoot else {
+            try engine.fail(
+                oldSize, nil, AuditRule.storedNodes,
+                "the stored frontier at the trusted size \(oldSize) does not fold to the trusted root")
+            return false
+        }
+        engine.frontier = TreeFrontier(range)
+        engine.lastSeenCheckpoint = oldSize
+        engine.lastGoodCheckpoint = oldSize
+        func included(_ stored: StoredEntry) -> Bool {
+            guard
+                let proof = try? MerkleTree.inclusionProof(leafIndex: stored.index, treeSize: oldSize, reader: reader)
+            else { return false }
+            return
+                (try? MerkleProof.verifyInclusion(
+                    leafHash: MerkleHash.leafHash(stored.bytes), leafIndex: stored.index, treeSize: oldSize,
+                    proof: proof,
+                    rootHash: oldRoot)) != nil
+        }
+        for link in try reader.chain(Ledger.rosterChain) where link.index < oldSize {
+            guard let stored = try reader.entry(at: link.index), included(stored),
+                let entry = try? LogEntry(parsing: stored.bytes), entry.statement.id.bytes == link.eventID
+            else {
+                try engine.fail(
+                    link.index, Ledger.rosterChain, AuditRule.consistency,
+                    "roster entry \(link.index) is missing or not included in the trusted checkpoint")
+                return false
+            }
+            do {
+                engine.trust = try engine.trust.applying(roster: entry.signed)
+            } catch {
+                try engine.fail(link.index, Ledger.rosterChain, AuditRule.roster, "\(error.rule): \(error.reason)")
+                return false
+            }
+            engine.rosterHistory.append((link.index, engine.trust))
+            let sequence = (engine.rosterHead?.sequence ?? -1) + 1
+            engine.rosterHead = ChainHead(
+                eventID: link.eventID, sequence: sequence, state: nil,
+                linkDigest: AuditEngine.linkDigest(
+                    engine.rosterHead?.linkDigest ?? [], sequence, link.index, link.eventID, []),
+                lastIndex: link.index, commissionIndex: engine.rosterHead?.commissionIndex ?? link.index)
+        }
+        engine.trustGeneration += 1
+        if oldSize > 0 {
+            guard let stored = try reader.entry(at: oldSize - 1), included(stored),
+                let entry = try? LogEntry(parsing: stored.bytes, members: ChainReplay.members(stored))
+            else {
+                try engine.fail(
+                    oldSize - 1, nil, AuditRule.consistency,
+                    "the last trusted entry is missing or not included in the trusted checkpoint")
+                return false
+            }
+            engine.lastReceived = entry.received.secondsSinceEpoch
+        }
+        return true
+    }
+
+    private func stream(_ reader: any LedgerReader, from: UInt64, to: UInt64, into engine: inout AuditEngine) throws {
+        try reader.forEachEntry(from: from, to: to) { stored in
+            try engine.feed(.entry(.stored(stored)))
+            if let checkpoint = try reader.checkpoint(size: stored.index + 1) {
+                try engine.feed(.checkpoint(note: checkpoint.note, stored: checkpoint))
+            }
+        }
+    }
+
+    /// The ledger's own metadata is not trusted, only compared: a mismatch is worth reporting.
+    private func checkMetadata(_ reader: any LedgerReader, _ engine: inout AuditEngine) throws {
+        guard try reader.metadata("format") == "retrace/v1" else {
+            throw AuditError(.notALedger, "the store holds no Retrace v1 ledger")
+        }
+        if let stored = try reader.metadata("log-key"), stored != logKey.description {
+            try engine.fail(nil, nil, AuditRule.header, "the ledger names log key \(stored), not \(logKey)")
+        }
+        if let origin, let stored = try reader.metadata("origin"), stored != origin {
+            try engine.fail(nil, nil, AuditRule.header, "the ledger's origin is \(stored), not \(origin)")
+        }
+        if let stored = try reader.metadata("governance"),
+            Set(stored.split(separator: "\n").map(String.init)) != Set(trustRoots.map(\.description))
+        {
+            try engine.fail(nil, nil, AuditRule.header, "the ledger names other governance keys than the trust roots")
+        }
+    }
+
+    // MARK: Export file
+
+    /// Audits an export file (spec/format.md §7), reading it line by line.
+    public func audit(exportAt path: String) throws -> AuditReport {
+        var lines = try LineReader(path: path)
+        defer { lines.close() }
+        guard let first = try lines.next() else { throw AuditError(.notALedger, "\(path) is empty") }
+        let header = try ExportLine.header(first.line)
+        var engine = makeEngine()
+        engine.total = header.treeSize
+        try run {
+            if header.logKey != logKey.description {
+                try engine.fail(nil, nil, AuditRule.header, "the export names log key \(header.logKey), not \(logKey)")
+            }
+            if let origin, header.origin != origin {
+                try engine.fail(nil, nil, AuditRule.header, "the export's origin is \(header.origin), not \(origin)")
+            }
+            if Set(header.governance) != Set(trustRoots.map(\.description)) {
+                try engine.fail(
+                    nil, nil, AuditRule.header, "the export names other governance keys than the trust roots")
+            }
+            while let (line, terminated) = try lines.next() {
+                guard terminated else {
+                    try engine.drain()
+                    try engine.fail(
+                        engine.position, nil, AuditRule.entrySequence,
+                        "the file ends in the middle of a line (truncated)")
+                    break
+                }
+                if ExportLine.isCheckpoint(line) {
+                    let note = (try? ExportLine.checkpoint(line)) ?? String(decoding: line, as: UTF8.self)
+                    try engine.feed(.checkpoint(note: note, stored: nil))
+                } else {
+                    try engine.feed(.entry(.exportLine(line)))
+                }
+            }
+            try engine.finish(expectedSize: header.treeSize)
+        }
+        return report(engine)
+    }
+
+    // MARK: Running
+
+    private func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch is StopAudit {
+            return
+        } catch let error as AuditError {
+            throw error
+        } catch let error as StorageError {
+            throw AuditError(
+                error.code == .notALedger || error.code == .notFound ? .notALedger : .storage, error.reason)
+        } catch {
+            throw AuditError(.storage, "reading the ledger failed: \(error)")
+        }
+    }
+
+    private func report(_ engine: AuditEngine) -> AuditReport {
+        AuditReport(
+            entriesChecked: engine.entriesChecked, checkpointsChecked: engine.checkpointsChecked,
+            treeSize: engine.position, rootHash: engine.frontier.rootHash, failures: engine.failures,
+            failuresTruncated: engine.failuresTruncated)
+    }
+}
