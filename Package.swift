@@ -47,7 +47,13 @@ let package = Package(
         .target(name: "RetraceVerification", dependencies: ["RetraceLedger"], swiftSettings: strict),
 
         // Whole-ledger audits, full or incremental, of a SQLite ledger or an export file.
-        .target(name: "RetraceAudit", dependencies: ["RetraceLedger"], swiftSettings: strict),
+        .target(
+            name: "RetraceAudit",
+            dependencies: [
+                "RetraceLedger", "RetraceRules", "RetraceEvents", "RetraceStorage", "RetraceIdentity", "MerkleLog",
+                "RetraceCrypto", "CanonicalJSON",
+            ],
+            swiftSettings: strict),
 
         // Test parties, stories and ledger generators for the demo, tests and benchmarks.
         .target(name: "RetraceSimulation", dependencies: ["RetraceLedger"], swiftSettings: strict),
@@ -55,17 +61,17 @@ let package = Package(
         .executableTarget(
             name: "retrace",
             dependencies: [
-                "RetraceLedger",
+                "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
+                "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict
-        ),
+            swiftSettings: strict),
 
         // Figures printed beside the machine's own OpenSSL rates; never timed assertions.
         .executableTarget(
             name: "RetraceBench",
             dependencies: [
-                "RetraceLedger", "RetraceSimulation", "RetraceVerification",
+                "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
@@ -84,7 +90,8 @@ let package = Package(
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: strict),
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
         .testTarget(
-            name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation"], swiftSettings: strict),
+            name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit"],
+            swiftSettings: strict),
         .testTarget(
             name: "RetraceRulesTests",
             dependencies: ["RetraceRules", "RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity"],
@@ -109,6 +116,21 @@ let package = Package(
                 "retrace-appender", "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceStorage",
                 "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "MerkleLog", "CanonicalJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceAuditTests",
+            dependencies: [
+                "RetraceAudit", "RetraceLedger", "RetraceSimulation", "RetraceRules", "RetraceEvents", "RetraceStorage",
+                "RetraceIdentity", "MerkleLog", "RetraceCrypto", "CanonicalJSON",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceCLITests",
+            dependencies: [
+                "retrace", "RetraceLedger", "RetraceSimulation", "RetraceEvents", "RetraceIdentity", "RetraceCrypto",
+                "CanonicalJSON", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),

@@ -5,6 +5,8 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
 import RetraceSimulation
+import RetraceAudit
+import RetraceStorage
 import RetraceVerification
 
 /// Dock-verdict latency: a scan parsed, the product's evidence read, every signature, inclusion
@@ -12,6 +14,7 @@ import RetraceVerification
 /// filled with the seeded generator, for products whose chains hold 3 and 20 events.
 enum VerdictBenchmark {
     static func run(quick: Bool, baseline: Baseline) throws {
+        var audits: [String] = []
         print("\n## Dock verdict (full re-verification of the product's evidence against the latest checkpoint)")
         print("ledger events   chain   scans   p50 ms   p99 ms   verifies per scan   verify-bound ms")
         let sizes = quick ? [10_000] : [10_000, 100_000]
@@ -47,7 +50,25 @@ enum VerdictBenchmark {
                         + "\(AppendBenchmark.pad(samples.count, 5))   \(AppendBenchmark.pad(p50, 6))   \(AppendBenchmark.pad(p99, 6))   "
                         + "\(AppendBenchmark.pad(events + 1, 17))   \(AppendBenchmark.pad(bound, 15))")
             }
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            for threads in [1, 2] {
+                let auditor = Auditor(
+                    trustRoots: [Workload.parties.governance.verifier], logKey: Workload.parties.log.verifier,
+                    origin: TestParties.origin, threads: threads)
+                var report: AuditReport?
+                let seconds = try Measure.seconds { report = try auditor.audit(store: ledger.store) }
+                let rate = Double(total) / seconds
+                audits.append(
+                    "\(AppendBenchmark.pad(Int(total), 13))   \(AppendBenchmark.pad(threads, 7))   \(AppendBenchmark.pad(Int(rate), 9))   "
+                        + "\(Measure.format(rate / (Double(threads) * baseline.verifyPerSecond) * 100, 1))%"
+                        + "   \(report?.passed == true ? "passed" : "FAILED")   "
+                        + "\(Measure.format(Measure.peakMemoryMiB(), 0)) MiB   \((bytes + wal) / Int(total)) B/event")
+            }
         }
+        print("\n## Audit (every signature, chain link, roster, lifecycle rule, checkpoint; SQLite source)")
+        print("ledger events   threads   entries/s   ratio to threads×verify   result   peak RSS (process)   disk")
+        for line in audits { print(line) }
     }
 
     static func fill(_ ledger: Ledger, events: Int) throws {

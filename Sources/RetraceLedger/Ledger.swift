@@ -106,7 +106,11 @@ public final class Ledger: Sendable {
                 throw LedgerError(
                     .wrongLogKey, "the log key \(logSigner.verifier.name) is not this ledger's log key (\(logKey.name))")
             }
-            return Ledger(store: store, origin: origin, logKey: logKey, trustRoots: roots, logSigner: logSigner, clock: clock)
+            let ledger = Ledger(
+                store: store, origin: origin, logKey: logKey, trustRoots: roots, logSigner: logSigner, clock: clock)
+            // Best effort: a damaged or locked file reports its error on the first real operation.
+            if let logSigner { try? ledger.coverUncheckpointedTail(signer: logSigner) }
+            return ledger
         } catch { throw LedgerError.wrap(error) }
     }
 
@@ -153,6 +157,15 @@ public final class Ledger: Sendable {
         let result = committed.0
         let note = try? publishCheckpoint(size: result.treeSize, root: result.rootHash, signer: logSigner)
         return AppendResult(receipts: result.receipts, treeSize: result.treeSize, rootHash: result.rootHash, checkpoint: note)
+    }
+
+    /// A crash between an append's commit and its checkpoint leaves durable entries no checkpoint
+    /// covers; the writer that opens the ledger next signs one for them before anything else.
+    func coverUncheckpointedTail(signer: NoteSigner) throws {
+        let (size, covered) = try store.read { reader in (try reader.treeSize(), try reader.latestCheckpoint()?.size ?? 0) }
+        guard size > covered else { return }
+        let root = try store.read { try MerkleTree.rootHash(size: size, reader: $0) }
+        try publishCheckpoint(size: size, root: root, signer: signer)
     }
 
     /// Signs and stores a checkpoint for a head that is already durable.

@@ -32,16 +32,19 @@ struct SQLiteAccess: LedgerWriter {
     }
 
     private func makeEntry(_ row: Row) throws -> StoredEntry {
-        let index: Int64 = row[0]
-        let type: String = row[2]
+        let index = try row.int64(0)
+        let type = try row.text(2)
         var members: [[UInt8]] = []
         if type != "roster", try isBatch(index) {
             let sql = "SELECT bytes FROM batch_members WHERE idx = ? ORDER BY position"
-            members = try Data.fetchAll(db.cachedStatement(sql: sql), arguments: [index]).map { [UInt8]($0) }
+            members = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [index]).map { try $0.blob(0) }
+        }
+        guard let unsignedIndex = UInt64(exactly: index) else {
+            throw StorageError(.corrupt, "an entry has the negative index \(index)")
         }
         return StoredEntry(
-            index: UInt64(index), eventID: [UInt8](row[1] as Data), type: type, received: row[3],
-            leafHash: [UInt8](row[4] as Data), bytes: [UInt8](row[5] as Data), members: members)
+            index: unsignedIndex, eventID: try row.blob(1), type: type, received: try row.int64(3),
+            leafHash: try row.blob(4), bytes: try row.blob(5), members: members)
     }
 
     private func isBatch(_ index: Int64) throws -> Bool {
@@ -56,58 +59,58 @@ struct SQLiteAccess: LedgerWriter {
 
     func head(of chain: String) throws -> ChainLink? {
         let sql = "SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = ? ORDER BY seq DESC LIMIT 1"
-        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [chain]).map(makeLink)
+        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [chain]).map { try makeLink($0) }
     }
 
     func chain(_ chain: String) throws -> [ChainLink] {
         let sql = "SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = ? ORDER BY seq"
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [chain]).map(makeLink)
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [chain]).map { try makeLink($0) }
     }
 
-    private func makeLink(_ row: Row) -> ChainLink {
+    private func makeLink(_ row: Row) throws -> ChainLink {
         ChainLink(
-            chain: row[0], sequence: row[1], index: UInt64(row[2] as Int64), eventID: [UInt8](row[3] as Data),
-            state: [UInt8](row[4] as Data))
+            chain: try row.text(0), sequence: try row.int64(1), index: try row.unsigned(2), eventID: try row.blob(3),
+            state: try row.blob(4))
     }
 
     func product(_ product: String) throws -> ProductRow? {
         let sql = "SELECT product, gtin, serial, passport FROM products WHERE product = ?"
-        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [product]).map(makeProduct)
+        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [product]).map { try makeProduct($0) }
     }
 
     func products(withSerial serial: String) throws -> [ProductRow] {
         let sql = "SELECT product, gtin, serial, passport FROM products WHERE serial = ? ORDER BY product"
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [serial]).map(makeProduct)
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [serial]).map { try makeProduct($0) }
     }
 
-    private func makeProduct(_ row: Row) -> ProductRow {
-        ProductRow(product: row[0], gtin: row[1], serial: row[2], passport: [UInt8](row[3] as Data))
+    private func makeProduct(_ row: Row) throws -> ProductRow {
+        ProductRow(product: try row.text(0), gtin: try row.text(1), serial: try row.text(2), passport: try row.blob(3))
     }
 
     func latestCheckpoint() throws -> StoredCheckpoint? {
         let sql = "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1"
-        return try Row.fetchOne(db.cachedStatement(sql: sql)).map(makeCheckpoint)
+        return try Row.fetchOne(db.cachedStatement(sql: sql)).map { try makeCheckpoint($0) }
     }
 
     func checkpoints() throws -> [StoredCheckpoint] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT size, root, note FROM checkpoints ORDER BY size")).map(makeCheckpoint)
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT size, root, note FROM checkpoints ORDER BY size")).map { try makeCheckpoint($0) }
     }
 
     func checkpoint(size: UInt64) throws -> StoredCheckpoint? {
         let sql = "SELECT size, root, note FROM checkpoints WHERE size = ?"
-        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [Int64(size)]).map(makeCheckpoint)
+        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [Int64(size)]).map { try makeCheckpoint($0) }
     }
 
-    private func makeCheckpoint(_ row: Row) -> StoredCheckpoint {
-        StoredCheckpoint(size: UInt64(row[0] as Int64), root: [UInt8](row[1] as Data), note: row[2])
+    private func makeCheckpoint(_ row: Row) throws -> StoredCheckpoint {
+        StoredCheckpoint(size: try row.unsigned(0), root: try row.blob(1), note: try row.text(2))
     }
 
     func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] {
         let statement = try db.cachedStatement(sql: "SELECT hash FROM nodes WHERE level = ? AND idx = ?")
         var found: [NodeID: [UInt8]] = [:]
         for node in nodes where found[node] == nil {
-            if let hash = try Data.fetchOne(statement, arguments: [node.level, Int64(node.index)]) {
-                found[node] = [UInt8](hash)
+            if let row = try Row.fetchOne(statement, arguments: [node.level, Int64(node.index)]) {
+                found[node] = try row.blob(0)
             }
         }
         return found
@@ -160,5 +163,37 @@ struct SQLiteAccess: LedgerWriter {
         }
         let sql = "INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)"
         try db.cachedStatement(sql: sql).execute(arguments: [Int64(checkpoint.size), Data(checkpoint.root), checkpoint.note])
+    }
+}
+
+/// Typed column reads that throw on a value of the wrong type or sign: a ledger file is input like
+/// any other, and a tampered row must give `StorageError.corrupt`, never a trap.
+extension Row {
+    func blob(_ index: Int) throws -> [UInt8] {
+        guard let data = Data.fromDatabaseValue(self[index] as DatabaseValue) else {
+            throw StorageError(.corrupt, "column \(index) holds \(self[index] as DatabaseValue), expected a blob")
+        }
+        return [UInt8](data)
+    }
+
+    func text(_ index: Int) throws -> String {
+        guard let text = String.fromDatabaseValue(self[index] as DatabaseValue) else {
+            throw StorageError(.corrupt, "column \(index) holds \(self[index] as DatabaseValue), expected text")
+        }
+        return text
+    }
+
+    func int64(_ index: Int) throws -> Int64 {
+        guard case .int64(let value) = (self[index] as DatabaseValue).storage else {
+            throw StorageError(.corrupt, "column \(index) holds \(self[index] as DatabaseValue), expected an integer")
+        }
+        return value
+    }
+
+    func unsigned(_ index: Int) throws -> UInt64 {
+        guard let value = UInt64(exactly: try int64(index)) else {
+            throw StorageError(.corrupt, "column \(index) holds a negative index")
+        }
+        return value
     }
 }

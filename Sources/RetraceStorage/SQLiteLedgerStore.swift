@@ -25,6 +25,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
+            try enforceDurability(pool)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try db.execute(sql: "PRAGMA application_id = \(Schema.applicationID)")
@@ -45,6 +46,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         try probe(path: path)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
+            if !readOnly { try enforceDurability(pool) }
             return SQLiteLedgerStore(path: path, pool: pool)
         } catch let error as DatabaseError {
             throw map(error, path: path)
@@ -87,6 +89,17 @@ public final class SQLiteLedgerStore: LedgerStore {
         } catch let error as DatabaseError {
             throw map(error, path: path)
         }
+    }
+
+    /// GRDB sets `synchronous = NORMAL` on a pool's writer after `prepareDatabase` runs; set FULL
+    /// again on the one writer connection, so every commit syncs the WAL (see the type's comment).
+    private static func enforceDurability(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    }
+
+    /// The writer's `PRAGMA synchronous` level (2 = FULL), for tests that hold the durability claim.
+    public func synchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     private static func configuration(readOnly: Bool) -> Configuration {

@@ -57,6 +57,13 @@ struct SQLiteLedgerStoreTests {
         #expect(throws: StorageError(.newerSchema, "")) { try SQLiteLedgerStore.open(path: file) }
     }
 
+    @Test("the writer commits with synchronous = FULL, on a new and on a reopened ledger")
+    func durability() throws {
+        let file = path("durable.sqlite")
+        #expect(try SQLiteLedgerStore.create(path: file).synchronousLevel() == 2)
+        #expect(try SQLiteLedgerStore.open(path: file).synchronousLevel() == 2)
+    }
+
     @Test("create refuses an existing file")
     func createExisting() throws {
         let file = path("exists.sqlite")

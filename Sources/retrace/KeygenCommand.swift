@@ -1,0 +1,54 @@
+import ArgumentParser
+import CanonicalJSON
+import Foundation
+import RetraceCrypto
+
+/// `retrace keygen NAME`: a new Ed25519 key pair in the C2SP signed-note formats.
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen", abstract: "Create a key pair: NAME.key (private, mode 0600) and NAME.pub.")
+
+    @Argument(help: "The key name, e.g. northwind.example (no '+', spaces or control characters).")
+    var name: String
+    @Option(help: "Directory to write the files into.")
+    var out: String = "."
+    @Flag(help: "Overwrite existing key files.")
+    var force = false
+    @OptionGroup var output: JSONFlag
+
+    func run() throws {
+        let signer: NoteSigner
+        do { signer = try NoteSigner.generate(name: name) } catch {
+            throw CLIError.usage("invalid key name: \(error.reason)")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError.usage("--out \(out) is not a directory; create it first")
+        }
+        let base = name.replacingOccurrences(of: "/", with: "_")
+        let keyPath = (out as NSString).appendingPathComponent(base + ".key")
+        let pubPath = (out as NSString).appendingPathComponent(base + ".pub")
+        if !force {
+            for path in [keyPath, pubPath] where FileManager.default.fileExists(atPath: path) {
+                throw CLIError.usage("\(path) already exists; choose another name or pass --force")
+            }
+        }
+        try LedgerAccess.writeNew(keyPath, Array((signer.privateKeyText + "\n").utf8), mode: 0o600, force: force)
+        try LedgerAccess.writeNew(pubPath, Array((signer.verifier.description + "\n").utf8), force: force)
+        let fingerprint = Hex.encode(signer.verifier.publicKey.fingerprint)
+        if output.json {
+            try Output.json(
+                .object([
+                    "name": .string(name), "verifierKey": .string(signer.verifier.description),
+                    "fingerprint": .string(fingerprint), "privateKeyFile": .string(keyPath),
+                    "publicKeyFile": .string(pubPath),
+                ]))
+        } else {
+            Output.print(
+                Output.fields([
+                    ("private key", "\(keyPath) (mode 0600; keep it secret)"), ("public key", pubPath),
+                    ("verifier", signer.verifier.description), ("fingerprint", fingerprint),
+                ]))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import CanonicalJSON
+import Foundation
+import RetraceCrypto
+import RetraceEvents
+import RetraceIdentity
+import RetraceLedger
+import RetraceVerification
+
+/// `retrace scan <identity>`: the receiving dock's verdict.
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan", abstract: "Dock verdict for a returned item (exit 0 only for genuine-returnable).",
+        discussion: """
+            Against a ledger (--db), or offline against the item's proof bundle (--bundle) with only the trust \
+            roots (--governance-key/--log-key, by default keys/governance.pub and keys/log.pub).
+            """)
+
+    @Argument(help: "The scan, in any identity form.")
+    var identity: String
+    @Option(help: "The ledger file (SQLite).")
+    var db: String?
+    @Option(help: "Judge offline from this proof bundle instead of a ledger.")
+    var bundle: String?
+    @Option(help: "The dock's party id in the roster, e.g. litware.")
+    var dock: String?
+    @Option(help: "The RMA number the parcel claims.")
+    var rma: String?
+    @Option(help: "The salted order digest (hex) the customer's claim gives.")
+    var order: String?
+    @Option(help: "For a returns centre: a retailer it serves (repeatable).")
+    var serves: [String] = []
+    @Option(help: "The time of the return (default: now).")
+    var time: String?
+    @OptionGroup var trust: TrustOptions
+    @OptionGroup var output: JSONFlag
+
+    func validate() throws {
+        guard (db == nil) != (bundle == nil) else { throw ValidationError("give exactly one of --db or --bundle") }
+    }
+
+    func run() throws {
+        let text = identity.replacingOccurrences(of: "<GS>", with: "\u{1D}")
+        _ = try LedgerAccess.parseIdentity(text)
+        let orderDigest = try order.map { try LedgerAccess.parseDigest($0, option: "--order") }
+        let now = try LedgerAccess.parseTime(time, option: "--time")
+        let request = DockRequest(
+            scan: text, rma: rma, orderDigest: orderDigest, dock: dock,
+            servesRetailers: serves.isEmpty ? nil : Set(serves), now: now)
+        let verdict: DockVerdict
+        if let bundle {
+            let anchors = try trust.offlineAnchors(quiet: output.json)
+            let bytes = try LedgerAccess.readFile(bundle, what: "bundle")
+            do { verdict = try EvidenceVerifier(anchors: anchors).verdict(request, bundle: bytes, now: now) } catch {
+                throw VerificationMapping.cliError(error)
+            }
+        } else {
+            let ledger = try LedgerAccess.openReadOnly(db ?? "")
+            let verifier = Verifier(store: ledger.store, anchors: try trust.anchors(for: ledger))
+            do { verdict = try verifier.verdict(request) } catch { throw VerificationMapping.cliError(error) }
+        }
+        if output.json {
+            try Output.json(VerificationMapping.verdictJSON(verdict))
+        } else {
+            Output.print(VerificationMapping.verdictText(verdict))
+        }
+        if !verdict.isReturnable { throw ExitCode(CLIError.refused) }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import CanonicalJSON
+import Foundation
+import RetraceCrypto
+import RetraceEvents
+import RetraceIdentity
+import RetraceLedger
+import RetraceVerification
+
+/// `retrace verify-bundle <file>`: offline verification with only the trust-root keys.
+struct VerifyBundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-bundle",
+        abstract: "Verify a proof bundle offline with only the trust roots (no database, no network).",
+        discussion: "Without --governance-key and --log-key, keys/governance.pub and keys/log.pub are used if present.")
+
+    @Argument(help: "The bundle file.")
+    var file: String
+    @OptionGroup var trust: TrustOptions
+    @OptionGroup var output: JSONFlag
+
+    func run() throws {
+        let anchors = try trust.offlineAnchors(quiet: output.json)
+        let bytes = try LedgerAccess.readFile(file, what: "bundle")
+        let verified: VerifiedBundle
+        do { verified = try EvidenceVerifier(anchors: anchors).verify(bytes: bytes) } catch {
+            throw VerificationMapping.cliError(error)
+        }
+        if output.json {
+            try Output.json(
+                .object([
+                    "verified": .bool(true),
+                    "checkpoint": .object([
+                        "origin": .string(verified.checkpoint.origin),
+                        "treeSize": .integer(Int64(verified.checkpoint.size)),
+                        "root": .string(Hex.encode(verified.checkpoint.rootHash)),
+                    ]),
+                    "products": .array(
+                        verified.products.map {
+                            .object([
+                                "product": .string($0.product.digitalLink), "passport": .string($0.passport.hex),
+                                "events": .integer(Int64($0.events.count)), "phase": .string($0.state.phase.name),
+                            ])
+                        }),
+                    "certificate": verified.certificate.map { .string($0.id.hex) } ?? .null,
+                ]))
+        } else {
+            Output.print("VERIFIED \(file)")
+            Output.print(
+                Output.fields(
+                    [("checkpoint", "\(verified.checkpoint.origin) size \(verified.checkpoint.size)")]
+                        + verified.products.map {
+                            (
+                                "product",
+                                "\($0.product.digitalLink): \($0.events.count) events, now \($0.state.phase.name)"
+                            )
+                        }, indent: "  "))
+        }
+    }
+}
