@@ -94,7 +94,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "RetraceRulesTests",
-            dependencies: ["RetraceRules", "RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity"],
+            dependencies: [
+                "RetraceRules", "RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity", "RetraceLedger",
+                "RetraceStorage", "RetraceAudit",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceStorageTests",
