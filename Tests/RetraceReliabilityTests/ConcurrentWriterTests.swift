@@ -109,23 +109,7 @@ struct ConcurrentWriterTests {
     /// The next step of `item`'s chain as the appender makes it; the worker's sites and tag make two
     /// workers' statements differ, so a lost race is a chain conflict, not a duplicate.
     static func next(for item: SGTIN, ledger: Ledger, worker: Int) throws -> SignedStatement {
-        let brand = ["9506000000015", "9506000000022"][worker % 2]
-        let shop = ["9520001000010", "9520001000027"][worker % 2]
-        let time = now()
-        let tag = JSONValue.string("W\(worker)")
-        guard let head = try ledger.store.read({ try $0.head(of: item.digitalLink) }) else {
-            return try parties.sign(
-                .commission, product: item, previous: nil, by: "northwind", at: time, location: brand,
-                details: JSONObject(["lot": tag]))
-        }
-        let previous = try Digest(bytes: head.eventID)
-        if head.sequence % 2 == 0 {
-            return try parties.sign(
-                .ship, product: item, previous: previous, by: "northwind", at: time, location: brand,
-                details: JSONObject(["shipment": tag]))
-        }
-        return try parties.sign(
-            .receive, product: item, previous: previous, by: "fabrikam", at: time, location: shop,
-            details: JSONObject(["shipment": tag]))
+        let head = try ledger.store.read { try $0.head(of: item.digitalLink) }
+        return try RacingStep.next(for: item, head: head, racer: worker, tag: "W\(worker)", at: now(), parties: parties)
     }
 }

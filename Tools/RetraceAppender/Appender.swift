@@ -20,8 +20,6 @@ import RetraceStorage
 /// same statement (sites and a `lot`/`shipment` tag differ): a lost race is a genuine chain conflict.
 struct Appender {
     static let gtin = "09506000134352"
-    static let brandSites = ["9506000000015", "9506000000022"]
-    static let retailSites = ["9520001000010", "9520001000027"]
 
     let options: AppenderOptions
     let parties: TestParties
@@ -126,7 +124,7 @@ struct Appender {
     }
 
     private func freshBatch(size: Int, from counter: inout Int) throws -> [SignedStatement] {
-        let site = Self.brandSites[Int(options.seed % 2)]
+        let site = RacingStep.brandSites[Int(options.seed % 2)]
         return try (0..<size).map { _ in
             counter += 1
             let item = try product("\(options.prefix)\(options.seed)x\(counter)")
@@ -142,26 +140,12 @@ struct Appender {
             if !chosen.contains(pick) { chosen.append(pick) }
         }
         let racer = Int(options.seed % 2)
-        let (brand, shop) = (Self.brandSites[racer], Self.retailSites[racer])
         let time = Self.now()
-        let tag = JSONValue.string("R\(options.seed)")
         return try chosen.map { number in
             let item = try product("\(options.prefix)\(number)")
             let head = try ledger.store.read { try $0.head(of: item.digitalLink) }
-            guard let head else {
-                return try parties.sign(
-                    .commission, product: item, previous: nil, by: "northwind", at: time, location: brand,
-                    details: JSONObject(["lot": tag]))
-            }
-            let previous = try Digest(bytes: head.eventID)
-            if head.sequence % 2 == 0 {
-                return try parties.sign(
-                    .ship, product: item, previous: previous, by: "northwind", at: time, location: brand,
-                    details: JSONObject(["shipment": tag]))
-            }
-            return try parties.sign(
-                .receive, product: item, previous: previous, by: "fabrikam", at: time, location: shop,
-                details: JSONObject(["shipment": tag]))
+            return try RacingStep.next(
+                for: item, head: head, racer: racer, tag: "R\(options.seed)", at: time, parties: parties)
         }
     }
 }
