@@ -159,6 +159,70 @@ public final class Ledger: Sendable {
         return AppendResult(receipts: result.receipts, treeSize: result.treeSize, rootHash: result.rootHash, checkpoint: note)
     }
 
+    /// Appends several independent batches in one storage transaction: group commit.
+    ///
+    /// Each group is all-or-nothing on its own (a savepoint per group), so one client's refused
+    /// batch does not spoil the others, while all accepted groups share one fsync and one
+    /// checkpoint. Groups are applied in order: a later group sees an earlier one's heads. The
+    /// results are in the order of `groups`; accepted groups all carry the same tree size, root
+    /// and checkpoint, the head after the whole transaction. If the transaction itself fails
+    /// (a full disk, a lock held past the timeout), every group fails with that error and nothing
+    /// was written.
+    public func append(groups: [[SignedStatement]]) -> [Result<AppendResult, LedgerError>] {
+        guard let logSigner else {
+            let error = LedgerError(.wrongLogKey, "this ledger was opened without its log key; it cannot append")
+            return groups.map { _ in .failure(error) }
+        }
+        let snapshot: CachedTrust
+        do { snapshot = try currentTrust() } catch { return groups.map { _ in .failure(error) } }
+        let flat = groups.flatMap { $0 }
+        let flatParties = authenticateInParallel(flat, trust: snapshot.state)
+        var preauthenticated: [[Party?]] = []
+        var offset = 0
+        for group in groups {
+            preauthenticated.append(Array(flatParties[offset..<(offset + group.count)]))
+            offset += group.count
+        }
+        let now = clock()
+        let committed: ([Result<AppendResult, LedgerError>], CachedTrust)
+        do {
+            committed = try store.write { writer in
+                var trust = snapshot
+                var outcomes: [Result<AppendResult, LedgerError>] = []
+                for (position, group) in groups.enumerated() {
+                    guard !group.isEmpty else {
+                        outcomes.append(.failure(LedgerError(.emptyBatch, "nothing to append")))
+                        continue
+                    }
+                    // Parties were authenticated under the snapshot's roster; once a group moved
+                    // the roster, later groups are authenticated afresh under the new one.
+                    let parties = trust.rosterHead == snapshot.rosterHead
+                        ? preauthenticated[position] : [Party?](repeating: nil, count: group.count)
+                    do {
+                        let (result, after) = try writer.withSavepoint {
+                            try self.commit(group, preauthenticated: parties, snapshot: trust, now: now, writer: writer)
+                        }
+                        trust = after
+                        outcomes.append(.success(result))
+                    } catch let error as LedgerError where error.code != .storage {
+                        outcomes.append(.failure(error))
+                    }
+                }
+                return (outcomes, trust)
+            }
+        } catch {
+            let failure = LedgerError.wrap(error)
+            return groups.map { _ in .failure(failure) }
+        }
+        trustCache.withLock { $0 = committed.1 }
+        let accepted = committed.0.compactMap { try? $0.get() }
+        guard let last = accepted.max(by: { $0.treeSize < $1.treeSize }) else { return committed.0 }
+        let note = try? publishCheckpoint(size: last.treeSize, root: last.rootHash, signer: logSigner)
+        return committed.0.map { outcome in
+            outcome.map { AppendResult(receipts: $0.receipts, treeSize: last.treeSize, rootHash: last.rootHash, checkpoint: note) }
+        }
+    }
+
     /// A crash between an append's commit and its checkpoint leaves durable entries no checkpoint
     /// covers; the writer that opens the ledger next signs one for them before anything else.
     func coverUncheckpointedTail(signer: NoteSigner) throws {

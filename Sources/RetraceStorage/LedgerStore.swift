@@ -39,6 +39,10 @@ public protocol LedgerWriter: LedgerReader {
     /// Inserting a checkpoint that exists with the same size is a no-op; a different root for the
     /// same size is refused, so the store can never hold two inconsistent heads.
     func insert(checkpoint: StoredCheckpoint) throws
+    /// Runs `body` so that, if it throws, what it wrote is undone while the enclosing transaction
+    /// goes on: group commit keeps one client's refused batch from spoiling the others' in the
+    /// same transaction (and the same fsync).
+    func withSavepoint<T>(_ body: () throws -> T) throws -> T
 }
 
 /// One leaf of the log as stored.

@@ -9,6 +9,16 @@ import MerkleLog
 struct SQLiteAccess: LedgerWriter {
     let db: Database
 
+    func withSavepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        guard let result else { throw StorageError(.io, "savepoint produced no result") }
+        return result
+    }
+
     func metadata(_ key: String) throws -> String? {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key])
     }

@@ -1,0 +1,77 @@
+import CanonicalJSON
+import Foundation
+import MerkleLog
+import RetraceCrypto
+import RetraceEvents
+import RetraceLedger
+import RetraceSimulation
+import RetraceStorage
+import Testing
+
+/// `Ledger.append(groups:)`: several clients' batches in one transaction, each all-or-nothing.
+@Suite("Group commit")
+struct GroupCommitTests {
+    @Test("a refused group leaves no trace; the others land in one transaction under one checkpoint")
+    func refusedGroupIsolated() throws {
+        let fixture = try LedgerFixture()
+        defer { fixture.remove() }
+        let parties = fixture.parties
+        let a = try LedgerFixture.product("GC-A")
+        let b = try LedgerFixture.product("GC-B")
+        let c = try LedgerFixture.product("GC-C")
+        let commissionA = try parties.sign(.commission, product: a, previous: nil, by: "northwind", at: LedgerFixture.time(1))
+        let shipA = try parties.sign(.ship, product: a, previous: commissionA.id, by: "northwind", at: LedgerFixture.time(2))
+        let commissionB = try parties.sign(.commission, product: b, previous: nil, by: "northwind", at: LedgerFixture.time(1))
+        // A retailer cannot commission: the whole second group (a good commission of C, then this) is refused.
+        let commissionC = try parties.sign(.commission, product: c, previous: nil, by: "northwind", at: LedgerFixture.time(1))
+        let forgedCommission = try parties.sign(
+            .commission, product: try LedgerFixture.product("GC-D"), previous: nil, by: "fabrikam",
+            at: LedgerFixture.time(1))
+        let checkpointsBefore = try fixture.ledger.store.read { try $0.checkpoints().count }
+
+        let outcomes = fixture.ledger.append(groups: [[commissionA, shipA], [commissionC, forgedCommission], [commissionB]])
+
+        #expect(outcomes.count == 3)
+        let first = try outcomes[0].get()
+        let third = try outcomes[2].get()
+        #expect(first.receipts.map(\.index) == [1, 2])
+        #expect(third.receipts.map(\.index) == [3])
+        guard case .failure(let refusal) = outcomes[1] else {
+            Issue.record("the group with a retailer's commission was accepted")
+            return
+        }
+        #expect(refusal.code == .ruleViolation)
+        #expect(refusal.statementIndex == 1)
+        // Everything of the refused group was rolled back, including its valid first statement.
+        let store = fixture.ledger.store
+        #expect(try store.read { try $0.entryIndex(eventID: commissionC.id.bytes) } == nil)
+        #expect(try store.read { try $0.head(of: c.digitalLink) } == nil)
+        #expect(try store.read { try $0.treeSize() } == 4)
+        // One checkpoint for the whole transaction, covering both accepted groups.
+        #expect(try store.read { try $0.checkpoints().count } == checkpointsBefore + 1)
+        let note = try #require(third.checkpoint)
+        #expect(first.checkpoint == note)
+        let checkpoint = try Checkpoint.open(note, verifiers: [parties.log.verifier], origin: TestParties.origin)
+        #expect(checkpoint.size == 4)
+        #expect(checkpoint.rootHash == third.rootHash)
+    }
+
+    @Test("a later group sees an earlier group's head; a replay across groups is a duplicate")
+    func groupsAreOrdered() throws {
+        let fixture = try LedgerFixture()
+        defer { fixture.remove() }
+        let parties = fixture.parties
+        let a = try LedgerFixture.product("GC-E")
+        let commission = try parties.sign(.commission, product: a, previous: nil, by: "northwind", at: LedgerFixture.time(1))
+        let ship = try parties.sign(.ship, product: a, previous: commission.id, by: "northwind", at: LedgerFixture.time(2))
+        let outcomes = fixture.ledger.append(groups: [[commission], [ship], [commission]])
+        #expect((try? outcomes[0].get()) != nil)
+        #expect((try? outcomes[1].get()) != nil)
+        guard case .failure(let replay) = outcomes[2] else {
+            Issue.record("a replayed statement was accepted")
+            return
+        }
+        #expect(replay.code == .duplicate)
+        #expect(try fixture.ledger.store.read { try $0.treeSize() } == 3)
+    }
+}
