@@ -14,6 +14,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // The HTTP service: Hummingbird 2 on SwiftNIO, structured logs, graceful shutdown, Prometheus text.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // C libraries of the system, reached only through their Swift wrappers.
@@ -55,6 +61,29 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The public product page behind the GS1 Digital Link: verified history rendered as HTML, no HTTP.
+        .target(
+            name: "RetraceProductPage",
+            dependencies: ["RetraceVerification", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strict),
+
+        // The HTTP service: the /v1 API, problem details, the append sequencer, metrics, the product page route.
+        .target(
+            name: "RetraceServer",
+            dependencies: [
+                "RetraceLedger", "RetraceVerification", "RetraceProductPage", "RetraceStorage", "RetraceEvents",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
+
+        // A plain HTTP/1.1 client over loopback sockets, for the server's tests and load benchmark:
+        // it can send what a real client would never send (truncated bodies, lying lengths).
+        .target(name: "LoopbackHTTP", swiftSettings: strict),
+
         // Test parties, stories and ledger generators for the demo, tests and benchmarks.
         .target(name: "RetraceSimulation", dependencies: ["RetraceLedger"], swiftSettings: strict),
 
@@ -63,6 +92,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                "RetraceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -134,6 +164,14 @@ let package = Package(
             dependencies: [
                 "retrace", "RetraceLedger", "RetraceSimulation", "RetraceEvents", "RetraceIdentity", "RetraceCrypto",
                 "CanonicalJSON", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceServerTests",
+            dependencies: [
+                "RetraceServer", "RetraceProductPage", "LoopbackHTTP", "RetraceSimulation", "RetraceLedger",
+                "RetraceVerification", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                "RetraceStorage",
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),

@@ -25,6 +25,31 @@ struct DemoCommand: ParsableCommand {
     var force = false
     @OptionGroup var output: JSONFlag
 
+    /// The demo story ends about 130 days after its start; the log's clock never runs behind it, so
+    /// statements signed "now" can follow the story's own.
+    static let clock: @Sendable () -> Timestamp = {
+        max(Ledger.systemClock(), DemoStory.start.adding(seconds: 130 * 86_400))
+    }
+
+    /// Creates the demo ledger at `db` and plays the story into it (also `retrace serve --demo`).
+    /// A failure removes the half-made file.
+    static func seed(
+        db: String, parties: TestParties, progress: @escaping (Int, Int) -> Void = { _, _ in }
+    ) throws -> (Ledger, DemoScript) {
+        do {
+            let store = try SQLiteLedgerStore.create(path: db)
+            let ledger = try Ledger.create(
+                store: store, origin: TestParties.origin, logSigner: parties.log,
+                governance: [parties.governance.verifier], roster: parties.signedRoster(time: DemoStory.start),
+                clock: clock)
+            let script = try DemoStory.play(on: ledger, parties: parties, progress: progress)
+            return (ledger, script)
+        } catch {
+            LedgerAccess.removeLedgerFiles(db)
+            throw error
+        }
+    }
+
     func run() throws {
         let base = db.hasSuffix(".sqlite") ? String(db.dropLast(".sqlite".count)) : db
         let bundlePath = base + "-bundle.json"
@@ -42,26 +67,10 @@ struct DemoCommand: ParsableCommand {
         let say: (String) -> Void = output.json ? { _ in } : { Output.print($0) }
 
         // 1. The ledger and the story.
-        let storyEnd = DemoStory.start.adding(seconds: 130 * 86_400)
-        let clock: @Sendable () -> Timestamp = { max(Ledger.systemClock(), storyEnd) }
-        let ledger: Ledger
-        let script: DemoScript
+        let clock = Self.clock
         let progress = Progress(total: 1, label: "story")
-        do {
-            let store = try SQLiteLedgerStore.create(path: db)
-            ledger = try Ledger.create(
-                store: store, origin: TestParties.origin, logSigner: parties.log,
-                governance: [parties.governance.verifier], roster: parties.signedRoster(time: DemoStory.start),
-                clock: clock)
-            script = try DemoStory.play(on: ledger, parties: parties) { done, total in
-                progress.update(done, total: total)
-            }
-            progress.finish()
-        } catch {
-            progress.finish()
-            LedgerAccess.removeLedgerFiles(db)
-            throw error
-        }
+        let (ledger, script) = try Self.seed(db: db, parties: parties) { done, total in progress.update(done, total: total) }
+        progress.finish()
         let head = try LedgerFacts.head(ledger)
         say("Retrace demo: a ledger of authenticated product returns (test parties; test keys only)")
         say("")

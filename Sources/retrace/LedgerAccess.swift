@@ -26,6 +26,15 @@ enum LedgerAccess {
     static func openForAppend(_ path: String, logKeyFile: String?, checking statements: [SignedStatement]?) throws
         -> Ledger
     {
+        let signer = try appendSigner(path, logKeyFile: logKeyFile)
+        if let statements { try Preflight.check(statements, path: path) }
+        let store = try SQLiteLedgerStore.open(path: path, readOnly: false)
+        return try Ledger.open(store: store, logSigner: signer)
+    }
+
+    /// The log key that may append to the ledger at `path`: `--log-key`, or the embedded test key
+    /// for a test ledger; refused when it is not the ledger's own.
+    static func appendSigner(_ path: String, logKeyFile: String?) throws -> NoteSigner {
         let signer: NoteSigner
         if let logKeyFile {
             signer = try readPrivateKey(logKeyFile, what: "log key")
@@ -46,9 +55,7 @@ enum LedgerAccess {
                         + "(\(probe.logKey.name)); pass the ledger's log key with --log-key")
             }
         }
-        if let statements { try Preflight.check(statements, path: path) }
-        let store = try SQLiteLedgerStore.open(path: path, readOnly: false)
-        return try Ledger.open(store: store, logSigner: signer)
+        return signer
     }
 
     static func readFile(_ path: String, what: String) throws -> [UInt8] {

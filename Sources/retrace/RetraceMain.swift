@@ -4,7 +4,7 @@ import Foundation
 /// Entry point: parses, runs, and maps every failure to one line on stderr and exit code 1 or 2.
 @main
 enum RetraceMain {
-    static func main() {
+    static func main() async {
         let command: any ParsableCommand
         do {
             command = try Retrace.parseAsRoot()
@@ -15,8 +15,12 @@ enum RetraceMain {
             exit(CLIError.cannotCheck)
         }
         do {
-            var runnable = command
-            try runnable.run()
+            if var serving = command as? any AsyncParsableCommand {
+                try await serving.run()
+            } else {
+                var runnable = command
+                try runnable.run()
+            }
             exit(0)
         } catch let code as ExitCode {
             exit(code.rawValue)

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RetraceEvents
+import RetraceLedger
+import RetraceServer
+import RetraceSimulation
+import RetraceStorage
+import RetraceVerification
+
+/// `retrace serve`: the ledger as an HTTP service (spec/server.md, spec/openapi.yaml).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a ledger over HTTP: the /v1 API, /checkpoint, and product pages at /01/{gtin}/21/{serial}.")
+
+    @Option(name: .long, help: "The ledger file (SQLite).")
+    var db: String = "retrace.sqlite"
+    @Option(help: "Address to bind; loopback unless you mean to expose the service.")
+    var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one and prints it).")
+    var port: Int = 8080
+    @Flag(help: "Create the demo ledger at --db first when it does not exist, so there is something to see.")
+    var demo = false
+    @Option(
+        name: .customLong("log-key"),
+        help: "The log's private key, to accept appends (default: the embedded test key for test ledgers).")
+    var logKey: String?
+    @Flag(name: .customLong("read-only"), help: "Serve reads only; refuse appends with 503.")
+    var readOnly = false
+    @Option(name: .customLong("max-body"), help: "The largest request body accepted, in bytes.")
+    var maxBody: Int = 4 << 20
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, found \(port)") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "retrace.server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var clock: @Sendable () -> Timestamp = Ledger.systemClock
+        if demo {
+            clock = DemoCommand.clock
+            if !FileManager.default.fileExists(atPath: db) {
+                let (_, script) = try DemoCommand.seed(db: db, parties: try TestParties())
+                logger.info(
+                    "seeded the demo ledger",
+                    metadata: ["db": "\(db)", "products": "\(script.products.count)", "statements": "\(script.statementCount)"])
+            }
+        }
+        let ledger: Ledger
+        if readOnly {
+            ledger = try Ledger.open(store: try SQLiteLedgerStore.open(path: db, readOnly: true), clock: clock)
+        } else {
+            let signer = try LedgerAccess.appendSigner(db, logKeyFile: logKey)
+            ledger = try Ledger.open(
+                store: try SQLiteLedgerStore.open(path: db, readOnly: false), logSigner: signer, clock: clock)
+        }
+        let verifier = Verifier(ledger: ledger, clock: clock)
+        let service = LedgerService(ledger: ledger, verifier: verifier, canAppend: !readOnly, logger: logger)
+        let configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)
+        let server = RetraceServer(service: service, configuration: configuration, logger: logger)
+        let host = self.host
+        try await server.run { port in
+            // One line on standard output a script can wait for; the logs go to standard error.
+            FileHandle.standardOutput.write(Data("retrace: serving \(db) at http://\(host):\(port)/\n".utf8))
+        }
+    }
+}
