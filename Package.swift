@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "retrace", targets: ["retrace"]),
         .executable(name: "retrace-bench", targets: ["RetraceBench"]),
+        .executable(name: "retrace-load", targets: ["RetraceLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -105,6 +106,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
+
+        // The HTTP service under concurrent loopback clients: appends/s and verdict latency.
+        .executableTarget(
+            name: "RetraceLoad",
+            dependencies: [
+                "RetraceServer", "LoopbackHTTP", "RetraceLedger", "RetraceSimulation", "RetraceVerification",
+                "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/RetraceLoad", swiftSettings: strict),
 
         // Child process of the reliability tests: appends and prints each acknowledged statement id.
         .executableTarget(

@@ -31,10 +31,10 @@ enum PageTemplates {
         dt { color: var(--muted); }
         dd { margin: 0; overflow-wrap: anywhere; }
         ol.timeline { list-style: none; padding: 0; margin: 0; border-left: 3px solid var(--line); }
-        ol.timeline li { position: relative; padding: 0 0 1.1rem 1.2rem; }
-        ol.timeline li::before { content: ""; position: absolute; left: -.55rem; top: .35rem; width: .8rem;
+        ol.timeline > li { position: relative; padding: 0 0 1.1rem 1.2rem; }
+        ol.timeline > li::before { content: ""; position: absolute; left: -.55rem; top: .35rem; width: .8rem;
           height: .8rem; border-radius: 50%; background: #fff; border: 3px solid var(--muted); }
-        ol.timeline li.flag::before { border-color: var(--bad-ink); }
+        ol.timeline > li.flag::before { border-color: var(--bad-ink); }
         .when, .who { color: var(--muted); margin: .1rem 0 0; }
         .facts { margin: .2rem 0 0; padding-left: 1.1rem; }
         .button { display: inline-block; background: #0b4f8a; color: #fff; padding: .6rem 1rem; border-radius: .4rem;
@@ -82,7 +82,7 @@ enum PageTemplates {
         {{#events}}
         <li{{#flag}} class="flag"{{/flag}}>
         <h3>{{headline}}</h3>
-        <p class="when"><time datetime="{{time}}">{{date}}</time>{{#place}} · at location {{place}}{{/place}}</p>
+        <p class="when"><time datetime="{{time}}">{{date}}</time>{{#place}} · site GLN {{place}}{{/place}}</p>
         <p class="who">Vouched for by <strong>{{party}}</strong>, {{role}}</p>
         {{#hasFacts}}<ul class="facts">{{#facts}}<li>{{.}}</li>{{/facts}}</ul>{{/hasFacts}}
         </li>

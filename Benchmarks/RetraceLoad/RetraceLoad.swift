@@ -1,0 +1,220 @@
+import ArgumentParser
+import CanonicalJSON
+import Foundation
+import Logging
+import LoopbackHTTP
+import RetraceCrypto
+import RetraceEvents
+import RetraceIdentity
+import RetraceLedger
+import RetraceServer
+import RetraceSimulation
+import RetraceStorage
+import RetraceVerification
+import Synchronization
+
+/// `retrace-load`: drives `retrace serve`'s code from many concurrent loopback clients and prints
+/// appends/s and dock-verdict latency, beside the machine's own Ed25519 verify rate measured in the
+/// same run. Figures only; nothing is asserted.
+@main
+struct RetraceLoad: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrace-load", abstract: "Load-test the HTTP service from concurrent loopback clients.")
+
+    @Option(help: "Concurrent client connections (comma-separated list to sweep).")
+    var clients: String = "1,8,32,64"
+    @Option(help: "Single-statement appends per client count.")
+    var appends: Int = 3_000
+    @Option(help: "Dock verdict requests per client count.")
+    var verdicts: Int = 2_000
+
+    func run() throws {
+        let clientCounts = clients.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let verify = Self.verifyRate()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("## HTTP service under load (server and clients in one process, 2 cores shared; keep-alive loopback)")
+        print("Ed25519 verify, 1 core (same run): \(Int(verify)) /s; cores × verify = \(Int(verify) * cores) /s")
+        print("")
+        let harness = try Harness()
+        defer { harness.stop() }
+        print("Appends: POST /v1/events, one signed statement per request, durable (synchronous=FULL) before 201")
+        print("clients   requests   appends/s   p50 ms   p99 ms   commits   statements/commit   ratio to cores×verify")
+        var serial = 0
+        for count in clientCounts {
+            let statements = try (0..<appends).map { _ -> [UInt8] in
+                serial += 1
+                return try harness.commission(serial: serial)
+            }
+            let commitsBefore = harness.commits()
+            let run = try Self.drive(port: harness.port, clients: count, requests: statements.map { ("/v1/events", $0) })
+            let commits = harness.commits() - commitsBefore
+            guard run.failures == 0 else { throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)") }
+            let rate = Double(statements.count) / run.seconds
+            print(
+                pad(count, 7) + pad(statements.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
+                    + pad(commits, 10) + pad(Double(statements.count) / Double(max(commits, 1)), 20, 1)
+                    + "   " + String(format: "%.1f%%", 100 * rate / (verify * Double(cores))))
+        }
+        print("")
+        print("Dock verdicts: POST /v1/verdicts over the demo's planted returns (full re-verification per scan)")
+        print("clients   requests   verdicts/s   p50 ms   p99 ms")
+        let scans = harness.scans
+        for count in clientCounts {
+            let requests = (0..<verdicts).map { ("/v1/verdicts", scans[$0 % scans.count]) }
+            let run = try Self.drive(port: harness.port, clients: count, requests: requests)
+            guard run.failures == 0 else { throw ValidationError("\(run.failures) verdicts failed: \(run.firstFailure)") }
+            print(
+                pad(count, 7) + pad(requests.count, 11) + pad(Int(Double(requests.count) / run.seconds), 13)
+                    + pad(run.p50, 9, 2) + pad(run.p99, 9, 2))
+        }
+    }
+
+    struct Run {
+        let seconds: Double
+        let p50: Double
+        let p99: Double
+        let failures: Int
+        let firstFailure: String
+    }
+
+    /// Spreads `requests` over `clients` threads, each on one keep-alive connection.
+    static func drive(port: Int, clients: Int, requests: [(String, [UInt8])]) throws -> Run {
+        let latencies = Mutex<[UInt64]>([])
+        let failures = Mutex<[String]>([])
+        let start = DispatchTime.now().uptimeNanoseconds
+        let group = DispatchGroup()
+        for client in 0..<clients {
+            group.enter()
+            let mine = stride(from: client, to: requests.count, by: clients).map { requests[$0] }
+            // A thread per client: the clients block on their sockets, which Dispatch's pool must not do.
+            Thread.detachNewThread {
+                defer { group.leave() }
+                var local: [UInt64] = []
+                do {
+                    let connection = try LoopbackConnection(port: port, timeoutSeconds: 120)
+                    for (path, body) in mine {
+                        let begin = DispatchTime.now().uptimeNanoseconds
+                        let response = try connection.request(
+                            "POST", path, headers: [("Content-Type", "application/json")], body: body)
+                        local.append(DispatchTime.now().uptimeNanoseconds - begin)
+                        if response.status >= 300 { failures.withLock { $0.append("\(response.status) \(response.text)") } }
+                    }
+                } catch { failures.withLock { $0.append("\(error)") } }
+                latencies.withLock { $0 += local }
+            }
+        }
+        group.wait()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let sorted = latencies.withLock { $0 }.sorted()
+        func at(_ q: Double) -> Double {
+            sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1e6
+        }
+        let failed = failures.withLock { $0 }
+        return Run(seconds: seconds, p50: at(0.5), p99: at(0.99), failures: failed.count, firstFailure: failed.first ?? "")
+    }
+
+    static func verifyRate() -> Double {
+        guard let key = try? Ed25519PrivateKey(seed: [UInt8](repeating: 7, count: 32)),
+            let signature = try? key.sign([UInt8](repeating: 0x61, count: 420))
+        else { return 0 }
+        let message = [UInt8](repeating: 0x61, count: 420)
+        var count = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        while DispatchTime.now().uptimeNanoseconds - start < 2_000_000_000 {
+            for _ in 0..<64 where key.publicKey.isValidSignature(signature, for: message) { count += 1 }
+        }
+        return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+}
+
+/// The demo ledger in a temporary directory behind a server on a free loopback port.
+final class Harness: @unchecked Sendable {
+    let directory: URL
+    let parties: TestParties
+    let service: LedgerService
+    let server: RunningServer
+    let scans: [[UInt8]]
+    var port: Int { server.port }
+    static let now = DemoStory.start.adding(seconds: 140 * 86_400)
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-load-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        parties = try TestParties()
+        let clock: @Sendable () -> Timestamp = { Harness.now }
+        let ledger = try Ledger.create(
+            store: try SQLiteLedgerStore.create(path: directory.appendingPathComponent("load.sqlite").path),
+            origin: TestParties.origin, logSigner: parties.log, governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: DemoStory.start), clock: clock)
+        let script = try DemoStory.play(on: ledger, parties: parties, progress: nil)
+        scans = try script.scans.map { scan in
+            var request: [String: JSONValue] = [
+                "scan": .string(scan.scan), "dock": .string(scan.dock), "now": .string(scan.time.description),
+            ]
+            if let rma = scan.claimedRMA { request["rma"] = .string(rma) }
+            if let digest = scan.claimedOrderDigest { request["orderDigest"] = .string(digest.hex) }
+            return try CanonicalJSON.encode(.object(JSONObject(request)))
+        }
+        var logger = Logger(label: "retrace.load")
+        logger.logLevel = .error
+        let anchors = TrustAnchors(
+            governance: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin)
+        service = LedgerService(
+            ledger: ledger, verifier: Verifier(store: ledger.store, anchors: anchors, clock: clock), canAppend: true,
+            logger: logger)
+        let server = RetraceServer(
+            service: service, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger)
+        let started = Mutex<RunningServer?>(nil)
+        let semaphore = DispatchSemaphore(value: 0)
+        Task {
+            let running = try? await RunningServer.start(server)
+            started.withLock { $0 = running }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        guard let running = started.withLock({ $0 }) else { throw ValidationError("the server did not start") }
+        self.server = running
+    }
+
+    func commission(serial: Int) throws -> [UInt8] {
+        let model = SimulatedModel.phoneX
+        let product = try model.product(serial: "LOAD\(serial)")
+        let signed = try parties.sign(
+            .commission, product: product, previous: nil, by: model.brand, at: Harness.now,
+            details: [
+                "massGrams": .integer(model.massGrams),
+                "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
+            ])
+        return try CanonicalJSON.encode(signed.json)
+    }
+
+    /// Group commits so far, read from the service's own Prometheus text.
+    func commits() -> Int {
+        let text = String(decoding: service.metrics.exposition(), as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("retrace_group_commits_total ") {
+            return Int(Double(line.split(separator: " ").last ?? "0") ?? 0)
+        }
+        return 0
+    }
+
+    func stop() {
+        let semaphore = DispatchSemaphore(value: 0)
+        let server = self.server
+        Task {
+            await server.stop()
+            semaphore.signal()
+        }
+        semaphore.wait()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+func pad(_ value: Int, _ width: Int) -> String {
+    let text = String(value)
+    return String(repeating: " ", count: max(0, width - text.count)) + text
+}
+
+func pad(_ value: Double, _ width: Int, _ digits: Int) -> String {
+    let text = String(format: "%.\(digits)f", value)
+    return String(repeating: " ", count: max(0, width - text.count)) + text
+}
