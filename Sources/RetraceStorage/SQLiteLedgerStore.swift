@@ -53,19 +53,20 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    /// Checks the file header, then `application_id` and `user_version` on a read-only
-    /// connection, before any connection that could write is opened.
+    /// Checks `application_id` and `user_version` on a read-only connection, before any
+    /// connection that could write is opened.
+    ///
+    /// The file is never opened outside SQLite (no `FileHandle` to peek at its header): closing any
+    /// descriptor of the file releases every POSIX lock this process holds on it, including those
+    /// of other connections already open here, after which another process could checkpoint and
+    /// delete the WAL under them (SQLite's "how to corrupt" §2.2). SQLite itself refuses a file
+    /// that is not a database (`SQLITE_NOTADB`) without writing to it.
     private static func probe(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StorageError(.notFound, "no ledger at \(path); create one with `retrace init` or `retrace demo`")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             throw StorageError(.io, "cannot read \(path): permission denied or not a regular file")
-        }
-        let header = (try? handle.read(upToCount: 16)) ?? Data()
-        try? handle.close()
-        guard header == Data("SQLite format 3\0".utf8) else {
-            throw StorageError(.notALedger, "\(path) is not a Retrace ledger (not an SQLite database)")
         }
         do {
             var config = Configuration()
