@@ -46,17 +46,7 @@ public final class LedgerService: Sendable {
                     "statements": "\(result.receipts.count)", "first": "\(result.receipts.first?.index ?? 0)",
                     "treeSize": "\(result.treeSize)",
                 ])
-            return .object([
-                "appended": .array(
-                    result.receipts.map {
-                        .object([
-                            "index": .integer(Int64($0.index)), "event": .string($0.eventID.hex),
-                            "leafHash": .string(Hex.encode($0.leafHash)),
-                        ])
-                    }),
-                "treeSize": .integer(Int64(result.treeSize)), "root": .string(Hex.encode(result.rootHash)),
-                "checkpoint": result.checkpoint.map { .string($0) } ?? .null,
-            ])
+            return result.json
         case .failure(let error):
             metrics.refused()
             logger.notice(
