@@ -71,7 +71,7 @@ public final class LoopbackConnection {
         if let body { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
         try send(Array(head.utf8) + (body ?? []))
-        return try readResponse()
+        return try readResponse(expectingBody: method != "HEAD")
     }
 
     /// Writes raw bytes (a hand-made request, perhaps a broken one).
@@ -87,8 +87,9 @@ public final class LoopbackConnection {
     /// Half-closes the connection: the server sees end-of-stream (a client that gave up mid-body).
     public func finishSending() { shutdown(descriptor, Int32(SHUT_WR)) }
 
-    /// Reads one response; nil-safe on a server that closes without answering (throws).
-    public func readResponse() throws -> LoopbackResponse {
+    /// Reads one response; throws if the server closes without answering. A response to HEAD has
+    /// headers only, whatever its Content-Length says.
+    public func readResponse(expectingBody: Bool = true) throws -> LoopbackResponse {
         let headEnd = try readUntilHeadEnd()
         let head = String(decoding: buffer[..<headEnd], as: UTF8.self)
         buffer.removeFirst(headEnd + 4)
@@ -104,6 +105,7 @@ public final class LoopbackConnection {
                 (String(line[..<colon]).lowercased(), String(line[line.index(after: colon)...]).trimmed()))
         }
         let response = { (body: [UInt8]) in LoopbackResponse(status: status, headers: headers, body: body) }
+        guard expectingBody else { return response([]) }
         if let length = headers.first(where: { $0.name == "content-length" }).flatMap({ Int($0.value) }) {
             try fill(to: length)
             let body = Array(buffer[..<length])

@@ -67,7 +67,12 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
     static func wrap(_ error: any Error, statement: Int? = nil) -> LedgerError {
         switch error {
         case let error as LedgerError:
-            return error
+            // Refusals found while committing (conflicts, duplicates, future times) name the
+            // statement too, so a batch's client knows which one to fix.
+            guard error.statementIndex == nil, let statement else { return error }
+            return LedgerError(
+                error.code, error.reason, statementIndex: statement, product: error.product, rule: error.rule,
+                storage: error.storage)
         case let error as FormatError:
             return LedgerError(.malformed, error.description, statementIndex: statement)
         case let error as RuleViolation:

@@ -87,7 +87,7 @@ public final class LedgerService: Sendable {
     func recycling(_ product: SGTIN) throws(Problem) -> RecyclingProof {
         do {
             let proof = try verifier.recyclingProof(scan: product.digitalLink)
-            if proof.status != .verified { metrics.verificationFailed() }
+            countFailure(proof)
             return proof
         } catch { throw Problem.verification(error) }
     }
@@ -104,8 +104,21 @@ public final class LedgerService: Sendable {
     /// A recycling claim checked against a bundle the client uploaded: the bundle is the evidence,
     /// verified against this service's trust anchors only.
     func recycling(scan: String, bundle: [UInt8]) throws(Problem) -> RecyclingProof {
-        do { return try verifier.evidence.recyclingProof(scan: scan, bundle: bundle) } catch {
+        // A document that is not a bundle is a malformed request; a bundle whose evidence fails is
+        // an answer (status integrity-failure), like a flagged dock verdict.
+        do { _ = try ProofBundle(parsing: bundle) } catch { throw Problem.verification(error, clientEvidence: true) }
+        let proof: RecyclingProof
+        do { proof = try verifier.evidence.recyclingProof(scan: scan, bundle: bundle) } catch {
             throw Problem.verification(error, clientEvidence: true)
+        }
+        countFailure(proof)
+        return proof
+    }
+
+    /// Counts answers that expose a forgery or broken evidence, not mere "not recycled".
+    private func countFailure(_ proof: RecyclingProof) {
+        if [.integrityFailure, .reusedAfterRecycling, .implausibleMass, .notAccredited].contains(proof.status) {
+            metrics.verificationFailed()
         }
     }
 
@@ -192,11 +205,12 @@ public final class LedgerService: Sendable {
     /// recompute the tree themselves.
     func entries(start: UInt64, end: UInt64?) throws(Problem) -> JSONValue {
         let head = try latestCheckpoint()
-        let stop = min(end ?? head.size, head.size, start + Self.maxEntriesPerPage)
         guard start < head.size else {
             throw Problem.notFound("start=\(start) is at or past the checkpointed tree size \(head.size)")
         }
         guard end.map({ $0 > start }) ?? true else { throw Problem.badRequest("end must be greater than start") }
+        // start < head.size, so start + page cannot overflow unless the tree itself is near 2^64.
+        let stop = min(end ?? head.size, head.size, start.addingReportingOverflow(Self.maxEntriesPerPage).partialValue)
         var items: [JSONValue] = []
         do {
             try ledger.store.read { reader in

@@ -50,7 +50,7 @@ public struct Problem: Error, Sendable, HTTPResponseError {
     func response() -> Response {
         var headers: HTTPFields = [.contentType: Self.mediaType]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Signature realm=\"retrace\"" }
-        if status == .serviceUnavailable { headers[.retryAfter] = "1" }
+        if extensions["retryable"] == .bool(true) { headers[.retryAfter] = "1" }
         let bytes = (try? CanonicalJSON.encode(json)) ?? Array("{}".utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -83,7 +83,7 @@ extension Problem {
             return Problem(.badRequest, code: "malformed-statement", title: "The statement is malformed",
                 detail: detail, extensions: extensions)
         case .emptyBatch:
-            return Problem(.badRequest, code: "empty-batch", title: "The batch is empty", detail: detail,
+            return Problem(.badRequest, code: "empty-batch", title: "The request is malformed", detail: detail,
                 extensions: extensions)
         case .untrusted where error.rule == "T9 signature":
             return Problem(.unauthorized, code: "bad-signature", title: "The signature does not verify",
@@ -126,7 +126,7 @@ extension Problem {
             return Problem(.badRequest, code: "invalid-scan", title: "Not a product identity", detail: error.reason)
         case .notFound:
             return notFound(error.reason)
-        case .malformedBundle, .unsupportedFormat:
+        case .malformedBundle where clientEvidence, .unsupportedFormat where clientEvidence:
             return Problem(.badRequest, code: "malformed-bundle", title: "The bundle is malformed", detail: error.reason)
         case .storage:
             return Problem(.serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be read now",

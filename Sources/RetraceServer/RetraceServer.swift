@@ -22,7 +22,8 @@ public struct RetraceServer: Sendable {
 
     /// Every route of the service; `routes` lists them for the OpenAPI agreement test.
     public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        // HEAD is answered for every GET (monitors and link checkers use it; RFC 9110 §9.3.2).
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         let routes = Self.routeTable(configuration: configuration, service: service)
         router.add(middleware: ServiceMiddleware(metrics: service.metrics, logger: logger, routes: routes))
         register(on: router)

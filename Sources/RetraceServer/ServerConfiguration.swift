@@ -12,12 +12,10 @@ public struct ServerConfiguration: Sendable {
     public var bodyTimeout: Duration
     /// Idle keep-alive connections are closed after this long.
     public var idleTimeout: Duration
-    /// The public base URL written into pages (e.g. the bundle download link); relative links when nil.
-    public var publicBaseURL: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, maxBatchStatements: Int = 1_000,
-        bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60), publicBaseURL: String? = nil
+        bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60)
     ) {
         self.host = host
         self.port = port
@@ -25,6 +23,5 @@ public struct ServerConfiguration: Sendable {
         self.maxBatchStatements = maxBatchStatements
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
-        self.publicBaseURL = publicBaseURL
     }
 }

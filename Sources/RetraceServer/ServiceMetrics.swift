@@ -25,15 +25,15 @@ public final class ServiceMetrics: Sendable {
         groupCommits = registry.makeCounter(
             descriptor: .init(
                 namespace: "retrace", metricName: "group_commits", unitName: "total",
-                helpText: "Storage transactions of the append sequencer (each one fsync)."))
+                helpText: "Storage transactions of the append sequencer (each one fsync), whatever their requests' outcomes."))
         refusedAppends = registry.makeCounter(
             descriptor: .init(
                 namespace: "retrace", metricName: "refused_appends", unitName: "total",
-                helpText: "Append requests refused (malformed, untrusted, rule, conflict)."))
+                helpText: "Append requests the ledger refused (untrusted, rule, conflict, duplicate, future); malformed requests are counted in retrace_http_requests_total by status."))
         verificationFailures = registry.makeCounter(
             descriptor: .init(
                 namespace: "retrace", metricName: "verification_failures", unitName: "total",
-                helpText: "Verifications whose evidence did not verify (flagged items, bad bundles, ledger integrity)."))
+                helpText: "Verifications that exposed broken or forged evidence: ledger integrity failures, and recycling claims that fail (integrity, reuse after recycling, mass, accreditation)."))
         treeSize = registry.makeGauge(
             descriptor: .init(
                 namespace: "retrace", metricName: "tree_size", unitName: "entries", helpText: "Entries in the log at the last append."))

@@ -47,7 +47,9 @@ struct ServiceMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func allowedMethods(_ path: String) -> [String] {
         let segments = path.split(separator: "/")
-        return Set(routes.filter { Self.matches($0.pattern, segments) }.map(\.method)).sorted()
+        var methods = Set(routes.filter { Self.matches($0.pattern, segments) }.map(\.method))
+        if methods.contains("GET") { methods.insert("HEAD") }
+        return methods.sorted()
     }
 
     static func matches(_ pattern: [Substring], _ segments: [Substring]) -> Bool {

@@ -67,9 +67,15 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)
         let server = RetraceServer(service: service, configuration: configuration, logger: logger)
         let host = self.host
-        try await server.run { port in
-            // One line on standard output a script can wait for; the logs go to standard error.
-            FileHandle.standardOutput.write(Data("retrace: serving \(db) at http://\(host):\(port)/\n".utf8))
+        do {
+            try await server.run { port in
+                // One line on standard output a script can wait for; the logs go to standard error.
+                FileHandle.standardOutput.write(Data("retrace: serving \(db) at http://\(host):\(port)/\n".utf8))
+            }
+        } catch where "\(error)".contains("Address already in use") {
+            throw CLIError.usage("port \(port) on \(host) is already in use; choose another with --port (0 picks a free one)")
+        } catch where "\(error)".contains("bind") {
+            throw CLIError.usage("cannot listen on \(host):\(port) (\(error)); check --host and --port")
         }
     }
 }

@@ -57,6 +57,9 @@ extension ServerTests {
             let fixture = try await ServerFixture.shared.value
             let health = try await fixture.get("/health")
             #expect(health.status == 200)
+            let head = try await fixture.request("HEAD", "/health")
+            #expect(head.status == 200)
+            #expect(head.body.isEmpty)
             #expect(try CanonicalJSON.decode(health.body)["status"]?.stringValue == "ok")
             _ = try await fixture.get("/v1/log")
             let metrics = try await fixture.get("/metrics")

@@ -158,6 +158,13 @@ extension ServerTests {
             _ = try await refused(fixture, status: 409, code: "duplicate") {
                 try await fixture.post("/v1/events", json: first.json)
             }
+            // In a batch, a conflict found while committing names the statement that caused it.
+            let (other, otherCommission) = try fixture.commission("SRVR0007")
+            let inBatch = try await refused(fixture, status: 409, code: "chain-conflict") {
+                try await fixture.post(
+                    "/v1/batches", json: [otherCommission.json, try fixture.ship(other, after: otherCommission.id).json, rival.json])
+            }
+            #expect(inBatch.json["statementIndex"]?.integerValue == 2)
         }
 
         @Test("An oversized body is 413 too-large; a batch over the statement limit is 413 batch-too-large")
@@ -198,6 +205,11 @@ extension ServerTests {
             _ = try await refused(fixture, status: 400, code: "malformed-request") {
                 try await fixture.get("/v1/proofs/consistency?from=0")
             }
+            // Found by the spec review: this start once overflowed and killed the server.
+            _ = try await refused(fixture, status: 404, code: "not-found") {
+                try await fixture.get("/v1/entries?start=\(UInt64.max)")
+            }
+            #expect(try await fixture.get("/health").status == 200)
         }
 
         @Test("A dock request that is not a scan, or has unknown members, is 400")

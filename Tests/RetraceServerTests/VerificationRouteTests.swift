@@ -65,7 +65,7 @@ extension ServerTests {
             #expect(throws: VerificationError.self) { try evidence.verify(bytes: tampered) }
         }
 
-        @Test("Recycling: by product, by certificate, and a claim with an uploaded bundle (tampered → 422)")
+        @Test("Recycling: by product, by certificate, and a claim with an uploaded bundle (tampered → not verified, not a bundle → 400)")
         func recycling() async throws {
             let fixture = try await ServerFixture.shared.value
             let recycled = try #require(fixture.script.recycledProducts.first)
@@ -92,8 +92,14 @@ extension ServerTests {
             let forged = try CanonicalJSON.decode(Array(text.replacingFirst("\"recycle\"", with: "\"dispose\"").utf8))
             let refused = try await fixture.post(
                 "/v1/recycling/verify", json: ["scan": .string(recycled.digitalLink), "bundle": forged])
-            #expect(refused.status == 200 || refused.status == 422, "\(refused.text)")
-            if refused.status == 200 { #expect(try CanonicalJSON.decode(refused.body)["verified"] == .bool(false)) }
+            #expect(refused.status == 200, "\(refused.text)")
+            let answer = try CanonicalJSON.decode(refused.body)
+            #expect(answer["verified"] == .bool(false))
+            #expect(answer["status"]?.stringValue == "integrity-failure")
+            let notABundle = try ProblemDocument(
+                try await fixture.post("/v1/recycling/verify", json: ["scan": .string(recycled.digitalLink), "bundle": ["format": "x"]]))
+            #expect(notABundle.status == 400)
+            #expect(notABundle.code == "malformed-bundle")
 
             _ = try ProblemDocument(try await fixture.get("/v1/recycling/certificates/NO-SUCH-CERT"))
         }
