@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: strict),
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
         .testTarget(
-            name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit"],
+            name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules"],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceRulesTests",

@@ -27,8 +27,13 @@ struct RetraceLoad: ParsableCommand {
     var appends: Int = 3_000
     @Option(help: "Dock verdict requests per client count.")
     var verdicts: Int = 2_000
+    @Option(
+        name: .customLong("direct-append"),
+        help: "Instead: append this many statements straight through Ledger.append in batches of 1,000 (no HTTP), for profiling the append path under `perf record`.")
+    var directAppend: Int?
 
     func run() throws {
+        if let directAppend { return try Self.directAppend(directAppend) }
         let clientCounts = clients.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let verify = Self.verifyRate()
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -67,6 +72,22 @@ struct RetraceLoad: ParsableCommand {
                 pad(count, 7) + pad(requests.count, 11) + pad(Int(Double(requests.count) / run.seconds), 13)
                     + pad(run.p50, 9, 2) + pad(run.p99, 9, 2))
         }
+    }
+
+    /// The append path alone, for a profiler: commissions of fresh serials, batches of 1,000.
+    static func directAppend(_ count: Int) throws {
+        let harness = try Harness()
+        defer { harness.stop() }
+        let statements = try (0..<count).map { try harness.signedCommission(serial: 900_000 + $0) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var offset = 0
+        while offset < statements.count {
+            let end = min(statements.count, offset + 1_000)
+            try harness.service.ledger.append(Array(statements[offset..<end]))
+            offset = end
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print("direct append: \(count) statements in \(String(format: "%.2f", seconds)) s = \(Int(Double(count) / seconds)) /s")
     }
 
     struct Run {
@@ -177,15 +198,18 @@ final class Harness: @unchecked Sendable {
     }
 
     func commission(serial: Int) throws -> [UInt8] {
+        try CanonicalJSON.encode(try signedCommission(serial: serial).json)
+    }
+
+    func signedCommission(serial: Int) throws -> SignedStatement {
         let model = SimulatedModel.phoneX
         let product = try model.product(serial: "LOAD\(serial)")
-        let signed = try parties.sign(
+        return try parties.sign(
             .commission, product: product, previous: nil, by: model.brand, at: Harness.now,
             details: [
                 "massGrams": .integer(model.massGrams),
                 "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
             ])
-        return try CanonicalJSON.encode(signed.json)
     }
 
     /// Group commits so far, read from the service's own Prometheus text.

@@ -159,6 +159,30 @@ public final class Ledger: Sendable {
         return AppendResult(receipts: result.receipts, treeSize: result.treeSize, rootHash: result.rootHash, checkpoint: note)
     }
 
+    /// Statements whose signatures were already checked against the roster in force when they
+    /// were prepared: the expensive half of an append, done outside the write lock.
+    ///
+    /// A group-committing writer prepares each client's batch as it arrives, on whatever core is
+    /// free, so its single writer thread only runs the cheap state checks and the inserts: signature
+    /// checking overlaps the commits instead of preceding each one. If the roster moves before the
+    /// batch is committed, the preparation is ignored and the batch is authenticated afresh.
+    public struct PreparedBatch: Sendable {
+        public let statements: [SignedStatement]
+        let parties: [Party?]
+        let rosterHead: [UInt8]?
+    }
+
+    /// Checks the statements' signatures (on all cores for a large batch) against the current roster.
+    public func prepare(_ statements: [SignedStatement]) -> PreparedBatch {
+        guard let snapshot = try? currentTrust() else {
+            // The store cannot be read now; the commit will say why, and authenticates itself.
+            return PreparedBatch(statements: statements, parties: statements.map { _ in nil }, rosterHead: [])
+        }
+        return PreparedBatch(
+            statements: statements, parties: authenticateInParallel(statements, trust: snapshot.state),
+            rosterHead: snapshot.rosterHead)
+    }
+
     /// Appends several independent batches in one storage transaction: group commit.
     ///
     /// Each group is all-or-nothing on its own (a savepoint per group), so one client's refused
@@ -169,38 +193,36 @@ public final class Ledger: Sendable {
     /// (a full disk, a lock held past the timeout), every group fails with that error and nothing
     /// was written.
     public func append(groups: [[SignedStatement]]) -> [Result<AppendResult, LedgerError>] {
+        append(prepared: groups.map { prepare($0) })
+    }
+
+    /// ``append(groups:)`` for batches prepared beforehand (``prepare(_:)``).
+    public func append(prepared groups: [PreparedBatch]) -> [Result<AppendResult, LedgerError>] {
         guard let logSigner else {
             let error = LedgerError(.wrongLogKey, "this ledger was opened without its log key; it cannot append")
             return groups.map { _ in .failure(error) }
         }
         let snapshot: CachedTrust
         do { snapshot = try currentTrust() } catch { return groups.map { _ in .failure(error) } }
-        let flat = groups.flatMap { $0 }
-        let flatParties = authenticateInParallel(flat, trust: snapshot.state)
-        var preauthenticated: [[Party?]] = []
-        var offset = 0
-        for group in groups {
-            preauthenticated.append(Array(flatParties[offset..<(offset + group.count)]))
-            offset += group.count
-        }
         let now = clock()
         let committed: ([Result<AppendResult, LedgerError>], CachedTrust)
         do {
             committed = try store.write { writer in
                 var trust = snapshot
                 var outcomes: [Result<AppendResult, LedgerError>] = []
-                for (position, group) in groups.enumerated() {
-                    guard !group.isEmpty else {
+                for group in groups {
+                    guard !group.statements.isEmpty else {
                         outcomes.append(.failure(LedgerError(.emptyBatch, "nothing to append")))
                         continue
                     }
-                    // Parties were authenticated under the snapshot's roster; once a group moved
-                    // the roster, later groups are authenticated afresh under the new one.
-                    let parties = trust.rosterHead == snapshot.rosterHead
-                        ? preauthenticated[position] : [Party?](repeating: nil, count: group.count)
+                    // Parties were authenticated under the roster of their preparation; once the
+                    // roster moved (an earlier group, another writer), they are authenticated afresh.
+                    let parties = trust.rosterHead == group.rosterHead
+                        ? group.parties : [Party?](repeating: nil, count: group.statements.count)
                     do {
                         let (result, after) = try writer.withSavepoint {
-                            try self.commit(group, preauthenticated: parties, snapshot: trust, now: now, writer: writer)
+                            try self.commit(
+                                group.statements, preauthenticated: parties, snapshot: trust, now: now, writer: writer)
                         }
                         trust = after
                         outcomes.append(.success(result))

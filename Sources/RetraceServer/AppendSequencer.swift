@@ -18,7 +18,7 @@ public final class AppendSequencer: Sendable {
     public typealias Outcome = Result<Ledger.AppendResult, LedgerError>
 
     private struct Waiting {
-        let statements: [SignedStatement]
+        let batch: Ledger.PreparedBatch
         let continuation: CheckedContinuation<Outcome, Never>
     }
 
@@ -44,10 +44,15 @@ public final class AppendSequencer: Sendable {
     }
 
     /// Appends one all-or-nothing batch, sharing the transaction with whatever else is waiting.
+    ///
+    /// The batch's signatures are checked here, in the caller's task and on whatever core is free,
+    /// before it joins the queue: the writer thread then only commits, so signature checking of
+    /// the next requests overlaps the current commit.
     public func append(_ statements: [SignedStatement]) async -> Outcome {
-        await withCheckedContinuation { continuation in
+        let batch = ledger.prepare(statements)
+        return await withCheckedContinuation { continuation in
             let start = queue.withLock { queue -> Bool in
-                queue.waiting.append(Waiting(statements: statements, continuation: continuation))
+                queue.waiting.append(Waiting(batch: batch, continuation: continuation))
                 guard !queue.draining else { return false }
                 queue.draining = true
                 return true
@@ -66,18 +71,18 @@ public final class AppendSequencer: Sendable {
                 var taken: [Waiting] = []
                 var count = 0
                 while let next = queue.waiting.first,
-                    taken.isEmpty || count + next.statements.count <= maxStatementsPerCommit
+                    taken.isEmpty || count + next.batch.statements.count <= maxStatementsPerCommit
                 {
                     taken.append(next)
-                    count += next.statements.count
+                    count += next.batch.statements.count
                     queue.waiting.removeFirst()
                 }
                 if taken.isEmpty { queue.draining = false }
                 return taken
             }
             guard !group.isEmpty else { return }
-            let outcomes = ledger.append(groups: group.map(\.statements))
-            onCommit(group.count, group.reduce(0) { $0 + $1.statements.count })
+            let outcomes = ledger.append(prepared: group.map(\.batch))
+            onCommit(group.count, group.reduce(0) { $0 + $1.batch.statements.count })
             for (waiting, outcome) in zip(group, outcomes) { waiting.continuation.resume(returning: outcome) }
         }
     }

@@ -4,6 +4,7 @@ import MerkleLog
 import RetraceCrypto
 import RetraceEvents
 import RetraceLedger
+import RetraceRules
 import RetraceSimulation
 import RetraceStorage
 import Testing
@@ -73,5 +74,35 @@ struct GroupCommitTests {
         }
         #expect(replay.code == .duplicate)
         #expect(try fixture.ledger.store.read { try $0.treeSize() } == 3)
+    }
+
+    @Test("a batch prepared before a revocation is authenticated afresh at commit and refused")
+    func preparedBeforeRevocation() throws {
+        let fixture = try LedgerFixture()
+        defer { fixture.remove() }
+        let parties = fixture.parties
+        let product = try LedgerFixture.product("GC-R")
+        let commission = try parties.sign(
+            .commission, product: product, previous: nil, by: "northwind", at: LedgerFixture.time(10))
+        let prepared = fixture.ledger.prepare([commission])
+
+        // Northwind's key is revoked (effective before the statement's time) after the preparation.
+        let northwind = try parties.signer("northwind")
+        let document = try RosterDocument(
+            governance: parties.roster.governance, parties: parties.roster.parties,
+            revocations: [Revocation(key: northwind.verifier, time: LedgerFixture.time(5), reason: .keyCompromise)])
+        let head = try #require(try fixture.ledger.store.read { try $0.head(of: Ledger.rosterChain) })
+        let roster = try parties.signedRoster(
+            time: LedgerFixture.time(2), previous: try Digest(bytes: head.eventID), document: document)
+        try fixture.ledger.append([roster])
+
+        let outcome = fixture.ledger.append(prepared: [prepared])
+        guard case .failure(let refusal) = outcome[0] else {
+            Issue.record("a statement signed with a revoked key was accepted on its stale preparation")
+            return
+        }
+        #expect(refusal.code == .untrusted)
+        #expect(refusal.rule == "T8 key-revocation")
+        #expect(try fixture.ledger.store.read { try $0.entryIndex(eventID: commission.id.bytes) } == nil)
     }
 }
