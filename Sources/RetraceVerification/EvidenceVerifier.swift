@@ -1,4 +1,6 @@
 import CanonicalJSON
+import Dispatch
+import Foundation
 import MerkleLog
 import RetraceCrypto
 import RetraceEvents
@@ -15,15 +17,60 @@ import Synchronization
 /// under the roster in force at its log position; the chain links (commission first, each
 /// `previous` the prior event's id); and the lifecycle rules, re-applied to recompute the state.
 ///
-/// Verified roster prefixes are cached (keyed by the exact leaf hashes and indices), so checking
-/// many products of one ledger parses the roster and checks its signatures once.
+/// What is verified once is remembered, keyed only by the exact bytes it was verified on, so a
+/// changed byte is a cache miss and is verified afresh (nothing is ever keyed by a log index alone):
+/// - roster prefixes: by a hash chained over each roster entry's index and leaf hash;
+/// - checkpoints: by the exact signed note text (the last few only);
+/// - events: by (the roster prefix in force, the entry's leaf hash), i.e. "these exact entry bytes
+///   parse to this statement, and its signature authenticates this party under this exact roster".
+///   Refusals are kept the same way. A repeat scan of a product therefore checks no signature of an
+///   event it has seen, while every inclusion proof, chain link, time order and lifecycle rule is
+///   still checked on every call.
+/// Signatures not in the cache are checked in parallel on all cores; the results are then used in
+/// log order, so the first failure reported is the same as a sequential check would report.
 public final class EvidenceVerifier: Sendable {
     public let anchors: TrustAnchors
     private let rosterCache: Mutex<[[UInt8]: TrustState]>
+    private let checkpointCache: Mutex<[(note: String, checkpoint: Checkpoint)]>
+    private let eventCache: Mutex<EventCache>
+    private let counters = Counters()
+
+    /// How many events' verified facts are kept (two generations of half that each), about 1–2 KiB
+    /// each: tens of megabytes at most, for the events of the last few thousand products scanned.
+    public static let eventCacheCapacity = 32_768
+    /// How many verified checkpoint notes are kept; a dock sees new heads in order, old ones rarely recur.
+    public static let checkpointCacheCapacity = 4
 
     public init(anchors: TrustAnchors) {
         self.anchors = anchors
         self.rosterCache = Mutex([:])
+        self.checkpointCache = Mutex([])
+        self.eventCache = Mutex(EventCache(capacity: Self.eventCacheCapacity))
+    }
+
+    /// Work done so far: signatures checked and facts taken from the caches.
+    public struct Statistics: Hashable, Sendable {
+        /// Event signatures checked (cache misses).
+        public var eventSignatures: Int
+        /// Events whose parse and authentication came from the cache.
+        public var eventsFromCache: Int
+        /// Checkpoint signatures checked (notes not seen recently).
+        public var checkpointSignatures: Int
+        public var checkpointsFromCache: Int
+        /// Roster entries applied (each checks its governance signatures).
+        public var rosterEntries: Int
+
+        /// Every Ed25519 check made: events, checkpoints and roster entries.
+        public var signatureChecks: Int { eventSignatures + checkpointSignatures + rosterEntries }
+    }
+
+    public var statistics: Statistics {
+        Statistics(
+            eventSignatures: counters.eventSignatures.load(ordering: .relaxed),
+            eventsFromCache: counters.eventsFromCache.load(ordering: .relaxed),
+            checkpointSignatures: counters.checkpointSignatures.load(ordering: .relaxed),
+            checkpointsFromCache: counters.checkpointsFromCache.load(ordering: .relaxed),
+            rosterEntries: counters.rosterEntries.load(ordering: .relaxed))
     }
 
     /// Verifies a bundle file's bytes.
@@ -32,21 +79,16 @@ public final class EvidenceVerifier: Sendable {
     }
 
     public func verify(_ bundle: ProofBundle) throws(VerificationError) -> VerifiedBundle {
-        let checkpoint: Checkpoint
-        do {
-            checkpoint = try Checkpoint.open(bundle.checkpoint, verifiers: [anchors.logKey], origin: anchors.origin)
-        } catch {
-            throw VerificationError(.checkpointInvalid, "the checkpoint does not verify under the log key: \(error)")
-        }
+        let checkpoint = try openCheckpoint(bundle.checkpoint)
         // Every inclusion proof first: cheap hashing, and a changed entry is refused before any parsing.
         let rosterBytes = try bundle.roster.map { (item) throws(VerificationError) in
-            try includedBytes(item, checkpoint: checkpoint)
+            try includedBytes(item, checkpoint: checkpoint).bytes
         }
         let chainBytes = try bundle.products.map { (chain) throws(VerificationError) in
             try chain.events.map { (item) throws(VerificationError) in try includedBytes(item, checkpoint: checkpoint) }
         }
         let certificateBytes = try bundle.certificate.map { (item) throws(VerificationError) in
-            try includedBytes(item, checkpoint: checkpoint)
+            try includedBytes(item, checkpoint: checkpoint).bytes
         }
         let rosters = try verifyRoster(bundle.roster, bytes: rosterBytes)
         guard let newest = rosters.last?.trust else {
@@ -57,11 +99,12 @@ public final class EvidenceVerifier: Sendable {
         }
         var seen: Set<String> = []
         var products: [VerifiedProduct] = []
-        for (chain, bytes) in zip(bundle.products, chainBytes) {
+        let authenticated = authenticate(bundle.products, included: chainBytes, rosters: rosters)
+        for (chain, prepared) in zip(bundle.products, authenticated) {
             guard seen.insert(chain.product).inserted else {
                 throw VerificationError(.malformedBundle, "the chain of \(chain.product) appears twice")
             }
-            products.append(try verifyChain(chain, bytes: bytes, checkpoint: checkpoint, rosters: rosters))
+            products.append(try verifyChain(chain, prepared: prepared, checkpoint: checkpoint))
         }
         var certificate: VerifiedCertificate?
         if let item = bundle.certificate, let bytes = certificateBytes {
@@ -74,18 +117,44 @@ public final class EvidenceVerifier: Sendable {
         return VerifiedBundle(checkpoint: checkpoint, products: products, certificate: certificate, trust: newest)
     }
 
+    // MARK: Checkpoints
+
+    /// The checkpoint of `note`, once its signature verifies under the log key (or verified before:
+    /// the exact same note text).
+    private func openCheckpoint(_ note: String) throws(VerificationError) -> Checkpoint {
+        if let cached = checkpointCache.withLock({ $0.first(where: { $0.note == note })?.checkpoint }) {
+            counters.checkpointsFromCache.add(1, ordering: .relaxed)
+            return cached
+        }
+        let checkpoint: Checkpoint
+        do {
+            counters.checkpointSignatures.add(1, ordering: .relaxed)
+            checkpoint = try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin)
+        } catch {
+            throw VerificationError(.checkpointInvalid, "the checkpoint does not verify under the log key: \(error)")
+        }
+        checkpointCache.withLock { cache in
+            cache.insert((note, checkpoint), at: 0)
+            if cache.count > Self.checkpointCacheCapacity { cache.removeLast() }
+        }
+        return checkpoint
+    }
+
     // MARK: Entries
 
-    /// The entry's canonical bytes, once its inclusion proof leads to the checkpoint's root.
-    private func includedBytes(_ item: BundleEntry, checkpoint: Checkpoint) throws(VerificationError) -> [UInt8] {
+    /// The entry's canonical bytes and leaf hash, once its inclusion proof leads to the checkpoint's root.
+    private func includedBytes(_ item: BundleEntry, checkpoint: Checkpoint) throws(VerificationError)
+        -> (bytes: [UInt8], leafHash: [UInt8])
+    {
         let bytes: [UInt8]
         do { bytes = try CanonicalJSON.encode(.object(item.entry)) } catch {
             throw VerificationError(
                 .malformedBundle, "entry \(item.index) cannot be encoded: \(error)", index: item.index)
         }
+        let leafHash = MerkleHash.leafHash(bytes)
         do {
             try MerkleProof.verifyInclusion(
-                leafHash: MerkleHash.leafHash(bytes), leafIndex: item.index, treeSize: checkpoint.size,
+                leafHash: leafHash, leafIndex: item.index, treeSize: checkpoint.size,
                 proof: item.proof, rootHash: checkpoint.rootHash)
         } catch {
             throw VerificationError(
@@ -93,7 +162,7 @@ public final class EvidenceVerifier: Sendable {
                 "entry \(item.index) is not included in the checkpoint of size \(checkpoint.size): \(error.reason)",
                 index: item.index)
         }
-        return bytes
+        return (bytes, leafHash)
     }
 
     private func parseEntry(
@@ -123,7 +192,9 @@ public final class EvidenceVerifier: Sendable {
 
     // MARK: Roster
 
-    typealias RosterPoint = (index: UInt64, trust: TrustState)
+    /// The trust state in force after the roster entry at `index`; `key` names the exact roster
+    /// prefix it follows from (a hash chained over every roster entry's index and leaf hash).
+    typealias RosterPoint = (index: UInt64, trust: TrustState, key: [UInt8])
 
     private func verifyRoster(_ items: [BundleEntry], bytes rosterBytes: [[UInt8]]) throws(VerificationError)
         -> [RosterPoint]
@@ -147,6 +218,7 @@ public final class EvidenceVerifier: Sendable {
                 // The same roster entries, at the same indices, after the same prefix: verified before.
                 trust = cached
             } else {
+                counters.rosterEntries.add(1, ordering: .relaxed)
                 let entry = try parseEntry(item, bytes: bytes, members: [])
                 guard entry.statement.type == .roster else {
                     throw VerificationError(
@@ -164,22 +236,146 @@ public final class EvidenceVerifier: Sendable {
                     cache[key] = state
                 }
             }
-            points.append((item.index, trust))
+            points.append((item.index, trust, key))
         }
         return points
     }
 
     private func trust(at index: UInt64, rosters: [RosterPoint]) throws(VerificationError) -> TrustState {
+        try rosterPoint(at: index, rosters: rosters).trust
+    }
+
+    private func rosterPoint(at index: UInt64, rosters: [RosterPoint]) throws(VerificationError) -> RosterPoint {
         guard let point = rosters.last(where: { $0.index < index }) else {
             throw VerificationError(.authenticationFailed, "no roster precedes entry \(index)", index: index)
         }
-        return point.trust
+        return point
+    }
+
+    // MARK: Authentication (parallel, cached)
+
+    /// One chain entry, parsed and authenticated ahead of the in-order chain checks, each step's
+    /// outcome kept (not thrown) so ``verifyChain`` can report failures in log order.
+    struct PreparedEntry {
+        let item: BundleEntry
+        let entry: Result<LogEntry, VerificationError>
+        let trust: Result<TrustState, VerificationError>
+        let party: Result<Party, RuleViolation>?
+    }
+
+    /// Parses and authenticates every chain entry: facts verified before for the same bytes under
+    /// the same roster prefix come from the cache; the rest are checked on all cores, then cached.
+    private func authenticate(
+        _ chains: [ProofBundle.Chain], included: [[(bytes: [UInt8], leafHash: [UInt8])]], rosters: [RosterPoint]
+    ) -> [[PreparedEntry]] {
+        struct Work {
+            let chain: Int
+            let position: Int
+            let entry: LogEntry
+            let trust: TrustState
+            let key: [UInt8]
+        }
+        var prepared: [[PreparedEntry?]] = chains.map { [PreparedEntry?](repeating: nil, count: $0.events.count) }
+        var pending: [Work] = []
+        for (c, (chain, items)) in zip(chains, included).enumerated() {
+            for (position, (item, bytes)) in zip(chain.events, items).enumerated() {
+                let point: RosterPoint
+                do { point = try rosterPoint(at: item.index, rosters: rosters) } catch {
+                    prepared[c][position] = PreparedEntry(
+                        item: item, entry: Result { () throws(VerificationError) in
+                            try parseEntry(item, bytes: bytes.bytes, members: [])
+                        }, trust: .failure(error), party: nil)
+                    continue
+                }
+                let key = point.key + bytes.leafHash
+                if let cached = eventCache.withLock({ $0[key] }) {
+                    counters.eventsFromCache.add(1, ordering: .relaxed)
+                    prepared[c][position] = PreparedEntry(
+                        item: item, entry: .success(cached.entry), trust: .success(point.trust),
+                        party: cached.party)
+                    continue
+                }
+                do {
+                    let entry = try parseEntry(item, bytes: bytes.bytes, members: [])
+                    pending.append(Work(chain: c, position: position, entry: entry, trust: point.trust, key: key))
+                } catch {
+                    prepared[c][position] = PreparedEntry(
+                        item: item, entry: .failure(error), trust: .success(point.trust), party: nil)
+                }
+            }
+        }
+        let parties = Self.inParallel(pending) { work in
+            Result { () throws(RuleViolation) in try work.trust.authenticate(work.entry.signed) }
+        }
+        counters.eventSignatures.add(pending.count, ordering: .relaxed)
+        eventCache.withLock { cache in
+            for (work, party) in zip(pending, parties) {
+                cache[work.key] = CachedEvent(entry: work.entry, party: party)
+            }
+        }
+        for (work, party) in zip(pending, parties) {
+            prepared[work.chain][work.position] = PreparedEntry(
+                item: chains[work.chain].events[work.position], entry: .success(work.entry),
+                trust: .success(work.trust), party: party)
+        }
+        return prepared.map { $0.compactMap { $0 } }
+    }
+
+    /// Checks the signatures of `entries` (stored entry bytes, not yet proven included) ahead of
+    /// their verification, filling the event cache: the dock path runs this on a second core while
+    /// the first gathers the proofs. It only ever adds facts keyed like every other (the exact leaf
+    /// hash under the exact roster prefix), so bytes that differ from the bundle's later simply miss;
+    /// it uses roster prefixes already verified, and skips anything it cannot decide.
+    func prewarm(roster: [(index: UInt64, leafHash: [UInt8])], entries: [(index: UInt64, bytes: [UInt8])]) {
+        var key: [UInt8] = []
+        var points: [RosterPoint] = []
+        var verifiedBelow = UInt64.max
+        for item in roster {
+            var material = key
+            withUnsafeBytes(of: item.index.bigEndian) { material.append(contentsOf: $0) }
+            material.append(contentsOf: item.leafHash)
+            key = SHA256.hash(material)
+            guard let trust = rosterCache.withLock({ $0[key] }) else {
+                verifiedBelow = item.index
+                break
+            }
+            points.append((item.index, trust, key))
+        }
+        for (index, bytes) in entries where index <= verifiedBelow {
+            guard let point = points.last(where: { $0.index < index }) else { continue }
+            let cacheKey = point.key + MerkleHash.leafHash(bytes)
+            guard eventCache.withLock({ $0[cacheKey] }) == nil,
+                case .object(let object)? = try? CanonicalJSON.decode(bytes, options: .lenient),
+                let entry = try? parseEntry(
+                    BundleEntry(index: index, entry: object, proof: []), bytes: bytes, members: [])
+            else { continue }
+            counters.eventSignatures.add(1, ordering: .relaxed)
+            let party = Result { () throws(RuleViolation) in try point.trust.authenticate(entry.signed) }
+            eventCache.withLock { $0[cacheKey] = CachedEvent(entry: entry, party: party) }
+        }
+    }
+
+    /// `body` over `items` on every core (in order, on this thread, when there are fewer than two).
+    static func inParallel<Item: Sendable, Output: Sendable>(
+        _ items: [Item], _ body: @escaping @Sendable (Item) -> Output
+    ) -> [Output] {
+        guard items.count > 1 else { return items.map(body) }
+        let workers = min(items.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let results = Mutex([Output?](repeating: nil, count: items.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var local: [(Int, Output)] = []
+            for index in stride(from: worker, to: items.count, by: workers) {
+                local.append((index, body(items[index])))
+            }
+            results.withLock { all in for (index, output) in local { all[index] = output } }
+        }
+        return results.withLock { $0 }.compactMap { $0 }
     }
 
     // MARK: Chains
 
     private func verifyChain(
-        _ chain: ProofBundle.Chain, bytes chainBytes: [[UInt8]], checkpoint: Checkpoint, rosters: [RosterPoint]
+        _ chain: ProofBundle.Chain, prepared: [PreparedEntry], checkpoint: Checkpoint
     ) throws(VerificationError) -> VerifiedProduct {
         let product: SGTIN
         do { product = try IdentityParser.parse(chain.product).sgtin } catch {
@@ -194,8 +390,9 @@ public final class EvidenceVerifier: Sendable {
         var events: [VerifiedEvent] = []
         var state: ProductState?
         var endOfLife: VerifiedEvent?
-        for (position, (item, bytes)) in zip(chain.events, chainBytes).enumerated() {
-            let entry = try parseEntry(item, bytes: bytes, members: [])
+        for (position, step) in prepared.enumerated() {
+            let item = step.item
+            let entry = try step.entry.get()
             let statement = entry.statement
             let id = statement.id
             if let last = events.last {
@@ -267,9 +464,13 @@ public final class EvidenceVerifier: Sendable {
                         index: item.index)
                 }
             }
-            let trust = try trust(at: item.index, rosters: rosters)
+            let trust = try step.trust.get()
+            guard let authenticated = step.party else {
+                throw VerificationError(
+                    .authenticationFailed, "entry \(item.index) was not authenticated", index: item.index)
+            }
             let party: Party
-            do { party = try trust.authenticate(entry.signed) } catch {
+            do { party = try authenticated.get() } catch {
                 throw VerificationError(
                     .authenticationFailed, "entry \(item.index): \(error.reason)", index: item.index)
             }
@@ -345,4 +546,43 @@ public final class EvidenceVerifier: Sendable {
             }
         }
     }
+}
+
+/// A verified event fact: the parse of exact entry bytes, and the party its signature authenticates
+/// under one roster prefix (or why it does not: a refusal is as much a fact of those bytes).
+struct CachedEvent: Sendable {
+    let entry: LogEntry
+    let party: Result<Party, RuleViolation>
+}
+
+/// Two generations of verified event facts: when the newer fills up it becomes the older and the
+/// oldest are forgotten, so memory stays bounded without a cliff where everything is lost at once.
+struct EventCache: Sendable {
+    let capacity: Int
+    private var current: [[UInt8]: CachedEvent] = [:]
+    private var previous: [[UInt8]: CachedEvent] = [:]
+
+    init(capacity: Int) { self.capacity = max(2, capacity) }
+
+    subscript(key: [UInt8]) -> CachedEvent? {
+        get { current[key] ?? previous[key] }
+        set {
+            guard let newValue else { return }
+            if current.count >= capacity / 2 {
+                previous = current
+                current = [:]
+            }
+            current[key] = newValue
+        }
+    }
+
+}
+
+/// Counters behind ``EvidenceVerifier/statistics``.
+final class Counters: Sendable {
+    let eventSignatures = Atomic<Int>(0)
+    let eventsFromCache = Atomic<Int>(0)
+    let checkpointSignatures = Atomic<Int>(0)
+    let checkpointsFromCache = Atomic<Int>(0)
+    let rosterEntries = Atomic<Int>(0)
 }

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import MerkleLog
 import RetraceEvents
 import RetraceIdentity
@@ -43,9 +45,10 @@ public final class Verifier: Sendable {
     /// The offline proof bundle of a product.
     public func bundle(scan: String) throws(VerificationError) -> ProofBundle {
         let product = try Self.product(scan: scan)
+        let nodes = prefetchNodes(product)
         guard
             let bundle = try read({ reader throws(VerificationError) in
-                try EvidenceCollector.productBundle(product, reader: reader)
+                try EvidenceCollector.productBundle(product, reader: PrefetchedReader(base: reader, nodes: nodes))
             })
         else {
             throw VerificationError(.notFound, "\(product.digitalLink) was never commissioned in this ledger")
@@ -68,7 +71,10 @@ public final class Verifier: Sendable {
     /// The product's verified evidence.
     public func verifiedProduct(scan: String) throws(VerificationError) -> VerifiedProduct {
         let product = try Self.product(scan: scan)
-        let verified = try evidence.verify(try bundle(scan: scan))
+        let warming = prewarm(product)
+        let gathered = try bundle(scan: scan)
+        warming?.wait()
+        let verified = try evidence.verify(gathered)
         guard let item = verified.products.first(where: { $0.product == product }) else {
             throw VerificationError(.notFound, "the evidence does not cover \(product.digitalLink)")
         }
@@ -83,9 +89,14 @@ public final class Verifier: Sendable {
         let product = try Self.product(scan: request.scan)
         let now = request.now ?? clock()
         let gathered: (ProofBundle?, [ProofBundle], String?)
+        let warming = prewarm(product)
+        defer { warming?.wait() }
+        let nodes = prefetchNodes(product)
         do {
             gathered = try read { reader throws(VerificationError) in
-                if let bundle = try EvidenceCollector.productBundle(product, reader: reader) {
+                if let bundle = try EvidenceCollector.productBundle(
+                    product, reader: PrefetchedReader(base: reader, nodes: nodes))
+                {
                     return (bundle, [], nil)
                 }
                 var others: [ProofBundle] = []
@@ -107,6 +118,7 @@ public final class Verifier: Sendable {
             guard error.code != .storage else { throw error }
             return DockJudge.integrityFailure(product, error)
         }
+        warming?.wait()
         if let bundle = gathered.0 {
             do {
                 return DockJudge.verdict(request, product: product, evidence: try evidence.verify(bundle), now: now)
@@ -223,6 +235,40 @@ public final class Verifier: Sendable {
             }
         }
         return proofs
+    }
+
+    /// Checks the signatures of the product's stored events on a second core while this one
+    /// gathers their proofs (the larger part of a scan's reading), so a first scan costs about the
+    /// longer of the two rather than their sum. It only fills ``EvidenceVerifier``'s event cache,
+    /// keyed by the exact bytes; the verification that follows is unchanged. Wait on the group
+    /// before verifying.
+    private func prewarm(_ product: SGTIN) -> DispatchGroup? {
+        guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
+        let group = DispatchGroup()
+        let store = self.store
+        let evidence = self.evidence
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            let stored = try? store.read { reader in
+                let roster = try reader.chain(Ledger.rosterChain).compactMap { link in
+                    try reader.entry(at: link.index).map {
+                        (index: link.index, leafHash: MerkleHash.leafHash($0.bytes))
+                    }
+                }
+                let entries = try reader.chain(product.digitalLink).compactMap { link in
+                    try reader.entry(at: link.index).map { (index: link.index, bytes: $0.bytes) }
+                }
+                return (roster, entries)
+            }
+            if let stored { evidence.prewarm(roster: stored.0, entries: stored.1) }
+        }
+        return group
+    }
+
+    /// The Merkle nodes of the product's proofs, read ahead on all cores (see ``NodePrefetch``).
+    private func prefetchNodes(_ product: SGTIN) -> [NodeID: [UInt8]] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard cores > 1 else { return [:] }
+        return NodePrefetch.read(product: product.digitalLink, store: store, workers: cores)
     }
 
     private func read<T>(_ body: (any LedgerReader) throws(VerificationError) -> T) throws(VerificationError) -> T {
