@@ -32,6 +32,19 @@ struct Baseline {
         return Baseline(verifyPerSecond: verify, sha256MBPerSecond: sha, cores: ProcessInfo.processInfo.activeProcessorCount)
     }
 
+    /// Signature-checked work cannot go faster than every core verifying: cores × verify.
+    var ceiling: Double { Double(cores) * verifyPerSecond }
+
+    func print(opensslSpeed: Double?) {
+        Swift.print("\n## Machine limits (same run)")
+        Swift.print("Ed25519 verify, 1 core (libcrypto via Retrace's wrapper): \(Measure.format(verifyPerSecond)) /s")
+        if let opensslSpeed {
+            Swift.print("Ed25519 verify, 1 core (`openssl speed ed25519`):        \(Measure.format(opensslSpeed)) /s")
+        }
+        Swift.print("SHA-256, 1 core: \(Measure.format(sha256MBPerSecond)) MB/s")
+        Swift.print("Ceiling for signature-checked work: cores × verify = \(Measure.format(ceiling)) /s")
+    }
+
     /// `openssl speed` for the same primitive, when the command is installed, as a cross-check that the
     /// Swift wrapper adds nothing significant.
     static func opensslSpeedVerify() -> Double? {

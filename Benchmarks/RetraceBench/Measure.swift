@@ -24,13 +24,37 @@ enum Measure {
 
     static func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
 
-    /// Peak resident set size of this process so far (Linux `VmHWM`), in MiB.
-    static func peakMemoryMiB() -> Double {
+    /// CPU time of this process so far, every thread, in nanoseconds.
+    static func cpuNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    /// Peak resident set size of this process so far (Linux `VmHWM`), in KiB.
+    static func peakKiB() -> Int { status("VmHWM:") }
+
+    /// Resident set size of this process now (Linux `VmRSS`), in KiB.
+    static func residentKiB() -> Int { status("VmRSS:") }
+
+    /// `getrusage(RUSAGE_SELF).ru_maxrss` (KiB on Linux), a cross-check of `VmHWM`.
+    static func maxRSSKiB() -> Int {
+        var usage = rusage()
+        return getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 ? Int(usage.ru_maxrss) : 0
+    }
+
+    private static func status(_ field: String) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-            return kb / 1024
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
+            return line.split(separator: " ").compactMap { Int($0) }.first ?? 0
         }
         return 0
+    }
+
+    /// Percentile `q` (0…1) of samples in nanoseconds, in microseconds.
+    static func micros(_ samples: [UInt64], _ q: Double) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let sorted = samples.sorted()
+        return Double(sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1))]) / 1e3
     }
 }

@@ -1,123 +1,151 @@
-import CanonicalJSON
 import Foundation
-import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
-import RetraceLedger
 import RetraceSimulation
-import RetraceAudit
 import RetraceStorage
 import RetraceVerification
 
-/// Dock-verdict latency: a scan parsed, the product's evidence read, every signature, inclusion
-/// proof, chain link and lifecycle rule re-verified, and the verdict decided. Measured on ledgers
-/// filled with the seeded generator, for products whose chains hold 3 and 20 events.
+/// Dock-verdict, history and bundle latency on the cached ledgers, for the probe products whose
+/// chains hold 3 and 20 events (spread through the log; see ``LedgerCache``).
+///
+/// One long-lived ``Verifier`` per ledger, as a dock service keeps one: it is warmed with one scan
+/// of an unrelated product (the roster and SQLite's page cache), then every probe product is
+/// scanned three ways: **cold** (its first scan: every signature of its chain checked), **warm**
+/// (scanned again, same checkpoint: signatures already verified for these exact entry bytes under
+/// this roster are not checked again; the checkpoint, every inclusion proof, chain link and
+/// lifecycle rule are) and **moved head** (warm, but each scan sees a different, newer signed
+/// checkpoint: new proofs and one checkpoint signature per scan: what a dock sees on a ledger
+/// others keep appending to).
 enum VerdictBenchmark {
-    static func run(quick: Bool, baseline: Baseline) throws {
-        var audits: [String] = []
-        print("\n## Dock verdict (full re-verification of the product's evidence against the latest checkpoint)")
-        print("ledger events   chain   scans   p50 ms   p99 ms   verifies per scan   verify-bound ms")
-        let sizes = quick ? [10_000] : [10_000, 100_000]
-        for size in sizes {
-            let (ledger, path) = try Workload.temporaryLedger("verdict-\(size)")
-            defer { Workload.remove(path) }
-            try fill(ledger, events: size)
-            var recorder = ChainRecorder(parties: Workload.parties)
-            let short = try (0..<200).map { try SGTIN(gtin: GTIN("09506000134352"), serial: Serial("V3-\($0)")) }
-            let long = try (0..<100).map { try SGTIN(gtin: GTIN("09506000134352"), serial: Serial("V20-\($0)")) }
-            for product in short { try stock(product, &recorder) }
-            for product in long { try longChain(product, &recorder) }
-            for chunk in stride(from: 0, to: recorder.statements.count, by: 1_000) {
-                try ledger.append(Array(recorder.statements[chunk..<min(recorder.statements.count, chunk + 1_000)]))
-            }
-            let verifier = Verifier(ledger: ledger)
-            let total = try ledger.store.read { try $0.treeSize() }
-            for (products, events) in [(short, 3), (long, 20)] {
-                var samples: [UInt64] = []
-                for product in products {
-                    let request = DockRequest(
-                        scan: product.digitalLink, rma: nil, orderDigest: nil, dock: "litware", servesRetailers: nil,
-                        now: Workload.start.adding(seconds: 200 * 86_400))
-                    let start = Measure.now()
-                    _ = try verifier.verdict(request)
-                    samples.append(Measure.now() - start)
+    static let anchors = TrustAnchors(
+        governance: [Workload.parties.governance.verifier], logKey: Workload.parties.log.verifier,
+        origin: TestParties.origin)
+    static let now = Workload.start.adding(seconds: 200 * 86_400)
+    static let warmPasses = 3
+
+    static func run(_ ledgers: [LedgerCache.Prepared], baseline: Baseline) throws {
+        var verdicts = Table(
+            "ledger entries", "chain", "scans c/w", "cold p50", "cold p99", "warm p50", "warm p99", "moved p50",
+            "moved p99", "CPU ms cold/warm/moved", "sigs cold", "sigs warm", "sigs moved",
+            "cold sigs at 1-core verify")
+        var reads = Table(
+            "ledger entries", "chain", "bundle p50", "bundle p99", "bundle KiB", "history cold p50", "history cold p99",
+            "history warm p50", "history warm p99")
+        for ledger in ledgers {
+            let store = try SQLiteLedgerStore.open(path: ledger.path)
+            let moving = MovingHeadStore(base: store)
+            let verifier = Verifier(store: moving, anchors: anchors)
+            let warmUp = try SGTIN(gtin: GTIN("09506000134352"), serial: Serial("T-0"))
+            _ = try verifier.verdict(request(warmUp))
+            for (products, events) in [(ledger.shortProducts, 3), (ledger.longProducts, 20)] {
+                let cold = try scans(products, verifier)
+                var warm = Sample()
+                for _ in 0..<warmPasses { warm.add(try scans(products, verifier)) }
+                var moved = Sample()
+                var rotation = 0
+                for _ in 0..<warmPasses {
+                    moved.add(
+                        try scans(products, verifier) {
+                            moving.pin(ledger.tailCheckpoints[rotation % ledger.tailCheckpoints.count])
+                            rotation += 1
+                        })
                 }
-                let (p50, p99) = Measure.percentiles(samples)
-                // Signatures checked per scan: the product's events plus the roster; the rest is hashing and SQLite.
-                let bound = Double(events + 1) / baseline.verifyPerSecond * 1000
-                print(
-                    "\(AppendBenchmark.pad(Int(total), 13))   \(AppendBenchmark.pad(events, 5))   "
-                        + "\(AppendBenchmark.pad(samples.count, 5))   \(AppendBenchmark.pad(p50, 6))   \(AppendBenchmark.pad(p99, 6))   "
-                        + "\(AppendBenchmark.pad(events + 1, 17))   \(AppendBenchmark.pad(bound, 15))")
+                moving.pin(nil)
+                let bound = cold.signaturesPerScan / baseline.verifyPerSecond * 1_000
+                verdicts.add(
+                    "\(ledger.treeSize)", "\(events)", "\(cold.count)/\(warm.count)", Measure.ms(cold.p50),
+                    Measure.ms(cold.p99), Measure.ms(warm.p50), Measure.ms(warm.p99), Measure.ms(moved.p50),
+                    Measure.ms(moved.p99),
+                    [cold, warm, moved].map { Measure.format($0.cpuPerScan, 2) }.joined(separator: "/"),
+                    Measure.format(cold.signaturesPerScan, 1),
+                    Measure.format(warm.signaturesPerScan, 1), Measure.format(moved.signaturesPerScan, 1),
+                    Measure.ms(bound) + " ms")
             }
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-            for threads in [1, 2] {
-                let auditor = Auditor(
-                    trustRoots: [Workload.parties.governance.verifier], logKey: Workload.parties.log.verifier,
-                    origin: TestParties.origin, threads: threads)
-                var report: AuditReport?
-                let seconds = try Measure.seconds { report = try auditor.audit(store: ledger.store) }
-                let rate = Double(total) / seconds
-                audits.append(
-                    "\(AppendBenchmark.pad(Int(total), 13))   \(AppendBenchmark.pad(threads, 7))   \(AppendBenchmark.pad(Int(rate), 9))   "
-                        + "\(Measure.format(rate / (Double(threads) * baseline.verifyPerSecond) * 100, 1))%"
-                        + "   \(report?.passed == true ? "passed" : "FAILED")   "
-                        + "\(Measure.format(Measure.peakMemoryMiB(), 0)) MiB   \((bytes + wal) / Int(total)) B/event")
+            // Bundles and histories through a second verifier whose caches start empty (roster warmed).
+            let fresh = Verifier(store: store, anchors: anchors)
+            _ = try fresh.verdict(request(warmUp))
+            for (products, events) in [(ledger.shortProducts, 3), (ledger.longProducts, 20)] {
+                var bundle: [UInt64] = []
+                var bytes = 0
+                for product in products {
+                    let start = Measure.now()
+                    let encoded = try fresh.bundle(scan: product.digitalLink).encoded()
+                    bundle.append(Measure.now() - start)
+                    bytes += encoded.count
+                }
+                var cold: [UInt64] = []
+                var warm: [UInt64] = []
+                for product in products {
+                    let start = Measure.now()
+                    let history = try fresh.history(scan: product.digitalLink)
+                    cold.append(Measure.now() - start)
+                    guard history.events.count == events else {
+                        throw SimulationError("\(product.digitalLink): \(history.events.count) events, not \(events)")
+                    }
+                }
+                for _ in 0..<warmPasses {
+                    for product in products {
+                        let start = Measure.now()
+                        _ = try fresh.history(scan: product.digitalLink)
+                        warm.append(Measure.now() - start)
+                    }
+                }
+                let b = Measure.percentiles(bundle)
+                let c = Measure.percentiles(cold)
+                let w = Measure.percentiles(warm)
+                reads.add(
+                    "\(ledger.treeSize)", "\(events)", Measure.ms(b.p50), Measure.ms(b.p99),
+                    Measure.format(Double(bytes) / Double(max(1, products.count)) / 1024, 1), Measure.ms(c.p50),
+                    Measure.ms(c.p99), Measure.ms(w.p50), Measure.ms(w.p99))
             }
         }
-        print("\n## Audit (every signature, chain link, roster, lifecycle rule, checkpoint; SQLite source)")
-        print("ledger events   threads   entries/s   ratio to threads×verify   result   peak RSS (process)   disk")
-        for line in audits { print(line) }
+        print("\n## Dock verdict, ms (evidence read from SQLite and verified against the latest signed checkpoint)")
+        print("cold = first scan of the product; warm = scanned again; moved = warm, but a new checkpoint each scan.")
+        print("sigs = Ed25519 checks per scan (the product's events; the checkpoint when it is new to the verifier).")
+        verdicts.print()
+        print("\n## History and bundle, ms (bundle = evidence gathered and encoded, unverified, as served)")
+        reads.print()
     }
 
-    static func fill(_ ledger: Ledger, events: Int) throws {
-        let generator = LedgerGenerator(configuration: .forEvents(events, seed: 7), parties: Workload.parties)
-        try generator.run { batch in try ledger.append(batch) }
+    static func request(_ product: SGTIN) -> DockRequest {
+        DockRequest(
+            scan: product.digitalLink, rma: nil, orderDigest: nil, dock: "litware", servesRetailers: nil, now: now)
     }
 
-    static let order = Digest.of(Array("bench-order".utf8))
+    struct Sample {
+        var samples: [UInt64] = []
+        var signatures = 0
+        /// Process CPU time (all threads) spent in the scans: the work, whatever the machine's load.
+        var cpu: UInt64 = 0
+        var count: Int { samples.count }
+        var cpuPerScan: Double { Double(cpu) / 1e6 / Double(max(1, samples.count)) }
+        var p50: Double { Measure.percentiles(samples).p50 }
+        var p99: Double { Measure.percentiles(samples).p99 }
+        var signaturesPerScan: Double { Double(signatures) / Double(max(1, samples.count)) }
 
-    static func time(_ step: Int) -> Timestamp { Workload.start.adding(seconds: Int64(step) * 3_600) }
-
-    /// Commission, ship to the retailer, receive: a 3-event chain.
-    static func stock(_ product: SGTIN, _ recorder: inout ChainRecorder) throws {
-        try recorder.record(.commission, product, by: "northwind", at: time(0), details: ["massGrams": .integer(180)])
-        try recorder.record(.ship, product, by: "northwind", at: time(1), details: ["consignee": .string("fabrikam")])
-        try recorder.record(.receive, product, by: "fabrikam", at: time(2))
-    }
-
-    /// A 20-event chain: stocked and sold, then returned, inspected as new, restocked, sent back to
-    /// the retailer and sold again, twice, and returned once more.
-    static func longChain(_ product: SGTIN, _ recorder: inout ChainRecorder) throws {
-        try stock(product, &recorder)
-        var step = 3
-        func next() -> Timestamp {
-            step += 1
-            return time(step)
+        mutating func add(_ other: Sample) {
+            samples += other.samples
+            signatures += other.signatures
+            cpu += other.cpu
         }
-        try recorder.record(.sell, product, by: "fabrikam", at: next(), details: ["orderDigest": .string(order.hex)])
-        for round in 0..<2 {
-            try returned(product, round: round, &recorder, next)
-            try recorder.record(.inspect, product, by: "litware", at: next(), details: ["grade": .string("as-new")])
-            try recorder.record(.restock, product, by: "litware", at: next())
-            try recorder.record(.ship, product, by: "litware", at: next(), details: ["consignee": .string("fabrikam")])
-            try recorder.record(.receive, product, by: "fabrikam", at: next())
-            try recorder.record(.sell, product, by: "fabrikam", at: next(), details: ["orderDigest": .string(order.hex)])
-        }
-        try returned(product, round: 2, &recorder, next)
-        try recorder.record(.inspect, product, by: "litware", at: next(), details: ["grade": .string("good")])
     }
 
-    static func returned(
-        _ product: SGTIN, round: Int, _ recorder: inout ChainRecorder, _ next: () -> Timestamp
-    ) throws {
-        let rma = "RMA-\(round)-\(product.serial.value)"
-        try recorder.record(
-            .returnAuthorize, product, by: "fabrikam", at: next(),
-            details: ["rma": .string(rma), "reason": .string("no-longer-needed")])
-        try recorder.record(
-            .returnReceive, product, by: "litware", at: next(),
-            details: ["condition": .string("sealed"), "scanned": .string(product.digitalLink), "rma": .string(rma)])
+    /// One verdict per product, timed; `before` runs untimed ahead of each scan.
+    static func scans(_ products: [SGTIN], _ verifier: Verifier, before: () -> Void = {}) throws -> Sample {
+        var sample = Sample()
+        for product in products {
+            before()
+            let checked = verifier.evidence.statistics.signatureChecks
+            let cpu = Measure.cpuNanoseconds()
+            let start = Measure.now()
+            let verdict = try verifier.verdict(request(product))
+            sample.samples.append(Measure.now() - start)
+            sample.cpu += Measure.cpuNanoseconds() - cpu
+            sample.signatures += verifier.evidence.statistics.signatureChecks - checked
+            guard verdict.code != .ledgerIntegrityFailure, verdict.code != .unknownSerial else {
+                throw SimulationError("\(product.digitalLink): unexpected verdict \(verdict.code): \(verdict.reasons)")
+            }
+        }
+        return sample
     }
 }

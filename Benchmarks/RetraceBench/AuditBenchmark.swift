@@ -1,0 +1,65 @@
+import Foundation
+
+/// Whole-ledger audits, each in a fresh child process (`retrace-bench audit-child`), so that the
+/// peak memory reported is that audit's own (`VmHWM` of the child), not the suite's high-water mark.
+enum AuditBenchmark {
+    struct Result {
+        let entries: Double
+        let seconds: Double
+        let passed: Bool
+        let startKiB: Double
+        let peakKiB: Double
+    }
+
+    static func run(_ ledgers: [LedgerCache.Prepared], baseline: Baseline) throws {
+        var table = Table(
+            "ledger entries", "threads", "entries/s", "ratio to threads×verify", "result", "child RSS before MiB",
+            "child peak MiB", "bytes on disk per entry")
+        for ledger in ledgers {
+            for threads in [1, 2] {
+                let result = try child(ledger.path, threads: threads)
+                let rate = result.entries / result.seconds
+                table.add(
+                    "\(ledger.treeSize)", "\(threads)", Measure.format(rate, 0),
+                    Measure.percent(rate / (Double(threads) * baseline.verifyPerSecond)),
+                    result.passed ? "passed" : "FAILED", Measure.format(result.startKiB / 1024, 0),
+                    Measure.format(result.peakKiB / 1024, 0),
+                    "\(LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize))")
+            }
+        }
+        print("\n## Audit (every signature, chain link, roster, lifecycle rule, checkpoint, stored derived value)")
+        print("Each audit runs in a child process of its own; peak = that process's VmHWM (Linux): the audit's memory.")
+        table.print()
+    }
+
+    static func child(_ path: String, threads: Int) throws -> Result {
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["audit-child", "--ledger", path, "--threads", "\(threads)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        var fields: [String: String] = [:]
+        for pair in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        guard process.terminationStatus == 0, let entries = fields["entries"].flatMap(Double.init),
+            let seconds = fields["seconds"].flatMap(Double.init), let peak = fields["peakKiB"].flatMap(Double.init)
+        else {
+            throw BenchError("the audit child failed (status \(process.terminationStatus)): \(text)")
+        }
+        return Result(
+            entries: entries, seconds: seconds, passed: fields["passed"] == "true",
+            startKiB: fields["startKiB"].flatMap(Double.init) ?? 0, peakKiB: peak)
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
