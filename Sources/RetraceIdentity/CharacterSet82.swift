@@ -7,9 +7,15 @@ enum CharacterSet82 {
     /// The exact list, in code point order.
     static let characters = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 
-    private static let members = Set(characters)
+    private static let members = Set(characters.unicodeScalars)
 
-    static func contains(_ character: Character) -> Bool { members.contains(character) }
+    /// Compared by Unicode scalar: `Character` equality is canonical equivalence, under which U+037E GREEK QUESTION
+    /// MARK is `;` and U+212A KELVIN SIGN is `K`, so a set of `Character`s would let those non-ASCII scalars in.
+    static func contains(_ character: Character) -> Bool {
+        let scalars = character.unicodeScalars
+        guard scalars.count == 1, let scalar = scalars.first else { return false }
+        return members.contains(scalar)
+    }
 
     /// Checks a variable-length alphanumeric value: present, at most `maximumLength` characters, charset 82 only.
     ///
