@@ -6,7 +6,7 @@
 # TARGET is FuzzIdentity, FuzzCanonicalJSON, FuzzEvent, FuzzBundle or FuzzCheckpoint (or all, one after
 # the other); SECONDS defaults to 600 per target. Each run starts from a scratch copy of the committed
 # seeds (Tests/FuzzCorpus/<TARGET>/), so runs never churn them; with --merge, the inputs of the run that
-# cover something the committed files do not are added to the committed folder (libFuzzer -merge=1). Runs are
+# reach code edges the committed files do not are added to the committed folder (libFuzzer -merge=1). Runs are
 # niced (nice -n 19). A crash stops the run; the crashing input is kept under $FUZZ_WORK/artifacts
 # and its path printed; replay it with: Fuzz/.build/release/<TARGET> <file>.
 #
@@ -99,9 +99,10 @@ for target in "${targets[@]}"; do
         continue
     fi
     if [[ $merge == 1 ]]; then
-        # Adds to the committed folder only the run's inputs that cover something its files do not.
+        # Adds to the committed folder only the run's inputs that reach code edges its files do not
+        # (-use_counters=0: edges, not hit counts, which keeps the committed corpus to a few hundred files).
         before=$(ls "$seeds" | wc -l)
-        nice -n 19 "$bin/$target" -merge=1 -max_len="$(max_len "$target")" "$seeds" "$corpus" \
+        nice -n 19 "$bin/$target" -merge=1 -use_counters=0 -max_len="$(max_len "$target")" "$seeds" "$corpus" \
             >"$work/$target.merge.log" 2>&1
         echo "   merged into Tests/FuzzCorpus/$target: $before -> $(ls "$seeds" | wc -l) files," \
             "$(du -sk "$seeds" | cut -f1) KiB"
