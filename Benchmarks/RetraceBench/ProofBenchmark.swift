@@ -11,6 +11,7 @@ enum ProofBenchmark {
     static let proofsPerSize = 1_000
 
     static func run(_ ledger: LedgerCache.Prepared) throws {
+        LedgerCache.warmPageCache(ledger.path)
         let store = try SQLiteLedgerStore.open(path: ledger.path)
         var sizes = [1_000, 10_000, 100_000, 1_000_000, 10_000_000].map(UInt64.init).filter { $0 < ledger.treeSize }
         sizes.append(ledger.treeSize)

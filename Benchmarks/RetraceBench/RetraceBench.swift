@@ -97,10 +97,14 @@ struct Suite: ParsableCommand {
         LedgerReport.print(ledgers)
 
         if sections.contains("append") {
-            try AppendBenchmark.run(quick: options.quick, ceiling: first.ceiling)
+            let local = try Baseline.measure(seconds: 1)
+            print("\n(verify rate just before this section: \(Measure.format(local.verifyPerSecond)) /s per core)")
+            try AppendBenchmark.run(quick: options.quick, ceiling: local.ceiling)
         }
         if sections.contains("verdict") {
-            try VerdictBenchmark.run(ledgers, baseline: first)
+            let local = try Baseline.measure(seconds: 1)
+            print("\n(verify rate just before this section: \(Measure.format(local.verifyPerSecond)) /s per core)")
+            try VerdictBenchmark.run(ledgers, baseline: local)
         }
         if sections.contains("proofs"), let largest = ledgers.max(by: { $0.treeSize < $1.treeSize }) {
             try ProofBenchmark.run(largest)

@@ -32,6 +32,7 @@ enum VerdictBenchmark {
             "ledger entries", "chain", "bundle p50", "bundle p99", "bundle KiB", "history cold p50", "history cold p99",
             "history warm p50", "history warm p99")
         for ledger in ledgers {
+            LedgerCache.warmPageCache(ledger.path)
             let store = try SQLiteLedgerStore.open(path: ledger.path)
             let moving = MovingHeadStore(base: store)
             let verifier = Verifier(store: moving, anchors: anchors)
@@ -62,6 +63,7 @@ enum VerdictBenchmark {
                     Measure.ms(bound) + " ms")
             }
             // Bundles and histories through a second verifier whose caches start empty (roster warmed).
+            LedgerCache.warmPageCache(ledger.path)
             let fresh = Verifier(store: store, anchors: anchors)
             _ = try fresh.verdict(request(warmUp))
             for (products, events) in [(ledger.shortProducts, 3), (ledger.longProducts, 20)] {
