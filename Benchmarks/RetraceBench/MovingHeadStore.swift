@@ -26,28 +26,14 @@ final class MovingHeadStore: LedgerStore {
     }
 }
 
-struct PinnedReader: LedgerReader {
+struct PinnedReader: ForwardingLedgerReader {
     let base: any LedgerReader
     let pinned: UInt64?
 
-    func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] { try base.hashes(of: nodes) }
-    func metadata(_ key: String) throws -> String? { try base.metadata(key) }
-    func treeSize() throws -> UInt64 { try base.treeSize() }
-    func entry(at index: UInt64) throws -> StoredEntry? { try base.entry(at: index) }
-    func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws {
-        try base.forEachEntry(from: from, to: to, body)
-    }
-    func entryIndex(eventID: [UInt8]) throws -> UInt64? { try base.entryIndex(eventID: eventID) }
-    func head(of chain: String) throws -> ChainLink? { try base.head(of: chain) }
-    func chain(_ chain: String) throws -> [ChainLink] { try base.chain(chain) }
-    func product(_ product: String) throws -> ProductRow? { try base.product(product) }
-    func products(withSerial serial: String) throws -> [ProductRow] { try base.products(withSerial: serial) }
     func latestCheckpoint() throws -> StoredCheckpoint? {
         guard let pinned else { return try base.latestCheckpoint() }
         return try base.checkpoint(size: pinned)
     }
-    func checkpoints() throws -> [StoredCheckpoint] { try base.checkpoints() }
-    func checkpoint(size: UInt64) throws -> StoredCheckpoint? { try base.checkpoint(size: size) }
 }
 
 /// Counts the Merkle nodes a proof reads (each one SQLite lookup in ``SQLiteLedgerStore``).

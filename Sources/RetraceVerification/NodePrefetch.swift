@@ -64,7 +64,7 @@ enum NodePrefetch {
 
 /// A reader whose Merkle nodes come from a read-ahead first (see ``NodePrefetch``), the rest from
 /// the underlying reader.
-struct PrefetchedReader: LedgerReader {
+struct PrefetchedReader: ForwardingLedgerReader {
     let base: any LedgerReader
     let nodes: [NodeID: [UInt8]]
 
@@ -77,19 +77,4 @@ struct PrefetchedReader: LedgerReader {
         if !missing.isEmpty { found.merge(try base.hashes(of: missing)) { first, _ in first } }
         return found
     }
-
-    func metadata(_ key: String) throws -> String? { try base.metadata(key) }
-    func treeSize() throws -> UInt64 { try base.treeSize() }
-    func entry(at index: UInt64) throws -> StoredEntry? { try base.entry(at: index) }
-    func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws {
-        try base.forEachEntry(from: from, to: to, body)
-    }
-    func entryIndex(eventID: [UInt8]) throws -> UInt64? { try base.entryIndex(eventID: eventID) }
-    func head(of chain: String) throws -> ChainLink? { try base.head(of: chain) }
-    func chain(_ chain: String) throws -> [ChainLink] { try base.chain(chain) }
-    func product(_ product: String) throws -> ProductRow? { try base.product(product) }
-    func products(withSerial serial: String) throws -> [ProductRow] { try base.products(withSerial: serial) }
-    func latestCheckpoint() throws -> StoredCheckpoint? { try base.latestCheckpoint() }
-    func checkpoints() throws -> [StoredCheckpoint] { try base.checkpoints() }
-    func checkpoint(size: UInt64) throws -> StoredCheckpoint? { try base.checkpoint(size: size) }
 }

@@ -250,22 +250,16 @@ struct ForgedLogStore: LedgerStore {
     }
 }
 
-struct ForgedReader: LedgerReader {
+struct ForgedReader: ForwardingLedgerReader {
     let base: any LedgerReader
     let forgery: ForgedLog
 
     func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] { forgery.tree.hashes(of: nodes) }
-    func metadata(_ key: String) throws -> String? { try base.metadata(key) }
     func treeSize() throws -> UInt64 { forgery.tree.size }
     func entry(at index: UInt64) throws -> StoredEntry? { forgery.entries[index] }
     func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws {
         for index in from..<min(to, forgery.tree.size) { if let entry = forgery.entries[index] { try body(entry) } }
     }
-    func entryIndex(eventID: [UInt8]) throws -> UInt64? { try base.entryIndex(eventID: eventID) }
-    func head(of chain: String) throws -> ChainLink? { try base.head(of: chain) }
-    func chain(_ chain: String) throws -> [ChainLink] { try base.chain(chain) }
-    func product(_ product: String) throws -> ProductRow? { try base.product(product) }
-    func products(withSerial serial: String) throws -> [ProductRow] { try base.products(withSerial: serial) }
     func latestCheckpoint() throws -> StoredCheckpoint? { forgery.checkpoint }
     func checkpoints() throws -> [StoredCheckpoint] { [forgery.checkpoint] }
     func checkpoint(size: UInt64) throws -> StoredCheckpoint? {
