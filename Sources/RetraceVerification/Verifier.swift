@@ -71,9 +71,7 @@ public final class Verifier: Sendable {
     /// The product's verified evidence.
     public func verifiedProduct(scan: String) throws(VerificationError) -> VerifiedProduct {
         let product = try Self.product(scan: scan)
-        let warming = prewarm(product)
-        let gathered = try bundle(scan: scan)
-        warming?.wait()
+        let gathered = try whilePrewarming(product) { () throws(VerificationError) in try bundle(scan: scan) }
         let verified = try evidence.verify(gathered)
         guard let item = verified.products.first(where: { $0.product == product }) else {
             throw VerificationError(.notFound, "the evidence does not cover \(product.digitalLink)")
@@ -89,36 +87,12 @@ public final class Verifier: Sendable {
         let product = try Self.product(scan: request.scan)
         let now = request.now ?? clock()
         let gathered: (ProofBundle?, [ProofBundle], String?)
-        let warming = prewarm(product)
-        defer { warming?.wait() }
-        let nodes = prefetchNodes(product)
         do {
-            gathered = try read { reader throws(VerificationError) in
-                if let bundle = try EvidenceCollector.productBundle(
-                    product, reader: PrefetchedReader(base: reader, nodes: nodes))
-                {
-                    return (bundle, [], nil)
-                }
-                var others: [ProofBundle] = []
-                let rows: [ProductRow]
-                do { rows = try reader.products(withSerial: product.serial.value) } catch {
-                    throw VerificationError(.storage, "looking up serial \(product.serial.value): \(error)")
-                }
-                for row in rows where row.product != product.digitalLink {
-                    if let other = try EvidenceCollector.productBundle(
-                        try Self.product(scan: row.product), reader: reader)
-                    {
-                        others.append(other)
-                    }
-                }
-                let note = try? reader.latestCheckpoint()?.note
-                return (nil, others, note ?? nil)
-            }
+            gathered = try whilePrewarming(product) { () throws(VerificationError) in try dockEvidence(product) }
         } catch {
             guard error.code != .storage else { throw error }
             return DockJudge.integrityFailure(product, error)
         }
-        warming?.wait()
         if let bundle = gathered.0 {
             do {
                 return DockJudge.verdict(request, product: product, evidence: try evidence.verify(bundle), now: now)
@@ -237,11 +211,50 @@ public final class Verifier: Sendable {
         return proofs
     }
 
-    /// Checks the signatures of the product's stored events on a second core while this one
-    /// gathers their proofs (the larger part of a scan's reading), so a first scan costs about the
-    /// longer of the two rather than their sum. It only fills ``EvidenceVerifier``'s event cache,
-    /// keyed by the exact bytes; the verification that follows is unchanged. Wait on the group
-    /// before verifying.
+    /// What a dock verdict is judged from: the product's own bundle, or else the bundles of other
+    /// products that carry the same serial (a substitution or a relabelled item), with the latest
+    /// checkpoint note when nothing matches.
+    private func dockEvidence(_ product: SGTIN) throws(VerificationError) -> (ProofBundle?, [ProofBundle], String?) {
+        let nodes = prefetchNodes(product)
+        return try read { reader throws(VerificationError) in
+            if let bundle = try EvidenceCollector.productBundle(
+                product, reader: PrefetchedReader(base: reader, nodes: nodes))
+            {
+                return (bundle, [], nil)
+            }
+            var others: [ProofBundle] = []
+            let rows: [ProductRow]
+            do { rows = try reader.products(withSerial: product.serial.value) } catch {
+                throw VerificationError(.storage, "looking up serial \(product.serial.value): \(error)")
+            }
+            for row in rows where row.product != product.digitalLink {
+                if let other = try EvidenceCollector.productBundle(
+                    try Self.product(scan: row.product), reader: reader)
+                {
+                    others.append(other)
+                }
+            }
+            let note = try? reader.latestCheckpoint()?.note
+            return (nil, others, note ?? nil)
+        }
+    }
+
+    /// Runs `body` while a second core checks the signatures of the product's stored events (see
+    /// ``prewarm(_:)``), so a first scan costs about the longer of the two rather than their sum.
+    ///
+    /// The background read must end before the call that started it returns: a process that
+    /// exits (the CLI after a not-found) while it still hashes crashes in libcrypto's exit-time
+    /// cleanup. Hence the only way in is this function, which waits on every path, a throw included.
+    private func whilePrewarming<T>(_ product: SGTIN, _ body: () throws(VerificationError) -> T)
+        throws(VerificationError) -> T
+    {
+        let warming = prewarm(product)
+        defer { warming?.wait() }
+        return try body()
+    }
+
+    /// Fills ``EvidenceVerifier``'s event cache, keyed by the exact bytes, while this core gathers
+    /// the proofs (the larger part of a scan's reading); the verification that follows is unchanged.
     private func prewarm(_ product: SGTIN) -> DispatchGroup? {
         guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
         let group = DispatchGroup()

@@ -101,7 +101,9 @@ struct VerificationCLITests {
         #expect(text.code == 0)
         #expect(text.stdout.contains("commissioned"))
         let unknown = try work.run(["history", "(01)09506000134352(21)NOSUCH1", "--db", "retrace-demo.sqlite"])
-        #expect(unknown.code == 1 && unknown.isOneLineError)
+        // Ran with the Verifier's background read still hashing at exit, this crashed (signal 11)
+        // about once in 150 runs; the message shows a crash's code and backtrace if it comes back.
+        #expect(unknown.code == 1 && unknown.isOneLineError, "exit \(unknown.code): \(unknown.stderr)")
     }
 
     @Test("a bundle verifies offline with the trust-root keys; a changed byte or wrong key does not")
