@@ -15,7 +15,7 @@ struct StopAudit: Error {}
 /// What the auditor knows about one chain (a product, or the roster) at the current position.
 ///
 /// This is the audit's only per-product memory: O(number of products), never O(entries).
-struct ChainHead: Sendable {
+struct ChainHead: Sendable, Equatable {
     var eventID: [UInt8]
     var sequence: Int64
     /// `nil` for the roster chain.
@@ -48,7 +48,7 @@ struct AuditEngine {
     var trustGeneration = 0
     /// The trust state put in force by each roster entry, by index: O(number of rosters).
     var rosterHistory: [(index: UInt64, trust: TrustState)] = []
-    var heads: [String: ChainHead] = [:]
+    var heads = ChainHeads()
     var rosterHead: ChainHead?
     /// Chains with a failure: not judged further, so one tampered event gives one failure.
     var broken: Set<String> = []
@@ -317,7 +317,7 @@ struct AuditEngine {
         for (product, previous) in targets {
             let key = product.digitalLink
             guard !broken.contains(key) else { continue }
-            var head = heads[key]
+            var head = try heads.head(key)
             if head == nil, let historyLoader {
                 head = try historyLoader(&self, key)
                 guard !broken.contains(key) else { continue }
@@ -357,9 +357,11 @@ struct AuditEngine {
                 let stateBytes = try CanonicalJSON.encode(state.json)
                 digest = Self.linkDigest(head?.linkDigest ?? [], sequence, index, id.bytes, stateBytes)
             }
-            heads[key] = ChainHead(
-                eventID: id.bytes, sequence: sequence, state: state, linkDigest: digest, lastIndex: index,
-                commissionIndex: head?.commissionIndex ?? index)
+            try heads.set(
+                key,
+                ChainHead(
+                    eventID: id.bytes, sequence: sequence, state: state, linkDigest: digest, lastIndex: index,
+                    commissionIndex: head?.commissionIndex ?? index))
         }
     }
 
@@ -474,14 +476,17 @@ struct AuditEngine {
                 try fail(problem.index, Ledger.rosterChain, AuditRule.storedChainLinks, problem.reason)
             }
         }
-        for key in heads.keys.sorted() where !broken.contains(key) {
-            guard let head = heads[key] else { continue }
+        // A copy to iterate (it shares the scratch file and the resident table's storage) while
+        // `fail` records into `self`.
+        let heads = self.heads
+        try heads.forEachSorted { key, head in
+            guard !broken.contains(key) else { return }
             let links = try reader.chain(key)
             if let problem = Self.compare(links, with: head) {
-                let located = try diagnose(key: key, links: links, reader: reader) ?? problem
+                let located = try diagnose(key: key, head: head, links: links, reader: reader) ?? problem
                 try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
             }
-            guard let state = head.state else { continue }
+            guard let state = head.state else { return }
             let row = try reader.product(key)
             if row?.passport != state.passport.bytes || row?.gtin != state.gtin
                 || row?.serial != (try? IdentityParser.parse(key))?.sgtin.serial.value
@@ -512,14 +517,14 @@ struct AuditEngine {
     }
 
     /// Finds the first stored link that disagrees with the entries, by replaying the stored chain.
-    private func diagnose(key: String, links: [ChainLink], reader: any LedgerReader) throws
+    private func diagnose(key: String, head: ChainHead, links: [ChainLink], reader: any LedgerReader) throws
         -> (index: UInt64?, reason: String)?
     {
         var replay = ChainReplay(key: key, reader: reader, rosterHistory: rosterHistory, inclusion: nil)
         for link in links {
             if let problem = try replay.step(link) { return (problem.index, "\(problem.rule): \(problem.reason)") }
         }
-        if let head = heads[key], let last = links.last, last.sequence < head.sequence {
+        if let last = links.last, last.sequence < head.sequence {
             return (
                 last.index,
                 "the stored chain ends at sequence \(last.sequence) (entry \(last.index)); the log continues to "

@@ -12,11 +12,14 @@ import RetraceStorage
 /// position, every product chain re-linked and every lifecycle rule re-judged, the Merkle tree is
 /// recomputed from the entry bytes and compared with every stored checkpoint, and, for an SQLite
 /// ledger, every stored derived value (leaf hashes, Merkle nodes, chain links, product rows) is
-/// compared with what the entries imply. Streams entries in chunks: memory is O(products + rosters
-/// + one chunk), never O(entries).
+/// compared with what the entries imply. Streams entries in chunks and keeps at most
+/// ``residentChains`` product heads in memory (the rest in a temporary file): memory is
+/// O(rosters + one chunk + residentChains), flat in the size of the ledger.
 public struct Auditor: Sendable {
     /// At most this many failures are listed when keeping going.
     public static let failureCap = 1_000
+    /// About 2 KiB each in memory: 32,768 heads keep an audit's working set near 64 MiB at any size.
+    public static let defaultResidentChains = 32_768
 
     public let trustRoots: [NoteVerifier]
     public let logKey: NoteVerifier
@@ -28,10 +31,12 @@ public struct Auditor: Sendable {
     public let keepGoing: Bool
     /// Called after each chunk with (entries done, entries in the ledger).
     public let progress: (@Sendable (UInt64, UInt64) -> Void)?
+    /// Product chains whose heads stay in memory; more are written to a temporary file.
+    public let residentChains: Int
 
     public init(
         trustRoots: [NoteVerifier], logKey: NoteVerifier, origin: String?, threads: Int = 2, keepGoing: Bool = false,
-        progress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+        progress: (@Sendable (UInt64, UInt64) -> Void)? = nil, residentChains: Int = Auditor.defaultResidentChains
     ) {
         self.trustRoots = trustRoots
         self.logKey = logKey
@@ -39,12 +44,15 @@ public struct Auditor: Sendable {
         self.threads = min(max(threads, 1), 2)
         self.keepGoing = keepGoing
         self.progress = progress
+        self.residentChains = residentChains
     }
 
     private func makeEngine() -> AuditEngine {
-        AuditEngine(
+        var engine = AuditEngine(
             trustRoots: trustRoots, logKey: logKey, origin: origin, threads: threads, keepGoing: keepGoing,
             failureCap: Self.failureCap, progress: progress)
+        engine.heads = ChainHeads(capacity: residentChains)
+        return engine
     }
 
     // MARK: SQLite (any LedgerStore)

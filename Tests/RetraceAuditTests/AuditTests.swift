@@ -16,10 +16,13 @@ enum Shared {
         do { return try StoryLedger.build(products: 300) } catch { preconditionFailure("story ledger: \(error)") }
     }()
 
-    static func auditor(_ story: StoryLedger = story, threads: Int = 2, keepGoing: Bool = false) -> Auditor {
+    static func auditor(
+        _ story: StoryLedger = story, threads: Int = 2, keepGoing: Bool = false,
+        residentChains: Int = Auditor.defaultResidentChains
+    ) -> Auditor {
         Auditor(
             trustRoots: story.governance, logKey: story.logKey, origin: TestParties.origin, threads: threads,
-            keepGoing: keepGoing)
+            keepGoing: keepGoing, residentChains: residentChains)
     }
 
     static func open(_ path: String) throws -> SQLiteLedgerStore {

@@ -128,6 +128,13 @@ func expectDetected(
     }
 }
 
-func auditFile(_ path: String, keepGoing: Bool = false) throws -> AuditReport {
-    try Shared.auditor(keepGoing: keepGoing).audit(store: Shared.open(path))
+/// Audits `path` twice: with every product head in memory, and with only 8 kept there (the rest
+/// written to the audit's scratch file and read back), which must not change a single finding.
+func auditFile(
+    _ path: String, keepGoing: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> AuditReport {
+    let report = try Shared.auditor(keepGoing: keepGoing).audit(store: Shared.open(path))
+    let spilling = try Shared.auditor(keepGoing: keepGoing, residentChains: 8).audit(store: Shared.open(path))
+    #expect(spilling == report, "with 8 resident chains: \(spilling.failures.prefix(3))", sourceLocation: sourceLocation)
+    return report
 }

@@ -1,0 +1,91 @@
+import CanonicalJSON
+import Foundation
+import GRDB
+import RetraceCrypto
+import RetraceLedger
+import RetraceRules
+import RetraceSimulation
+import RetraceStorage
+import Testing
+
+@testable import RetraceAudit
+
+/// The audit's bounded memory: product heads beyond the resident limit go to a scratch file and
+/// must come back exactly, and an audit that spills must reach the same findings.
+struct ChainHeadsTests {
+    /// Real heads: each product of the story ledger with its stored state after its last event.
+    static func storyHeads() throws -> [(String, ChainHead)] {
+        let keys = try Attacker.query { db in
+            try String.fetchAll(db, sql: "SELECT product FROM products ORDER BY passport LIMIT 120")
+        }
+        let store = try Shared.open(Shared.story.path)
+        return try store.read { reader in
+            try keys.compactMap { key -> (String, ChainHead)? in
+                let links = try reader.chain(key)
+                guard let last = links.last else { return nil }
+                let state = try ProductState(json: CanonicalJSON.decode(last.state))
+                let digest = SHA256.hash(Array(key.utf8))
+                return (
+                    key,
+                    ChainHead(
+                        eventID: last.eventID, sequence: last.sequence, state: state, linkDigest: digest,
+                        lastIndex: last.index, commissionIndex: links[0].index)
+                )
+            }
+        }
+    }
+
+    @Test("heads beyond the resident limit are written out and read back unchanged, in key order")
+    func spillAndReload() throws {
+        let heads = try Self.storyHeads()
+        #expect(heads.count >= 100)
+        var table = ChainHeads(capacity: 8)
+        for (key, head) in heads { try table.set(key, head) }
+        #expect(table.spilled >= heads.count - 8, "most heads must have left memory")
+
+        // Every head comes back equal, whether resident or read from the scratch file.
+        for (key, head) in heads.reversed() { #expect(try table.head(key) == head, "\(key)") }
+        #expect(table.reloaded > 0)
+        #expect(try table.head("https://id.gs1.org/01/09506000134352/21/NEVER") == nil)
+
+        // An update to a written-out head wins over its older copy in the file.
+        let (changedKey, original) = heads[0]
+        var changed = original
+        changed.sequence += 1
+        changed.lastIndex += 1_000
+        try table.set(changedKey, changed)
+
+        var seen: [(String, ChainHead)] = []
+        try table.forEachSorted { key, head in seen.append((key, head)) }
+        let expected = heads.map { $0.0 }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(seen.map(\.0) == expected, "each chain once, in bytewise key order")
+        #expect(seen.first { $0.0 == changedKey }?.1 == changed)
+        #expect(seen.first { $0.0 == heads[1].0 }?.1 == heads[1].1)
+    }
+
+    @Test("a cut-short scratch record is an error that names the product, not a crash")
+    func truncatedRecord() throws {
+        let (key, head) = try #require(try Self.storyHeads().first)
+        let bytes = try ChainHeads.encode(head)
+        #expect(try ChainHeads.decode(bytes, key: key) == head)
+        for length in [0, 1, 20, 26, 40] {
+            #expect(throws: AuditError.self) { _ = try ChainHeads.decode(Array(bytes.prefix(length)), key: key) }
+        }
+    }
+
+    @Test("audits keeping 8 chains in memory report exactly what audits keeping all of them report")
+    func boundedAuditsAgree() throws {
+        let story = Shared.story
+        for threads in [1, 2] {
+            let full = try Shared.auditor(threads: threads).audit(store: Shared.open(story.path))
+            let bounded = try Shared.auditor(threads: threads, residentChains: 8).audit(store: Shared.open(story.path))
+            #expect(full.passed && bounded == full)
+            let export = try Shared.auditor(threads: threads, residentChains: 8).audit(exportAt: story.exportPath)
+            #expect(export.passed && export.rootHash == full.rootHash)
+        }
+        let trusted = story.checkpoints[story.checkpoints.count / 3]
+        let incremental = try Shared.auditor(residentChains: 8).audit(store: Shared.open(story.path), since: trusted)
+        let reference = try Shared.auditor().audit(store: Shared.open(story.path), since: trusted)
+        #expect(incremental.passed && incremental == reference)
+    }
+}
