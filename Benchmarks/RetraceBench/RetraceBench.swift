@@ -128,12 +128,14 @@ struct AuditChild: ParsableCommand {
 
     @Option var ledger: String
     @Option var threads: Int = 1
+    /// Product heads the audit keeps in memory (the rest go to its scratch file).
+    @Option var residentChains: Int = Auditor.defaultResidentChains
 
     func run() throws {
         let before = Measure.residentKiB()
         let auditor = Auditor(
             trustRoots: [Workload.parties.governance.verifier], logKey: Workload.parties.log.verifier,
-            origin: TestParties.origin, threads: threads)
+            origin: TestParties.origin, threads: threads, residentChains: residentChains)
         let store = try SQLiteLedgerStore.open(path: ledger)
         var report: AuditReport?
         let seconds = try Measure.seconds { report = try auditor.audit(store: store) }

@@ -10,7 +10,7 @@ import RetraceStorage
 /// more, the least recently used half is written to a ``ScratchTable`` (the audit's own temporary
 /// file, never the ledger) and read back when its product shows up again. Products are touched in
 /// bursts (a sale, its return and inspection are close together in the log), so a few thousand
-/// resident heads serve nearly every lookup and the scratch file is read rarely.
+/// resident heads serve most lookups.
 ///
 /// The heads written out are the auditor's own derivations; nothing stored in the ledger is
 /// believed because of this.
