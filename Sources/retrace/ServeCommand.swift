@@ -32,6 +32,14 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBody: Int = 4 << 20
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+    @Option(
+        name: .customLong("trust-governance"),
+        help: "Verify answers under this governance public key (NAME.pub), not the one the ledger file records.")
+    var trustGovernance: String?
+    @Option(
+        name: .customLong("trust-log"),
+        help: "Verify answers under this log public key (NAME.pub), not the one the ledger file records.")
+    var trustLog: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, found \(port)") }
@@ -39,6 +47,36 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+        guard (trustGovernance == nil) == (trustLog == nil) else {
+            throw ValidationError("give both --trust-governance and --trust-log, or neither")
+        }
+    }
+
+    /// The anchors every verdict, history and recycling answer is verified under.
+    ///
+    /// By default they are the keys the ledger file records, which trusts the file being served.
+    /// A mirror or a dock's own server pins them from key files obtained out of band instead; a file
+    /// that records other keys is then not the log its operator means to serve, and the service
+    /// refuses to start rather than answer every scan with an integrity failure.
+    func anchors(for ledger: Ledger) throws -> TrustAnchors {
+        guard let trustGovernance, let trustLog else {
+            return TrustAnchors(governance: ledger.trustRoots, logKey: ledger.logKey, origin: ledger.origin)
+        }
+        let governance = try LedgerAccess.readPublicKey(trustGovernance, what: "governance key")
+        let log = try LedgerAccess.readPublicKey(trustLog, what: "log key")
+        guard ledger.logKey == log else {
+            throw CLIError(
+                CLIError.refused,
+                "\(db) is signed by log key \(ledger.logKey.name), not by the pinned \(log.name) (\(trustLog)): "
+                    + "refusing to serve a log other than the one trusted")
+        }
+        guard ledger.trustRoots.contains(governance) else {
+            throw CLIError(
+                CLIError.refused,
+                "\(db) is governed by \(ledger.trustRoots.map(\.name).joined(separator: ", ")), not by the pinned "
+                    + "\(governance.name) (\(trustGovernance)): refusing to serve a log other than the one trusted")
+        }
+        return TrustAnchors(governance: [governance], logKey: log, origin: ledger.origin)
     }
 
     func run() async throws {
@@ -62,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
             ledger = try Ledger.open(
                 store: try SQLiteLedgerStore.open(path: db, readOnly: false), logSigner: signer, clock: clock)
         }
-        let verifier = Verifier(ledger: ledger, clock: clock)
+        let verifier = Verifier(store: ledger.store, anchors: try anchors(for: ledger), clock: clock)
         let service = LedgerService(ledger: ledger, verifier: verifier, canAppend: !readOnly, logger: logger)
         let configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)
         let server = RetraceServer(service: service, configuration: configuration, logger: logger)

@@ -20,7 +20,13 @@ extension ServerTests {
             let db = directory.appendingPathComponent("demo.sqlite").path
             let process = Process()
             process.executableURL = binary
-            process.arguments = ["serve", "--demo", "--db", db, "--port", "0", "--log-level", "error"]
+            // Answers verified under keys pinned from files (the repository's test keys), as a
+            // mirror would run it, rather than under the keys the file records.
+            process.arguments = [
+                "serve", "--demo", "--db", db, "--port", "0", "--log-level", "error",
+                "--trust-governance", Self.keys.appendingPathComponent("governance.pub").path,
+                "--trust-log", Self.keys.appendingPathComponent("log.pub").path,
+            ]
             let output = Pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -40,6 +46,11 @@ extension ServerTests {
             let health = try await ServerFixture.offPool { try loopbackRequest(port: port, "GET", "/health") }
             #expect(health.status == 200)
             #expect(try CanonicalJSON.decode(health.body)["treeSize"]?.integerValue ?? 0 > 200)
+            let product = try #require(try await ServerFixture.shared.value.script.products.first)
+            let history = try await ServerFixture.offPool {
+                try loopbackRequest(port: port, "GET", "/v1/products/\(product.gtin.digits)/\(product.serial.value)")
+            }
+            #expect(history.status == 200, "\(String(decoding: history.body, as: UTF8.self))")
 
             kill(process.processIdentifier, SIGTERM)
             let status = try await ServerFixture.offPool { () -> Int32 in
@@ -48,6 +59,32 @@ extension ServerTests {
             }
             #expect(status == 0)
             #expect(process.terminationReason == .exit)
+        }
+
+        /// The repository's test keys (keys/), which the demo ledger is made with.
+        static let keys = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("keys")
+
+        @Test("Pinned keys that are not the ledger's: serve refuses to start, exit 1, naming the key")
+        func refusesOtherLog() async throws {
+            let binary = try CLIBinary.locate()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-pin-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let db = directory.appendingPathComponent("demo.sqlite").path
+            let governance = Self.keys.appendingPathComponent("governance.pub").path
+            let log = Self.keys.appendingPathComponent("log.pub").path
+            let other = Self.keys.appendingPathComponent("contoso.pub").path
+            for (pinnedGovernance, pinnedLog, named) in [(governance, other, "log key"), (other, log, "governed by")] {
+                let (status, text) = try CLIBinary.run(
+                    binary,
+                    ["serve", "--demo", "--db", db, "--port", "0", "--log-level", "error", "--trust-governance", pinnedGovernance,
+                     "--trust-log", pinnedLog])
+                #expect(status == 1, "\(text)")
+                #expect(text.hasPrefix("retrace: ") && text.contains(named) && text.contains("contoso"), "\(text)")
+            }
+            let (status, text) = try CLIBinary.run(binary, ["serve", "--db", db, "--trust-log", log])
+            #expect(status == 2 && text.contains("--trust-governance"), "\(text)")
         }
 
         @Test("A missing ledger file: serve refuses to start with exit 2 and a one-line reason")
