@@ -27,6 +27,11 @@ struct ChainHead: Sendable, Equatable {
     var commissionIndex: UInt64
 }
 
+/// How many of an audit's chunks are being prepared on a worker right now.
+final class WorkerProbe: Sendable {
+    let running = Atomic<Int>(0)
+}
+
 /// The streaming core shared by every audit source: entries come in log order, are parsed and
 /// their signatures verified on `threads` workers a chunk at a time, then judged in order.
 struct AuditEngine {
@@ -43,6 +48,9 @@ struct AuditEngine {
     var reader: (any LedgerReader)?
     /// For an incremental audit: loads a product's verified state at the trusted size.
     var historyLoader: ((inout AuditEngine, String) throws -> ChainHead?)?
+
+    /// Counts this audit's chunks still on a worker, for the tests that prove none outlives it.
+    var probe: WorkerProbe?
 
     var trust: TrustState
     var trustGeneration = 0
@@ -113,7 +121,14 @@ struct AuditEngine {
         let current: InFlight? = pending.isEmpty ? nil : dispatch()
         if let previous = inFlight {
             inFlight = nil
-            try judge(previous)
+            do { try judge(previous) } catch {
+                // Stopping (the first failure, or a read error): the next chunk may still be
+                // checking signatures on a worker. Let it end before the audit returns: a CLI that
+                // exits under it crashes in libcrypto's exit-time cleanup (signal 11 instead of
+                // exit 1, in most runs of `retrace audit` on a ledger tampered early).
+                current?.done.wait()
+                throw error
+            }
         }
         if let current {
             if threads > 1 {
@@ -129,6 +144,12 @@ struct AuditEngine {
         try flush()
         try flush()
     }
+
+    /// Waits for a chunk still being prepared on a worker, whatever ended the audit.
+    func settle() {
+        inFlight?.done.wait()
+    }
+
 
     /// A chunk whose parsing and signature checks run (or ran) on the workers.
     struct InFlight {
@@ -153,7 +174,10 @@ struct AuditEngine {
         let threads = self.threads
         if threads > 1 {
             let result = chunk.result
+            let probe = self.probe
+            probe?.running.add(1, ordering: .relaxed)
             DispatchQueue.global().async(group: chunk.done) {
+                defer { probe?.running.subtract(1, ordering: .releasing) }
                 let prepared = Self.prepareInParallel(raws, trust: trust, threads: threads)
                 result.entries.withLock { $0 = prepared }
             }

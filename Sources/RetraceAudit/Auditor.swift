@@ -35,6 +35,8 @@ public struct Auditor: Sendable {
     public let progress: (@Sendable (UInt64, UInt64) -> Void)?
     /// Product chains whose heads stay in memory; more are written to a temporary file.
     public let residentChains: Int
+    /// Set by tests to watch this auditor's workers.
+    var probe: WorkerProbe?
 
     public init(
         trustRoots: [NoteVerifier], logKey: NoteVerifier, origin: String?, threads: Int = 2, keepGoing: Bool = false,
@@ -54,6 +56,7 @@ public struct Auditor: Sendable {
             trustRoots: trustRoots, logKey: logKey, origin: origin, threads: threads, keepGoing: keepGoing,
             failureCap: Self.failureCap, progress: progress)
         engine.heads = ChainHeads(capacity: residentChains)
+        engine.probe = probe
         return engine
     }
 
@@ -62,6 +65,7 @@ public struct Auditor: Sendable {
     /// Audits a stored ledger from its first entry, including its stored derived data.
     public func audit(store: any LedgerStore) throws -> AuditReport {
         var engine = makeEngine()
+        defer { engine.settle() }
         try run {
             try store.read { reader in
                 engine.reader = reader
@@ -92,6 +96,7 @@ public struct Auditor: Sendable {
                 .untrustedCheckpoint, "the trusted checkpoint does not verify under \(logKey.name): \(error)")
         }
         var engine = makeEngine()
+        defer { engine.settle() }
         engine.origin = trusted.origin
         let oldSize = trusted.size
         let oldRoot = trusted.rootHash
@@ -261,6 +266,7 @@ public struct Auditor: Sendable {
         guard let first = try lines.next() else { throw AuditError(.notALedger, "\(path) is empty") }
         let header = try ExportLine.header(first.line)
         var engine = makeEngine()
+        defer { engine.settle() }
         engine.total = header.treeSize
         try run {
             if header.logKey != logKey.description {
