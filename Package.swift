@@ -127,6 +127,9 @@ let package = Package(
             ],
             path: "Tools/RetraceAppender", swiftSettings: strict),
 
+        // Shared by the test targets that run the built executables as child processes.
+        .target(name: "RetraceTestSupport", path: "Tests/RetraceTestSupport", swiftSettings: strict),
+
         .testTarget(
             name: "RetraceCryptoTests", dependencies: ["RetraceCrypto"], exclude: ["Vectors"], swiftSettings: strict),
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: strict),
@@ -158,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "RetraceReliabilityTests",
             dependencies: [
-                "retrace-appender", "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceStorage",
+                "retrace-appender", "RetraceTestSupport", "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceStorage",
                 "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "MerkleLog", "CanonicalJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -174,14 +177,15 @@ let package = Package(
         .testTarget(
             name: "RetraceCLITests",
             dependencies: [
-                "retrace", "RetraceLedger", "RetraceSimulation", "RetraceEvents", "RetraceIdentity", "RetraceCrypto",
-                "CanonicalJSON", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift"),
+                "retrace", "RetraceTestSupport", "RetraceLedger", "RetraceSimulation", "RetraceEvents",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceServerTests",
             dependencies: [
-                "retrace", "RetraceServer", "RetraceProductPage", "LoopbackHTTP", "RetraceSimulation", "RetraceLedger",
+                "retrace", "RetraceTestSupport", "RetraceServer", "RetraceProductPage", "LoopbackHTTP", "RetraceSimulation", "RetraceLedger",
                 "RetraceVerification", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 "RetraceStorage", "RetraceAudit",
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import CanonicalJSON
 import Foundation
 import RetraceCrypto
 import RetraceSimulation
+import RetraceTestSupport
 import Testing
 
 /// Runs the built `retrace` binary, as a user would, and captures what it printed.
@@ -106,28 +107,7 @@ struct Workspace {
     }
 
     /// The built binary: next to the test bundle (`.build/<config>/retrace`), or `RETRACE_BIN`.
-    static func binary() throws -> URL {
-        if let path = ProcessInfo.processInfo.environment["RETRACE_BIN"] { return URL(fileURLWithPath: path) }
-        var candidates: [URL] = []
-        let bundle = Bundle.main.bundleURL
-        candidates.append(bundle.appendingPathComponent("retrace"))
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("retrace"))
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("retrace"))
-        candidates.append(
-            executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("retrace"))
-        for bundle in Bundle.allBundles where bundle.bundleURL.pathExtension == "xctest" {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("retrace"))
-        }
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue
-            {
-                return candidate
-            }
-        }
-        throw HarnessError(description: "the retrace binary was not found near \(bundle.path); run `swift build` first")
-    }
+    static func binary() throws -> URL { try BuiltExecutable.locate("retrace", override: "RETRACE_BIN") }
 }
 
 extension JSONObject {

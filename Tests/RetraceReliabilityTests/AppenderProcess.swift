@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import RetraceTestSupport
 
 /// One run of the `retrace-appender` child process, its stdout captured in a file.
 ///
@@ -14,34 +15,12 @@ final class AppenderProcess {
     let outputURL: URL
 
     /// Where `swift test` put the appender: beside the test bundle, or `RETRACE_APPENDER` if set.
-    static let executable: URL? = {
-        let manager = FileManager.default
-        if let override = ProcessInfo.processInfo.environment["RETRACE_APPENDER"] {
-            return URL(fileURLWithPath: override)
-        }
-        var folders = [
-            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-        ]
-        for bundle in Bundle.allBundles where bundle.bundleURL.pathExtension == "xctest" {
-            folders.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        // Tests/RetraceReliabilityTests/<file>.swift → package root → .build/debug (CI fallback).
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        folders.append(root.appendingPathComponent(".build/debug"))
-        for folder in folders {
-            let candidate = folder.appendingPathComponent("retrace-appender")
-            if manager.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }()
+    static func executable() throws -> URL {
+        try BuiltExecutable.locate("retrace-appender", override: "RETRACE_APPENDER")
+    }
 
     init(_ arguments: [String], in directory: URL, name: String) throws {
-        guard let executable = Self.executable else {
-            throw ReliabilityFailure(
-                "retrace-appender not found beside the test bundle; build it or set RETRACE_APPENDER")
-        }
+        let executable = try Self.executable()
         outputURL = directory.appendingPathComponent("\(name).out")
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         let output = try FileHandle(forWritingTo: outputURL)

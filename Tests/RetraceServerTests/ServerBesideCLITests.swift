@@ -10,6 +10,7 @@ import RetraceServer
 import RetraceSimulation
 import RetraceStorage
 import RetraceVerification
+import RetraceTestSupport
 import Testing
 
 extension ServerTests {
@@ -141,26 +142,7 @@ extension ServerTests {
 
 /// The `retrace` executable `swift test` built beside the test bundle.
 enum CLIBinary {
-    static func locate() throws -> URL {
-        if let path = ProcessInfo.processInfo.environment["RETRACE_BIN"] { return URL(fileURLWithPath: path) }
-        var folders = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
-        for bundle in Bundle.allBundles where bundle.bundleURL.pathExtension == "xctest" {
-            folders.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        folders.append(root.appendingPathComponent(".build/debug"))
-        for folder in folders {
-            let candidate = folder.appendingPathComponent("retrace")
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                FileManager.default.isExecutableFile(atPath: candidate.path)
-            {
-                return candidate
-            }
-        }
-        throw LoopbackErrorForTests("the retrace binary was not found beside the tests; run `swift build` first")
-    }
+    static func locate() throws -> URL { try BuiltExecutable.locate("retrace", override: "RETRACE_BIN") }
 
     /// Runs the CLI; returns its exit status and standard output and error together.
     static func run(_ binary: URL, _ arguments: [String]) throws -> (Int32, String) {
