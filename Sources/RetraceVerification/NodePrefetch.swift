@@ -41,15 +41,22 @@ enum NodePrefetch {
 
     /// The nodes for the product's chain and the roster under the latest checkpoint, read by
     /// `workers` parallel read transactions; empty when there is nothing to read or reading fails.
-    static func read(product: String, store: any LedgerStore, workers: Int) -> [NodeID: [UInt8]] {
+    /// Nodes the verifier's `cache` holds are not read again (the gathering gets them from it), and
+    /// the upper ones read here are kept there.
+    static func read(product: String, store: any LedgerStore, workers: Int, cache: MerkleNodeCache? = nil)
+        -> [NodeID: [UInt8]]
+    {
         let plan = try? store.read { reader -> (size: UInt64, leaves: [UInt64])? in
+            cache?.anchor(to: reader)
             guard let size = try reader.latestCheckpoint()?.size else { return nil }
             let chain = try reader.chain(product)
             guard !chain.isEmpty else { return nil }
             return (size, (try reader.chain(Ledger.rosterChain) + chain).map(\.index))
         }
         guard let plan = plan ?? nil else { return [:] }
-        let wanted = nodes(leaves: plan.leaves, treeSize: plan.size)
+        let all = nodes(leaves: plan.leaves, treeSize: plan.size)
+        let held = cache?.cached(all) ?? [:]
+        let wanted = held.isEmpty ? all : all.filter { held[$0] == nil }
         guard !wanted.isEmpty else { return [:] }
         let parts = max(1, min(workers, wanted.count / 8))
         let found = Mutex<[NodeID: [UInt8]]>([:])
@@ -58,7 +65,9 @@ enum NodePrefetch {
             guard let hashes = try? store.read({ reader in try reader.hashes(of: slice) }) else { return }
             found.withLock { all in all.merge(hashes) { first, _ in first } }
         }
-        return found.withLock { $0 }
+        let read = found.withLock { $0 }
+        cache?.insert(read)
+        return read
     }
 }
 

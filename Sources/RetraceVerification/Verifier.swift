@@ -17,6 +17,8 @@ public final class Verifier: Sendable {
     public let store: any LedgerStore
     public let evidence: EvidenceVerifier
     private let clock: @Sendable () -> Timestamp
+    /// Upper Merkle nodes kept across scans while the log is proven append-only (see ``MerkleNodeCache``).
+    private let nodes: MerkleNodeCache
 
     public init(
         store: any LedgerStore, anchors: TrustAnchors, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock
@@ -24,6 +26,7 @@ public final class Verifier: Sendable {
         self.store = store
         self.evidence = EvidenceVerifier(anchors: anchors)
         self.clock = clock
+        self.nodes = MerkleNodeCache()
     }
 
     public convenience init(ledger: Ledger, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) {
@@ -72,7 +75,11 @@ public final class Verifier: Sendable {
     public func verifiedProduct(scan: String) throws(VerificationError) -> VerifiedProduct {
         let product = try Self.product(scan: scan)
         let gathered = try whilePrewarming(product) { () throws(VerificationError) in try bundle(scan: scan) }
-        let verified = try evidence.verify(gathered)
+        let verified: VerifiedBundle
+        do { verified = try evidence.verify(gathered) } catch {
+            nodes.removeAll()
+            throw error
+        }
         guard let item = verified.products.first(where: { $0.product == product }) else {
             throw VerificationError(.notFound, "the evidence does not cover \(product.digitalLink)")
         }
@@ -91,13 +98,13 @@ public final class Verifier: Sendable {
             gathered = try whilePrewarming(product) { () throws(VerificationError) in try dockEvidence(product) }
         } catch {
             guard error.code != .storage else { throw error }
-            return DockJudge.integrityFailure(product, error)
+            return integrityFailure(product, error)
         }
         if let bundle = gathered.0 {
             do {
                 return DockJudge.verdict(request, product: product, evidence: try evidence.verify(bundle), now: now)
             } catch {
-                return DockJudge.integrityFailure(product, error)
+                return integrityFailure(product, error)
             }
         }
         if !gathered.1.isEmpty {
@@ -114,7 +121,7 @@ public final class Verifier: Sendable {
                         size = item.checkpoint.size
                     }
                 } catch {
-                    return DockJudge.integrityFailure(product, error)
+                    return integrityFailure(product, error)
                 }
             }
             return DockVerdict(
@@ -135,7 +142,7 @@ public final class Verifier: Sendable {
         if let note = gathered.2 {
             let anchors = evidence.anchors
             do { size = try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin).size } catch {
-                return DockJudge.integrityFailure(
+                return integrityFailure(
                     product, VerificationError(.checkpointInvalid, "the latest checkpoint does not verify: \(error)"))
             }
         }
@@ -161,10 +168,10 @@ public final class Verifier: Sendable {
         let bundle: ProofBundle
         do { bundle = try self.bundle(scan: scan) } catch {
             if error.code == .notFound || error.code == .invalidScan || error.code == .storage { throw error }
-            return ProofOfRecycling.failure(product, error)
+            return recyclingFailure(product, error)
         }
         let verified: VerifiedBundle
-        do { verified = try evidence.verify(bundle) } catch { return ProofOfRecycling.failure(product, error) }
+        do { verified = try evidence.verify(bundle) } catch { return recyclingFailure(product, error) }
         if let recycle = verified.products.first?.events.first(where: { $0.statement.type == .recycle }),
             recycle.statement.batch != nil
         {
@@ -174,7 +181,7 @@ public final class Verifier: Sendable {
                 }
                 return ProofOfRecycling.check(product, evidence: try evidence.verify(certificate))
             } catch {
-                return ProofOfRecycling.failure(product, error)
+                return recyclingFailure(product, error)
             }
         }
         return ProofOfRecycling.check(product, evidence: verified)
@@ -239,6 +246,24 @@ public final class Verifier: Sendable {
         }
     }
 
+    /// Merkle node lookups of all scans so far, and how many the node cache answered.
+    public var nodeStatistics: (lookups: Int, fromCache: Int) {
+        let statistics = nodes.statistics
+        return (statistics.lookups, statistics.hits)
+    }
+
+    /// A verdict of integrity failure; the node cache is emptied, so that a node read from damaged
+    /// storage cannot keep failing scans once the storage is repaired.
+    private func integrityFailure(_ product: SGTIN, _ error: VerificationError) -> DockVerdict {
+        nodes.removeAll()
+        return DockJudge.integrityFailure(product, error)
+    }
+
+    private func recyclingFailure(_ product: SGTIN, _ error: VerificationError) -> RecyclingProof {
+        nodes.removeAll()
+        return ProofOfRecycling.failure(product, error)
+    }
+
     /// Runs `body` while a second core checks the signatures of the product's stored events (see
     /// ``prewarm(_:)``), so a first scan costs about the longer of the two rather than their sum.
     ///
@@ -281,12 +306,15 @@ public final class Verifier: Sendable {
     private func prefetchNodes(_ product: SGTIN) -> [NodeID: [UInt8]] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard cores > 1 else { return [:] }
-        return NodePrefetch.read(product: product.digitalLink, store: store, workers: cores)
+        return NodePrefetch.read(product: product.digitalLink, store: store, workers: cores, cache: nodes)
     }
 
     private func read<T>(_ body: (any LedgerReader) throws(VerificationError) -> T) throws(VerificationError) -> T {
         do {
-            return try store.read { reader in try body(reader) }
+            return try store.read { reader in
+                nodes.anchor(to: reader)
+                return try body(CachedNodeReader(base: reader, cache: nodes))
+            }
         } catch let error as VerificationError {
             throw error
         } catch {
