@@ -66,23 +66,28 @@ public enum EvidenceCollector {
         }
     }
 
-    /// Finds recycle statements by certificate number by scanning the log (no index exists yet): O(n).
+    /// Finds recycle statements by certificate number by scanning the whole log, O(n): for one-shot
+    /// callers; a long-lived ``Verifier`` keeps a ``CertificateIndex`` instead.
     public static func recycleEntries(certificate: String, reader: any LedgerReader) throws(VerificationError)
         -> [UInt64]
     {
         do {
             var found: [UInt64] = []
             try reader.forEachEntry(from: 0, to: try reader.treeSize()) { stored in
-                guard stored.type == EventType.recycle.name,
-                    case .object(let entry) = try CanonicalJSON.decode(stored.bytes),
-                    entry["statement"]?["details"]?["certificate"]?.stringValue == certificate
-                else { return }
-                found.append(stored.index)
+                if recycleCertificate(stored) == certificate { found.append(stored.index) }
             }
             return found
         } catch {
             throw VerificationError(.storage, "scanning for certificate \(certificate): \(error)")
         }
+    }
+
+    /// The certificate number a stored recycle statement carries; `nil` for any other entry.
+    static func recycleCertificate(_ stored: StoredEntry) -> String? {
+        guard stored.type == EventType.recycle.name,
+            case .object(let entry)? = try? CanonicalJSON.decode(stored.bytes)
+        else { return nil }
+        return entry["statement"]?["details"]?["certificate"]?.stringValue
     }
 
     // MARK: Pieces

@@ -19,6 +19,8 @@ public final class Verifier: Sendable {
     private let clock: @Sendable () -> Timestamp
     /// Upper Merkle nodes kept across scans while the log is proven append-only (see ``MerkleNodeCache``).
     private let nodes: MerkleNodeCache
+    /// Recycle statements by certificate number, read once and then only for new entries.
+    private let certificates: CertificateIndex
 
     public init(
         store: any LedgerStore, anchors: TrustAnchors, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock
@@ -27,6 +29,7 @@ public final class Verifier: Sendable {
         self.evidence = EvidenceVerifier(anchors: anchors)
         self.clock = clock
         self.nodes = MerkleNodeCache()
+        self.certificates = CertificateIndex()
     }
 
     public convenience init(ledger: Ledger, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) {
@@ -59,11 +62,11 @@ public final class Verifier: Sendable {
         return bundle
     }
 
-    /// The certificate bundles of every recycle statement with this certificate number (log scan).
+    /// The certificate bundles of every recycle statement with this certificate number.
     public func certificateBundles(certificate: String) throws(VerificationError) -> [ProofBundle] {
         try read { reader throws(VerificationError) in
             var bundles: [ProofBundle] = []
-            for index in try EvidenceCollector.recycleEntries(certificate: certificate, reader: reader) {
+            for index in try recycleEntries(certificate: certificate, reader: reader) {
                 guard let stored = try? reader.entry(at: index), !stored.members.isEmpty else { continue }
                 bundles.append(try EvidenceCollector.certificateBundle(at: index, reader: reader))
             }
@@ -190,7 +193,7 @@ public final class Verifier: Sendable {
     /// Proofs of recycling for every product a certificate number covers (found by scanning the log).
     public func recyclingProofs(certificate: String) throws(VerificationError) -> [RecyclingProof] {
         let indices = try read { reader throws(VerificationError) in
-            try EvidenceCollector.recycleEntries(certificate: certificate, reader: reader)
+            try recycleEntries(certificate: certificate, reader: reader)
         }
         guard !indices.isEmpty else {
             throw VerificationError(.notFound, "no recycle statement carries certificate \(certificate)")
@@ -243,6 +246,16 @@ public final class Verifier: Sendable {
             }
             let note = try? reader.latestCheckpoint()?.note
             return (nil, others, note ?? nil)
+        }
+    }
+
+    /// Entries read so far to find recycle statements by certificate (the index's first build,
+    /// then only new entries).
+    public var certificateIndexEntriesRead: Int { certificates.statistics }
+
+    private func recycleEntries(certificate: String, reader: any LedgerReader) throws(VerificationError) -> [UInt64] {
+        do { return try certificates.entries(certificate: certificate, reader: reader) } catch {
+            throw VerificationError(.storage, "looking up certificate \(certificate): \(error)")
         }
     }
 

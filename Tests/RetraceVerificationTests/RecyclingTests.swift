@@ -45,6 +45,36 @@ struct RecyclingTests {
         }
     }
 
+    @Test("a long-lived verifier reads the log once for certificates, then only new entries, and agrees with a scan")
+    func certificateIndex() throws {
+        let story = try StoryLedger()
+        _ = try Self.recycled(story, try StoryLedger.product("LT-901"), grams: 1_200, certificate: "COR-A")
+        let verifier = story.verifier
+        let size = { try story.store.read { try $0.treeSize() } }
+        let scan = { (certificate: String) in
+            try story.store.read { try EvidenceCollector.recycleEntries(certificate: certificate, reader: $0) }
+        }
+        #expect(try verifier.recyclingProofs(certificate: "COR-A").map(\.status) == [.verified])
+        let first = verifier.certificateIndexEntriesRead
+        #expect(first == Int(try size()), "the first lookup reads the whole log once")
+        #expect { try verifier.recyclingProofs(certificate: "COR-B") } throws: {
+            ($0 as? VerificationError)?.code == .notFound
+        }
+        #expect(verifier.certificateIndexEntriesRead == first, "nothing new to read")
+
+        let before = try size()
+        _ = try Self.recycled(story, try StoryLedger.product("LT-902"), grams: 1_200, certificate: "COR-B")
+        _ = try Self.recycled(story, try StoryLedger.product("LT-903"), grams: 1_200, certificate: "COR-A")
+        let proofs = try verifier.recyclingProofs(certificate: "COR-A")
+        #expect(proofs.count == 2 && proofs.allSatisfy { $0.status == .verified })
+        #expect(verifier.certificateIndexEntriesRead == first + Int(try size() - before), "only the new entries")
+        #expect(try verifier.certificateBundles(certificate: "COR-B").isEmpty)  // a single recycle has no certificate bundle
+        #expect(try verifier.recyclingProofs(certificate: "COR-B").map(\.product) == [try StoryLedger.product("LT-902").digitalLink])
+        for certificate in ["COR-A", "COR-B"] {
+            #expect(try scan(certificate).count == (certificate == "COR-A" ? 2 : 1))
+        }
+    }
+
     @Test("recovering a twentieth of a device's declared mass is an implausible recycling claim")
     func tooLittle() throws {
         let story = try StoryLedger()
