@@ -19,11 +19,14 @@ struct ServiceMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws -> Response {
         let start = ContinuousClock.now
         let response: Response
+        // Hummingbird names a request no route matched "NotFound"; the metrics call it "unmatched".
+        var matched = true
         do {
             response = try await next(request, context)
         } catch let problem as Problem {
             response = problem.response()
         } catch let error as any HTTPResponseError {
+            matched = error.status != .notFound
             let allowed = error.status == .notFound ? allowedMethods(request.uri.path) : []
             if allowed.isEmpty {
                 response = Self.problem(for: error.status, path: request.uri.path).response()
@@ -38,7 +41,7 @@ struct ServiceMiddleware<Context: RequestContext>: RouterMiddleware {
                 .internalServerError, code: "internal-error", title: "Internal error",
                 detail: "the service failed to answer; the failure is logged").response()
         }
-        let route = context.endpointPath ?? "unmatched"
+        let route = matched ? context.endpointPath ?? "unmatched" : "unmatched"
         metrics.request(
             route: route, method: request.method.rawValue, status: response.status.code,
             duration: ContinuousClock.now - start)

@@ -62,6 +62,7 @@ extension ServerTests {
             #expect(head.body.isEmpty)
             #expect(try CanonicalJSON.decode(health.body)["status"]?.stringValue == "ok")
             _ = try await fixture.get("/v1/log")
+            _ = try await fixture.get("/no/such/route")
             let metrics = try await fixture.get("/metrics")
             #expect(metrics.header("content-type")?.hasPrefix("text/plain; version=0.0.4") == true)
             for name in [
@@ -71,6 +72,8 @@ extension ServerTests {
                 #expect(metrics.text.contains(name), "missing \(name)")
             }
             #expect(metrics.text.contains(#"route="/v1/log""#))
+            #expect(metrics.text.contains(#"route="unmatched",method="GET",status="404""#))
+            #expect(!metrics.text.contains(#"route="NotFound""#))
         }
     }
 }
