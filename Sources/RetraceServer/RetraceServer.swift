@@ -58,9 +58,24 @@ public struct RetraceServer: Sendable {
             logger: logger)
     }
 
+    /// The services that make up a running server: the HTTP application, and the certificate
+    /// index built in the background (which ends when done without stopping the rest; listed
+    /// last, it is the first told to stop at shutdown).
+    func services(onRunning: @escaping @Sendable (Int) async -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        [
+            .init(service: makeApplication(onRunning: onRunning)),
+            .init(
+                service: CertificateIndexWarmup(verifier: service.verifier, logger: logger),
+                successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+        ]
+    }
+
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await makeApplication(onRunning: onRunning).runService()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services(onRunning: onRunning), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 
@@ -79,9 +94,10 @@ public final class RunningServer: Sendable {
 
     public static func start(_ server: RetraceServer) async throws -> RunningServer {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = server.makeApplication { port in continuation.yield(port) }
         let group = ServiceGroup(
-            configuration: .init(services: [application], gracefulShutdownSignals: [], logger: server.logger))
+            configuration: .init(
+                services: server.services { port in continuation.yield(port) }, gracefulShutdownSignals: [],
+                logger: server.logger))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {

@@ -34,6 +34,27 @@ final class CertificateIndex: Sendable {
         }
     }
 
+    /// Reads every entry the index has not seen yet, so that later lookups read only newer ones.
+    /// `shouldStop` is asked every 1,024 entries; stopping leaves the index as it was.
+    func update(reader: any LedgerReader, shouldStop: () -> Bool) throws {
+        try state.withLock { state in
+            let size = try reader.treeSize()
+            guard size > state.read else { return }
+            var entries = state.entries
+            var added = 0
+            try reader.forEachEntry(from: state.read, to: size) { stored in
+                added += 1
+                if added % 1_024 == 0, shouldStop() { throw CancellationError() }
+                if let found = EvidenceCollector.recycleCertificate(stored) {
+                    entries[found, default: []].append(stored.index)
+                }
+            }
+            entriesRead.add(added, ordering: .relaxed)
+            state.entries = entries
+            state.read = size
+        }
+    }
+
     /// Reads the entries the index has not seen, then confirms the hits; `nil` if one is stale.
     private func catchUp(_ state: inout State, to size: UInt64, certificate: String, reader: any LedgerReader)
         throws -> [UInt64]?

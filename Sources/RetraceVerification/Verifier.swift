@@ -253,6 +253,19 @@ public final class Verifier: Sendable {
     /// then only new entries).
     public var certificateIndexEntriesRead: Int { certificates.statistics }
 
+    /// Builds the certificate index ahead of the first lookup (a service does it in the background
+    /// after it starts, so no client waits for the one full read of the log). `shouldStop` is asked
+    /// as it goes; a stopped build leaves nothing half-made and is simply redone by the next lookup.
+    public func prepareCertificateIndex(shouldStop: () -> Bool) throws(VerificationError) {
+        try read { reader throws(VerificationError) in
+            do { try certificates.update(reader: reader, shouldStop: shouldStop) } catch is CancellationError {
+                return
+            } catch {
+                throw VerificationError(.storage, "indexing recycling certificates: \(error)")
+            }
+        }
+    }
+
     private func recycleEntries(certificate: String, reader: any LedgerReader) throws(VerificationError) -> [UInt64] {
         do { return try certificates.entries(certificate: certificate, reader: reader) } catch {
             throw VerificationError(.storage, "looking up certificate \(certificate): \(error)")

@@ -103,6 +103,23 @@ extension ServerTests {
 
             _ = try ProblemDocument(try await fixture.get("/v1/recycling/certificates/NO-SUCH-CERT"))
         }
+
+        @Test("The certificate index is built in the background after start: the first lookup reads no entry")
+        func certificateIndexAhead() async throws {
+            let fixture = try await ServerFixture(maxBodyBytes: 64 * 1024)  // its own ledger: nothing else appends
+            defer { Task { await fixture.server.stop() } }
+            let verifier = fixture.service.verifier
+            let size = Int(try fixture.treeSize())
+            let deadline = ContinuousClock.now + .seconds(20)
+            while verifier.certificateIndexEntriesRead < size, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(verifier.certificateIndexEntriesRead == size, "the background build did not finish")
+            let encoded = fixture.script.recyclingCertificate.addingPercentEncodingForPath()
+            let answer = try await fixture.get("/v1/recycling/certificates/\(encoded)")
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect(verifier.certificateIndexEntriesRead == size, "the lookup read the log again")
+        }
     }
 
 }
