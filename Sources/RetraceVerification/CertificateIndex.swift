@@ -27,10 +27,12 @@ final class CertificateIndex: Sendable {
     func entries(certificate: String, reader: any LedgerReader) throws -> [UInt64] {
         try state.withLock { state in
             let size = try reader.treeSize()
-            if let found = try catchUp(&state, to: size, certificate: certificate, reader: reader) { return found }
+            try readNew(&state, to: size, reader: reader)
+            if let found = try confirmed(state, certificate: certificate, size: size, reader: reader) { return found }
             // A hit that no longer carries the certificate: the log changed under the index.
             state = State()
-            return try catchUp(&state, to: size, certificate: certificate, reader: reader) ?? []
+            try readNew(&state, to: size, reader: reader)
+            return try confirmed(state, certificate: certificate, size: size, reader: reader) ?? []
         }
     }
 
@@ -38,36 +40,32 @@ final class CertificateIndex: Sendable {
     /// `shouldStop` is asked every 1,024 entries; stopping leaves the index as it was.
     func update(reader: any LedgerReader, shouldStop: () -> Bool) throws {
         try state.withLock { state in
-            let size = try reader.treeSize()
-            guard size > state.read else { return }
-            var entries = state.entries
-            var added = 0
-            try reader.forEachEntry(from: state.read, to: size) { stored in
-                added += 1
-                if added % 1_024 == 0, shouldStop() { throw CancellationError() }
-                if let found = EvidenceCollector.recycleCertificate(stored) {
-                    entries[found, default: []].append(stored.index)
-                }
-            }
-            entriesRead.add(added, ordering: .relaxed)
-            state.entries = entries
-            state.read = size
+            try readNew(&state, to: try reader.treeSize(), reader: reader, shouldStop: shouldStop)
         }
     }
 
-    /// Reads the entries the index has not seen, then confirms the hits; `nil` if one is stale.
-    private func catchUp(_ state: inout State, to size: UInt64, certificate: String, reader: any LedgerReader)
-        throws -> [UInt64]?
-    {
-        var added = 0
+    /// Adds the recycle statements among entries `state.read..<size`; all or nothing.
+    private func readNew(
+        _ state: inout State, to size: UInt64, reader: any LedgerReader, shouldStop: () -> Bool = { false }
+    ) throws {
+        guard size > state.read else { return }
         var entries = state.entries
+        var added = 0
         try reader.forEachEntry(from: state.read, to: size) { stored in
             added += 1
+            if added % 1_024 == 0, shouldStop() { throw CancellationError() }
             if let found = EvidenceCollector.recycleCertificate(stored) { entries[found, default: []].append(stored.index) }
         }
         entriesRead.add(added, ordering: .relaxed)
         state.entries = entries
-        state.read = max(state.read, size)
+        state.read = size
+    }
+
+    /// The hits for `certificate` visible at `size`, each re-read from storage; `nil` if one no
+    /// longer carries the certificate.
+    private func confirmed(_ state: State, certificate: String, size: UInt64, reader: any LedgerReader) throws
+        -> [UInt64]?
+    {
         // A reader on an older snapshot than the index's (concurrent requests) sees only its prefix.
         let hits = (state.entries[certificate] ?? []).filter { $0 < size }
         for index in hits {

@@ -80,16 +80,17 @@ final class MerkleNodeCache: Sendable {
         }
     }
 
-    /// The cached hashes among `wanted`.
-    func cached(_ wanted: [NodeID]) -> [NodeID: [UInt8]] {
-        lookups.add(wanted.count, ordering: .relaxed)
+    /// The cached hashes among `wanted`. A read-ahead asks with `counting: false`, so that the
+    /// statistics count each node a scan needs once.
+    func cached(_ wanted: [NodeID], counting: Bool = true) -> [NodeID: [UInt8]] {
+        if counting { lookups.add(wanted.count, ordering: .relaxed) }
         let found = state.withLock { state -> [NodeID: [UInt8]] in
             var found: [NodeID: [UInt8]] = [:]
             guard !state.nodes.isEmpty else { return found }
             for node in wanted { if let hash = state.nodes[node] { found[node] = hash } }
             return found
         }
-        hits.add(found.count, ordering: .relaxed)
+        if counting { hits.add(found.count, ordering: .relaxed) }
         return found
     }
 

@@ -55,7 +55,7 @@ enum NodePrefetch {
         }
         guard let plan = plan ?? nil else { return [:] }
         let all = nodes(leaves: plan.leaves, treeSize: plan.size)
-        let held = cache?.cached(all) ?? [:]
+        let held = cache?.cached(all, counting: false) ?? [:]
         let wanted = held.isEmpty ? all : all.filter { held[$0] == nil }
         guard !wanted.isEmpty else { return [:] }
         let parts = max(1, min(workers, wanted.count / 8))
