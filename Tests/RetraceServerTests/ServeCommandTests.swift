@@ -14,8 +14,7 @@ extension ServerTests {
         @Test("--demo --port 0 serves the demo ledger, answers /health, and exits 0 on SIGTERM")
         func serveAndStop() async throws {
             let binary = try CLIBinary.locate()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-serve-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try Self.scratchDirectory("retrace-serve")
             defer { try? FileManager.default.removeItem(at: directory) }
             let db = directory.appendingPathComponent("demo.sqlite").path
             let process = Process()
@@ -61,6 +60,13 @@ extension ServerTests {
             #expect(process.terminationReason == .exit)
         }
 
+        /// A new empty folder for one test's ledger; the caller removes it.
+        static func scratchDirectory(_ prefix: String) throws -> URL {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return directory
+        }
+
         /// The repository's test keys (keys/), which the demo ledger is made with.
         static let keys = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("keys")
@@ -68,8 +74,7 @@ extension ServerTests {
         @Test("Pinned keys that are not the ledger's: serve refuses to start, exit 1, naming the key")
         func refusesOtherLog() async throws {
             let binary = try CLIBinary.locate()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-pin-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try Self.scratchDirectory("retrace-pin")
             defer { try? FileManager.default.removeItem(at: directory) }
             let db = directory.appendingPathComponent("demo.sqlite").path
             let governance = Self.keys.appendingPathComponent("governance.pub").path
