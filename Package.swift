@@ -41,6 +41,10 @@ let package = Package(
             name: "RetraceStorage",
             dependencies: ["MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // The log as C2SP tlog-tiles: served, written to a folder for static hosts, and read back.
+        .target(
+            name: "RetraceTiles", dependencies: ["MerkleLog", "RetraceStorage", "RetraceCrypto", "CanonicalJSON"],
+            swiftSettings: strict),
         // Who may say what, and what may happen next: roster and lifecycle, pure functions.
         .target(
             name: "RetraceRules", dependencies: ["RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity"],
@@ -58,7 +62,7 @@ let package = Package(
             name: "RetraceAudit",
             dependencies: [
                 "RetraceLedger", "RetraceRules", "RetraceEvents", "RetraceStorage", "RetraceIdentity", "MerkleLog",
-                "RetraceCrypto", "CanonicalJSON",
+                "RetraceCrypto", "CanonicalJSON", "RetraceTiles",
             ],
             swiftSettings: strict),
 
@@ -73,7 +77,7 @@ let package = Package(
             name: "RetraceServer",
             dependencies: [
                 "RetraceLedger", "RetraceVerification", "RetraceProductPage", "RetraceStorage", "RetraceEvents",
-                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceTiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,7 +97,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceServer",
+                "RetraceServer", "RetraceTiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -191,6 +195,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "RetraceTilesTests",
+            dependencies: [
+                "RetraceTiles", "RetraceTestSupport", "RetraceLedger", "RetraceSimulation", "RetraceStorage", "RetraceAudit",
+                "MerkleLog", "RetraceCrypto", "RetraceEvents", "LoopbackHTTP", "retrace",
+            ],
+            exclude: ["GoCheck"], swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]
 )

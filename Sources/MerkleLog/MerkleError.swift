@@ -10,6 +10,7 @@ public struct MerkleError: Error, Hashable, Sendable, CustomStringConvertible {
             case missingNode, corruptNode, invalidFrontier
             case malformedCheckpoint, originMismatch
             case malformedNote, noteUntrusted, noteSignatureInvalid
+            case malformedTilePath, malformedTile
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -43,6 +44,10 @@ public struct MerkleError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let noteUntrusted = Code(.noteUntrusted)
         /// A trusted key's signature on a checkpoint does not verify.
         public static let noteSignatureInvalid = Code(.noteSignatureInvalid)
+        /// A path is not the canonical C2SP tlog-tiles spelling of a tile.
+        public static let malformedTilePath = Code(.malformedTilePath)
+        /// A tile's bytes do not have the shape its path announces (size, entry lengths).
+        public static let malformedTile = Code(.malformedTile)
 
         public var description: String { base.rawValue }
     }

@@ -12,10 +12,12 @@ enum AuditInput: Sendable {
     case checkpoint(note: String, stored: StoredCheckpoint?)
 }
 
-/// An entry as read, before any parsing: the SQLite row, or one export line.
+/// An entry as read, before any parsing: the SQLite row, one export line, or the leaf bytes of an
+/// entry bundle with the members a tile host publishes beside it.
 enum RawEntry: Sendable {
     case stored(StoredEntry)
     case exportLine([UInt8])
+    case tiled(index: UInt64, bytes: [UInt8], members: [[UInt8]])
 }
 
 /// An entry after the parallel phase: parsed, hashed and (for events) authenticated against the
@@ -40,11 +42,21 @@ struct PreparedEntry: Sendable {
         var prepared = PreparedEntry()
         var members: [BatchMember] = []
         switch raw {
-        case .stored(let stored):
-            prepared.stored = stored
-            prepared.claimedIndex = stored.index
-            prepared.bytes = stored.bytes
-            for (position, bytes) in stored.members.enumerated() {
+        case .stored, .tiled:
+            let memberBytes: [[UInt8]]
+            if case .stored(let stored) = raw {
+                prepared.stored = stored
+                prepared.claimedIndex = stored.index
+                prepared.bytes = stored.bytes
+                memberBytes = stored.members
+            } else if case .tiled(let index, let bytes, let tiledMembers) = raw {
+                prepared.claimedIndex = index
+                prepared.bytes = bytes
+                memberBytes = tiledMembers
+            } else {
+                memberBytes = []
+            }
+            for (position, bytes) in memberBytes.enumerated() {
                 do {
                     let member = try BatchMember(
                         json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]")

@@ -32,6 +32,7 @@ public struct RetraceServer: Sendable {
 
     private func register(on router: Router<BasicRequestContext>) {
         LogRoutes(service: service).register(on: router)
+        TileRoutes(service: service).register(on: router)
         APIRoutes(service: service, configuration: configuration).register(on: router)
         ProductPageRoutes(service: service).register(on: router)
     }

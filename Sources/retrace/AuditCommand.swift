@@ -5,6 +5,7 @@ import RetraceAudit
 import RetraceCrypto
 import RetraceLedger
 import RetraceStorage
+import RetraceTiles
 
 /// `retrace audit`: verify a whole ledger (or only what came after a trusted checkpoint), or an export.
 struct AuditCommand: ParsableCommand {
@@ -21,6 +22,10 @@ struct AuditCommand: ParsableCommand {
     var db: String?
     @Option(help: "Audit this export file instead of a database.")
     var export: String?
+    @Option(help: "Audit a log published as C2SP tlog-tiles: a folder, or an http(s):// URL (needs both key files).")
+    var tiles: String?
+    @Option(help: "With --tiles: the origin the log key is trusted for (default: the checkpoint's, once verified).")
+    var origin: String?
     @Option(help: "A checkpoint note file trusted earlier: check consistency with it and only the newer entries.")
     var since: String?
     @Flag(help: "Keep going after the first failure and list them all.")
@@ -34,7 +39,13 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
-        guard (db == nil) != (export == nil) else { throw ValidationError("give exactly one of --db or --export") }
+        guard [db, export, tiles].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --db, --export or --tiles")
+        }
+        guard tiles == nil || (governanceKey != nil && logKey != nil) else {
+            throw ValidationError("--tiles needs --governance-key and --log-key: a tile host records no keys to trust")
+        }
+        guard origin == nil || tiles != nil else { throw ValidationError("--origin goes with --tiles") }
         guard since == nil || db != nil else { throw ValidationError("--since works with --db") }
         guard (governanceKey == nil) == (logKey == nil) else {
             throw ValidationError("give both --governance-key and --log-key, or neither")
@@ -49,7 +60,7 @@ struct AuditCommand: ParsableCommand {
         let report: AuditReport
         var governance: [NoteVerifier]
         var log: NoteVerifier
-        var origin: String?
+        var origin: String? = self.origin
         if let governanceKey, let logKey {
             governance = [try LedgerAccess.readPublicKey(governanceKey, what: "governance key")]
             log = try LedgerAccess.readPublicKey(logKey, what: "log key")
@@ -67,12 +78,17 @@ struct AuditCommand: ParsableCommand {
                 } else {
                     report = try auditor.audit(store: store)
                 }
+            } else if let tiles {
+                report = try auditor.audit(tiles: TiledLog.at(tiles))
             } else {
                 report = try auditor.audit(exportAt: export ?? "")
             }
         } catch let error as AuditError {
             progress.finish()
             throw CLIError(CLIError.cannotCheck, "audit could not run: \(error.reason); check the file and the keys")
+        } catch let error as TileError {
+            progress.finish()
+            throw CLIError(CLIError.cannotCheck, "audit could not read the tiles: \(error.reason)")
         } catch {
             progress.finish()
             throw error
@@ -81,7 +97,7 @@ struct AuditCommand: ParsableCommand {
         if output.json {
             try Output.json(Self.json(report))
         } else {
-            Output.print(Self.text(report, source: db ?? export ?? ""))
+            Output.print(Self.text(report, source: db ?? export ?? tiles ?? ""))
         }
         if !report.passed { throw ExitCode(CLIError.refused) }
     }
