@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        // The storage engine for ledgers that outgrow one machine.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // C libraries of the system, reached only through their Swift wrappers.
@@ -40,6 +42,14 @@ let package = Package(
         .target(
             name: "RetraceStorage",
             dependencies: ["MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        // Where a shared ledger is stored: the LedgerStore protocol on PostgreSQL (postgres-nio).
+        .target(
+            name: "RetracePostgres",
+            dependencies: [
+                "RetraceStorage", "MerkleLog", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         // The log as C2SP tlog-tiles: served, written to a folder for static hosts, and read back.
         .target(
@@ -97,7 +107,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceServer", "RetraceTiles",
+                "RetraceServer", "RetraceTiles", "RetracePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -202,6 +212,13 @@ let package = Package(
                 "MerkleLog", "RetraceCrypto", "RetraceEvents", "LoopbackHTTP", "retrace",
             ],
             exclude: ["GoCheck"], swiftSettings: strict),
+        .testTarget(
+            name: "RetraceStoreConformanceTests",
+            dependencies: [
+                "RetraceStorage", "RetracePostgres", "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceEvents",
+                "RetraceCrypto", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
     ]
 )

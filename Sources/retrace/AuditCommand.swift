@@ -72,7 +72,7 @@ struct AuditCommand: ParsableCommand {
             trustRoots: governance, logKey: log, origin: origin, threads: threads, keepGoing: all, progress: callback)
         do {
             if let db {
-                let store = try SQLiteLedgerStore.open(path: db, readOnly: true)
+                let store = try StoreLocation.open(db, readOnly: true)
                 if let trustedNote {
                     report = try auditor.audit(store: store, since: trustedNote)
                 } else {

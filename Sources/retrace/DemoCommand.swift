@@ -37,7 +37,7 @@ struct DemoCommand: ParsableCommand {
         db: String, parties: TestParties, progress: @escaping (Int, Int) -> Void = { _, _ in }
     ) throws -> (Ledger, DemoScript) {
         do {
-            let store = try SQLiteLedgerStore.create(path: db)
+            let store = try StoreLocation.create(db)
             let ledger = try Ledger.create(
                 store: store, origin: TestParties.origin, logSigner: parties.log,
                 governance: [parties.governance.verifier], roster: parties.signedRoster(time: DemoStory.start),

@@ -88,7 +88,7 @@ struct ImportCommand: ParsableCommand {
         }
         let progress = Progress(total: statements.count, label: "import")
         do {
-            let store = try SQLiteLedgerStore.create(path: path)
+            let store = try StoreLocation.create(path)
             let ledger = try Ledger.create(
                 store: store, origin: origin, logSigner: signer, governance: governance, roster: first)
             var position = 1

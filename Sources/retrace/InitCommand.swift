@@ -43,7 +43,7 @@ struct InitCommand: ParsableCommand {
             document, previous: nil, with: governance, time: LedgerAccess.parseTime(time, option: "--time"))
         let ledger: Ledger
         do {
-            let store = try SQLiteLedgerStore.create(path: path)
+            let store = try StoreLocation.create(path)
             ledger = try Ledger.create(
                 store: store, origin: origin, logSigner: log, governance: [governance.verifier], roster: signed)
         } catch {

@@ -11,7 +11,7 @@ import RetraceStorage
 enum LedgerAccess {
     /// Opens a ledger for reading only: read commands must never change the file.
     static func openReadOnly(_ path: String) throws -> Ledger {
-        let store = try SQLiteLedgerStore.open(path: path, readOnly: true)
+        let store = try StoreLocation.open(path, readOnly: true)
         return try Ledger.open(store: store)
     }
 
@@ -28,7 +28,7 @@ enum LedgerAccess {
     {
         let signer = try appendSigner(path, logKeyFile: logKeyFile)
         if let statements { try Preflight.check(statements, path: path) }
-        let store = try SQLiteLedgerStore.open(path: path, readOnly: false)
+        let store = try StoreLocation.open(path, readOnly: false)
         return try Ledger.open(store: store, logSigner: signer)
     }
 

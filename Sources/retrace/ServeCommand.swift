@@ -94,11 +94,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let ledger: Ledger
         if readOnly {
-            ledger = try Ledger.open(store: try SQLiteLedgerStore.open(path: db, readOnly: true), clock: clock)
+            ledger = try Ledger.open(store: try StoreLocation.open(db, readOnly: true), clock: clock)
         } else {
             let signer = try LedgerAccess.appendSigner(db, logKeyFile: logKey)
             ledger = try Ledger.open(
-                store: try SQLiteLedgerStore.open(path: db, readOnly: false), logSigner: signer, clock: clock)
+                store: try StoreLocation.open(db, readOnly: false), logSigner: signer, clock: clock)
         }
         let verifier = Verifier(store: ledger.store, anchors: try anchors(for: ledger), clock: clock)
         let service = LedgerService(ledger: ledger, verifier: verifier, canAppend: !readOnly, logger: logger)

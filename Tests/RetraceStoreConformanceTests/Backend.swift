@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import RetracePostgres
+import RetraceStorage
+import Testing
+
+/// The storage engines every conformance test runs against. PostgreSQL is reached through
+/// `RETRACE_TEST_POSTGRES` (a `postgres://` URL of a throw-away cluster, which `.ci/run` starts);
+/// each test gets its own schema, so tests run side by side in one database.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["RETRACE_TEST_POSTGRES"] }
+
+    /// Whether this backend can run here; under CI PostgreSQL must be there, so its absence is a
+    /// recorded failure, not a skip.
+    var available: Bool {
+        switch self {
+        case .sqlite: return true
+        case .postgres:
+            if Self.postgresURL != nil { return true }
+            if ProcessInfo.processInfo.environment["CI"] != nil {
+                Issue.record("RETRACE_TEST_POSTGRES is not set under CI: .ci/run must start the PostgreSQL cluster")
+            } else {
+                print("SKIPPED postgres backend: set RETRACE_TEST_POSTGRES=postgres://user@127.0.0.1:PORT/DB")
+            }
+            return false
+        }
+    }
+}
+
+/// A new, empty location for one test's ledger on one backend.
+struct ScratchLocation {
+    let backend: Backend
+    /// What `--db` takes: a file path or a `postgres://…?schema=…` URL.
+    let db: String
+    let directory: URL
+    let schema: String
+
+    init(_ backend: Backend) throws {
+        self.backend = backend
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-conf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        schema = "t" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+        switch backend {
+        case .sqlite: db = directory.appendingPathComponent("ledger.sqlite").path
+        case .postgres:
+            let base = Backend.postgresURL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+            db = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+        }
+    }
+
+    func create() throws -> any LedgerStore {
+        switch backend {
+        case .sqlite: return try SQLiteLedgerStore.create(path: db)
+        case .postgres: return try PostgresLedgerStore.create(url: db)
+        }
+    }
+
+    func open(readOnly: Bool = false) throws -> any LedgerStore {
+        switch backend {
+        case .sqlite: return try SQLiteLedgerStore.open(path: db, readOnly: readOnly)
+        case .postgres: return try PostgresLedgerStore.open(url: db, readOnly: readOnly)
+        }
+    }
+
+    /// Runs SQL outside Retrace, as someone with write access to the database would: through GRDB
+    /// on the file, or `psql` on the cluster. Returns whether the database accepted it.
+    @discardableResult
+    func rawExecute(_ sql: String) throws -> (accepted: Bool, message: String) {
+        switch backend {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: db)
+            defer { try? queue.close() }
+            do {
+                try queue.write { try $0.execute(sql: sql) }
+                return (true, "")
+            } catch let error as DatabaseError {
+                return (false, error.message ?? "\(error)")
+            }
+        case .postgres:
+            let base = (Backend.postgresURL ?? "").split(separator: "?").first.map(String.init) ?? ""
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            process.arguments = [base, "-v", "ON_ERROR_STOP=1", "-q", "-c", "SET search_path TO \(schema); \(sql)"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus == 0, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+        if backend == .postgres { _ = try? rawExecute("RESET search_path; DROP SCHEMA IF EXISTS \(schema) CASCADE") }
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import MerkleLog
+import RetraceAudit
+import RetraceCrypto
+import RetraceEvents
+import RetraceLedger
+import RetraceSimulation
+import RetraceStorage
+import Synchronization
+import Testing
+
+/// One suite, every storage engine: what the ledger above relies on (atomic, durable, serialised
+/// write transactions; consistent reads; append-only tables; the same refusals) holds on SQLite and
+/// on PostgreSQL alike, and a ledger written on either has the same bytes, roots and audit.
+@Suite("LedgerStore conformance, SQLite and PostgreSQL", .serialized)
+struct LedgerStoreConformanceTests {
+    static let parties: TestParties = {
+        do { return try TestParties() } catch { preconditionFailure("embedded test keys do not load: \(error)") }
+    }()
+
+    static func entry(_ index: UInt64, id: UInt8? = nil) -> StoredEntry {
+        StoredEntry(
+            index: index, eventID: [UInt8](repeating: id ?? UInt8(truncatingIfNeeded: index), count: 32),
+            type: "commission", received: 1, leafHash: [UInt8](repeating: 1, count: 32), bytes: Array("{}".utf8),
+            members: [])
+    }
+
+    /// A ledger with the test parties' first roster and a fixed clock, so two backends give the same bytes.
+    static func ledger(on store: any LedgerStore) throws -> Ledger {
+        try Ledger.create(
+            store: store, origin: TestParties.origin, logSigner: parties.log, governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: Timestamp(secondsSinceEpoch: 1_704_067_200)),
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) })
+    }
+
+    static func statements(_ events: Int) throws -> [SignedStatement] {
+        var configuration = LedgerGenerator.Configuration.forEvents(events, seed: 3)
+        configuration.cohortSize = 24
+        configuration.returnRate = 0.9
+        return try LedgerGenerator(configuration: configuration, parties: parties).collect()
+    }
+
+    @Test("A new store is empty; create refuses an existing ledger; open of nothing is notFound", arguments: Backend.allCases)
+    func createAndOpen(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        #expect(throws: StorageError(.notFound, "")) { try location.open() }
+        let store = try location.create()
+        #expect(try store.read { try $0.treeSize() } == 0)
+        #expect(try store.read { try $0.latestCheckpoint() } == nil)
+        #expect(throws: StorageError(.alreadyExists, "")) { try location.create() }
+        #expect(try location.open().read { try $0.treeSize() } == 0)
+    }
+
+    @Test("Every ledger table refuses UPDATE and DELETE in the database itself", arguments: Backend.allCases)
+    func appendOnly(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        try store.write { writer in
+            try writer.insert(entry: Self.entry(0))
+            try writer.insert(nodes: [(NodeID(level: 0, index: 0), [UInt8](repeating: 1, count: 32))])
+            try writer.setMetadata("format", "retrace/v1")
+            try writer.insert(checkpoint: StoredCheckpoint(size: 1, root: [UInt8](repeating: 1, count: 32), note: "n"))
+            try writer.insert(link: ChainLink(chain: "p", sequence: 0, index: 0, eventID: Self.entry(0).eventID, state: []))
+            try writer.insert(product: ProductRow(product: "p", gtin: "g", serial: "s", passport: [1]))
+        }
+        for sql in [
+            "UPDATE entries SET bytes = '\\x00'", "DELETE FROM entries", "UPDATE nodes SET hash = '\\x00'",
+            "DELETE FROM nodes", "DELETE FROM meta", "UPDATE checkpoints SET note = ''", "DELETE FROM chain_links",
+            "DELETE FROM products",
+        ] {
+            let sqliteSQL = sql.replacingOccurrences(of: "'\\x00'", with: "x'00'")
+            let (accepted, message) = try location.rawExecute(backend == .sqlite ? sqliteSQL : sql)
+            #expect(!accepted, "\(sql) was accepted")
+            #expect(message.contains("append-only"), "\(sql): \(message)")
+        }
+        if backend == .postgres {
+            #expect(!(try location.rawExecute("TRUNCATE entries").accepted))
+        }
+        #expect(try store.read { try $0.treeSize() } == 1)
+        #expect(try store.read { try $0.entry(at: 0) } == Self.entry(0))
+    }
+
+    @Test("A write transaction that throws leaves nothing; a savepoint undoes only its own part", arguments: Backend.allCases)
+    func rollbackAndSavepoint(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        struct Refused: Error {}
+        #expect(throws: Refused.self) {
+            try store.write { writer in
+                try writer.insert(entry: Self.entry(0))
+                throw Refused()
+            }
+        }
+        #expect(try store.read { try $0.treeSize() } == 0)
+        let savepointOutcome = try store.write { writer -> String in
+            try writer.insert(entry: Self.entry(0))
+            var outcome = "not refused"
+            do {
+                try writer.withSavepoint {
+                    try writer.insert(entry: Self.entry(1))
+                    throw Refused()
+                }
+            } catch is Refused {
+                outcome = "refused"
+            }
+            try writer.withSavepoint { try writer.insert(entry: Self.entry(2, id: 9)) }
+            return outcome
+        }
+        #expect(savepointOutcome == "refused")
+        #expect(try store.read { reader in [try reader.entry(at: 0), try reader.entry(at: 1), try reader.entry(at: 2)] }
+            == [Self.entry(0), nil, Self.entry(2, id: 9)])
+    }
+
+    @Test("Same-size checkpoints: the same root is a no-op, another root is refused; duplicate ids conflict", arguments: Backend.allCases)
+    func refusals(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        let root = [UInt8](repeating: 1, count: 32)
+        try store.write { try $0.insert(checkpoint: StoredCheckpoint(size: 1, root: root, note: "a")) }
+        try store.write { try $0.insert(checkpoint: StoredCheckpoint(size: 1, root: root, note: "a")) }
+        #expect(throws: StorageError(.corrupt, "")) {
+            try store.write {
+                try $0.insert(checkpoint: StoredCheckpoint(size: 1, root: [UInt8](repeating: 2, count: 32), note: "b"))
+            }
+        }
+        try store.write { try $0.insert(entry: Self.entry(0)) }
+        #expect(throws: StorageError(.conflict, "")) { try store.write { try $0.insert(entry: Self.entry(1, id: 0)) } }
+        #expect(try store.read { try $0.checkpoints() }.count == 1)
+        #expect(try store.read { try $0.treeSize() } == 1)
+    }
+
+    @Test("Merkle nodes written through the store serve proofs that verify", arguments: Backend.allCases)
+    func nodesServeProofs(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        let leaves = (0..<37).map { MerkleHash.leafHash([UInt8($0)]) }
+        try store.write { writer in
+            try writer.insert(nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[..<20]), startingAt: 0, reader: writer))
+        }
+        try store.write { writer in
+            try writer.insert(nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[20...]), startingAt: 20, reader: writer))
+        }
+        let reference = try InMemoryMerkleStore(leafHashes: leaves)
+        try store.read { reader in
+            #expect(try MerkleTree.rootHash(size: 37, reader: reader) == reference.rootHash())
+            let proof = try MerkleTree.inclusionProof(leafIndex: 21, treeSize: 37, reader: reader)
+            try MerkleProof.verifyInclusion(
+                leafHash: leaves[21], leafIndex: 21, treeSize: 37, proof: proof, rootHash: reference.rootHash())
+        }
+    }
+
+    @Test("Two writers on one ledger (two store objects, as two processes) serialise: no index is lost or doubled", arguments: Backend.allCases)
+    func writersSerialise(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        _ = try location.create()
+        let stores = [try location.open(), try location.open()]
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { worker in
+            for round in 0..<25 {
+                do {
+                    try stores[worker].write { writer in
+                        let size = try writer.treeSize()
+                        try writer.insert(
+                            entry: Self.entry(size, id: UInt8(worker * 100 + round)))
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(worker)/\(round): \(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        #expect(try stores[0].read { try $0.treeSize() } == 50)
+    }
+
+    @Test("A ledger on either engine: the same entries, roots and checkpoints byte for byte, and the audit passes", arguments: Backend.allCases)
+    func sameLedgerEverywhere(backend: Backend) throws {
+        guard backend.available else { return }
+        let statements = try Self.statements(700)
+        // The reference: the same statements on SQLite.
+        let reference = try ScratchLocation(.sqlite)
+        let location = try ScratchLocation(backend)
+        defer {
+            reference.remove()
+            location.remove()
+        }
+        let referenceLedger = try Self.ledger(on: try reference.create())
+        let ledger = try Self.ledger(on: try location.create())
+        for start in stride(from: 0, to: statements.count, by: 83) {
+            let batch = Array(statements[start..<min(start + 83, statements.count)])
+            _ = try referenceLedger.append(batch)
+            _ = try ledger.append(batch)
+        }
+        // A refused statement (a replay) leaves the store as it was.
+        let before = try ledger.store.read { try $0.latestCheckpoint() }
+        #expect(throws: LedgerError.self) { try ledger.append([statements[10]]) }
+        #expect(try ledger.store.read { try $0.latestCheckpoint() } == before)
+
+        let size = try ledger.store.read { try $0.treeSize() }
+        #expect(size == UInt64(statements.count) + 1)
+        var mine: [StoredEntry] = []
+        var theirs: [StoredEntry] = []
+        try ledger.store.read { try $0.forEachEntry(from: 0, to: size) { mine.append($0) } }
+        try referenceLedger.store.read { try $0.forEachEntry(from: 0, to: size) { theirs.append($0) } }
+        #expect(mine == theirs)
+        #expect(mine.contains { !$0.members.isEmpty }, "batch statements are stored with their members")
+        #expect(try ledger.store.read { try $0.checkpoints() } == referenceLedger.store.read { try $0.checkpoints() })
+
+        let report = try Auditor(
+            trustRoots: [Self.parties.governance.verifier], logKey: Self.parties.log.verifier, origin: TestParties.origin
+        ).audit(store: try location.open(readOnly: true))
+        #expect(report.passed, "\(report.failures)")
+        #expect(report.entriesChecked == size)
+    }
+}
