@@ -216,7 +216,8 @@ let package = Package(
             name: "RetraceStoreConformanceTests",
             dependencies: [
                 "RetraceStorage", "RetracePostgres", "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceEvents",
-                "RetraceCrypto", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift"),
+                "RetraceCrypto", "MerkleLog", "CanonicalJSON", "LoopbackHTTP", "RetraceTestSupport", "retrace",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
