@@ -159,6 +159,58 @@ public final class Ledger: Sendable {
         return AppendResult(receipts: result.receipts, treeSize: result.treeSize, rootHash: result.rootHash, checkpoint: note)
     }
 
+    /// Appends statements with the received time another copy of this ledger gave them, checking
+    /// every rule as ``append(_:)`` does, without signing a checkpoint: the migration path, which
+    /// then stores the source's own checkpoints (``storeCheckpoint(note:)``), so that the copy is
+    /// the same log byte for byte. `received` must not be earlier than the last entry's.
+    @discardableResult
+    public func append(_ statements: [SignedStatement], receivedAt received: Timestamp) throws(LedgerError)
+        -> AppendResult
+    {
+        guard !statements.isEmpty else { throw LedgerError(.emptyBatch, "nothing to append") }
+        let snapshot = try currentTrust()
+        let preauthenticated = authenticateInParallel(statements, trust: snapshot.state)
+        let committed: (AppendResult, CachedTrust)
+        do {
+            committed = try store.write { writer in
+                if let last = try writer.entry(at: max(try writer.treeSize(), 1) - 1),
+                    last.received > received.secondsSinceEpoch
+                {
+                    throw LedgerError(
+                        .malformed, "received time \(received) is earlier than the last entry's; entries must be in log order")
+                }
+                return try self.commit(
+                    statements, preauthenticated: preauthenticated, snapshot: snapshot, now: received, writer: writer)
+            }
+        } catch { throw LedgerError.wrap(error) }
+        trustCache.withLock { $0 = committed.1 }
+        return committed.0
+    }
+
+    /// Stores a checkpoint signed elsewhere for this log, after checking that it opens under this
+    /// ledger's log key and origin and that its root is this ledger's root at its size.
+    public func storeCheckpoint(note: String) throws(LedgerError) {
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint.open(note, verifiers: [logKey], origin: origin)
+        } catch {
+            throw LedgerError(.malformed, "the checkpoint does not open under \(logKey.name) for \(origin): \(error.reason)")
+        }
+        do {
+            try store.write { writer in
+                guard checkpoint.size <= (try writer.treeSize()) else {
+                    throw LedgerError(.malformed, "the checkpoint of size \(checkpoint.size) is beyond this ledger")
+                }
+                let root = try MerkleTree.rootHash(size: checkpoint.size, reader: writer)
+                guard root == checkpoint.rootHash else {
+                    throw LedgerError(
+                        .malformed, "the checkpoint of size \(checkpoint.size) has another root than this ledger")
+                }
+                try writer.insert(checkpoint: StoredCheckpoint(size: checkpoint.size, root: root, note: note))
+            }
+        } catch { throw LedgerError.wrap(error) }
+    }
+
     /// Statements whose signatures were already checked against the roster in force when they
     /// were prepared: the expensive half of an append, done outside the write lock.
     ///

@@ -12,6 +12,6 @@ enum StoreLocation {
 
     static func create(_ db: String) throws -> any LedgerStore {
         if PostgresLedgerStore.isURL(db) { return try PostgresLedgerStore.create(url: db) }
-        return try StoreLocation.create(db)
+        return try SQLiteLedgerStore.create(path: db)
     }
 }

@@ -1,0 +1,94 @@
+import Foundation
+import RetraceLedger
+import RetraceStorage
+import RetraceTestSupport
+import Testing
+
+/// `retrace migrate` between the engines, as an operator runs it: SQLite → PostgreSQL → SQLite gives
+/// back the same log byte for byte, and a source that fails its audit is not copied at all.
+@Suite("retrace migrate between SQLite and PostgreSQL", .serialized)
+struct MigrationTests {
+    static let keys = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("keys")
+
+    static func migrate(_ from: String, _ to: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_BIN")
+        process.arguments = [
+            "migrate", "--from", from, "--to", to, "--governance-key", keys.appendingPathComponent("governance.pub").path,
+            "--log-public-key", keys.appendingPathComponent("log.pub").path,
+            "--log-key", keys.appendingPathComponent("log.key").path, "--batch", "150",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func everything(_ store: any LedgerStore) throws -> ([StoredEntry], [StoredCheckpoint]) {
+        try store.read { reader in
+            var entries: [StoredEntry] = []
+            try reader.forEachEntry(from: 0, to: try reader.treeSize()) { entries.append($0) }
+            return (entries, try reader.checkpoints())
+        }
+    }
+
+    @Test("SQLite → PostgreSQL → SQLite: every entry, received time and checkpoint note identical")
+    func roundTrip() throws {
+        guard Backend.postgres.available else { return }
+        let original = try ScratchLocation(.sqlite)
+        let middle = try ScratchLocation(.postgres)
+        let back = try ScratchLocation(.sqlite)
+        defer {
+            original.remove()
+            middle.remove()
+            back.remove()
+        }
+        let ledger = try LedgerStoreConformanceTests.ledger(on: try original.create())
+        let statements = try LedgerStoreConformanceTests.statements(700)
+        // Uneven appends, so checkpoints fall at irregular sizes.
+        var start = 0
+        for size in [1, 37, 200, 5, 300, 157] where start < statements.count {
+            let end = min(statements.count, start + size)
+            try ledger.append(Array(statements[start..<end]))
+            start = end
+        }
+        if start < statements.count { try ledger.append(Array(statements[start...])) }
+
+        let (there, thereOutput) = try Self.migrate(original.db, middle.db)
+        #expect(there == 0, "\(thereOutput)")
+        let (home, homeOutput) = try Self.migrate(middle.db, back.db)
+        #expect(home == 0, "\(homeOutput)")
+
+        let source = try Self.everything(try original.open(readOnly: true))
+        #expect(source.0.count == statements.count + 1)
+        #expect(source.1.count >= 7)
+        #expect(source.0.contains { !$0.members.isEmpty })
+        #expect(try Self.everything(try middle.open(readOnly: true)) == source)
+        #expect(try Self.everything(try back.open(readOnly: true)) == source)
+    }
+
+    @Test("A source whose entry was altered is refused before anything is written")
+    func tamperedSource() throws {
+        guard Backend.postgres.available else { return }
+        let original = try ScratchLocation(.sqlite)
+        let target = try ScratchLocation(.postgres)
+        defer {
+            original.remove()
+            target.remove()
+        }
+        let ledger = try LedgerStoreConformanceTests.ledger(on: try original.create())
+        try ledger.append(Array(try LedgerStoreConformanceTests.statements(120)))
+        // Someone with write access drops the guard and edits a received time.
+        let edit = try original.rawExecute(
+            "DROP TRIGGER entries_no_update; UPDATE entries SET received = received + 1 WHERE idx = 40")
+        #expect(edit.accepted, "\(edit.message)")
+        let (status, output) = try Self.migrate(original.db, target.db)
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("does not pass its audit"), "\(output)")
+        #expect(throws: StorageError(.notFound, "")) { try target.open() }
+    }
+}
