@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -47,10 +48,19 @@ public struct RetraceServer: Sendable {
 
     /// The application, not yet running; `onRunning` receives the bound port (useful with port 0).
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
+            Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)))
+        var server = http1
+        if let tls = configuration.tls {
+            // TLS wraps every accepted connection; a configuration that cannot be used fails the
+            // start, never falls back to plain HTTP.
+            server = HTTPServerBuilder { responder in
+                try HTTPServerBuilder.tls(http1, tlsConfiguration: tls).buildChildChannel(responder)
+            }
+        }
+        return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
-                Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
+            server: server,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "retrace",
                 reuseAddress: true),

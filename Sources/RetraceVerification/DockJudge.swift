@@ -177,7 +177,7 @@ public enum DockJudge {
             [verifiedLine] + (channelNote.map { [$0] } ?? []), evidence, .inspect)
     }
 
-    static func integrityFailure(_ product: SGTIN, _ error: VerificationError) -> DockVerdict {
+    public static func integrityFailure(_ product: SGTIN, _ error: VerificationError) -> DockVerdict {
         DockVerdict(
             code: .ledgerIntegrityFailure,
             message: "STOP: the ledger's record for this unit does not verify (\(error.code)); do not accept it, "
