@@ -54,9 +54,8 @@ public struct RetraceServer: Sendable {
         if let tls = configuration.tls {
             // TLS wraps every accepted connection; a configuration that cannot be used fails the
             // start, never falls back to plain HTTP.
-            server = HTTPServerBuilder { responder in
-                try HTTPServerBuilder.tls(http1, tlsConfiguration: tls).buildChildChannel(responder)
-            }
+            server = (try? HTTPServerBuilder.tls(http1, tlsConfiguration: tls))
+                ?? HTTPServerBuilder { _ in throw TLSUnavailable() }
         }
         return Application(
             router: makeRouter(),
@@ -88,6 +87,10 @@ public struct RetraceServer: Sendable {
         try await group.run()
     }
 }
+
+/// The TLS configuration could not be turned into a server: no connection is served, rather than
+/// one in plain HTTP.
+struct TLSUnavailable: Error {}
 
 /// A server running in this process, for tests and benchmarks: started on a free loopback port,
 /// stopped gracefully.

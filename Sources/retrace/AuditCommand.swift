@@ -99,7 +99,8 @@ struct AuditCommand: ParsableCommand {
             throw error
         }
         progress.finish()
-        let size = try db.map { try SQLiteLedgerStore.open(path: $0, readOnly: true).read { try $0.treeSize() } }
+        var size: UInt64?
+        if let db { size = try SQLiteLedgerStore.open(path: db, readOnly: true).read { reader in try reader.treeSize() } }
         if output.json {
             try Output.json(Self.json(report))
         } else {

@@ -29,9 +29,11 @@ struct CheckpointCommand: ParsableCommand {
             }
             logVerifier = try Remote.readVerifier(logKey, what: "log key")
             let anchors = TrustAnchors(governance: [], logKey: logVerifier, origin: nil)
-            (checkpoint, note) = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+            let verified = try Remote.run(remote, server: server, anchors: anchors) { ledger in
                 try await ledger.checkpoint()
             }
+            checkpoint = verified.checkpoint
+            note = verified.note
         } else {
             let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
             let head = try LedgerFacts.head(ledger)

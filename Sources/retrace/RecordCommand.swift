@@ -74,7 +74,7 @@ struct RecordCommand: ParsableCommand {
                 throw CLIError.usage("\(error.description); a location is a 13-digit GLN")
             }
         }
-        let explicit = previous == "auto" || type == .commission ? nil : try LedgerAccess.parseDigest(previous, option: "--previous")
+        let explicit: Digest? = previous == "auto" || type == .commission ? nil : try LedgerAccess.parseDigest(previous, option: "--previous")
         let build: @Sendable ([SGTIN: Digest]) throws -> SignedStatement = { heads in
             try Self.sign(
                 type, items, heads: heads, explicit: explicit, signer: signer, time: when, location: location,

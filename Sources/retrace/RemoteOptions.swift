@@ -86,15 +86,19 @@ enum Remote {
     /// Waits on this thread for `body`, which runs on the concurrency pool: the commands are
     /// synchronous, the HTTP client is not.
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-        let box = Mutex<T?>(nil)
+        let box = Box<T>()
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             let value = await body()
-            box.withLock { $0 = value }
+            box.value.withLock { $0 = value }
             done.signal()
         }
         done.wait()
-        return box.withLock { $0! }
+        return box.value.withLock { $0! }
+    }
+
+    final class Box<T: Sendable>: Sendable {
+        let value = Mutex<T?>(nil)
     }
 
     static func cliError(_ error: any Error) -> CLIError {
