@@ -46,7 +46,7 @@ public struct RemoteLedger: Sendable {
         let product = try Verifier.product(scan: request.scan)
         let bytes = try await client.dockEvidence(product)
         let evidence: DockEvidence
-        do { evidence = try DockEvidence(parsing: bytes) } catch {
+        do throws(VerificationError) { evidence = try DockEvidence(parsing: bytes) } catch {
             return DockJudge.integrityFailure(product, error)
         }
         return try verifier.verdict(request, evidence: evidence, now: now)

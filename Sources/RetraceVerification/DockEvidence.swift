@@ -93,7 +93,7 @@ extension EvidenceVerifier {
             var models: [String] = []
             var size: UInt64?
             for other in gathered.others {
-                do {
+                do throws(VerificationError) {
                     let verified = try verify(other)
                     for item in verified.products {
                         // A bundle of the scanned product itself is no evidence of a substitution.

@@ -15,7 +15,7 @@ struct RosterCommand: ParsableCommand {
             (to --out or standard output, starting from the ledger's roster or --from FILE); `roster sign` signs \
             it with the governance key and appends it to the log.
             """,
-        subcommands: [Show.self, AddParty.self, RotateKey.self, RevokeKey.self, Sign.self])
+        subcommands: [Show.self, New.self, AddParty.self, RotateKey.self, RevokeKey.self, Sign.self])
 
     /// Where an edit starts from: a roster document file or the roster in force in a ledger.
     struct Base: ParsableArguments {
@@ -89,6 +89,95 @@ struct RosterCommand: ParsableCommand {
             for revocation in roster.revocations {
                 Output.print("revoked: \(revocation.key.name) at \(revocation.time) (\(revocation.reason))")
             }
+        }
+    }
+
+    /// `retrace roster new`: the first roster of a new ledger from key files and flags, checked
+    /// against spec/roster.md before it is written, so nobody hand-writes the JSON.
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new", abstract: "Write a first roster from key files and flags (for `retrace init`).",
+            discussion: """
+                Each --party is one party as comma-separated key=value fields; list values are separated by '+': \
+                id=northwind,name=Northwind Devices,roles=brand-owner,key=northwind.pub,prefixes=9506000,\
+                gln=9506000000015+9506000000022. A recycler or refurbisher adds \
+                accreditation=SCHEME|CERTIFICATE|VALID-FROM|VALID-UNTIL (repeat with '+'). Keys are valid from \
+                --valid-from (default: now).
+                """)
+        @Option(name: .customLong("governance-key"), help: "A governance public key file (NAME.pub); repeatable.")
+        var governanceKeys: [String] = []
+        @Option(help: "A party, as id=…,name=…,roles=…,key=FILE.pub[,prefixes=…][,gln=…][,accreditation=…].")
+        var party: [String] = []
+        @Option(name: .customLong("valid-from"), help: "When the parties' keys start to be valid (default: now).")
+        var validFrom: String?
+        @Option(help: "The roster file to write.")
+        var out: String
+        @Flag(help: "Overwrite an existing file.")
+        var force = false
+
+        func run() throws {
+            guard !governanceKeys.isEmpty else { throw CLIError.usage("give at least one --governance-key GOV.pub") }
+            guard !party.isEmpty else { throw CLIError.usage("give at least one --party id=…,name=…,roles=…,key=…") }
+            let from = try LedgerAccess.parseTime(validFrom, option: "--valid-from")
+            let governance = try governanceKeys.map { try Remote.readVerifier($0, what: "governance key") }
+            let parties = try party.enumerated().map { try Self.party($0.element, number: $0.offset + 1, from: from) }
+            let object: JSONObject = [
+                "version": .integer(1), "governance": .array(governance.map { .string($0.description) }),
+                "parties": .array(parties), "revocations": .array([]),
+            ]
+            let document: RosterDocument
+            do { document = try RosterDocument(json: .object(object)) } catch {
+                throw CLIError.usage("the roster would not be valid (spec/roster.md): \(error.reason); fix the flags")
+            }
+            try LedgerAccess.writeNew(out, try CanonicalJSON.encode(document.json) + [0x0a], force: force)
+            Output.print(
+                "Wrote \(out): \(document.parties.count) parties under \(governance.map(\.name).joined(separator: ", ")); "
+                    + "start the ledger with `retrace init --roster \(out) …`")
+        }
+
+        /// One `--party` spec as the party object of spec/roster.md §2.2; an unknown or repeated field is refused.
+        static func party(_ spec: String, number: Int, from: Timestamp) throws -> JSONValue {
+            var fields: [String: String] = [:]
+            for field in spec.split(separator: ",", omittingEmptySubsequences: true) {
+                guard let equals = field.firstIndex(of: "="), equals != field.startIndex else {
+                    throw CLIError.usage("--party \(number): \"\(field)\" is not key=value")
+                }
+                let key = String(field[..<equals]).trimmingCharacters(in: .whitespaces)
+                guard ["id", "name", "roles", "key", "prefixes", "gln", "accreditation"].contains(key) else {
+                    throw CLIError.usage(
+                        "--party \(number): unknown field \"\(key)\" (id, name, roles, key, prefixes, gln, accreditation)")
+                }
+                guard fields[key] == nil else { throw CLIError.usage("--party \(number): \(key) is given twice") }
+                fields[key] = String(field[field.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+            }
+            func list(_ key: String) -> [String] {
+                (fields[key] ?? "").split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+            }
+            guard let id = fields["id"], let name = fields["name"], let keyFile = fields["key"], !list("roles").isEmpty
+            else { throw CLIError.usage("--party \(number) needs id=, name=, roles= and key=") }
+            let key = try Remote.readVerifier(keyFile, what: "key of party \(id)")
+            var object: JSONObject = [
+                "id": .string(id), "name": .string(name), "roles": .array(list("roles").map { .string($0) }),
+                "keys": .array([.object(["key": .string(key.description), "validFrom": .string(from.description)])]),
+            ]
+            if !list("prefixes").isEmpty { object["companyPrefixes"] = .array(list("prefixes").map { .string($0) }) }
+            if !list("gln").isEmpty { object["locations"] = .array(list("gln").map { .string($0) }) }
+            if !list("accreditation").isEmpty {
+                object["accreditations"] = .array(
+                    try list("accreditation").map { text in
+                        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                        guard parts.count == 4 else {
+                            throw CLIError.usage(
+                                "--party \(number): accreditation \"\(text)\" is not SCHEME|CERTIFICATE|FROM|UNTIL")
+                        }
+                        return .object([
+                            "scheme": .string(parts[0]), "certificate": .string(parts[1]),
+                            "validFrom": .string(parts[2]), "validUntil": .string(parts[3]),
+                        ])
+                    })
+            }
+            return .object(object)
         }
     }
 
