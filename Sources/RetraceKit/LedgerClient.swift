@@ -110,7 +110,8 @@ public final class LedgerClient: Sendable {
         return "\(text) (server \(server))"
     }
 
-    func json(_ path: String) async throws -> JSONObject {
+    /// `GET path` as a JSON object (unverified).
+    public func json(_ path: String) async throws -> JSONObject {
         let bytes = try await get(path)
         return try Self.object(bytes, request: "GET \(path)")
     }
@@ -134,6 +135,9 @@ public final class LedgerClient: Sendable {
     }
 
     public func logInfo() async throws -> JSONObject { try await json("/v1/log") }
+
+    /// The roster chain as a bundle without products (unverified).
+    public func rosterBundle() async throws -> [UInt8] { try await get("/v1/roster") }
 
     public func dockEvidence(_ product: SGTIN) async throws -> [UInt8] {
         try await get(Self.productPath(product) + "/evidence")

@@ -4,6 +4,7 @@ import MerkleLog
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
+import RetraceRules
 import RetraceVerification
 
 /// A remote ledger seen through the trust roots the party holds: every answer is recomputed here
@@ -37,6 +38,39 @@ public struct RemoteLedger: Sendable {
             throw VerificationError(
                 .checkpointInvalid, "\(what) does not verify under the log key \(anchors.logKey.name): \(error)")
         }
+    }
+
+    /// The roster in force, verified from the governance anchors held here.
+    public func roster() async throws -> (checkpoint: Checkpoint, trust: TrustState) {
+        let bundle = try ProofBundle(parsing: try await client.rosterBundle())
+        return try verifier.verifyRoster(bundle)
+    }
+
+    /// An inclusion proof of entry `index` in the latest checkpoint, checked here: the entry's
+    /// bytes (fetched) hash to a leaf the proof leads from to the checkpoint's signed root.
+    public func provedEntry(index: UInt64) async throws -> (checkpoint: Checkpoint, entry: LogEntry, proof: [[UInt8]]) {
+        let (checkpoint, _) = try await self.checkpoint()
+        guard index < checkpoint.size else {
+            throw VerificationError(.notFound, "index \(index) is not below the checkpoint's size \(checkpoint.size)")
+        }
+        let page = try await client.entries(start: index, end: index + 1)
+        guard let first = page["entries"]?.arrayValue?.first?.objectValue, first["index"]?.integerValue == Int64(index),
+            let bytes = first["entry"]?.stringValue.flatMap({ Base64.decode($0) })
+        else { throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entry \(index)") }
+        let entry: LogEntry
+        do { entry = try LogEntry(parsing: bytes) } catch {
+            throw VerificationError(.inclusionFailed, "entry \(index) does not parse: \(error)")
+        }
+        let answer = try await client.inclusionProof(index: index, treeSize: checkpoint.size)
+        let proof = (answer["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
+        do {
+            try MerkleProof.verifyInclusion(
+                leafHash: MerkleHash.leafHash(bytes), leafIndex: index, treeSize: checkpoint.size, proof: proof,
+                rootHash: checkpoint.rootHash)
+        } catch {
+            throw VerificationError(.inclusionFailed, "entry \(index) is not proven in checkpoint \(checkpoint.size): \(error)")
+        }
+        return (checkpoint, entry, proof)
     }
 
     // MARK: Answers, recomputed here

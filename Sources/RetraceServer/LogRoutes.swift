@@ -32,6 +32,11 @@ struct LogRoutes: Sendable {
             }
             return Responses.json(try service.consistencyProof(from: from, to: try RequestReading.unsigned(request, "to")))
         }
+        router.get("/v1/roster") { _, _ in
+            let bundle: [UInt8]
+            do { bundle = try service.verifier.rosterBundle().encoded() } catch { throw Problem.verification(error) }
+            return Responses.bytes(bundle, contentType: "application/json")
+        }
         router.get("/v1/entries") { request, _ in
             let start = try RequestReading.unsigned(request, "start") ?? 0
             return Responses.json(try service.entries(start: start, end: try RequestReading.unsigned(request, "end")))

@@ -97,6 +97,11 @@ public final class Verifier: Sendable {
         }
     }
 
+    /// The roster chain with its proofs, for a client that verifies who is trusted itself.
+    public func rosterBundle() throws(VerificationError) -> ProofBundle {
+        try read { reader throws(VerificationError) in try EvidenceCollector.rosterBundle(reader: reader) }
+    }
+
     /// The product's verified evidence.
     public func verifiedProduct(scan: String) throws(VerificationError) -> VerifiedProduct {
         let product = try Self.product(scan: scan)

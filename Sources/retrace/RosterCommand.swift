@@ -3,6 +3,7 @@ import CanonicalJSON
 import Foundation
 import RetraceCrypto
 import RetraceEvents
+import RetraceKit
 import RetraceLedger
 import RetraceRules
 
@@ -55,13 +56,24 @@ struct RosterCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the roster in force.")
-        @OptionGroup var database: DatabaseOptions
+        static let configuration = CommandConfiguration(
+            abstract: "Show the roster in force.",
+            discussion: "With --server the roster chain is verified here from --governance-key (and the checkpoint under --log-key).")
+        @Option(help: "The ledger file (SQLite).")
+        var db: String?
+        @OptionGroup var remote: RemoteOptions
+        @OptionGroup var trust: TrustOptions
         @OptionGroup var output: JSONFlag
 
         func run() throws {
-            let ledger = try LedgerAccess.openReadOnly(database.db)
-            let trust = try ledger.trustState()
+            let trust: TrustState
+            if let server = remote.address(db: db) {
+                trust = try Remote.run(remote, server: server, anchors: try Remote.anchors(self.trust)) { ledger in
+                    try await ledger.roster().trust
+                }
+            } else {
+                trust = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db)).trustState()
+            }
             guard let roster = trust.roster, let id = trust.rosterID else { throw CLIError.usage("no roster in force") }
             if output.json {
                 try Output.json(
@@ -265,11 +277,17 @@ struct RosterCommand: ParsableCommand {
             abstract: "Sign a roster document with the governance key and append it to the log.")
         @Argument(help: "The new roster document (JSON).")
         var roster: String
-        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The ledger file (SQLite).")
+        var db: String?
+        @OptionGroup var remote: RemoteOptions
         @Option(name: .customLong("governance-key"), help: "A governance private key of the roster in force.")
         var governanceKey: String
-        @Option(name: .customLong("log-key"), help: "The log's private key (default: the test key for test ledgers).")
+        @Option(
+            name: .customLong("log-key"),
+            help: "The log's private key (default: the test key for test ledgers); with --server, the log's public key.")
         var logKey: String?
+        @Option(name: .customLong("trusted-governance"), help: "With --server: the governance public keys the roster chain starts from (default: the signing key's own).")
+        var trustedGovernance: [String] = []
         @Option(help: "The roster's time (default: now).")
         var time: String?
         @OptionGroup var output: JSONFlag
@@ -278,9 +296,26 @@ struct RosterCommand: ParsableCommand {
             let document = try RosterFiles.readDocument(roster)
             let governance = try LedgerAccess.readPrivateKey(governanceKey, what: "governance key")
             let when = try LedgerAccess.parseTime(time, option: "--time")
-            let trust = try LedgerAccess.openReadOnly(database.db).trustState()
+            if let server = remote.address(db: db) {
+                guard let logKey else { throw CLIError.usage("with --server, pass --log-key LOG.pub (the log's public key)") }
+                let roots = try trustedGovernance.isEmpty
+                    ? [governance.verifier] : trustedGovernance.map { try Remote.readVerifier($0, what: "governance key") }
+                let anchors = TrustAnchors(
+                    governance: roots, logKey: try Remote.readVerifier(logKey, what: "log key"), origin: nil)
+                let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+                    try await ledger.record {
+                        // Signed on the roster head verified now, so a concurrent roster change is a conflict, then retried.
+                        let head = try await ledger.roster().trust.rosterID
+                        return [try RosterFiles.sign(document, previous: head, with: governance, time: when)]
+                    }
+                }
+                try RecordCommand.printReceipt(receipt, json: output.json, members: 1)
+                return
+            }
+            let path = try RemoteOptions.requireDB(db)
+            let trust = try LedgerAccess.openReadOnly(path).trustState()
             let signed = try RosterFiles.sign(document, previous: trust.rosterID, with: governance, time: when)
-            let ledger = try LedgerAccess.openForAppend(database.db, logKeyFile: logKey, checking: [signed])
+            let ledger = try LedgerAccess.openForAppend(path, logKeyFile: logKey, checking: [signed])
             let result = try ledger.append([signed])
             try AppendReport.print(result, json: output.json)
         }
