@@ -31,13 +31,13 @@ struct EveryPartyOnItsOwnMachineTests {
         }
 
         // Without the CA the client refuses the server's certificate: TLS is verified.
-        let untrusted = try Party.execute(
+        let untrusted = try await Party.execute(
             ["checkpoint", "--server", url, "--log-key", "log.pub"], in: auditor.folder)
         #expect(untrusted.code == 2)
         #expect(untrusted.stderr.contains("TLS") || untrusted.stderr.contains("certificate"), "\(untrusted.stderr)")
 
         // The auditor's first audit: the whole demo ledger over HTTP into its mirror.
-        let firstAudit = try auditor.run(["audit", "--mirror", "mirror", "--json"])
+        let firstAudit = try await auditor.run(["audit", "--mirror", "mirror", "--json"])
         #expect(firstAudit.code == 0, "\(firstAudit.stderr)")
         #expect(firstAudit.json?["passed"] == .bool(true))
         let firstSize = firstAudit.json?["treeSize"]?.integerValue ?? 0
@@ -46,21 +46,21 @@ struct EveryPartyOnItsOwnMachineTests {
 
         // The brand commissions and ships; the retailer receives and sells.
         let product = Self.phone + "CLIENT-1"
-        let commissioned = try brand.run(
+        let commissioned = try await brand.run(
             ["record", "commission", "--key", "northwind.key", "--product", product, "--detail", "massGrams=180", "--json"])
         #expect(commissioned.code == 0, "\(commissioned.stderr)")
         #expect(commissioned.json?["verified"] == .bool(true))
-        let again = try brand.run(["record", "commission", "--key", "northwind.key", "--product", product])
+        let again = try await brand.run(["record", "commission", "--key", "northwind.key", "--product", product])
         #expect(again.code == 1)
         #expect(again.stderr.contains("rule-violation") && again.stderr.contains("L2"), "\(again.stderr)")
-        try expectOK(brand.run(["record", "ship", "--key", "northwind.key", "--product", product, "--detail", "consignee=fabrikam"]))
-        try expectOK(retailer.run(["record", "receive", "--key", "fabrikam.key", "--product", product]))
+        try await expectOK(brand.run(["record", "ship", "--key", "northwind.key", "--product", product, "--detail", "consignee=fabrikam"]))
+        try await expectOK(retailer.run(["record", "receive", "--key", "fabrikam.key", "--product", product]))
         let order = String(repeating: "ab", count: 32)
-        try expectOK(
+        try await expectOK(
             retailer.run([
                 "record", "sell", "--key", "fabrikam.key", "--product", product, "--detail", "orderDigest=\(order)",
             ]))
-        let history = try retailer.run(["history", product, "--json"])
+        let history = try await retailer.run(["history", product, "--json"])
         #expect(history.code == 0, "\(history.stderr)")
         #expect(history.json?["events"]?.arrayValue?.count == 4)
 
@@ -70,24 +70,24 @@ struct EveryPartyOnItsOwnMachineTests {
             var arguments = ["scan", scan.scan, "--dock", scan.dock, "--time", scan.time.description, "--json"]
             if let rma = scan.claimedRMA { arguments += ["--rma", rma] }
             if let order = scan.claimedOrderDigest { arguments += ["--order", order.hex] }
-            let verdict = try dock.run(arguments)
+            let verdict = try await dock.run(arguments)
             #expect(verdict.json?["verdict"]?.stringValue == scan.expectedVerdict, "\(scan.story): \(verdict.stdout) \(verdict.stderr)")
             #expect(verdict.code == (scan.expectedVerdict == "genuine-returnable" ? 0 : 1))
         }
 
         // The retailer takes it back for credit, the dock receives it, the refurbisher inspects and refurbishes.
-        try expectOK(
+        try await expectOK(
             retailer.run([
                 "record", "trade-in", "--key", "fabrikam.key", "--product", product, "--detail", "credit=10000",
                 "--detail", "currency=EUR", "--detail", "grade=good",
             ]))
-        try expectOK(
+        try await expectOK(
             dock.run([
                 "record", "return-receive", "--key", "litware.key", "--product", product, "--detail", "condition=used",
                 "--detail", "scanned=\(product)",
             ]))
-        try expectOK(refurbisher.run(["record", "inspect", "--key", "proseware.key", "--product", product, "--detail", "grade=good"]))
-        try expectOK(
+        try await expectOK(refurbisher.run(["record", "inspect", "--key", "proseware.key", "--product", product, "--detail", "grade=good"]))
+        try await expectOK(
             refurbisher.run([
                 "record", "refurbish", "--key", "proseware.key", "--product", product, "--detail", "work=[\"battery\"]",
                 "--detail", "tests=[\"functional\"]", "--detail", "warrantyMonths=12", "--detail", "certified=false",
@@ -97,37 +97,37 @@ struct EveryPartyOnItsOwnMachineTests {
         let serials = (1...300).map { Self.phone + "LOT-\(String(format: "%04d", $0))" }
         try Self.signCommissions(serials, key: brand.folder.appendingPathComponent("northwind.key"),
             into: brand.folder.appendingPathComponent("commissions.jsonl"))
-        try expectOK(brand.run(["append", "commissions.jsonl"]))
+        try await expectOK(brand.run(["append", "commissions.jsonl"]))
         try Data(serials.joined(separator: "\n").utf8).write(to: brand.folder.appendingPathComponent("lot.txt"))
         try Data(serials.joined(separator: "\n").utf8).write(to: recycler.folder.appendingPathComponent("pallet.txt"))
-        let recall = try brand.run([
+        let recall = try await brand.run([
             "record", "recall", "--key", "northwind.key", "--products", "lot.txt", "--detail", "notice=NW-RN-1",
             "--detail", "reason=safety", "--detail", "remedy=replace", "--json",
         ])
         #expect(recall.code == 0, "\(recall.stderr)")
         #expect(recall.json?["appended"]?.arrayValue?.count == 1)
-        let recalled = try dock.run(["scan", serials[150], "--dock", "litware", "--json"])
+        let recalled = try await dock.run(["scan", serials[150], "--dock", "litware", "--json"])
         #expect(recalled.json?["verdict"]?.stringValue == "recalled", "\(recalled.stdout) \(recalled.stderr)")
-        let recycle = try recycler.run([
+        let recycle = try await recycler.run([
             "record", "recycle", "--key", "adatum.key", "--products", "pallet.txt", "--detail", "certificate=AATF-CLI-300",
             "--detail", "method=mechanical-shredding", "--detail", "materials={\"aluminium\":30000,\"glass\":20000}",
         ])
         #expect(recycle.code == 0, "\(recycle.stderr)")
-        let proofs = try auditor.run(["verify-recycling", "AATF-CLI-300", "--json"])
+        let proofs = try await auditor.run(["verify-recycling", "AATF-CLI-300", "--json"])
         #expect(proofs.code == 0, "\(proofs.stderr)")
         #expect(proofs.json?["proofs"]?.arrayValue?.count == 300)
-        let certificate = try recycler.run(["bundle", "AATF-CLI-300", "--out", "certificate.json"])
+        let certificate = try await recycler.run(["bundle", "AATF-CLI-300", "--out", "certificate.json"])
         #expect(certificate.code == 0, "\(certificate.stderr)")
-        let offline = try Party.execute(
+        let offline = try await Party.execute(
             ["verify-recycling", "AATF-CLI-300", "--bundle", "certificate.json", "--governance-key", "governance.pub",
              "--log-key", "log.pub", "--json"], in: recycler.folder)
         #expect(offline.code == 0, "\(offline.stderr)")
         #expect(offline.json?["proofs"]?.arrayValue?.count == 300)
-        let endOfLife = try dock.run(["scan", serials[0], "--dock", "litware", "--json"])
+        let endOfLife = try await dock.run(["scan", serials[0], "--dock", "litware", "--json"])
         #expect(endOfLife.json?["verdict"]?.stringValue == "end-of-life")
 
         // The auditor continues from the checkpoint it verified before, and everything still passes.
-        let secondAudit = try auditor.run(["audit", "--mirror", "mirror", "--json"])
+        let secondAudit = try await auditor.run(["audit", "--mirror", "mirror", "--json"])
         #expect(secondAudit.code == 0, "\(secondAudit.stderr)")
         #expect(secondAudit.json?["passed"] == .bool(true))
         #expect(secondAudit.json?["from"]?.integerValue == firstSize)

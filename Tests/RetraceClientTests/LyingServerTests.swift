@@ -122,14 +122,14 @@ struct LyingServerTests {
         let (_, script) = try DemoStory.statements(parties: try TestParties())
         let recalled = try #require(script.scans.first { $0.expectedVerdict == "recalled" })
         let genuine = try #require(script.scans.first { $0.expectedVerdict == "genuine-returnable" })
-        func scan(_ item: DemoScan) throws -> Party.Run {
+        func scan(_ item: DemoScan) async throws -> Party.Run {
             var arguments = ["scan", item.scan, "--dock", item.dock, "--time", item.time.description, "--json"]
             if let rma = item.claimedRMA { arguments += ["--rma", rma] }
-            return try dock.run(arguments)
+            return try await dock.run(arguments)
         }
         // Honest first: through the proxy the recalled item is recalled.
-        #expect(try scan(recalled).json?["verdict"]?.stringValue == "recalled")
-        let audit = try auditor.run(["audit", "--mirror", "mirror", "--json"])
+        #expect(try await scan(recalled).json?["verdict"]?.stringValue == "recalled")
+        let audit = try await auditor.run(["audit", "--mirror", "mirror", "--json"])
         #expect(audit.code == 0, "\(audit.stderr)")
         let oldNote = try String(contentsOf: auditor.folder.appendingPathComponent("mirror/state.json"), encoding: .utf8)
 
@@ -137,22 +137,22 @@ struct LyingServerTests {
         let recalledPath = "\(recalled.product.gtin.digits)/\(recalled.product.serial.value)"
         let genuinePath = "\(genuine.product.gtin.digits)/\(genuine.product.serial.value)"
         proxy.lie.withLock { $0 = .swapEvidence(of: recalledPath, with: genuinePath) }
-        let swapped = try scan(recalled)
+        let swapped = try await scan(recalled)
         #expect(swapped.json?["verdict"]?.stringValue == "ledger-integrity-failure", "\(swapped.stdout)")
         #expect(swapped.code == 1)
 
         // 2. One detail changed in the showcase's bundle: the history is refused, naming why.
         proxy.lie.withLock { $0 = .tamperBundle(serial: script.showcase.serial.value) }
-        let tampered = try auditor.run(["history", script.showcase.digitalLink])
+        let tampered = try await auditor.run(["history", script.showcase.digitalLink])
         #expect(tampered.code == 1)
         #expect(tampered.stderr.contains("does not verify"), "\(tampered.stderr)")
-        let bundle = try auditor.run(["bundle", script.showcase.digitalLink, "--out", "b.json"])
+        let bundle = try await auditor.run(["bundle", script.showcase.digitalLink, "--out", "b.json"])
         #expect(bundle.code == 1)
         #expect(!FileManager.default.fileExists(atPath: auditor.folder.appendingPathComponent("b.json").path))
 
         // 3. An append acknowledged but not made: the client finds its statement is not in the log.
         proxy.lie.withLock { $0 = .fakeReceipt }
-        let faked = try brand.run([
+        let faked = try await brand.run([
             "record", "commission", "--key", "northwind.key", "--product",
             "https://id.gs1.org/01/09506000134352/21/NEVER-APPENDED",
         ])
@@ -161,15 +161,15 @@ struct LyingServerTests {
 
         // 4. The log rolled back to a smaller checkpoint: the auditor's mirror reports it.
         proxy.lie.withLock { $0 = .none }
-        let commissioned = try brand.run([
+        let commissioned = try await brand.run([
             "record", "commission", "--key", "northwind.key", "--product", "https://id.gs1.org/01/09506000134352/21/GROWS",
         ])
         #expect(commissioned.code == 0, "\(commissioned.stderr)")
-        #expect(try auditor.run(["audit", "--mirror", "mirror"]).code == 0)
+        #expect(try await auditor.run(["audit", "--mirror", "mirror"]).code == 0)
         let state = try CanonicalJSON.decode(Array(oldNote.utf8), options: .lenient)
         let older = try #require(state["checkpoint"]?.stringValue)
         proxy.lie.withLock { $0 = .rollback(note: older) }
-        let rolledBack = try auditor.run(["audit", "--mirror", "mirror"])
+        let rolledBack = try await auditor.run(["audit", "--mirror", "mirror"])
         #expect(rolledBack.code == 1)
         #expect(rolledBack.stderr.contains("rollback"), "\(rolledBack.stderr)")
         try await proxy.client.shutdown()

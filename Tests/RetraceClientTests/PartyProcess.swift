@@ -38,13 +38,23 @@ struct Party: Sendable {
     }
 
     /// `retrace ARGS --server URL --ca-cert ca.pem [--governance-key … --log-key …]` in the party's folder.
-    func run(_ arguments: [String], trust: Bool = true, extra: [String] = []) throws -> Run {
+    func run(_ arguments: [String], trust: Bool = true, extra: [String] = []) async throws -> Run {
         var all = arguments + ["--server", server, "--ca-cert", "ca.pem"] + extra
         if trust { all += ["--governance-key", "governance.pub", "--log-key", "log.pub"] }
-        return try Self.execute(all, in: folder)
+        return try await Self.execute(all, in: folder)
     }
 
-    static func execute(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
+    /// Runs the child off the concurrency pool: waiting on a process must not hold a pool thread
+    /// that an in-process server (the lying proxy) needs to answer that very process.
+    static func execute(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try executeBlocking(arguments, in: folder, environment: environment) })
+            }
+        }
+    }
+
+    static func executeBlocking(_ arguments: [String], in folder: URL, environment: [String: String]) throws -> Run {
         let process = Process()
         process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_CLI")
         process.arguments = arguments
