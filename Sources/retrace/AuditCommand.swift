@@ -41,17 +41,17 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
-        if remote.server != nil {
+        let server = remote.server ?? (db == nil && export == nil ? remote.address(db: nil) : nil)
+        if server != nil {
             guard db == nil, export == nil, since == nil else {
                 throw ValidationError("--server audits the remote ledger; do not give --db, --export or --since")
             }
             return
         }
         guard mirror == nil else { throw ValidationError("--mirror works with --server") }
-        guard db != nil || export != nil || remote.address(db: nil) != nil else {
+        guard (db == nil) != (export == nil) else {
             throw ValidationError("give exactly one of --db, --export or --server")
         }
-        guard (db == nil) != (export == nil) else { throw ValidationError("give exactly one of --db or --export") }
         guard since == nil || db != nil else { throw ValidationError("--since works with --db") }
         guard (governanceKey == nil) == (logKey == nil) else {
             throw ValidationError("give both --governance-key and --log-key, or neither")
