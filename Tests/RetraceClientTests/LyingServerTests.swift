@@ -103,6 +103,15 @@ struct LyingServerTests {
         let served = try ServedLedger(root: root)
         defer { served.stop() }
         let proxy = Proxy(upstream: served.address, ca: served.ca.path)
+        // The proxy's HTTP client must be shut down on every path (an unshut client traps on deinit).
+        do { try await lies(root: root, served: served, proxy: proxy) } catch {
+            try? await proxy.client.shutdown()
+            throw error
+        }
+        try await proxy.client.shutdown()
+    }
+
+    func lies(root: URL, served: ServedLedger, proxy: Proxy) async throws {
         let router = Router()
         router.get("**") { request, _ in try await proxy.answer(request) }
         router.post("**") { request, _ in try await proxy.answer(request) }
@@ -172,6 +181,5 @@ struct LyingServerTests {
         let rolledBack = try await auditor.run(["audit", "--mirror", "mirror"])
         #expect(rolledBack.code == 1)
         #expect(rolledBack.stderr.contains("rollback"), "\(rolledBack.stderr)")
-        try await proxy.client.shutdown()
     }
 }
