@@ -1,4 +1,5 @@
 import Hummingbird
+import RetraceVerification
 
 /// The transparency-log face of the service: the signed checkpoint in C2SP form (so existing
 /// tlog tools read it unchanged), the log key, proofs and raw entries for mirrors and auditors,
@@ -34,7 +35,9 @@ struct LogRoutes: Sendable {
         }
         router.get("/v1/roster") { _, _ in
             let bundle: [UInt8]
-            do { bundle = try service.verifier.rosterBundle().encoded() } catch { throw Problem.verification(error) }
+            do throws(VerificationError) { bundle = try service.verifier.rosterBundle().encoded() } catch {
+                throw Problem.verification(error)
+            }
             return Responses.bytes(bundle, contentType: "application/json")
         }
         router.get("/v1/entries") { request, _ in
