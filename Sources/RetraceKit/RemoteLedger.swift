@@ -53,14 +53,7 @@ public struct RemoteLedger: Sendable {
         guard index < checkpoint.size else {
             throw VerificationError(.notFound, "index \(index) is not below the checkpoint's size \(checkpoint.size)")
         }
-        let page = try await client.entries(start: index, end: index + 1)
-        guard let first = page["entries"]?.arrayValue?.first?.objectValue, first["index"]?.integerValue == Int64(index),
-            let bytes = first["entry"]?.stringValue.flatMap({ Base64.decode($0) })
-        else { throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entry \(index)") }
-        let entry: LogEntry
-        do { entry = try LogEntry(parsing: bytes) } catch {
-            throw VerificationError(.inclusionFailed, "entry \(index) does not parse: \(error)")
-        }
+        let (bytes, entry) = try await fetchEntry(index)
         let answer = try await client.inclusionProof(index: index, treeSize: checkpoint.size)
         let proof = (answer["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
         do {
@@ -71,6 +64,27 @@ public struct RemoteLedger: Sendable {
             throw VerificationError(.inclusionFailed, "entry \(index) is not proven in checkpoint \(checkpoint.size): \(error)")
         }
         return (checkpoint, entry, proof)
+    }
+
+    /// Entry `index` as the log holds it: its exact leaf bytes, parsed with its batch members.
+    func fetchEntry(_ index: UInt64) async throws -> (bytes: [UInt8], entry: LogEntry) {
+        let page = try await client.entries(start: index, end: index + 1)
+        guard let first = page["entries"]?.arrayValue?.first?.objectValue, first["index"]?.integerValue == Int64(index),
+            let bytes = first["entry"]?.stringValue.flatMap({ Base64.decode($0) })
+        else { throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entry \(index) in the answer") }
+        do {
+            let members = try (first["members"]?.arrayValue ?? []).enumerated().map { position, value in
+                guard let memberBytes = value.stringValue.flatMap({ Base64.decode($0) }) else {
+                    throw VerificationError(.inclusionFailed, "member \(position) of entry \(index) is not base64")
+                }
+                return try BatchMember(json: CanonicalJSON.decode(memberBytes), path: "members[\(position)]")
+            }
+            return (bytes, try LogEntry(parsing: bytes, members: members))
+        } catch let error as VerificationError {
+            throw error
+        } catch {
+            throw VerificationError(.inclusionFailed, "entry \(index) does not parse: \(error)")
+        }
     }
 
     // MARK: Answers, recomputed here
@@ -240,17 +254,7 @@ public struct RemoteLedger: Sendable {
                 .inclusionFailed, "the receipt puts \(statement.id.short) at index \(index), "
                     + "outside its checkpoint of size \(checkpoint.size)")
         }
-        let page = try await client.entries(start: index, end: index + 1)
-        guard let first = page["entries"]?.arrayValue?.first?.objectValue,
-            first["index"]?.integerValue == Int64(index), let text = first["entry"]?.stringValue,
-            let bytes = Base64.decode(text)
-        else {
-            throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entry \(index) in the answer")
-        }
-        let entry: LogEntry
-        do { entry = try LogEntry(parsing: bytes) } catch {
-            throw VerificationError(.inclusionFailed, "entry \(index) does not parse: \(error)")
-        }
+        let (bytes, entry) = try await fetchEntry(index)
         guard entry.signed.statement.canonicalBytes == statement.statement.canonicalBytes,
             entry.signed.signature == statement.signature
         else {
