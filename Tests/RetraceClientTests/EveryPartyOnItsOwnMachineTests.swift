@@ -126,6 +126,26 @@ struct EveryPartyOnItsOwnMachineTests {
         let endOfLife = try await dock.run(["scan", serials[0], "--dock", "litware", "--json"])
         #expect(endOfLife.json?["verdict"]?.stringValue == "end-of-life")
 
+        // The log, proofs and roster, each checked on the auditor's machine.
+        let checkpoint = try await auditor.run(["checkpoint", "--json"], trust: false, extra: ["--log-key", "log.pub"])
+        #expect(checkpoint.code == 0, "\(checkpoint.stderr)")
+        let proof = try await auditor.run(["prove", "--index", "0", "--json"], trust: false, extra: ["--log-key", "log.pub"])
+        #expect(proof.code == 0, "\(proof.stderr)")
+        #expect(proof.json?["treeSize"] == checkpoint.json?["treeSize"])
+        let consistency = try await auditor.run(
+            ["prove", "--from", "\(firstSize)", "--json"], trust: false, extra: ["--log-key", "log.pub"])
+        #expect(consistency.code == 0, "\(consistency.stderr)")
+        let roster = try await auditor.run(["roster", "show", "--json"])
+        #expect(roster.code == 0, "\(roster.stderr)")
+        let governance = try Party.make("governance", signs: true, root: root, server: url, ca: served.ca)
+        try FileManager.default.copyItem(
+            at: Party.keysFolder.appendingPathComponent("roster.json"), to: governance.folder.appendingPathComponent("roster.json"))
+        let signed = try await governance.run(
+            ["roster", "sign", "roster.json", "--governance-key", "governance.key", "--log-key", "log.pub"], trust: false)
+        #expect(signed.code == 0, "\(signed.stderr)")
+        let newRoster = try await auditor.run(["roster", "show", "--json"])
+        #expect(newRoster.json?["roster"] != roster.json?["roster"])
+
         // The auditor continues from the checkpoint it verified before, and everything still passes.
         let secondAudit = try await auditor.run(["audit", "--mirror", "mirror", "--json"])
         #expect(secondAudit.code == 0, "\(secondAudit.stderr)")

@@ -25,6 +25,8 @@ struct LyingServerTests {
         case fakeReceipt
         /// Serve an older checkpoint than before (a rolled-back log).
         case rollback(note: String)
+        /// Refuse the next append with a chain conflict, as if someone had appended first.
+        case conflictOnce
     }
 
     final class Proxy: Sendable {
@@ -84,6 +86,14 @@ struct LyingServerTests {
                     "root": .string(Hex.encode(checkpoint.rootHash)), "treeSize": .integer(Int64(checkpoint.size)),
                 ])
                 (status, bytes) = (201, try CanonicalJSON.encode(receipt))
+            case .conflictOnce where method == .POST:
+                lie.withLock { $0 = .none }
+                let problem: JSONValue = .object([
+                    "code": "chain-conflict", "detail": "previous 000000000000 is not the current head; read the head and sign again",
+                    "retryable": .bool(true), "rule": "C1 chain-head", "status": .integer(409),
+                    "title": "The statement is not on the product's current head", "type": "urn:retrace:problem:chain-conflict",
+                ])
+                (status, bytes) = (409, try CanonicalJSON.encode(problem))
             case .rollback(let note) where path == "/checkpoint":
                 (status, bytes) = (200, Array(note.utf8))
             default:
@@ -175,6 +185,23 @@ struct LyingServerTests {
         ])
         #expect(commissioned.code == 0, "\(commissioned.stderr)")
         #expect(try await auditor.run(["audit", "--mirror", "mirror"]).code == 0)
+        // 5. A chain conflict is answered by signing again on the fresh head, and said.
+        proxy.lie.withLock { $0 = .conflictOnce }
+        let retried = try await brand.run([
+            "record", "ship", "--key", "northwind.key", "--product", "https://id.gs1.org/01/09506000134352/21/GROWS",
+            "--detail", "consignee=fabrikam",
+        ])
+        #expect(retried.code == 0, "\(retried.stderr)")
+        #expect(retried.stdout.contains("signed 2 times after chain conflicts"), "\(retried.stdout)")
+        proxy.lie.withLock { $0 = .conflictOnce }
+        let once = try await brand.run([
+            "record", "receive", "--key", "northwind.key", "--product", "https://id.gs1.org/01/09506000134352/21/GROWS",
+            "--attempts", "1",
+        ])
+        #expect(once.code == 1)
+        #expect(once.stderr.contains("409 chain-conflict") && once.stderr.contains("C1 chain-head"), "\(once.stderr)")
+        #expect(try await auditor.run(["audit", "--mirror", "mirror"]).code == 0)
+
         let state = try CanonicalJSON.decode(Array(oldNote.utf8), options: .lenient)
         let older = try #require(state["checkpoint"]?.stringValue)
         proxy.lie.withLock { $0 = .rollback(note: older) }
