@@ -129,6 +129,7 @@ struct AuditCommand: ParsableCommand {
             object["mirror"] = mirror.map { .string($0) } ?? .null
             object["from"] = .integer(Int64(sync.from))
             object["fetched"] = .integer(Int64(sync.fetched))
+            object["discardedBytes"] = .integer(Int64(sync.discardedBytes))
             try Output.json(.object(object))
         } else {
             Output.print(Self.text(report, source: server, ledgerSize: sync.to))
@@ -136,6 +137,9 @@ struct AuditCommand: ParsableCommand {
             Output.print(
                 "  fetched          \(sync.fetched) entries \(from) to checkpoint \(sync.to), each proven against it"
                     + (mirror.map { "; mirror \($0)" } ?? ""))
+            if sync.discardedBytes > 0 {
+                Output.print("  resumed          \(sync.discardedBytes) bytes of an interrupted run were cut back first")
+            }
         }
         if !report.passed { throw ExitCode(CLIError.refused) }
     }

@@ -146,8 +146,15 @@ struct EveryPartyOnItsOwnMachineTests {
         let newRoster = try await auditor.run(["roster", "show", "--json"])
         #expect(newRoster.json?["roster"] != roster.json?["roster"])
 
-        // The auditor continues from the checkpoint it verified before, and everything still passes.
+        // The auditor continues from the checkpoint it verified before, and everything still passes,
+        // even after a run killed while writing (half an entry line after the last verified checkpoint).
+        let body = auditor.folder.appendingPathComponent("mirror/entries.jsonl")
+        let handle = try FileHandle(forWritingTo: body)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"entry\":{\"received\":\"2026".utf8))
+        try handle.close()
         let secondAudit = try await auditor.run(["audit", "--mirror", "mirror", "--json"])
+        #expect(secondAudit.json?["discardedBytes"]?.integerValue == 26)
         #expect(secondAudit.code == 0, "\(secondAudit.stderr)")
         #expect(secondAudit.json?["passed"] == .bool(true))
         #expect(secondAudit.json?["from"]?.integerValue == firstSize)
