@@ -28,7 +28,7 @@ struct AppendCommand: ParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() throws {
-        let server = remote.address(db: db)
+        let server = try remote.address(db: db)
         let anchors = try server.map { _ in try Remote.anchors(governance: governanceKey, log: logKey) }
         if server == nil {
             _ = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))  // a missing file is named before the input

@@ -41,7 +41,7 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
-        let server = remote.server ?? (db == nil && export == nil ? remote.address(db: nil) : nil)
+        let server = try remote.server ?? (db == nil && export == nil ? remote.address(db: nil) : nil)
         if server != nil {
             guard db == nil, export == nil, since == nil else {
                 throw ValidationError("--server audits the remote ledger; do not give --db, --export or --since")
@@ -59,7 +59,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        if db == nil, export == nil, let server = remote.address(db: nil) {
+        if db == nil, export == nil, let server = try remote.address(db: nil) {
             try runRemote(server)
             return
         }

@@ -37,7 +37,7 @@ struct BundleCommand: ParsableCommand {
             throw CLIError.usage("\(out) already exists; choose another path or pass --force")
         }
         let bundles: [ProofBundle]
-        if let server = remote.address(db: db) {
+        if let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(trust)
             let subject = self.subject
             bundles = try Remote.run(remote, server: server, anchors: anchors) { ledger in

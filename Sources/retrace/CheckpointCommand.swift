@@ -23,7 +23,7 @@ struct CheckpointCommand: ParsableCommand {
         let note: String
         let checkpoint: Checkpoint
         let logVerifier: NoteVerifier
-        if let server = remote.address(db: db) {
+        if let server = try remote.address(db: db) {
             guard let logKey else {
                 throw CLIError.usage("with --server, pass --log-key LOG.pub: a checkpoint is shown only once it verifies")
             }

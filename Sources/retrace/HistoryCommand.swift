@@ -24,7 +24,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         let product = try LedgerAccess.parseIdentity(identity).sgtin
         let history: ProductHistory
-        if let server = remote.address(db: db) {
+        if let server = try remote.address(db: db) {
             history = try Remote.run(remote, server: server, anchors: try Remote.anchors(trust)) { ledger in
                 try await ledger.history(product)
             }

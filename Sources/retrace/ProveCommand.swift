@@ -35,7 +35,7 @@ struct ProveCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let server = remote.address(db: db) {
+        if let server = try remote.address(db: db) {
             try runRemote(server)
             return
         }

@@ -80,7 +80,7 @@ struct RecordCommand: ParsableCommand {
                 type, items, heads: heads, explicit: explicit, signer: signer, time: when, location: location,
                 details: detailObject)
         }
-        if let server = remote.address(db: db) {
+        if let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(governance: governanceKey, log: logKey)
             let attempts = max(1, self.attempts)
             let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in

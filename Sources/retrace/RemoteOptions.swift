@@ -15,8 +15,11 @@ struct RemoteOptions: ParsableArguments {
     var caCert: String?
 
     /// The server to use: `--server`, else `RETRACE_SERVER` unless a ledger file was named.
-    func address(db: String?) -> String? {
-        if let server { return server }
+    func address(db: String?) throws -> String? {
+        if let server {
+            guard db == nil else { throw CLIError.usage("give --db FILE or --server URL, not both") }
+            return server
+        }
         guard db == nil, let variable = ProcessInfo.processInfo.environment["RETRACE_SERVER"], !variable.isEmpty else {
             return nil
         }

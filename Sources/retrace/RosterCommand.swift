@@ -67,7 +67,7 @@ struct RosterCommand: ParsableCommand {
 
         func run() throws {
             let trust: TrustState
-            if let server = remote.address(db: db) {
+            if let server = try remote.address(db: db) {
                 trust = try Remote.run(remote, server: server, anchors: try Remote.anchors(self.trust)) { ledger in
                     try await ledger.roster().trust
                 }
@@ -296,7 +296,7 @@ struct RosterCommand: ParsableCommand {
             let document = try RosterFiles.readDocument(roster)
             let governance = try LedgerAccess.readPrivateKey(governanceKey, what: "governance key")
             let when = try LedgerAccess.parseTime(time, option: "--time")
-            if let server = remote.address(db: db) {
+            if let server = try remote.address(db: db) {
                 guard let logKey else { throw CLIError.usage("with --server, pass --log-key LOG.pub (the log's public key)") }
                 let roots = try trustedGovernance.isEmpty
                     ? [governance.verifier] : trustedGovernance.map { try Remote.readVerifier($0, what: "governance key") }

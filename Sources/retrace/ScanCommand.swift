@@ -41,7 +41,7 @@ struct ScanCommand: ParsableCommand {
 
     func validate() throws {
         let sources = [db != nil, bundle != nil, remote.server != nil].filter { $0 }.count
-        guard sources == 1 || (sources == 0 && remote.address(db: nil) != nil) else {
+        guard try sources == 1 || (sources == 0 && remote.address(db: nil) != nil) else {
             throw ValidationError("give exactly one of --db, --server or --bundle")
         }
     }
@@ -55,7 +55,7 @@ struct ScanCommand: ParsableCommand {
             scan: text, rma: rma, orderDigest: orderDigest, dock: dock,
             servesRetailers: serves.isEmpty ? nil : Set(serves), now: now)
         let verdict: DockVerdict
-        if bundle == nil, db == nil, let server = remote.address(db: db) {
+        if bundle == nil, db == nil, let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(trust)
             verdict = try Remote.run(remote, server: server, anchors: anchors) { ledger in
                 try await ledger.verdict(request, now: now)

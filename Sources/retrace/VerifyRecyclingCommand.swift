@@ -38,7 +38,7 @@ struct VerifyRecyclingCommand: ParsableCommand {
                 throw CLIError.usage("give one of --db, --server or --bundle")
             }
             proofs = try offline(bundle, product: product)
-        } else if let server = remote.address(db: db) {
+        } else if let server = try remote.address(db: db) {
             let subject = self.subject
             proofs = try Remote.run(remote, server: server, anchors: try Remote.anchors(trust)) { ledger in
                 if let product { return [try await ledger.recyclingProof(product)] }
