@@ -133,9 +133,9 @@ struct AuditCommand: ParsableCommand {
             try Output.json(.object(object))
         } else {
             Output.print(Self.text(report, source: server, ledgerSize: sync.to))
-            let from = sync.from == 0 ? "from the first entry" : "from checkpoint \(sync.from), verified before"
+            let from = sync.from == 0 ? "from the first entry" : "after checkpoint \(sync.from) (verified before)"
             Output.print(
-                "  fetched          \(sync.fetched) entries \(from) to checkpoint \(sync.to), each proven against it"
+                "  fetched          \(sync.fetched) entries \(from) up to checkpoint \(sync.to), each proven against it"
                     + (mirror.map { "; mirror \($0)" } ?? ""))
             if sync.discardedBytes > 0 {
                 Output.print("  resumed          \(sync.discardedBytes) bytes of an interrupted run were cut back first")
