@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "retrace", targets: ["retrace"]),
         .executable(name: "retrace-bench", targets: ["RetraceBench"]),
         .executable(name: "retrace-load", targets: ["RetraceLoad"]),
+        // For a party's own Swift system: identities, signed statements, verification and the /v1 client.
+        .library(name: "RetraceKit", targets: ["RetraceKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         // The storage engine for ledgers that outgrow one machine.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        // The client of a remote ledger: HTTP/1.1 and HTTPS with verified certificates.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // C libraries of the system, reached only through their Swift wrappers.
@@ -89,9 +95,26 @@ let package = Package(
                 "RetraceLedger", "RetraceVerification", "RetraceProductPage", "RetraceStorage", "RetraceEvents",
                 "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceTiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
+
+        // A party's own system as a client of a remote ledger: statements built and signed locally, submitted
+        // to /v1, and every answer verified here under trust roots the party holds, never taken on the server's word.
+        .target(
+            name: "RetraceKit",
+            dependencies: [
+                "RetraceVerification", "RetraceAudit", "RetraceLedger", "RetraceRules", "RetraceStorage", "RetraceEvents",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict),
 
@@ -107,8 +130,9 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceServer", "RetraceTiles", "RetracePostgres",
+                "RetraceServer", "RetraceTiles", "RetracePostgres", "RetraceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
 
@@ -218,6 +242,17 @@ let package = Package(
                 "RetraceStorage", "RetracePostgres", "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceEvents",
                 "RetraceCrypto", "MerkleLog", "CanonicalJSON", "LoopbackHTTP", "RetraceTestSupport", "retrace",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceClientTests",
+            dependencies: [
+                "retrace", "RetraceTestSupport", "RetraceKit", "RetraceSimulation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),

@@ -266,7 +266,19 @@ public struct Auditor: Sendable {
         var lines = try LineReader(path: path)
         defer { lines.close() }
         guard let first = try lines.next() else { throw AuditError(.notALedger, "\(path) is empty") }
-        let header = try ExportLine.header(first.line)
+        return try auditExport(headerLine: first.line, lines: &lines)
+    }
+
+    /// Audits an export whose header line is kept apart from its body: a mirror appends entry and
+    /// checkpoint lines to the body as it grows and rewrites only the small header (its tree size).
+    public func audit(exportHeader headerLine: [UInt8], bodyAt path: String) throws -> AuditReport {
+        var lines = try LineReader(path: path)
+        defer { lines.close() }
+        return try auditExport(headerLine: headerLine, lines: &lines)
+    }
+
+    private func auditExport(headerLine: [UInt8], lines: inout LineReader) throws -> AuditReport {
+        let header = try ExportLine.header(headerLine)
         var engine = makeEngine()
         defer { engine.settle() }
         engine.total = header.treeSize

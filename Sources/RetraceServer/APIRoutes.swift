@@ -48,6 +48,10 @@ struct APIRoutes: Sendable {
                 try service.bundle(product), contentType: "application/json",
                 headers: [.contentDisposition: "attachment; filename=\"\(name)\""])
         }
+        router.get("/v1/products/:gtin/:serial/evidence") { _, context in
+            let product = try ProductPath.product(context.parameters)
+            return Responses.json(try service.dockEvidence(product).json)
+        }
         router.get("/v1/products/:gtin/:serial/recycling") { _, context in
             let product = try ProductPath.product(context.parameters)
             return Responses.json(try service.recycling(product).json)
@@ -57,6 +61,16 @@ struct APIRoutes: Sendable {
                 let certificate = raw.removingPercentEncoding, !certificate.isEmpty
             else { throw Problem.badRequest("the certificate number is missing or badly percent-encoded") }
             return Responses.json(.object(["proofs": .array(try service.recycling(certificate: certificate).map(\.json))]))
+        }
+        router.get("/v1/recycling/certificates/:certificate/evidence") { _, context in
+            guard let raw = context.parameters.get("certificate"),
+                let certificate = raw.removingPercentEncoding, !certificate.isEmpty
+            else { throw Problem.badRequest("the certificate number is missing or badly percent-encoded") }
+            let found = try service.certificateEvidence(certificate)
+            return Responses.json(
+                .object([
+                    "bundles": .array(found.bundles.map(\.json)), "products": .array(found.products.map { .string($0) }),
+                ]))
         }
         router.post("/v1/recycling/verify") { request, _ in
             let object = try RequestReading.object(

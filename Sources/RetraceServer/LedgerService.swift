@@ -84,6 +84,23 @@ public final class LedgerService: Sendable {
         }
     }
 
+    /// What a dock verdict is judged from, for a client that recomputes the verdict itself.
+    func dockEvidence(_ product: SGTIN) throws(Problem) -> DockEvidence {
+        do { return try verifier.dockEvidence(scan: product.digitalLink) } catch { throw Problem.verification(error) }
+    }
+
+    /// The evidence behind a certificate number, for a client that checks it itself.
+    func certificateEvidence(_ certificate: String) throws(Problem) -> (bundles: [ProofBundle], products: [String]) {
+        let found: (bundles: [ProofBundle], products: [String])
+        do { found = try verifier.certificateEvidence(certificate: certificate) } catch {
+            throw Problem.verification(error)
+        }
+        guard !found.bundles.isEmpty || !found.products.isEmpty else {
+            throw Problem.notFound("no recycle statement carries certificate \(certificate)")
+        }
+        return found
+    }
+
     func recycling(_ product: SGTIN) throws(Problem) -> RecyclingProof {
         do {
             let proof = try verifier.recyclingProof(scan: product.digitalLink)

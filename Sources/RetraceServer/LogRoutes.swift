@@ -1,4 +1,5 @@
 import Hummingbird
+import RetraceVerification
 
 /// The transparency-log face of the service: the signed checkpoint in C2SP form (so existing
 /// tlog tools read it unchanged), the log key, proofs and raw entries for mirrors and auditors,
@@ -31,6 +32,13 @@ struct LogRoutes: Sendable {
                 throw Problem.badRequest("give from=N (the older tree size) and optionally to=M")
             }
             return Responses.json(try service.consistencyProof(from: from, to: try RequestReading.unsigned(request, "to")))
+        }
+        router.get("/v1/roster") { _, _ in
+            let bundle: [UInt8]
+            do throws(VerificationError) { bundle = try service.verifier.rosterBundle().encoded() } catch {
+                throw Problem.verification(error)
+            }
+            return Responses.bytes(bundle, contentType: "application/json")
         }
         router.get("/v1/entries") { request, _ in
             let start = try RequestReading.unsigned(request, "start") ?? 0

@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -48,10 +50,18 @@ public struct RetraceServer: Sendable {
 
     /// The application, not yet running; `onRunning` receives the bound port (useful with port 0).
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
+            Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)))
+        var server = http1
+        if let tls = configuration.tls {
+            // TLS wraps every accepted connection; a configuration that cannot be used fails the
+            // start, never falls back to plain HTTP.
+            server = (try? HTTPServerBuilder.tls(http1, tlsConfiguration: tls))
+                ?? HTTPServerBuilder { _ in throw TLSUnavailable() }
+        }
+        return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
-                Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
+            server: server,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "retrace",
                 reuseAddress: true),
@@ -79,6 +89,10 @@ public struct RetraceServer: Sendable {
         try await group.run()
     }
 }
+
+/// The TLS configuration could not be turned into a server: no connection is served, rather than
+/// one in plain HTTP.
+struct TLSUnavailable: Error {}
 
 /// A server running in this process, for tests and benchmarks: started on a free loopback port,
 /// stopped gracefully.

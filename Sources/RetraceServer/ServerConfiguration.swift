@@ -1,3 +1,5 @@
+import NIOSSL
+
 /// How `retrace serve` listens and what it accepts.
 public struct ServerConfiguration: Sendable {
     /// Loopback by default: exposing a ledger service is a deliberate act (`--host 0.0.0.0`).
@@ -12,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var bodyTimeout: Duration
     /// Idle keep-alive connections are closed after this long.
     public var idleTimeout: Duration
+    /// HTTPS with this certificate and key (`--tls-cert/--tls-key`); plain HTTP when nil.
+    public var tls: TLSConfiguration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, maxBatchStatements: Int = 1_000,

@@ -130,6 +130,9 @@ public enum DockJudge {
                         + "send the customer to \(seller.name).",
                     [verifiedLine, "sold by \(seller.id) on \(sale.statement.time)"], [sale.id], .returnToCustomer)
             }
+        } else {
+            // Said, not silent: a verdict without a dock has not checked who may take the unit back.
+            channelNote = "no dock was named, so the channel was not checked (which docks may accept this return)"
         }
         if let rma = request.rma, rma != state.returnAuthorization?.rma {
             let open = state.returnAuthorization?.rma ?? "none"
@@ -177,7 +180,7 @@ public enum DockJudge {
             [verifiedLine] + (channelNote.map { [$0] } ?? []), evidence, .inspect)
     }
 
-    static func integrityFailure(_ product: SGTIN, _ error: VerificationError) -> DockVerdict {
+    public static func integrityFailure(_ product: SGTIN, _ error: VerificationError) -> DockVerdict {
         DockVerdict(
             code: .ledgerIntegrityFailure,
             message: "STOP: the ledger's record for this unit does not verify (\(error.code)); do not accept it, "

@@ -30,6 +30,19 @@ public enum EvidenceCollector {
         }
     }
 
+    /// The roster chain up to the latest checkpoint, each entry with its inclusion proof: what a
+    /// client needs to know who is trusted (and the roster head to sign the next roster on).
+    public static func rosterBundle(reader: any LedgerReader) throws(VerificationError) -> ProofBundle {
+        do {
+            let checkpoint = try latest(reader)
+            return ProofBundle(checkpoint: checkpoint.note, roster: try roster(reader, size: checkpoint.size), products: [])
+        } catch let error as VerificationError {
+            throw error
+        } catch {
+            throw VerificationError(.storage, "reading the roster: \(error)")
+        }
+    }
+
     /// The bundle of a batch statement (a recycler's pallet certificate) at log index `index`, with
     /// the chain of every member.
     public static func certificateBundle(at index: UInt64, reader: any LedgerReader) throws(VerificationError)

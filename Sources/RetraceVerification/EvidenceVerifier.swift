@@ -117,6 +117,19 @@ public final class EvidenceVerifier: Sendable {
         return VerifiedBundle(checkpoint: checkpoint, products: products, certificate: certificate, trust: newest)
     }
 
+    /// The roster in force at a roster bundle's checkpoint (no product chains): every roster entry
+    /// included in the checkpoint and applied from the governance anchors.
+    public func verifyRoster(_ bundle: ProofBundle) throws(VerificationError) -> (checkpoint: Checkpoint, trust: TrustState) {
+        let checkpoint = try openCheckpoint(bundle.checkpoint)
+        let rosterBytes = try bundle.roster.map { (item) throws(VerificationError) in
+            try includedBytes(item, checkpoint: checkpoint).bytes
+        }
+        guard let newest = try verifyRoster(bundle.roster, bytes: rosterBytes).last?.trust else {
+            throw VerificationError(.rosterInvalid, "the bundle carries no roster")
+        }
+        return (checkpoint, newest)
+    }
+
     // MARK: Checkpoints
 
     /// The checkpoint of `note`, once its signature verifies under the log key (or verified before:

@@ -74,6 +74,34 @@ public final class Verifier: Sendable {
         }
     }
 
+    /// The evidence behind a certificate number, for a client that checks it itself: the certificate
+    /// bundle of each batch recycle statement carrying it, and the products recycled by a single
+    /// statement carrying it (their own bundles are the evidence).
+    public func certificateEvidence(certificate: String) throws(VerificationError)
+        -> (bundles: [ProofBundle], products: [String])
+    {
+        try read { reader throws(VerificationError) in
+            var bundles: [ProofBundle] = []
+            var products: [String] = []
+            for index in try recycleEntries(certificate: certificate, reader: reader) {
+                guard let stored = try? reader.entry(at: index) else {
+                    throw VerificationError(.storage, "entry \(index) cannot be read", index: index)
+                }
+                if !stored.members.isEmpty {
+                    bundles.append(try EvidenceCollector.certificateBundle(at: index, reader: reader))
+                } else if let entry = try? LogEntry(parsing: stored.bytes), let product = entry.statement.product {
+                    products.append(product.digitalLink)
+                }
+            }
+            return (bundles, products)
+        }
+    }
+
+    /// The roster chain with its proofs, for a client that verifies who is trusted itself.
+    public func rosterBundle() throws(VerificationError) -> ProofBundle {
+        try read { reader throws(VerificationError) in try EvidenceCollector.rosterBundle(reader: reader) }
+    }
+
     /// The product's verified evidence.
     public func verifiedProduct(scan: String) throws(VerificationError) -> VerifiedProduct {
         let product = try Self.product(scan: scan)
@@ -96,68 +124,21 @@ public final class Verifier: Sendable {
     public func verdict(_ request: DockRequest) throws(VerificationError) -> DockVerdict {
         let product = try Self.product(scan: request.scan)
         let now = request.now ?? clock()
-        let gathered: (ProofBundle?, [ProofBundle], String?)
+        let gathered: DockEvidence
         do {
             gathered = try whilePrewarming(product) { () throws(VerificationError) in try dockEvidence(product) }
         } catch {
             guard error.code != .storage else { throw error }
             return integrityFailure(product, error)
         }
-        if let bundle = gathered.0 {
-            do {
-                return DockJudge.verdict(request, product: product, evidence: try evidence.verify(bundle), now: now)
-            } catch {
-                return integrityFailure(product, error)
-            }
-        }
-        if !gathered.1.isEmpty {
-            var passports: [String] = []
-            var models: [String] = []
-            var size: UInt64?
-            for other in gathered.1 {
-                do {
-                    let verified = try evidence.verify(other)
-                    for item in verified.products {
-                        passports.append(item.passport.hex)
-                        let owner = verified.trust.party(id: item.state.brandOwner)?.name ?? item.state.brandOwner
-                        models.append("GTIN \(item.product.gtin.digits) of \(owner)")
-                        size = item.checkpoint.size
-                    }
-                } catch {
-                    return integrityFailure(product, error)
-                }
-            }
-            return DockVerdict(
-                code: .productMismatch,
-                message:
-                    "STOP: serial \(product.serial.value) belongs to another model "
-                    + "(\(models.joined(separator: "; "))), not to GTIN \(product.gtin.digits) on this box: "
-                    + "the item or its label was swapped (substitution).",
-                reasons: [
-                    "no product \(product.digitalLink) was ever commissioned",
-                    "the same serial was commissioned as: \(models.joined(separator: "; "))",
-                ],
-                evidence: passports, product: product.digitalLink, checkpointSize: size,
-                suggestedDisposition: .quarantine)
-        }
-        // Absence is relative to a checkpoint: name one that verifies under the log key.
-        var size: UInt64?
-        if let note = gathered.2 {
-            let anchors = evidence.anchors
-            do { size = try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin).size } catch {
-                return integrityFailure(
-                    product, VerificationError(.checkpointInvalid, "the latest checkpoint does not verify: \(error)"))
-            }
-        }
-        return DockVerdict(
-            code: .unknownSerial,
-            message: "STOP: no brand ever registered serial \(product.serial.value) for GTIN \(product.gtin.digits): "
-                + "the item is counterfeit or its serial was invented.",
-            reasons: [
-                "no commission of \(product.digitalLink) or of its serial under any GTIN, up to checkpoint "
-                    + "\(size.map(String.init) ?? "none")"
-            ],
-            evidence: [], product: product.digitalLink, checkpointSize: size, suggestedDisposition: .quarantine)
+        let verdict = try evidence.verdict(request, evidence: gathered, now: now)
+        if verdict.code == .ledgerIntegrityFailure { nodes.removeAll() }
+        return verdict
+    }
+
+    /// The evidence a dock verdict is judged from, for a client that judges it itself.
+    public func dockEvidence(scan: String) throws(VerificationError) -> DockEvidence {
+        try dockEvidence(try Self.product(scan: scan))
     }
 
     /// A product's verified history.
@@ -224,13 +205,13 @@ public final class Verifier: Sendable {
     /// What a dock verdict is judged from: the product's own bundle, or else the bundles of other
     /// products that carry the same serial (a substitution or a relabelled item), with the latest
     /// checkpoint note when nothing matches.
-    private func dockEvidence(_ product: SGTIN) throws(VerificationError) -> (ProofBundle?, [ProofBundle], String?) {
+    private func dockEvidence(_ product: SGTIN) throws(VerificationError) -> DockEvidence {
         let nodes = prefetchNodes(product)
         return try read { reader throws(VerificationError) in
             if let bundle = try EvidenceCollector.productBundle(
                 product, reader: PrefetchedReader(base: reader, nodes: nodes))
             {
-                return (bundle, [], nil)
+                return DockEvidence(bundle: bundle, others: [], checkpoint: nil)
             }
             var others: [ProofBundle] = []
             let rows: [ProductRow]
@@ -245,7 +226,7 @@ public final class Verifier: Sendable {
                 }
             }
             let note = try? reader.latestCheckpoint()?.note
-            return (nil, others, note ?? nil)
+            return DockEvidence(bundle: nil, others: others, checkpoint: note ?? nil)
         }
     }
 

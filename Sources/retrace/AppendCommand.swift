@@ -4,6 +4,7 @@ import Foundation
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
+import RetraceKit
 import RetraceLedger
 import RetraceStorage
 
@@ -13,16 +14,25 @@ struct AppendCommand: ParsableCommand {
         commandName: "append",
         abstract: "Append pre-signed statements, one canonical JSON per line, from files or standard input.")
 
-    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The ledger file (SQLite).")
+    var db: String?
+    @OptionGroup var remote: RemoteOptions
     @Argument(help: "Files of JSON lines; standard input when none is given.")
     var files: [String] = []
     @Option(
-        name: .customLong("log-key"), help: "The log's private key (default: the embedded test key for test ledgers).")
+        name: .customLong("log-key"),
+        help: "The log's private key (default: the embedded test key for test ledgers); with --server, the log's public key.")
     var logKey: String?
+    @Option(name: .customLong("governance-key"), help: "With --server: the governance public key the receipt is checked under.")
+    var governanceKey: String?
     @OptionGroup var output: JSONFlag
 
     func run() throws {
-        _ = try LedgerAccess.openReadOnly(database.db)  // a missing or foreign file is named before the input
+        let server = try remote.address(db: db)
+        let anchors = try server.map { _ in try Remote.anchors(governance: governanceKey, log: logKey) }
+        if server == nil {
+            _ = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))  // a missing file is named before the input
+        }
         var statements: [SignedStatement] = []
         let sources: [(String, [UInt8])] =
             files.isEmpty
@@ -39,7 +49,16 @@ struct AppendCommand: ParsableCommand {
             }
         }
         guard !statements.isEmpty else { throw CLIError.usage("no statements given; nothing was appended") }
-        let ledger = try LedgerAccess.openForAppend(database.db, logKeyFile: logKey, checking: statements)
+        if let server, let anchors {
+            // Pre-signed statements cannot be signed afresh here, so a chain conflict is reported, not retried.
+            let batch = statements
+            let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+                try await ledger.append(batch)
+            }
+            try RecordCommand.printReceipt(receipt, json: output.json, members: 1)
+            return
+        }
+        let ledger = try LedgerAccess.openForAppend(db ?? "", logKeyFile: logKey, checking: statements)
         let result = try ledger.append(statements)
         try AppendReport.print(result, json: output.json)
     }

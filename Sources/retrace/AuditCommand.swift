@@ -3,6 +3,7 @@ import CanonicalJSON
 import Foundation
 import RetraceAudit
 import RetraceCrypto
+import RetraceKit
 import RetraceLedger
 import RetraceStorage
 import RetraceTiles
@@ -15,7 +16,10 @@ struct AuditCommand: ParsableCommand {
             "Audit a ledger or an export: signatures, chains, roster, rules, checkpoints (exit 1 on any failure).",
         discussion: """
             Without --governance-key/--log-key the keys recorded in the ledger or export are trusted; give the \
-            key files you hold to audit independently.
+            key files you hold to audit independently. With --server the whole remote ledger is fetched over \
+            HTTP, every entry proven against the server's signed checkpoint, and audited here under the keys \
+            you give (required); --mirror FOLDER keeps that copy and continues from its last verified \
+            checkpoint next time (consistency-checked; a rollback or fork is reported and exits 1).
             """)
 
     @Option(help: "The ledger file (SQLite).")
@@ -34,13 +38,24 @@ struct AuditCommand: ParsableCommand {
     var governanceKey: String?
     @Option(name: .customLong("log-key"), help: "Trusted log public key file.")
     var logKey: String?
+    @OptionGroup var remote: RemoteOptions
+    @Option(help: "With --server: a folder that keeps the verified copy of the ledger between audits.")
+    var mirror: String?
     @Option(help: "Worker threads for signature checks (1 or 2).")
     var threads: Int = 2
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
+        let server = try remote.server ?? (db == nil && export == nil && tiles == nil ? remote.address(db: nil) : nil)
+        if server != nil {
+            guard db == nil, export == nil, tiles == nil, since == nil else {
+                throw ValidationError("--server audits the remote ledger; do not give --db, --export, --tiles or --since")
+            }
+            return
+        }
+        guard mirror == nil else { throw ValidationError("--mirror works with --server") }
         guard [db, export, tiles].compactMap({ $0 }).count == 1 else {
-            throw ValidationError("give exactly one of --db, --export or --tiles")
+            throw ValidationError("give exactly one of --db, --export, --tiles or --server")
         }
         guard tiles == nil || (governanceKey != nil && logKey != nil) else {
             throw ValidationError("--tiles needs --governance-key and --log-key: a tile host records no keys to trust")
@@ -53,6 +68,10 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
+        if db == nil, export == nil, tiles == nil, let server = try remote.address(db: nil) {
+            try runRemote(server)
+            return
+        }
         let progress = Progress(total: 1, label: "audit")
         let callback: @Sendable (UInt64, UInt64) -> Void = { done, total in
             progress.update(Int(done), total: Int(total))
@@ -94,10 +113,47 @@ struct AuditCommand: ParsableCommand {
             throw error
         }
         progress.finish()
+        var size: UInt64?
+        if let db { size = try StoreLocation.open(db, readOnly: true).read { reader in try reader.treeSize() } }
         if output.json {
             try Output.json(Self.json(report))
         } else {
-            Output.print(Self.text(report, source: db ?? export ?? tiles ?? ""))
+            Output.print(Self.text(report, source: db ?? export ?? tiles ?? "", ledgerSize: size))
+        }
+        if !report.passed { throw ExitCode(CLIError.refused) }
+    }
+
+    /// The remote ledger copied (into `--mirror`, or a scratch folder) with every entry proven
+    /// against a checkpoint verified here, then audited offline under the keys given.
+    private func runRemote(_ server: String) throws {
+        let anchors = try Remote.anchors(governance: governanceKey, log: logKey)
+        let scratch = mirror == nil
+        let folder = mirror ?? (NSTemporaryDirectory() + "retrace-audit-\(UUID().uuidString)")
+        defer { if scratch { try? FileManager.default.removeItem(atPath: folder) } }
+        let threads = self.threads
+        let all = self.all
+        let (sync, report) = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+            let copy = LedgerMirror(folder: folder, ledger: ledger)
+            let sync = try await copy.sync()
+            return (sync, try copy.audit(threads: threads, keepGoing: all))
+        }
+        if output.json {
+            guard case .object(var object) = Self.json(report) else { return }
+            object["server"] = .string(server)
+            object["mirror"] = mirror.map { .string($0) } ?? .null
+            object["from"] = .integer(Int64(sync.from))
+            object["fetched"] = .integer(Int64(sync.fetched))
+            object["discardedBytes"] = .integer(Int64(sync.discardedBytes))
+            try Output.json(.object(object))
+        } else {
+            Output.print(Self.text(report, source: server, ledgerSize: sync.to))
+            let from = sync.from == 0 ? "from the first entry" : "after checkpoint \(sync.from) (verified before)"
+            Output.print(
+                "  fetched          \(sync.fetched) entries \(from) up to checkpoint \(sync.to), each proven against it"
+                    + (mirror.map { "; mirror \($0)" } ?? ""))
+            if sync.discardedBytes > 0 {
+                Output.print("  resumed          \(sync.discardedBytes) bytes of an interrupted run were cut back first")
+            }
         }
         if !report.passed { throw ExitCode(CLIError.refused) }
     }
@@ -151,13 +207,17 @@ struct AuditCommand: ParsableCommand {
         ])
     }
 
-    static func text(_ report: AuditReport, source: String) -> String {
+    static func text(_ report: AuditReport, source: String, ledgerSize: UInt64? = nil) -> String {
+        var sizeText = "\(report.treeSize)"
+        if let ledgerSize, ledgerSize != report.treeSize {
+            sizeText += " (stopped there; the ledger holds \(ledgerSize) entries)"
+        }
         var lines = [
             (report.passed ? "PASSED " : "FAILED ") + "audit of \(source)",
             Output.fields(
                 [
                     ("entries checked", "\(report.entriesChecked)"), ("checkpoints", "\(report.checkpointsChecked)"),
-                    ("tree size", "\(report.treeSize)"), ("root", Hex.encode(report.rootHash)),
+                    ("tree size", sizeText), ("root", Hex.encode(report.rootHash)),
                 ], indent: "  "),
         ]
         for failure in report.failures { lines.append("  ✗ \(failure.description)") }

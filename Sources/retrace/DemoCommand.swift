@@ -203,8 +203,19 @@ struct DemoCommand: ParsableCommand {
                 commands.insert(
                     "retrace scan '\(sample.product.digitalLink)' --db \(db) --dock \(sample.dock)", at: 0)
             }
-            say(commands.map { "  " + $0 }.joined(separator: "\n"))
+            let invocation = Self.invocation()
+            say(commands.map { "  " + invocation + $0.dropFirst("retrace".count) }.joined(separator: "\n"))
         }
         if !passed { throw ExitCode(CLIError.refused) }
+    }
+
+    /// How to run `retrace` again the way it was run now: a user of `swift run retrace demo` has no
+    /// `retrace` on the PATH, so the commands to explore further say `swift run retrace`.
+    static func invocation() -> String {
+        let path = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        if path.contains("/.build/") { return "swift run retrace" }
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        let onPath = directories.contains { FileManager.default.isExecutableFile(atPath: "\($0)/retrace") }
+        return onPath ? "retrace" : path
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
+import RetraceKit
 import RetraceLedger
 import RetraceVerification
 
@@ -14,17 +15,25 @@ struct HistoryCommand: ParsableCommand {
 
     @Argument(help: "The product identity, in any form.")
     var identity: String
-    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The ledger file (SQLite).")
+    var db: String?
+    @OptionGroup var remote: RemoteOptions
     @OptionGroup var trust: TrustOptions
     @OptionGroup var output: JSONFlag
 
     func run() throws {
         let product = try LedgerAccess.parseIdentity(identity).sgtin
-        let ledger = try LedgerAccess.openReadOnly(database.db)
-        let verifier = Verifier(store: ledger.store, anchors: try trust.anchors(for: ledger))
         let history: ProductHistory
-        do { history = try verifier.history(scan: product.digitalLink) } catch {
-            throw VerificationMapping.cliError(error)
+        if let server = try remote.address(db: db) {
+            history = try Remote.run(remote, server: server, anchors: try Remote.anchors(trust)) { ledger in
+                try await ledger.history(product)
+            }
+        } else {
+            let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
+            let verifier = Verifier(store: ledger.store, anchors: try trust.anchors(for: ledger))
+            do { history = try verifier.history(scan: product.digitalLink) } catch {
+                throw VerificationMapping.cliError(error)
+            }
         }
         if output.json {
             try Output.json(VerificationMapping.historyJSON(history))

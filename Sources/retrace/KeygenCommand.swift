@@ -10,7 +10,7 @@ struct KeygenCommand: ParsableCommand {
 
     @Argument(help: "The key name, e.g. northwind.example (no '+', spaces or control characters).")
     var name: String
-    @Option(help: "Directory to write the files into.")
+    @Option(help: "Directory to write the files into (created if missing).")
     var out: String = "."
     @Flag(help: "Overwrite existing key files.")
     var force = false
@@ -22,8 +22,13 @@ struct KeygenCommand: ParsableCommand {
             throw CLIError.usage("invalid key name: \(error.reason)")
         }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CLIError.usage("--out \(out) is not a directory; create it first")
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw CLIError.usage("--out \(out) is a file, not a directory") }
+        } else {
+            // A new party's key folder is made here rather than sending the user off to mkdir first.
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw CLIError.usage("cannot create the directory \(out): \(error.localizedDescription)")
+            }
         }
         let base = name.replacingOccurrences(of: "/", with: "_")
         let keyPath = (out as NSString).appendingPathComponent(base + ".key")

@@ -2,6 +2,7 @@ import ArgumentParser
 import CanonicalJSON
 import Foundation
 import MerkleLog
+import RetraceKit
 import RetraceCrypto
 import RetraceEvents
 import RetraceLedger
@@ -13,7 +14,11 @@ struct ProveCommand: ParsableCommand {
         commandName: "prove", abstract: "Print an inclusion proof (--index or --event) or a consistency proof (--from)."
     )
 
-    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The ledger file (SQLite).")
+    var db: String?
+    @OptionGroup var remote: RemoteOptions
+    @Option(name: .customLong("log-key"), help: "With --server: the log's public key the proof must lead to.")
+    var logKey: String?
     @Option(help: "The log index of the entry to prove.")
     var index: UInt64?
     @Option(help: "The event id (hex) of the entry to prove.")
@@ -30,7 +35,11 @@ struct ProveCommand: ParsableCommand {
     }
 
     func run() throws {
-        let ledger = try LedgerAccess.openReadOnly(database.db)
+        if let server = try remote.address(db: db) {
+            try runRemote(server)
+            return
+        }
+        let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
         let head = try LedgerFacts.head(ledger)
         let size = to ?? head.size
         guard size <= head.size, size > 0 else {
@@ -107,5 +116,72 @@ struct ProveCommand: ParsableCommand {
                     ], indent: "  "))
             Output.print(Output.table(proof.enumerated().map { ["  [\($0.offset)]", Hex.encode($0.element)] }))
         }
+    }
+
+    /// Proofs from a server, checked here against its latest checkpoint verified under `--log-key`.
+    /// An inclusion proof is checked on the entry's own bytes; a consistency proof leads from the
+    /// root the server names for the older size, which is only as good as a checkpoint of that
+    /// size you hold (compare it).
+    private func runRemote(_ server: String) throws {
+        guard let logKey else { throw CLIError.usage("with --server, pass --log-key LOG.pub: proofs are checked here") }
+        guard to == nil else { throw CLIError.usage("with --server, proofs lead to the latest checkpoint; omit --to") }
+        let anchors = TrustAnchors(governance: [], logKey: try Remote.readVerifier(logKey, what: "log key"), origin: nil)
+        let index = self.index
+        let event = try self.event.map { try LedgerAccess.parseDigest($0, option: "--event") }
+        let from = self.from
+        let json = output.json
+        let lines = try Remote.run(remote, server: server, anchors: anchors) { ledger -> [String] in
+            if let from {
+                let (checkpoint, _) = try await ledger.checkpoint()
+                let answer = try await ledger.client.consistencyProof(from: from, to: checkpoint.size)
+                let proof = (answer["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
+                guard let oldRoot = answer["fromRoot"]?.stringValue.flatMap({ Hex.decode($0) }) else {
+                    throw ClientError(.malformedAnswer, request: "GET /v1/proofs/consistency", detail: "no fromRoot")
+                }
+                try MerkleProof.verifyConsistency(
+                    size1: from, size2: checkpoint.size, proof: proof, root1: oldRoot, root2: checkpoint.rootHash)
+                if json {
+                    let value: JSONValue = .object([
+                        "kind": .string("consistency"), "from": .integer(Int64(from)),
+                        "to": .integer(Int64(checkpoint.size)), "fromRoot": .string(Hex.encode(oldRoot)),
+                        "toRoot": .string(Hex.encode(checkpoint.rootHash)),
+                        "proof": .array(proof.map { .string(Hex.encode($0)) }),
+                    ])
+                    return [String(decoding: try CanonicalJSON.encode(value), as: UTF8.self)]
+                }
+                return [
+                    "Consistency proof from size \(from) to checkpoint \(checkpoint.size) (verified; compare root "
+                        + "\(from) with a checkpoint of that size you hold)",
+                    "  root \(from)  \(Hex.encode(oldRoot))", "  root \(checkpoint.size)  \(Hex.encode(checkpoint.rootHash))",
+                ] + proof.enumerated().map { "  [\($0.offset)]  \(Hex.encode($0.element))" }
+            }
+            var leaf = index ?? 0
+            if let event {
+                let answer = try await ledger.client.json("/v1/proofs/inclusion?event=\(event.hex)")
+                guard let found = answer["index"]?.integerValue, found >= 0 else {
+                    throw ClientError(.malformedAnswer, request: "GET /v1/proofs/inclusion", detail: "no index")
+                }
+                leaf = UInt64(found)
+            }
+            let (checkpoint, entry, proof) = try await ledger.provedEntry(index: leaf)
+            if let event, entry.statement.id != event {
+                throw VerificationError(.inclusionFailed, "entry \(leaf) is not event \(event.short)")
+            }
+            if json {
+                let value: JSONValue = .object([
+                    "kind": .string("inclusion"), "index": .integer(Int64(leaf)),
+                    "treeSize": .integer(Int64(checkpoint.size)), "event": .string(entry.statement.id.hex),
+                    "leafHash": .string(Hex.encode(entry.leafHash)), "root": .string(Hex.encode(checkpoint.rootHash)),
+                    "proof": .array(proof.map { .string(Hex.encode($0)) }),
+                ])
+                return [String(decoding: try CanonicalJSON.encode(value), as: UTF8.self)]
+            }
+            return [
+                "Inclusion proof for entry #\(leaf) in checkpoint \(checkpoint.size) (verified under the log key)",
+                "  event      \(entry.statement.id.hex)", "  leaf hash  \(Hex.encode(entry.leafHash))",
+                "  root       \(Hex.encode(checkpoint.rootHash))",
+            ] + proof.enumerated().map { "  [\($0.offset)]  \(Hex.encode($0.element))" }
+        }
+        for line in lines { Output.print(line) }
     }
 }

@@ -4,23 +4,36 @@ import Foundation
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
+import RetraceKit
 import RetraceLedger
 import RetraceStorage
 
-/// `retrace record <event-type>`: build one statement, sign it with the party's key, append it.
+/// `retrace record <event-type>`: build one statement, sign it with the party's key, append it —
+/// to a ledger file, or to a remote ledger (`--server`), where the key never leaves this machine.
+///
+/// Several products (repeated `--product`, or `--products FILE`) make one batch statement
+/// (spec/format.md §2.2): one signature over a Merkle root of the members, as a recall of a lot or
+/// a recycler's pallet certificate is. Every product given is a member or the command refuses.
 struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "record", abstract: "Build, sign and append one event for a product.",
-        discussion: "Event types: \(EventType.all.filter { $0 != .roster }.map(\.name).joined(separator: ", ")).")
+        commandName: "record", abstract: "Build, sign and append one event for a product, or one batch event for many.",
+        discussion: """
+            Event types: \(EventType.all.filter { $0 != .roster }.map(\.name).joined(separator: ", ")). \
+            Batch types (several products): \(EventType.batchable.map(\.name).sorted().joined(separator: ", ")).
+            """)
 
     @Argument(help: "The event type, e.g. commission, ship, sell, return-receive.")
     var eventType: String
-    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The ledger file (SQLite).")
+    var db: String?
+    @OptionGroup var remote: RemoteOptions
     @Option(help: "The signing party's private key file.")
     var key: String
-    @Option(help: "The product identity, in any form (Digital Link, element string, EPC URN).")
-    var product: String
-    @Option(help: "The product's previous event id, or `auto` to read its current head.")
+    @Option(help: "A product identity, in any form (Digital Link, element string, EPC URN); repeat for a batch.")
+    var product: [String] = []
+    @Option(help: "A file of product identities, one per line (blank lines and lines starting with # are skipped).")
+    var products: String?
+    @Option(help: "The product's previous event id, or `auto` to read its current head (one product only).")
     var previous: String = "auto"
     @Option(help: "The event time, YYYY-MM-DDTHH:MM:SSZ (default: now).")
     var time: String?
@@ -29,8 +42,13 @@ struct RecordCommand: ParsableCommand {
     @Option(name: .customLong("detail"), help: "A detail field as key=value; the value may be JSON (numbers, arrays).")
     var details: [String] = []
     @Option(
-        name: .customLong("log-key"), help: "The log's private key (default: the embedded test key for test ledgers).")
+        name: .customLong("log-key"),
+        help: "The log's private key (default: the embedded test key for test ledgers); with --server, the log's public key.")
     var logKey: String?
+    @Option(name: .customLong("governance-key"), help: "With --server: the governance public key the answers are checked under.")
+    var governanceKey: String?
+    @Option(help: "With --server: how many times to sign afresh after a chain conflict (someone appended first).")
+    var attempts: Int = 3
     @OptionGroup var output: JSONFlag
 
     func run() throws {
@@ -40,7 +58,15 @@ struct RecordCommand: ParsableCommand {
         }
         guard type != .roster else { throw CLIError.usage("rosters are appended with `retrace roster sign`") }
         let signer = try LedgerAccess.readPrivateKey(key, what: "key")
-        let sgtin = try LedgerAccess.parseIdentity(product).sgtin
+        let items = try Self.productList(product, file: products)
+        if items.count > 1 {
+            guard EventType.batchable.contains(type) else {
+                throw CLIError.usage(
+                    "\(items.count) products were given, but \(type.name) is not a batch type "
+                        + "(\(EventType.batchable.map(\.name).sorted().joined(separator: ", "))); record one product at a time")
+            }
+            guard previous == "auto" else { throw CLIError.usage("--previous applies to one product; a batch reads each head") }
+        }
         let when = try LedgerAccess.parseTime(time, option: "--time")
         let detailObject = try Self.parseDetails(details)
         if let location {
@@ -48,28 +74,115 @@ struct RecordCommand: ParsableCommand {
                 throw CLIError.usage("\(error.description); a location is a 13-digit GLN")
             }
         }
-        let reading = try LedgerAccess.openReadOnly(database.db)
-        var previousID: Digest?
-        if type != .commission {
-            if previous == "auto" {
-                let head = try reading.store.read { try $0.head(of: sgtin.digitalLink) }
-                guard let head else {
-                    throw CLIError(
-                        CLIError.refused, "\(sgtin.digitalLink) was never commissioned; nothing was appended")
+        let explicit: Digest? = previous == "auto" || type == .commission ? nil : try LedgerAccess.parseDigest(previous, option: "--previous")
+        let build: @Sendable ([SGTIN: Digest]) throws -> SignedStatement = { heads in
+            try Self.sign(
+                type, items, heads: heads, explicit: explicit, signer: signer, time: when, location: location,
+                details: detailObject)
+        }
+        if let server = try remote.address(db: db) {
+            let anchors = try Remote.anchors(governance: governanceKey, log: logKey)
+            let attempts = max(1, self.attempts)
+            let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+                try await ledger.record(attempts: attempts) {
+                    var heads: [SGTIN: Digest] = [:]
+                    if type != .commission, explicit == nil {
+                        for item in items { heads[item] = try await ledger.head(of: item) }
+                    }
+                    return [try build(heads)]
                 }
-                previousID = try Digest(bytes: head.eventID)
-            } else {
-                previousID = try LedgerAccess.parseDigest(previous, option: "--previous")
+            }
+            try Self.printReceipt(receipt, json: output.json, members: items.count)
+            return
+        }
+        let path = try RemoteOptions.requireDB(db)
+        let reading = try LedgerAccess.openReadOnly(path)
+        var heads: [SGTIN: Digest] = [:]
+        if type != .commission, explicit == nil {
+            try reading.store.read { reader in
+                for item in items {
+                    if let head = try reader.head(of: item.digitalLink) { heads[item] = try Digest(bytes: head.eventID) }
+                }
             }
         }
-        let statement = try Statement(
-            type: type, product: sgtin, previous: previousID,
-            signer: Digest(bytes: signer.verifier.publicKey.fingerprint), time: when, location: location,
-            details: detailObject)
-        let signed = try SignedStatement.sign(statement, with: signer.privateKey)
-        let ledger = try LedgerAccess.openForAppend(database.db, logKeyFile: logKey, checking: [signed])
+        let signed = try build(heads)
+        let ledger = try LedgerAccess.openForAppend(path, logKeyFile: logKey, checking: [signed])
         let result = try ledger.append([signed])
         try AppendReport.print(result, json: output.json)
+    }
+
+    /// The statement for `products`: one product's event, or a batch statement over all of them.
+    static func sign(
+        _ type: EventType, _ products: [SGTIN], heads: [SGTIN: Digest], explicit: Digest?, signer: NoteSigner,
+        time: Timestamp, location: String?, details: JSONObject
+    ) throws -> SignedStatement {
+        func previous(_ item: SGTIN) throws -> Digest {
+            if let explicit { return explicit }
+            guard let head = heads[item] else {
+                throw CLIError(CLIError.refused, "\(item.digitalLink) was never commissioned; nothing was appended")
+            }
+            return head
+        }
+        if products.count == 1 {
+            let item = products[0]
+            let statement = try Statement(
+                type: type, product: item, previous: type == .commission ? nil : try previous(item),
+                signer: try Digest(bytes: signer.verifier.publicKey.fingerprint), time: time, location: location,
+                details: details)
+            return try SignedStatement.sign(statement, with: signer.privateKey)
+        }
+        let members = try products.map { BatchMember(product: $0, previous: try previous($0)) }
+        let statement = try Statement(
+            type: type, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
+            signer: try Digest(bytes: signer.verifier.publicKey.fingerprint), time: time, location: location,
+            details: details)
+        return try SignedStatement.sign(statement, with: signer.privateKey, members: members)
+    }
+
+    /// Every product given, in order; a duplicate or an unreadable line is an error, never skipped.
+    static func productList(_ flags: [String], file: String?) throws -> [SGTIN] {
+        var texts: [(String, String)] = flags.map { ($0, "--product") }
+        if let file {
+            let text = try LedgerAccess.readText(file, what: "product list")
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces.union(.init(charactersIn: "\r")))
+                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                texts.append((trimmed, "\(file) line \(number + 1)"))
+            }
+        }
+        guard !texts.isEmpty else { throw CLIError.usage("give the product: --product ID (repeatable) or --products FILE") }
+        var seen: [SGTIN: String] = [:]
+        var list: [SGTIN] = []
+        for (text, origin) in texts {
+            let item: SGTIN
+            do { item = try LedgerAccess.parseIdentity(text).sgtin } catch let error as CLIError {
+                throw CLIError.usage("\(origin): \(error.message); nothing was appended")
+            }
+            if let first = seen[item] {
+                throw CLIError.usage(
+                    "\(item.digitalLink) is given twice (\(first) and \(origin)); a batch names each product once")
+            }
+            seen[item] = origin
+            list.append(item)
+        }
+        guard list.count <= 100_000 else { throw CLIError.usage("\(list.count) products; a batch holds at most 100000") }
+        return list
+    }
+
+    static func printReceipt(_ receipt: RemoteLedger.Receipt, json: Bool, members: Int) throws {
+        if json {
+            try Output.json(receipt.json)
+            return
+        }
+        for entry in receipt.entries {
+            Output.print(
+                "Appended \(entry.event.short) at index \(entry.index)"
+                    + (members > 1 ? " (one batch statement over \(members) products)" : ""))
+        }
+        Output.print(
+            "Verified: included in checkpoint \(receipt.checkpoint.size) (root \(Hex.encode(receipt.checkpoint.rootHash).prefix(16))…) "
+                + "signed by the log key you hold"
+                + (receipt.attempts > 1 ? "; signed \(receipt.attempts) times after chain conflicts" : ""))
     }
 
     /// `key=value` pairs: a value that reads as JSON (a number, true/false, an array, an object or a

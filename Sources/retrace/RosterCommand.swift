@@ -3,6 +3,7 @@ import CanonicalJSON
 import Foundation
 import RetraceCrypto
 import RetraceEvents
+import RetraceKit
 import RetraceLedger
 import RetraceRules
 
@@ -15,7 +16,7 @@ struct RosterCommand: ParsableCommand {
             (to --out or standard output, starting from the ledger's roster or --from FILE); `roster sign` signs \
             it with the governance key and appends it to the log.
             """,
-        subcommands: [Show.self, AddParty.self, RotateKey.self, RevokeKey.self, Sign.self])
+        subcommands: [Show.self, New.self, AddParty.self, RotateKey.self, RevokeKey.self, Sign.self])
 
     /// Where an edit starts from: a roster document file or the roster in force in a ledger.
     struct Base: ParsableArguments {
@@ -55,13 +56,24 @@ struct RosterCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the roster in force.")
-        @OptionGroup var database: DatabaseOptions
+        static let configuration = CommandConfiguration(
+            abstract: "Show the roster in force.",
+            discussion: "With --server the roster chain is verified here from --governance-key (and the checkpoint under --log-key).")
+        @Option(help: "The ledger file (SQLite).")
+        var db: String?
+        @OptionGroup var remote: RemoteOptions
+        @OptionGroup var trust: TrustOptions
         @OptionGroup var output: JSONFlag
 
         func run() throws {
-            let ledger = try LedgerAccess.openReadOnly(database.db)
-            let trust = try ledger.trustState()
+            let trust: TrustState
+            if let server = try remote.address(db: db) {
+                trust = try Remote.run(remote, server: server, anchors: try Remote.anchors(self.trust)) { ledger in
+                    try await ledger.roster().trust
+                }
+            } else {
+                trust = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db)).trustState()
+            }
             guard let roster = trust.roster, let id = trust.rosterID else { throw CLIError.usage("no roster in force") }
             if output.json {
                 try Output.json(
@@ -89,6 +101,95 @@ struct RosterCommand: ParsableCommand {
             for revocation in roster.revocations {
                 Output.print("revoked: \(revocation.key.name) at \(revocation.time) (\(revocation.reason))")
             }
+        }
+    }
+
+    /// `retrace roster new`: the first roster of a new ledger from key files and flags, checked
+    /// against spec/roster.md before it is written, so nobody hand-writes the JSON.
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new", abstract: "Write a first roster from key files and flags (for `retrace init`).",
+            discussion: """
+                Each --party is one party as comma-separated key=value fields; list values are separated by '+': \
+                id=northwind,name=Northwind Devices,roles=brand-owner,key=northwind.pub,prefixes=9506000,\
+                gln=9506000000015+9506000000022. A recycler or refurbisher adds \
+                accreditation=SCHEME|CERTIFICATE|VALID-FROM|VALID-UNTIL (repeat with '+'). Keys are valid from \
+                --valid-from (default: now).
+                """)
+        @Option(name: .customLong("governance-key"), help: "A governance public key file (NAME.pub); repeatable.")
+        var governanceKeys: [String] = []
+        @Option(help: "A party, as id=…,name=…,roles=…,key=FILE.pub[,prefixes=…][,gln=…][,accreditation=…].")
+        var party: [String] = []
+        @Option(name: .customLong("valid-from"), help: "When the parties' keys start to be valid (default: now).")
+        var validFrom: String?
+        @Option(help: "The roster file to write.")
+        var out: String
+        @Flag(help: "Overwrite an existing file.")
+        var force = false
+
+        func run() throws {
+            guard !governanceKeys.isEmpty else { throw CLIError.usage("give at least one --governance-key GOV.pub") }
+            guard !party.isEmpty else { throw CLIError.usage("give at least one --party id=…,name=…,roles=…,key=…") }
+            let from = try LedgerAccess.parseTime(validFrom, option: "--valid-from")
+            let governance = try governanceKeys.map { try Remote.readVerifier($0, what: "governance key") }
+            let parties = try party.enumerated().map { try Self.party($0.element, number: $0.offset + 1, from: from) }
+            let object: JSONObject = [
+                "version": .integer(1), "governance": .array(governance.map { .string($0.description) }),
+                "parties": .array(parties), "revocations": .array([]),
+            ]
+            let document: RosterDocument
+            do { document = try RosterDocument(json: .object(object)) } catch {
+                throw CLIError.usage("the roster would not be valid (spec/roster.md): \(error.reason); fix the flags")
+            }
+            try LedgerAccess.writeNew(out, try CanonicalJSON.encode(document.json) + [0x0a], force: force)
+            Output.print(
+                "Wrote \(out): \(document.parties.count) parties under \(governance.map(\.name).joined(separator: ", ")); "
+                    + "start the ledger with `retrace init --roster \(out) …`")
+        }
+
+        /// One `--party` spec as the party object of spec/roster.md §2.2; an unknown or repeated field is refused.
+        static func party(_ spec: String, number: Int, from: Timestamp) throws -> JSONValue {
+            var fields: [String: String] = [:]
+            for field in spec.split(separator: ",", omittingEmptySubsequences: true) {
+                guard let equals = field.firstIndex(of: "="), equals != field.startIndex else {
+                    throw CLIError.usage("--party \(number): \"\(field)\" is not key=value")
+                }
+                let key = String(field[..<equals]).trimmingCharacters(in: .whitespaces)
+                guard ["id", "name", "roles", "key", "prefixes", "gln", "accreditation"].contains(key) else {
+                    throw CLIError.usage(
+                        "--party \(number): unknown field \"\(key)\" (id, name, roles, key, prefixes, gln, accreditation)")
+                }
+                guard fields[key] == nil else { throw CLIError.usage("--party \(number): \(key) is given twice") }
+                fields[key] = String(field[field.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+            }
+            func list(_ key: String) -> [String] {
+                (fields[key] ?? "").split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+            }
+            guard let id = fields["id"], let name = fields["name"], let keyFile = fields["key"], !list("roles").isEmpty
+            else { throw CLIError.usage("--party \(number) needs id=, name=, roles= and key=") }
+            let key = try Remote.readVerifier(keyFile, what: "key of party \(id)")
+            var object: JSONObject = [
+                "id": .string(id), "name": .string(name), "roles": .array(list("roles").map { .string($0) }),
+                "keys": .array([.object(["key": .string(key.description), "validFrom": .string(from.description)])]),
+            ]
+            if !list("prefixes").isEmpty { object["companyPrefixes"] = .array(list("prefixes").map { .string($0) }) }
+            if !list("gln").isEmpty { object["locations"] = .array(list("gln").map { .string($0) }) }
+            if !list("accreditation").isEmpty {
+                object["accreditations"] = .array(
+                    try list("accreditation").map { text in
+                        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                        guard parts.count == 4 else {
+                            throw CLIError.usage(
+                                "--party \(number): accreditation \"\(text)\" is not SCHEME|CERTIFICATE|FROM|UNTIL")
+                        }
+                        return .object([
+                            "scheme": .string(parts[0]), "certificate": .string(parts[1]),
+                            "validFrom": .string(parts[2]), "validUntil": .string(parts[3]),
+                        ])
+                    })
+            }
+            return .object(object)
         }
     }
 
@@ -176,11 +277,17 @@ struct RosterCommand: ParsableCommand {
             abstract: "Sign a roster document with the governance key and append it to the log.")
         @Argument(help: "The new roster document (JSON).")
         var roster: String
-        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The ledger file (SQLite).")
+        var db: String?
+        @OptionGroup var remote: RemoteOptions
         @Option(name: .customLong("governance-key"), help: "A governance private key of the roster in force.")
         var governanceKey: String
-        @Option(name: .customLong("log-key"), help: "The log's private key (default: the test key for test ledgers).")
+        @Option(
+            name: .customLong("log-key"),
+            help: "The log's private key (default: the test key for test ledgers); with --server, the log's public key.")
         var logKey: String?
+        @Option(name: .customLong("trusted-governance"), help: "With --server: the governance public keys the roster chain starts from (default: the signing key's own).")
+        var trustedGovernance: [String] = []
         @Option(help: "The roster's time (default: now).")
         var time: String?
         @OptionGroup var output: JSONFlag
@@ -189,9 +296,26 @@ struct RosterCommand: ParsableCommand {
             let document = try RosterFiles.readDocument(roster)
             let governance = try LedgerAccess.readPrivateKey(governanceKey, what: "governance key")
             let when = try LedgerAccess.parseTime(time, option: "--time")
-            let trust = try LedgerAccess.openReadOnly(database.db).trustState()
+            if let server = try remote.address(db: db) {
+                guard let logKey else { throw CLIError.usage("with --server, pass --log-key LOG.pub (the log's public key)") }
+                let roots = try trustedGovernance.isEmpty
+                    ? [governance.verifier] : trustedGovernance.map { try Remote.readVerifier($0, what: "governance key") }
+                let anchors = TrustAnchors(
+                    governance: roots, logKey: try Remote.readVerifier(logKey, what: "log key"), origin: nil)
+                let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+                    try await ledger.record {
+                        // Signed on the roster head verified now, so a concurrent roster change is a conflict, then retried.
+                        let head = try await ledger.roster().trust.rosterID
+                        return [try RosterFiles.sign(document, previous: head, with: governance, time: when)]
+                    }
+                }
+                try RecordCommand.printReceipt(receipt, json: output.json, members: 1)
+                return
+            }
+            let path = try RemoteOptions.requireDB(db)
+            let trust = try LedgerAccess.openReadOnly(path).trustState()
             let signed = try RosterFiles.sign(document, previous: trust.rosterID, with: governance, time: when)
-            let ledger = try LedgerAccess.openForAppend(database.db, logKeyFile: logKey, checking: [signed])
+            let ledger = try LedgerAccess.openForAppend(path, logKeyFile: logKey, checking: [signed])
             let result = try ledger.append([signed])
             try AppendReport.print(result, json: output.json)
         }

@@ -4,6 +4,7 @@ import Foundation
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
+import RetraceKit
 import RetraceLedger
 import RetraceVerification
 
@@ -12,8 +13,10 @@ struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan", abstract: "Dock verdict for a returned item (exit 0 only for genuine-returnable).",
         discussion: """
-            Against a ledger (--db), or offline against the item's proof bundle (--bundle) with only the trust \
-            roots (--governance-key/--log-key, by default keys/governance.pub and keys/log.pub).
+            Against a ledger (--db), a remote ledger (--server: the verdict is recomputed here from the evidence \
+            the server returns, under --governance-key/--log-key), or offline against the item's proof bundle \
+            (--bundle) with only the trust roots (--governance-key/--log-key, by default keys/governance.pub and \
+            keys/log.pub).
             """)
 
     @Argument(help: "The scan, in any identity form.")
@@ -33,10 +36,14 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "The time of the return (default: now).")
     var time: String?
     @OptionGroup var trust: TrustOptions
+    @OptionGroup var remote: RemoteOptions
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
-        guard (db == nil) != (bundle == nil) else { throw ValidationError("give exactly one of --db or --bundle") }
+        let sources = [db != nil, bundle != nil, remote.server != nil].filter { $0 }.count
+        guard try sources == 1 || (sources == 0 && remote.address(db: nil) != nil) else {
+            throw ValidationError("give exactly one of --db, --server or --bundle")
+        }
     }
 
     func run() throws {
@@ -48,7 +55,12 @@ struct ScanCommand: ParsableCommand {
             scan: text, rma: rma, orderDigest: orderDigest, dock: dock,
             servesRetailers: serves.isEmpty ? nil : Set(serves), now: now)
         let verdict: DockVerdict
-        if let bundle {
+        if bundle == nil, db == nil, let server = try remote.address(db: db) {
+            let anchors = try Remote.anchors(trust)
+            verdict = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+                try await ledger.verdict(request, now: now)
+            }
+        } else if let bundle {
             let anchors = try trust.offlineAnchors(quiet: output.json)
             let bytes = try LedgerAccess.readFile(bundle, what: "bundle")
             do { verdict = try EvidenceVerifier(anchors: anchors).verdict(request, bundle: bytes, now: now) } catch {

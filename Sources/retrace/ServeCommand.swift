@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOSSL
 import RetraceEvents
 import RetraceLedger
 import RetraceServer
@@ -41,7 +42,13 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Verify answers under this log public key (NAME.pub), not the one the ledger file records.")
     var trustLog: String?
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (the server's first).")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, found \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -79,6 +86,22 @@ struct ServeCommand: AsyncParsableCommand {
         return TrustAnchors(governance: [governance], logKey: log, origin: ledger.origin)
     }
 
+    /// The server side of HTTPS, from PEM files; unreadable files stop the start with their names.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let tlsCert, let tlsKey else { return nil }
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(tlsCert) } catch {
+            throw CLIError.usage("--tls-cert \(tlsCert) is not a PEM certificate chain (\(error)); check the file")
+        }
+        guard !chain.isEmpty else { throw CLIError.usage("--tls-cert \(tlsCert) holds no certificate") }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: tlsKey, format: .pem) } catch {
+            throw CLIError.usage("--tls-key \(tlsKey) is not a PEM private key (\(error)); check the file")
+        }
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+
     func run() async throws {
         var logger = Logger(label: "retrace.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -102,13 +125,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let verifier = Verifier(store: ledger.store, anchors: try anchors(for: ledger), clock: clock)
         let service = LedgerService(ledger: ledger, verifier: verifier, canAppend: !readOnly, logger: logger)
-        let configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)
+        var configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)
+        configuration.tls = try tlsConfiguration()
         let server = RetraceServer(service: service, configuration: configuration, logger: logger)
         let host = self.host
+        let scheme = configuration.tls == nil ? "http" : "https"
         do {
             try await server.run { port in
                 // One line on standard output a script can wait for; the logs go to standard error.
-                FileHandle.standardOutput.write(Data("retrace: serving \(db) at http://\(host):\(port)/\n".utf8))
+                FileHandle.standardOutput.write(Data("retrace: serving \(db) at \(scheme)://\(host):\(port)/\n".utf8))
             }
         } catch where "\(error)".contains("Address already in use") {
             throw CLIError.usage("port \(port) on \(host) is already in use; choose another with --port (0 picks a free one)")

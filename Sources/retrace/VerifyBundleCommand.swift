@@ -24,7 +24,19 @@ struct VerifyBundleCommand: ParsableCommand {
         let bytes = try LedgerAccess.readFile(file, what: "bundle")
         let verified: VerifiedBundle
         do { verified = try EvidenceVerifier(anchors: anchors).verify(bytes: bytes) } catch {
-            throw VerificationMapping.cliError(error)
+            let failure = VerificationMapping.cliError(error)
+            // Name the keys used, so a bundle of another ledger checked against the working
+            // directory's default keys is not mistaken for a forgery.
+            var message = failure.message + "; checked with log key \(anchors.logKey.name) and governance key "
+                + anchors.governance.map(\.name).joined(separator: ", ")
+            if trust.governanceKey == nil || trust.logKey == nil {
+                message += " (the default trust roots keys/governance.pub and keys/log.pub of the working directory)"
+            }
+            if let signers = Self.checkpointSigners(bytes), !signers.contains(anchors.logKey.name) {
+                message += "; the bundle's checkpoint is signed by \(signers.joined(separator: ", ")): "
+                    + "pass that ledger's keys with --governance-key and --log-key"
+            }
+            throw CLIError(failure.exitCode, message)
         }
         if output.json {
             try Output.json(
@@ -55,6 +67,15 @@ struct VerifyBundleCommand: ParsableCommand {
                                 "\($0.product.digitalLink): \($0.events.count) events, now \($0.state.phase.name)"
                             )
                         }, indent: "  "))
+        }
+    }
+
+    /// The key names on the bundle's checkpoint note (its "— name signature" lines), read without trusting them.
+    static func checkpointSigners(_ bytes: [UInt8]) -> [String]? {
+        guard let bundle = try? ProofBundle(parsing: bytes) else { return nil }
+        return bundle.checkpoint.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("\u{2014} ") else { return nil }
+            return line.dropFirst(2).split(separator: " ").first.map(String.init)
         }
     }
 }

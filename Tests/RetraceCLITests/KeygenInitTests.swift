@@ -37,8 +37,12 @@ struct KeygenInitTests {
         #expect(again.code == 2)
         #expect(again.isOneLineError)
         #expect(work.bytes("acme.key") == before)
-        let noDirectory = try work.run(["keygen", "x", "--out", "missing-dir"])
-        #expect(noDirectory.code == 2 && noDirectory.isOneLineError)
+        // Issue 12: --out creates a missing folder (a new party's key folder) instead of refusing.
+        let newDirectory = try work.run(["keygen", "x", "--out", "parties/x"])
+        #expect(newDirectory.code == 0, "\(newDirectory.stderr)")
+        #expect((work.bytes("parties/x/x.key")?.count ?? 0) > 0)
+        let onAFile = try work.run(["keygen", "y", "--out", "acme.key"])
+        #expect(onAFile.code == 2 && onAFile.isOneLineError)
     }
 
     @Test("init creates a ledger with the roster as entry 0 and reports its shape as JSON")
