@@ -31,6 +31,9 @@ let package = Package(
         .target(name: "CanonicalJSON", swiftSettings: strict),
         .target(name: "RetraceIdentity", swiftSettings: strict),
         .target(name: "MerkleLog", dependencies: ["RetraceCrypto"], swiftSettings: strict),
+        // Witnessing, no I/O: C2SP cosigner keys and tlog-cosignature/v1, tlog-policy, tlog-proof,
+        // and the checks a tlog-witness makes before it cosigns.
+        .target(name: "RetraceWitness", dependencies: ["RetraceCrypto", "MerkleLog"], swiftSettings: strict),
         // The signed formats: statements, entries, batches.
         .target(
             name: "RetraceEvents",
@@ -192,5 +195,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(
+            name: "RetraceWitnessTests", dependencies: ["RetraceWitness", "RetraceCrypto", "MerkleLog"], exclude: ["Vectors"],
+            swiftSettings: strict),
     ]
 )
