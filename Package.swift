@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        // The witness client (the log asking witnesses for cosignatures): plain HTTP/1.1 on NIO,
+        // which Hummingbird already brings in.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries of the system, reached only through their Swift wrappers.
@@ -76,11 +79,26 @@ let package = Package(
             name: "RetraceServer",
             dependencies: [
                 "RetraceLedger", "RetraceVerification", "RetraceProductPage", "RetraceStorage", "RetraceEvents",
-                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceWitness", "RetraceWitnessService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
+
+        // Witnessing over HTTP: the tlog-witness server (`retrace witness`), its durable state, the
+        // client and the log's cosignature gatherer.
+        .target(
+            name: "RetraceWitnessService",
+            dependencies: [
+                "RetraceWitness", "RetraceCrypto", "MerkleLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict),
 
@@ -96,7 +114,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceServer",
+                "RetraceServer", "RetraceWitness", "RetraceWitnessService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -195,6 +213,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(
+            name: "RetraceWitnessNetworkTests",
+            dependencies: [
+                "retrace", "RetraceTestSupport", "LoopbackHTTP", "RetraceWitness", "RetraceSimulation", "RetraceLedger",
+                "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "RetraceWitnessTests", dependencies: ["RetraceWitness", "RetraceCrypto", "MerkleLog"], exclude: ["Vectors"],
             swiftSettings: strict),
