@@ -31,7 +31,7 @@ struct BundleCommand: ParsableCommand {
         let bytes: [UInt8]
         let bundle: ProofBundle
         do {
-            bundle = try verifier.bundle(scan: product.digitalLink)
+            bundle = FreshnessOptions.cosigned(try verifier.bundle(scan: product.digitalLink), db: database.db)
             bytes = try bundle.encoded()
         } catch { throw VerificationMapping.cliError(error) }
         try LedgerAccess.writeNew(out, bytes, force: force)

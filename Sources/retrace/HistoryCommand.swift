@@ -6,6 +6,7 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
 import RetraceVerification
+import RetraceWitness
 
 /// `retrace history <identity>`: a product's verified life.
 struct HistoryCommand: ParsableCommand {
@@ -16,20 +17,27 @@ struct HistoryCommand: ParsableCommand {
     var identity: String
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var trust: TrustOptions
+    @OptionGroup var freshness: FreshnessOptions
     @OptionGroup var output: JSONFlag
 
     func run() throws {
         let product = try LedgerAccess.parseIdentity(identity).sgtin
         let ledger = try LedgerAccess.openReadOnly(database.db)
-        let verifier = Verifier(store: ledger.store, anchors: try trust.anchors(for: ledger))
+        let anchors = try trust.anchors(for: ledger)
+        let verifier = Verifier(store: ledger.store, anchors: anchors)
         let history: ProductHistory
         do { history = try verifier.history(scan: product.digitalLink) } catch {
             throw VerificationMapping.cliError(error)
         }
+        let latest = try? ledger.store.read { try $0.latestCheckpoint()?.note }
+        let witnessed = try FreshnessOptions.ledgerNote(db: database.db, fallback: latest ?? nil).flatMap {
+            try freshness.check(note: $0, logKey: anchors.logKey)
+        }
         if output.json {
-            try Output.json(VerificationMapping.historyJSON(history))
+            try Output.json(FreshnessOptions.adding(witnessed, to: VerificationMapping.historyJSON(history)))
         } else {
             Output.print(VerificationMapping.historyText(history))
+            if let witnessed { Output.print(FreshnessOptions.line(witnessed)) }
         }
     }
 }

@@ -6,6 +6,7 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
 import RetraceVerification
+import RetraceWitness
 
 /// `retrace scan <identity>`: the receiving dock's verdict.
 struct ScanCommand: ParsableCommand {
@@ -33,6 +34,7 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "The time of the return (default: now).")
     var time: String?
     @OptionGroup var trust: TrustOptions
+    @OptionGroup var freshness: FreshnessOptions
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
@@ -48,21 +50,31 @@ struct ScanCommand: ParsableCommand {
             scan: text, rma: rma, orderDigest: orderDigest, dock: dock,
             servesRetailers: serves.isEmpty ? nil : Set(serves), now: now)
         let verdict: DockVerdict
+        let witnessed: WitnessedCheckpoint?
         if let bundle {
             let anchors = try trust.offlineAnchors(quiet: output.json)
             let bytes = try LedgerAccess.readFile(bundle, what: "bundle")
             do { verdict = try EvidenceVerifier(anchors: anchors).verdict(request, bundle: bytes, now: now) } catch {
                 throw VerificationMapping.cliError(error)
             }
+            witnessed = try (try? ProofBundle(parsing: bytes)).flatMap {
+                try freshness.check(note: $0.checkpoint, logKey: anchors.logKey)
+            }
         } else {
             let ledger = try LedgerAccess.openReadOnly(db ?? "")
-            let verifier = Verifier(store: ledger.store, anchors: try trust.anchors(for: ledger))
+            let anchors = try trust.anchors(for: ledger)
+            let verifier = Verifier(store: ledger.store, anchors: anchors)
             do { verdict = try verifier.verdict(request) } catch { throw VerificationMapping.cliError(error) }
+            let latest = try? ledger.store.read { try $0.latestCheckpoint()?.note }
+            witnessed = try FreshnessOptions.ledgerNote(db: db ?? "", fallback: latest ?? nil).flatMap {
+                try freshness.check(note: $0, logKey: anchors.logKey)
+            }
         }
         if output.json {
-            try Output.json(VerificationMapping.verdictJSON(verdict))
+            try Output.json(FreshnessOptions.adding(witnessed, to: VerificationMapping.verdictJSON(verdict)))
         } else {
             Output.print(VerificationMapping.verdictText(verdict))
+            if let witnessed { Output.print(FreshnessOptions.line(witnessed)) }
         }
         if !verdict.isReturnable { throw ExitCode(CLIError.refused) }
     }

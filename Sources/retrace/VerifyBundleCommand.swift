@@ -6,6 +6,7 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
 import RetraceVerification
+import RetraceWitness
 
 /// `retrace verify-bundle <file>`: offline verification with only the trust-root keys.
 struct VerifyBundleCommand: ParsableCommand {
@@ -17,6 +18,7 @@ struct VerifyBundleCommand: ParsableCommand {
     @Argument(help: "The bundle file.")
     var file: String
     @OptionGroup var trust: TrustOptions
+    @OptionGroup var freshness: FreshnessOptions
     @OptionGroup var output: JSONFlag
 
     func run() throws {
@@ -26,9 +28,13 @@ struct VerifyBundleCommand: ParsableCommand {
         do { verified = try EvidenceVerifier(anchors: anchors).verify(bytes: bytes) } catch {
             throw VerificationMapping.cliError(error)
         }
+        // The bundle verified, so it parses; its checkpoint note may carry witness cosignatures.
+        let witnessed = try (try? ProofBundle(parsing: bytes)).flatMap {
+            try freshness.check(note: $0.checkpoint, logKey: anchors.logKey)
+        }
         if output.json {
-            try Output.json(
-                .object([
+            try Output.json(FreshnessOptions.adding(witnessed,
+                to: .object([
                     "verified": .bool(true),
                     "checkpoint": .object([
                         "origin": .string(verified.checkpoint.origin),
@@ -43,7 +49,7 @@ struct VerifyBundleCommand: ParsableCommand {
                             ])
                         }),
                     "certificate": verified.certificate.map { .string($0.id.hex) } ?? .null,
-                ]))
+                ])))
         } else {
             Output.print("VERIFIED \(file)")
             Output.print(
@@ -55,6 +61,7 @@ struct VerifyBundleCommand: ParsableCommand {
                                 "\($0.product.digitalLink): \($0.events.count) events, now \($0.state.phase.name)"
                             )
                         }, indent: "  "))
+            if let witnessed { Output.print(FreshnessOptions.line(witnessed)) }
         }
     }
 }
