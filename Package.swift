@@ -102,6 +102,12 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Monitors: follow a log from a saved checkpoint, verify every new entry, report what is watched.
+        .target(
+            name: "RetraceMonitor",
+            dependencies: ["RetraceEvents", "MerkleLog", "RetraceCrypto", "RetraceIdentity", "CanonicalJSON"],
+            swiftSettings: strict),
+
         // A plain HTTP/1.1 client over loopback sockets, for the server's tests and load benchmark:
         // it can send what a real client would never send (truncated bodies, lying lengths).
         .target(name: "LoopbackHTTP", swiftSettings: strict),
@@ -114,7 +120,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceServer", "RetraceWitness", "RetraceWitnessService",
+                "RetraceServer", "RetraceWitness", "RetraceWitnessService", "RetraceMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -65,10 +65,11 @@ struct WitnessNetworkTests {
             return try WitnessPolicy(parsing: text)
         }
 
-        func startServe(_ extra: [String] = []) async throws -> ChildProcess {
+        func startServe(_ extra: [String] = [], witnessed: Bool = true) async throws -> ChildProcess {
             try await ChildProcess(
-                ["serve", "--db", db, "--port", "0", "--log-key", path("log.key"), "--witness-policy", path("policy.txt"),
-                 "--log-level", "error"] + extra, stderr: path("serve.log"))
+                ["serve", "--db", db, "--port", "0", "--log-key", path("log.key"), "--log-level", "error"]
+                    + (witnessed ? ["--witness-policy", path("policy.txt")] : []) + extra,
+                stderr: path("serve.log"))
         }
 
         /// A commission of a fresh serial, posted to the log; returns the product.
