@@ -2,6 +2,7 @@ import MerkleLog
 import RetraceCrypto
 import RetraceStorage
 import RetraceVerification
+import RetraceWitness
 import RetraceWitnessService
 
 /// How `retrace serve --witness-policy` publishes checkpoints: the cosigned one when witnesses
@@ -29,6 +30,15 @@ public struct WitnessPublication: Sendable {
         if requireQuorum { return gatherer.witnessed }
         if let cosigned = gatherer.cosigned, cosigned.size == latest.size { return cosigned.note }
         return latest.note
+    }
+
+    /// "witnessed 2026-12-01T10:00Z by 2 of 3 (checkpoint 261)" for the newest cosigned
+    /// checkpoint, as the product page shows it; `nil` before any witness answered.
+    var summary: String? {
+        guard let cosigned = gatherer.cosigned,
+            let witnessed = try? WitnessedCheckpoint(note: cosigned.note, policy: gatherer.policy, logKeys: [gatherer.log.logKey])
+        else { return nil }
+        return "\(witnessed.summary) (checkpoint \(witnessed.checkpoint.size))"
     }
 
     /// A bundle's checkpoint with the witnesses' cosignatures added when they cosigned that very checkpoint.

@@ -205,6 +205,12 @@ struct WitnessNetworkTests {
         #expect(stale.status == 1, "\(stale.output)")
         #expect(stale.output.contains("STALE"), "\(stale.output)")
 
+        // The product page says who witnessed the log's checkpoint.
+        let page = try await serve.request("GET", "/01/\(product.gtin.digits)/21/\(product.serial.value)")
+        #expect(page.status == 200)
+        #expect(page.text.contains("Independent witnesses: witnessed "), "\(page.text)")
+        #expect(page.text.contains("by 3 of 3 (checkpoint \(size2))"))
+
         // 7. One entry as a C2SP tlog-proof with the cosigned checkpoint, verified offline.
         let proofPath = setup.path("entry.tlog-proof")
         let prove = try await runCLI(["prove", "--db", setup.db, "--index", "1", "--tlog-proof", proofPath])
