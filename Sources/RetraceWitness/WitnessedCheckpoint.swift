@@ -141,11 +141,11 @@ public struct WitnessedCheckpoint: Sendable {
         }
     }
 
+    /// `6d 18h 59m`, `45s`: whole units, largest first, zeros left out.
     static func duration(_ seconds: UInt64) -> String {
-        if seconds % 86_400 == 0 && seconds > 0 { return "\(seconds / 86_400)d" }
-        if seconds % 3_600 == 0 && seconds > 0 { return "\(seconds / 3_600)h" }
-        if seconds % 60 == 0 && seconds > 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
+        guard seconds >= 60 else { return "\(seconds)s" }
+        let parts = [(seconds / 86_400, "d"), (seconds % 86_400 / 3_600, "h"), (seconds % 3_600 / 60, "m")]
+        return parts.filter { $0.0 > 0 }.map { "\($0.0)\($0.1)" }.joined(separator: " ")
     }
 
     /// Parses `90s`, `15m`, `24h`, `7d` (a plain number is seconds).
