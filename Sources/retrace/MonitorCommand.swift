@@ -91,7 +91,7 @@ struct MonitorCommand: AsyncParsableCommand {
                 leaves: { from, to in
                     try store.read { reader in
                         var leaves: [LogMonitor.Leaf] = []
-                        try reader.forEachEntry(from: from, to: min(to, from + 1_000)) { entry in
+                        try reader.forEachEntry(from: from, to: from + min(to - from, 1_000)) { entry in
                             leaves.append(.init(index: entry.index, bytes: entry.bytes, members: entry.members))
                         }
                         return leaves

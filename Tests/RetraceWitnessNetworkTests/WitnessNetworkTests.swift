@@ -253,4 +253,21 @@ struct WitnessNetworkTests {
         #expect(await witness.stop() == 0)
         #expect(await serve.stop() == 0)
     }
+
+    @Test("A witness whose state file is damaged refuses to start (exit 2) rather than forget what it cosigned")
+    func damagedState() async throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        try setup.write("w1.state", "{\"retrace.test/demo\": {\"size\": ")
+        let started = try await runCLI(
+            ["witness", "--key", setup.path("w1.key"), "--log", setup.path("log.pub"), "--state", setup.path("w1.state"),
+             "--port", "0"])
+        #expect(started.status == 2, "\(started.output)")
+        #expect(started.output.contains("w1.state"), "\(started.output)")
+        // A log key given as the witness's own key is refused with the reason.
+        let wrongKey = try await runCLI(
+            ["witness", "--key", setup.path("log.key"), "--log", setup.path("log.pub"), "--state", setup.path("w2.state"),
+             "--port", "0"])
+        #expect(wrongKey.status == 2 && wrongKey.output.contains("keygen --cosigner"), "\(wrongKey.output)")
+    }
 }
