@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "RetraceWitnessService",
             dependencies: [
-                "RetraceWitness", "RetraceCrypto", "MerkleLog",
+                "RetraceWitness", "RetraceCrypto", "MerkleLog", "RetraceMonitor", "CanonicalJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

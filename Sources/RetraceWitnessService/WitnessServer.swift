@@ -29,7 +29,7 @@ public struct WitnessServer: Sendable {
             do { buffer = try await request.body.collect(upTo: Self.maxBody) } catch {
                 return Self.response(.init(status: 413, contentType: "text/plain; charset=utf-8", body: "request body too large\n"))
             }
-            return Self.response(service.addCheckpoint(body: String(buffer: buffer)))
+            return Self.response(await service.addCheckpoint(body: String(buffer: buffer)))
         }
         router.get("/:origin/checkpoint") { _, context -> Response in
             Self.response(service.checkpoint(originHash: context.parameters.get("origin") ?? ""))

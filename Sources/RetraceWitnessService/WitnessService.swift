@@ -18,25 +18,44 @@ public final class WitnessService: Sendable {
     /// Origin → the log keys trusted for it.
     public let logs: [String: [NoteVerifier]]
     public let state: WitnessStateFile
+    /// When set, new entries are fetched and checked before a checkpoint is cosigned (§4.3).
+    public let auditor: EntryAuditor?
     let clock: @Sendable () -> UInt64
     let logger: Logger
 
     public init(
-        signer: CosignerSigner, logs: [NoteVerifier], state: WitnessStateFile,
+        signer: CosignerSigner, logs: [NoteVerifier], state: WitnessStateFile, auditor: EntryAuditor? = nil,
         clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "retrace.witness")
     ) {
         self.signer = signer
         self.logs = Dictionary(grouping: logs, by: \.name)
         self.state = state
+        self.auditor = auditor
         self.clock = clock
         self.logger = logger
     }
 
-    public func addCheckpoint(body: String) -> Answer {
+    public func addCheckpoint(body: String) async -> Answer {
         let request: AddCheckpointRequest
         do { request = try AddCheckpointRequest(parsing: body) } catch {
             return Answer(status: 400, contentType: "text/plain; charset=utf-8", body: error.reason + "\n")
+        }
+        if let auditor {
+            // Check first against the held head (cheap, and no entry is fetched for a request
+            // that would be refused anyway), then fetch and check the entries outside the lock;
+            // the commit below checks again, so a head that moved meanwhile gives 409, not a rollback.
+            do {
+                let (checkpoint, _) = try WitnessRules.check(request, logs: logs, stored: state.head)
+                try await auditor.audit(note: request.checkpoint, checkpoint: checkpoint)
+            } catch let refusal as WitnessRules.Refusal {
+                return refused(refusal)
+            } catch {
+                logger.notice("audit refused", metadata: ["reason": "\(error)"])
+                return Answer(
+                    status: 422, contentType: "text/plain; charset=utf-8",
+                    body: "this witness audits the log's entries before cosigning, and they do not check out: \(error)\n")
+            }
         }
         do {
             let lines = try state.update { head throws -> (origin: String, record: WitnessStateFile.Record, result: String) in
@@ -52,15 +71,19 @@ public final class WitnessService: Sendable {
             }
             return Answer(status: 200, contentType: "text/plain; charset=utf-8", body: lines)
         } catch let refusal as WitnessRules.Refusal {
-            logger.notice("refused", metadata: ["status": "\(refusal.status)", "reason": "\(refusal.reason)"])
-            if refusal.status == 409, let size = refusal.storedSize {
-                return Answer(status: 409, contentType: "text/x.tlog.size", body: "\(size)\n")
-            }
-            return Answer(status: refusal.status, contentType: "text/plain; charset=utf-8", body: refusal.reason + "\n")
+            return refused(refusal)
         } catch {
             logger.error("cannot cosign", metadata: ["error": "\(error)"])
             return Answer(status: 500, contentType: "text/plain; charset=utf-8", body: "the witness could not store its state\n")
         }
+    }
+
+    private func refused(_ refusal: WitnessRules.Refusal) -> Answer {
+        logger.notice("refused", metadata: ["status": "\(refusal.status)", "reason": "\(refusal.reason)"])
+        if refusal.status == 409, let size = refusal.storedSize {
+            return Answer(status: 409, contentType: "text/x.tlog.size", body: "\(size)\n")
+        }
+        return Answer(status: refusal.status, contentType: "text/plain; charset=utf-8", body: refusal.reason + "\n")
     }
 
     /// The monitoring endpoint's answer for `GET /<hex sha256(origin)>/checkpoint`.

@@ -26,9 +26,14 @@ struct WitnessCommand: AsyncParsableCommand {
     var port: Int = 8090
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+    @Option(
+        name: .customLong("audit-url"),
+        help: "The log's URL: fetch and check every new entry from its /v1/entries before cosigning (one --log only).")
+    var auditURL: String?
 
     func validate() throws {
         guard !logs.isEmpty else { throw ValidationError("give at least one --log key file to witness") }
+        guard auditURL == nil || logs.count == 1 else { throw ValidationError("--audit-url audits one log: give one --log") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, found \(port)") }
     }
 
@@ -44,7 +49,13 @@ struct WitnessCommand: AsyncParsableCommand {
         do { stateFile = try WitnessStateFile(path: state) } catch {
             throw CLIError.usage("cannot open the witness state \(state): \(error)")
         }
-        let service = WitnessService(signer: signer, logs: verifiers, state: stateFile, logger: logger)
+        var auditor: EntryAuditor?
+        if let auditURL {
+            do { auditor = try EntryAuditor(url: auditURL, logKey: verifiers[0], path: state + ".audited") } catch {
+                throw CLIError.usage("--audit-url \(auditURL): \(error)")
+            }
+        }
+        let service = WitnessService(signer: signer, logs: verifiers, state: stateFile, auditor: auditor, logger: logger)
         let server = WitnessServer(service: service, host: host, port: port, logger: logger)
         let host = self.host
         let name = signer.name

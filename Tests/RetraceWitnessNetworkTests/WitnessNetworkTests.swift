@@ -270,4 +270,59 @@ struct WitnessNetworkTests {
              "--port", "0"])
         #expect(wrongKey.status == 2 && wrongKey.output.contains("keygen --cosigner"), "\(wrongKey.output)")
     }
+
+    @Test("An auditing witness (--audit-url) cosigns after checking the entries it fetched, and refuses a checkpoint whose entries the log serves differently")
+    func auditingWitness() async throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        // A read-only mirror of the ledger file is where the auditing witness fetches entries.
+        let mirror = try await ChildProcess(
+            ["serve", "--db", setup.db, "--port", "0", "--read-only", "--log-level", "error"], stderr: setup.path("mirror.log"))
+        let auditing = try await ChildProcess(
+            ["witness", "--key", setup.path("w1.key"), "--log", setup.path("log.pub"), "--state", setup.path("w1.state"),
+             "--port", "0", "--log-level", "error", "--audit-url", "http://127.0.0.1:\(mirror.port)"], stderr: setup.path("w1.log"))
+        let others = [try await setup.startWitness(2), try await setup.startWitness(3)]
+        let policy = try setup.writePolicy(ports: [auditing.port] + others.map(\.port), group: "all")
+        let serve = try await setup.startServe()
+        _ = try await setup.commission("AUDT0001", via: serve)
+        _ = try await setup.commission("AUDT0002", via: serve)
+        let size = try await setup.treeSize(serve)
+        let cosigned = try await setup.awaitCosigned(serve, policy: policy, size: size, by: ["W1", "W2", "W3"])
+        #expect(cosigned.quorumMet)
+        let audited = try String(contentsOfFile: setup.path("w1.state.audited"), encoding: .utf8)
+        #expect(audited.contains("\"size\":\(size)"), "\(audited)")
+
+        // The same log key signs a forked ledger; an auditing witness reading the fork's entries
+        // refuses the honest checkpoint (its entries do not hash to that root) and takes the fork's.
+        let forkPath = setup.path("fork.sqlite")
+        let fork = try Ledger.create(
+            store: try SQLiteLedgerStore.create(path: forkPath), origin: TestParties.origin, logSigner: setup.logSigner,
+            governance: [setup.parties.governance.verifier], roster: setup.parties.signedRoster(time: DemoStory.start))
+        let model = SimulatedModel.phoneX
+        for serial in ["FORK0001", "FORK0002"] {
+            _ = try fork.append([
+                try setup.parties.sign(
+                    .commission, product: try model.product(serial: serial), previous: nil, by: model.brand,
+                    at: DemoStory.start.adding(seconds: 86_400),
+                    details: [
+                        "massGrams": .integer(model.massGrams),
+                        "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
+                    ])
+            ])
+        }
+        let forkMirror = try await ChildProcess(
+            ["serve", "--db", forkPath, "--port", "0", "--read-only", "--log-level", "error"], stderr: setup.path("fork.log"))
+        let fooled = try await ChildProcess(
+            ["witness", "--key", setup.path("w2.key"), "--log", setup.path("log.pub"), "--state", setup.path("w4.state"),
+             "--port", "0", "--log-level", "error", "--audit-url", "http://127.0.0.1:\(forkMirror.port)"], stderr: setup.path("w4.log"))
+        let honest = try await serve.request("GET", "/checkpoint").text
+        let refused = try await Self.addCheckpoint(fooled, old: 0, note: honest)
+        #expect(refused.status == 422, "\(refused.text)")
+        #expect(refused.text.contains("do not check out"), "\(refused.text)")
+        let forkNote = try #require(try fork.store.read { try $0.latestCheckpoint()?.note })
+        let accepted = try await Self.addCheckpoint(fooled, old: 0, note: forkNote)
+        #expect(accepted.status == 200, "\(accepted.text)")
+
+        for process in [fooled, forkMirror, serve, auditing, mirror] + others { #expect(await process.stop() == 0) }
+    }
 }
