@@ -101,31 +101,59 @@ public final class CosignatureGatherer: Sendable {
         Task.detached { await self.loop() }
     }
 
+    /// The first wait before asking again witnesses that did not cosign the newest checkpoint;
+    /// it doubles up to ``maxRetryDelay`` while they keep failing and no commit comes.
+    static let retryDelay: Duration = .seconds(2)
+    static let maxRetryDelay: Duration = .seconds(60)
+
+    private enum Next { case stop, now, later }
+
     private func loop() async {
+        var delay = Self.retryDelay
         while true {
-            await round()
-            let again = state.withLock { state -> Bool in
+            let complete = await round()
+            let next = state.withLock { state -> Next in
                 state.rounds += 1
                 if state.pending {
                     state.pending = false
-                    return true
+                    return .now
                 }
-                state.running = false
-                return false
+                if complete {
+                    state.running = false
+                    return .stop
+                }
+                return .later
             }
-            if !again { return }
+            switch next {
+            case .stop:
+                return
+            case .now:
+                if complete { delay = Self.retryDelay }
+            case .later:
+                // An idle log must still get its newest checkpoint witnessed once a witness is
+                // back, so a round that missed one is repeated, later each time; a commit during
+                // the wait ends it at once (witnesses that answer are never kept waiting).
+                var waited: Duration = .zero
+                while waited < delay, !state.withLock({ $0.pending }) {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    waited += .milliseconds(100)
+                }
+                state.withLock { $0.pending = false }
+                delay = min(delay * 2, Self.maxRetryDelay)
+            }
         }
     }
 
     /// One round: the newest checkpoint to every witness at once, then the merge.
-    func round() async {
+    /// - Returns: whether every witness of the policy cosigned the newest checkpoint.
+    func round() async -> Bool {
         let note: String
         do {
-            guard let latest = try log.latest() else { return }
+            guard let latest = try log.latest() else { return true }
             note = latest
         } catch {
             logger.error("cannot read the newest checkpoint to witness", metadata: ["error": "\(error)"])
-            return
+            return false
         }
         let signed: SignedNote
         let checkpoint: Checkpoint
@@ -134,7 +162,7 @@ public final class CosignatureGatherer: Sendable {
             checkpoint = try Checkpoint(parsing: signed.text)
         } catch {
             logger.error("the newest checkpoint does not parse", metadata: ["error": "\(error)"])
-            return
+            return true
         }
         let lines = await withTaskGroup(of: Cosignature?.self) { group in
             for witness in clients {
@@ -162,6 +190,7 @@ public final class CosignatureGatherer: Sendable {
         logger.info(
             "checkpoint cosigned",
             metadata: ["size": "\(checkpoint.size)", "cosignatures": "\(lines.count)", "quorum": "\(quorum)"])
+        return lines.count == clients.count
     }
 
     /// Asks one witness, retrying once with the size it says it holds (409), as the protocol intends.

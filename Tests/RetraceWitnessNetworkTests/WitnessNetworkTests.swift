@@ -325,4 +325,30 @@ struct WitnessNetworkTests {
 
         for process in [fooled, forkMirror, serve, auditing, mirror] + others { #expect(await process.stop() == 0) }
     }
+
+    @Test("A witness that was down when the log committed cosigns the newest checkpoint once it is back, with no new commit")
+    func lateWitness() async throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        var witnesses = [try await setup.startWitness(1), try await setup.startWitness(2), try await setup.startWitness(3)]
+        let policy = try setup.writePolicy(ports: witnesses.map(\.port), group: "all")
+        let port3 = witnesses[2].port
+        #expect(await witnesses[2].stop() == 0)
+        let serve = try await setup.startServe(["--require-quorum"])
+        _ = try await setup.commission("LATE0001", via: serve)
+        let size = try await setup.treeSize(serve)
+        // Wait until W1 holds the new size: the round for it has asked every witness, W3 in vain.
+        let originHash = Hex.encode(SHA256.hash(Array(TestParties.origin.utf8)))
+        for _ in 0..<600 {
+            let held = try await witnesses[0].request("GET", "/\(originHash)/checkpoint").text
+            if (try? Checkpoint(parsing: SignedNote(parsing: held).text))?.size == size { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await serve.request("GET", "/checkpoint").status == 503)
+        witnesses[2] = try await setup.startWitness(3, port: port3)
+        let cosigned = try await setup.awaitCosigned(serve, policy: policy, size: size, by: ["W1", "W2", "W3"])
+        #expect(cosigned.quorumMet)
+        for process in witnesses + [serve] { #expect(await process.stop() == 0) }
+    }
 }
