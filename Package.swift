@@ -28,7 +28,7 @@ let package = Package(
         // The client of a remote ledger: HTTP/1.1 and HTTPS with verified certificates.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries of the system, reached only through their Swift wrappers.
@@ -39,6 +39,9 @@ let package = Package(
         .target(name: "CanonicalJSON", swiftSettings: strict),
         .target(name: "RetraceIdentity", swiftSettings: strict),
         .target(name: "MerkleLog", dependencies: ["RetraceCrypto"], swiftSettings: strict),
+        // Witnessing, no I/O: C2SP cosigner keys and tlog-cosignature/v1, tlog-policy, tlog-proof,
+        // and the checks a tlog-witness makes before it cosigns.
+        .target(name: "RetraceWitness", dependencies: ["RetraceCrypto", "MerkleLog"], swiftSettings: strict),
         // The signed formats: statements, entries, batches.
         .target(
             name: "RetraceEvents",
@@ -93,7 +96,8 @@ let package = Package(
             name: "RetraceServer",
             dependencies: [
                 "RetraceLedger", "RetraceVerification", "RetraceProductPage", "RetraceStorage", "RetraceEvents",
-                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceTiles",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceTiles", "RetraceWitness",
+                "RetraceWitnessService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -118,6 +122,27 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Witnessing over HTTP: the tlog-witness server (`retrace witness`), its durable state, the
+        // client and the log's cosignature gatherer.
+        .target(
+            name: "RetraceWitnessService",
+            dependencies: [
+                "RetraceWitness", "RetraceCrypto", "MerkleLog", "RetraceMonitor", "CanonicalJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
+        // Monitors: follow a log from a saved checkpoint, verify every new entry, report what is watched.
+        .target(
+            name: "RetraceMonitor",
+            dependencies: ["RetraceEvents", "MerkleLog", "RetraceCrypto", "RetraceIdentity", "CanonicalJSON"],
+            swiftSettings: strict),
+
         // A plain HTTP/1.1 client over loopback sockets, for the server's tests and load benchmark:
         // it can send what a real client would never send (truncated bodies, lying lengths).
         .target(name: "LoopbackHTTP", swiftSettings: strict),
@@ -130,7 +155,8 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceServer", "RetraceTiles", "RetracePostgres", "RetraceKit",
+                "RetraceServer", "RetraceTiles", "RetracePostgres", "RetraceKit", "RetraceWitness", "RetraceWitnessService",
+                "RetraceMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -256,5 +282,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(
+            name: "RetraceWitnessNetworkTests",
+            dependencies: [
+                "retrace", "RetraceTestSupport", "LoopbackHTTP", "RetraceWitness", "RetraceSimulation", "RetraceLedger",
+                "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RetraceWitnessTests", dependencies: ["RetraceWitness", "RetraceCrypto", "MerkleLog"], exclude: ["Vectors"],
+            swiftSettings: strict),
     ]
 )

@@ -12,6 +12,12 @@ public struct SignedNote: Sendable, Hashable {
         public let name: String
         public let keyID: UInt32
         public let signature: [UInt8]
+
+        public init(name: String, keyID: UInt32, signature: [UInt8]) {
+            self.name = name
+            self.keyID = keyID
+            self.signature = signature
+        }
     }
 
     /// The signed text, including its final newline.

@@ -98,6 +98,7 @@ enum PageTemplates {
         <p><code>retrace verify-bundle {{bundleFile}} --governance-key governance.pub --log-key log.pub</code></p>
         <p>Checked just now against signed checkpoint {{checkpoint.size}} of <code>{{checkpoint.origin}}</code>
         (root <code>{{checkpoint.root}}</code>).</p>
+        {{#witnessed}}<p class="witnessed">Independent witnesses: {{witnessed}}.</p>{{/witnessed}}
         </section>
         """
 

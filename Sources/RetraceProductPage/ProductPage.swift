@@ -76,7 +76,9 @@ public struct ProductPage: Sendable {
     }
 
     /// The HTML page of a product whose evidence verified.
-    public func render(_ verified: VerifiedProduct, bundleURL: String) -> String {
+    /// - Parameter witnessed: who cosigned the log's checkpoint and when ("witnessed 2026-12-01T10:00Z
+    ///   by 2 of 3 (checkpoint 261)"), when the log gathers cosignatures (spec/witness.md §6).
+    public func render(_ verified: VerifiedProduct, bundleURL: String, witnessed: String? = nil) -> String {
         let history = ProductHistory(verified)
         let (status, headline, lines) = Self.status(of: verified)
         let state = verified.state
@@ -106,6 +108,7 @@ public struct ProductPage: Sendable {
         ]
         if let grade = state.grade { context["grade"] = grade }
         if let months = state.refurbishedWarrantyMonths { context["warranty"] = "\(months) months from refurbishment" }
+        if let witnessed { context["witnessed"] = witnessed }
         return page(template: "product", context: context)
     }
 

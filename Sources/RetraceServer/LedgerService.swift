@@ -17,17 +17,25 @@ public final class LedgerService: Sendable {
     /// Nil when the service runs without the log key: it then serves reads only.
     public let sequencer: AppendSequencer?
     public let metrics: ServiceMetrics
+    /// Set when checkpoints are sent to witnesses (`--witness-policy`).
+    public let witnesses: WitnessPublication?
     let logger: Logger
 
     public init(ledger: Ledger, verifier: Verifier, canAppend: Bool, metrics: ServiceMetrics = ServiceMetrics(),
-                logger: Logger = Logger(label: "retrace.server")) {
+                witnesses: WitnessPublication? = nil, logger: Logger = Logger(label: "retrace.server")) {
         self.ledger = ledger
         self.verifier = verifier
         self.metrics = metrics
+        self.witnesses = witnesses
         self.logger = logger
+        // Gathering cosignatures is only triggered here; it runs beside the next commits.
         self.sequencer = canAppend
-            ? AppendSequencer(ledger: ledger, onCommit: { _, _ in metrics.committed() }) : nil
+            ? AppendSequencer(ledger: ledger, onCommit: { _, _ in
+                metrics.committed()
+                witnesses?.gatherer.checkpointSigned()
+            }) : nil
         if let size = try? ledger.store.read({ try $0.treeSize() }) { metrics.observe(treeSize: size) }
+        witnesses?.gatherer.checkpointSigned()
     }
 
     // MARK: Appends
@@ -79,7 +87,10 @@ public final class LedgerService: Sendable {
     }
 
     func bundle(_ product: SGTIN) throws(Problem) -> [UInt8] {
-        do { return try verifier.bundle(scan: product.digitalLink).encoded() } catch {
+        do {
+            let bundle = try verifier.bundle(scan: product.digitalLink)
+            return try (witnesses?.cosignedBundle(bundle) ?? bundle).encoded()
+        } catch {
             throw Problem.verification(error)
         }
     }
@@ -140,6 +151,20 @@ public final class LedgerService: Sendable {
     }
 
     // MARK: The log
+
+    /// The checkpoint note `/checkpoint` publishes: cosigned when witnesses answered; with a
+    /// required quorum, only one that has it.
+    func publishedCheckpoint() throws(Problem) -> String {
+        let latest = try latestCheckpoint()
+        guard let witnesses else { return latest.note }
+        guard let note = witnesses.published(latest: latest) else {
+            throw Problem(
+                .serviceUnavailable, code: "no-witnessed-checkpoint", title: "No checkpoint has a witness quorum yet",
+                detail: "this log publishes only checkpoints cosigned by \(witnesses.gatherer.policy.quorumDescription) "
+                    + "witnesses, and none is yet; retry", extensions: ["retryable": .bool(true)])
+        }
+        return note
+    }
 
     func latestCheckpoint() throws(Problem) -> StoredCheckpoint {
         let stored: StoredCheckpoint?

@@ -9,7 +9,7 @@ struct LogRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/checkpoint") { _, _ in
-            Responses.text(try service.latestCheckpoint().note)
+            Responses.text(try service.publishedCheckpoint())
         }
         router.get("/v1/log") { _, _ in
             Responses.json(try service.logInfo())

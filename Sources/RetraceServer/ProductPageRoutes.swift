@@ -45,7 +45,7 @@ struct ProductPageRoutes: Sendable {
             let path = ProductPath.canonicalPath(product).dropFirst("/01/".count)
             let parts = path.split(separator: "/21/", maxSplits: 1)
             let bundle = "/v1/products/\(parts.first ?? "")/\(parts.last ?? "")/bundle"
-            return Responses.html(page.render(verified, bundleURL: bundle))
+            return Responses.html(page.render(verified, bundleURL: bundle, witnessed: service.witnesses?.summary))
         } catch where error.status == .notFound {
             return notice(
                 .notFound, .danger, "No record of this item",

@@ -9,7 +9,7 @@ enum EmbeddedTestKeys {
         "fabrikam": "PRIVATE+KEY+fabrikam.test+b7ee4ac2+AaoyPdvDsOqW410asiPOAb5pzsWTgIdmspdj/KY2hDBH",
         "governance": "PRIVATE+KEY+governance.retrace.test+b7b5efdc+AbbadMnT7bzll7PC4IH/RkVdEF8ZJ4s4MO5oYKAMJjCc",
         "litware": "PRIVATE+KEY+litware.test+310e79c4+AR9kuBBsUwwwC3rwYgcNVW8IHNOeHYij9ZqiDwlIWft6",
-        "log": "PRIVATE+KEY+log.retrace.test+923176b0+Ad7cYNrU+mtkl4SZewHrQmzvEPvwa2+FpJdNjOseWn6Q",
+        "log": "PRIVATE+KEY+retrace.test/demo+edf31750+Ad7cYNrU+mtkl4SZewHrQmzvEPvwa2+FpJdNjOseWn6Q",
         "northwind": "PRIVATE+KEY+northwind.test+cfb0d08c+AYNHjGVvVMR0NFv+8/BN59+Y23APbkIBdKlZuGAt4DOb",
         "proseware": "PRIVATE+KEY+proseware.test+d2acc705+AZqmiqVFPEH6SJO2oxPfb8jFR3JlKbWZfjzRQhikkouI",
         "tailspin": "PRIVATE+KEY+tailspin.test+3651f80a+AVdiCIlhyOe99h+9ELRMFCtsZlggy64sm1rEpL7z7IsR",

@@ -47,11 +47,13 @@ struct BundleCommand: ParsableCommand {
                 return try await Self.certificateBundles(subject, ledger: ledger)
             }
         } else {
-            let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
+            let path = try RemoteOptions.requireDB(db)
+            let ledger = try LedgerAccess.openReadOnly(path)
             let verifier = Verifier(ledger: ledger)
             do {
                 if let product {
-                    bundles = [try verifier.bundle(scan: product.digitalLink)]
+                    // With the log's cosigned checkpoint when it gathers cosignatures (spec/witness.md).
+                    bundles = [FreshnessOptions.cosigned(try verifier.bundle(scan: product.digitalLink), db: path)]
                 } else {
                     let found = try verifier.certificateEvidence(certificate: subject)
                     guard !found.bundles.isEmpty else { throw Self.noCertificate(subject, singles: found.products) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CanonicalJSON
 import Foundation
 import RetraceCrypto
+import RetraceWitness
 
 /// `retrace keygen NAME`: a new Ed25519 key pair in the C2SP signed-note formats.
 struct KeygenCommand: ParsableCommand {
@@ -14,12 +15,28 @@ struct KeygenCommand: ParsableCommand {
     var out: String = "."
     @Flag(help: "Overwrite existing key files.")
     var force = false
+    @Flag(help: "Make a witness's cosigner key (C2SP tlog-cosignature/v1, signature type 0x04) instead of a signing key.")
+    var cosigner = false
     @OptionGroup var output: JSONFlag
 
     func run() throws {
-        let signer: NoteSigner
-        do { signer = try NoteSigner.generate(name: name) } catch {
-            throw CLIError.usage("invalid key name: \(error.reason)")
+        let keyText: String
+        let verifierText: String
+        let fingerprint: String
+        if cosigner {
+            let signer: CosignerSigner
+            do { signer = try CosignerSigner.generate(name: name) } catch {
+                throw CLIError.usage("invalid key name: \(error.reason)")
+            }
+            (keyText, verifierText) = (signer.privateKeyText, signer.verifier.description)
+            fingerprint = Hex.encode(SHA256.hash([CosignerVerifier.algorithm] + signer.verifier.publicKey.rawRepresentation))
+        } else {
+            let signer: NoteSigner
+            do { signer = try NoteSigner.generate(name: name) } catch {
+                throw CLIError.usage("invalid key name: \(error.reason)")
+            }
+            (keyText, verifierText) = (signer.privateKeyText, signer.verifier.description)
+            fingerprint = Hex.encode(signer.verifier.publicKey.fingerprint)
         }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
@@ -38,13 +55,12 @@ struct KeygenCommand: ParsableCommand {
                 throw CLIError.usage("\(path) already exists; choose another name or pass --force")
             }
         }
-        try LedgerAccess.writeNew(keyPath, Array((signer.privateKeyText + "\n").utf8), mode: 0o600, force: force)
-        try LedgerAccess.writeNew(pubPath, Array((signer.verifier.description + "\n").utf8), force: force)
-        let fingerprint = Hex.encode(signer.verifier.publicKey.fingerprint)
+        try LedgerAccess.writeNew(keyPath, Array((keyText + "\n").utf8), mode: 0o600, force: force)
+        try LedgerAccess.writeNew(pubPath, Array((verifierText + "\n").utf8), force: force)
         if output.json {
             try Output.json(
                 .object([
-                    "name": .string(name), "verifierKey": .string(signer.verifier.description),
+                    "name": .string(name), "verifierKey": .string(verifierText),
                     "fingerprint": .string(fingerprint), "privateKeyFile": .string(keyPath),
                     "publicKeyFile": .string(pubPath),
                 ]))
@@ -52,7 +68,7 @@ struct KeygenCommand: ParsableCommand {
             Output.print(
                 Output.fields([
                     ("private key", "\(keyPath) (mode 0600; keep it secret)"), ("public key", pubPath),
-                    ("verifier", signer.verifier.description), ("fingerprint", fingerprint),
+                    ("verifier", verifierText), ("fingerprint", fingerprint),
                 ]))
         }
     }

@@ -7,6 +7,7 @@ import RetraceCrypto
 import RetraceEvents
 import RetraceLedger
 import RetraceStorage
+import RetraceWitness
 
 /// `retrace prove`: an inclusion proof for an entry or a consistency proof between two sizes.
 struct ProveCommand: ParsableCommand {
@@ -27,11 +28,32 @@ struct ProveCommand: ParsableCommand {
     var from: UInt64?
     @Option(help: "The newer tree size (default: the latest checkpoint's size).")
     var to: UInt64?
+    @Option(
+        name: .customLong("tlog-proof"),
+        help: "Also write the entry's proof as a C2SP tlog-proof@v1 file (with the cosigned checkpoint) to this path.")
+    var tlogProof: String?
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
         let modes = [index != nil, event != nil, from != nil].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of --index, --event or --from") }
+        guard tlogProof == nil || from == nil else { throw ValidationError("--tlog-proof proves one entry: use --index or --event") }
+    }
+
+    /// The checkpoint a tlog-proof leads to: the newest cosigned one (stored beside the ledger by
+    /// `retrace serve --witness-policy`) unless `--to` names another size, else the ledger's own.
+    func proofCheckpoint(_ ledger: Ledger, head: UInt64) throws -> (size: UInt64, note: String) {
+        if let cosigned = try? String(contentsOfFile: (db ?? "") + ".witnessed", encoding: .utf8),
+            let checkpoint = try? Checkpoint.open(cosigned, verifiers: [ledger.logKey], origin: ledger.origin),
+            checkpoint.size <= head, to == nil || to == checkpoint.size
+        {
+            return (checkpoint.size, cosigned)
+        }
+        let size = to ?? head
+        guard let stored = try ledger.store.read({ try $0.checkpoint(size: size) }) else {
+            throw CLIError.usage("no signed checkpoint of size \(size); a tlog-proof needs one (omit --to for the newest)")
+        }
+        return (size, stored.note)
     }
 
     func run() throws {
@@ -41,7 +63,8 @@ struct ProveCommand: ParsableCommand {
         }
         let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
         let head = try LedgerFacts.head(ledger)
-        let size = to ?? head.size
+        let chosen = tlogProof == nil ? nil : try proofCheckpoint(ledger, head: head.size)
+        let size = chosen?.size ?? to ?? head.size
         guard size <= head.size, size > 0 else {
             throw CLIError.usage("--to \(size) is not a checkpointed tree size (1…\(head.size))")
         }
@@ -98,6 +121,12 @@ struct ProveCommand: ParsableCommand {
         try MerkleProof.verifyInclusion(
             leafHash: MerkleHash.leafHash(entry.bytes), leafIndex: leafIndex, treeSize: size, proof: proof,
             rootHash: root)
+        if let tlogProof, let chosen {
+            // The extra line carries the entry itself, so the file is self-contained; a verifier
+            // trusts it only because its hash is the leaf the proof binds to the signed root.
+            let file = TlogProof(extra: entry.bytes, index: leafIndex, proof: proof, checkpoint: chosen.note)
+            try LedgerAccess.writeNew(tlogProof, Array(file.serialized.utf8), force: true)
+        }
         if output.json {
             try Output.json(
                 .object([

@@ -7,5 +7,6 @@ enum RetraceCommands {
         AppendCommand.self, IdentifyCommand.self, ScanCommand.self, HistoryCommand.self, BundleCommand.self,
         VerifyBundleCommand.self, VerifyRecyclingCommand.self, CheckpointCommand.self, ProveCommand.self,
         AuditCommand.self, ExportCommand.self, TilesCommand.self, MigrateCommand.self, ImportCommand.self, ServeCommand.self,
+        WitnessCommand.self, VerifyTlogProofCommand.self, MonitorCommand.self,
     ]
 }

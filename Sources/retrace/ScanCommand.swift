@@ -7,6 +7,7 @@ import RetraceIdentity
 import RetraceKit
 import RetraceLedger
 import RetraceVerification
+import RetraceWitness
 
 /// `retrace scan <identity>`: the receiving dock's verdict.
 struct ScanCommand: ParsableCommand {
@@ -37,6 +38,7 @@ struct ScanCommand: ParsableCommand {
     var time: String?
     @OptionGroup var trust: TrustOptions
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
@@ -55,6 +57,7 @@ struct ScanCommand: ParsableCommand {
             scan: text, rma: rma, orderDigest: orderDigest, dock: dock,
             servesRetailers: serves.isEmpty ? nil : Set(serves), now: now)
         let verdict: DockVerdict
+        var witnessed: WitnessedCheckpoint?
         if bundle == nil, db == nil, let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(trust)
             verdict = try Remote.run(remote, server: server, anchors: anchors) { ledger in
@@ -66,15 +69,24 @@ struct ScanCommand: ParsableCommand {
             do { verdict = try EvidenceVerifier(anchors: anchors).verdict(request, bundle: bytes, now: now) } catch {
                 throw VerificationMapping.cliError(error)
             }
+            witnessed = try (try? ProofBundle(parsing: bytes)).flatMap {
+                try freshness.check(note: $0.checkpoint, logKey: anchors.logKey)
+            }
         } else {
             let ledger = try LedgerAccess.openReadOnly(db ?? "")
-            let verifier = Verifier(store: ledger.store, anchors: try trust.anchors(for: ledger))
+            let anchors = try trust.anchors(for: ledger)
+            let verifier = Verifier(store: ledger.store, anchors: anchors)
             do { verdict = try verifier.verdict(request) } catch { throw VerificationMapping.cliError(error) }
+            let latest = try? ledger.store.read { try $0.latestCheckpoint()?.note }
+            witnessed = try FreshnessOptions.ledgerNote(db: db ?? "", fallback: latest ?? nil).flatMap {
+                try freshness.check(note: $0, logKey: anchors.logKey)
+            }
         }
         if output.json {
-            try Output.json(VerificationMapping.verdictJSON(verdict))
+            try Output.json(FreshnessOptions.adding(witnessed, to: VerificationMapping.verdictJSON(verdict)))
         } else {
             Output.print(VerificationMapping.verdictText(verdict))
+            if let witnessed { Output.print(FreshnessOptions.line(witnessed)) }
         }
         if !verdict.isReturnable { throw ExitCode(CLIError.refused) }
     }

@@ -8,6 +8,8 @@ import RetraceServer
 import RetraceSimulation
 import RetraceStorage
 import RetraceVerification
+import RetraceWitness
+import RetraceWitnessService
 
 /// `retrace serve`: the ledger as an HTTP service (spec/server.md, spec/openapi.yaml).
 struct ServeCommand: AsyncParsableCommand {
@@ -41,6 +43,14 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("trust-log"),
         help: "Verify answers under this log public key (NAME.pub), not the one the ledger file records.")
     var trustLog: String?
+    @Option(
+        name: .customLong("witness-policy"),
+        help: "A C2SP tlog-policy file with witness URLs: send each new checkpoint to them and serve it cosigned.")
+    var witnessPolicy: String?
+    @Flag(
+        name: .customLong("require-quorum"),
+        help: "Publish at /checkpoint only checkpoints cosigned by the policy's quorum (503 until one is).")
+    var requireQuorum = false
 
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (the server's first).")
     var tlsCert: String?
@@ -49,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
+        guard !requireQuorum || witnessPolicy != nil else { throw ValidationError("--require-quorum needs --witness-policy") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, found \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -102,6 +113,29 @@ struct ServeCommand: AsyncParsableCommand {
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 
+    /// The witnesses to gather cosignatures from, read from `--witness-policy`.
+    func witnesses(for ledger: Ledger, logger: Logger) throws -> WitnessPublication? {
+        guard let witnessPolicy else { return nil }
+        let policy: WitnessPolicy
+        do { policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy")) } catch let error as WitnessError {
+            throw CLIError.usage("\(witnessPolicy): \(error.reason)")
+        }
+        guard ledger.logKey.name == ledger.origin else {
+            throw CLIError.usage(
+                "witnesses identify a log by its origin, and this ledger's log key is named \(ledger.logKey.name), "
+                    + "not \(ledger.origin); witnessing needs a ledger whose log key name is its origin")
+        }
+        let gatherer: CosignatureGatherer
+        do {
+            gatherer = try CosignatureGatherer(
+                policy: policy, log: WitnessPublication.log(store: ledger.store, logKey: ledger.logKey),
+                path: db + ".witnessed", logger: logger)
+        } catch let error as WitnessError {
+            throw CLIError.usage("\(witnessPolicy): \(error.reason)")
+        }
+        return WitnessPublication(gatherer: gatherer, requireQuorum: requireQuorum)
+    }
+
     func run() async throws {
         var logger = Logger(label: "retrace.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -124,7 +158,9 @@ struct ServeCommand: AsyncParsableCommand {
                 store: try StoreLocation.open(db, readOnly: false), logSigner: signer, clock: clock)
         }
         let verifier = Verifier(store: ledger.store, anchors: try anchors(for: ledger), clock: clock)
-        let service = LedgerService(ledger: ledger, verifier: verifier, canAppend: !readOnly, logger: logger)
+        let service = LedgerService(
+            ledger: ledger, verifier: verifier, canAppend: !readOnly, witnesses: try witnesses(for: ledger, logger: logger),
+            logger: logger)
         var configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)
         configuration.tls = try tlsConfiguration()
         let server = RetraceServer(service: service, configuration: configuration, logger: logger)

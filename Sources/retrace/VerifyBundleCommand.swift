@@ -6,6 +6,7 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
 import RetraceVerification
+import RetraceWitness
 
 /// `retrace verify-bundle <file>`: offline verification with only the trust-root keys.
 struct VerifyBundleCommand: ParsableCommand {
@@ -17,6 +18,7 @@ struct VerifyBundleCommand: ParsableCommand {
     @Argument(help: "The bundle file.")
     var file: String
     @OptionGroup var trust: TrustOptions
+    @OptionGroup var freshness: FreshnessOptions
     @OptionGroup var output: JSONFlag
 
     func run() throws {
@@ -38,9 +40,13 @@ struct VerifyBundleCommand: ParsableCommand {
             }
             throw CLIError(failure.exitCode, message)
         }
+        // The bundle verified, so it parses; its checkpoint note may carry witness cosignatures.
+        let witnessed = try (try? ProofBundle(parsing: bytes)).flatMap {
+            try freshness.check(note: $0.checkpoint, logKey: anchors.logKey)
+        }
         if output.json {
-            try Output.json(
-                .object([
+            try Output.json(FreshnessOptions.adding(witnessed,
+                to: .object([
                     "verified": .bool(true),
                     "checkpoint": .object([
                         "origin": .string(verified.checkpoint.origin),
@@ -55,7 +61,7 @@ struct VerifyBundleCommand: ParsableCommand {
                             ])
                         }),
                     "certificate": verified.certificate.map { .string($0.id.hex) } ?? .null,
-                ]))
+                ])))
         } else {
             Output.print("VERIFIED \(file)")
             Output.print(
@@ -67,6 +73,7 @@ struct VerifyBundleCommand: ParsableCommand {
                                 "\($0.product.digitalLink): \($0.events.count) events, now \($0.state.phase.name)"
                             )
                         }, indent: "  "))
+            if let witnessed { Output.print(FreshnessOptions.line(witnessed)) }
         }
     }
 
