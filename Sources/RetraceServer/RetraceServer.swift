@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -49,8 +50,10 @@ public struct RetraceServer: Sendable {
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
-                Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000))),
+            server: HTTPServerBuilder { [configuration, service] responder in
+                DisciplinedHTTP1Channel(
+                    responder: responder, idleTimeout: configuration.idleTimeout, metrics: service.metrics)
+            },
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "retrace",
                 reuseAddress: true),
