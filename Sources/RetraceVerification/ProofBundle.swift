@@ -55,10 +55,15 @@ public struct ProofBundle: Hashable, Sendable {
         }
     }
 
-    /// Parses a bundle file strictly: canonical JSON (one optional final line feed), no unknown members.
+    /// Parses a bundle file strictly: canonical JSON followed by exactly one line feed, no unknown
+    /// members (verification.md §4.1). The line feed is required, not tolerated, so that a file has
+    /// one spelling and two verifiers never disagree on whether it is a bundle.
     public init(parsing bytes: [UInt8]) throws(VerificationError) {
-        var body = bytes
-        if body.last == 0x0A { body.removeLast() }
+        guard bytes.last == 0x0A else {
+            throw VerificationError(
+                .malformedBundle, "the bundle does not end with a line feed: a bundle file is canonical JSON and one line feed")
+        }
+        let body = Array(bytes.dropLast())
         let value: JSONValue
         do { value = try CanonicalJSON.decode(body, options: .strict) } catch {
             throw VerificationError(.malformedBundle, "the bundle is not canonical JSON: \(error)")

@@ -13,8 +13,9 @@ struct AuditCommand: ParsableCommand {
         abstract:
             "Audit a ledger or an export: signatures, chains, roster, rules, checkpoints (exit 1 on any failure).",
         discussion: """
-            Without --governance-key/--log-key the keys recorded in the ledger or export are trusted; give the \
-            key files you hold to audit independently.
+            Without --governance-key/--log-key/--origin the keys recorded in the ledger or export are trusted: that \
+            checks the file against itself only (a note on standard error says so). Give the key files and the \
+            origin you hold to audit independently.
             """)
 
     @Option(help: "The ledger file (SQLite).")
@@ -29,6 +30,8 @@ struct AuditCommand: ParsableCommand {
     var governanceKey: String?
     @Option(name: .customLong("log-key"), help: "Trusted log public key file.")
     var logKey: String?
+    @Option(help: "The origin the log key is trusted for (required with --log-key).")
+    var origin: String?
     @Option(help: "Worker threads for signature checks (1 or 2).")
     var threads: Int = 2
     @OptionGroup var output: JSONFlag
@@ -38,6 +41,11 @@ struct AuditCommand: ParsableCommand {
         guard since == nil || db != nil else { throw ValidationError("--since works with --db") }
         guard (governanceKey == nil) == (logKey == nil) else {
             throw ValidationError("give both --governance-key and --log-key, or neither")
+        }
+        // A log key is trusted for one origin (audit.md §1): without it, checkpoints the same key
+        // signed for another log would pass.
+        guard (logKey == nil) == (origin == nil) else {
+            throw ValidationError("give --origin ORIGIN with --log-key: a log key is trusted for one origin")
         }
     }
 
@@ -49,12 +57,18 @@ struct AuditCommand: ParsableCommand {
         let report: AuditReport
         var governance: [NoteVerifier]
         var log: NoteVerifier
-        var origin: String?
+        var origin = self.origin
         if let governanceKey, let logKey {
             governance = [try LedgerAccess.readPublicKey(governanceKey, what: "governance key")]
             log = try LedgerAccess.readPublicKey(logKey, what: "log key")
         } else {
-            (governance, log, origin) = try recordedKeys()
+            // The recorded origin is not passed as trusted: the auditor compares it with the origin the
+            // checkpoints are signed for and names a mismatch as a header failure (A19).
+            (governance, log) = try recordedKeys()
+            origin = nil
+            Output.error(
+                "note: trusting the keys and origin recorded in the file itself: this checks it against itself, "
+                    + "not against keys you hold (give --governance-key, --log-key and --origin)")
         }
         let trustedNote = try since.map { try LedgerAccess.readText($0, what: "checkpoint") }
         let auditor = Auditor(
@@ -86,10 +100,10 @@ struct AuditCommand: ParsableCommand {
         if !report.passed { throw ExitCode(CLIError.refused) }
     }
 
-    private func recordedKeys() throws -> ([NoteVerifier], NoteVerifier, String?) {
+    private func recordedKeys() throws -> ([NoteVerifier], NoteVerifier) {
         if let db {
             let ledger = try LedgerAccess.openReadOnly(db)
-            return (ledger.trustRoots, ledger.logKey, ledger.origin)
+            return (ledger.trustRoots, ledger.logKey)
         }
         let path = export ?? ""
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -112,7 +126,7 @@ struct AuditCommand: ParsableCommand {
         }
         do {
             let governance = try governanceList.compactMap(\.stringValue).map { try NoteVerifier(parsing: $0) }
-            return (governance, try NoteVerifier(parsing: logText), object["origin"]?.stringValue)
+            return (governance, try NoteVerifier(parsing: logText))
         } catch {
             throw CLIError.usage("\(path): the header's keys do not parse: \(error)")
         }

@@ -23,8 +23,12 @@ struct SpecVectorTests {
     @Test("the committed vectors equal what the code generates")
     func committedVectorsMatch() throws {
         let generated = try Self.generate()
+        // Writing is a step of its own: a run that rewrites the file has checked nothing, so it never
+        // passes (issue 16 point 25). Review the diff, then run again without the variable.
         if ProcessInfo.processInfo.environment["RETRACE_WRITE_VECTORS"] == "1" {
             try Data(generated.utf8).write(to: Self.url)
+            Issue.record("\(Self.url.lastPathComponent) rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS")
+            return
         }
         let committed = try String(contentsOf: Self.url, encoding: .utf8)
         #expect(committed == generated)
