@@ -37,11 +37,16 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
     /// How long a client that is still sending a refused body is waited for.
     static let discardTimeout = TimeAmount.seconds(10)
 
+    /// A request read but not yet answered. Requests may be pipelined: NIO decodes the next ones
+    /// while the first is answered, so what a response needs is kept per request, in order.
+    private struct Pending {
+        let version: HTTPVersion
+        let keepAlive: Bool
+        var complete = false
+    }
+
     private let metrics: ServiceMetrics
-    private var version = HTTPVersion.http1_1
-    private var keepAlive = true
-    private var requestComplete = true
-    private var awaitingResponse = false
+    private var pending: [Pending] = []
     private var closeAfterResponse = false
     private var discarding = false
     private var discarded = 0
@@ -53,12 +58,8 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
         switch unwrapInboundIn(data) {
         case .head(var head):
             guard !discarding else { return }
-            version = head.version
-            keepAlive = head.isKeepAlive
-            requestComplete = false
-            awaitingResponse = true
-            closeAfterResponse = false
-            if !keepAlive, !head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" }) {
+            pending.append(Pending(version: head.version, keepAlive: head.isKeepAlive))
+            if !head.isKeepAlive, !head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" }) {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             }
             context.fireChannelRead(wrapInboundOut(.head(head)))
@@ -67,7 +68,7 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
             discarded += buffer.readableBytes
             if discarded > Self.discardLimit { context.close(promise: nil) }
         case .end:
-            requestComplete = true
+            if !pending.isEmpty { pending[pending.count - 1].complete = true }
             guard discarding else { return context.fireChannelRead(data) }
             context.close(promise: nil)
         }
@@ -82,11 +83,14 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
-            let early = !requestComplete
+            let request = pending.first ?? Pending(version: .http1_1, keepAlive: true, complete: true)
+            let version = request.version
+            let early = !request.complete
+            closeAfterResponse = false
             let closes = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
             // An HTTP/1.0 body without a length is delimited by the close.
             let unframed = version == .http1_0 && head.headers["content-length"].isEmpty
-            if !keepAlive || closes || unframed || (early && head.status == .payloadTooLarge) {
+            if !request.keepAlive || closes || unframed || (early && head.status == .payloadTooLarge) {
                 closeAfterResponse = true
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             } else if version == .http1_0 {
@@ -97,10 +101,12 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
         case .body:
             context.write(data, promise: promise)
         case .end:
-            awaitingResponse = false
+            let request = pending.isEmpty ? nil : pending.removeFirst()
             guard closeAfterResponse else { return context.write(data, promise: promise) }
             context.writeAndFlush(data, promise: promise)
-            if requestComplete {
+            // Requests pipelined behind this one are not answered: the connection ends here.
+            pending.removeAll()
+            if request?.complete ?? true {
                 context.close(promise: nil)
             } else {
                 discarding = true
@@ -119,7 +125,7 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parseError = error as? HTTPParserError, !awaitingResponse else {
+        guard let parseError = error as? HTTPParserError, pending.isEmpty else {
             return context.fireErrorCaught(error)
         }
         let status: HTTPResponseStatus = parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
