@@ -50,7 +50,7 @@ struct VerificationCLITests {
         let json = try Self.demo(work)
         #expect(json.bool("passed") == true)
         let scans = Self.scans(json)
-        #expect(scans.count >= 10)
+        #expect(scans.count == 11)  // the eleven planted returns of the README
         #expect(scans.allSatisfy { $0.bool("matched") == true && $0.string("verdict") == $0.string("expected") })
         #expect(json.array("fraudClasses")?.count ?? 0 >= 4)
         #expect(json.object("bundle")?.bool("verified") == true)

@@ -116,7 +116,7 @@ struct TrustStateTests {
     @Test("a roster document that breaks a roster rule is refused")
     func rosterDocumentInvalid() throws {
         let parties = try TestParties.get()
-        guard case .object(var details) = parties.roster.json else { return }
+        var details = try #require(parties.roster.json.objectValue)
         details["parties"] = .array([])
         let statement = try Statement(
             type: .roster, product: nil, previous: parties.trust.rosterID,
