@@ -68,6 +68,13 @@ public struct ProofBundle: Hashable, Sendable {
         do { value = try CanonicalJSON.decode(body, options: .strict) } catch {
             throw VerificationError(.malformedBundle, "the bundle is not canonical JSON: \(error)")
         }
+        try self.init(json: value)
+    }
+
+    /// Reads a bundle that arrived as a JSON value inside another document (an API answer, an
+    /// upload): the file's canonical bytes and final line feed are then not in question, only its
+    /// members, which are read as strictly as from a file.
+    public init(json value: JSONValue) throws(VerificationError) {
         var reader = try BundleReader(value, path: "bundle")
         let format = try reader.string("format")
         guard format == Self.format else {

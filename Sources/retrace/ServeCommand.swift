@@ -115,10 +115,13 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             // The embedded test log key is a demo convenience: any other ledger needs its key given.
             if logKey == nil, !demo {
-                _ = try LedgerAccess.openReadOnly(db)  // a missing or foreign file is named first
-                throw CLIError.usage(
-                    "serving \(db) for appends needs its log key: pass --log-key FILE, or --read-only "
-                        + "(the embedded test key is used only with --demo, for the demo's own ledger)")
+                guard (try? Self.requireDemoLedger(db)) != nil else {
+                    _ = try LedgerAccess.openReadOnly(db)  // a missing or foreign file is named first
+                    throw CLIError.usage(
+                        "serving \(db) for appends needs its log key: pass --log-key FILE, or --read-only "
+                            + "(the embedded test key is used only for the demo's own ledger)")
+                }
+                logger.notice("appending with the embedded public test log key: this is the demo's ledger")
             }
             let signer = try LedgerAccess.appendSigner(db, logKeyFile: logKey)
             ledger = try Ledger.open(

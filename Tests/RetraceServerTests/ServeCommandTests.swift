@@ -92,7 +92,7 @@ extension ServerTests {
             #expect(status == 2 && text.contains("--trust-governance"), "\(text)")
         }
 
-        @Test("--demo on a ledger that is not the demo's is refused; without --demo the test key is not implied")
+        @Test("--demo on a ledger that is not the demo's is refused, and the embedded test key is never implied for it")
         func demoOnlyForTheDemo() async throws {
             let binary = try CLIBinary.locate()
             let directory = try Self.scratchDirectory("retrace-notdemo")
