@@ -34,23 +34,25 @@ let package = Package(
         // C libraries of the system, reached only through their Swift wrappers.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        // Bottom layer, no I/O: bytes, identities, hashes, signatures, the Merkle tree.
-        .target(name: "RetraceCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
-        .target(name: "CanonicalJSON", swiftSettings: strict),
-        .target(name: "RetraceIdentity", swiftSettings: strict),
-        .target(name: "MerkleLog", dependencies: ["RetraceCrypto"], swiftSettings: strict),
+        // Bottom layer, no I/O: bytes, identities, hashes, signatures, the Merkle tree; the one
+        // shape every module's error takes.
+        .target(name: "CodedErrors", swiftSettings: strict),
+        .target(name: "RetraceCrypto", dependencies: ["COpenSSL", "CodedErrors"], swiftSettings: strict),
+        .target(name: "CanonicalJSON", dependencies: ["CodedErrors"], swiftSettings: strict),
+        .target(name: "RetraceIdentity", dependencies: ["CodedErrors"], swiftSettings: strict),
+        .target(name: "MerkleLog", dependencies: ["RetraceCrypto", "CodedErrors"], swiftSettings: strict),
         // Witnessing, no I/O: C2SP cosigner keys and tlog-cosignature/v1, tlog-policy, tlog-proof,
         // and the checks a tlog-witness makes before it cosigns.
         .target(name: "RetraceWitness", dependencies: ["RetraceCrypto", "MerkleLog"], swiftSettings: strict),
         // The signed formats: statements, entries, batches.
         .target(
             name: "RetraceEvents",
-            dependencies: ["CanonicalJSON", "RetraceCrypto", "RetraceIdentity", "MerkleLog"],
+            dependencies: ["CanonicalJSON", "RetraceCrypto", "RetraceIdentity", "MerkleLog", "CodedErrors"],
             swiftSettings: strict),
         // Where statements are kept (behind a protocol; SQLite through GRDB).
         .target(
             name: "RetraceStorage",
-            dependencies: ["MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["MerkleLog", "CodedErrors", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         // Where a shared ledger is stored: the LedgerStore protocol on PostgreSQL (postgres-nio).
         .target(
@@ -70,18 +72,18 @@ let package = Package(
             swiftSettings: strict),
         // The append path: statements checked against rules, stored, covered by checkpoints.
         .target(
-            name: "RetraceLedger", dependencies: ["RetraceEvents", "RetraceRules", "RetraceStorage"],
+            name: "RetraceLedger", dependencies: ["RetraceEvents", "RetraceRules", "RetraceStorage", "CodedErrors"],
             swiftSettings: strict),
 
         // Verdicts, histories, offline proof bundles and proofs of recycling, from the database or a bundle.
-        .target(name: "RetraceVerification", dependencies: ["RetraceLedger"], swiftSettings: strict),
+        .target(name: "RetraceVerification", dependencies: ["RetraceLedger", "CodedErrors"], swiftSettings: strict),
 
         // Whole-ledger audits, full or incremental, of a SQLite ledger or an export file.
         .target(
             name: "RetraceAudit",
             dependencies: [
                 "RetraceLedger", "RetraceRules", "RetraceEvents", "RetraceStorage", "RetraceIdentity", "MerkleLog",
-                "RetraceCrypto", "CanonicalJSON", "RetraceTiles",
+                "RetraceCrypto", "CanonicalJSON", "RetraceTiles", "CodedErrors",
             ],
             swiftSettings: strict),
 

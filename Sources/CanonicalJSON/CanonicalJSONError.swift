@@ -1,9 +1,11 @@
+import CodedErrors
+
 /// Why canonical JSON could not be read, written or bridged to a Codable type.
 ///
 /// Equality and hashing look at `code` only, so tests and callers can match on the kind of failure
 /// (`CanonicalJSONError(.duplicateKey)`) while `reason` keeps the human detail: what was wrong, where
 /// (byte offset or coding path) and what was expected there.
-public struct CanonicalJSONError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct CanonicalJSONError: CodedError {
     /// The kind of failure; a closed set so callers can switch on it without parsing text.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
@@ -85,10 +87,6 @@ public struct CanonicalJSONError: Error, Hashable, Sendable, CustomStringConvert
         self.offset = offset
         self.path = path
     }
-
-    public static func == (lhs: CanonicalJSONError, rhs: CanonicalJSONError) -> Bool { lhs.code == rhs.code }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     public var description: String { reason.isEmpty ? "\(code)" : "\(code): \(reason)" }
 }

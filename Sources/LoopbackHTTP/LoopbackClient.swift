@@ -43,6 +43,8 @@ public final class LoopbackConnection {
         guard descriptor >= 0 else { throw LoopbackError("socket() failed: errno \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // A server that stops reading makes a write fail after the timeout instead of blocking forever.
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -86,6 +88,19 @@ public final class LoopbackConnection {
 
     /// Half-closes the connection: the server sees end-of-stream (a client that gave up mid-body).
     public func finishSending() { shutdown(descriptor, Int32(SHUT_WR)) }
+
+    /// Whether the server closes the connection (end of stream) before the read timeout; any bytes
+    /// that arrive first are kept for ``readResponse(expectingBody:)``. For the tests of when the
+    /// server must close (HTTP/1.0, `Connection: close`, a refused body).
+    public func serverCloses() -> Bool {
+        while true {
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return true }
+            guard count > 0 else { return errno == ECONNRESET }
+            buffer += chunk[..<count]
+        }
+    }
 
     /// Reads one response; throws if the server closes without answering. A response to HEAD has
     /// headers only, whatever its Content-Length says.

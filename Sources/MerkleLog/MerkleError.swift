@@ -1,8 +1,10 @@
+import CodedErrors
+
 /// A failure in building, proving, verifying or parsing anything in the Merkle log.
 ///
 /// Equality is on ``code`` only, so callers and tests can match the kind of failure without
 /// depending on the wording of ``reason``, which says what was wrong, where, and what was expected.
-public struct MerkleError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct MerkleError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidHashLength, indexOutOfRange, invalidSizes, sizeOverflow
@@ -59,9 +61,4 @@ public struct MerkleError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.reason = reason
     }
-
-    public var description: String { "\(code): \(reason)" }
-
-    public static func == (lhs: MerkleError, rhs: MerkleError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -44,6 +44,9 @@ struct AuditEngine {
     let progress: (@Sendable (UInt64, UInt64) -> Void)?
     var total: UInt64 = 0
     var origin: String?
+    /// The origin the export header or ledger metadata declares, when the auditor was given none:
+    /// it must be the origin the checkpoints are signed for, or a renamed source would pass.
+    var declaredOrigin: String?
     /// Stored derived data to compare with (SQLite); `nil` for an export.
     var reader: (any LedgerReader)?
     /// For an incremental audit: loads a product's verified state at the trusted size.
@@ -423,7 +426,14 @@ struct AuditEngine {
                 "the checkpoint stored at size \(size) does not verify under the log key \(logKey.name): \(error)")
             return
         }
-        if origin == nil { origin = checkpoint.origin }
+        if origin == nil {
+            origin = checkpoint.origin
+            if let declaredOrigin, declaredOrigin != checkpoint.origin {
+                try fail(
+                    nil, nil, AuditRule.header,
+                    "the source declares origin \(declaredOrigin), but its checkpoints are signed for \(checkpoint.origin)")
+            }
+        }
         lastSeenCheckpoint = max(lastSeenCheckpoint, checkpoint.size)
         if let stored, stored.size != checkpoint.size || stored.root != checkpoint.rootHash {
             try fail(

@@ -1,5 +1,7 @@
+import CodedErrors
+
 /// Why an audit could not be carried out at all (as opposed to a ledger found false).
-public struct AuditError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct AuditError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case unreadable, notALedger, untrustedCheckpoint, storage, invalidArgument
@@ -26,8 +28,4 @@ public struct AuditError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.reason = reason
     }
-
-    public var description: String { "\(code): \(reason)" }
-    public static func == (lhs: AuditError, rhs: AuditError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -249,8 +249,11 @@ public struct Auditor: Sendable {
         if let stored = try reader.metadata("log-key"), stored != logKey.description {
             try engine.fail(nil, nil, AuditRule.header, "the ledger names log key \(stored), not \(logKey)")
         }
-        if let origin, let stored = try reader.metadata("origin"), stored != origin {
-            try engine.fail(nil, nil, AuditRule.header, "the ledger's origin is \(stored), not \(origin)")
+        if let stored = try reader.metadata("origin") {
+            if let origin, stored != origin {
+                try engine.fail(nil, nil, AuditRule.header, "the ledger's origin is \(stored), not \(origin)")
+            }
+            engine.declaredOrigin = stored
         }
         if let stored = try reader.metadata("governance"),
             Set(stored.split(separator: "\n").map(String.init)) != Set(trustRoots.map(\.description))
@@ -289,6 +292,7 @@ public struct Auditor: Sendable {
             if let origin, header.origin != origin {
                 try engine.fail(nil, nil, AuditRule.header, "the export's origin is \(header.origin), not \(origin)")
             }
+            engine.declaredOrigin = header.origin
             if Set(header.governance) != Set(trustRoots.map(\.description)) {
                 try engine.fail(
                     nil, nil, AuditRule.header, "the export names other governance keys than the trust roots")

@@ -73,7 +73,7 @@ struct ChainHeads {
             }
         }
         if let spill {
-            try spill.forEach { key, bytes in
+            try spill.forEachInKeyOrder { key, bytes in
                 try emitResident(before: key)
                 guard resident[key] == nil else { return }
                 try body(key, try Self.decode(bytes, key: key))

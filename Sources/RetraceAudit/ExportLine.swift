@@ -82,6 +82,9 @@ enum ExportLine {
         return note
     }
 
+    /// The members of an export header, all required.
+    static let headerMembers: Set<String> = ["format", "governance", "logKey", "origin", "treeSize"]
+
     static func header(_ line: [UInt8]) throws(AuditError) -> Header {
         let object: JSONObject
         do { object = try self.object(line, what: "header") } catch {
@@ -89,6 +92,13 @@ enum ExportLine {
         }
         guard case .string(let format)? = object["format"], format == "retrace-export/v1" else {
             throw AuditError(.notALedger, "the first line does not name the format retrace-export/v1")
+        }
+        // Unknown members are refused, as everywhere in the format: one reader must not ignore
+        // what another would act on (format.md §7).
+        if let extra = object.keys.first(where: { !headerMembers.contains($0) }) {
+            throw AuditError(
+                .notALedger,
+                "the export header has an unknown member \"\(extra)\"; expected only \(headerMembers.sorted().joined(separator: ", "))")
         }
         guard case .array(let roots)? = object["governance"], case .string(let logKey)? = object["logKey"],
             case .string(let origin)? = object["origin"], case .integer(let size)? = object["treeSize"], size >= 0

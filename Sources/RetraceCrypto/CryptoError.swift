@@ -1,8 +1,10 @@
+import CodedErrors
+
 /// A failure in hashing, signing, key handling or signed-note parsing.
 ///
 /// Equality is on ``code`` only, so callers and tests can match the kind of failure without
 /// depending on the wording of ``reason``. Reasons never contain private key material.
-public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct CryptoError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidKeyLength, invalidKeyEncoding, invalidKeyName, invalidSignatureLength
@@ -37,7 +39,4 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { reason }
-
-    public static func == (lhs: CryptoError, rhs: CryptoError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -1,8 +1,10 @@
+import CodedErrors
+
 /// A statement, entry or export line that is not well-formed Retrace v1.
 ///
 /// Raised before any rule is consulted: the bytes themselves are wrong. ``field`` names where (a
 /// JSON path such as `statement.details.grade`), ``reason`` what was expected.
-public struct FormatError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct FormatError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case malformedJSON, notCanonical, missingField, unknownField, wrongType, invalidValue
@@ -36,6 +38,4 @@ public struct FormatError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { field.isEmpty ? reason : "\(field): \(reason)" }
-    public static func == (lhs: FormatError, rhs: FormatError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

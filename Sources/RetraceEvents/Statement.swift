@@ -108,8 +108,9 @@ public struct Statement: Hashable, Sendable {
     func validateShape(path: String) throws(FormatError) {
         switch type {
         case .roster:
-            guard product == nil, batch == nil else {
-                throw FormatError(.invalidValue, field: path, "a roster statement names no product and no batch")
+            guard product == nil, batch == nil, location == nil else {
+                throw FormatError(
+                    .invalidValue, field: path, "a roster statement names no product, no batch and no location")
             }
         case .commission:
             guard product != nil, previous == nil, batch == nil else {

@@ -1,9 +1,11 @@
+import CodedErrors
+
 /// Why a scanned or typed product identity was refused, and where.
 ///
 /// Equality is on ``code`` only, so callers and tests can match the kind of failure without depending on the
 /// wording of ``reason``. The reason always says what was wrong, where, and what was expected; ``position`` carries
 /// the same "where" for programs (e.g. to put a caret under the offending character on a receiving-dock screen).
-public struct IdentityError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct IdentityError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case emptyInput, unrecognizedFormat, unknownSymbology
@@ -83,7 +85,4 @@ public struct IdentityError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public var description: String { reason }
-
-    public static func == (lhs: IdentityError, rhs: IdentityError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

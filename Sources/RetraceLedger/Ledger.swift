@@ -211,6 +211,25 @@ public final class Ledger: Sendable {
         } catch { throw LedgerError.wrap(error) }
     }
 
+    /// Judges `statements` exactly as ``append(_:)`` would, against the ledger as it is now, and
+    /// writes nothing: the same code runs on a ``DryRunWriter`` over a read snapshot, so a store
+    /// opened read-only can refuse a batch before anyone opens the file for writing.
+    ///
+    /// A batch this accepts may still be refused by the append that follows (another writer may
+    /// have moved a head or the roster in between); the append re-checks everything.
+    public func check(_ statements: [SignedStatement]) throws(LedgerError) {
+        guard !statements.isEmpty else { throw LedgerError(.emptyBatch, "nothing to append") }
+        let snapshot = try currentTrust()
+        let now = clock()
+        do {
+            _ = try store.read { reader in
+                try self.commit(
+                    statements, preauthenticated: [Party?](repeating: nil, count: statements.count),
+                    snapshot: snapshot, now: now, writer: DryRunWriter(base: reader))
+            }
+        } catch { throw LedgerError.wrap(error) }
+    }
+
     /// Statements whose signatures were already checked against the roster in force when they
     /// were prepared: the expensive half of an append, done outside the write lock.
     ///
@@ -369,6 +388,33 @@ public final class Ledger: Sendable {
                         .futureEvent, "the statement is dated \(statement.time), after the log's time \(received) "
                             + "plus \(Self.futureSkew) s")
                 }
+                // The signature is checked before the duplicate test (server.md §4): the id covers
+                // the statement, not its signature, so a replay with a damaged signature is an
+                // unauthenticated statement (401), not a harmless retry (409).
+                let party: Party?
+                if statement.type == .roster {
+                    party = nil
+                    // A logged roster no longer follows the roster in force, so a retry would fail
+                    // the roster chain: compare with the logged signature instead (Ed25519 is
+                    // deterministic, so another signature over the same statement is not valid).
+                    if let logged = try writer.entryIndex(eventID: id.bytes), let stored = try writer.entry(at: logged),
+                        try LogEntry(parsing: stored.bytes).signed.signature != signed.signature
+                    {
+                        throw LedgerError(
+                            .untrusted, "the roster statement \(id.short) is logged with another signature; this one "
+                                + "does not verify", rule: "T9 signature")
+                    }
+                    let logged = try writer.entryIndex(eventID: id.bytes) != nil
+                    if logged || seenIDs.contains(id) {
+                        throw LedgerError(.duplicate, "statement \(id.short) is already in the log")
+                    }
+                    trust = try trust.applying(roster: signed)
+                    trustChanged = true
+                } else if !trustChanged, let known = preauthenticated[position] {
+                    party = known
+                } else {
+                    party = try trust.authenticate(signed)
+                }
                 guard seenIDs.insert(id).inserted, try writer.entryIndex(eventID: id.bytes) == nil else {
                     throw LedgerError(.duplicate, "statement \(id.short) is already in the log")
                 }
@@ -376,20 +422,12 @@ public final class Ledger: Sendable {
                 let entryBytes = entry.canonicalBytes
                 let leafHash = MerkleHash.leafHash(entryBytes)
                 if statement.type == .roster {
-                    trust = try trust.applying(roster: signed)
-                    trustChanged = true
                     let link = ChainLink(
                         chain: Self.rosterChain, sequence: (rosterHead?.sequence ?? -1) + 1, index: size,
                         eventID: id.bytes, state: [])
                     try writer.insert(link: link)
                     rosterHead = link
-                } else {
-                    let party: Party
-                    if !trustChanged, let known = preauthenticated[position] {
-                        party = known
-                    } else {
-                        party = try trust.authenticate(signed)
-                    }
+                } else if let party {
                     let targets: [(SGTIN, Digest?)] =
                         statement.batch == nil
                         ? [(statement.product!, statement.previous)]

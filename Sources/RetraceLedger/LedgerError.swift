@@ -1,3 +1,4 @@
+import CodedErrors
 import RetraceEvents
 import RetraceRules
 import RetraceStorage
@@ -6,7 +7,7 @@ import RetraceStorage
 ///
 /// ``statementIndex`` is the position in the submitted batch (a batch is all-or-nothing, so the
 /// caller needs to know which statement spoiled it).
-public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct LedgerError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case malformed, untrusted, ruleViolation, chainConflict, duplicate, futureEvent, storage, emptyBatch
@@ -60,9 +61,6 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         if let statementIndex { text = "statement \(statementIndex): " + text }
         return text
     }
-
-    public static func == (lhs: LedgerError, rhs: LedgerError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     static func wrap(_ error: any Error, statement: Int? = nil) -> LedgerError {
         switch error {

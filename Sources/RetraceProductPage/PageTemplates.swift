@@ -50,9 +50,8 @@ enum PageTemplates {
         <main>
         {{> content}}
         </main>
-        <footer><p>Every step above was signed by the business that performed it and recorded in an append-only,
-        publicly checkable log. Retrace shows no personal data: customers and orders appear only as
-        one-way digests, and none are displayed here.</p></footer>
+        <footer><p>Retrace shows no personal data: customers and orders appear only as one-way digests,
+        and none are displayed here.</p></footer>
         </body>
         </html>
         """
@@ -88,6 +87,8 @@ enum PageTemplates {
         </li>
         {{/events}}
         </ol>
+        <p>Every step above was signed by the business that performed it and recorded in an append-only,
+        publicly checkable log.</p>
         </section>
 
         <section aria-labelledby="check-title">

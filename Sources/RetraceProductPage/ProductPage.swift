@@ -82,10 +82,13 @@ public struct ProductPage: Sendable {
         let history = ProductHistory(verified)
         let (status, headline, lines) = Self.status(of: verified)
         let state = verified.state
-        let events: [[String: Any]] = zip(history.events, verified.events).map { line, event in
-            let facts = Self.facts(event.statement)
+        let events: [[String: Any]] = zip(history.events, verified.events).enumerated().map { position, pair in
+            let (line, event) = pair
+            let previous = position > 0 ? verified.events[position - 1].statement.type : nil
+            let facts = Self.facts(event.statement, party: event.party)
             var item: [String: Any] = [
-                "headline": Self.capitalised(line.action), "time": line.time, "date": Self.date(event.statement.time),
+                "headline": Self.headline(event.statement, action: line.action, after: previous),
+                "time": line.time, "date": Self.date(event.statement.time),
                 "party": line.party.name, "role": Self.roleName(line.party.role),
                 "facts": facts, "hasFacts": !facts.isEmpty,
                 "flag": [.recall, .reportStolen, .reportLost, .recycle, .dispose].contains(event.statement.type),
@@ -107,7 +110,13 @@ public struct ProductPage: Sendable {
             ],
         ]
         if let grade = state.grade { context["grade"] = grade }
-        if let months = state.refurbishedWarrantyMonths { context["warranty"] = "\(months) months from refurbishment" }
+        if let months = state.refurbishedWarrantyMonths,
+            let refurbished = verified.events.last(where: { $0.statement.type == .refurbish })
+        {
+            context["warranty"] =
+                months == 0
+                ? "none" : "\(months) months from refurbishment, until \(Self.date(refurbished.statement.time, plusMonths: Int(months)))"
+        }
         if let witnessed { context["witnessed"] = witnessed }
         return page(template: "product", context: context)
     }
@@ -141,8 +150,64 @@ public struct ProductPage: Sendable {
         }
     }
 
-    /// Facts a buyer cares about; digests and internal references are left out on purpose.
-    static func facts(_ statement: Statement) -> [String] {
+    /// The step's title in a buyer's words: what the signed details say, not only the event type.
+    static func headline(_ statement: Statement, action: String, after previous: EventType?) -> String {
+        switch statement.type {
+        case .returnReceive where previous == .tradeIn:
+            // The trade-in, not a customer's return: the item reached the business that took it in.
+            return "Received after the trade-in"
+        case .resell where statement.details["certifiedPreOwned"]?.boolValue == true:
+            return "Resold as certified pre-owned"
+        case .refurbish:
+            return statement.details["certified"]?.boolValue == true ? "Certified refurbished" : "Refurbished (not certified)"
+        default:
+            return capitalised(action)
+        }
+    }
+
+    /// Facts a buyer cares about, in words; digests and internal references are left out on purpose.
+    static func facts(_ statement: Statement, party: Party) -> [String] {
+        switch statement.type {
+        case .refurbish:
+            return refurbishFacts(statement, party: party)
+        case .resell:
+            let certified = statement.details["certifiedPreOwned"]?.boolValue == true
+            return [certified ? "Sold as certified pre-owned" : "Sold as pre-owned, not certified"]
+        default:
+            return genericFacts(statement)
+        }
+    }
+
+    /// What the refurbisher signed: certified or not and under which accreditation, the tests run,
+    /// the parts replaced, the work done and the warranty with its end date.
+    static func refurbishFacts(_ statement: Statement, party: Party) -> [String] {
+        let details = statement.details
+        var facts: [String] = []
+        if details["certified"]?.boolValue == true {
+            if let accreditation = party.refurbishingAccreditation(at: statement.time) {
+                facts.append("Certified under \(accreditation.scheme.name), certificate \(accreditation.certificate)")
+            } else {
+                facts.append("Certified")
+            }
+        } else {
+            facts.append("Not certified: the refurbisher did not claim an accredited refurbishment")
+        }
+        let work = (details["work"]?.arrayValue ?? []).compactMap(\.stringValue).map(words)
+        if !work.isEmpty { facts.append("Work done: " + work.joined(separator: ", ")) }
+        let parts = (details["parts"]?.arrayValue ?? []).compactMap { $0["part"]?.stringValue }.map(words)
+        if !parts.isEmpty { facts.append("Parts replaced: " + parts.joined(separator: ", ")) }
+        let tests = (details["tests"]?.arrayValue ?? []).compactMap(\.stringValue).map(words)
+        if !tests.isEmpty { facts.append("Tests passed: " + tests.joined(separator: ", ")) }
+        if let months = details["warrantyMonths"]?.integerValue {
+            facts.append(
+                months == 0
+                    ? "No warranty"
+                    : "Warranty: \(months) months, until \(date(statement.time, plusMonths: Int(months)))")
+        }
+        return facts
+    }
+
+    static func genericFacts(_ statement: Statement) -> [String] {
         let labels: [(String, String)] = [
             ("grade", "Condition grade"), ("reason", "Reason"), ("condition", "Condition"),
             ("warrantyMonths", "Warranty (months)"), ("notice", "Recall notice"), ("remedy", "Remedy"),
@@ -153,10 +218,10 @@ public struct ProductPage: Sendable {
         for (key, label) in labels {
             guard let value = statement.details[key] else { continue }
             switch value {
-            case .string(let text): facts.append("\(label): \(text)")
+            case .string(let text): facts.append("\(label): \(words(text))")
             case .integer(let number): facts.append("\(label): \(number)")
             case .bool(let flag): facts.append("\(label): \(flag ? "yes" : "no")")
-            case .array(let items): facts.append("\(label): " + items.compactMap(\.stringValue).joined(separator: ", "))
+            case .array(let items): facts.append("\(label): " + items.compactMap(\.stringValue).map(words).joined(separator: ", "))
             default: continue
             }
         }
@@ -176,6 +241,13 @@ public struct ProductPage: Sendable {
         return words[phase] ?? phase.name
     }
 
+    /// A catalogue code in words (`battery-replaced` → `battery replaced`); references such as
+    /// `COR-2026-0611`, which are not lowercase codes, are kept exactly as signed.
+    static func words(_ code: String) -> String {
+        let isCode = !code.isEmpty && code.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        return isCode ? code.replacingOccurrences(of: "-", with: " ") : code
+    }
+
     static func roleName(_ role: String) -> String {
         role.replacingOccurrences(of: "-", with: " ")
     }
@@ -191,5 +263,23 @@ public struct ProductPage: Sendable {
     /// `2026-03-14` from a statement time: the day is what a buyer needs, and it avoids time zones.
     static func date(_ time: Timestamp) -> String {
         String(time.description.prefix(10))
+    }
+
+    /// The day `months` calendar months after `time` (the last day of the month when it is
+    /// shorter): when a warranty given at `time` ends.
+    static func date(_ time: Timestamp, plusMonths months: Int) -> String {
+        let parts = date(time).split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return date(time) }
+        let total = parts[0] * 12 + (parts[1] - 1) + months
+        let year = total / 12
+        let month = total % 12 + 1
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        let day = min(parts[2], lengths[month - 1])
+        func padded(_ number: Int, _ width: Int) -> String {
+            let digits = String(number)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
     }
 }

@@ -82,7 +82,8 @@ struct APIRoutes: Sendable {
                 throw Problem.badRequest("the claim needs \"bundle\": the product's proof bundle (a JSON object)")
             }
             let bytes: [UInt8]
-            do { bytes = try CanonicalJSON.encode(bundle) } catch {
+            // Re-encoded canonically and given the file's final line feed: the client may send any spelling.
+            do { bytes = try CanonicalJSON.encode(bundle) + [0x0A] } catch {
                 throw Problem.badRequest("the bundle cannot be put in canonical form: \(error)")
             }
             return Responses.json(try service.recycling(scan: scan, bundle: bytes).json)

@@ -25,9 +25,15 @@ struct ProductPageRoutes: Sendable {
                     "\(request.uri.path) is not a GS1 Digital Link naming a GTIN and a serial: \(error.reason)"
                 let problem = Problem(.notFound, code: "not-a-product-page", title: "Not a product page", detail: detail)
                 if wantsJSON { throw problem }
+                // The buyer scanned or tapped this link and never typed it: the parser's positions in
+                // the URL mean nothing to them (the JSON problem keeps the detail for developers).
                 return notice(
                     .notFound, .warning, "This is not a valid product code",
-                    ["The address does not hold a valid GTIN and serial number: \(error.reason)."], nil)
+                    [
+                        "The link does not hold a valid product number (GTIN) and serial number, so no history "
+                            + "can be looked up for it.",
+                        "Scan the code on the item again, or check that the whole link was copied.",
+                    ], nil)
             }
             let canonical = ProductPath.canonicalPath(product)
             if request.uri.path != canonical || request.uri.query != nil { return Responses.redirect(to: canonical) }

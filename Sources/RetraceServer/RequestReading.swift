@@ -68,12 +68,24 @@ enum RequestReading {
         return text
     }
 
-    /// A query parameter as an unsigned integer, or nil when absent.
+    /// A query parameter as an unsigned integer, or nil when absent. Only the canonical decimal
+    /// spelling is accepted (digits, no sign, no leading zero): `UInt64("+5")` would take a sign
+    /// and two clients could then name one index two ways (server.md §3).
     static func unsigned(_ request: Request, _ name: String) throws(Problem) -> UInt64? {
         guard let text = request.uri.queryParameters[Substring(name)].map(String.init) else { return nil }
-        guard let value = UInt64(text) else {
+        guard let value = canonicalUnsigned(text) else {
             throw Problem.badRequest("query parameter \(name)=\(text) must be a non-negative integer")
         }
         return value
+    }
+
+    /// `text` as an unsigned integer when it is canonical decimal: ASCII digits, no leading zero
+    /// unless it is `0`, within UInt64.
+    static func canonicalUnsigned(_ text: String) -> UInt64? {
+        let digits = text.utf8
+        guard let first = digits.first, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            first != 0x30 || digits.count == 1
+        else { return nil }
+        return UInt64(text)
     }
 }

@@ -50,8 +50,11 @@ public struct RetraceServer: Sendable {
 
     /// The application, not yet running; `onRunning` receives the bound port (useful with port 0).
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount.nanoseconds(
-            Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)))
+        // HTTP/1 with the connection discipline Hummingbird's own loop lacks (ConnectionDiscipline.swift).
+        let http1 = HTTPServerBuilder { [configuration, service] responder in
+            DisciplinedHTTP1Channel(
+                responder: responder, idleTimeout: configuration.idleTimeout, metrics: service.metrics)
+        }
         var server = http1
         if let tls = configuration.tls {
             // TLS wraps every accepted connection; a configuration that cannot be used fails the

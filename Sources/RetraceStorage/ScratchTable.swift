@@ -68,7 +68,7 @@ public final class ScratchTable {
 
     /// Every row in ascending bytewise (UTF-8) key order, SQLite's BINARY collation, streamed: no
     /// more than one row is in memory at a time.
-    public func forEach(_ body: (String, [UInt8]) throws -> Void) throws {
+    public func forEachInKeyOrder(_ body: (String, [UInt8]) throws -> Void) throws {
         try queue.read { db in
             let rows = try Row.fetchCursor(db, sql: "SELECT key, value FROM scratch ORDER BY key")
             while let row = try rows.next() {

@@ -1,5 +1,7 @@
+import CodedErrors
+
 /// A failure of the ledger file or database, as opposed to a refused statement.
-public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct StorageError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notFound, notALedger, newerSchema, alreadyExists, corrupt, busy, readOnly, full, conflict, io
@@ -34,6 +36,4 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { reason }
-    public static func == (lhs: StorageError, rhs: StorageError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -50,7 +50,7 @@ public struct DockEvidence: Hashable, Sendable {
             throw VerificationError(.unsupportedFormat, "the dock evidence is not \(Self.format)")
         }
         func bundle(_ value: JSONValue, _ what: String) throws(VerificationError) -> ProofBundle {
-            do { return try ProofBundle(parsing: try CanonicalJSON.encode(value)) } catch let error as VerificationError {
+            do { return try ProofBundle(json: value) } catch let error as VerificationError {
                 throw VerificationError(error.code, "\(what): \(error.reason)")
             } catch {
                 throw VerificationError(.malformedBundle, "\(what) cannot be read: \(error)")

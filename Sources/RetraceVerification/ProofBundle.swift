@@ -55,14 +55,26 @@ public struct ProofBundle: Hashable, Sendable {
         }
     }
 
-    /// Parses a bundle file strictly: canonical JSON (one optional final line feed), no unknown members.
+    /// Parses a bundle file strictly: canonical JSON followed by exactly one line feed, no unknown
+    /// members (verification.md §4.1). The line feed is required, not tolerated, so that a file has
+    /// one spelling and two verifiers never disagree on whether it is a bundle.
     public init(parsing bytes: [UInt8]) throws(VerificationError) {
-        var body = bytes
-        if body.last == 0x0A { body.removeLast() }
+        guard bytes.last == 0x0A else {
+            throw VerificationError(
+                .malformedBundle, "the bundle does not end with a line feed: a bundle file is canonical JSON and one line feed")
+        }
+        let body = Array(bytes.dropLast())
         let value: JSONValue
         do { value = try CanonicalJSON.decode(body, options: .strict) } catch {
             throw VerificationError(.malformedBundle, "the bundle is not canonical JSON: \(error)")
         }
+        try self.init(json: value)
+    }
+
+    /// Reads a bundle that arrived as a JSON value inside another document (an API answer, an
+    /// upload): the file's canonical bytes and final line feed are then not in question, only its
+    /// members, which are read as strictly as from a file.
+    public init(json value: JSONValue) throws(VerificationError) {
         var reader = try BundleReader(value, path: "bundle")
         let format = try reader.string("format")
         guard format == Self.format else {

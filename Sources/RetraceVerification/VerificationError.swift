@@ -1,8 +1,10 @@
+import CodedErrors
+
 /// Why a product's evidence (from a ledger database or an offline proof bundle) does not verify.
 ///
 /// Equality is on ``code`` only, so tests can compare against a bare code; ``reason`` names what
 /// was wrong and where (log index, product, field), for a person reading a refusal.
-public struct VerificationError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct VerificationError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
             case malformedBundle = "malformed-bundle"
@@ -75,7 +77,4 @@ public struct VerificationError: Error, Hashable, Sendable, CustomStringConverti
     public var description: String {
         index.map { "\(code) at log index \($0): \(reason)" } ?? "\(code): \(reason)"
     }
-
-    public static func == (lhs: VerificationError, rhs: VerificationError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -15,11 +15,12 @@ struct AuditCommand: ParsableCommand {
         abstract:
             "Audit a ledger or an export: signatures, chains, roster, rules, checkpoints (exit 1 on any failure).",
         discussion: """
-            Without --governance-key/--log-key the keys recorded in the ledger or export are trusted; give the \
-            key files you hold to audit independently. With --server the whole remote ledger is fetched over \
-            HTTP, every entry proven against the server's signed checkpoint, and audited here under the keys \
-            you give (required); --mirror FOLDER keeps that copy and continues from its last verified \
-            checkpoint next time (consistency-checked; a rollback or fork is reported and exits 1).
+            Without --governance-key/--log-key/--origin the keys recorded in the ledger or export are trusted: that \
+            checks the file against itself only (a note on standard error says so). Give the key files and the \
+            origin you hold to audit independently. With --server the whole remote ledger is \
+            fetched over HTTP, every entry proven against the server's signed checkpoint, and audited here under the \
+            keys you give (required); --mirror FOLDER keeps that copy and continues from its last verified checkpoint \
+            next time (consistency-checked; a rollback or fork is reported and exits 1).
             """)
 
     @Option(help: "The ledger file (SQLite).")
@@ -28,8 +29,6 @@ struct AuditCommand: ParsableCommand {
     var export: String?
     @Option(help: "Audit a log published as C2SP tlog-tiles: a folder, or an http(s):// URL (needs both key files).")
     var tiles: String?
-    @Option(help: "With --tiles: the origin the log key is trusted for (default: the checkpoint's, once verified).")
-    var origin: String?
     @Option(help: "A checkpoint note file trusted earlier: check consistency with it and only the newer entries.")
     var since: String?
     @Flag(help: "Keep going after the first failure and list them all.")
@@ -41,6 +40,8 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var remote: RemoteOptions
     @Option(help: "With --server: a folder that keeps the verified copy of the ledger between audits.")
     var mirror: String?
+    @Option(help: "The origin the log key is trusted for (required with --log-key).")
+    var origin: String?
     @Option(help: "Worker threads for signature checks (1 or 2).")
     var threads: Int = 2
     @OptionGroup var output: JSONFlag
@@ -60,10 +61,14 @@ struct AuditCommand: ParsableCommand {
         guard tiles == nil || (governanceKey != nil && logKey != nil) else {
             throw ValidationError("--tiles needs --governance-key and --log-key: a tile host records no keys to trust")
         }
-        guard origin == nil || tiles != nil else { throw ValidationError("--origin goes with --tiles") }
         guard since == nil || db != nil else { throw ValidationError("--since works with --db") }
         guard (governanceKey == nil) == (logKey == nil) else {
             throw ValidationError("give both --governance-key and --log-key, or neither")
+        }
+        // A log key is trusted for one origin (audit.md §1): without it, checkpoints the same key
+        // signed for another log would pass.
+        guard (logKey == nil) == (origin == nil) else {
+            throw ValidationError("give --origin ORIGIN with --log-key: a log key is trusted for one origin")
         }
     }
 
@@ -79,12 +84,18 @@ struct AuditCommand: ParsableCommand {
         let report: AuditReport
         var governance: [NoteVerifier]
         var log: NoteVerifier
-        var origin: String? = self.origin
+        var origin = self.origin
         if let governanceKey, let logKey {
             governance = [try LedgerAccess.readPublicKey(governanceKey, what: "governance key")]
             log = try LedgerAccess.readPublicKey(logKey, what: "log key")
         } else {
-            (governance, log, origin) = try recordedKeys()
+            // The recorded origin is not passed as trusted: the auditor compares it with the origin the
+            // checkpoints are signed for and names a mismatch as a header failure (A19).
+            (governance, log) = try recordedKeys()
+            origin = nil
+            Output.error(
+                "note: trusting the keys and origin recorded in the file itself: this checks it against itself, "
+                    + "not against keys you hold (give --governance-key, --log-key and --origin)")
         }
         let trustedNote = try since.map { try LedgerAccess.readText($0, what: "checkpoint") }
         let auditor = Auditor(
@@ -158,10 +169,10 @@ struct AuditCommand: ParsableCommand {
         if !report.passed { throw ExitCode(CLIError.refused) }
     }
 
-    private func recordedKeys() throws -> ([NoteVerifier], NoteVerifier, String?) {
+    private func recordedKeys() throws -> ([NoteVerifier], NoteVerifier) {
         if let db {
             let ledger = try LedgerAccess.openReadOnly(db)
-            return (ledger.trustRoots, ledger.logKey, ledger.origin)
+            return (ledger.trustRoots, ledger.logKey)
         }
         let path = export ?? ""
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -184,7 +195,7 @@ struct AuditCommand: ParsableCommand {
         }
         do {
             let governance = try governanceList.compactMap(\.stringValue).map { try NoteVerifier(parsing: $0) }
-            return (governance, try NoteVerifier(parsing: logText), object["origin"]?.stringValue)
+            return (governance, try NoteVerifier(parsing: logText))
         } catch {
             throw CLIError.usage("\(path): the header's keys do not parse: \(error)")
         }

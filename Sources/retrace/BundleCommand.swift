@@ -69,7 +69,7 @@ struct BundleCommand: ParsableCommand {
         let found = try await ledger.client.certificateEvidence(certificate)
         var bundles: [ProofBundle] = []
         for value in found["bundles"]?.arrayValue ?? [] {
-            let bundle = try ProofBundle(parsing: try CanonicalJSON.encode(value))
+            let bundle = try ProofBundle(json: value)
             let verified = try ledger.verifier.verify(bundle)
             guard verified.certificate?.entry.statement.details["certificate"]?.stringValue == certificate else {
                 throw VerificationError(

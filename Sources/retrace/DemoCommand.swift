@@ -195,7 +195,7 @@ struct DemoCommand: ParsableCommand {
                 "retrace history '\(script.showcase.digitalLink)' --db \(db)",
                 "retrace verify-bundle \(bundlePath) --governance-key \(governancePub) --log-key \(logPub)",
                 "retrace verify-recycling '\(script.recyclingCertificate)' --db \(db)",
-                "retrace audit --db \(db) --governance-key \(governancePub) --log-key \(logPub)",
+                "retrace audit --db \(db) --governance-key \(governancePub) --log-key \(logPub) --origin \(TestParties.origin)",
                 "retrace checkpoint --db \(db)",
                 "retrace roster show --db \(db)",
             ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CanonicalJSON
 import Foundation
+import RetraceAudit
 import RetraceCrypto
 import RetraceEvents
 import RetraceLedger
@@ -8,8 +9,10 @@ import RetraceStorage
 
 /// `retrace import FILE --db NEW`: rebuilds a ledger from an export by re-appending its statements.
 ///
-/// Every statement is re-checked against the rules on the way in, so an export that was tampered
-/// with cannot be laundered into a fresh ledger. The new ledger has its own receive times and
+/// The export is first audited under trust anchors the user gives (never the ones its own header
+/// names, which whoever made the file chose): an export re-rooted under other keys, or whose
+/// checkpoints do not match its entries, is refused before anything is written. Every statement is
+/// then re-checked against the rules on the way in. The new ledger has its own receive times and
 /// checkpoints (signed by `--log-key`), so its roots differ from the original's.
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +25,12 @@ struct ImportCommand: ParsableCommand {
         name: .customLong("log-key"),
         help: "The new ledger's log private key (default: the test key if the export uses it).")
     var logKey: String?
+    @Option(name: .customLong("trust-governance"), help: "The source's governance public key file you trust.")
+    var trustGovernance: String
+    @Option(name: .customLong("trust-log"), help: "The source's log public key file you trust.")
+    var trustLog: String
+    @Option(help: "The origin the source's log key is trusted for.")
+    var origin: String
     @OptionGroup var output: JSONFlag
 
     func run() throws {
@@ -29,6 +38,9 @@ struct ImportCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: path) {
             throw CLIError.usage("\(path) already exists; import builds a new ledger, choose a new --db path")
         }
+        let trustedGovernance = try LedgerAccess.readPublicKey(trustGovernance, what: "governance key")
+        let trustedLog = try LedgerAccess.readPublicKey(trustLog, what: "log key")
+        try verifySource(governance: trustedGovernance, log: trustedLog)
         let bytes = try LedgerAccess.readFile(file, what: "export")
         let lines = bytes.split(separator: 0x0a).map(Array.init)
         guard let headerLine = lines.first else { throw CLIError.usage("\(file) is empty; not an export") }
@@ -39,17 +51,11 @@ struct ImportCommand: ParsableCommand {
         } catch {
             throw CLIError.usage("\(file) line 1 is not an export header; use a file made by `retrace export`")
         }
-        guard header["format"]?.stringValue == LedgerExport.format, let origin = header["origin"]?.stringValue,
-            let logKeyText = header["logKey"]?.stringValue, let governanceList = header["governance"]?.arrayValue
-        else {
+        guard header["format"]?.stringValue == LedgerExport.format else {
             throw CLIError.usage("\(file) does not start with a \(LedgerExport.format) header")
         }
-        let governance = try governanceList.map { value in
-            guard let text = value.stringValue else {
-                throw CLIError.usage("\(file): a governance key is not a string")
-            }
-            return try NoteVerifier(parsing: text)
-        }
+        // The audit above bound the header to the trusted anchors; the new ledger records those.
+        let governance = [trustedGovernance]
         var statements: [SignedStatement] = []
         for (number, line) in lines.enumerated().dropFirst() {
             do {
@@ -80,7 +86,7 @@ struct ImportCommand: ParsableCommand {
             signer = try LedgerAccess.readPrivateKey(logKey, what: "log key")
         } else {
             let test = try RetraceSimulationKeys.testLogSigner()
-            guard test.verifier.description == logKeyText else {
+            guard test.verifier.description == trustedLog.description else {
                 throw CLIError.usage(
                     "importing needs a log key to sign the new ledger's checkpoints; pass --log-key FILE")
             }
@@ -120,6 +126,21 @@ struct ImportCommand: ParsableCommand {
             progress.finish()
             LedgerAccess.removeLedgerFiles(path)
             throw error
+        }
+    }
+
+    /// Audits the export under the user's anchors before anything is written (audit.md).
+    private func verifySource(governance: NoteVerifier, log: NoteVerifier) throws {
+        let report: AuditReport
+        do {
+            report = try Auditor(trustRoots: [governance], logKey: log, origin: origin).audit(exportAt: file)
+        } catch let error as AuditError {
+            throw CLIError(CLIError.cannotCheck, "\(file) cannot be imported: \(error.reason)")
+        }
+        if let failure = report.failures.first {
+            throw CLIError(
+                CLIError.refused,
+                "\(file) does not verify under the trusted keys and origin \(origin), nothing was written: \(failure)")
         }
     }
 }

@@ -21,13 +21,14 @@ enum LedgerAccess {
         try openForAppend(path, logKeyFile: logKeyFile, checking: nil)
     }
 
-    /// Opens for appending after checking `statements` on a read-only connection (see ``Preflight``),
-    /// so that a refused batch never opens the file for writing.
+    /// Opens for appending after judging `statements` on a read-only connection with the append
+    /// path itself (``Ledger/check(_:)``, a storage-level dry run), so that a refused batch never
+    /// opens the file for writing: GRDB's WAL set-up alone would change the file's header bytes.
     static func openForAppend(_ path: String, logKeyFile: String?, checking statements: [SignedStatement]?) throws
         -> Ledger
     {
         let signer = try appendSigner(path, logKeyFile: logKeyFile)
-        if let statements { try Preflight.check(statements, path: path) }
+        if let statements { try openReadOnly(path).check(statements) }
         let store = try StoreLocation.open(path, readOnly: false)
         return try Ledger.open(store: store, logSigner: signer)
     }

@@ -136,23 +136,50 @@ struct ServeCommand: AsyncParsableCommand {
         return WitnessPublication(gatherer: gatherer, requireQuorum: requireQuorum)
     }
 
+    /// `--demo` conveniences (a clock that never runs behind the story, the public test log key)
+    /// apply only to the demo's own ledger: its origin and the public test log key. Any other
+    /// ledger at `--db` is refused rather than served with a clock or key that is not its own.
+    static func requireDemoLedger(_ db: String) throws {
+        let ledger = try LedgerAccess.openReadOnly(db)
+        let test = try TestParties()
+        guard ledger.origin == TestParties.origin, ledger.logKey == test.log.verifier else {
+            throw CLIError.usage(
+                "\(db) is not the demo ledger (origin \(ledger.origin), log key \(ledger.logKey.name)); --demo applies "
+                    + "only to the demo's own ledger: serve it without --demo")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "retrace.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var clock: @Sendable () -> Timestamp = Ledger.systemClock
         if demo {
-            clock = DemoCommand.clock
             if !FileManager.default.fileExists(atPath: db) {
                 let (_, script) = try DemoCommand.seed(db: db, parties: try TestParties())
                 logger.info(
                     "seeded the demo ledger",
                     metadata: ["db": "\(db)", "products": "\(script.products.count)", "statements": "\(script.statementCount)"])
             }
+            try Self.requireDemoLedger(db)
+            clock = DemoCommand.clock
+            logger.notice(
+                "demo conveniences on: the demo's clock (never before the story's end) and the public test log key",
+                metadata: ["db": "\(db)"])
         }
         let ledger: Ledger
         if readOnly {
             ledger = try Ledger.open(store: try StoreLocation.open(db, readOnly: true), clock: clock)
         } else {
+            // The embedded test log key is a demo convenience: any other ledger needs its key given.
+            if logKey == nil, !demo {
+                guard (try? Self.requireDemoLedger(db)) != nil else {
+                    _ = try LedgerAccess.openReadOnly(db)  // a missing or foreign file is named first
+                    throw CLIError.usage(
+                        "serving \(db) for appends needs its log key: pass --log-key FILE, or --read-only "
+                            + "(the embedded test key is used only for the demo's own ledger)")
+                }
+                logger.notice("appending with the embedded public test log key: this is the demo's ledger")
+            }
             let signer = try LedgerAccess.appendSigner(db, logKeyFile: logKey)
             ledger = try Ledger.open(
                 store: try StoreLocation.open(db, readOnly: false), logSigner: signer, clock: clock)

@@ -151,6 +151,11 @@ struct LedgerCommandTests {
         #expect(new.code == 0, "\(new.stderr)")
     }
 
+    /// The anchors `import` audits the source under (issue 16 point 23): the user's, never the export's.
+    static let trust = [
+        "--trust-governance", "keys/governance.pub", "--trust-log", "keys/log.pub", "--origin", "retrace.test/cli",
+    ]
+
     @Test("export writes JSON lines that import rebuilds into a new ledger with the same history")
     func exportImport() throws {
         let work = try Workspace()
@@ -164,8 +169,7 @@ struct LedgerCommandTests {
         let again = try work.run(["export", "--db", "ledger.sqlite", "--out", "export.jsonl"])
         #expect(again.code == 2 && again.isOneLineError)
         let imported = try work.run([
-            "import", "export.jsonl", "--db", "copy.sqlite", "--log-key", "keys/log.key", "--json",
-        ])
+            "import", "export.jsonl", "--db", "copy.sqlite", "--log-key", "keys/log.key", "--json"] + Self.trust)
         #expect(imported.code == 0, "\(imported.stderr)")
         #expect(imported.json?.integer("imported") == 3)
         let original = try work.run(["history", RecordAppendTests.product, "--db", "ledger.sqlite", "--json"])
@@ -174,11 +178,11 @@ struct LedgerCommandTests {
             original.json?.array("events")?.compactMap { $0.objectValue?.string("event") }
                 == copy.json?.array("events")?.compactMap { $0.objectValue?.string("event") })
         // Importing over an existing file, or a file that is not an export, is refused and creates nothing.
-        let over = try work.run(["import", "export.jsonl", "--db", "ledger.sqlite", "--log-key", "keys/log.key"])
+        let over = try work.run(["import", "export.jsonl", "--db", "ledger.sqlite", "--log-key", "keys/log.key"] + Self.trust)
         #expect(over.code == 2 && over.isOneLineError)
         try work.write("bad.jsonl", Array("{\"format\":\"something-else\"}\n".utf8))
         for file in ["bad.jsonl", "missing.jsonl"] {
-            let bad = try work.run(["import", file, "--db", "new.sqlite", "--log-key", "keys/log.key"])
+            let bad = try work.run(["import", file, "--db", "new.sqlite", "--log-key", "keys/log.key"] + Self.trust)
             #expect(bad.code == 2 && bad.isOneLineError, "\(file): \(bad.stderr)")
             #expect(!FileManager.default.fileExists(atPath: work.path("new.sqlite")))
         }
@@ -186,9 +190,20 @@ struct LedgerCommandTests {
         var text = String(decoding: try #require(work.bytes("export.jsonl")), as: UTF8.self)
         text = text.replacingOccurrences(of: "2026-03-02T11:00:00Z", with: "2026-03-02T11:00:01Z")
         try work.write("tampered.jsonl", Array(text.utf8))
-        let tampered = try work.run(["import", "tampered.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key"])
+        let tampered = try work.run(["import", "tampered.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key"] + Self.trust)
         #expect(tampered.code == 1, "\(tampered.stderr)")
         #expect(tampered.isOneLineError)
+        #expect(!FileManager.default.fileExists(atPath: work.path("new.sqlite")))
+        // Issue 16 point 23: the source is audited under the anchors the user gives before anything
+        // is written. Under another governance key or another origin the export is refused (exit 1).
+        let foreignKey = try work.run(
+            ["import", "export.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key", "--trust-governance",
+             "keys/northwind.pub", "--trust-log", "keys/log.pub", "--origin", "retrace.test/cli"])
+        #expect(foreignKey.code == 1 && foreignKey.stderr.contains("does not verify"), "\(foreignKey.stderr)")
+        let foreignOrigin = try work.run(
+            ["import", "export.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key", "--trust-governance",
+             "keys/governance.pub", "--trust-log", "keys/log.pub", "--origin", "example.com/other"])
+        #expect(foreignOrigin.code == 1 && foreignOrigin.isOneLineError, "\(foreignOrigin.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work.path("new.sqlite")))
     }
 }

@@ -37,6 +37,10 @@ struct VerificationCLITests {
         #expect(again.code == 2 && again.isOneLineError)
         #expect(work.digest("retrace-demo.sqlite") == before)
         #expect(try work.run(["demo", "--force", "--db", "retrace-demo.sqlite"]).code == 0)
+        // Issue 16 point 13 (cli.md §5): the bundle and keys are named after PATH without ".sqlite".
+        #expect(FileManager.default.fileExists(atPath: work.path("retrace-demo-bundle.json")))
+        #expect(FileManager.default.fileExists(atPath: work.path("retrace-demo-keys/log.pub")))
+        #expect(!FileManager.default.fileExists(atPath: work.path("retrace-demo.sqlite-bundle.json")))
     }
 
     @Test("demo --json reports every scan with its expected and actual verdict, the bundle and the audit")
@@ -46,7 +50,7 @@ struct VerificationCLITests {
         let json = try Self.demo(work)
         #expect(json.bool("passed") == true)
         let scans = Self.scans(json)
-        #expect(scans.count >= 10)
+        #expect(scans.count == 11)  // the eleven planted returns of the README
         #expect(scans.allSatisfy { $0.bool("matched") == true && $0.string("verdict") == $0.string("expected") })
         #expect(json.array("fraudClasses")?.count ?? 0 >= 4)
         #expect(json.object("bundle")?.bool("verified") == true)
@@ -182,7 +186,7 @@ struct VerificationCLITests {
         let work = try Workspace()
         defer { work.remove() }
         _ = try Self.demo(work)
-        let keys = ["--governance-key", "keys/governance.pub", "--log-key", "keys/log.pub"]
+        let keys = ["--governance-key", "keys/governance.pub", "--log-key", "keys/log.pub", "--origin", "retrace.test/demo"]
         let full = try work.run(["audit", "--db", "retrace-demo.sqlite", "--json"] + keys)
         #expect(full.code == 0, "\(full.stderr)")
         #expect(full.json?.bool("passed") == true)
@@ -210,9 +214,33 @@ struct VerificationCLITests {
         let wrongKey = try work.run(
             [
                 "audit", "--db", "retrace-demo.sqlite", "--governance-key", "keys/northwind.pub", "--log-key",
-                "keys/log.pub",
+                "keys/log.pub", "--origin", "retrace.test/demo",
             ])
         #expect(wrongKey.code == 1, "\(wrongKey.stderr)")
+        // Point 4 of issue 16: the log key is trusted for one origin. Without --origin the keys are
+        // refused as incomplete; with another origin every checkpoint fails (A8) and the recorded
+        // origin is named (A19).
+        let noOrigin = try work.run(["audit", "--db", "retrace-demo.sqlite"] + keys.dropLast(2))
+        #expect(noOrigin.code == 2 && noOrigin.stderr.contains("--origin"), "\(noOrigin.stderr)")
+        let otherOrigin = try work.run(
+            ["audit", "--export", "e.jsonl", "--json"] + keys.dropLast() + ["example.com/other"])
+        #expect(otherOrigin.code == 1, "\(otherOrigin.stderr)")
+        let rules = Set(otherOrigin.json?.array("failures")?.compactMap { $0.objectValue?.string("rule") } ?? [])
+        #expect(rules.contains("A19 header"), "\(otherOrigin.stdout)")
+        // An export whose header names another origin than its checkpoints fails even when the
+        // keys are the recorded ones (A19), and so does one with an unknown header member (exit 2).
+        var renamed = String(decoding: try #require(work.bytes("e.jsonl")), as: UTF8.self)
+        renamed = renamed.replacingOccurrences(of: "\"origin\":\"retrace.test/demo\"", with: "\"origin\":\"retrace.test/evil\"")
+        try work.write("renamed.jsonl", Array(renamed.utf8))
+        let selfCheck = try work.run(["audit", "--export", "renamed.jsonl", "--json"])
+        #expect(selfCheck.code == 1, "\(selfCheck.stderr)")
+        #expect(selfCheck.stderr.contains("note: trusting the keys and origin recorded in the file itself"))
+        #expect(selfCheck.json?.array("failures")?.first?.objectValue?.string("rule") == "A19 header")
+        let extended = String(decoding: try #require(work.bytes("e.jsonl")), as: UTF8.self)
+            .replacingOccurrences(of: "{\"format\":\"retrace-export/v1\"", with: "{\"extra\":1,\"format\":\"retrace-export/v1\"")
+        try work.write("extended.jsonl", Array(extended.utf8))
+        let unknownMember = try work.run(["audit", "--export", "extended.jsonl"] + keys)
+        #expect(unknownMember.code == 2 && unknownMember.stderr.contains("unknown member"), "\(unknownMember.stderr)")
         try work.write("junk.note", Array("not a checkpoint\n".utf8))
         let junk = try work.run(["audit", "--db", "retrace-demo.sqlite", "--since", "junk.note"] + keys)
         #expect(junk.code == 2 && junk.isOneLineError, "\(junk.stderr)")

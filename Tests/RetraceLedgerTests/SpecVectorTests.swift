@@ -23,8 +23,12 @@ struct SpecVectorTests {
     @Test("the committed vectors equal what the code generates")
     func committedVectorsMatch() throws {
         let generated = try Self.generate()
+        // Writing is a step of its own: a run that rewrites the file has checked nothing, so it never
+        // passes (issue 16 point 25). Review the diff, then run again without the variable.
         if ProcessInfo.processInfo.environment["RETRACE_WRITE_VECTORS"] == "1" {
             try Data(generated.utf8).write(to: Self.url)
+            Issue.record("\(Self.url.lastPathComponent) rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS")
+            return
         }
         let committed = try String(contentsOf: Self.url, encoding: .utf8)
         #expect(committed == generated)
@@ -36,10 +40,10 @@ struct SpecVectorTests {
         let keys = try (file["keys"]?.arrayValue ?? []).map { key in
             (try NoteVerifier(parsing: key["verifierKey"]!.stringValue!), key["fingerprint"]!.stringValue!)
         }
-        #expect(keys.count >= 4)
+        #expect(keys.count == 4)
         for (key, fingerprint) in keys { #expect(Hex.encode(key.publicKey.fingerprint) == fingerprint) }
         let statements = file["statements"]?.arrayValue ?? []
-        #expect(statements.count >= 6)
+        #expect(statements.count == 10)
         for vector in statements {
             let canonical = Hex.decode(vector["canonicalHex"]!.stringValue!)!
             #expect(Hex.encode(SHA256.hash(canonical)) == vector["id"]!.stringValue!)
@@ -58,7 +62,7 @@ struct SpecVectorTests {
             #expect(Hex.encode(leaf) == entry["leafHash"]!.stringValue!)
             leaves.append(leaf)
         }
-        #expect(leaves.count >= 8)
+        #expect(leaves.count == 10)
         let tree = try InMemoryMerkleStore(leafHashes: leaves)
         for root in file["roots"]?.arrayValue ?? [] {
             let size = UInt64(root["size"]!.integerValue!)

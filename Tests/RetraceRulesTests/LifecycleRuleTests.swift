@@ -126,6 +126,26 @@ struct LifecycleRuleTests {
         #expect(try chain.record(.returnReceive).phase == .returned)
     }
 
+    @Test("L14 decided (issue 16 point 10): a return-receive naming an RMA when none is open is refused")
+    func rmaWithoutOpenAuthorisation() throws {
+        let parties = try TestParties.get()
+        // Traded in: a return-receive may follow (L6), and no return authorisation is open.
+        var chain = try ProductChain.inPhase(.tradedIn, serial: "RMA-NONE-1", parties: parties)
+        #expect(chain.state?.returnAuthorization == nil)
+        let refused = violation {
+            try chain.record(
+                .returnReceive,
+                details: ["condition": "sealed", "scanned": .string(chain.product.digitalLink), "rma": "RMA-0001"])
+        }
+        #expect(refused?.code == .referenceMismatch)
+        #expect(refused?.rule == Rule.referencesMatch)
+        // Without an rma it is accepted; the sale stays on record (lifecycle.md §7), the grade is cleared.
+        let returned = try chain.record(.returnReceive)
+        #expect(returned.phase == .returned)
+        #expect(returned.sale != nil)
+        #expect(returned.grade == nil)
+    }
+
     @Test("L20: a recycler cannot recover more material than the product was declared to contain")
     func massBalance() throws {
         let parties = try TestParties.get()

@@ -44,7 +44,8 @@ struct ProductStateTests {
     func strict() throws {
         let parties = try TestParties.get()
         let chain = try ProductChain.inPhase(.sold, serial: "PS-STRICT", parties: parties)
-        guard case .object(var object) = try #require(chain.state).json else { return }
+        let state = try #require(chain.state)
+        var object = try #require(state.json.objectValue)
         object["note"] = "x"
         #expect(throws: FormatError.self) { _ = try ProductState(json: .object(object)) }
         object["note"] = nil

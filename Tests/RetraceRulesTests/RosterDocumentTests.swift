@@ -80,7 +80,10 @@ struct RosterDocumentTests {
         let party = try withParty(0) { $0["email"] = "ceo@northwind.test" }
         #expect(code { _ = try RosterDocument(json: party) } == .invalidRoster)
         let key = try withParty(0) {
-            guard case .array(var keys)? = $0["keys"], case .object(var first) = keys[0] else { return }
+            guard case .array(var keys)? = $0["keys"], case .object(var first) = keys[0] else {
+                Issue.record("the test roster's first party has no key object to change")
+                return
+            }
             first["note"] = "x"
             keys[0] = .object(first)
             $0["keys"] = .array(keys)

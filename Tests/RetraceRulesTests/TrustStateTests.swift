@@ -55,6 +55,23 @@ struct TrustStateTests {
         #expect(refused?.isAuthentication == true)
     }
 
+    @Test("a roster statement carrying a location is refused as malformed (roster.md §1, issue 16 point 2)")
+    func rosterWithoutLocation() throws {
+        let parties = try TestParties.get()
+        let statement = parties.rosterStatement.statement
+        guard case .object(var object) = statement.json else { throw FormatError(.wrongType, field: "", "") }
+        object["location"] = .string("9506000000015")
+        var refused: FormatError?
+        do { _ = try Statement(json: .object(object)) } catch { refused = error }
+        #expect(refused?.code == .invalidValue, "\(String(describing: refused))")
+        #expect(refused?.description.contains("no location") == true)
+        #expect(throws: FormatError.self) {
+            try Statement(
+                type: .roster, product: nil, previous: nil, signer: statement.signer, time: statement.time,
+                location: "9506000000015", details: statement.details)
+        }
+    }
+
     @Test("a roster must name the roster in force as previous")
     func rosterChain() throws {
         let parties = try TestParties.get()
@@ -99,7 +116,7 @@ struct TrustStateTests {
     @Test("a roster document that breaks a roster rule is refused")
     func rosterDocumentInvalid() throws {
         let parties = try TestParties.get()
-        guard case .object(var details) = parties.roster.json else { return }
+        var details = try #require(parties.roster.json.objectValue)
         details["parties"] = .array([])
         let statement = try Statement(
             type: .roster, product: nil, previous: parties.trust.rosterID,

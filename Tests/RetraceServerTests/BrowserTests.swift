@@ -16,7 +16,7 @@ extension ServerTests {
             #expect(page.text.contains("✓ Verified"))
             #expect(page.text.contains("Genuine, with a verified history"))
             #expect(page.text.contains("Certified refurbished, with a 12-month warranty."))
-            #expect(page.text.contains("Refurbished"))
+            #expect(page.text.contains("Certified under R2v3, certificate R2V3-2024-0117"))
             #expect(page.text.contains("Vouched for by Proseware Renew , refurbisher"))
             #expect(page.text.contains("Download the offline proof bundle"))
             #expect(page.screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG was drawn")

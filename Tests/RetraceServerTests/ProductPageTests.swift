@@ -38,6 +38,19 @@ extension ServerTests {
             #expect(text.contains("Download the offline proof bundle"))
             #expect(!response.text.contains("<script"))
             #expect(response.text.contains("lang=\"en\""))
+            // Issue 16 point 21: what the refurbisher signed, in words, with the warranty's end date.
+            #expect(text.contains("Certified under R2v3, certificate R2V3-2024-0117"), "\(text)")
+            #expect(text.contains("Work done: screen replaced, battery replaced, deep clean"))
+            #expect(text.contains("Parts replaced: display, battery"))
+            #expect(text.contains("Tests passed: battery health, display, cellular, camera, water seal"))
+            #expect(text.range(of: "Warranty: 12 months, until 20[0-9]{2}-[0-9]{2}-[0-9]{2}", options: .regularExpression) != nil)
+            #expect(text.contains("12 months from refurbishment, until "))
+            #expect(text.contains("Resold as certified pre-owned"))
+            #expect(!text.contains("screen-replaced") && !text.contains("battery-wear"), "no raw codes")
+            // Point 22: after a trade-in the item is not "received back" like a customer's return.
+            #expect(text.contains("Received after the trade-in"))
+            #expect(!text.contains("Received back at a returns dock"))
+            #expect(text.contains("Every step above was signed"))
             // Digests (orders, customers) never reach the page.
             #expect(response.text.range(of: "[0-9a-f]{64}", options: .regularExpression) == nil)
         }
@@ -57,6 +70,8 @@ extension ServerTests {
             let response = try await fixture.get("/01/09506000134352/21/NEVERMADE1")
             #expect(response.status == 404)
             #expect(Self.words(response.text).contains("No record of this item"))
+            // Point 22: no steps are shown, so the page does not claim that the steps above were signed.
+            #expect(!Self.words(response.text).contains("Every step above"))
         }
 
         @Test("Other spellings of the identity redirect to the canonical path")
@@ -75,6 +90,12 @@ extension ServerTests {
             }
             let bad = try await fixture.get("/01/not-a-gtin")
             #expect(bad.status == 404)
+            // Point 22: a buyer never typed the link, so the page names no position in it.
+            let short = try await fixture.get("/01/123/21/ABC")
+            #expect(short.status == 404)
+            let words = Self.words(short.text)
+            #expect(words.contains("This is not a valid product code"))
+            #expect(!words.contains("at position") && !words.contains("digits"), "\(words)")
         }
 
         @Test("Accept: application/json returns the history document")

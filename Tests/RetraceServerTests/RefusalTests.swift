@@ -158,6 +158,14 @@ extension ServerTests {
             _ = try await refused(fixture, status: 409, code: "duplicate") {
                 try await fixture.post("/v1/events", json: first.json)
             }
+            // Issue 16 point 19: the signature is checked before the duplicate test, so a replay
+            // with one signature bit flipped is 401 bad-signature, not a harmless 409 retry.
+            var flipped = first.signature
+            flipped[0] ^= 0x01
+            _ = try await refused(fixture, status: 401, code: "bad-signature") {
+                try await fixture.post(
+                    "/v1/events", json: SignedStatement(statement: first.statement, signature: flipped).json)
+            }
             // In a batch, a conflict found while committing names the statement that caused it.
             let (other, otherCommission) = try fixture.commission("SRVR0007")
             let inBatch = try await refused(fixture, status: 409, code: "chain-conflict") {
@@ -202,6 +210,13 @@ extension ServerTests {
             _ = try await refused(fixture, status: 400, code: "malformed-request") {
                 try await fixture.get("/v1/proofs/inclusion?index=abc")
             }
+            // Issue 16 point 18: only canonical decimal integers name an index.
+            for spelling in ["+1", "%2B1", "01", "-0", "1%20", "%201", "0x1", ""] {
+                _ = try await refused(fixture, status: 400, code: "malformed-request") {
+                    try await fixture.get("/v1/proofs/inclusion?index=\(spelling)")
+                }
+            }
+            #expect(try await fixture.get("/v1/proofs/inclusion?index=1").status == 200)
             _ = try await refused(fixture, status: 400, code: "malformed-request") {
                 try await fixture.get("/v1/proofs/consistency?from=0")
             }

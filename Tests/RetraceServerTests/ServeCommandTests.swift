@@ -92,6 +92,30 @@ extension ServerTests {
             #expect(status == 2 && text.contains("--trust-governance"), "\(text)")
         }
 
+        @Test("--demo on a ledger that is not the demo's is refused, and the embedded test key is never implied for it")
+        func demoOnlyForTheDemo() async throws {
+            let binary = try CLIBinary.locate()
+            let directory = try Self.scratchDirectory("retrace-notdemo")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let db = directory.appendingPathComponent("other.sqlite").path
+            let (created, output) = try CLIBinary.run(
+                binary,
+                [
+                    "init", "--db", db, "--origin", "example.com/other", "--log-key",
+                    Self.keys.appendingPathComponent("log.key").path, "--governance-key",
+                    Self.keys.appendingPathComponent("governance.key").path, "--roster",
+                    Self.keys.appendingPathComponent("roster.json").path, "--time", "2026-03-02T09:00:00Z",
+                ])
+            #expect(created == 0, "\(output)")
+            let before = try Data(contentsOf: URL(fileURLWithPath: db))
+            let (status, text) = try CLIBinary.run(binary, ["serve", "--demo", "--db", db, "--port", "0"])
+            #expect(status == 2, "\(text)")
+            #expect(text.contains("is not the demo ledger") && text.contains("example.com/other"), "\(text)")
+            let (plain, plainText) = try CLIBinary.run(binary, ["serve", "--db", db, "--port", "0"])
+            #expect(plain == 2 && plainText.contains("--log-key"), "\(plainText)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before, "refusing leaves the file as it was")
+        }
+
         @Test("A missing ledger file: serve refuses to start with exit 2 and a one-line reason")
         func refusesMissingLedger() async throws {
             let binary = try CLIBinary.locate()

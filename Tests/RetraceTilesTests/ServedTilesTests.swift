@@ -81,7 +81,7 @@ struct ServedTilesTests {
         let keys = GeneratedLedger.keys
         let (status, output) = try Self.run([
             "audit", "--tiles", "http://127.0.0.1:\(port)/", "--governance-key", keys.appendingPathComponent("governance.pub").path,
-            "--log-key", keys.appendingPathComponent("log.pub").path,
+            "--log-key", keys.appendingPathComponent("log.pub").path, "--origin", "retrace.test/demo",
         ])
         #expect(status == 0, "\(output)")
         #expect(output.contains("PASSED"), "\(output)")

@@ -45,6 +45,11 @@ struct ProofBundleTests {
         #expect(item.checkpoint.size == 7)
         // Re-encoding a parsed bundle gives the same bytes: the format is canonical.
         #expect(try ProofBundle(parsing: bytes).encoded() == bytes)
+        // The file needs its final line feed (verification.md §4.1); a bundle inside another JSON
+        // document is read from its value instead.
+        #expect(throws: VerificationError.self) { try ProofBundle(parsing: Array(bytes.dropLast())) }
+        let parsed = try ProofBundle(parsing: bytes)
+        #expect(try ProofBundle(json: parsed.json) == parsed)
         // Other trust roots refuse it.
         let stranger = try NoteSigner.generate(name: "stranger.test")
         #expect {

@@ -68,7 +68,8 @@ struct RecyclingTests {
         let proofs = try verifier.recyclingProofs(certificate: "COR-A")
         #expect(proofs.count == 2 && proofs.allSatisfy { $0.status == .verified })
         #expect(verifier.certificateIndexEntriesRead == first + Int(try size() - before), "only the new entries")
-        #expect(try verifier.certificateBundles(certificate: "COR-B").isEmpty)  // a single recycle has no certificate bundle
+        // A single recycle has no certificate bundle.
+        #expect(try verifier.certificateBundles(certificate: "COR-B").isEmpty)
         #expect(try verifier.recyclingProofs(certificate: "COR-B").map(\.product) == [try StoryLedger.product("LT-902").digitalLink])
         for certificate in ["COR-A", "COR-B"] {
             #expect(try scan(certificate).count == (certificate == "COR-A" ? 2 : 1))
