@@ -62,6 +62,17 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Retrace statements as GS1 EPCIS 2.0 JSON-LD events and back (spec/epcis.md).
+        .target(
+            name: "RetraceEPCIS", dependencies: ["RetraceRules", "RetraceEvents", "RetraceIdentity", "CanonicalJSON"],
+            swiftSettings: strict),
+
+        // Return, recovery, recall and fraud figures from the events a full audit accepts (spec/insights.md).
+        .target(
+            name: "RetraceInsights",
+            dependencies: ["RetraceAudit", "RetraceRules", "RetraceEvents", "CanonicalJSON"],
+            swiftSettings: strict),
+
         // The public product page behind the GS1 Digital Link: verified history rendered as HTML, no HTTP.
         .target(
             name: "RetraceProductPage",
@@ -93,7 +104,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceServer",
+                "RetraceServer", "RetraceEPCIS", "RetraceInsights",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -181,7 +192,7 @@ let package = Package(
                 "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            swiftSettings: strict),
+            exclude: ["EPCIS"], swiftSettings: strict),
         .testTarget(
             name: "RetraceServerTests",
             dependencies: [

@@ -63,8 +63,12 @@ public struct Auditor: Sendable {
     // MARK: SQLite (any LedgerStore)
 
     /// Audits a stored ledger from its first entry, including its stored derived data.
-    public func audit(store: any LedgerStore) throws -> AuditReport {
+    ///
+    /// `observe` is told of every event the audit accepts, in log order, as it is judged; an event
+    /// seen there is vouched for only if the report passes (a later checkpoint may still fail).
+    public func audit(store: any LedgerStore, observe: ((AuditedEvent) throws -> Void)? = nil) throws -> AuditReport {
         var engine = makeEngine()
+        engine.observer = observe
         defer { engine.settle() }
         try run {
             try store.read { reader in
@@ -260,12 +264,13 @@ public struct Auditor: Sendable {
     // MARK: Export file
 
     /// Audits an export file (spec/format.md §7), reading it line by line.
-    public func audit(exportAt path: String) throws -> AuditReport {
+    public func audit(exportAt path: String, observe: ((AuditedEvent) throws -> Void)? = nil) throws -> AuditReport {
         var lines = try LineReader(path: path)
         defer { lines.close() }
         guard let first = try lines.next() else { throw AuditError(.notALedger, "\(path) is empty") }
         let header = try ExportLine.header(first.line)
         var engine = makeEngine()
+        engine.observer = observe
         defer { engine.settle() }
         engine.total = header.treeSize
         try run {

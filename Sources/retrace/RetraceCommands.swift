@@ -6,6 +6,6 @@ enum RetraceCommands {
         DemoCommand.self, InitCommand.self, KeygenCommand.self, RosterCommand.self, RecordCommand.self,
         AppendCommand.self, IdentifyCommand.self, ScanCommand.self, HistoryCommand.self, BundleCommand.self,
         VerifyBundleCommand.self, VerifyRecyclingCommand.self, CheckpointCommand.self, ProveCommand.self,
-        AuditCommand.self, ExportCommand.self, ImportCommand.self, ServeCommand.self,
+        AuditCommand.self, InsightsCommand.self, ExportCommand.self, ImportCommand.self, ServeCommand.self,
     ]
 }

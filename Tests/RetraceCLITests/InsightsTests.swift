@@ -1,0 +1,205 @@
+import CanonicalJSON
+import Foundation
+import RetraceCrypto
+import RetraceEvents
+import RetraceSimulation
+import Testing
+
+/// `retrace insights` on the demo ledger, against figures computed here independently: straight
+/// from the story's signed statements, with none of the lifecycle code the report uses (no
+/// product state, no audit), only the catalogue's meaning of each event type.
+@Suite("return insights")
+struct InsightsTests {
+    /// What this test derives from the story by itself.
+    struct Expected {
+        var sales = 0
+        var returns = 0
+        var reasons: [String: Int] = [:]
+        var returnsByRetailer: [String: Int] = [:]
+        var salesByRetailer: [String: Int] = [:]
+        var failed: [String: Int] = [:]
+        var stolenResurfaced = 0
+        var saleToReturnHours: [Int64] = []
+        var recalls: [String: (affected: Int, remedied: Int, notAffected: Int, endOfLife: Int)] = [:]
+        var returnsPerCustomer: [String: Int] = [:]
+    }
+
+    static func expected() throws -> Expected {
+        let (statements, _) = try DemoStory.statements(parties: TestParties())
+        let parties = try TestParties()
+        var partyOf: [String: String] = [:]
+        for (id, signer) in parties.signers { partyOf[Hex.encode(signer.verifier.publicKey.fingerprint)] = id }
+        var expected = Expected()
+        var sale: [String: (retailer: String, time: Int64, customer: String?)] = [:]
+        var rmaReason: [String: String] = [:]
+        var lastType: [String: String] = [:]
+        var stolen: Set<String> = []
+        var lot: [String: String] = [:]
+        var recalledBy: [String: String] = [:]
+        for signed in statements {
+            let statement = signed.statement
+            let signer = partyOf[statement.signer.hex] ?? "?"
+            let products = statement.product.map { [$0.digitalLink] } ?? signed.members.map(\.product.digitalLink)
+            let type = statement.type.name
+            for product in products {
+                switch type {
+                case "commission":
+                    if let value = statement.details["lot"]?.stringValue { lot[product] = value }
+                case "sell", "resell":
+                    expected.sales += 1
+                    expected.salesByRetailer[signer, default: 0] += 1
+                    sale[product] = (signer, statement.time.secondsSinceEpoch, statement.details["customerDigest"]?.stringValue)
+                    rmaReason[product] = nil
+                case "return-authorize":
+                    rmaReason[product] = statement.details["reason"]?.stringValue
+                case "report-stolen":
+                    stolen.insert(product)
+                case "delivery-failed":
+                    expected.failed[statement.details["reason"]?.stringValue ?? "", default: 0] += 1
+                case "return-receive":
+                    if stolen.remove(product) != nil {
+                        expected.stolenResurfaced += 1
+                    } else {
+                        expected.returns += 1
+                        let reason =
+                            rmaReason[product]
+                            ?? (lastType[product] == "delivery-failed"
+                                ? "undelivered" : lastType[product] == "trade-in" ? "trade-in" : "no-rma")
+                        expected.reasons[reason, default: 0] += 1
+                        if let sold = sale[product] {
+                            expected.returnsByRetailer[sold.retailer, default: 0] += 1
+                            expected.saleToReturnHours.append((statement.time.secondsSinceEpoch - sold.time) / 3600)
+                            if let customer = sold.customer { expected.returnsPerCustomer[customer, default: 0] += 1 }
+                        }
+                        rmaReason[product] = nil
+                    }
+                case "recall":
+                    let key = "\(statement.details["notice"]?.stringValue ?? "") \(lot[product] ?? "(no lot)")"
+                    expected.recalls[key, default: (0, 0, 0, 0)].affected += 1
+                    recalledBy[product] = key
+                case "recall-remedy":
+                    if let key = recalledBy.removeValue(forKey: product) {
+                        if statement.details["action"]?.stringValue == "not-affected" {
+                            expected.recalls[key]?.notAffected += 1
+                        } else {
+                            expected.recalls[key]?.remedied += 1
+                        }
+                    }
+                case "recycle", "dispose":
+                    if let key = recalledBy.removeValue(forKey: product) { expected.recalls[key]?.endOfLife += 1 }
+                default:
+                    break
+                }
+                if !["recall", "recall-remedy", "report-stolen", "report-lost"].contains(type) { lastType[product] = type }
+            }
+        }
+        return expected
+    }
+
+    static func nearestRank(_ values: [Int64], _ p: Int) -> Int64? {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return nil }
+        return sorted[max(1, Int((Double(p) / 100 * Double(sorted.count)).rounded(.up))) - 1]
+    }
+
+    static func keyed(_ value: JSONValue?) -> [String: JSONObject] {
+        var result: [String: JSONObject] = [:]
+        for row in value?.arrayValue ?? [] {
+            if let object = row.objectValue, let key = object.string("key") { result[key] = object }
+        }
+        return result
+    }
+
+    static func counts(_ value: JSONValue?) -> [String: Int] {
+        var result: [String: Int] = [:]
+        for (key, count) in value?.objectValue ?? JSONObject() where (count.integerValue ?? 0) > 0 {
+            result[key] = Int(count.integerValue ?? 0)
+        }
+        return result
+    }
+
+    @Test("the demo ledger's returns, reasons, delays, failed deliveries, recalls and fraud signals match the story")
+    func demoFigures() throws {
+        let work = try Workspace()
+        defer { work.remove() }
+        _ = try VerificationCLITests.demo(work)
+        let result = try work.run(["insights", "--db", "retrace-demo.sqlite", "--json"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let report = try #require(result.json)
+        let expected = try Self.expected()
+        let returns = try #require(report.object("returns"))
+        // Sanity of the story itself, so that the comparisons below cannot pass on empty figures.
+        #expect(expected.returns >= 10 && expected.sales >= 20 && !expected.failed.isEmpty && !expected.recalls.isEmpty)
+
+        #expect(returns.integer("sales") == Int64(expected.sales))
+        #expect(returns.integer("returns") == Int64(expected.returns))
+        #expect(returns.integer("rateBasisPoints") == Int64(expected.returns * 10_000 / expected.sales))
+        #expect(Self.counts(returns["reasons"]) == expected.reasons)
+        #expect(Self.counts(returns["failedDeliveries"]) == expected.failed)
+        let byRetailer = Self.keyed(returns["byRetailer"])
+        for (retailer, count) in expected.returnsByRetailer {
+            #expect(byRetailer[retailer]?.integer("returns") == Int64(count), "\(retailer)")
+        }
+        for (retailer, count) in expected.salesByRetailer {
+            #expect(byRetailer[retailer]?.integer("sales") == Int64(count), "\(retailer)")
+        }
+        let hours = try #require(returns.object("saleToReturnHours"))
+        #expect(hours.integer("count") == Int64(expected.saleToReturnHours.count))
+        #expect(hours.integer("median") == Self.nearestRank(expected.saleToReturnHours, 50))
+        #expect(hours.integer("p90") == Self.nearestRank(expected.saleToReturnHours, 90))
+        // Months and GTINs partition the same returns.
+        let monthTotal = Self.keyed(returns["byMonth"]).values.reduce(0) { $0 + ($1.integer("returns") ?? 0) }
+        let gtinTotal = Self.keyed(returns["byGTIN"]).values.reduce(0) { $0 + ($1.integer("returns") ?? 0) }
+        #expect(monthTotal == Int64(expected.returns) && gtinTotal == Int64(expected.returns))
+
+        let recalls = (report.array("recalls") ?? []).compactMap(\.objectValue)
+        #expect(recalls.count == expected.recalls.count)
+        for recall in recalls {
+            let key = "\(recall.string("notice") ?? "") \(recall.string("lot") ?? "")"
+            let want = try #require(expected.recalls[key], "\(key)")
+            #expect(recall.integer("affected") == Int64(want.affected))
+            #expect(recall.integer("remedied") == Int64(want.remedied))
+            #expect(recall.integer("notAffected") == Int64(want.notAffected))
+            #expect(recall.integer("endOfLife") == Int64(want.endOfLife))
+            #expect(
+                recall.integer("stillInField")
+                    == Int64(want.affected - want.remedied - want.notAffected - want.endOfLife))
+        }
+        // README: "a sound bar of recalled lot L2026-02A comes back unremedied".
+        #expect(recalls.contains { $0.string("lot") == "L2026-02A" && ($0.integer("stillInField") ?? 0) >= 1 })
+
+        let fraud = try #require(report.object("fraud"))
+        #expect(fraud.object("stolenResurfaced")?.integer("total") == Int64(expected.stolenResurfaced))
+        let repeaters = (fraud.array("repeatReturners") ?? []).compactMap(\.objectValue)
+        #expect(repeaters.count == expected.returnsPerCustomer.values.filter { $0 >= 2 }.count)
+        // Pseudonymous only: every customer is a 64-hex salted digest.
+        #expect(repeaters.allSatisfy { $0.string("customerDigest")?.count == 64 })
+
+        let outcomes = Self.counts(report.object("recovery")?["outcomes"])
+        #expect(outcomes.values.reduce(0, +) == expected.returns)
+    }
+
+    @Test("filters narrow the figures: one retailer's sales, a period without events, a GTIN; bad filters are refused")
+    func filters() throws {
+        let work = try Workspace()
+        defer { work.remove() }
+        _ = try VerificationCLITests.demo(work)
+        let expected = try Self.expected()
+        let fabrikam = try #require(
+            try work.run(["insights", "--db", "retrace-demo.sqlite", "--retailer", "fabrikam", "--json"]).json)
+        #expect(fabrikam.object("returns")?.integer("sales") == Int64(expected.salesByRetailer["fabrikam"] ?? -1))
+        #expect(fabrikam.object("returns")?.integer("returns") == Int64(expected.returnsByRetailer["fabrikam"] ?? -1))
+        let empty = try #require(
+            try work.run(["insights", "--db", "retrace-demo.sqlite", "--from", "2030-01-01", "--json"]).json)
+        #expect(empty.object("returns")?.integer("sales") == 0)
+        #expect(empty.object("returns")?["rateBasisPoints"] == .null)
+        let phones = try #require(
+            try work.run(["insights", "--db", "retrace-demo.sqlite", "--gtin", "09506000134352", "--json"]).json)
+        let gtins = Self.keyed(phones.object("returns")?["byGTIN"])
+        #expect(Array(gtins.keys) == ["09506000134352"])
+        let bad = try work.run(["insights", "--db", "retrace-demo.sqlite", "--from", "March"])
+        #expect(bad.code == 2 && bad.isOneLineError, "\(bad.stderr)")
+        let text = try work.run(["insights", "--db", "retrace-demo.sqlite"])
+        #expect(text.code == 0 && text.stdout.contains("RETURNS") && text.stdout.contains("FRAUD SIGNALS"))
+    }
+}
