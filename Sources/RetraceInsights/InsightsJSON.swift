@@ -4,7 +4,7 @@ import RetraceEvents
 extension ReturnInsights {
     /// The report as JSON (spec/insights.md §3 gives the shape). Groups are arrays ordered by key,
     /// rates are integers in basis points (returns per 10,000 sales), durations whole hours.
-    public func json(treeSize: UInt64, root: String) -> JSONValue {
+    public func json(treeSize: UInt64, root: String, scans: DockScans? = nil) -> JSONValue {
         func tallies(_ groups: [String: Tally]) -> JSONValue {
             .array(
                 groups.keys.sorted().map { key in
@@ -61,6 +61,8 @@ extension ReturnInsights {
                         "endOfLife": .integer(Int64($0.endOfLife)), "stillInField": .integer(Int64($0.stillInField)),
                     ])
                 }),
+            // Scan-based signals only when journals were read: absent is "not counted", never zero.
+            "dockScans": scans?.json ?? .null,
             "fraud": .object([
                 "stolenResurfaced": .object([
                     "total": .integer(Int64(stolenResurfacedByDock.values.reduce(0, +))),

@@ -5,6 +5,7 @@ import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
 import RetraceInsights
+import RetraceRules
 
 /// `retrace insights`: what the ledger says about returns as a business, from audited events only.
 struct InsightsCommand: ParsableCommand {
@@ -28,6 +29,8 @@ struct InsightsCommand: ParsableCommand {
     var retailer: String?
     @Option(help: "Only products of this GTIN (any identity form of a product also works).")
     var gtin: String?
+    @Option(name: .customLong("scans"), help: "A dock's signed scan journal (retrace scan --journal); repeatable.")
+    var scans: [String] = []
     @OptionGroup var trust: TrustOptions
     @OptionGroup var output: JSONFlag
 
@@ -45,8 +48,23 @@ struct InsightsCommand: ParsableCommand {
             }
         }
         var insights = ReturnInsights(filter: filter)
-        let report = try AuditedReading.read(db: database.db, trust: trust, label: "insights") { insights.add($0) }
-        let json = insights.json(treeSize: report.treeSize, root: Hex.encode(report.rootHash))
+        var lastTrust: TrustState?
+        let report = try AuditedReading.read(db: database.db, trust: trust, label: "insights") { event in
+            insights.add(event)
+            lastTrust = event.trust
+        }
+        var dockScans: DockScans?
+        if !scans.isEmpty {
+            var tally = DockScans(filter: filter)
+            for path in scans {
+                let bytes = try LedgerAccess.readFile(path, what: "scan journal")
+                tally.add(
+                    journal: path, lines: bytes.split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init),
+                    trust: lastTrust ?? TrustState(trustRoots: []), treeSize: report.treeSize)
+            }
+            dockScans = tally
+        }
+        let json = insights.json(treeSize: report.treeSize, root: Hex.encode(report.rootHash), scans: dockScans)
         if output.json {
             try Output.json(json)
         } else {
@@ -132,6 +150,17 @@ struct InsightsCommand: ParsableCommand {
             lines.append(
                 "  repeat returner \(returner["customerDigest"]?.stringValue?.prefix(12) ?? "")…: "
                     + "\(returner["returns"]?.integerValue ?? 0) returns at \(retailers)")
+        }
+        if let scans = report["dockScans"], !scans.isNull {
+            lines.append("")
+            lines.append(
+                "DOCK SCANS  \(scans["observations"]?.integerValue ?? 0) counted from \(scans["journals"]?.integerValue ?? 0) "
+                    + "journal(s); \(scans["rejectedCount"]?.integerValue ?? 0) line(s) rejected")
+            counts("flagged", scans["signals"])
+            for rejected in scans["rejected"]?.arrayValue ?? [] { lines.append("  ✗ \(rejected.stringValue ?? "")") }
+        } else {
+            lines.append("  (scan-based signals — clones after end of life, double claims, mismatches, attempts out of "
+                + "window or at the wrong channel — need the docks' journals: --scans FILE)")
         }
         return lines.joined(separator: "\n")
     }

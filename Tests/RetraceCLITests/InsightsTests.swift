@@ -202,4 +202,55 @@ struct InsightsTests {
         let text = try work.run(["insights", "--db", "retrace-demo.sqlite"])
         #expect(text.code == 0 && text.stdout.contains("RETURNS") && text.stdout.contains("FRAUD SIGNALS"))
     }
+
+    @Test("dock scans are countable from the docks' signed journals; forged, foreign and copied lines do not count")
+    func scanJournals() throws {
+        let work = try Workspace()
+        defer { work.remove() }
+        let demo = try VerificationCLITests.demo(work)
+        let journal = try #require(demo.string("scanJournal"))
+        var planted: [String: Int] = [:]
+        for scan in VerificationCLITests.scans(demo) { planted[scan.string("expected") ?? "", default: 0] += 1 }
+        #expect(planted.count >= 10)
+
+        let result = try work.run(["insights", "--db", "retrace-demo.sqlite", "--scans", journal, "--json"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let scans = try #require(result.json?.object("dockScans"))
+        #expect(Self.counts(scans["byVerdict"]) == planted)
+        #expect(scans.integer("rejectedCount") == 0)
+        #expect(scans.object("signals")?.integer("seenAfterEndOfLife") == 1)
+        #expect(scans.object("signals")?.integer("attemptedWrongChannel") == 1)
+        #expect(scans.object("signals")?.integer("attemptedOutsideWindow") == 1)
+
+        // A forged verdict, a copy of the whole journal, and a scan signed by a brand owner (not a dock).
+        let lines = String(decoding: try #require(work.bytes(journal)), as: UTF8.self).split(separator: "\n")
+        let forged = lines[0].replacingOccurrences(of: "\"verdict\":\"genuine-returnable\"", with: "\"verdict\":\"end-of-life\"")
+        #expect(forged != String(lines[0]))
+        try work.write("forged.jsonl", Array((forged + "\n").utf8))
+        try work.write("copy.jsonl", try #require(work.bytes(journal)))
+        let scanned = try work.run([
+            "scan", "https://id.gs1.org/01/09506000134352/21/NWX26A1296", "--db", "retrace-demo.sqlite", "--dock",
+            "litware", "--journal", "brand.jsonl", "--key", "keys/northwind.key", "--time", "2026-07-02T10:00:00Z",
+        ])
+        #expect(scanned.code == 1, "the verdict is already-returned: \(scanned.stderr)")
+        let docked = try work.run([
+            "scan", "https://id.gs1.org/01/09506000134352/21/NWX26A1296", "--db", "retrace-demo.sqlite", "--dock",
+            "litware", "--journal", "dock.jsonl", "--key", "keys/litware.key", "--time", "2026-07-02T10:00:00Z",
+        ])
+        #expect(docked.code == 1)
+        let mixed = try work.run([
+            "insights", "--db", "retrace-demo.sqlite", "--scans", journal, "--scans", "copy.jsonl", "--scans",
+            "forged.jsonl", "--scans", "brand.jsonl", "--scans", "dock.jsonl", "--json",
+        ])
+        let counted = try #require(mixed.json?.object("dockScans"))
+        var expected = planted
+        expected["already-returned", default: 0] += 1
+        #expect(Self.counts(counted["byVerdict"]) == expected, "only the dock's own new scan is added")
+        #expect(counted.integer("duplicates") == Int64(lines.count))
+        #expect(counted.integer("rejectedCount") == 2)
+        let reasons = (counted.array("rejected") ?? []).compactMap(\.stringValue)
+        #expect(reasons.contains { $0.hasPrefix("forged.jsonl:1") && $0.contains("does not verify") }, "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("brand.jsonl:1") && $0.contains("not a receiving party") }, "\(reasons)")
+        #expect(counted.object("byDock")?.object("litware")?.integer("already-returned") == 2)
+    }
 }
