@@ -84,7 +84,8 @@ let package = Package(
             name: "RetraceServer",
             dependencies: [
                 "RetraceLedger", "RetraceVerification", "RetraceProductPage", "RetraceStorage", "RetraceEvents",
-                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceAudit", "RetraceInsights",
+                "RetraceEPCIS", "RetraceRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -198,7 +199,7 @@ let package = Package(
             dependencies: [
                 "retrace", "RetraceTestSupport", "RetraceServer", "RetraceProductPage", "LoopbackHTTP", "RetraceSimulation", "RetraceLedger",
                 "RetraceVerification", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceStorage", "RetraceAudit",
+                "RetraceStorage", "RetraceAudit", "RetraceInsights",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

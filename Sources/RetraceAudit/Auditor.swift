@@ -91,7 +91,9 @@ public struct Auditor: Sendable {
     /// touched product's state from its earlier entries, each proven included in the trusted root;
     /// then judges the new entries exactly as a full audit does. See spec/audit.md §4 for what this
     /// does and does not establish.
-    public func audit(store: any LedgerStore, since trustedCheckpoint: String) throws -> AuditReport {
+    public func audit(
+        store: any LedgerStore, since trustedCheckpoint: String, observe: ((AuditedEvent) throws -> Void)? = nil
+    ) throws -> AuditReport {
         let trusted: Checkpoint
         do {
             trusted = try Checkpoint.open(trustedCheckpoint, verifiers: [logKey], origin: origin)
@@ -100,6 +102,7 @@ public struct Auditor: Sendable {
                 .untrustedCheckpoint, "the trusted checkpoint does not verify under \(logKey.name): \(error)")
         }
         var engine = makeEngine()
+        engine.observer = observe
         defer { engine.settle() }
         engine.origin = trusted.origin
         let oldSize = trusted.size

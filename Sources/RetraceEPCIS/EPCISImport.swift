@@ -215,7 +215,7 @@ public enum EPCISImport {
     }
 
     /// CBV terms may be written bare (`receiving`), as URNs or as `https://ref.gs1.org/cbv/BizStep-receiving` IRIs.
-    static func shortTerm(_ text: String) -> String {
+    public static func shortTerm(_ text: String) -> String {
         for prefix in [
             Catalogue.bizStepPrefix, Catalogue.dispositionPrefix, "https://ref.gs1.org/cbv/BizStep-",
             "https://ref.gs1.org/cbv/Disp-", "https://gs1.org/voc/BizStep-", "https://gs1.org/voc/Disp-",
@@ -227,7 +227,7 @@ public enum EPCISImport {
 
     /// An EPCIS date-time with any offset and fraction, as a Retrace time (UTC, whole seconds).
     /// A fraction of a second is dropped: Retrace times have none (spec/format.md §1).
-    static func parseTime(_ text: String) throws(EPCISError) -> Timestamp {
+    public static func parseTime(_ text: String) throws(EPCISError) -> Timestamp {
         let characters = Array(text)
         guard characters.count >= 20, characters[10] == "T" else {
             throw EPCISError("eventTime \"\(text)\" is not an ISO 8601 date-time")

@@ -17,6 +17,8 @@ public final class LedgerService: Sendable {
     /// Nil when the service runs without the log key: it then serves reads only.
     public let sequencer: AppendSequencer?
     public let metrics: ServiceMetrics
+    /// Insights and the EPCIS query, folded over audited events (``AuditedView``).
+    let audited: AuditedView
     let logger: Logger
 
     public init(ledger: Ledger, verifier: Verifier, canAppend: Bool, metrics: ServiceMetrics = ServiceMetrics(),
@@ -25,6 +27,7 @@ public final class LedgerService: Sendable {
         self.verifier = verifier
         self.metrics = metrics
         self.logger = logger
+        self.audited = AuditedView(store: ledger.store, anchors: verifier.evidence.anchors)
         self.sequencer = canAppend
             ? AppendSequencer(ledger: ledger, onCommit: { _, _ in metrics.committed() }) : nil
         if let size = try? ledger.store.read({ try $0.treeSize() }) { metrics.observe(treeSize: size) }
