@@ -33,11 +33,11 @@ enum InsightsPage {
             """
         for (offset, row) in rows.enumerated() {
             let y = 4 + offset * rowHeight
-            let width = Int(Double(row.value) / Double(largest) * 150)
+            let width = Int(Double(row.value) / Double(largest) * 120)
             svg += """
-                <text x="0" y="\(y + 17)" fill="#222">\(escape(String(row.label.prefix(22))))</text>\
-                <rect x="150" y="\(y + 4)" width="\(max(width, row.value > 0 ? 2 : 0))" height="18" rx="3" fill="\(color)"/>\
-                <text x="\(154 + width)" y="\(y + 17)" fill="#333">\(escape(row.caption))</text>
+                <text x="0" y="\(y + 17)" fill="#222">\(escape(String(row.label.prefix(18))))</text>\
+                <rect x="120" y="\(y + 4)" width="\(max(width, row.value > 0 ? 2 : 0))" height="18" rx="3" fill="\(color)"/>\
+                <text x="\(124 + width)" y="\(y + 17)" fill="#333">\(escape(row.caption))</text>
                 """
         }
         svg += "</svg>"
