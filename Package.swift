@@ -115,6 +115,7 @@ let package = Package(
             name: "RetraceBench",
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
+                "RetraceInsights",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
