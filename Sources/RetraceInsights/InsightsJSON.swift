@@ -51,6 +51,19 @@ extension ReturnInsights {
             "recovery": .object([
                 "outcomes": counts(Dictionary(uniqueKeysWithValues: recoveryOutcomes.map { ($0.key.rawValue, $0.value) })),
                 "returnToResaleHours": distribution(returnToResaleHours),
+                "value": .object(
+                    JSONObject(
+                        value.map { currency, value in
+                            (
+                                currency,
+                                JSONValue.object([
+                                    "returnedUnits": .integer(Int64(value.returnedUnits)),
+                                    "originalPrice": .integer(value.originalPrice),
+                                    "resoldUnits": .integer(Int64(value.resoldUnits)),
+                                    "recovered": .integer(value.recovered),
+                                ])
+                            )
+                        })),
             ]),
             "recalls": .array(
                 recalls.map {

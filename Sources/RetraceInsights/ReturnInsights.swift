@@ -48,6 +48,22 @@ public struct ReturnInsights: Sendable {
         public var stillInField: Int { affected - remedied - notAffected - endOfLife }
     }
 
+    /// A sale price in minor units of a currency (catalogue 1.1).
+    public struct Price: Sendable, Hashable {
+        public let amount: Int64
+        public let currency: String
+    }
+
+    /// Returned units' original prices against what their resale recovered, in one currency.
+    public struct Value: Sendable, Hashable {
+        /// Returned units whose sale stated a price in this currency.
+        public internal(set) var returnedUnits = 0
+        public internal(set) var originalPrice: Int64 = 0
+        /// Of those, the units resold so far, and the prices they were resold at.
+        public internal(set) var resoldUnits = 0
+        public internal(set) var recovered: Int64 = 0
+    }
+
     /// A customer (salted digest only) who returned more than once.
     public struct Returner: Sendable, Hashable {
         public let customerDigest: Digest
@@ -75,7 +91,11 @@ public struct ReturnInsights: Sendable {
     public private(set) var leaseReturns = 0
     // Recovery.
     private var outcomes: [Outcome] = []
-    private var openReturn: [String: (outcome: Int, time: Timestamp)] = [:]
+    private var openReturn: [String: (outcome: Int, time: Timestamp, price: Price?)] = [:]
+    /// Per currency: what returned units had been sold for, and what their resale brought
+    /// (catalogue 1.1 `price`; units sold without a price are not in these sums).
+    public private(set) var value: [String: Value] = [:]
+    private var salePrice: [String: Price] = [:]
     public private(set) var returnToResaleHours = Distribution()
     // Recalls.
     private var lots: [String: String] = [:]
@@ -124,7 +144,16 @@ public struct ReturnInsights: Sendable {
         case .sell, .resell:
             let channel = details["channel"]?.stringValue ?? "unspecified"
             saleChannel[key] = channel
+            var price: Price?
+            if let amount = details["price"]?.integerValue, let currency = details["currency"]?.stringValue {
+                price = Price(amount: amount, currency: currency)
+            }
+            salePrice[key] = price
             if let open = openReturn.removeValue(forKey: key) {
+                if let original = open.price, let price, price.currency == original.currency {
+                    value[original.currency, default: Value()].resoldUnits += 1
+                    value[original.currency, default: Value()].recovered += price.amount
+                }
                 let resold = statement.type == .resell
                 let certified = details["certifiedPreOwned"]?.boolValue == true
                 outcomes[open.outcome] =
@@ -188,6 +217,7 @@ public struct ReturnInsights: Sendable {
             }
             if let id = recalled.removeValue(forKey: key) { recallLots[id]?.endOfLife += 1 }
             saleChannel[key] = nil
+            salePrice[key] = nil
         }
     }
 
@@ -211,8 +241,13 @@ public struct ReturnInsights: Sendable {
         guard filter.covers(retailer: sale?.retailer) else { return }
         // Recovery follows every return in scope, whatever the window, so that a return inside the
         // window whose resale falls outside it still counts its outcome.
-        openReturn[key] = (outcomes.count, time)
+        let price = salePrice.removeValue(forKey: key)
+        openReturn[key] = (outcomes.count, time, price)
         outcomes.append(.awaitingDecision)
+        if let price {
+            value[price.currency, default: Value()].returnedUnits += 1
+            value[price.currency, default: Value()].originalPrice += price.amount
+        }
         guard inWindow else { return }
         returns += 1
         returnsByDock[signer.id, default: 0] += 1

@@ -253,4 +253,49 @@ struct InsightsTests {
         #expect(reasons.contains { $0.hasPrefix("brand.jsonl:1") && $0.contains("not a receiving party") }, "\(reasons)")
         #expect(counted.object("byDock")?.object("litware")?.integer("already-returned") == 2)
     }
+
+    @Test("value recovered: a unit sold at a price (catalogue 1.1), returned, restocked and sold again at a lower price")
+    func valueRecovered() throws {
+        let work = try Workspace()
+        defer { work.remove() }
+        try work.initLedger()
+        let product = "(01)09506000134352(21)VAL001"
+        let order1 = String(repeating: "1", count: 64)
+        let order2 = String(repeating: "2", count: 64)
+        let steps: [(String, String, String, [String])] = [
+            ("commission", "northwind", "2026-03-02T10:00:00Z", []),
+            ("ship", "northwind", "2026-03-02T11:00:00Z", ["consignee=fabrikam"]),
+            ("receive", "fabrikam", "2026-03-02T12:00:00Z", []),
+            ("sell", "fabrikam", "2026-03-02T13:00:00Z", ["orderDigest=\(order1)", "price=79900", "currency=EUR"]),
+            ("return-authorize", "fabrikam", "2026-03-04T13:00:00Z", ["rma=RMA-V1", "reason=no-longer-needed"]),
+            ("return-receive", "litware", "2026-03-06T13:00:00Z", ["rma=RMA-V1", "condition=sealed", "scanned=\(product)"]),
+            ("inspect", "litware", "2026-03-06T14:00:00Z", ["grade=as-new"]),
+            ("restock", "litware", "2026-03-06T15:00:00Z", []),
+            ("ship", "litware", "2026-03-07T10:00:00Z", ["consignee=fabrikam"]),
+            ("receive", "fabrikam", "2026-03-08T10:00:00Z", []),
+            ("sell", "fabrikam", "2026-03-09T13:00:00Z", ["orderDigest=\(order2)", "price=69900", "currency=EUR"]),
+        ]
+        for (type, party, time, details) in steps {
+            let result = try work.run(
+                ["record", type, "--db", "ledger.sqlite", "--key", "keys/\(party).key", "--product", product, "--time", time,
+                 "--log-key", "keys/log.key"] + details.flatMap { ["--detail", $0] })
+            #expect(result.code == 0, "\(type): \(result.stderr)")
+        }
+        // Catalogue 1.1 still refuses half a price.
+        let half = try work.run([
+            "record", "sell", "--db", "ledger.sqlite", "--key", "keys/fabrikam.key", "--product", product, "--time",
+            "2026-03-10T13:00:00Z", "--log-key", "keys/log.key", "--detail", "orderDigest=\(order1)", "--detail", "price=5",
+        ])
+        #expect(half.code != 0 && half.stderr.contains("currency"), "\(half.stderr)")
+
+        let report = try #require(try work.run(["insights", "--db", "ledger.sqlite", "--json"]).json)
+        let euro = try #require(report.object("recovery")?.object("value")?.object("EUR"))
+        #expect(euro.integer("returnedUnits") == 1)
+        #expect(euro.integer("originalPrice") == 79_900)
+        #expect(euro.integer("resoldUnits") == 1)
+        #expect(euro.integer("recovered") == 69_900)
+        #expect(report.object("recovery")?.object("returnToResaleHours")?.integer("median") == 72)
+        #expect(Self.counts(report.object("recovery")?["outcomes"]) == ["restocked-and-sold": 1])
+        #expect(Self.counts(report.object("returns")?["reasons"]) == ["no-longer-needed": 1])
+    }
 }
