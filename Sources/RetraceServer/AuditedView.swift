@@ -44,6 +44,16 @@ struct AuditedFold<Value: Sendable>: Sendable {
                 .serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be audited now",
                 detail: "\(error)", extensions: ["retryable": .bool(true)])
         }
+        // Entries appended a moment ago whose checkpoint is not signed yet (an append commits, then
+        // signs): nothing is wrong, the next request will see them covered.
+        if !report.passed, !report.failures.isEmpty,
+            report.failures.allSatisfy({ $0.rule == AuditRule.uncoveredEntries })
+        {
+            throw Problem(
+                .serviceUnavailable, code: "storage-unavailable", title: "The newest entries await their checkpoint",
+                detail: "the newest entries are not yet covered by a signed checkpoint; retry in a moment",
+                extensions: ["retryable": .bool(true)])
+        }
         guard report.passed else {
             throw Problem(
                 .internalServerError, code: "ledger-integrity-failure", title: "The ledger does not pass its audit",
