@@ -148,7 +148,8 @@ let package = Package(
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: strict),
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
         .testTarget(
-            name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules"],
+            name: "RetraceLedgerTests",
+            dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules", "RetraceEPCIS"],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceRulesTests",
