@@ -1,5 +1,8 @@
 import CanonicalJSON
 import Foundation
+import RetraceEvents
+import RetraceIdentity
+import RetraceSimulation
 import Testing
 
 /// GS1's EPCIS 2.0 JSON schema, run by Python's `jsonschema` in a child process (with the `uri`
@@ -212,5 +215,46 @@ struct EPCISTests {
         #expect(unknown.code == 1, "\(unknown.stderr)")
         #expect(unknown.stderr.contains("event 0") && unknown.stderr.contains("never commissioned"), "\(unknown.stderr)")
         #expect(work.digest("ledger.sqlite") == before)
+    }
+
+    @Test("a batch statement exports as one event listing its members and imports back as the same batch statement")
+    func batchRoundTrip() throws {
+        let work = try Workspace()
+        defer { work.remove() }
+        try work.initLedger("a.sqlite")
+        try work.initLedger("b.sqlite")
+        let parties = try #require(Workspace.parties)
+        let start = try Timestamp(parsing: "2026-03-02T10:00:00Z")
+        var lines: [UInt8] = []
+        var members: [BatchMember] = []
+        for (offset, serial) in ["BAT001", "BAT002", "BAT003"].enumerated() {
+            let product = try SGTIN(gtin: GTIN("09506000134352"), serial: Serial(serial))
+            let commission = try parties.sign(
+                .commission, product: product, previous: nil, by: "northwind", at: start.adding(seconds: Int64(offset)))
+            lines += try CanonicalJSON.encode(commission.json) + [0x0a]
+            members.append(BatchMember(product: product, previous: commission.id))
+        }
+        let ship = try parties.sign(
+            .ship, product: nil, previous: nil, by: "northwind", at: start.adding(seconds: 3600), location: "9506000000022",
+            details: ["consignee": "alpine", "shipment": "PAL-7"], batch: members)
+        lines += try CanonicalJSON.encode(ship.json) + [0x0a]
+        try work.write("statements.jsonl", lines)
+        let appended = try work.run(["append", "statements.jsonl", "--db", "a.sqlite", "--log-key", "keys/log.key"])
+        #expect(appended.code == 0, "\(appended.stderr)")
+        #expect(try work.run(["export", "--format", "epcis", "--db", "a.sqlite", "--out", "a.jsonld"]).code == 0)
+        let events = Self.events(try Self.document(work, "a.jsonld"))
+        let batch = try #require(events.last)
+        #expect(batch["epcList"] as? [String] == members.map(\.product.digitalLink))
+        #expect(batch["retrace:statementId"] as? String == ship.id.hex)
+        #expect((batch["readPoint"] as? [String: String])?["id"] == "urn:epc:id:sgln:9506000.00002.0")
+        let imported = try work.run([
+            "record", "--from-epcis", "a.jsonld", "--db", "b.sqlite", "--key", "keys/northwind.key", "--log-key",
+            "keys/log.key", "--json",
+        ])
+        #expect(imported.code == 0, "\(imported.stderr)")
+        #expect(try work.run(["export", "--format", "epcis", "--db", "b.sqlite", "--out", "b.jsonld"]).code == 0)
+        let again = Self.events(try Self.document(work, "b.jsonld")).compactMap { $0["retrace:statementId"] as? String }
+        #expect(again == events.compactMap { $0["retrace:statementId"] as? String })
+        #expect(again.last == ship.id.hex, "the batch statement, byte for byte")
     }
 }
