@@ -41,7 +41,7 @@ struct AuditedFold<Value: Sendable>: Sendable {
             }
         } catch {
             throw Problem(
-                .serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be audited now",
+                .serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be read now",
                 detail: "\(error)", extensions: ["retryable": .bool(true)])
         }
         // Entries appended a moment ago whose checkpoint is not signed yet (an append commits, then
@@ -50,13 +50,13 @@ struct AuditedFold<Value: Sendable>: Sendable {
             report.failures.allSatisfy({ $0.rule == AuditRule.uncoveredEntries })
         {
             throw Problem(
-                .serviceUnavailable, code: "storage-unavailable", title: "The newest entries await their checkpoint",
+                .serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be read now",
                 detail: "the newest entries are not yet covered by a signed checkpoint; retry in a moment",
                 extensions: ["retryable": .bool(true)])
         }
         guard report.passed else {
             throw Problem(
-                .internalServerError, code: "ledger-integrity-failure", title: "The ledger does not pass its audit",
+                .internalServerError, code: "ledger-integrity-failure", title: "The ledger's own evidence does not verify",
                 detail: "nothing is derived from a ledger that does not verify: "
                     + (report.failures.first.map(\.description) ?? "an audit failure"))
         }
