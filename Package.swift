@@ -87,6 +87,17 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Retrace statements as GS1 EPCIS 2.0 JSON-LD events and back (spec/epcis.md).
+        .target(
+            name: "RetraceEPCIS", dependencies: ["RetraceRules", "RetraceEvents", "RetraceIdentity", "CanonicalJSON"],
+            swiftSettings: strict),
+
+        // Return, recovery, recall and fraud figures from the events a full audit accepts (spec/insights.md).
+        .target(
+            name: "RetraceInsights",
+            dependencies: ["RetraceAudit", "RetraceRules", "RetraceEvents", "CanonicalJSON"],
+            swiftSettings: strict),
+
         // The public product page behind the GS1 Digital Link: verified history rendered as HTML, no HTTP.
         .target(
             name: "RetraceProductPage",
@@ -99,7 +110,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceVerification", "RetraceProductPage", "RetraceStorage", "RetraceEvents",
                 "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceTiles", "RetraceWitness",
-                "RetraceWitnessService",
+                "RetraceWitnessService", "RetraceAudit", "RetraceInsights", "RetraceEPCIS", "RetraceRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -158,7 +169,7 @@ let package = Package(
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 "RetraceServer", "RetraceTiles", "RetracePostgres", "RetraceKit", "RetraceWitness", "RetraceWitnessService",
-                "RetraceMonitor",
+                "RetraceMonitor", "RetraceEPCIS", "RetraceInsights",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -169,6 +180,7 @@ let package = Package(
             name: "RetraceBench",
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
+                "RetraceInsights",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
@@ -201,7 +213,8 @@ let package = Package(
         .testTarget(name: "CanonicalJSONTests", dependencies: ["CanonicalJSON"], swiftSettings: strict),
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
         .testTarget(
-            name: "RetraceLedgerTests", dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules"],
+            name: "RetraceLedgerTests",
+            dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules", "RetraceEPCIS"],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceRulesTests",
@@ -247,13 +260,13 @@ let package = Package(
                 "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            swiftSettings: strict),
+            exclude: ["EPCIS"], swiftSettings: strict),
         .testTarget(
             name: "RetraceServerTests",
             dependencies: [
                 "retrace", "RetraceTestSupport", "RetraceServer", "RetraceProductPage", "LoopbackHTTP", "RetraceSimulation", "RetraceLedger",
                 "RetraceVerification", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
-                "RetraceStorage", "RetraceAudit",
+                "RetraceStorage", "RetraceAudit", "RetraceInsights",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -21,3 +21,4 @@ shoot() {
 }
 shoot product-page-refurbished /01/09506000134352/21/NWX26A1185   # the demo's certified pre-owned phone
 shoot product-page-recycled /01/09506000300146/21/NWT26A1074      # certified recycled, so any unit seen is a clone
+shoot insights-page /insights                                     # return insights: rates, reasons, recovery, recalls

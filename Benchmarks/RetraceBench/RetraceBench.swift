@@ -15,7 +15,7 @@ struct RetraceBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retrace-bench",
         abstract: "Measure Retrace's append, verdict, proof and audit figures on this machine.",
-        subcommands: [Suite.self, Prepare.self, AuditChild.self], defaultSubcommand: Suite.self)
+        subcommands: [Suite.self, Prepare.self, AuditChild.self, InsightsFigures.self], defaultSubcommand: Suite.self)
 }
 
 /// Where the ledgers are cached and which sizes to use; shared by the suite and `prepare`.

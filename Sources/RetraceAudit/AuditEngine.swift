@@ -54,6 +54,8 @@ struct AuditEngine {
 
     /// Counts this audit's chunks still on a worker, for the tests that prove none outlives it.
     var probe: WorkerProbe?
+    /// Told of every event the audit accepts, in log order (see ``AuditedEvent``).
+    var observer: ((AuditedEvent) throws -> Void)?
 
     var trust: TrustState
     var trustGeneration = 0
@@ -341,6 +343,7 @@ struct AuditEngine {
             try fail(index, nil, AuditRule.signature, "the statement was not authenticated")
             return
         }
+        var steps: [AuditedEvent.Step] = []
         for (product, previous) in targets {
             let key = product.digitalLink
             guard !broken.contains(key) else { continue }
@@ -389,6 +392,10 @@ struct AuditEngine {
                 ChainHead(
                     eventID: id.bytes, sequence: sequence, state: state, linkDigest: digest, lastIndex: index,
                     commissionIndex: head?.commissionIndex ?? index))
+            if observer != nil { steps.append(AuditedEvent.Step(product: product, before: head?.state, after: state)) }
+        }
+        if let observer, !steps.isEmpty {
+            try observer(AuditedEvent(index: index, entry: entry, signer: party, trust: trust, steps: steps))
         }
     }
 

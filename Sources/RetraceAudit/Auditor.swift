@@ -65,8 +65,12 @@ public struct Auditor: Sendable {
     // MARK: SQLite (any LedgerStore)
 
     /// Audits a stored ledger from its first entry, including its stored derived data.
-    public func audit(store: any LedgerStore) throws -> AuditReport {
+    ///
+    /// `observe` is told of every event the audit accepts, in log order, as it is judged; an event
+    /// seen there is vouched for only if the report passes (a later checkpoint may still fail).
+    public func audit(store: any LedgerStore, observe: ((AuditedEvent) throws -> Void)? = nil) throws -> AuditReport {
         var engine = makeEngine()
+        engine.observer = observe
         defer { engine.settle() }
         try run {
             try store.read { reader in
@@ -89,7 +93,9 @@ public struct Auditor: Sendable {
     /// touched product's state from its earlier entries, each proven included in the trusted root;
     /// then judges the new entries exactly as a full audit does. See spec/audit.md §4 for what this
     /// does and does not establish.
-    public func audit(store: any LedgerStore, since trustedCheckpoint: String) throws -> AuditReport {
+    public func audit(
+        store: any LedgerStore, since trustedCheckpoint: String, observe: ((AuditedEvent) throws -> Void)? = nil
+    ) throws -> AuditReport {
         let trusted: Checkpoint
         do {
             trusted = try Checkpoint.open(trustedCheckpoint, verifiers: [logKey], origin: origin)
@@ -98,6 +104,7 @@ public struct Auditor: Sendable {
                 .untrustedCheckpoint, "the trusted checkpoint does not verify under \(logKey.name): \(error)")
         }
         var engine = makeEngine()
+        engine.observer = observe
         defer { engine.settle() }
         engine.origin = trusted.origin
         let oldSize = trusted.size
@@ -265,11 +272,11 @@ public struct Auditor: Sendable {
     // MARK: Export file
 
     /// Audits an export file (spec/format.md §7), reading it line by line.
-    public func audit(exportAt path: String) throws -> AuditReport {
+    public func audit(exportAt path: String, observe: ((AuditedEvent) throws -> Void)? = nil) throws -> AuditReport {
         var lines = try LineReader(path: path)
         defer { lines.close() }
         guard let first = try lines.next() else { throw AuditError(.notALedger, "\(path) is empty") }
-        return try auditExport(headerLine: first.line, lines: &lines)
+        return try auditExport(headerLine: first.line, lines: &lines, observe: observe)
     }
 
     /// Audits an export whose header line is kept apart from its body: a mirror appends entry and
@@ -277,12 +284,15 @@ public struct Auditor: Sendable {
     public func audit(exportHeader headerLine: [UInt8], bodyAt path: String) throws -> AuditReport {
         var lines = try LineReader(path: path)
         defer { lines.close() }
-        return try auditExport(headerLine: headerLine, lines: &lines)
+        return try auditExport(headerLine: headerLine, lines: &lines, observe: nil)
     }
 
-    private func auditExport(headerLine: [UInt8], lines: inout LineReader) throws -> AuditReport {
+    private func auditExport(
+        headerLine: [UInt8], lines: inout LineReader, observe: ((AuditedEvent) throws -> Void)?
+    ) throws -> AuditReport {
         let header = try ExportLine.header(headerLine)
         var engine = makeEngine()
+        engine.observer = observe
         defer { engine.settle() }
         engine.total = header.treeSize
         try run {

@@ -23,6 +23,8 @@ public enum Catalogue {
     }
 
     public static let bizStepPrefix = "urn:epcglobal:cbv:bizstep:"
+    /// Largest `price` (minor units): 10^12, a trillion cents, far within canonical JSON's integers.
+    public static let maxPrice: Int64 = 1_000_000_000_000
     public static let dispositionPrefix = "urn:epcglobal:cbv:disp:"
 
     // MARK: Vocabularies
@@ -90,6 +92,8 @@ public enum Catalogue {
             [
                 required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
                 optional("channel", .choice(["store", "online"])),
+                // Catalogue 1.1 (compatible): the price paid, in minor units of `currency`.
+                optional("price", .integer(0...maxPrice)), optional("currency", .currency),
             ]),
         entry(
             .deliver, [.carrier], "accepting", "retail_sold",
@@ -135,6 +139,7 @@ public enum Catalogue {
             [
                 required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
                 optional("channel", .choice(["store", "online"])), required("certifiedPreOwned", .flag),
+                optional("price", .integer(0...maxPrice)), optional("currency", .currency),
             ]),
         entry(
             .warrantyClaim, [.brandOwner, .retailer], "holding", "unavailable",
@@ -246,6 +251,11 @@ public enum Catalogue {
                 returnBy < statement.time
             {
                 throw FieldProblem(path: "\(path).returnBy", reason: "the return window ends before the sale")
+            }
+            if (details["price"] == nil) != (details["currency"] == nil) {
+                throw FieldProblem(
+                    path: "\(path).\(details["price"] == nil ? "price" : "currency")",
+                    reason: "price and currency go together: a price is minor units of a currency")
             }
         case .leaseOut:
             if case .string(let text)? = details["until"], let until = try? Timestamp(parsing: text),

@@ -19,6 +19,8 @@ public final class LedgerService: Sendable {
     public let metrics: ServiceMetrics
     /// Set when checkpoints are sent to witnesses (`--witness-policy`).
     public let witnesses: WitnessPublication?
+    /// Insights and the EPCIS query, folded over audited events (``AuditedView``).
+    let audited: AuditedView
     let logger: Logger
 
     public init(ledger: Ledger, verifier: Verifier, canAppend: Bool, metrics: ServiceMetrics = ServiceMetrics(),
@@ -29,6 +31,7 @@ public final class LedgerService: Sendable {
         self.witnesses = witnesses
         self.logger = logger
         // Gathering cosignatures is only triggered here; it runs beside the next commits.
+        self.audited = AuditedView(store: ledger.store, anchors: verifier.evidence.anchors)
         self.sequencer = canAppend
             ? AppendSequencer(ledger: ledger, onCommit: { _, _ in
                 metrics.committed()

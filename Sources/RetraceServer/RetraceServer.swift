@@ -37,6 +37,7 @@ public struct RetraceServer: Sendable {
         TileRoutes(service: service).register(on: router)
         APIRoutes(service: service, configuration: configuration).register(on: router)
         ProductPageRoutes(service: service).register(on: router)
+        InsightsRoutes(service: service).register(on: router)
     }
 
     /// (method, path segments) of every route, read off a router holding the same registrations.

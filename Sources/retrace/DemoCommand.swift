@@ -54,14 +54,16 @@ struct DemoCommand: ParsableCommand {
         let base = db.hasSuffix(".sqlite") ? String(db.dropLast(".sqlite".count)) : db
         let bundlePath = base + "-bundle.json"
         let keyDirectory = base + "-keys"
+        let journalPath = base + "-scans.jsonl"
         let manager = FileManager.default
-        for path in [db, bundlePath, keyDirectory] where manager.fileExists(atPath: path) {
+        for path in [db, bundlePath, keyDirectory, journalPath] where manager.fileExists(atPath: path) {
             guard force else { throw CLIError.usage("\(path) already exists; pass --force to replace the demo files") }
         }
         if force {
             LedgerAccess.removeLedgerFiles(db)
             try? manager.removeItem(atPath: bundlePath)
             try? manager.removeItem(atPath: keyDirectory)
+            try? manager.removeItem(atPath: journalPath)
         }
         let parties = try TestParties()
         let say: (String) -> Void = output.json ? { _ in } : { Output.print($0) }
@@ -89,6 +91,7 @@ struct DemoCommand: ParsableCommand {
         var scanResults: [JSONValue] = []
         var rows: [[String]] = [["  ", "dock", "verdict", "what happened"]]
         var matched = 0
+        var journal: [UInt8] = []
         for scan in script.scans {
             let verdict: DockVerdict
             do {
@@ -99,6 +102,13 @@ struct DemoCommand: ParsableCommand {
             } catch { throw VerificationMapping.cliError(error) }
             let ok = verdict.code.rawValue == scan.expectedVerdict
             if ok { matched += 1 }
+            // Each dock signs what it saw into its scan journal, which `retrace insights --scans` counts.
+            let dockKey = try parties.signer(scan.dock)
+            let observation = try DockObservation.sign(
+                scan: scan.scan, product: scan.product, verdict: verdict.code.rawValue, time: scan.time,
+                checkpointSize: verdict.checkpointSize, location: nil, key: dockKey.privateKey,
+                publicKey: dockKey.verifier.publicKey)
+            journal += try CanonicalJSON.encode(observation.json) + [0x0a]
             rows.append([
                 ok ? "  ✓" : "  ✗", scan.dock,
                 verdict.code.rawValue + (ok ? "" : " (expected \(scan.expectedVerdict))"), scan.story,
@@ -114,6 +124,8 @@ struct DemoCommand: ParsableCommand {
             scanResults.append(.object(object))
         }
         say(Output.table(rows))
+        try LedgerAccess.writeNew(journalPath, journal)
+        say("   signed by each dock into its scan journal \(journalPath)")
         let caught = Set(script.scans.map(\.expectedVerdict)).subtracting(["genuine-returnable"]).sorted()
 
         // 3. A product's history.
@@ -179,6 +191,7 @@ struct DemoCommand: ParsableCommand {
                     "fraudClasses": .array(caught.map { .string($0) }),
                     "history": VerificationMapping.historyJSON(history),
                     "bundle": .object(["path": .string(bundlePath), "verified": .bool(bundleVerified)]),
+                    "scanJournal": .string(journalPath),
                     "recycling": .array(proofs.map(VerificationMapping.recyclingJSON)),
                     "audit": AuditCommand.json(report),
                 ]))
@@ -196,6 +209,8 @@ struct DemoCommand: ParsableCommand {
                 "retrace verify-bundle \(bundlePath) --governance-key \(governancePub) --log-key \(logPub)",
                 "retrace verify-recycling '\(script.recyclingCertificate)' --db \(db)",
                 "retrace audit --db \(db) --governance-key \(governancePub) --log-key \(logPub) --origin \(TestParties.origin)",
+                "retrace insights --db \(db) --scans \(journalPath)",
+                "retrace export --format epcis --db \(db) --out demo-epcis.jsonld",
                 "retrace checkpoint --db \(db)",
                 "retrace roster show --db \(db)",
             ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import CanonicalJSON
 import Foundation
 import RetraceCrypto
+import RetraceEPCIS
 import RetraceEvents
 import RetraceIdentity
 import RetraceKit
@@ -22,8 +23,12 @@ struct RecordCommand: ParsableCommand {
             Batch types (several products): \(EventType.batchable.map(\.name).sorted().joined(separator: ", ")).
             """)
 
-    @Argument(help: "The event type, e.g. commission, ship, sell, return-receive.")
-    var eventType: String
+    @Argument(help: "The event type, e.g. commission, ship, sell, return-receive (not with --from-epcis).")
+    var eventType: String?
+    @Option(
+        name: .customLong("from-epcis"),
+        help: "An EPCIS 2.0 JSON-LD document: sign each of its events as this party and append them all, or none.")
+    var fromEPCIS: String?
     @Option(help: "The ledger file (SQLite).")
     var db: String?
     @OptionGroup var remote: RemoteOptions
@@ -51,7 +56,23 @@ struct RecordCommand: ParsableCommand {
     var attempts: Int = 3
     @OptionGroup var output: JSONFlag
 
+    func validate() throws {
+        if fromEPCIS != nil {
+            guard eventType == nil, product.isEmpty, products == nil, details.isEmpty, time == nil, location == nil,
+                previous == "auto", remote.server == nil
+            else {
+                throw ValidationError(
+                    "--from-epcis takes its events from the file, into a ledger file (--db): give no event type, "
+                        + "--product(s), --detail, --time, --location, --previous or --server")
+            }
+        } else {
+            guard eventType != nil else { throw ValidationError("give an event type, or --from-epcis FILE") }
+        }
+    }
+
     func run() throws {
+        if let fromEPCIS { return try recordEPCIS(fromEPCIS) }
+        let eventType = self.eventType ?? ""
         let type: EventType
         do { type = try EventType(name: eventType) } catch {
             throw CLIError.usage("unknown event type \"\(eventType)\"; see `retrace record --help` for the list")
@@ -206,4 +227,67 @@ struct RecordCommand: ParsableCommand {
         }
         return object
     }
+
+    /// Maps every event of the file (refusing the file if one does not map), chains each product's
+    /// statements from its current head in document order, signs them all and appends them as one
+    /// all-or-nothing batch: a refusal names the EPCIS event it came from.
+    private func recordEPCIS(_ path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CLIError.usage("cannot read \(path): \(error.localizedDescription)")
+        }
+        let events: [ImportedEvent]
+        do { events = try EPCISImport.events(from: data) } catch {
+            throw CLIError(CLIError.cannotCheck, "\(path): \(error.description)")
+        }
+        let signer = try LedgerAccess.readPrivateKey(key, what: "key")
+        let fingerprint = try Digest(bytes: signer.verifier.publicKey.fingerprint)
+        let reading = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
+        var heads: [String: Digest] = [:]
+        var statements: [SignedStatement] = []
+        for event in events {
+            var previous: [Digest?] = []
+            for product in event.products {
+                if event.type == .commission {
+                    previous.append(nil)
+                } else if let head = heads[product.digitalLink] {
+                    previous.append(head)
+                } else if let stored = try reading.store.read({ try $0.head(of: product.digitalLink) }) {
+                    previous.append(try Digest(bytes: stored.eventID))
+                } else {
+                    throw CLIError(
+                        CLIError.refused,
+                        "\(event.name): \(product.digitalLink) was never commissioned in this ledger; nothing was appended")
+                }
+            }
+            let signed: SignedStatement
+            do {
+                if event.products.count > 1 {
+                    let members = zip(event.products, previous).map { BatchMember(product: $0, previous: $1!) }
+                    let statement = try Statement(
+                        type: event.type, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
+                        signer: fingerprint, time: event.time, location: event.location, details: event.details)
+                    signed = try SignedStatement.sign(statement, with: signer.privateKey, members: members)
+                } else {
+                    let statement = try Statement(
+                        type: event.type, product: event.products[0], previous: previous[0], signer: fingerprint,
+                        time: event.time, location: event.location, details: event.details)
+                    signed = try SignedStatement.sign(statement, with: signer.privateKey)
+                }
+            } catch {
+                throw CLIError(CLIError.cannotCheck, "\(event.name): \(CLIError.from(error).message)")
+            }
+            for product in event.products { heads[product.digitalLink] = signed.id }
+            statements.append(signed)
+        }
+        do {
+            let ledger = try LedgerAccess.openForAppend(try RemoteOptions.requireDB(db), logKeyFile: logKey, checking: statements)
+            try AppendReport.print(try ledger.append(statements), json: output.json)
+        } catch let error as LedgerError {
+            let failed = CLIError.fromLedger(error)
+            guard let position = error.statementIndex, position < events.count else { throw failed }
+            throw CLIError(failed.exitCode, "\(events[position].name): \(failed.message)")
+        }
+    }
+
 }

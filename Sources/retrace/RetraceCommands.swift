@@ -6,7 +6,7 @@ enum RetraceCommands {
         DemoCommand.self, InitCommand.self, KeygenCommand.self, RosterCommand.self, RecordCommand.self,
         AppendCommand.self, IdentifyCommand.self, ScanCommand.self, HistoryCommand.self, BundleCommand.self,
         VerifyBundleCommand.self, VerifyRecyclingCommand.self, CheckpointCommand.self, ProveCommand.self,
-        AuditCommand.self, ExportCommand.self, TilesCommand.self, MigrateCommand.self, ImportCommand.self, ServeCommand.self,
-        WitnessCommand.self, VerifyTlogProofCommand.self, MonitorCommand.self,
+        AuditCommand.self, InsightsCommand.self, ExportCommand.self, TilesCommand.self, MigrateCommand.self,
+        ImportCommand.self, ServeCommand.self, WitnessCommand.self, VerifyTlogProofCommand.self, MonitorCommand.self,
     ]
 }

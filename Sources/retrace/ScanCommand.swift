@@ -36,6 +36,10 @@ struct ScanCommand: ParsableCommand {
     var serves: [String] = []
     @Option(help: "The time of the return (default: now).")
     var time: String?
+    @Option(help: "Append the scan and its verdict, signed with --key, to this dock's scan journal (for insights).")
+    var journal: String?
+    @Option(help: "With --journal: the dock party's private key file.")
+    var key: String?
     @OptionGroup var trust: TrustOptions
     @OptionGroup var remote: RemoteOptions
     @OptionGroup var freshness: FreshnessOptions
@@ -46,6 +50,7 @@ struct ScanCommand: ParsableCommand {
         guard try sources == 1 || (sources == 0 && remote.address(db: nil) != nil) else {
             throw ValidationError("give exactly one of --db, --server or --bundle")
         }
+        guard (journal == nil) == (key == nil) else { throw ValidationError("--journal and --key go together") }
     }
 
     func run() throws {
@@ -82,6 +87,9 @@ struct ScanCommand: ParsableCommand {
                 try freshness.check(note: $0, logKey: anchors.logKey)
             }
         }
+        if let journal, let key {
+            try Self.record(verdict, scan: text, time: now, journal: journal, keyFile: key)
+        }
         if output.json {
             try Output.json(FreshnessOptions.adding(witnessed, to: VerificationMapping.verdictJSON(verdict)))
         } else {
@@ -89,5 +97,29 @@ struct ScanCommand: ParsableCommand {
             if let witnessed { Output.print(FreshnessOptions.line(witnessed)) }
         }
         if !verdict.isReturnable { throw ExitCode(CLIError.refused) }
+    }
+
+    /// Appends one signed observation line and syncs it before the verdict is printed: a scan the
+    /// dock was told about is in its journal.
+    static func record(_ verdict: DockVerdict, scan: String, time: Timestamp, journal: String, keyFile: String) throws {
+        let signer = try LedgerAccess.readPrivateKey(keyFile, what: "dock key")
+        let product = try? IdentityParser.parse(scan).sgtin
+        let observation = try DockObservation.sign(
+            scan: scan, product: product, verdict: verdict.code.rawValue, time: time,
+            checkpointSize: verdict.checkpointSize, location: nil, key: signer.privateKey,
+            publicKey: signer.verifier.publicKey)
+        let line = try CanonicalJSON.encode(observation.json) + [0x0a]
+        if !FileManager.default.fileExists(atPath: journal) {
+            guard FileManager.default.createFile(atPath: journal, contents: nil) else {
+                throw CLIError.usage("cannot create the scan journal \(journal); check the directory")
+            }
+        }
+        guard let handle = FileHandle(forUpdatingAtPath: journal) else {
+            throw CLIError.usage("cannot open the scan journal \(journal) for appending")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line))
+        try handle.synchronize()
     }
 }

@@ -108,7 +108,7 @@ struct BadInputTests {
         #expect(result.code == 0)
         for command in [
             "demo", "init", "keygen", "roster", "record", "append", "identify", "scan", "history", "bundle",
-            "verify-bundle", "verify-recycling", "checkpoint", "prove", "audit", "export", "import",
+            "verify-bundle", "verify-recycling", "checkpoint", "prove", "audit", "insights", "export", "import",
         ] {
             #expect(result.stdout.contains("  \(command)"), "\(command)")
         }

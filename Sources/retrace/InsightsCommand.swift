@@ -1,0 +1,167 @@
+import ArgumentParser
+import CanonicalJSON
+import Foundation
+import RetraceCrypto
+import RetraceEvents
+import RetraceIdentity
+import RetraceInsights
+import RetraceRules
+
+/// `retrace insights`: what the ledger says about returns as a business, from audited events only.
+struct InsightsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "insights",
+        abstract: "Return rates, reasons, recovery, recalls and fraud signals, from the events a full audit accepts.",
+        discussion: """
+            The ledger is audited as it is read (under --governance-key/--log-key, or the keys it records); a ledger \
+            that fails its audit gives no figures (exit 1). Customers appear only as the salted digests the \
+            retailers wrote.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Only events at or after this time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.")
+    var from: String?
+    @Option(help: "Only events before this time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.")
+    var to: String?
+    @Option(help: "Only products of this brand owner (party id).")
+    var brand: String?
+    @Option(help: "Only figures of this retailer's sales (party id).")
+    var retailer: String?
+    @Option(help: "Only products of this GTIN (any identity form of a product also works).")
+    var gtin: String?
+    @Option(name: .customLong("scans"), help: "A dock's signed scan journal (retrace scan --journal); repeatable.")
+    var scans: [String] = []
+    @OptionGroup var trust: TrustOptions
+    @OptionGroup var output: JSONFlag
+
+    func run() throws {
+        var filter = InsightsFilter(brand: brand, retailer: retailer)
+        filter.from = try from.map { try Self.time($0, option: "--from") }
+        filter.to = try to.map { try Self.time($0, option: "--to") }
+        if let gtin {
+            if let parsed = try? IdentityParser.parse(gtin) {
+                filter.gtin = parsed.sgtin.gtin.digits
+            } else {
+                do { filter.gtin = try GTIN(gtin).digits } catch {
+                    throw CLIError.usage("--gtin \(gtin) is not a GTIN: \(error.reason)")
+                }
+            }
+        }
+        var insights = ReturnInsights(filter: filter)
+        var lastTrust: TrustState?
+        let report = try AuditedReading.read(db: database.db, trust: trust, label: "insights") { event in
+            insights.add(event)
+            lastTrust = event.trust
+        }
+        var dockScans: DockScans?
+        if !scans.isEmpty {
+            var tally = DockScans(filter: filter)
+            for path in scans {
+                let bytes = try LedgerAccess.readFile(path, what: "scan journal")
+                tally.add(
+                    journal: path, lines: bytes.split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init),
+                    trust: lastTrust ?? TrustState(trustRoots: []), treeSize: report.treeSize)
+            }
+            dockScans = tally
+        }
+        let json = insights.json(treeSize: report.treeSize, root: Hex.encode(report.rootHash), scans: dockScans)
+        if output.json {
+            try Output.json(json)
+        } else {
+            Output.print(Self.text(json, source: database.db))
+        }
+    }
+
+    /// A day (`YYYY-MM-DD`, its midnight UTC) or a full Retrace time.
+    static func time(_ text: String, option: String) throws -> Timestamp {
+        let full = text.count == 10 ? text + "T00:00:00Z" : text
+        do { return try Timestamp(parsing: full, field: option) } catch {
+            throw CLIError.usage("\(option) \(text) is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SSZ)")
+        }
+    }
+
+    static func percent(_ basisPoints: JSONValue?) -> String {
+        guard let value = basisPoints?.integerValue else { return "—" }
+        return String(format: "%.1f%%", Double(value) / 100)
+    }
+
+    static func text(_ report: JSONValue, source: String) -> String {
+        let returns = report["returns"]?.objectValue ?? JSONObject()
+        var lines = [
+            "Return insights of \(source) (audited: \(report["ledger"]?["treeSize"]?.integerValue ?? 0) entries)",
+            "",
+            "RETURNS  \(returns["returns"]?.integerValue ?? 0) of \(returns["sales"]?.integerValue ?? 0) sales "
+                + "(\(percent(returns["rateBasisPoints"])))",
+        ]
+        for (title, member) in [
+            ("by GTIN", "byGTIN"), ("by brand", "byBrand"), ("by retailer", "byRetailer"), ("by channel", "byChannel"),
+            ("by month", "byMonth"),
+        ] {
+            lines.append("  \(title)")
+            for row in returns[member]?.arrayValue ?? [] {
+                let key = row["key"]?.stringValue ?? ""
+                lines.append(
+                    "    \(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(row["returns"]?.integerValue ?? 0) / "
+                        + "\(row["sales"]?.integerValue ?? 0)  \(percent(row["rateBasisPoints"]))")
+            }
+        }
+        func counts(_ title: String, _ value: JSONValue?) {
+            let object = value?.objectValue ?? JSONObject()
+            let list = object.map { "\($0.key) \($0.value.integerValue ?? 0)" }.joined(separator: ", ")
+            lines.append("  \(title): \(list.isEmpty ? "none" : list)")
+        }
+        counts("reasons", returns["reasons"])
+        counts("by dock", returns["byDock"])
+        counts("failed deliveries", returns["failedDeliveries"])
+        let hours = returns["saleToReturnHours"]
+        lines.append(
+            "  sale to return: median \(hours?["median"]?.integerValue.map { "\($0) h" } ?? "—"), "
+                + "p90 \(hours?["p90"]?.integerValue.map { "\($0) h" } ?? "—") (\(hours?["count"]?.integerValue ?? 0) returns)")
+        lines.append(
+            "  after the return window: \(returns["afterWindow"]?.integerValue ?? 0); at another retailer: "
+                + "\(returns["atAnotherRetailer"]?.integerValue ?? 0); trade-ins \(returns["tradeIns"]?.integerValue ?? 0); "
+                + "lease returns \(returns["leaseReturns"]?.integerValue ?? 0)")
+        lines.append("")
+        let recovery = report["recovery"]
+        lines.append("RECOVERY")
+        counts("outcomes", recovery?["outcomes"])
+        let resale = recovery?["returnToResaleHours"]
+        lines.append(
+            "  return to resale: median \(resale?["median"]?.integerValue.map { "\($0) h" } ?? "—"), "
+                + "p90 \(resale?["p90"]?.integerValue.map { "\($0) h" } ?? "—")")
+        lines.append("")
+        lines.append("RECALLS")
+        for recall in report["recalls"]?.arrayValue ?? [] {
+            lines.append(
+                "  \(recall["notice"]?.stringValue ?? "") lot \(recall["lot"]?.stringValue ?? ""): "
+                    + "\(recall["affected"]?.integerValue ?? 0) affected, \(recall["remedied"]?.integerValue ?? 0) remedied, "
+                    + "\(recall["notAffected"]?.integerValue ?? 0) not affected, \(recall["endOfLife"]?.integerValue ?? 0) "
+                    + "taken out, \(recall["stillInField"]?.integerValue ?? 0) still in the field")
+        }
+        if report["recalls"]?.arrayValue?.isEmpty ?? true { lines.append("  none") }
+        lines.append("")
+        let fraud = report["fraud"]
+        lines.append("FRAUD SIGNALS (pseudonymous)")
+        counts("stolen units resurfacing, by dock", fraud?["stolenResurfaced"]?["byDock"])
+        lines.append("  lost units resurfacing: \(fraud?["lostResurfaced"]?.integerValue ?? 0)")
+        lines.append("  serials returned again after a new sale: \(fraud?["serialsReturnedAgain"]?.integerValue ?? 0)")
+        for returner in fraud?["repeatReturners"]?.arrayValue ?? [] {
+            let retailers = (returner["retailers"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
+            lines.append(
+                "  repeat returner \(returner["customerDigest"]?.stringValue?.prefix(12) ?? "")…: "
+                    + "\(returner["returns"]?.integerValue ?? 0) returns at \(retailers)")
+        }
+        if let scans = report["dockScans"], !scans.isNull {
+            lines.append("")
+            lines.append(
+                "DOCK SCANS  \(scans["observations"]?.integerValue ?? 0) counted from \(scans["journals"]?.integerValue ?? 0) "
+                    + "journal(s); \(scans["rejectedCount"]?.integerValue ?? 0) line(s) rejected")
+            counts("flagged", scans["signals"])
+            for rejected in scans["rejected"]?.arrayValue ?? [] { lines.append("  ✗ \(rejected.stringValue ?? "")") }
+        } else {
+            lines.append("  (scan-based signals — clones after end of life, double claims, mismatches, attempts out of "
+                + "window or at the wrong channel — need the docks' journals: --scans FILE)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
