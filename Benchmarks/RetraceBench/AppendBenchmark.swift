@@ -6,7 +6,9 @@ import Synchronization
 /// Append throughput: durable, every signature verified on append, one checkpoint per batch.
 enum AppendBenchmark {
     static func run(quick: Bool, ceiling: Double) throws {
-        print("\n## Append (durable: synchronous=FULL; signature, roster, chain and lifecycle checked; checkpoint per batch)")
+        print(
+            "\n## Append (durable: synchronous=FULL; signature, roster, chain and lifecycle checked; checkpoint per batch)"
+        )
         print("batch    events   events/s   batch p50 ms   batch p99 ms   ratio to cores×verify")
         let plans: [(batch: Int, events: Int)] =
             quick ? [(1, 100), (100, 2_000), (1_000, 5_000)] : [(1, 500), (100, 10_000), (1_000, 50_000)]
@@ -29,7 +31,8 @@ enum AppendBenchmark {
             let (p50, p99) = Measure.percentiles(samples)
             print(
                 "\(pad(plan.batch, 5))  \(pad(plan.events, 8))  \(pad(Int(rate), 9))   \(pad(p50, 12))   \(pad(p99, 12))   "
-                    + "\(Measure.format(rate / ceiling * 100, 1))%")
+                    + "\(Measure.format(rate / ceiling * 100, 1))%"
+            )
         }
         try pipelined(events: quick ? 5_000 : 50_000, batch: 1_000, ceiling: ceiling)
     }
@@ -68,7 +71,8 @@ enum AppendBenchmark {
         let (p50, p99) = Measure.percentiles(samples)
         print(
             "\(pad(size, 5))p \(pad(events, 8))  \(pad(Int(rate), 9))   \(pad(p50, 12))   \(pad(p99, 12))   "
-                + "\(Measure.format(rate / ceiling * 100, 1))%   (p: next batch verified while this one commits)")
+                + "\(Measure.format(rate / ceiling * 100, 1))%   (p: next batch verified while this one commits)"
+        )
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

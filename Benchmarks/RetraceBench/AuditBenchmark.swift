@@ -13,9 +13,16 @@ enum AuditBenchmark {
 
     static func run(_ ledgers: [LedgerCache.Prepared], baseline: Baseline) throws {
         var table = Table(
-            "ledger entries", "threads", "entries/s", "ratio to threads×verify", "verify/s just before", "result",
+            "ledger entries",
+            "threads",
+            "entries/s",
+            "ratio to threads×verify",
+            "verify/s just before",
+            "result",
             "child RSS before MiB",
-            "child peak MiB", "bytes on disk per entry")
+            "child peak MiB",
+            "bytes on disk per entry"
+        )
         for ledger in ledgers {
             for threads in [1, 2] {
                 // The verify rate again just before each audit: the machine is shared and drifts.
@@ -23,12 +30,16 @@ enum AuditBenchmark {
                 let result = try child(ledger.path, threads: threads)
                 let rate = result.entries / result.seconds
                 table.add(
-                    "\(ledger.treeSize)", "\(threads)", Measure.format(rate, 0),
+                    "\(ledger.treeSize)",
+                    "\(threads)",
+                    Measure.format(rate, 0),
                     Measure.percent(rate / (Double(threads) * local.verifyPerSecond)),
                     Measure.format(local.verifyPerSecond, 0),
-                    result.passed ? "passed" : "FAILED", Measure.format(result.startKiB / 1024, 0),
+                    result.passed ? "passed" : "FAILED",
+                    Measure.format(result.startKiB / 1024, 0),
                     Measure.format(result.peakKiB / 1024, 0),
-                    "\(LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize))")
+                    "\(LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize))"
+                )
             }
         }
         print("\n## Audit (every signature, chain link, roster, lifecycle rule, checkpoint, stored derived value)")
@@ -58,8 +69,12 @@ enum AuditBenchmark {
             throw BenchError("the audit child failed (status \(process.terminationStatus)): \(text)")
         }
         return Result(
-            entries: entries, seconds: seconds, passed: fields["passed"] == "true",
-            startKiB: fields["startKiB"].flatMap(Double.init) ?? 0, peakKiB: peak)
+            entries: entries,
+            seconds: seconds,
+            passed: fields["passed"] == "true",
+            startKiB: fields["startKiB"].flatMap(Double.init) ?? 0,
+            peakKiB: peak
+        )
     }
 }
 

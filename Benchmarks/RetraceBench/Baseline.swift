@@ -29,7 +29,11 @@ struct Baseline {
             hashed += block.count
         }
         let sha = Double(hashed) / 1e6 / (Double(Measure.now() - hashStart) / 1e9)
-        return Baseline(verifyPerSecond: verify, sha256MBPerSecond: sha, cores: ProcessInfo.processInfo.activeProcessorCount)
+        return Baseline(
+            verifyPerSecond: verify,
+            sha256MBPerSecond: sha,
+            cores: ProcessInfo.processInfo.activeProcessorCount
+        )
     }
 
     /// Signature-checked work cannot go faster than every core verifying: cores × verify.

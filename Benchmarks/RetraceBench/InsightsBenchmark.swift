@@ -10,7 +10,9 @@ import RetraceStorage
 /// two requests): an audit since an earlier checkpoint plus the fold of the new events only.
 struct InsightsFigures: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "insights", abstract: "Time return insights: a full fold, and an incremental refresh.")
+        commandName: "insights",
+        abstract: "Time return insights: a full fold, and an incremental refresh."
+    )
 
     @OptionGroup var options: LedgerOptions
     @Option(help: "Entries appended since the previous fold, for the incremental refresh.")
@@ -25,12 +27,22 @@ struct InsightsFigures: ParsableCommand {
         let baseline = try Baseline.measure(seconds: 1)
         print("Ed25519 verify, 1 core: \(Measure.format(baseline.verifyPerSecond)) /s")
         var table = Table(
-            "ledger entries", "full fold s", "events/s", "refresh after entries", "refresh s", "returns", "sales")
+            "ledger entries",
+            "full fold s",
+            "events/s",
+            "refresh after entries",
+            "refresh s",
+            "returns",
+            "sales"
+        )
         for ledger in ledgers {
             let store = try SQLiteLedgerStore.open(path: ledger.path, readOnly: true)
             let auditor = Auditor(
-                trustRoots: [Workload.parties.governance.verifier], logKey: Workload.parties.log.verifier,
-                origin: TestParties.origin, threads: threads)
+                trustRoots: [Workload.parties.governance.verifier],
+                logKey: Workload.parties.log.verifier,
+                origin: TestParties.origin,
+                threads: threads
+            )
             var full = ReturnInsights()
             let start = Date()
             let report = try auditor.audit(store: store) { full.add($0) }
@@ -51,9 +63,14 @@ struct InsightsFigures: ParsableCommand {
                 guard since.passed else { throw BenchError("the incremental audit of \(ledger.path) failed") }
             }
             table.add(
-                "\(report.treeSize)", Measure.format(fullSeconds, 1),
-                Measure.format(Double(full.eventsRead) / fullSeconds, 0), refreshText, refreshSeconds, "\(full.returns)",
-                "\(full.sales)")
+                "\(report.treeSize)",
+                Measure.format(fullSeconds, 1),
+                Measure.format(Double(full.eventsRead) / fullSeconds, 0),
+                refreshText,
+                refreshSeconds,
+                "\(full.returns)",
+                "\(full.sales)"
+            )
         }
         print("\n## Return insights (full fold = full audit + figures; refresh = audit since a checkpoint + figures)")
         table.print()

@@ -74,8 +74,14 @@ enum LedgerCache {
         let store = try SQLiteLedgerStore.open(path: path)
         let tail = try store.read { reader in try reader.checkpoints().suffix(tailBatches).map(\.size) }
         return Prepared(
-            events: events, path: path, treeSize: expected, shortProducts: try shortProducts(),
-            longProducts: try longProducts(), tailCheckpoints: tail, generatedSeconds: seconds)
+            events: events,
+            path: path,
+            treeSize: expected,
+            shortProducts: try shortProducts(),
+            longProducts: try longProducts(),
+            tailCheckpoints: tail,
+            generatedSeconds: seconds
+        )
     }
 
     private static func validSize(_ path: String) throws -> UInt64? {
@@ -107,8 +113,12 @@ enum LedgerCache {
     private static func generate(events: Int, seed: UInt64, path: String) throws {
         let parties = Workload.parties
         let ledger = try Ledger.create(
-            store: SQLiteLedgerStore.create(path: path), origin: TestParties.origin, logSigner: parties.log,
-            governance: [parties.governance.verifier], roster: parties.signedRoster(time: Workload.start))
+            store: SQLiteLedgerStore.create(path: path),
+            origin: TestParties.origin,
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: Workload.start)
+        )
         let steps = try probeSteps()
         let generator = LedgerGenerator(configuration: .forEvents(events, seed: seed), parties: parties)
         let batches = max(1, (events + generator.configuration.batchSize - 1) / generator.configuration.batchSize)
@@ -174,7 +184,12 @@ enum LedgerCache {
             return time(step)
         }
         try recorder.record(
-            .sell, product, by: "fabrikam", at: next(), details: ["orderDigest": .string(order.hex)])
+            .sell,
+            product,
+            by: "fabrikam",
+            at: next(),
+            details: ["orderDigest": .string(order.hex)]
+        )
         for round in 0..<2 {
             try returned(product, round: round, &recorder, next)
             try recorder.record(.inspect, product, by: "litware", at: next(), details: ["grade": .string("as-new")])
@@ -182,21 +197,37 @@ enum LedgerCache {
             try recorder.record(.ship, product, by: "litware", at: next(), details: ["consignee": .string("fabrikam")])
             try recorder.record(.receive, product, by: "fabrikam", at: next())
             try recorder.record(
-                .sell, product, by: "fabrikam", at: next(), details: ["orderDigest": .string(order.hex)])
+                .sell,
+                product,
+                by: "fabrikam",
+                at: next(),
+                details: ["orderDigest": .string(order.hex)]
+            )
         }
         try returned(product, round: 2, &recorder, next)
         try recorder.record(.inspect, product, by: "litware", at: next(), details: ["grade": .string("good")])
     }
 
     static func returned(
-        _ product: SGTIN, round: Int, _ recorder: inout ChainRecorder, _ next: () -> Timestamp
+        _ product: SGTIN,
+        round: Int,
+        _ recorder: inout ChainRecorder,
+        _ next: () -> Timestamp
     ) throws {
         let rma = "RMA-\(round)-\(product.serial.value)"
         try recorder.record(
-            .returnAuthorize, product, by: "fabrikam", at: next(),
-            details: ["rma": .string(rma), "reason": .string("no-longer-needed")])
+            .returnAuthorize,
+            product,
+            by: "fabrikam",
+            at: next(),
+            details: ["rma": .string(rma), "reason": .string("no-longer-needed")]
+        )
         try recorder.record(
-            .returnReceive, product, by: "litware", at: next(),
-            details: ["condition": .string("sealed"), "scanned": .string(product.digitalLink), "rma": .string(rma)])
+            .returnReceive,
+            product,
+            by: "litware",
+            at: next(),
+            details: ["condition": .string("sealed"), "scanned": .string(product.digitalLink), "rma": .string(rma)]
+        )
     }
 }

@@ -16,8 +16,16 @@ enum ProofBenchmark {
         var sizes = [1_000, 10_000, 100_000, 1_000_000, 10_000_000].map(UInt64.init).filter { $0 < ledger.treeSize }
         sizes.append(ledger.treeSize)
         var table = Table(
-            "tree size n", "log2 n", "incl p50 µs", "incl p99 µs", "incl nodes", "cons p50 µs", "cons p99 µs",
-            "cons nodes", "µs per node")
+            "tree size n",
+            "log2 n",
+            "incl p50 µs",
+            "incl p99 µs",
+            "incl nodes",
+            "cons p50 µs",
+            "cons p99 µs",
+            "cons nodes",
+            "µs per node"
+        )
         try store.read { reader in
             let counting = CountingNodeReader(base: reader)
             for n in sizes {
@@ -42,12 +50,16 @@ enum ProofBenchmark {
                 let consistencyNodes = counting.nodesRead - middle
                 let perNode = Double(inclusion.reduce(0, +)) / 1e3 / Double(max(1, inclusionNodes))
                 table.add(
-                    "\(n)", Measure.format(log2(Double(n)), 1), Measure.format(Measure.micros(inclusion, 0.5), 1),
+                    "\(n)",
+                    Measure.format(log2(Double(n)), 1),
+                    Measure.format(Measure.micros(inclusion, 0.5), 1),
                     Measure.format(Measure.micros(inclusion, 0.99), 1),
                     Measure.format(Double(inclusionNodes) / Double(proofsPerSize), 1),
                     Measure.format(Measure.micros(consistency, 0.5), 1),
                     Measure.format(Measure.micros(consistency, 0.99), 1),
-                    Measure.format(Double(consistencyNodes) / Double(proofsPerSize), 1), Measure.format(perNode, 2))
+                    Measure.format(Double(consistencyNodes) / Double(proofsPerSize), 1),
+                    Measure.format(perNode, 2)
+                )
             }
         }
         print("\n## Proof generation, ledger of \(ledger.treeSize) entries (\(proofsPerSize) random proofs per size)")

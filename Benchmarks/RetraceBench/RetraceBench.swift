@@ -15,7 +15,9 @@ struct RetraceBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retrace-bench",
         abstract: "Measure Retrace's append, verdict, proof and audit figures on this machine.",
-        subcommands: [Suite.self, Prepare.self, AuditChild.self, InsightsFigures.self], defaultSubcommand: Suite.self)
+        subcommands: [Suite.self, Prepare.self, AuditChild.self, InsightsFigures.self],
+        defaultSubcommand: Suite.self
+    )
 }
 
 /// Where the ledgers are cached and which sizes to use; shared by the suite and `prepare`.
@@ -25,7 +27,10 @@ struct LedgerOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Generated events per ledger, comma-separated (default 10000,100000,1000000).", valueName: "n,n,…"))
+            "Generated events per ledger, comma-separated (default 10000,100000,1000000).",
+            valueName: "n,n,…"
+        )
+    )
     var sizes: String?
 
     @Option(help: "Where generated ledgers are kept between runs.")
@@ -52,7 +57,8 @@ struct LedgerOptions: ParsableArguments {
             let prepared = try LedgerCache.prepare(events: events, seed: seed, directory: cacheDir)
             if let seconds = prepared.generatedSeconds {
                 FileHandle.standardError.write(
-                    Data("  generated in \(Measure.format(seconds, 1)) s → \(prepared.path)\n".utf8))
+                    Data("  generated in \(Measure.format(seconds, 1)) s → \(prepared.path)\n".utf8)
+                )
             }
             return prepared
         }
@@ -76,14 +82,18 @@ struct Prepare: ParsableCommand {
 /// Every figure of the suite, in one run.
 struct Suite: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run the whole suite (the default command).")
+        commandName: "run",
+        abstract: "Run the whole suite (the default command)."
+    )
 
     @OptionGroup var options: LedgerOptions
 
     @Option(
         help: ArgumentHelp(
             "Only these sections, comma-separated: append, verdict, proofs, audit (machine limits always run).",
-            valueName: "list"))
+            valueName: "list"
+        )
+    )
     var only: String?
 
     func run() throws {
@@ -114,8 +124,10 @@ struct Suite: ParsableCommand {
         }
         let last = try Baseline.measure()
         print("\n## Machine limits again, at the end of the run (the machine is shared: drift shows load)")
-        print("Ed25519 verify, 1 core: \(Measure.format(last.verifyPerSecond)) /s (start of run: "
-            + "\(Measure.format(first.verifyPerSecond)) /s); SHA-256: \(Measure.format(last.sha256MBPerSecond)) MB/s")
+        print(
+            "Ed25519 verify, 1 core: \(Measure.format(last.verifyPerSecond)) /s (start of run: "
+                + "\(Measure.format(first.verifyPerSecond)) /s); SHA-256: \(Measure.format(last.sha256MBPerSecond)) MB/s"
+        )
     }
 }
 
@@ -123,8 +135,10 @@ struct Suite: ParsableCommand {
 /// suite gets each ledger's own audit memory rather than its own process's high-water mark.
 struct AuditChild: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit-child", abstract: "Audit one ledger and report time and peak memory (internal).",
-        shouldDisplay: false)
+        commandName: "audit-child",
+        abstract: "Audit one ledger and report time and peak memory (internal).",
+        shouldDisplay: false
+    )
 
     @Option var ledger: String
     @Option var threads: Int = 1
@@ -134,15 +148,20 @@ struct AuditChild: ParsableCommand {
     func run() throws {
         let before = Measure.residentKiB()
         let auditor = Auditor(
-            trustRoots: [Workload.parties.governance.verifier], logKey: Workload.parties.log.verifier,
-            origin: TestParties.origin, threads: threads, residentChains: residentChains)
+            trustRoots: [Workload.parties.governance.verifier],
+            logKey: Workload.parties.log.verifier,
+            origin: TestParties.origin,
+            threads: threads,
+            residentChains: residentChains
+        )
         let store = try SQLiteLedgerStore.open(path: ledger)
         var report: AuditReport?
         let seconds = try Measure.seconds { report = try auditor.audit(store: store) }
         let passed = report?.passed == true
         print(
             "entries=\(report?.entriesChecked ?? 0) seconds=\(seconds) passed=\(passed) "
-                + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB())")
+                + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB())"
+        )
         if !passed, let failure = report?.firstFailure { FileHandle.standardError.write(Data("\(failure)\n".utf8)) }
     }
 }

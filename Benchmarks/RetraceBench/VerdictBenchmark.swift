@@ -18,19 +18,41 @@ import RetraceVerification
 /// others keep appending to).
 enum VerdictBenchmark {
     static let anchors = TrustAnchors(
-        governance: [Workload.parties.governance.verifier], logKey: Workload.parties.log.verifier,
-        origin: TestParties.origin)
+        governance: [Workload.parties.governance.verifier],
+        logKey: Workload.parties.log.verifier,
+        origin: TestParties.origin
+    )
     static let now = Workload.start.adding(seconds: 200 * 86_400)
     static let warmPasses = 3
 
     static func run(_ ledgers: [LedgerCache.Prepared], baseline: Baseline) throws {
         var verdicts = Table(
-            "ledger entries", "chain", "scans c/w", "cold p50", "cold p99", "warm p50", "warm p99", "moved p50",
-            "moved p99", "CPU ms cold/warm/moved", "sigs cold", "sigs warm", "sigs moved",
-            "cold sigs at 1-core verify")
+            "ledger entries",
+            "chain",
+            "scans c/w",
+            "cold p50",
+            "cold p99",
+            "warm p50",
+            "warm p99",
+            "moved p50",
+            "moved p99",
+            "CPU ms cold/warm/moved",
+            "sigs cold",
+            "sigs warm",
+            "sigs moved",
+            "cold sigs at 1-core verify"
+        )
         var reads = Table(
-            "ledger entries", "chain", "bundle p50", "bundle p99", "bundle KiB", "history cold p50", "history cold p99",
-            "history warm p50", "history warm p99")
+            "ledger entries",
+            "chain",
+            "bundle p50",
+            "bundle p99",
+            "bundle KiB",
+            "history cold p50",
+            "history cold p99",
+            "history warm p50",
+            "history warm p99"
+        )
         for ledger in ledgers {
             LedgerCache.warmPageCache(ledger.path)
             let store = try SQLiteLedgerStore.open(path: ledger.path)
@@ -49,18 +71,27 @@ enum VerdictBenchmark {
                         try scans(products, verifier) {
                             moving.pin(ledger.tailCheckpoints[rotation % ledger.tailCheckpoints.count])
                             rotation += 1
-                        })
+                        }
+                    )
                 }
                 moving.pin(nil)
                 let bound = cold.signaturesPerScan / baseline.verifyPerSecond * 1_000
                 verdicts.add(
-                    "\(ledger.treeSize)", "\(events)", "\(cold.count)/\(warm.count)", Measure.ms(cold.p50),
-                    Measure.ms(cold.p99), Measure.ms(warm.p50), Measure.ms(warm.p99), Measure.ms(moved.p50),
+                    "\(ledger.treeSize)",
+                    "\(events)",
+                    "\(cold.count)/\(warm.count)",
+                    Measure.ms(cold.p50),
+                    Measure.ms(cold.p99),
+                    Measure.ms(warm.p50),
+                    Measure.ms(warm.p99),
+                    Measure.ms(moved.p50),
                     Measure.ms(moved.p99),
                     [cold, warm, moved].map { Measure.format($0.cpuPerScan, 2) }.joined(separator: "/"),
                     Measure.format(cold.signaturesPerScan, 1),
-                    Measure.format(warm.signaturesPerScan, 1), Measure.format(moved.signaturesPerScan, 1),
-                    Measure.ms(bound) + " ms")
+                    Measure.format(warm.signaturesPerScan, 1),
+                    Measure.format(moved.signaturesPerScan, 1),
+                    Measure.ms(bound) + " ms"
+                )
             }
             // Bundles and histories through a second verifier whose caches start empty (roster warmed).
             LedgerCache.warmPageCache(ledger.path)
@@ -96,9 +127,16 @@ enum VerdictBenchmark {
                 let c = Measure.percentiles(cold)
                 let w = Measure.percentiles(warm)
                 reads.add(
-                    "\(ledger.treeSize)", "\(events)", Measure.ms(b.p50), Measure.ms(b.p99),
-                    Measure.format(Double(bytes) / Double(max(1, products.count)) / 1024, 1), Measure.ms(c.p50),
-                    Measure.ms(c.p99), Measure.ms(w.p50), Measure.ms(w.p99))
+                    "\(ledger.treeSize)",
+                    "\(events)",
+                    Measure.ms(b.p50),
+                    Measure.ms(b.p99),
+                    Measure.format(Double(bytes) / Double(max(1, products.count)) / 1024, 1),
+                    Measure.ms(c.p50),
+                    Measure.ms(c.p99),
+                    Measure.ms(w.p50),
+                    Measure.ms(w.p99)
+                )
             }
         }
         print("\n## Dock verdict, ms (evidence read from SQLite and verified against the latest signed checkpoint)")
@@ -111,7 +149,13 @@ enum VerdictBenchmark {
 
     static func request(_ product: SGTIN) -> DockRequest {
         DockRequest(
-            scan: product.digitalLink, rma: nil, orderDigest: nil, dock: "litware", servesRetailers: nil, now: now)
+            scan: product.digitalLink,
+            rma: nil,
+            orderDigest: nil,
+            dock: "litware",
+            servesRetailers: nil,
+            now: now
+        )
     }
 
     struct Sample {

@@ -17,12 +17,18 @@ enum Workload {
     static let start = Timestamp(secondsSinceEpoch: 1_772_442_000)  // 2026-03-02T09:00:00Z
 
     static func temporaryLedger(_ name: String) throws -> (Ledger, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-bench-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "retrace-bench-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("\(name).sqlite").path
         let ledger = try Ledger.create(
-            store: SQLiteLedgerStore.create(path: path), origin: TestParties.origin, logSigner: parties.log,
-            governance: [parties.governance.verifier], roster: parties.signedRoster(time: start))
+            store: SQLiteLedgerStore.create(path: path),
+            origin: TestParties.origin,
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: start)
+        )
         return (ledger, path)
     }
 
@@ -42,9 +48,13 @@ enum Workload {
                 do {
                     let product = try SGTIN(gtin: GTIN("09506000134352"), serial: Serial("\(serialPrefix)\(index)"))
                     let statement = try parties.sign(
-                        .commission, product: product, previous: nil, by: "northwind",
+                        .commission,
+                        product: product,
+                        previous: nil,
+                        by: "northwind",
                         at: start.adding(seconds: Int64(index % 3600)),
-                        details: JSONObject([("massGrams", .integer(180))]))
+                        details: JSONObject([("massGrams", .integer(180))])
+                    )
                     local.append((index, statement))
                 } catch {
                     failure.withLock { $0 = error }

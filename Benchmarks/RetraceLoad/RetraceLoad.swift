@@ -19,7 +19,9 @@ import Synchronization
 @main
 struct RetraceLoad: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "retrace-load", abstract: "Load-test the HTTP service from concurrent loopback clients.")
+        commandName: "retrace-load",
+        abstract: "Load-test the HTTP service from concurrent loopback clients."
+    )
 
     @Option(help: "Concurrent client connections (comma-separated list to sweep).")
     var clients: String = "1,8,32,64"
@@ -29,7 +31,9 @@ struct RetraceLoad: ParsableCommand {
     var verdicts: Int = 2_000
     @Option(
         name: .customLong("direct-append"),
-        help: "Instead: append this many statements straight through Ledger.append in batches of 1,000 (no HTTP), for profiling the append path under `perf record`.")
+        help:
+            "Instead: append this many statements straight through Ledger.append in batches of 1,000 (no HTTP), for profiling the append path under `perf record`."
+    )
     var directAppend: Int?
 
     func run() throws {
@@ -51,14 +55,21 @@ struct RetraceLoad: ParsableCommand {
                 return try harness.commission(serial: serial)
             }
             let commitsBefore = harness.commits()
-            let run = try Self.drive(port: harness.port, clients: count, requests: statements.map { ("/v1/events", $0) })
+            let run = try Self.drive(
+                port: harness.port,
+                clients: count,
+                requests: statements.map { ("/v1/events", $0) }
+            )
             let commits = harness.commits() - commitsBefore
-            guard run.failures == 0 else { throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)") }
+            guard run.failures == 0 else {
+                throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)")
+            }
             let rate = Double(statements.count) / run.seconds
             print(
                 pad(count, 7) + pad(statements.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
                     + pad(commits, 10) + pad(Double(statements.count) / Double(max(commits, 1)), 20, 1)
-                    + "   " + String(format: "%.1f%%", 100 * rate / (verify * Double(cores))))
+                    + "   " + String(format: "%.1f%%", 100 * rate / (verify * Double(cores)))
+            )
         }
         print("")
         print("Dock verdicts: POST /v1/verdicts over the demo's planted returns (full re-verification per scan)")
@@ -67,10 +78,13 @@ struct RetraceLoad: ParsableCommand {
         for count in clientCounts {
             let requests = (0..<verdicts).map { ("/v1/verdicts", scans[$0 % scans.count]) }
             let run = try Self.drive(port: harness.port, clients: count, requests: requests)
-            guard run.failures == 0 else { throw ValidationError("\(run.failures) verdicts failed: \(run.firstFailure)") }
+            guard run.failures == 0 else {
+                throw ValidationError("\(run.failures) verdicts failed: \(run.firstFailure)")
+            }
             print(
                 pad(count, 7) + pad(requests.count, 11) + pad(Int(Double(requests.count) / run.seconds), 13)
-                    + pad(run.p50, 9, 2) + pad(run.p99, 9, 2))
+                    + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
+            )
         }
     }
 
@@ -87,7 +101,9 @@ struct RetraceLoad: ParsableCommand {
             offset = end
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print("direct append: \(count) statements in \(String(format: "%.2f", seconds)) s = \(Int(Double(count) / seconds)) /s")
+        print(
+            "direct append: \(count) statements in \(String(format: "%.2f", seconds)) s = \(Int(Double(count) / seconds)) /s"
+        )
     }
 
     struct Run {
@@ -116,9 +132,15 @@ struct RetraceLoad: ParsableCommand {
                     for (path, body) in mine {
                         let begin = DispatchTime.now().uptimeNanoseconds
                         let response = try connection.request(
-                            "POST", path, headers: [("Content-Type", "application/json")], body: body)
+                            "POST",
+                            path,
+                            headers: [("Content-Type", "application/json")],
+                            body: body
+                        )
                         local.append(DispatchTime.now().uptimeNanoseconds - begin)
-                        if response.status >= 300 { failures.withLock { $0.append("\(response.status) \(response.text)") } }
+                        if response.status >= 300 {
+                            failures.withLock { $0.append("\(response.status) \(response.text)") }
+                        }
                     }
                 } catch { failures.withLock { $0.append("\(error)") } }
                 latencies.withLock { $0 += local }
@@ -131,7 +153,13 @@ struct RetraceLoad: ParsableCommand {
             sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1e6
         }
         let failed = failures.withLock { $0 }
-        return Run(seconds: seconds, p50: at(0.5), p99: at(0.99), failures: failed.count, firstFailure: failed.first ?? "")
+        return Run(
+            seconds: seconds,
+            p50: at(0.5),
+            p99: at(0.99),
+            failures: failed.count,
+            firstFailure: failed.first ?? ""
+        )
     }
 
     static func verifyRate() -> Double {
@@ -165,8 +193,12 @@ final class Harness: @unchecked Sendable {
         let clock: @Sendable () -> Timestamp = { Harness.now }
         let ledger = try Ledger.create(
             store: try SQLiteLedgerStore.create(path: directory.appendingPathComponent("load.sqlite").path),
-            origin: TestParties.origin, logSigner: parties.log, governance: [parties.governance.verifier],
-            roster: parties.signedRoster(time: DemoStory.start), clock: clock)
+            origin: TestParties.origin,
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: DemoStory.start),
+            clock: clock
+        )
         let script = try DemoStory.play(on: ledger, parties: parties, progress: nil)
         scans = try script.scans.map { scan in
             var request: [String: JSONValue] = [
@@ -179,12 +211,21 @@ final class Harness: @unchecked Sendable {
         var logger = Logger(label: "retrace.load")
         logger.logLevel = .error
         let anchors = TrustAnchors(
-            governance: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin)
+            governance: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: TestParties.origin
+        )
         service = LedgerService(
-            ledger: ledger, verifier: Verifier(store: ledger.store, anchors: anchors, clock: clock), canAppend: true,
-            logger: logger)
+            ledger: ledger,
+            verifier: Verifier(store: ledger.store, anchors: anchors, clock: clock),
+            canAppend: true,
+            logger: logger
+        )
         let server = RetraceServer(
-            service: service, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger)
+            service: service,
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+            logger: logger
+        )
         let started = Mutex<RunningServer?>(nil)
         let semaphore = DispatchSemaphore(value: 0)
         Task {
@@ -205,11 +246,16 @@ final class Harness: @unchecked Sendable {
         let model = SimulatedModel.phoneX
         let product = try model.product(serial: "LOAD\(serial)")
         return try parties.sign(
-            .commission, product: product, previous: nil, by: model.brand, at: Harness.now,
+            .commission,
+            product: product,
+            previous: nil,
+            by: model.brand,
+            at: Harness.now,
             details: [
                 "massGrams": .integer(model.massGrams),
                 "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
-            ])
+            ]
+        )
     }
 
     /// Group commits so far, read from the service's own Prometheus text.

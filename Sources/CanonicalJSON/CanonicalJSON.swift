@@ -20,8 +20,11 @@ public enum CanonicalJSON {
 
     /// Appends the canonical bytes of `value` to `buffer` (e.g. after a domain-separation prefix).
     /// On error `buffer` is left as it was.
-    public static func encode(_ value: JSONValue, appendingTo buffer: inout [UInt8],
-                              maxDepth: Int = ReadOptions.defaultMaxDepth) throws {
+    public static func encode(
+        _ value: JSONValue,
+        appendingTo buffer: inout [UInt8],
+        maxDepth: Int = ReadOptions.defaultMaxDepth
+    ) throws {
         var writer = CanonicalWriter(maxDepth: min(maxDepth, ReadOptions.depthCeiling), capacity: 0)
         let originalCount = buffer.count
         writer.swapBuffer(&buffer)
@@ -47,8 +50,11 @@ public enum CanonicalJSON {
 
     /// Reads `bytes` under `options` and decodes `type` from them (through `JSONValueDecoder`).
     /// Members the type does not know are ignored; use `decodeExact` to refuse them.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8],
-                                            options: ReadOptions = .strict) throws -> T {
+    public static func decode<T: Decodable>(
+        _ type: T.Type,
+        from bytes: [UInt8],
+        options: ReadOptions = .strict
+    ) throws -> T {
         try JSONValueDecoder().decode(type, from: decode(bytes, options: options))
     }
 
@@ -57,8 +63,11 @@ public enum CanonicalJSON {
     /// Throws `unknownField` naming the path of the first input member the type does not carry, or
     /// `roundTripMismatch` naming the first other difference (e.g. a default the type adds). This keeps
     /// signed events from carrying data that the reader silently drops.
-    public static func decodeExact<T: Codable>(_ type: T.Type, from bytes: [UInt8],
-                                               options: ReadOptions = .strict) throws -> T {
+    public static func decodeExact<T: Codable>(
+        _ type: T.Type,
+        from bytes: [UInt8],
+        options: ReadOptions = .strict
+    ) throws -> T {
         let input = try decode(bytes, options: options)
         let decoded = try JSONValueDecoder().decode(type, from: input)
         let reencoded = try JSONValueEncoder().encode(decoded)

@@ -29,8 +29,11 @@ struct CanonicalParser {
     /// Parses a complete JSON text and enforces `options`.
     static func parse(_ bytes: [UInt8], options: ReadOptions) throws -> JSONValue {
         if let maxBytes = options.maxBytes, bytes.count > maxBytes {
-            throw CanonicalJSONError(.tooLarge, "input is \(bytes.count) bytes, more than the limit of \(maxBytes)",
-                                     offset: maxBytes)
+            throw CanonicalJSONError(
+                .tooLarge,
+                "input is \(bytes.count) bytes, more than the limit of \(maxBytes)",
+                offset: maxBytes
+            )
         }
         let (value, canonical) = try bytes.withUnsafeBufferPointer { buffer -> (JSONValue, Bool) in
             var parser = CanonicalParser(input: buffer, options: options)
@@ -38,8 +41,11 @@ struct CanonicalParser {
             let value = try parser.parseValue()
             parser.skipWhitespace()
             if parser.position < buffer.count {
-                throw parser.failure(.trailingData, "unexpected \(describe(buffer[parser.position])) after the value",
-                                     at: parser.position)
+                throw parser.failure(
+                    .trailingData,
+                    "unexpected \(describe(buffer[parser.position])) after the value",
+                    at: parser.position
+                )
             }
             return (value, !parser.sawNonCanonical)
         }
@@ -328,9 +334,12 @@ struct CanonicalParser {
             position += 1
         }
         if position < input.count, input[position] == 0x2E || input[position] == 0x65 || input[position] == 0x45 {
-            throw failure(.floatNotAllowed,
-                          "number has a fraction or exponent (\(CanonicalParser.describe(input[position]))); "
-                            + "only integers are allowed", at: start)
+            throw failure(
+                .floatNotAllowed,
+                "number has a fraction or exponent (\(CanonicalParser.describe(input[position]))); "
+                    + "only integers are allowed",
+                at: start
+            )
         }
         if firstDigit == 0x30 && position - digitsStart > 1 {
             throw failure(.leadingZero, "integer has a leading zero", at: start)
@@ -356,8 +365,10 @@ struct CanonicalParser {
         while position < input.count {
             let byte = input[position]
             if byte == 0x22 {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: input[contentStart..<position]),
-                                  as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeBufferPointer(rebasing: input[contentStart..<position]),
+                    as: UTF8.self
+                )
                 position += 1
                 return text
             }
@@ -398,8 +409,12 @@ struct CanonicalParser {
 
     @inline(never)
     private func controlCharacter(_ byte: UInt8) -> CanonicalJSONError {
-        failure(.controlCharacter, "raw control character \(CanonicalParser.describe(byte)) in a string; "
-                    + "it must be escaped", at: position)
+        failure(
+            .controlCharacter,
+            "raw control character \(CanonicalParser.describe(byte)) in a string; "
+                + "it must be escaped",
+            at: position
+        )
     }
 
     /// Checks one well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
@@ -412,12 +427,20 @@ struct CanonicalParser {
         var high: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: count = 1
-        case 0xE0: count = 2; low = 0xA0
+        case 0xE0:
+            count = 2
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: count = 2
-        case 0xED: count = 2; high = 0x9F
-        case 0xF0: count = 3; low = 0x90
+        case 0xED:
+            count = 2
+            high = 0x9F
+        case 0xF0:
+            count = 3
+            low = 0x90
         case 0xF1...0xF3: count = 3
-        case 0xF4: count = 3; high = 0x8F
+        case 0xF4:
+            count = 3
+            high = 0x8F
         default:
             throw failure(.invalidUTF8, "\(CanonicalParser.describe(lead)) cannot start a UTF-8 sequence", at: start)
         }
@@ -430,8 +453,12 @@ struct CanonicalParser {
             let lower = index == 1 ? low : 0x80
             let upper = index == 1 ? high : 0xBF
             guard byte >= lower && byte <= upper else {
-                throw failure(.invalidUTF8, "invalid UTF-8 sequence (overlong, surrogate, beyond U+10FFFF or "
-                                + "truncated) at \(CanonicalParser.describe(lead))", at: start)
+                throw failure(
+                    .invalidUTF8,
+                    "invalid UTF-8 sequence (overlong, surrogate, beyond U+10FFFF or "
+                        + "truncated) at \(CanonicalParser.describe(lead))",
+                    at: start
+                )
             }
         }
         position = start + count + 1
@@ -461,15 +488,22 @@ struct CanonicalParser {
             let (unit, upper) = try readHex4(escapeStart: start)
             if unit >= 0xD800 && unit <= 0xDBFF {
                 guard position + 1 < input.count, input[position] == 0x5C, input[position + 1] == 0x75 else {
-                    throw failure(.loneSurrogate, "high surrogate \\u\(hex4(unit)) is not followed by a low one",
-                                  at: start)
+                    throw failure(
+                        .loneSurrogate,
+                        "high surrogate \\u\(hex4(unit)) is not followed by a low one",
+                        at: start
+                    )
                 }
                 let lowStart = position
                 position += 2
                 let (lowUnit, _) = try readHex4(escapeStart: lowStart)
                 guard lowUnit >= 0xDC00 && lowUnit <= 0xDFFF else {
-                    throw failure(.loneSurrogate, "high surrogate \\u\(hex4(unit)) is followed by \\u\(hex4(lowUnit)), "
-                                    + "not a low surrogate", at: start)
+                    throw failure(
+                        .loneSurrogate,
+                        "high surrogate \\u\(hex4(unit)) is followed by \\u\(hex4(lowUnit)), "
+                            + "not a low surrogate",
+                        at: start
+                    )
                 }
                 let scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(lowUnit) - 0xDC00)
                 appendUTF8(scalar)
@@ -503,8 +537,12 @@ struct CanonicalParser {
                 digit = byte - 0x37
                 upper = true
             default:
-                throw failure(.invalidEscape, "\\u must be followed by four hex digits, found "
-                                + CanonicalParser.describe(byte), at: escapeStart)
+                throw failure(
+                    .invalidEscape,
+                    "\\u must be followed by four hex digits, found "
+                        + CanonicalParser.describe(byte),
+                    at: escapeStart
+                )
             }
             value = value << 4 | UInt16(digit)
             position += 1

@@ -52,8 +52,10 @@ struct CanonicalWriter {
             bytes.append(0x65)
         case .integer(let number):
             if checkRange && (number > JSONValue.maxSafeInteger || number < -JSONValue.maxSafeInteger) {
-                throw Failure(code: .integerOutOfRange,
-                              message: "integer \(number) is outside ±(2^53−1) (±9007199254740991)")
+                throw Failure(
+                    code: .integerOutOfRange,
+                    message: "integer \(number) is outside ±(2^53−1) (±9007199254740991)"
+                )
             }
             writeInteger(number)
         case .string(let string):

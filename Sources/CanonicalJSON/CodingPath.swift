@@ -15,10 +15,13 @@ enum CodingPath {
             case .index(let index):
                 text += "[\(index)]"
             case .key(let key):
-                let plain = !key.isEmpty && key.utf8.allSatisfy { byte in
-                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                        || byte == 0x5F || byte == 0x2D
-                }
+                let plain =
+                    !key.isEmpty
+                    && key.utf8.allSatisfy { byte in
+                        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+                            || (byte >= 0x61 && byte <= 0x7A)
+                            || byte == 0x5F || byte == 0x2D
+                    }
                 if plain {
                     text += text.isEmpty ? key : "." + key
                 } else {
@@ -31,9 +34,11 @@ enum CodingPath {
 
     /// The printable form of a Codable coding path.
     static func render(_ keys: [any CodingKey]) -> String {
-        render(components: keys.map { key in
-            if let indexKey = key as? IndexKey { return .index(indexKey.index) }
-            return .key(key.stringValue)
-        })
+        render(
+            components: keys.map { key in
+                if let indexKey = key as? IndexKey { return .index(indexKey.index) }
+                return .key(key.stringValue)
+            }
+        )
     }
 }

@@ -32,8 +32,11 @@ struct DecodingContext {
     private func cast<T>(_ leaf: Any, _ codingPath: [any CodingKey]) throws -> T {
         guard let result = leaf as? T else {
             let path = CodingPath.render(codingPath)
-            throw CanonicalJSONError(.typeMismatch, "\(path): cannot produce \(T.self) from \(type(of: leaf))",
-                                     path: path)
+            throw CanonicalJSONError(
+                .typeMismatch,
+                "\(path): cannot produce \(T.self) from \(type(of: leaf))",
+                path: path
+            )
         }
         return result
     }
@@ -52,8 +55,11 @@ struct DecodingContext {
         guard case .integer(let number) = value else { throw mismatch("integer", value, codingPath) }
         guard let result = I(exactly: number) else {
             let path = CodingPath.render(codingPath)
-            throw CanonicalJSONError(.integerOutOfRange, "\(path): integer \(number) does not fit in \(I.self)",
-                                     path: path)
+            throw CanonicalJSONError(
+                .integerOutOfRange,
+                "\(path): integer \(number) does not fit in \(I.self)",
+                path: path
+            )
         }
         return result
     }

@@ -45,27 +45,40 @@ final class EncodingContext {
 
     /// An integer of any width as `.integer`, refused outside ±(2^53−1).
     @inline(__always)
-    func integer<I: BinaryInteger>(_ number: I, _ codingPath: @autoclosure () -> [any CodingKey]) throws
-        -> JSONValue {
+    func integer<I: BinaryInteger>(
+        _ number: I,
+        _ codingPath: @autoclosure () -> [any CodingKey]
+    ) throws
+        -> JSONValue
+    {
         guard let value = Int64(exactly: number), value.magnitude <= JSONValue.maxSafeInteger.magnitude else {
             let path = CodingPath.render(codingPath())
-            throw CanonicalJSONError(.integerOutOfRange,
-                                     "\(path): integer \(number) is outside ±(2^53−1) (±9007199254740991)",
-                                     path: path)
+            throw CanonicalJSONError(
+                .integerOutOfRange,
+                "\(path): integer \(number) is outside ±(2^53−1) (±9007199254740991)",
+                path: path
+            )
         }
         return .integer(value)
     }
 
     func floatRefused(_ codingPath: [any CodingKey]) -> CanonicalJSONError {
         let path = CodingPath.render(codingPath)
-        return CanonicalJSONError(.floatNotAllowed, "\(path): floating point not allowed; use an integer or a string",
-                                  path: path)
+        return CanonicalJSONError(
+            .floatNotAllowed,
+            "\(path): floating point not allowed; use an integer or a string",
+            path: path
+        )
     }
 
     func unsupported(_ type: Any.Type, _ codingPath: [any CodingKey]) -> CanonicalJSONError {
         let path = CodingPath.render(codingPath)
-        return CanonicalJSONError(.unsupportedType, "\(path): \(type) is not supported in canonical JSON; "
-                                    + "encode it as a string (e.g. RFC 3339 timestamp, base64) instead", path: path)
+        return CanonicalJSONError(
+            .unsupportedType,
+            "\(path): \(type) is not supported in canonical JSON; "
+                + "encode it as a string (e.g. RFC 3339 timestamp, base64) instead",
+            path: path
+        )
     }
 
     func misuse(_ message: String, _ codingPath: [any CodingKey]) {

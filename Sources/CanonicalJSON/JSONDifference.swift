@@ -22,18 +22,26 @@ struct JSONDifference {
         switch kind {
         case .extraInInput:
             let shown = inputValue.map { "\($0)" } ?? "?"
-            return CanonicalJSONError(.unknownField, "\(path): member \(shown) is not carried by \(typeName)",
-                                      path: path)
+            return CanonicalJSONError(
+                .unknownField,
+                "\(path): member \(shown) is not carried by \(typeName)",
+                path: path
+            )
         case .missingInInput:
             let shown = reencodedValue.map { "\($0)" } ?? "?"
-            return CanonicalJSONError(.roundTripMismatch,
-                                      "\(path): \(typeName) re-encodes a member \(shown) that the input lacks",
-                                      path: path)
+            return CanonicalJSONError(
+                .roundTripMismatch,
+                "\(path): \(typeName) re-encodes a member \(shown) that the input lacks",
+                path: path
+            )
         case .valueDiffers:
             let input = inputValue.map { "\($0)" } ?? "nothing"
             let output = reencodedValue.map { "\($0)" } ?? "nothing"
-            return CanonicalJSONError(.roundTripMismatch,
-                                      "\(path): input has \(input) but \(typeName) re-encodes \(output)", path: path)
+            return CanonicalJSONError(
+                .roundTripMismatch,
+                "\(path): input has \(input) but \(typeName) re-encodes \(output)",
+                path: path
+            )
         }
     }
 
@@ -43,8 +51,11 @@ struct JSONDifference {
         return first(input, reencoded, &components)
     }
 
-    private static func first(_ input: JSONValue, _ output: JSONValue,
-                              _ components: inout [CodingPath.Component]) -> JSONDifference? {
+    private static func first(
+        _ input: JSONValue,
+        _ output: JSONValue,
+        _ components: inout [CodingPath.Component]
+    ) -> JSONDifference? {
         switch (input, output) {
         case let (.object(inputObject), .object(outputObject)):
             return firstInObjects(inputObject, outputObject, &components)
@@ -58,20 +69,30 @@ struct JSONDifference {
                 let index = min(inputArray.count, outputArray.count)
                 components.append(.index(index))
                 defer { components.removeLast() }
-                return JSONDifference(kind: .valueDiffers, path: CodingPath.render(components: components),
-                                      inputValue: index < inputArray.count ? inputArray[index] : nil,
-                                      reencodedValue: index < outputArray.count ? outputArray[index] : nil)
+                return JSONDifference(
+                    kind: .valueDiffers,
+                    path: CodingPath.render(components: components),
+                    inputValue: index < inputArray.count ? inputArray[index] : nil,
+                    reencodedValue: index < outputArray.count ? outputArray[index] : nil
+                )
             }
             return nil
         default:
             if input == output { return nil }
-            return JSONDifference(kind: .valueDiffers, path: CodingPath.render(components: components),
-                                  inputValue: input, reencodedValue: output)
+            return JSONDifference(
+                kind: .valueDiffers,
+                path: CodingPath.render(components: components),
+                inputValue: input,
+                reencodedValue: output
+            )
         }
     }
 
-    private static func firstInObjects(_ input: JSONObject, _ output: JSONObject,
-                                       _ components: inout [CodingPath.Component]) -> JSONDifference? {
+    private static func firstInObjects(
+        _ input: JSONObject,
+        _ output: JSONObject,
+        _ components: inout [CodingPath.Component]
+    ) -> JSONDifference? {
         var i = 0
         var j = 0
         while i < input.count || j < output.count {
@@ -87,12 +108,20 @@ struct JSONDifference {
             components.append(.key(key))
             defer { components.removeLast() }
             if order < 0 {
-                return JSONDifference(kind: .extraInInput, path: CodingPath.render(components: components),
-                                      inputValue: input[i].value, reencodedValue: nil)
+                return JSONDifference(
+                    kind: .extraInInput,
+                    path: CodingPath.render(components: components),
+                    inputValue: input[i].value,
+                    reencodedValue: nil
+                )
             }
             if order > 0 {
-                return JSONDifference(kind: .missingInInput, path: CodingPath.render(components: components),
-                                      inputValue: nil, reencodedValue: output[j].value)
+                return JSONDifference(
+                    kind: .missingInInput,
+                    path: CodingPath.render(components: components),
+                    inputValue: nil,
+                    reencodedValue: output[j].value
+                )
             }
             if let found = first(input[i].value, output[j].value, &components) { return found }
             i += 1

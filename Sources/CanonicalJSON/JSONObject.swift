@@ -5,7 +5,8 @@
 /// exact Unicode scalars, never with Swift's `String ==`, which would merge canonically equivalent keys
 /// such as precomposed "é" (U+00E9) and decomposed "e\u{301}": those are two distinct JSON keys.
 public struct JSONObject: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral,
-    CustomStringConvertible {
+    CustomStringConvertible
+{
     public typealias Element = (key: String, value: JSONValue)
     public typealias Index = Int
 
@@ -192,7 +193,8 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         guard lhs.storedKeys.count == rhs.storedKeys.count else { return false }
         for index in lhs.storedKeys.indices {
             guard UTF16KeyOrder.exactlyEqual(lhs.storedKeys[index], rhs.storedKeys[index]),
-                  lhs.storedValues[index] == rhs.storedValues[index] else { return false }
+                lhs.storedValues[index] == rhs.storedValues[index]
+            else { return false }
         }
         return true
     }

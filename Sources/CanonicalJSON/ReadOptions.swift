@@ -22,8 +22,12 @@ public struct ReadOptions: Sendable, Hashable {
     /// Default nesting limit; far above any event shape and the same limit `encode` applies.
     public static let defaultMaxDepth = 64
 
-    public init(requireCanonical: Bool = true, asciiKeysOnly: Bool = false,
-                maxDepth: Int = ReadOptions.defaultMaxDepth, maxBytes: Int? = nil) {
+    public init(
+        requireCanonical: Bool = true,
+        asciiKeysOnly: Bool = false,
+        maxDepth: Int = ReadOptions.defaultMaxDepth,
+        maxBytes: Int? = nil
+    ) {
         self.requireCanonical = requireCanonical
         self.asciiKeysOnly = asciiKeysOnly
         self.maxDepth = maxDepth

@@ -8,8 +8,13 @@ struct ValueDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let object) = value else { throw context.mismatch("object", value, codingPath) }
-        return KeyedDecodingContainer(KeyedValueDecodingContainer<Key>(object: object, codingPath: codingPath,
-                                                                       context: context))
+        return KeyedDecodingContainer(
+            KeyedValueDecodingContainer<Key>(
+                object: object,
+                codingPath: codingPath,
+                context: context
+            )
+        )
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -66,8 +71,10 @@ struct KeyedValueDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
         try context.unbox(member(key), as: type, codingPath: path(key))
     }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type,
-                                               forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+    func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type,
+        forKey key: Key
+    ) throws -> KeyedDecodingContainer<NestedKey> {
         try ValueDecoder(value: member(key), codingPath: path(key), context: context).container(keyedBy: type)
     }
 
@@ -77,8 +84,11 @@ struct KeyedValueDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
     /// The decoder for the `super` member (null when absent), as Foundation's JSONDecoder does.
     func superDecoder() throws -> any Decoder {
-        ValueDecoder(value: object[DynamicKey.superKey.stringValue] ?? .null,
-                     codingPath: codingPath + [DynamicKey.superKey], context: context)
+        ValueDecoder(
+            value: object[DynamicKey.superKey.stringValue] ?? .null,
+            codingPath: codingPath + [DynamicKey.superKey],
+            context: context
+        )
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
@@ -162,8 +172,11 @@ struct UnkeyedValueDecodingContainer: UnkeyedDecodingContainer {
         return decoder
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
-        -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type
+    ) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try childDecoder().container(keyedBy: type)
     }
 

@@ -18,8 +18,13 @@ struct ValueEncoder: Encoder {
             context.misuse("asked for a keyed container where another kind of value was already encoded", codingPath)
             storage = ObjectStorage()
         }
-        return KeyedEncodingContainer(KeyedValueEncodingContainer<Key>(storage: storage, codingPath: codingPath,
-                                                                       context: context))
+        return KeyedEncodingContainer(
+            KeyedValueEncodingContainer<Key>(
+                storage: storage,
+                codingPath: codingPath,
+                context: context
+            )
+        )
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -31,8 +36,10 @@ struct ValueEncoder: Encoder {
         case .array(let existing):
             storage = existing
         default:
-            context.misuse("asked for an unkeyed container where another kind of value was already encoded",
-                           codingPath)
+            context.misuse(
+                "asked for an unkeyed container where another kind of value was already encoded",
+                codingPath
+            )
             storage = ArrayStorage()
         }
         return UnkeyedValueEncodingContainer(storage: storage, codingPath: codingPath, context: context)
@@ -82,8 +89,10 @@ struct KeyedValueEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
         return node
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type,
-                                                        forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type,
+        forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
         ValueEncoder(node: childNode(forKey: key.stringValue), codingPath: path(key), context: context)
             .container(keyedBy: keyType)
     }
@@ -94,8 +103,11 @@ struct KeyedValueEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
     }
 
     mutating func superEncoder() -> any Encoder {
-        ValueEncoder(node: childNode(forKey: DynamicKey.superKey.stringValue),
-                     codingPath: codingPath + [DynamicKey.superKey], context: context)
+        ValueEncoder(
+            node: childNode(forKey: DynamicKey.superKey.stringValue),
+            codingPath: codingPath + [DynamicKey.superKey],
+            context: context
+        )
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
@@ -142,8 +154,11 @@ struct UnkeyedValueEncodingContainer: UnkeyedEncodingContainer {
         return ValueEncoder(node: node, codingPath: path, context: context)
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
-        -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type
+    )
+        -> KeyedEncodingContainer<NestedKey>
+    {
         childEncoder().container(keyedBy: keyType)
     }
 

@@ -66,7 +66,10 @@ public final class LoopbackConnection {
 
     /// Sends a request and reads its response, keeping the connection open.
     public func request(
-        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+        _ method: String,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
     ) throws -> LoopbackResponse {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -117,7 +120,8 @@ public final class LoopbackConnection {
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers.append(
-                (String(line[..<colon]).lowercased(), String(line[line.index(after: colon)...]).trimmed()))
+                (String(line[..<colon]).lowercased(), String(line[line.index(after: colon)...]).trimmed())
+            )
         }
         let response = { (body: [UInt8]) in LoopbackResponse(status: status, headers: headers, body: body) }
         guard expectingBody else { return response([]) }
@@ -149,7 +153,8 @@ public final class LoopbackConnection {
         var searchFrom = 0
         while true {
             if buffer.count >= marker.count {
-                for start in searchFrom...(buffer.count - marker.count) where buffer[start..<(start + marker.count)].elementsEqual(marker) {
+                for start in searchFrom...(buffer.count - marker.count)
+                where buffer[start..<(start + marker.count)].elementsEqual(marker) {
                     return start
                 }
                 searchFrom = max(0, buffer.count - marker.count + 1)
@@ -183,7 +188,11 @@ extension StringProtocol {
 
 /// One request on a fresh connection, for tests.
 public func loopbackRequest(
-    port: Int, _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+    port: Int,
+    _ method: String,
+    _ path: String,
+    headers: [(String, String)] = [],
+    body: [UInt8]? = nil
 ) throws -> LoopbackResponse {
     try LoopbackConnection(port: port).request(method, path, headers: headers, body: body)
 }

@@ -43,7 +43,9 @@ public struct Checkpoint: Hashable, Sendable {
         let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.count >= 3 else {
             throw MerkleError(
-                .malformedCheckpoint, "checkpoint has \(lines.count) line(s), expected origin, size and root hash")
+                .malformedCheckpoint,
+                "checkpoint has \(lines.count) line(s), expected origin, size and root hash"
+            )
         }
         let size = try Self.parseSize(lines[1])
         guard let root = Base64.decode(lines[2]) else {
@@ -51,7 +53,9 @@ public struct Checkpoint: Hashable, Sendable {
         }
         guard root.count == MerkleHash.byteCount else {
             throw MerkleError(
-                .malformedCheckpoint, "root hash is \(root.count) bytes, expected \(MerkleHash.byteCount)")
+                .malformedCheckpoint,
+                "root hash is \(root.count) bytes, expected \(MerkleHash.byteCount)"
+            )
         }
         do {
             try self.init(origin: lines[0], size: size, rootHash: root, extensions: Array(lines.dropFirst(3)))
@@ -79,7 +83,9 @@ public struct Checkpoint: Hashable, Sendable {
     ///   signature), ``MerkleError/Code/noteSignatureInvalid`` (a trusted key's signature fails),
     ///   ``MerkleError/Code/malformedCheckpoint`` or ``MerkleError/Code/originMismatch``.
     public static func open(
-        _ noteText: String, verifiers: [NoteVerifier], origin expected: String?
+        _ noteText: String,
+        verifiers: [NoteVerifier],
+        origin expected: String?
     ) throws(MerkleError) -> Checkpoint {
         let note: SignedNote
         do {
@@ -95,7 +101,9 @@ public struct Checkpoint: Hashable, Sendable {
         let checkpoint = try Checkpoint(parsing: note.text)
         if let expected, checkpoint.origin != expected {
             throw MerkleError(
-                .originMismatch, "checkpoint origin is \"\(checkpoint.origin)\", expected \"\(expected)\"")
+                .originMismatch,
+                "checkpoint origin is \"\(checkpoint.origin)\", expected \"\(expected)\""
+            )
         }
         return checkpoint
     }
@@ -127,7 +135,9 @@ public struct Checkpoint: Hashable, Sendable {
         guard !line.isEmpty else { throw MerkleError(.malformedCheckpoint, "\(what) is empty") }
         for byte in line.utf8 where byte < 0x20 {
             throw MerkleError(
-                .malformedCheckpoint, "\(what) contains control character 0x\(String(byte, radix: 16))")
+                .malformedCheckpoint,
+                "\(what) contains control character 0x\(String(byte, radix: 16))"
+            )
         }
     }
 }

@@ -23,7 +23,8 @@ public struct CompactRange: Hashable, Sendable {
         guard hashes.count == size.nonzeroBitCount else {
             throw MerkleError(
                 .invalidFrontier,
-                "a tree of size \(size) has \(size.nonzeroBitCount) frontier hashes, found \(hashes.count)")
+                "a tree of size \(size) has \(size.nonzeroBitCount) frontier hashes, found \(hashes.count)"
+            )
         }
         for (position, hash) in hashes.enumerated() {
             try MerkleHash.requireHash(hash, "frontier hash \(position)")

@@ -63,7 +63,10 @@ public struct InMemoryMerkleStore: MerkleNodeReader, Hashable, Sendable {
     /// The inclusion proof of leaf `leafIndex` in the tree of size `treeSize` (default: current).
     public func inclusionProof(leafIndex: UInt64, treeSize: UInt64? = nil) throws -> [[UInt8]] {
         try MerkleTree.inclusionProof(
-            leafIndex: leafIndex, treeSize: try checkedSize(treeSize ?? size), reader: self)
+            leafIndex: leafIndex,
+            treeSize: try checkedSize(treeSize ?? size),
+            reader: self
+        )
     }
 
     /// The consistency proof between two sizes, the second defaulting to the current size.

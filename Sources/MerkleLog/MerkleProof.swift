@@ -11,23 +11,35 @@ public enum MerkleProof {
     /// Checks that `proof` shows the leaf `leafHash` at `leafIndex` in the tree of size `treeSize`
     /// whose root is `rootHash`.
     public static func verifyInclusion(
-        leafHash: [UInt8], leafIndex: UInt64, treeSize: UInt64, proof: [[UInt8]], rootHash: [UInt8]
+        leafHash: [UInt8],
+        leafIndex: UInt64,
+        treeSize: UInt64,
+        proof: [[UInt8]],
+        rootHash: [UInt8]
     ) throws(MerkleError) {
         try MerkleHash.requireHash(rootHash, "the root hash")
         let computed = try rootFromInclusionProof(
-            leafHash: leafHash, leafIndex: leafIndex, treeSize: treeSize, proof: proof)
+            leafHash: leafHash,
+            leafIndex: leafIndex,
+            treeSize: treeSize,
+            proof: proof
+        )
         guard computed == rootHash else {
             throw MerkleError(
                 .rootMismatch,
                 "root mismatch: computed \(Hex.encode(computed)), expected \(Hex.encode(rootHash)) "
-                    + "(leaf \(leafIndex) in a tree of size \(treeSize))")
+                    + "(leaf \(leafIndex) in a tree of size \(treeSize))"
+            )
         }
     }
 
     /// The root that `proof` leads to from the leaf `leafHash` at `leafIndex` in a tree of size
     /// `treeSize` (RFC 9162 §2.1.3.2 steps 1–4); the caller compares it with a trusted root.
     public static func rootFromInclusionProof(
-        leafHash: [UInt8], leafIndex: UInt64, treeSize: UInt64, proof: [[UInt8]]
+        leafHash: [UInt8],
+        leafIndex: UInt64,
+        treeSize: UInt64,
+        proof: [[UInt8]]
     ) throws(MerkleError) -> [UInt8] {
         try MerkleHash.requireHash(leafHash, "the leaf hash")
         for (position, hash) in proof.enumerated() {
@@ -41,7 +53,8 @@ public enum MerkleProof {
             throw MerkleError(
                 .wrongProofLength,
                 "proof has \(proof.count) hashes, expected \(expected) "
-                    + "for leaf \(leafIndex) in a tree of size \(treeSize)")
+                    + "for leaf \(leafIndex) in a tree of size \(treeSize)"
+            )
         }
 
         var fn = leafIndex
@@ -73,7 +86,11 @@ public enum MerkleProof {
     /// proves nothing and is almost certainly a caller's mistake); for size1 == size2 the proof
     /// must be empty and the roots equal.
     public static func verifyConsistency(
-        size1: UInt64, size2: UInt64, proof: [[UInt8]], root1: [UInt8], root2: [UInt8]
+        size1: UInt64,
+        size2: UInt64,
+        proof: [[UInt8]],
+        root1: [UInt8],
+        root2: [UInt8]
     ) throws(MerkleError) {
         try MerkleHash.requireHash(root1, "the first root (size \(size1))")
         try MerkleHash.requireHash(root2, "the second root (size \(size2))")
@@ -85,18 +102,23 @@ public enum MerkleProof {
         }
         guard size1 > 0 else {
             throw MerkleError(
-                .invalidSizes, "consistency with the empty tree (size1 = 0) proves nothing: every tree extends it")
+                .invalidSizes,
+                "consistency with the empty tree (size1 = 0) proves nothing: every tree extends it"
+            )
         }
         if size1 == size2 {
             guard proof.isEmpty else {
                 throw MerkleError(
-                    .wrongProofLength, "proof has \(proof.count) hashes, expected 0 since both sizes are \(size1)")
+                    .wrongProofLength,
+                    "proof has \(proof.count) hashes, expected 0 since both sizes are \(size1)"
+                )
             }
             guard root1 == root2 else {
                 throw MerkleError(
                     .rootMismatch,
                     "root mismatch: both sizes are \(size1) but the roots differ "
-                        + "(\(Hex.encode(root1)) and \(Hex.encode(root2)))")
+                        + "(\(Hex.encode(root1)) and \(Hex.encode(root2)))"
+                )
             }
             return
         }
@@ -104,7 +126,8 @@ public enum MerkleProof {
         guard proof.count == expected else {
             throw MerkleError(
                 .wrongProofLength,
-                "proof has \(proof.count) hashes, expected \(expected) from size \(size1) to \(size2)")
+                "proof has \(proof.count) hashes, expected \(expected) from size \(size1) to \(size2)"
+            )
         }
 
         // RFC 9162 §2.1.4.2. When size1 is a power of two its root is the first path element.
@@ -136,12 +159,14 @@ public enum MerkleProof {
         guard first == root1 else {
             throw MerkleError(
                 .rootMismatch,
-                "first root mismatch: computed \(Hex.encode(first)), expected \(Hex.encode(root1)) (size \(size1))")
+                "first root mismatch: computed \(Hex.encode(first)), expected \(Hex.encode(root1)) (size \(size1))"
+            )
         }
         guard second == root2 else {
             throw MerkleError(
                 .rootMismatch,
-                "second root mismatch: computed \(Hex.encode(second)), expected \(Hex.encode(root2)) (size \(size2))")
+                "second root mismatch: computed \(Hex.encode(second)), expected \(Hex.encode(root2)) (size \(size2))"
+            )
         }
     }
 

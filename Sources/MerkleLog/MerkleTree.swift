@@ -14,7 +14,9 @@ public enum MerkleTree {
     ///
     /// Reads only the left siblings on the way up (one per trailing 1-bit of `index`), in one call.
     public static func nodesToAppend(
-        leafHash: [UInt8], atIndex index: UInt64, reader: some MerkleNodeReader
+        leafHash: [UInt8],
+        atIndex index: UInt64,
+        reader: some MerkleNodeReader
     ) throws -> [(NodeID, [UInt8])] {
         try nodesToAppend(leafHashes: [leafHash], startingAt: index, reader: reader)
     }
@@ -26,7 +28,9 @@ public enum MerkleTree {
     /// right-frontier subtrees that the batch completes a parent of. A batch of 1,000 leaves thus
     /// costs at most one read of ≤ 64 nodes.
     public static func nodesToAppend(
-        leafHashes: [[UInt8]], startingAt start: UInt64, reader: some MerkleNodeReader
+        leafHashes: [[UInt8]],
+        startingAt start: UInt64,
+        reader: some MerkleNodeReader
     ) throws -> [(NodeID, [UInt8])] {
         for (offset, hash) in leafHashes.enumerated() {
             try MerkleHash.requireHash(hash, "leaf hash \(offset) of the batch")
@@ -35,7 +39,9 @@ public enum MerkleTree {
         let (end, overflow) = start.addingReportingOverflow(UInt64(leafHashes.count))
         guard !overflow else {
             throw MerkleError(
-                .sizeOverflow, "appending \(leafHashes.count) leaves at \(start) passes 2^64 − 1 leaves")
+                .sizeOverflow,
+                "appending \(leafHashes.count) leaves at \(start) passes 2^64 − 1 leaves"
+            )
         }
 
         // Old frontier nodes (largest first) whose parent the batch completes. These are always
@@ -56,7 +62,9 @@ public enum MerkleTree {
             while index & 1 == 1 {
                 guard let left = stack.popLast() else {
                     throw MerkleError(
-                        .missingNode, "no left sibling for \(NodeID(level: level, index: index)) while appending")
+                        .missingNode,
+                        "no left sibling for \(NodeID(level: level, index: index)) while appending"
+                    )
                 }
                 hash = MerkleHash.nodeHash(left, hash)
                 level += 1
@@ -81,15 +89,21 @@ public enum MerkleTree {
     /// Reads at most 2·log2(treeSize) nodes: one perfect subtree per proof element, except for at
     /// most one element that is an incomplete right-edge subtree and is folded from its tiles.
     public static func inclusionProof(
-        leafIndex: UInt64, treeSize: UInt64, reader: some MerkleNodeReader
+        leafIndex: UInt64,
+        treeSize: UInt64,
+        reader: some MerkleNodeReader
     ) throws -> [[UInt8]] {
         guard leafIndex < treeSize else {
             throw MerkleError(
-                .indexOutOfRange, "leaf index \(leafIndex) is not below the tree size \(treeSize)")
+                .indexOutOfRange,
+                "leaf index \(leafIndex) is not below the tree size \(treeSize)"
+            )
         }
         return try hashes(
-            of: inclusionSpans(leafIndex: leafIndex, treeSize: treeSize), reader: reader,
-            context: "the inclusion proof of leaf \(leafIndex) in size \(treeSize)")
+            of: inclusionSpans(leafIndex: leafIndex, treeSize: treeSize),
+            reader: reader,
+            context: "the inclusion proof of leaf \(leafIndex) in size \(treeSize)"
+        )
     }
 
     /// RFC 9162 §2.1.4.1 `PROOF(size1, D[0:size2])`, empty when the sizes are equal.
@@ -99,18 +113,24 @@ public enum MerkleTree {
     /// Sizes beyond the stored tree show up as ``MerkleError/Code/missingNode``, except that equal
     /// sizes read nothing, so callers compare `size2` with the log's size themselves.
     public static func consistencyProof(
-        from size1: UInt64, to size2: UInt64, reader: some MerkleNodeReader
+        from size1: UInt64,
+        to size2: UInt64,
+        reader: some MerkleNodeReader
     ) throws -> [[UInt8]] {
         guard size1 <= size2 else {
             throw MerkleError(.invalidSizes, "consistency proof from size \(size1) to the smaller size \(size2)")
         }
         guard size1 > 0 else {
             throw MerkleError(
-                .invalidSizes, "no consistency proof from the empty tree (size 0): every tree extends it")
+                .invalidSizes,
+                "no consistency proof from the empty tree (size 0): every tree extends it"
+            )
         }
         return try hashes(
-            of: consistencySpans(size1: size1, size2: size2), reader: reader,
-            context: "the consistency proof from size \(size1) to \(size2)")
+            of: consistencySpans(size1: size1, size2: size2),
+            reader: reader,
+            context: "the consistency proof from size \(size1) to \(size2)"
+        )
     }
 
     // MARK: - Perfect subtrees
@@ -220,12 +240,14 @@ public enum MerkleTree {
                 throw MerkleError(
                     .missingNode,
                     "\(context) needs node \(node) (leaves \(node.firstLeaf)..<\(node.firstLeaf &+ node.leafCount)), "
-                        + "which the storage does not hold: is the size beyond the log's size?")
+                        + "which the storage does not hold: is the size beyond the log's size?"
+                )
             }
             guard hash.count == MerkleHash.byteCount else {
                 throw MerkleError(
                     .corruptNode,
-                    "storage returned \(hash.count) bytes for node \(node), expected \(MerkleHash.byteCount)")
+                    "storage returned \(hash.count) bytes for node \(node), expected \(MerkleHash.byteCount)"
+                )
             }
             return hash
         }

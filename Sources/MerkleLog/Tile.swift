@@ -84,7 +84,9 @@ public struct Tile: Hashable, Sendable, CustomStringConvertible {
         } else {
             guard let level = canonicalDecimal(parts[1]), level <= UInt64(maxLevel) else {
                 throw MerkleError(
-                    .malformedTilePath, "tile level \"\(parts[1])\" in \"\(path)\" is not a decimal 0…\(maxLevel)")
+                    .malformedTilePath,
+                    "tile level \"\(parts[1])\" in \"\(path)\" is not a decimal 0…\(maxLevel)"
+                )
             }
             kind = .hashes(level: Int(level))
         }
@@ -93,7 +95,9 @@ public struct Tile: Hashable, Sendable, CustomStringConvertible {
         if parts.count >= 2, parts[parts.count - 2].hasSuffix(".p") {
             guard let partial = canonicalDecimal(parts[parts.count - 1]), partial >= 1, partial < Tile.width else {
                 throw MerkleError(
-                    .malformedTilePath, "partial width \"\(parts[parts.count - 1])\" in \"\(path)\" is not 1…255")
+                    .malformedTilePath,
+                    "partial width \"\(parts[parts.count - 1])\" in \"\(path)\" is not 1…255"
+                )
             }
             width = partial
             parts.removeLast()
@@ -106,7 +110,8 @@ public struct Tile: Hashable, Sendable, CustomStringConvertible {
             guard digits.count == 3, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = UInt64(digits) else {
                 throw MerkleError(
                     .malformedTilePath,
-                    "index element \"\(group)\" in \"\(path)\" is not \(last ? "3 digits" : "x and 3 digits")")
+                    "index element \"\(group)\" in \"\(path)\" is not \(last ? "3 digits" : "x and 3 digits")"
+                )
             }
             let (scaled, overflow1) = index.multipliedReportingOverflow(by: 1000)
             let (sum, overflow2) = scaled.addingReportingOverflow(value)
@@ -176,7 +181,9 @@ public enum TileData {
     public static func decodeHashes(_ bytes: [UInt8], tile: Tile) throws(MerkleError) -> [[UInt8]] {
         guard bytes.count == Int(tile.width) * MerkleHash.byteCount else {
             throw MerkleError(
-                .malformedTile, "\(tile.path) has \(bytes.count) bytes, expected \(tile.width) × 32")
+                .malformedTile,
+                "\(tile.path) has \(bytes.count) bytes, expected \(tile.width) × 32"
+            )
         }
         return stride(from: 0, to: bytes.count, by: MerkleHash.byteCount).map {
             Array(bytes[$0..<$0 + MerkleHash.byteCount])
@@ -189,7 +196,8 @@ public enum TileData {
             guard entry.count <= maxEntryBytes else {
                 throw MerkleError(
                     .malformedTile,
-                    "entry \(offset) of the bundle has \(entry.count) bytes; tlog-tiles bundles hold at most 65,535")
+                    "entry \(offset) of the bundle has \(entry.count) bytes; tlog-tiles bundles hold at most 65,535"
+                )
             }
             out.append(UInt8(entry.count >> 8))
             out.append(UInt8(entry.count & 0xff))
@@ -209,7 +217,9 @@ public enum TileData {
             position += 2
             guard position + length <= bytes.count else {
                 throw MerkleError(
-                    .malformedTile, "\(tile.path): entry \(entries.count) claims \(length) bytes past the end")
+                    .malformedTile,
+                    "\(tile.path): entry \(entries.count) claims \(length) bytes past the end"
+                )
             }
             entries.append(Array(bytes[position..<position + length]))
             position += length
@@ -254,7 +264,11 @@ public final class TileNodeReader: MerkleNodeReader {
         let count = treeSize >> shift
         guard index < count else { return nil }
         let tileIndex = index / Tile.width
-        return Tile(kind: .hashes(level: level), index: tileIndex, width: min(Tile.width, count - tileIndex * Tile.width))
+        return Tile(
+            kind: .hashes(level: level),
+            index: tileIndex,
+            width: min(Tile.width, count - tileIndex * Tile.width)
+        )
     }
 
     private func hash(of node: NodeID) throws -> [UInt8]? {

@@ -82,8 +82,13 @@ struct AuditEngine {
     private var inFlight: InFlight?
 
     init(
-        trustRoots: [NoteVerifier], logKey: NoteVerifier, origin: String?, threads: Int, keepGoing: Bool,
-        failureCap: Int, progress: (@Sendable (UInt64, UInt64) -> Void)?
+        trustRoots: [NoteVerifier],
+        logKey: NoteVerifier,
+        origin: String?,
+        threads: Int,
+        keepGoing: Bool,
+        failureCap: Int,
+        progress: (@Sendable (UInt64, UInt64) -> Void)?
     ) {
         self.trust = TrustState(trustRoots: trustRoots)
         self.logKey = logKey
@@ -154,7 +159,6 @@ struct AuditEngine {
     func settle() {
         inFlight?.done.wait()
     }
-
 
     /// A chunk whose parsing and signature checks run (or ran) on the workers.
     struct InFlight {
@@ -229,7 +233,9 @@ struct AuditEngine {
     // MARK: One entry
 
     private mutating func process(
-        _ prepared: PreparedEntry, preparedGeneration: Int, nodes: inout [(NodeID, [UInt8])]
+        _ prepared: PreparedEntry,
+        preparedGeneration: Int,
+        nodes: inout [(NodeID, [UInt8])]
     ) throws {
         let index = position
         if let claimed = prepared.claimedIndex {
@@ -237,17 +243,23 @@ struct AuditEngine {
             if Int64(claimed) != expected {
                 indexShift = Int64(claimed) - Int64(index)
                 try fail(
-                    index, nil, AuditRule.entrySequence,
+                    index,
+                    nil,
+                    AuditRule.entrySequence,
                     "entry \(claimed) found where entry \(expected) was expected: entries are missing, "
-                        + "duplicated or out of order")
+                        + "duplicated or out of order"
+                )
             }
         }
         if let stored = prepared.stored {
             if stored.leafHash != prepared.leafHash {
                 try fail(
-                    index, nil, AuditRule.storedLeafHash,
+                    index,
+                    nil,
+                    AuditRule.storedLeafHash,
                     "stored leaf_hash \(Hex.encode(stored.leafHash.prefix(6))) differs from the hash of the "
-                        + "entry bytes \(Hex.encode(prepared.leafHash.prefix(6)))")
+                        + "entry bytes \(Hex.encode(prepared.leafHash.prefix(6)))"
+                )
             }
             if let entry = prepared.entry {
                 let statement = entry.statement
@@ -255,9 +267,12 @@ struct AuditEngine {
                     || stored.received != entry.received.secondsSinceEpoch
                 {
                     try fail(
-                        index, statement.product?.digitalLink, AuditRule.storedColumns,
+                        index,
+                        statement.product?.digitalLink,
+                        AuditRule.storedColumns,
                         "stored event_id/type/received columns differ from the entry bytes "
-                            + "(event \(statement.id.short), \(statement.type), received \(entry.received))")
+                            + "(event \(statement.id.short), \(statement.type), received \(entry.received))"
+                    )
                 }
             }
         }
@@ -284,17 +299,23 @@ struct AuditEngine {
         let received = entry.received.secondsSinceEpoch
         if let lastReceived, received < lastReceived {
             try fail(
-                index, statement.product?.digitalLink, AuditRule.receivedOrder,
+                index,
+                statement.product?.digitalLink,
+                AuditRule.receivedOrder,
                 "received \(entry.received) is before the previous entry's "
-                    + "\(Timestamp(secondsSinceEpoch: lastReceived))")
+                    + "\(Timestamp(secondsSinceEpoch: lastReceived))"
+            )
         }
         // Compared with the previous entry only, so one displaced entry gives at most two failures.
         lastReceived = received
         if statement.time.secondsSinceEpoch > received + Ledger.futureSkew {
             try fail(
-                index, statement.product?.digitalLink, AuditRule.futureStatement,
+                index,
+                statement.product?.digitalLink,
+                AuditRule.futureStatement,
                 "the statement is dated \(statement.time), more than \(Ledger.futureSkew) s after the log received "
-                    + "it (\(entry.received))")
+                    + "it (\(entry.received))"
+            )
         }
     }
 
@@ -313,13 +334,20 @@ struct AuditEngine {
         let id = entry.statement.id.bytes
         let sequence = (rosterHead?.sequence ?? -1) + 1
         rosterHead = ChainHead(
-            eventID: id, sequence: sequence, state: nil,
+            eventID: id,
+            sequence: sequence,
+            state: nil,
             linkDigest: Self.linkDigest(rosterHead?.linkDigest ?? [], sequence, index, id, []),
-            lastIndex: index, commissionIndex: rosterHead?.commissionIndex ?? index)
+            lastIndex: index,
+            commissionIndex: rosterHead?.commissionIndex ?? index
+        )
     }
 
     private mutating func processEvent(
-        _ entry: LogEntry, index: UInt64, prepared: PreparedEntry, preparedGeneration: Int
+        _ entry: LogEntry,
+        index: UInt64,
+        prepared: PreparedEntry,
+        preparedGeneration: Int
     ) throws {
         let signed = entry.signed
         let statement = signed.statement
@@ -337,7 +365,11 @@ struct AuditEngine {
         case .failure(let violation):
             for (product, _) in targets { broken.insert(product.digitalLink) }
             try fail(
-                index, targets.first?.0.digitalLink, AuditRule.signature, "\(violation.rule): \(violation.reason)")
+                index,
+                targets.first?.0.digitalLink,
+                AuditRule.signature,
+                "\(violation.rule): \(violation.reason)"
+            )
             return
         case nil:
             try fail(index, nil, AuditRule.signature, "the statement was not authenticated")
@@ -357,13 +389,19 @@ struct AuditEngine {
                     broken.insert(key)
                     if statement.type == .commission {
                         try fail(
-                            index, key, AuditRule.chainLink,
-                            "L2 commission-once: the product was commissioned already at entry \(head.commissionIndex)")
+                            index,
+                            key,
+                            AuditRule.chainLink,
+                            "L2 commission-once: the product was commissioned already at entry \(head.commissionIndex)"
+                        )
                     } else {
                         try fail(
-                            index, key, AuditRule.chainLink,
+                            index,
+                            key,
+                            AuditRule.chainLink,
                             "C1 chain-head: previous \(previous?.short ?? "none") is not the product's head "
-                                + "\(Hex.encode(head.eventID.prefix(6))) (entry \(head.lastIndex))")
+                                + "\(Hex.encode(head.eventID.prefix(6))) (entry \(head.lastIndex))"
+                        )
                     }
                     continue
                 }
@@ -375,7 +413,13 @@ struct AuditEngine {
             let state: ProductState
             do {
                 state = try Lifecycle.apply(
-                    statement, product: product, eventID: id, state: head?.state, signer: party, trust: trust)
+                    statement,
+                    product: product,
+                    eventID: id,
+                    state: head?.state,
+                    signer: party,
+                    trust: trust
+                )
             } catch {
                 broken.insert(key)
                 try fail(index, key, AuditRule.lifecycle, "\(error.rule): \(error.reason)")
@@ -390,8 +434,14 @@ struct AuditEngine {
             try heads.set(
                 key,
                 ChainHead(
-                    eventID: id.bytes, sequence: sequence, state: state, linkDigest: digest, lastIndex: index,
-                    commissionIndex: head?.commissionIndex ?? index))
+                    eventID: id.bytes,
+                    sequence: sequence,
+                    state: state,
+                    linkDigest: digest,
+                    lastIndex: index,
+                    commissionIndex: head?.commissionIndex ?? index
+                )
+            )
             if observer != nil { steps.append(AuditedEvent.Step(product: product, before: head?.state, after: state)) }
         }
         if let observer, !steps.isEmpty {
@@ -401,7 +451,11 @@ struct AuditEngine {
 
     /// `SHA-256(previous digest ‖ sequence ‖ index ‖ event id ‖ SHA-256(state))`.
     static func linkDigest(
-        _ previous: [UInt8], _ sequence: Int64, _ index: UInt64, _ eventID: [UInt8], _ state: [UInt8]
+        _ previous: [UInt8],
+        _ sequence: Int64,
+        _ index: UInt64,
+        _ eventID: [UInt8],
+        _ state: [UInt8]
     )
         -> [UInt8]
     {
@@ -429,39 +483,54 @@ struct AuditEngine {
             checkpoint = try Checkpoint.open(note, verifiers: [logKey], origin: origin)
         } catch {
             try fail(
-                at, nil, AuditRule.checkpointSignature,
-                "the checkpoint stored at size \(size) does not verify under the log key \(logKey.name): \(error)")
+                at,
+                nil,
+                AuditRule.checkpointSignature,
+                "the checkpoint stored at size \(size) does not verify under the log key \(logKey.name): \(error)"
+            )
             return
         }
         if origin == nil {
             origin = checkpoint.origin
             if let declaredOrigin, declaredOrigin != checkpoint.origin {
                 try fail(
-                    nil, nil, AuditRule.header,
-                    "the source declares origin \(declaredOrigin), but its checkpoints are signed for \(checkpoint.origin)")
+                    nil,
+                    nil,
+                    AuditRule.header,
+                    "the source declares origin \(declaredOrigin), but its checkpoints are signed for \(checkpoint.origin)"
+                )
             }
         }
         lastSeenCheckpoint = max(lastSeenCheckpoint, checkpoint.size)
         if let stored, stored.size != checkpoint.size || stored.root != checkpoint.rootHash {
             try fail(
-                at, nil, AuditRule.checkpointRoot,
+                at,
+                nil,
+                AuditRule.checkpointRoot,
                 "the stored size/root columns (\(stored.size), \(Hex.encode(stored.root.prefix(6)))) differ from "
-                    + "the signed note (\(checkpoint.size), \(Hex.encode(checkpoint.rootHash.prefix(6))))")
+                    + "the signed note (\(checkpoint.size), \(Hex.encode(checkpoint.rootHash.prefix(6))))"
+            )
         }
         guard checkpoint.size == size else {
             // A signed size that disagrees with the entries before it: entries were removed (or added).
             try fail(
-                min(size, checkpoint.size), nil, AuditRule.entrySequence,
+                min(size, checkpoint.size),
+                nil,
+                AuditRule.entrySequence,
                 "a checkpoint signed for size \(checkpoint.size) follows \(size) entries: entries "
-                    + (checkpoint.size > size ? "\(size)..<\(checkpoint.size) are missing" : "were added or moved"))
+                    + (checkpoint.size > size ? "\(size)..<\(checkpoint.size) are missing" : "were added or moved")
+            )
             return
         }
         guard checkpoint.rootHash == frontier.rootHash else {
             if !rootDiverged {
                 try fail(
-                    lastGoodCheckpoint, nil, AuditRule.checkpointRoot,
+                    lastGoodCheckpoint,
+                    nil,
+                    AuditRule.checkpointRoot,
                     "the signed root at size \(size) differs from the root recomputed from the entries: an entry in "
-                        + "[\(lastGoodCheckpoint), \(size)) is not what the log signed")
+                        + "[\(lastGoodCheckpoint), \(size)) is not what the log signed"
+                )
             }
             rootDiverged = true
             return
@@ -486,26 +555,38 @@ struct AuditEngine {
         try drain()
         if let expectedSize, expectedSize != position {
             try fail(
-                min(expectedSize, position), nil, AuditRule.entrySequence,
-                "the ledger declares \(expectedSize) entries; \(position) were found")
+                min(expectedSize, position),
+                nil,
+                AuditRule.entrySequence,
+                "the ledger declares \(expectedSize) entries; \(position) were found"
+            )
         }
         if let reader, let latest = try reader.latestCheckpoint(), latest.size > position {
             if (try? Checkpoint.open(latest.note, verifiers: [logKey], origin: origin)) != nil {
                 try fail(
-                    position, nil, AuditRule.entrySequence,
+                    position,
+                    nil,
+                    AuditRule.entrySequence,
                     "a signed checkpoint covers \(latest.size) entries but only \(position) are stored: "
-                        + "entries were removed (truncated)")
+                        + "entries were removed (truncated)"
+                )
                 lastSeenCheckpoint = max(lastSeenCheckpoint, latest.size)
             } else {
                 try fail(
-                    position, nil, AuditRule.checkpointSignature,
-                    "a checkpoint beyond the entries (size \(latest.size)) does not verify")
+                    position,
+                    nil,
+                    AuditRule.checkpointSignature,
+                    "a checkpoint beyond the entries (size \(latest.size)) does not verify"
+                )
             }
         }
         if lastSeenCheckpoint < position {
             try fail(
-                lastSeenCheckpoint, nil, AuditRule.uncoveredEntries,
-                "entries \(lastSeenCheckpoint)..<\(position) are covered by no signed checkpoint")
+                lastSeenCheckpoint,
+                nil,
+                AuditRule.uncoveredEntries,
+                "entries \(lastSeenCheckpoint)..<\(position) are covered by no signed checkpoint"
+            )
         }
         if let reader { try compareChains(reader: reader) }
     }
@@ -533,11 +614,14 @@ struct AuditEngine {
                 || row?.serial != (try? IdentityParser.parse(key))?.sgtin.serial.value
             {
                 try fail(
-                    head.commissionIndex, key, AuditRule.storedProducts,
+                    head.commissionIndex,
+                    key,
+                    AuditRule.storedProducts,
                     row == nil
                         ? "no products row for a commissioned product"
                         : "the products row (passport \(Hex.encode(row?.passport.prefix(6) ?? []))) differs from the "
-                            + "commission \(state.passport.short)")
+                            + "commission \(state.passport.short)"
+                )
             }
         }
     }
@@ -558,7 +642,12 @@ struct AuditEngine {
     }
 
     /// Finds the first stored link that disagrees with the entries, by replaying the stored chain.
-    private func diagnose(key: String, head: ChainHead, links: [ChainLink], reader: any LedgerReader) throws
+    private func diagnose(
+        key: String,
+        head: ChainHead,
+        links: [ChainLink],
+        reader: any LedgerReader
+    ) throws
         -> (index: UInt64?, reason: String)?
     {
         var replay = ChainReplay(key: key, reader: reader, rosterHistory: rosterHistory, inclusion: nil)

@@ -59,7 +59,9 @@ struct PreparedEntry: Sendable {
             for (position, bytes) in memberBytes.enumerated() {
                 do {
                     let member = try BatchMember(
-                        json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]")
+                        json: CanonicalJSON.decode(bytes, options: .strict),
+                        path: "members[\(position)]"
+                    )
                     guard member.canonicalBytes == bytes else {
                         throw FormatError(.notCanonical, field: "members[\(position)]", "not in canonical form")
                     }
@@ -67,7 +69,9 @@ struct PreparedEntry: Sendable {
                 } catch {
                     prepared.leafHash = MerkleHash.leafHash(prepared.bytes)
                     prepared.problem = Problem(
-                        rule: AuditRule.batchMembers, reason: "stored batch member \(position) is malformed: \(error)")
+                        rule: AuditRule.batchMembers,
+                        reason: "stored batch member \(position) is malformed: \(error)"
+                    )
                     return prepared
                 }
             }

@@ -18,8 +18,12 @@ public struct AuditReport: Sendable, Hashable {
     public var failuresTruncated: Bool
 
     public init(
-        entriesChecked: UInt64 = 0, checkpointsChecked: UInt64 = 0, treeSize: UInt64 = 0, rootHash: [UInt8] = [],
-        failures: [AuditFailure] = [], failuresTruncated: Bool = false
+        entriesChecked: UInt64 = 0,
+        checkpointsChecked: UInt64 = 0,
+        treeSize: UInt64 = 0,
+        rootHash: [UInt8] = [],
+        failures: [AuditFailure] = [],
+        failuresTruncated: Bool = false
     ) {
         self.entriesChecked = entriesChecked
         self.checkpointsChecked = checkpointsChecked

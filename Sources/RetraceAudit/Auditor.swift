@@ -41,8 +41,13 @@ public struct Auditor: Sendable {
     var probe: WorkerProbe?
 
     public init(
-        trustRoots: [NoteVerifier], logKey: NoteVerifier, origin: String?, threads: Int = 2, keepGoing: Bool = false,
-        progress: (@Sendable (UInt64, UInt64) -> Void)? = nil, residentChains: Int = Auditor.defaultResidentChains
+        trustRoots: [NoteVerifier],
+        logKey: NoteVerifier,
+        origin: String?,
+        threads: Int = 2,
+        keepGoing: Bool = false,
+        progress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
+        residentChains: Int = Auditor.defaultResidentChains
     ) {
         self.trustRoots = trustRoots
         self.logKey = logKey
@@ -55,8 +60,14 @@ public struct Auditor: Sendable {
 
     private func makeEngine() -> AuditEngine {
         var engine = AuditEngine(
-            trustRoots: trustRoots, logKey: logKey, origin: origin, threads: threads, keepGoing: keepGoing,
-            failureCap: Self.failureCap, progress: progress)
+            trustRoots: trustRoots,
+            logKey: logKey,
+            origin: origin,
+            threads: threads,
+            keepGoing: keepGoing,
+            failureCap: Self.failureCap,
+            progress: progress
+        )
         engine.heads = ChainHeads(capacity: residentChains)
         engine.probe = probe
         return engine
@@ -94,14 +105,18 @@ public struct Auditor: Sendable {
     /// then judges the new entries exactly as a full audit does. See spec/audit.md §4 for what this
     /// does and does not establish.
     public func audit(
-        store: any LedgerStore, since trustedCheckpoint: String, observe: ((AuditedEvent) throws -> Void)? = nil
+        store: any LedgerStore,
+        since trustedCheckpoint: String,
+        observe: ((AuditedEvent) throws -> Void)? = nil
     ) throws -> AuditReport {
         let trusted: Checkpoint
         do {
             trusted = try Checkpoint.open(trustedCheckpoint, verifiers: [logKey], origin: origin)
         } catch {
             throw AuditError(
-                .untrustedCheckpoint, "the trusted checkpoint does not verify under \(logKey.name): \(error)")
+                .untrustedCheckpoint,
+                "the trusted checkpoint does not verify under \(logKey.name): \(error)"
+            )
         }
         var engine = makeEngine()
         engine.observer = observe
@@ -122,8 +137,11 @@ public struct Auditor: Sendable {
                 engine.historyLoader = { engine, key in
                     guard let reader = engine.reader else { return nil }
                     var replay = ChainReplay(
-                        key: key, reader: reader, rosterHistory: engine.rosterHistory,
-                        inclusion: (oldSize, oldRoot))
+                        key: key,
+                        reader: reader,
+                        rosterHistory: engine.rosterHistory,
+                        inclusion: (oldSize, oldRoot)
+                    )
                     for link in try reader.chain(key) where link.index < oldSize {
                         if let problem = try replay.step(link) {
                             engine.broken.insert(key)
@@ -141,7 +159,12 @@ public struct Auditor: Sendable {
     }
 
     /// The newest stored checkpoint must verify and extend the trusted one (consistency proof).
-    private func verifyNewest(_ reader: any LedgerReader, oldSize: UInt64, oldRoot: [UInt8], engine: inout AuditEngine)
+    private func verifyNewest(
+        _ reader: any LedgerReader,
+        oldSize: UInt64,
+        oldRoot: [UInt8],
+        engine: inout AuditEngine
+    )
         throws -> Bool
     {
         guard let latest = try reader.latestCheckpoint() else {
@@ -153,39 +176,61 @@ public struct Auditor: Sendable {
             newest = try Checkpoint.open(latest.note, verifiers: [logKey], origin: engine.origin)
         } catch {
             try engine.fail(
-                latest.size > 0 ? latest.size - 1 : nil, nil, AuditRule.checkpointSignature,
-                "the newest stored checkpoint does not verify: \(error)")
+                latest.size > 0 ? latest.size - 1 : nil,
+                nil,
+                AuditRule.checkpointSignature,
+                "the newest stored checkpoint does not verify: \(error)"
+            )
             return false
         }
         guard newest.size >= oldSize else {
             try engine.fail(
-                newest.size, nil, AuditRule.consistency,
+                newest.size,
+                nil,
+                AuditRule.consistency,
                 "the newest checkpoint (size \(newest.size)) is older than the trusted one (size \(oldSize)): "
-                    + "the ledger was rolled back")
+                    + "the ledger was rolled back"
+            )
             return false
         }
         guard oldSize > 0 else { return true }
         do {
             let proof = try MerkleTree.consistencyProof(from: oldSize, to: newest.size, reader: reader)
             try MerkleProof.verifyConsistency(
-                size1: oldSize, size2: newest.size, proof: proof, root1: oldRoot, root2: newest.rootHash)
+                size1: oldSize,
+                size2: newest.size,
+                proof: proof,
+                root1: oldRoot,
+                root2: newest.rootHash
+            )
         } catch {
             try engine.fail(
-                oldSize, nil, AuditRule.consistency,
-                "no valid consistency proof from the trusted size \(oldSize) to \(newest.size): \(error)")
+                oldSize,
+                nil,
+                AuditRule.consistency,
+                "no valid consistency proof from the trusted size \(oldSize) to \(newest.size): \(error)"
+            )
             return false
         }
         return true
     }
 
     /// The frontier, rosters and last receive time at the trusted size, each proven against its root.
-    private func loadPrefix(_ reader: any LedgerReader, oldSize: UInt64, oldRoot: [UInt8], engine: inout AuditEngine)
+    private func loadPrefix(
+        _ reader: any LedgerReader,
+        oldSize: UInt64,
+        oldRoot: [UInt8],
+        engine: inout AuditEngine
+    )
         throws -> Bool
     {
         guard let range = try? CompactRange.load(size: oldSize, reader: reader), range.rootHash == oldRoot else {
             try engine.fail(
-                oldSize, nil, AuditRule.storedNodes,
-                "the stored frontier at the trusted size \(oldSize) does not fold to the trusted root")
+                oldSize,
+                nil,
+                AuditRule.storedNodes,
+                "the stored frontier at the trusted size \(oldSize) does not fold to the trusted root"
+            )
             return false
         }
         engine.frontier = TreeFrontier(range)
@@ -197,17 +242,23 @@ public struct Auditor: Sendable {
             else { return false }
             return
                 (try? MerkleProof.verifyInclusion(
-                    leafHash: MerkleHash.leafHash(stored.bytes), leafIndex: stored.index, treeSize: oldSize,
+                    leafHash: MerkleHash.leafHash(stored.bytes),
+                    leafIndex: stored.index,
+                    treeSize: oldSize,
                     proof: proof,
-                    rootHash: oldRoot)) != nil
+                    rootHash: oldRoot
+                )) != nil
         }
         for link in try reader.chain(Ledger.rosterChain) where link.index < oldSize {
             guard let stored = try reader.entry(at: link.index), included(stored),
                 let entry = try? LogEntry(parsing: stored.bytes), entry.statement.id.bytes == link.eventID
             else {
                 try engine.fail(
-                    link.index, Ledger.rosterChain, AuditRule.consistency,
-                    "roster entry \(link.index) is missing or not included in the trusted checkpoint")
+                    link.index,
+                    Ledger.rosterChain,
+                    AuditRule.consistency,
+                    "roster entry \(link.index) is missing or not included in the trusted checkpoint"
+                )
                 return false
             }
             do {
@@ -219,10 +270,19 @@ public struct Auditor: Sendable {
             engine.rosterHistory.append((link.index, engine.trust))
             let sequence = (engine.rosterHead?.sequence ?? -1) + 1
             engine.rosterHead = ChainHead(
-                eventID: link.eventID, sequence: sequence, state: nil,
+                eventID: link.eventID,
+                sequence: sequence,
+                state: nil,
                 linkDigest: AuditEngine.linkDigest(
-                    engine.rosterHead?.linkDigest ?? [], sequence, link.index, link.eventID, []),
-                lastIndex: link.index, commissionIndex: engine.rosterHead?.commissionIndex ?? link.index)
+                    engine.rosterHead?.linkDigest ?? [],
+                    sequence,
+                    link.index,
+                    link.eventID,
+                    []
+                ),
+                lastIndex: link.index,
+                commissionIndex: engine.rosterHead?.commissionIndex ?? link.index
+            )
         }
         engine.trustGeneration += 1
         if oldSize > 0 {
@@ -230,8 +290,11 @@ public struct Auditor: Sendable {
                 let entry = try? LogEntry(parsing: stored.bytes, members: ChainReplay.members(stored))
             else {
                 try engine.fail(
-                    oldSize - 1, nil, AuditRule.consistency,
-                    "the last trusted entry is missing or not included in the trusted checkpoint")
+                    oldSize - 1,
+                    nil,
+                    AuditRule.consistency,
+                    "the last trusted entry is missing or not included in the trusted checkpoint"
+                )
                 return false
             }
             engine.lastReceived = entry.received.secondsSinceEpoch
@@ -288,7 +351,9 @@ public struct Auditor: Sendable {
     }
 
     private func auditExport(
-        headerLine: [UInt8], lines: inout LineReader, observe: ((AuditedEvent) throws -> Void)?
+        headerLine: [UInt8],
+        lines: inout LineReader,
+        observe: ((AuditedEvent) throws -> Void)?
     ) throws -> AuditReport {
         let header = try ExportLine.header(headerLine)
         var engine = makeEngine()
@@ -305,14 +370,21 @@ public struct Auditor: Sendable {
             engine.declaredOrigin = header.origin
             if Set(header.governance) != Set(trustRoots.map(\.description)) {
                 try engine.fail(
-                    nil, nil, AuditRule.header, "the export names other governance keys than the trust roots")
+                    nil,
+                    nil,
+                    AuditRule.header,
+                    "the export names other governance keys than the trust roots"
+                )
             }
             while let (line, terminated) = try lines.next() {
                 guard terminated else {
                     try engine.drain()
                     try engine.fail(
-                        engine.position, nil, AuditRule.entrySequence,
-                        "the file ends in the middle of a line (truncated)")
+                        engine.position,
+                        nil,
+                        AuditRule.entrySequence,
+                        "the file ends in the middle of a line (truncated)"
+                    )
                     break
                 }
                 if ExportLine.isCheckpoint(line) {
@@ -382,7 +454,9 @@ public struct Auditor: Sendable {
             throw error
         } catch let error as StorageError {
             throw AuditError(
-                error.code == .notALedger || error.code == .notFound ? .notALedger : .storage, error.reason)
+                error.code == .notALedger || error.code == .notFound ? .notALedger : .storage,
+                error.reason
+            )
         } catch {
             throw AuditError(.storage, "reading the ledger failed: \(error)")
         }
@@ -390,8 +464,12 @@ public struct Auditor: Sendable {
 
     private func report(_ engine: AuditEngine) -> AuditReport {
         AuditReport(
-            entriesChecked: engine.entriesChecked, checkpointsChecked: engine.checkpointsChecked,
-            treeSize: engine.position, rootHash: engine.frontier.rootHash, failures: engine.failures,
-            failuresTruncated: engine.failuresTruncated)
+            entriesChecked: engine.entriesChecked,
+            checkpointsChecked: engine.checkpointsChecked,
+            treeSize: engine.position,
+            rootHash: engine.frontier.rootHash,
+            failures: engine.failures,
+            failuresTruncated: engine.failuresTruncated
+        )
     }
 }

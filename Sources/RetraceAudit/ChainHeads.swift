@@ -120,7 +120,12 @@ struct ChainHeads {
             state = try ProductState(json: CanonicalJSON.decode(Array(bytes[position...])))
         }
         return ChainHead(
-            eventID: eventID, sequence: sequence, state: state, linkDigest: linkDigest, lastIndex: lastIndex,
-            commissionIndex: commissionIndex)
+            eventID: eventID,
+            sequence: sequence,
+            state: state,
+            linkDigest: linkDigest,
+            lastIndex: lastIndex,
+            commissionIndex: commissionIndex
+        )
     }
 }

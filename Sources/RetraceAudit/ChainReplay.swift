@@ -22,7 +22,9 @@ struct ChainReplay {
     private(set) var head: ChainHead?
 
     init(
-        key: String, reader: any LedgerReader, rosterHistory: [(index: UInt64, trust: TrustState)],
+        key: String,
+        reader: any LedgerReader,
+        rosterHistory: [(index: UInt64, trust: TrustState)],
         inclusion: (size: UInt64, root: [UInt8])?
     ) {
         self.key = key
@@ -36,7 +38,8 @@ struct ChainReplay {
         var members: [BatchMember] = []
         for (position, bytes) in stored.members.enumerated() {
             members.append(
-                try BatchMember(json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]"))
+                try BatchMember(json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]")
+            )
         }
         return members
     }
@@ -49,7 +52,9 @@ struct ChainReplay {
         let sequence = (head?.sequence ?? -1) + 1
         guard link.sequence == sequence else {
             return problem(
-                AuditRule.storedChainLinks, "stored link has sequence \(link.sequence), expected \(sequence)")
+                AuditRule.storedChainLinks,
+                "stored link has sequence \(link.sequence), expected \(sequence)"
+            )
         }
         if let head, link.index <= head.lastIndex {
             return problem(AuditRule.storedChainLinks, "stored links are not in log order")
@@ -60,18 +65,28 @@ struct ChainReplay {
         if let inclusion {
             guard link.index < inclusion.size else {
                 return problem(
-                    AuditRule.consistency, "entry \(link.index) is beyond the trusted size \(inclusion.size)")
+                    AuditRule.consistency,
+                    "entry \(link.index) is beyond the trusted size \(inclusion.size)"
+                )
             }
             do {
                 let proof = try MerkleTree.inclusionProof(
-                    leafIndex: link.index, treeSize: inclusion.size, reader: reader)
+                    leafIndex: link.index,
+                    treeSize: inclusion.size,
+                    reader: reader
+                )
                 try MerkleProof.verifyInclusion(
-                    leafHash: MerkleHash.leafHash(stored.bytes), leafIndex: link.index, treeSize: inclusion.size,
-                    proof: proof, rootHash: inclusion.root)
+                    leafHash: MerkleHash.leafHash(stored.bytes),
+                    leafIndex: link.index,
+                    treeSize: inclusion.size,
+                    proof: proof,
+                    rootHash: inclusion.root
+                )
             } catch {
                 return problem(
                     AuditRule.consistency,
-                    "entry \(link.index) is not included in the trusted checkpoint of size \(inclusion.size): \(error)")
+                    "entry \(link.index) is not included in the trusted checkpoint of size \(inclusion.size): \(error)"
+                )
             }
         }
         let entry: LogEntry
@@ -84,7 +99,9 @@ struct ChainReplay {
         let statement = signed.statement
         guard statement.id.bytes == link.eventID else {
             return problem(
-                AuditRule.storedChainLinks, "the link's event id differs from entry \(link.index)'s statement")
+                AuditRule.storedChainLinks,
+                "the link's event id differs from entry \(link.index)'s statement"
+            )
         }
         let previous: Digest?
         let product: SGTIN
@@ -112,7 +129,13 @@ struct ChainReplay {
             let party = try trust.authenticate(signed)
             do {
                 state = try Lifecycle.apply(
-                    statement, product: product, eventID: statement.id, state: head?.state, signer: party, trust: trust)
+                    statement,
+                    product: product,
+                    eventID: statement.id,
+                    state: head?.state,
+                    signer: party,
+                    trust: trust
+                )
             } catch {
                 return problem(AuditRule.lifecycle, "\(error.rule): \(error.reason)")
             }
@@ -124,9 +147,13 @@ struct ChainReplay {
             return problem(AuditRule.storedChainLinks, "the stored derived state differs from the replayed state")
         }
         head = ChainHead(
-            eventID: link.eventID, sequence: sequence, state: state,
+            eventID: link.eventID,
+            sequence: sequence,
+            state: state,
             linkDigest: AuditEngine.linkDigest(head?.linkDigest ?? [], sequence, link.index, link.eventID, stateBytes),
-            lastIndex: link.index, commissionIndex: head?.commissionIndex ?? link.index)
+            lastIndex: link.index,
+            commissionIndex: head?.commissionIndex ?? link.index
+        )
         return nil
     }
 }

@@ -62,7 +62,9 @@ enum ExportLine {
                     members.append(try BatchMember(json: item, path: "members[\(position)]"))
                 } catch {
                     throw Problem(
-                        rule: AuditRule.batchMembers, reason: "batch member \(position) is malformed: \(error)")
+                        rule: AuditRule.batchMembers,
+                        reason: "batch member \(position) is malformed: \(error)"
+                    )
                 }
             }
         }
@@ -77,7 +79,9 @@ enum ExportLine {
         let object = try object(line, what: "checkpoint")
         guard object.keys.count == 1, case .string(let note)? = object["checkpoint"] else {
             throw Problem(
-                rule: AuditRule.checkpointSignature, reason: "the checkpoint line is not {\"checkpoint\": note}")
+                rule: AuditRule.checkpointSignature,
+                reason: "the checkpoint line is not {\"checkpoint\": note}"
+            )
         }
         return note
     }
@@ -98,7 +102,8 @@ enum ExportLine {
         if let extra = object.keys.first(where: { !headerMembers.contains($0) }) {
             throw AuditError(
                 .notALedger,
-                "the export header has an unknown member \"\(extra)\"; expected only \(headerMembers.sorted().joined(separator: ", "))")
+                "the export header has an unknown member \"\(extra)\"; expected only \(headerMembers.sorted().joined(separator: ", "))"
+            )
         }
         guard case .array(let roots)? = object["governance"], case .string(let logKey)? = object["logKey"],
             case .string(let origin)? = object["origin"], case .integer(let size)? = object["treeSize"], size >= 0

@@ -22,14 +22,18 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
         guard seed.count == Ed25519.seedByteCount else {
             throw CryptoError(.invalidKeyLength, "an Ed25519 seed is 32 bytes, found \(seed.count)")
         }
-        guard let key = seed.withUnsafeBufferPointer({
-            EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
-        }) else {
+        guard
+            let key = seed.withUnsafeBufferPointer({
+                EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
+            })
+        else {
             throw CryptoError(.openSSLFailure, "libcrypto refused the Ed25519 seed (EVP_PKEY_new_raw_private_key)")
         }
         var publicBytes = [UInt8](repeating: 0, count: Ed25519.publicKeyByteCount)
         var length = publicBytes.count
-        let ok = publicBytes.withUnsafeMutableBufferPointer { EVP_PKEY_get_raw_public_key(key, $0.baseAddress, &length) }
+        let ok = publicBytes.withUnsafeMutableBufferPointer {
+            EVP_PKEY_get_raw_public_key(key, $0.baseAddress, &length)
+        }
         guard ok == 1, length == Ed25519.publicKeyByteCount else {
             EVP_PKEY_free(key)
             throw CryptoError(.openSSLFailure, "libcrypto could not derive the Ed25519 public key")
@@ -82,9 +86,11 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
         guard bytes.count == Ed25519.publicKeyByteCount else {
             throw CryptoError(.invalidKeyLength, "an Ed25519 public key is 32 bytes, found \(bytes.count)")
         }
-        guard let key = bytes.withUnsafeBufferPointer({
-            EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
-        }) else {
+        guard
+            let key = bytes.withUnsafeBufferPointer({
+                EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
+            })
+        else {
             throw CryptoError(.invalidKeyEncoding, "libcrypto refused the Ed25519 public key")
         }
         self.key = key

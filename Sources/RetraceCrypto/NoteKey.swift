@@ -19,7 +19,8 @@ public enum NoteKey {
                 throw CryptoError(
                     .invalidKeyName,
                     "key name \"\(name)\" contains U+\(String(scalar.value, radix: 16, uppercase: true)); "
-                        + "names may not contain '+', spaces or control characters")
+                        + "names may not contain '+', spaces or control characters"
+                )
             }
         }
     }
@@ -57,12 +58,18 @@ public struct NoteVerifier: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(CryptoError) {
         let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
-            throw CryptoError(.invalidKeyEncoding, "a verifier key has the form name+keyid+base64, found \(parts.count) field(s)")
+            throw CryptoError(
+                .invalidKeyEncoding,
+                "a verifier key has the form name+keyid+base64, found \(parts.count) field(s)"
+            )
         }
         let name = String(parts[0])
         try NoteKey.validateName(name)
         guard parts[1].count == 8, let written = UInt32(parts[1], radix: 16) else {
-            throw CryptoError(.invalidKeyEncoding, "verifier key \"\(name)\": key id must be 8 hex digits, found \"\(parts[1])\"")
+            throw CryptoError(
+                .invalidKeyEncoding,
+                "verifier key \"\(name)\": key id must be 8 hex digits, found \"\(parts[1])\""
+            )
         }
         guard let raw = Base64.decode(parts[2]) else {
             throw CryptoError(.invalidKeyEncoding, "verifier key \"\(name)\": the key is not valid base64")
@@ -70,13 +77,15 @@ public struct NoteVerifier: Sendable, Hashable, CustomStringConvertible {
         guard raw.count == 1 + Ed25519.publicKeyByteCount, raw[0] == NoteKey.ed25519Algorithm else {
             throw CryptoError(
                 .invalidKeyEncoding,
-                "verifier key \"\(name)\": expected algorithm 0x01 (Ed25519) and a 32-byte key, found \(raw.count) bytes")
+                "verifier key \"\(name)\": expected algorithm 0x01 (Ed25519) and a 32-byte key, found \(raw.count) bytes"
+            )
         }
         try self.init(name: name, publicKey: Ed25519PublicKey(rawRepresentation: Array(raw.dropFirst())))
         guard keyID == written else {
             throw CryptoError(
                 .invalidKeyEncoding,
-                "verifier key \"\(name)\": key id \(parts[1]) does not match the key (expected \(NoteKey.hex8(keyID)))")
+                "verifier key \"\(name)\": key id \(parts[1]) does not match the key (expected \(NoteKey.hex8(keyID)))"
+            )
         }
     }
 
@@ -121,7 +130,9 @@ public struct NoteSigner: Sendable {
             raw[0] == NoteKey.ed25519Algorithm
         else {
             throw CryptoError(
-                .invalidKeyEncoding, "private key \"\(name)\": expected base64 of 0x01 followed by a 32-byte Ed25519 seed")
+                .invalidKeyEncoding,
+                "private key \"\(name)\": expected base64 of 0x01 followed by a 32-byte Ed25519 seed"
+            )
         }
         try self.init(name: name, privateKey: Ed25519PrivateKey(seed: Array(raw.dropFirst())))
         guard verifier.keyID == written else {

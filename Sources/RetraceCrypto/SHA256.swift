@@ -30,8 +30,14 @@ public enum SHA256 {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + left.count + right.count) { buffer in
             buffer[0] = prefix
             var index = 1
-            for byte in left { buffer[index] = byte; index += 1 }
-            for byte in right { buffer[index] = byte; index += 1 }
+            for byte in left {
+                buffer[index] = byte
+                index += 1
+            }
+            for byte in right {
+                buffer[index] = byte
+                index += 1
+            }
             return hash(buffer: UnsafeRawBufferPointer(buffer))
         }
     }
@@ -39,7 +45,10 @@ public enum SHA256 {
     private static func hash(buffer: UnsafeRawBufferPointer) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
             _ = COpenSSL.SHA256(
-                buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count, out.baseAddress)
+                buffer.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                buffer.count,
+                out.baseAddress
+            )
             count = byteCount
         }
     }

@@ -59,7 +59,10 @@ public struct SignedNote: Sendable, Hashable {
     public init(parsing message: String) throws(CryptoError) {
         let bytes = Array(message.utf8)
         for (offset, byte) in bytes.enumerated() where byte < 0x20 && byte != 0x0a {
-            throw CryptoError(.malformedNote, "note contains control character 0x\(String(byte, radix: 16)) at byte \(offset)")
+            throw CryptoError(
+                .malformedNote,
+                "note contains control character 0x\(String(byte, radix: 16)) at byte \(offset)"
+            )
         }
         guard let split = message.range(of: "\n\n", options: .backwards) else {
             throw CryptoError(.malformedNote, "note has no blank line before its signatures")
@@ -76,12 +79,18 @@ public struct SignedNote: Sendable, Hashable {
             }
             let rest = line.dropFirst(Self.signaturePrefix.count)
             guard let space = rest.firstIndex(of: " ") else {
-                throw CryptoError(.malformedNote, "signature line \(number + 1) has no space between name and signature")
+                throw CryptoError(
+                    .malformedNote,
+                    "signature line \(number + 1) has no space between name and signature"
+                )
             }
             let name = String(rest[..<space])
             try NoteKey.validateName(name)
             guard let raw = Base64.decode(rest[rest.index(after: space)...]), raw.count > 4 else {
-                throw CryptoError(.malformedNote, "signature line \(number + 1) (\(name)) is not valid base64 of a key id and signature")
+                throw CryptoError(
+                    .malformedNote,
+                    "signature line \(number + 1) (\(name)) is not valid base64 of a key id and signature"
+                )
             }
             let keyID = raw[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             signatures.append(Signature(name: name, keyID: keyID, signature: Array(raw.dropFirst(4))))
@@ -105,20 +114,28 @@ public struct SignedNote: Sendable, Hashable {
                 continue
             }
             guard key.isValidSignature(signature.signature, for: message) else {
-                throw CryptoError(.noteSignatureInvalid, "the signature by \(key.name) does not verify over the note text")
+                throw CryptoError(
+                    .noteSignatureInvalid,
+                    "the signature by \(key.name) does not verify over the note text"
+                )
             }
             if !verifiedBy.contains(key) { verifiedBy.append(key) }
         }
         guard !verifiedBy.isEmpty else {
             let names = signatures.map(\.name).joined(separator: ", ")
-            throw CryptoError(.noteNotSigned, "the note is not signed by any trusted key (signed by: \(names.isEmpty ? "nobody" : names))")
+            throw CryptoError(
+                .noteNotSigned,
+                "the note is not signed by any trusted key (signed by: \(names.isEmpty ? "nobody" : names))"
+            )
         }
         return verifiedBy
     }
 
     private static func validateText(_ text: String) throws(CryptoError) {
         guard text.hasSuffix("\n") else { throw CryptoError(.malformedNote, "note text must end with a newline") }
-        guard !text.contains("\n\n") else { throw CryptoError(.malformedNote, "note text must not contain a blank line") }
+        guard !text.contains("\n\n") else {
+            throw CryptoError(.malformedNote, "note text must not contain a blank line")
+        }
         for byte in text.utf8 where byte < 0x20 && byte != 0x0a {
             throw CryptoError(.malformedNote, "note text contains control character 0x\(String(byte, radix: 16))")
         }

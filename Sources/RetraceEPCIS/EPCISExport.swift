@@ -18,7 +18,11 @@ public enum EPCISExport {
     ///   - products: the products it covers, in member order for a batch.
     ///   - received: when the log accepted it (written as `recordTime`).
     public static func event(
-        statement: Statement, products: [SGTIN], index: UInt64, received: Timestamp, sgln: SGLNCodec
+        statement: Statement,
+        products: [SGTIN],
+        index: UInt64,
+        received: Timestamp,
+        sgln: SGLNCodec
     ) -> JSONObject {
         var event = JSONObject()
         event["type"] = .string("ObjectEvent")
@@ -63,8 +67,9 @@ public enum EPCISExport {
         switch statement.type {
         case .ship, .sell, .resell, .deliver, .leaseOut, .recycle, .dispose, .reportStolen, .reportLost: false
         case .excessDisposition: false
-        case .warrantyResolve: statement.details["resolution"] != .string("repair")
-            && statement.details["resolution"] != .string("rejected")
+        case .warrantyResolve:
+            statement.details["resolution"] != .string("repair")
+                && statement.details["resolution"] != .string("rejected")
         default: true
         }
     }
@@ -109,7 +114,8 @@ public struct EPCISDocumentWriter {
         try write(
             Array("{\"@context\":".utf8) + contextBytes
                 + Array(",\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"\(created)\",".utf8)
-                + Array("\"epcisBody\":{\"eventList\":[\n".utf8))
+                + Array("\"epcisBody\":{\"eventList\":[\n".utf8)
+        )
     }
 
     public mutating func add(_ event: JSONObject) throws {

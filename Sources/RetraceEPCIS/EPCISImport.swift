@@ -49,7 +49,8 @@ public enum EPCISImport {
             list = document["epcisBody"]?["queryResults"]?["resultsBody"]?["eventList"]
         default:
             throw EPCISError(
-                "the document's type is \(document["type"]?.text ?? "missing"); expected EPCISDocument or EPCISQueryDocument")
+                "the document's type is \(document["type"]?.text ?? "missing"); expected EPCISDocument or EPCISQueryDocument"
+            )
         }
         guard let events = list?.array else { throw EPCISError("the document has no epcisBody.eventList array") }
         var mapped: [ImportedEvent] = []
@@ -65,7 +66,8 @@ public enum EPCISImport {
         guard refusals.isEmpty else {
             throw EPCISError(
                 "\(refusals.count) of \(events.count) events do not map to Retrace statements; nothing was recorded:\n  "
-                    + refusals.joined(separator: "\n  "))
+                    + refusals.joined(separator: "\n  ")
+            )
         }
         guard !mapped.isEmpty else { throw EPCISError("the document holds no events") }
         return mapped
@@ -101,14 +103,16 @@ public enum EPCISImport {
         guard let kind = object["type"]?.string else { throw EPCISError("the event has no type") }
         guard kind == "ObjectEvent" else {
             throw EPCISError(
-                "a \(kind) does not map: Retrace records steps of serialised items, which EPCIS writes as ObjectEvents")
+                "a \(kind) does not map: Retrace records steps of serialised items, which EPCIS writes as ObjectEvents"
+            )
         }
         if object["errorDeclaration"] != nil {
             throw EPCISError("an error declaration does not map: a Retrace statement, once logged, is never retracted")
         }
         guard let epcList = object["epcList"]?.array, !epcList.isEmpty else {
             throw EPCISError(
-                "the event names no instances (epcList): class-level quantities (quantityList) have no Retrace product")
+                "the event names no instances (epcList): class-level quantities (quantityList) have no Retrace product"
+            )
         }
         var products: [SGTIN] = []
         var epcs: [String] = []
@@ -136,12 +140,15 @@ public enum EPCISImport {
             guard let found = defaultTypes[key] else {
                 throw EPCISError(
                     "bizStep \(bizStep ?? "(none)") with disposition \(disposition ?? "(none)") has no Retrace event "
-                        + "type; name one in \(EPCISVocabulary.eventType)")
+                        + "type; name one in \(EPCISVocabulary.eventType)"
+                )
             }
             type = found
         }
         guard products.count == 1 || EventType.batchable.contains(type) else {
-            throw EPCISError("\(products.count) products in one \(type) event: only \(EventType.batchable.map(\.name).sorted().joined(separator: ", ")) may cover many")
+            throw EPCISError(
+                "\(products.count) products in one \(type) event: only \(EventType.batchable.map(\.name).sorted().joined(separator: ", ")) may cover many"
+            )
         }
 
         var location: String?
@@ -152,7 +159,9 @@ public enum EPCISImport {
             }
             let gln = try SGLNCodec.gln(from: id)
             if let location, location != gln {
-                throw EPCISError("readPoint \(location) and bizLocation \(gln) differ: a Retrace statement has one location")
+                throw EPCISError(
+                    "readPoint \(location) and bizLocation \(gln) differ: a Retrace statement has one location"
+                )
             }
             location = gln
         }
@@ -171,7 +180,9 @@ public enum EPCISImport {
             guard uri.hasPrefix(EPCISVocabulary.transactionPrefix) else { continue }
             let rest = uri.dropFirst(EPCISVocabulary.transactionPrefix.count)
             guard let colon = rest.firstIndex(of: ":"), let member = transactionMembers[String(rest[..<colon])] else {
-                throw EPCISError("bizTransaction \(uri) is of no Retrace kind (\(transactionMembers.keys.sorted().joined(separator: ", ")))")
+                throw EPCISError(
+                    "bizTransaction \(uri) is of no Retrace kind (\(transactionMembers.keys.sorted().joined(separator: ", ")))"
+                )
             }
             let value = JSONValue.string(String(rest[rest.index(after: colon)...]))
             if let present = details[member], present != value {
@@ -183,7 +194,8 @@ public enum EPCISImport {
         if type == .sell || type == .resell, details["orderDigest"] == nil {
             throw EPCISError(
                 "a sale needs its order as a salted digest: a bizTransaction \(EPCISVocabulary.transactionPrefix)order:<64 hex> "
-                    + "(Retrace never records order numbers)")
+                    + "(Retrace never records order numbers)"
+            )
         }
 
         // The CBV terms the event states must be the ones its Retrace statement would be exported with.
@@ -191,9 +203,15 @@ public enum EPCISImport {
         let isBatch = products.count > 1
         do {
             probe = try Statement(
-                type: type, product: isBatch ? nil : products[0], previous: type == .commission || isBatch ? nil : Digest.of([]),
+                type: type,
+                product: isBatch ? nil : products[0],
+                previous: type == .commission || isBatch ? nil : Digest.of([]),
                 batch: isBatch ? BatchCommitment(count: Int64(products.count), root: Digest.of([])) : nil,
-                signer: Digest.of([]), time: time, location: location, details: details)
+                signer: Digest.of([]),
+                time: time,
+                location: location,
+                details: details
+            )
         } catch {
             throw EPCISError("the statement cannot be formed: \(error.description)")
         }
@@ -206,12 +224,20 @@ public enum EPCISImport {
             guard bizStep == expectedStep, disposition == expectedDisposition else {
                 throw EPCISError(
                     "bizStep \(bizStep ?? "(none)")/disposition \(disposition ?? "(none)") is not what a Retrace "
-                        + "\(type) states (\(expectedStep)/\(expectedDisposition ?? "(none)"))")
+                        + "\(type) states (\(expectedStep)/\(expectedDisposition ?? "(none)"))"
+                )
             }
         }
         return ImportedEvent(
-            position: position, eventID: eventID, type: type, products: products, epcs: epcs, time: time,
-            location: location, details: details)
+            position: position,
+            eventID: eventID,
+            type: type,
+            products: products,
+            epcs: epcs,
+            time: time,
+            location: location,
+            details: details
+        )
     }
 
     /// CBV terms may be written bare (`receiving`), as URNs or as `https://ref.gs1.org/cbv/BizStep-receiving` IRIs.

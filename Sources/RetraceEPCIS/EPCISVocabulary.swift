@@ -59,7 +59,9 @@ public struct SGLNCodec: Sendable {
     /// Every company prefix listed in a roster.
     public init(roster: RosterDocument?, defaultPrefixLength: Int = 7) {
         self.init(
-            knownPrefixes: roster?.parties.flatMap(\.companyPrefixes) ?? [], defaultPrefixLength: defaultPrefixLength)
+            knownPrefixes: roster?.parties.flatMap(\.companyPrefixes) ?? [],
+            defaultPrefixLength: defaultPrefixLength
+        )
     }
 
     /// `urn:epc:id:sgln:<prefix>.<location reference>.0` of a valid 13-digit GLN.
@@ -76,10 +78,14 @@ public struct SGLNCodec: Sendable {
             guard parts.count == 3, parts[0].count + parts[1].count == 12,
                 (parts[0] + parts[1]).allSatisfy({ $0.isASCII && $0.isNumber }), (6...12).contains(parts[0].count)
             else {
-                throw EPCISError("\(uri) is not an SGLN URN: expected urn:epc:id:sgln:<prefix>.<location ref>.<ext> with 12 digits")
+                throw EPCISError(
+                    "\(uri) is not an SGLN URN: expected urn:epc:id:sgln:<prefix>.<location ref>.<ext> with 12 digits"
+                )
             }
             guard parts[2] == "0" else {
-                throw EPCISError("\(uri) names a sub-location (extension \(parts[2])); Retrace locations are whole GLNs")
+                throw EPCISError(
+                    "\(uri) names a sub-location (extension \(parts[2])); Retrace locations are whole GLNs"
+                )
             }
             let payload = String(parts[0] + parts[1])
             return payload + String(checkDigit(payload))

@@ -46,21 +46,47 @@ public struct DockObservation: Hashable, Sendable {
 
     /// Builds and signs an observation.
     public static func sign(
-        scan: String, product: SGTIN?, verdict: String, time: Timestamp, checkpointSize: UInt64?, location: String?,
-        key: Ed25519PrivateKey, publicKey: Ed25519PublicKey
+        scan: String,
+        product: SGTIN?,
+        verdict: String,
+        time: Timestamp,
+        checkpointSize: UInt64?,
+        location: String?,
+        key: Ed25519PrivateKey,
+        publicKey: Ed25519PublicKey
     ) throws -> DockObservation {
         let unsigned = DockObservation(
-            signer: try Digest(bytes: publicKey.fingerprint), time: time, scan: scan, product: product,
-            verdict: verdict, checkpointSize: checkpointSize, location: location, signature: [])
+            signer: try Digest(bytes: publicKey.fingerprint),
+            time: time,
+            scan: scan,
+            product: product,
+            verdict: verdict,
+            checkpointSize: checkpointSize,
+            location: location,
+            signature: []
+        )
         let signature = try key.sign(try unsigned.signingInput())
         return DockObservation(
-            signer: unsigned.signer, time: time, scan: scan, product: product, verdict: verdict,
-            checkpointSize: checkpointSize, location: location, signature: signature)
+            signer: unsigned.signer,
+            time: time,
+            scan: scan,
+            product: product,
+            verdict: verdict,
+            checkpointSize: checkpointSize,
+            location: location,
+            signature: signature
+        )
     }
 
     private init(
-        signer: Digest, time: Timestamp, scan: String, product: SGTIN?, verdict: String, checkpointSize: UInt64?,
-        location: String?, signature: [UInt8]
+        signer: Digest,
+        time: Timestamp,
+        scan: String,
+        product: SGTIN?,
+        verdict: String,
+        checkpointSize: UInt64?,
+        location: String?,
+        signature: [UInt8]
     ) {
         self.signer = signer
         self.time = time
@@ -115,8 +141,15 @@ public struct DockObservation: Hashable, Sendable {
         if let location { try GLN.validate(location, field: "observation.location") }
         try fields.finish()
         self.init(
-            signer: signer, time: time, scan: scan, product: product, verdict: verdict, checkpointSize: checkpointSize,
-            location: location, signature: signature)
+            signer: signer,
+            time: time,
+            scan: scan,
+            product: product,
+            verdict: verdict,
+            checkpointSize: checkpointSize,
+            location: location,
+            signature: signature
+        )
         guard (try? CanonicalJSON.encode(json)) == bytes else {
             throw FormatError(.notCanonical, field: "", "the line is not in canonical form")
         }

@@ -55,5 +55,7 @@ public struct EventType: Hashable, Sendable, Comparable, CustomStringConvertible
     ]
 
     /// Types that may be signed once for many products (a pallet certificate, a lot recall).
-    public static let batchable: Set<EventType> = [.ship, .receive, .recall, .recallRemedy, .recycle, .dispose, .excessDisposition]
+    public static let batchable: Set<EventType> = [
+        .ship, .receive, .recall, .recallRemedy, .recycle, .dispose, .excessDisposition,
+    ]
 }

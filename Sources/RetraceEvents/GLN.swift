@@ -11,7 +11,11 @@ public enum GLN {
         }
         let expected = (10 - sum % 10) % 10
         guard Int(digits[12] - 0x30) == expected else {
-            throw FormatError(.invalidValue, field: field, "GLN \(text) has check digit \(digits[12] - 0x30), expected \(expected)")
+            throw FormatError(
+                .invalidValue,
+                field: field,
+                "GLN \(text) has check digit \(digits[12] - 0x30), expected \(expected)"
+            )
         }
     }
 }

@@ -15,7 +15,11 @@ public struct SignedStatement: Hashable, Sendable {
     }
 
     /// Signs `statement` with `key` under the signing context of its type.
-    public static func sign(_ statement: Statement, with key: Ed25519PrivateKey, members: [BatchMember] = [])
+    public static func sign(
+        _ statement: Statement,
+        with key: Ed25519PrivateKey,
+        members: [BatchMember] = []
+    )
         throws(CryptoError) -> SignedStatement
     {
         SignedStatement(statement: statement, signature: try key.sign(statement.signingInput), members: members)
@@ -60,13 +64,21 @@ public struct SignedStatement: Hashable, Sendable {
         try fields.finish()
         if let batch = statement.batch {
             guard Int64(members.count) == batch.count else {
-                throw FormatError(.invalidValue, field: "members", "the batch commits to \(batch.count) members, \(members.count) given")
+                throw FormatError(
+                    .invalidValue,
+                    field: "members",
+                    "the batch commits to \(batch.count) members, \(members.count) given"
+                )
             }
             guard Set(members.map(\.product)).count == members.count else {
                 throw FormatError(.invalidValue, field: "members", "a product appears twice in the batch")
             }
             guard BatchMember.commitment(for: members).root == batch.root else {
-                throw FormatError(.invalidValue, field: "members", "the members do not hash to the batch root the statement signs")
+                throw FormatError(
+                    .invalidValue,
+                    field: "members",
+                    "the members do not hash to the batch root the statement signs"
+                )
             }
         } else if !members.isEmpty {
             throw FormatError(.unknownField, field: "members", "only batch statements carry members")

@@ -37,8 +37,14 @@ public struct Statement: Hashable, Sendable {
     ///   event, a batch of a type that cannot be batched…) or the details cannot be written as
     ///   canonical JSON (an integer beyond ±(2^53−1), nesting deeper than 64).
     public init(
-        type: EventType, product: SGTIN?, previous: Digest?, batch: BatchCommitment? = nil, signer: Digest,
-        time: Timestamp, location: String? = nil, details: JSONObject = JSONObject()
+        type: EventType,
+        product: SGTIN?,
+        previous: Digest?,
+        batch: BatchCommitment? = nil,
+        signer: Digest,
+        time: Timestamp,
+        location: String? = nil,
+        details: JSONObject = JSONObject()
     ) throws(FormatError) {
         self.type = type
         self.product = product
@@ -62,7 +68,11 @@ public struct Statement: Hashable, Sendable {
         do {
             self.canonicalBytes = try CanonicalJSON.encode(json)
         } catch {
-            throw FormatError(.invalidValue, field: "statement.details", "cannot be written as canonical JSON: \(error)")
+            throw FormatError(
+                .invalidValue,
+                field: "statement.details",
+                "cannot be written as canonical JSON: \(error)"
+            )
         }
         self.id = Digest.of(canonicalBytes)
         try validateShape(path: "statement")
@@ -78,7 +88,11 @@ public struct Statement: Hashable, Sendable {
         var fields = try FieldReader(value, path: path)
         let version = try fields.integer("version")
         guard version == Self.version else {
-            throw FormatError(.unsupportedVersion, field: fields.fieldPath("version"), "version \(version) is not supported; this reader knows version 1")
+            throw FormatError(
+                .unsupportedVersion,
+                field: fields.fieldPath("version"),
+                "version \(version) is not supported; this reader knows version 1"
+            )
         }
         let type = try EventType(name: fields.string("type"))
         var product: SGTIN?
@@ -89,19 +103,32 @@ public struct Statement: Hashable, Sendable {
             try Digest(hex: hex, field: fields.fieldPath("previous"))
         }
         var batch: BatchCommitment?
-        if let value = fields.optional("batch") { batch = try BatchCommitment(json: value, path: fields.fieldPath("batch")) }
+        if let value = fields.optional("batch") {
+            batch = try BatchCommitment(json: value, path: fields.fieldPath("batch"))
+        }
         let signer = try Digest(hex: fields.string("signer"), field: fields.fieldPath("signer"))
         let time = try Timestamp(parsing: fields.string("time"), field: fields.fieldPath("time"))
         let location = try fields.optionalString("location")
         if let location { try GLN.validate(location, field: fields.fieldPath("location")) }
         let detailsValue = try fields.required("details")
         guard case .object(let details) = detailsValue else {
-            throw FormatError(.wrongType, field: fields.fieldPath("details"), "expected an object, found \(detailsValue.kindName)")
+            throw FormatError(
+                .wrongType,
+                field: fields.fieldPath("details"),
+                "expected an object, found \(detailsValue.kindName)"
+            )
         }
         try fields.finish()
         try self.init(
-            type: type, product: product, previous: previous, batch: batch, signer: signer, time: time,
-            location: location, details: details)
+            type: type,
+            product: product,
+            previous: previous,
+            batch: batch,
+            signer: signer,
+            time: time,
+            location: location,
+            details: details
+        )
     }
 
     /// The envelope rules that hold for every type, independent of any ledger state.
@@ -110,11 +137,18 @@ public struct Statement: Hashable, Sendable {
         case .roster:
             guard product == nil, batch == nil, location == nil else {
                 throw FormatError(
-                    .invalidValue, field: path, "a roster statement names no product, no batch and no location")
+                    .invalidValue,
+                    field: path,
+                    "a roster statement names no product, no batch and no location"
+                )
             }
         case .commission:
             guard product != nil, previous == nil, batch == nil else {
-                throw FormatError(.invalidValue, field: path, "a commission names one product and no previous event: it starts the chain")
+                throw FormatError(
+                    .invalidValue,
+                    field: path,
+                    "a commission names one product and no previous event: it starts the chain"
+                )
             }
         default:
             if batch != nil {
@@ -122,12 +156,22 @@ public struct Statement: Hashable, Sendable {
                     throw FormatError(.invalidValue, field: "\(path).batch", "\(type) statements cannot cover a batch")
                 }
                 guard product == nil, previous == nil else {
-                    throw FormatError(.invalidValue, field: path, "a batch statement names its products in its members, not in product/previous")
+                    throw FormatError(
+                        .invalidValue,
+                        field: path,
+                        "a batch statement names its products in its members, not in product/previous"
+                    )
                 }
             } else {
-                guard product != nil else { throw FormatError(.missingField, field: "\(path).product", "required field is missing") }
+                guard product != nil else {
+                    throw FormatError(.missingField, field: "\(path).product", "required field is missing")
+                }
                 guard previous != nil else {
-                    throw FormatError(.missingField, field: "\(path).previous", "every event after commissioning names the product's previous event")
+                    throw FormatError(
+                        .missingField,
+                        field: "\(path).previous",
+                        "every event after commissioning names the product's previous event"
+                    )
                 }
             }
         }
@@ -171,7 +215,11 @@ public struct BatchCommitment: Hashable, Sendable {
         var fields = try FieldReader(value, path: path)
         let count = try fields.integer("count")
         guard count >= 1, count <= BatchMember.maxCount else {
-            throw FormatError(.invalidValue, field: fields.fieldPath("count"), "a batch covers 1 to \(BatchMember.maxCount) products, found \(count)")
+            throw FormatError(
+                .invalidValue,
+                field: fields.fieldPath("count"),
+                "a batch covers 1 to \(BatchMember.maxCount) products, found \(count)"
+            )
         }
         let root = try Digest(hex: fields.string("root"), field: fields.fieldPath("root"))
         try fields.finish()

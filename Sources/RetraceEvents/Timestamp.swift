@@ -25,12 +25,20 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             }
             return value
         }
-        let year = try number(0..<4), month = try number(5..<7), day = try number(8..<10)
-        let hour = try number(11..<13), minute = try number(14..<16), second = try number(17..<19)
+        let year = try number(0..<4)
+        let month = try number(5..<7)
+        let day = try number(8..<10)
+        let hour = try number(11..<13)
+        let minute = try number(14..<16)
+        let second = try number(17..<19)
         guard year >= 1970, (1...12).contains(month), day >= 1, day <= Self.daysInMonth(year, month),
             hour < 24, minute < 60, second < 60
         else {
-            throw FormatError(.invalidTime, field: field, "\"\(text)\" is not a real UTC date and time (no leap seconds)")
+            throw FormatError(
+                .invalidTime,
+                field: field,
+                "\"\(text)\" is not a real UTC date and time (no leap seconds)"
+            )
         }
         let days = Self.daysFromCivil(year, month, day)
         self.secondsSinceEpoch = days * 86_400 + hour * 3600 + minute * 60 + second
@@ -44,7 +52,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest % 3600 / 60, 2)):\(pad(rest % 60, 2))Z"
+        return
+            "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest % 3600 / 60, 2)):\(pad(rest % 60, 2))Z"
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.secondsSinceEpoch < rhs.secondsSinceEpoch }

@@ -133,21 +133,31 @@ struct ApplicationIdentifier: Hashable, Sendable {
             for (index, character) in value.characters.enumerated() where !character.isASCIIDigit {
                 let position = value.offset(at: index)
                 throw IdentityError(
-                    .nonDigit, "non-digit \(character.errorDescription) in \(label) at position \(position); "
-                        + "this field has \(count) digits", position: position)
+                    .nonDigit,
+                    "non-digit \(character.errorDescription) in \(label) at position \(position); "
+                        + "this field has \(count) digits",
+                    position: position
+                )
             }
             if value.count < count {
-                let hint = role == .gtin && [8, 12, 13].contains(value.count)
+                let hint =
+                    role == .gtin && [8, 12, 13].contains(value.count)
                     ? " (a GTIN-\(value.count) is written in AI (01) left-padded with zeros to 14 digits)" : ""
                 throw IdentityError(
-                    .truncatedField, "\(label) needs \(count) digits but ends after \(value.count) at position "
-                        + "\(value.endOffset)\(hint)", position: value.endOffset)
+                    .truncatedField,
+                    "\(label) needs \(count) digits but ends after \(value.count) at position "
+                        + "\(value.endOffset)\(hint)",
+                    position: value.endOffset
+                )
             }
             if value.count > count {
                 let position = value.offset(at: count)
                 throw IdentityError(
-                    .wrongLength, "\(label) takes exactly \(count) digits but has \(value.count); the first extra "
-                        + "digit is at position \(position)", position: position)
+                    .wrongLength,
+                    "\(label) takes exactly \(count) digits but has \(value.count); the first extra "
+                        + "digit is at position \(position)",
+                    position: position
+                )
             }
         }
         let maximum: Int
@@ -159,7 +169,12 @@ struct ApplicationIdentifier: Hashable, Sendable {
             return .serial(try Serial(source: value))
         case .lot, .variant:
             try CharacterSet82.validate(
-                value, field: label, maximumLength: maximum, emptyCode: .emptyValue, tooLongCode: .valueTooLong)
+                value,
+                field: label,
+                maximumLength: maximum,
+                emptyCode: .emptyValue,
+                tooLongCode: .valueTooLong
+            )
             return .text(value.string)
         case .expiry, .productionDate, .bestBefore, .otherDate:
             return .date(try GS1Date(source: value, field: label, referenceYear: referenceYear), value.string)
@@ -169,8 +184,11 @@ struct ApplicationIdentifier: Hashable, Sendable {
             guard expected == found else {
                 let position = value.offset(at: value.count - 1)
                 throw IdentityError(
-                    .badCheckDigit, "bad SSCC check digit at position \(position): expected \(expected), "
-                        + "found \(found)", position: position)
+                    .badCheckDigit,
+                    "bad SSCC check digit at position \(position): expected \(expected), "
+                        + "found \(found)",
+                    position: position
+                )
             }
             return .text(value.string)
         case .numeric:

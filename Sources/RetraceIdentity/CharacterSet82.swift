@@ -30,20 +30,29 @@ enum CharacterSet82 {
     ) throws(IdentityError) {
         guard !value.isEmpty else {
             throw IdentityError(
-                emptyCode, "\(field) is empty at position \(value.endOffset); expected 1 to \(maximumLength) "
-                    + "characters of GS1 character set 82", position: value.endOffset)
+                emptyCode,
+                "\(field) is empty at position \(value.endOffset); expected 1 to \(maximumLength) "
+                    + "characters of GS1 character set 82",
+                position: value.endOffset
+            )
         }
         guard value.count <= maximumLength else {
             let position = value.offset(at: maximumLength)
             throw IdentityError(
-                tooLongCode, "\(field) has \(value.count) characters, at most \(maximumLength) are allowed "
-                    + "(the first excess character is at position \(position))", position: position)
+                tooLongCode,
+                "\(field) has \(value.count) characters, at most \(maximumLength) are allowed "
+                    + "(the first excess character is at position \(position))",
+                position: position
+            )
         }
         for (index, character) in value.characters.enumerated() where !contains(character) {
             let position = value.offset(at: index)
             throw IdentityError(
-                .illegalCharacter, "illegal character \(character.errorDescription) in \(field) at position "
-                    + "\(position); only GS1 AI encodable character set 82 is allowed", position: position)
+                .illegalCharacter,
+                "illegal character \(character.errorDescription) in \(field) at position "
+                    + "\(position); only GS1 AI encodable character set 82 is allowed",
+                position: position
+            )
         }
     }
 }

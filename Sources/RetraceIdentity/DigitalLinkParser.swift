@@ -15,7 +15,10 @@
 /// - Compressed Digital Links are not supported (they have no `/01/` segment and are reported as missing a GTIN).
 enum DigitalLinkParser {
     static func parse(
-        _ input: [Character], range: Range<Int>, symbologyIdentifier: String?, referenceYear: Int
+        _ input: [Character],
+        range: Range<Int>,
+        symbologyIdentifier: String?,
+        referenceYear: Int
     ) throws(IdentityError) -> ProductScan {
         let end = range.upperBound
         var index = range.lowerBound
@@ -25,8 +28,10 @@ enum DigitalLinkParser {
             index += 7
         } else {
             throw IdentityError(
-                .malformedURI, "a Digital Link must start with 'https://' or 'http://' (position \(index))",
-                position: index)
+                .malformedURI,
+                "a Digital Link must start with 'https://' or 'http://' (position \(index))",
+                position: index
+            )
         }
         let authorityStart = index
         while index < end, !"/?#".contains(input[index]) { index += 1 }
@@ -61,26 +66,38 @@ enum DigitalLinkParser {
 
     // MARK: - Path
 
-    private static func parsePath(_ input: [Character], _ path: Range<Int>, into collector: inout ElementCollector)
-        throws(IdentityError) {
+    private static func parsePath(
+        _ input: [Character],
+        _ path: Range<Int>,
+        into collector: inout ElementCollector
+    )
+        throws(IdentityError)
+    {
         var segments = split(input, path, on: "/")
         if !segments.isEmpty { segments.removeFirst() }  // the path starts with "/", before which nothing is
         if segments.count > 1, segments.last?.isEmpty == true { segments.removeLast() }  // one trailing slash
         guard let keyIndex = segments.firstIndex(where: { String(input[$0]) == "01" }) else {
             throw IdentityError(
-                .missingGTIN, "no '/01/{GTIN}' in the Digital Link path '\(String(input[path]))' "
-                    + "(compressed Digital Links are not supported)", position: path.lowerBound)
+                .missingGTIN,
+                "no '/01/{GTIN}' in the Digital Link path '\(String(input[path]))' "
+                    + "(compressed Digital Links are not supported)",
+                position: path.lowerBound
+            )
         }
         for segment in segments[keyIndex...] where segment.isEmpty {
             throw IdentityError(
-                .malformedURI, "empty path segment at position \(segment.lowerBound) in the GS1 part of the path",
-                position: segment.lowerBound)
+                .malformedURI,
+                "empty path segment at position \(segment.lowerBound) in the GS1 part of the path",
+                position: segment.lowerBound
+            )
         }
         let keyPosition = segments[keyIndex].lowerBound
         guard keyIndex + 1 < segments.count else {
             throw IdentityError(
-                .missingGTIN, "the '01' path segment at position \(keyPosition) has no GTIN after it",
-                position: keyPosition)
+                .missingGTIN,
+                "the '01' path segment at position \(keyPosition) has no GTIN after it",
+                position: keyPosition
+            )
         }
         let gtinSource = try PercentEncoding.decode(input, segments[keyIndex + 1])
         let gtin = try GTIN(source: gtinSource, allowedLengths: [8, 12, 13, 14])
@@ -95,32 +112,44 @@ enum DigitalLinkParser {
             guard let ai = ApplicationIdentifier.named(key) else {
                 if (2...4).contains(key.count), key.allSatisfy(\.isASCIIDigit) {
                     throw IdentityError(
-                        .unknownAI, "unknown or unsupported Application Identifier (\(key)) in the path at position "
-                            + "\(position); GTIN key qualifiers are 22, 10 and 21", position: position)
+                        .unknownAI,
+                        "unknown or unsupported Application Identifier (\(key)) in the path at position "
+                            + "\(position); GTIN key qualifiers are 22, 10 and 21",
+                        position: position
+                    )
                 }
                 throw IdentityError(
-                    .trailingGarbage, "unexpected path segment '\(key)' at position \(position) after the GS1 "
+                    .trailingGarbage,
+                    "unexpected path segment '\(key)' at position \(position) after the GS1 "
                         + "identifier; expected a key qualifier 22, 10 or 21, or the end of the path",
-                    position: position)
+                    position: position
+                )
             }
             guard let rank = ai.qualifierRank else {
-                let why = ai.role == .gtin
+                let why =
+                    ai.role == .gtin
                     ? "the primary key (01) may appear only once"
                     : "it is a data attribute and belongs in the query string (?\(ai.code)=…)"
                 throw IdentityError(
-                    .misplacedAI, "\(ai.label) at position \(position) is not allowed in the path: \(why)",
-                    position: position)
+                    .misplacedAI,
+                    "\(ai.label) at position \(position) is not allowed in the path: \(why)",
+                    position: position
+                )
             }
             guard rank > lastRank else {
                 throw IdentityError(
-                    .misplacedAI, "\(ai.label) at position \(position) is out of order or repeated: after /01/ the "
+                    .misplacedAI,
+                    "\(ai.label) at position \(position) is out of order or repeated: after /01/ the "
                         + "Digital Link key qualifiers come at most once each, in the order 22, 10, 21",
-                    position: position)
+                    position: position
+                )
             }
             guard cursor + 1 < segments.count else {
                 throw IdentityError(
                     ai.role == .serial ? .emptySerial : .emptyValue,
-                    "\(ai.label) at position \(position) has no value after it", position: position)
+                    "\(ai.label) at position \(position) has no value after it",
+                    position: position
+                )
             }
             let value = try PercentEncoding.decode(input, segments[cursor + 1])
             try collector.add(ai, value: value, position: position)
@@ -131,8 +160,13 @@ enum DigitalLinkParser {
 
     // MARK: - Query
 
-    private static func parseQuery(_ input: [Character], _ query: Range<Int>, into collector: inout ElementCollector)
-        throws(IdentityError) {
+    private static func parseQuery(
+        _ input: [Character],
+        _ query: Range<Int>,
+        into collector: inout ElementCollector
+    )
+        throws(IdentityError)
+    {
         for parameter in split(input, query, on: "&") where !parameter.isEmpty {
             let equals = input[parameter].firstIndex(of: "=")
             let keyRange = parameter.lowerBound..<(equals ?? parameter.upperBound)
@@ -141,18 +175,26 @@ enum DigitalLinkParser {
             let position = keyRange.lowerBound
             guard let ai = ApplicationIdentifier.named(key) else {
                 throw IdentityError(
-                    .unknownAI, "unknown or unsupported Application Identifier (\(key)) in the query at position "
+                    .unknownAI,
+                    "unknown or unsupported Application Identifier (\(key)) in the query at position "
                         + "\(position); numeric parameters are AIs, supported: \(ApplicationIdentifier.supportedList)",
-                    position: position)
+                    position: position
+                )
             }
             guard !ai.isIdentity else {
                 throw IdentityError(
-                    .misplacedAI, "\(ai.label) at position \(position) is part of the identity and belongs in the "
-                        + "path (/01/…/22/…/10/…/21/…), not the query", position: position)
+                    .misplacedAI,
+                    "\(ai.label) at position \(position) is part of the identity and belongs in the "
+                        + "path (/01/…/22/…/10/…/21/…), not the query",
+                    position: position
+                )
             }
             guard let equals, equals + 1 < parameter.upperBound else {
                 throw IdentityError(
-                    .emptyValue, "\(ai.label) at position \(position) in the query has no value", position: position)
+                    .emptyValue,
+                    "\(ai.label) at position \(position) in the query has no value",
+                    position: position
+                )
             }
             let value = try PercentEncoding.decode(input, (equals + 1)..<parameter.upperBound)
             try collector.add(ai, value: value, position: position)
@@ -163,7 +205,10 @@ enum DigitalLinkParser {
 
     /// Refuses characters not allowed raw in this URI component, and `%` not followed by two hex digits.
     private static func checkRaw(
-        _ input: [Character], _ range: Range<Int>, part: String, allowing allowed: (Character) -> Bool
+        _ input: [Character],
+        _ range: Range<Int>,
+        part: String,
+        allowing allowed: (Character) -> Bool
     ) throws(IdentityError) {
         for index in range {
             let character = input[index]
@@ -173,8 +218,11 @@ enum DigitalLinkParser {
                 let escaped = PercentEncoding.encode(String(character)) { _ in false }
                 let hint = character.isASCII ? "; percent-encode it as \(escaped)" : "; percent-encode its UTF-8 bytes"
                 throw IdentityError(
-                    .malformedURI, "character \(character.errorDescription) at position \(index) is not allowed in "
-                        + "a URI \(part)\(hint)", position: index)
+                    .malformedURI,
+                    "character \(character.errorDescription) at position \(index) is not allowed in "
+                        + "a URI \(part)\(hint)",
+                    position: index
+                )
             }
         }
     }

@@ -13,36 +13,50 @@ enum EPCURNParser {
     static let prefix = "urn:epc:id:sgtin:"
 
     static func parse(
-        _ input: [Character], range: Range<Int>, symbologyIdentifier: String?
+        _ input: [Character],
+        range: Range<Int>,
+        symbologyIdentifier: String?
     ) throws(IdentityError) -> ProductScan {
         let end = range.upperBound
         guard DigitalLinkParser.hasPrefix(input, prefix, at: range.lowerBound, end: end) else {
             let scheme = String(input[range].prefix { $0 != "." }.prefix(30))
             throw IdentityError(
-                .malformedURN, "only EPC pure-identity SGTIN URNs ('\(prefix)…') name one serialised trade item; "
-                    + "found '\(scheme)' at position \(range.lowerBound)", position: range.lowerBound)
+                .malformedURN,
+                "only EPC pure-identity SGTIN URNs ('\(prefix)…') name one serialised trade item; "
+                    + "found '\(scheme)' at position \(range.lowerBound)",
+                position: range.lowerBound
+            )
         }
         let bodyStart = range.lowerBound + prefix.count
         guard let firstDot = input[bodyStart..<end].firstIndex(of: "."),
-              let secondDot = input[(firstDot + 1)..<end].firstIndex(of: ".")
+            let secondDot = input[(firstDot + 1)..<end].firstIndex(of: ".")
         else {
             throw IdentityError(
-                .malformedURN, "expected CompanyPrefix.IndicatorItemRef.Serial after '\(prefix)' at position "
-                    + "\(bodyStart), with two '.' separators", position: bodyStart)
+                .malformedURN,
+                "expected CompanyPrefix.IndicatorItemRef.Serial after '\(prefix)' at position "
+                    + "\(bodyStart), with two '.' separators",
+                position: bodyStart
+            )
         }
         let companyPrefix = try digits(input, bodyStart..<firstDot, field: "company prefix")
         guard (6...12).contains(companyPrefix.count) else {
             throw IdentityError(
-                .invalidCompanyPrefix, "company prefix at position \(bodyStart) has \(companyPrefix.count) digits; "
-                    + "GS1 company prefixes have 6 to 12", position: bodyStart)
+                .invalidCompanyPrefix,
+                "company prefix at position \(bodyStart) has \(companyPrefix.count) digits; "
+                    + "GS1 company prefixes have 6 to 12",
+                position: bodyStart
+            )
         }
         let itemStart = firstDot + 1
         let indicatorAndItem = try digits(input, itemStart..<secondDot, field: "indicator and item reference")
         guard indicatorAndItem.count == 13 - companyPrefix.count, let indicator = indicatorAndItem.first else {
             throw IdentityError(
-                .wrongLength, "indicator and item reference at position \(itemStart) has \(indicatorAndItem.count) "
+                .wrongLength,
+                "indicator and item reference at position \(itemStart) has \(indicatorAndItem.count) "
                     + "digits; with a \(companyPrefix.count)-digit company prefix it must have "
-                    + "\(13 - companyPrefix.count)", position: itemStart)
+                    + "\(13 - companyPrefix.count)",
+                position: itemStart
+            )
         }
         let payload = [indicator] + companyPrefix + indicatorAndItem.dropFirst()
         let gtin = GTIN(computedDigits: String(payload) + String(GTIN.checkDigit(of: payload)))
@@ -51,7 +65,10 @@ enum EPCURNParser {
         try checkRawSerial(input, serialRange)
         let serial = try Serial(source: PercentEncoding.decode(input, serialRange))
         return ProductScan(
-            sgtin: SGTIN(gtin: gtin, serial: serial), form: .epcURN, symbologyIdentifier: symbologyIdentifier)
+            sgtin: SGTIN(gtin: gtin, serial: serial),
+            form: .epcURN,
+            symbologyIdentifier: symbologyIdentifier
+        )
     }
 
     /// Escapes a character set 82 serial for an EPC URN: exactly the seven characters TDS requires.
@@ -74,22 +91,33 @@ enum EPCURNParser {
             if character == "%" {
                 _ = try PercentEncoding.escapedByte(in: input, at: index, within: range)
             } else if !isRawSerialCharacter(character) {
-                let hint = CharacterSet82.contains(character)
+                let hint =
+                    CharacterSet82.contains(character)
                     ? "; in an EPC URN it must be escaped as " + escape(String(character))
                     : "; it is not in GS1 character set 82"
                 throw IdentityError(
-                    .illegalCharacter, "illegal character \(character.errorDescription) in the EPC URN serial at "
-                        + "position \(index)\(hint)", position: index)
+                    .illegalCharacter,
+                    "illegal character \(character.errorDescription) in the EPC URN serial at "
+                        + "position \(index)\(hint)",
+                    position: index
+                )
             }
         }
     }
 
-    private static func digits(_ input: [Character], _ range: Range<Int>, field: String) throws(IdentityError)
-        -> [Character] {
+    private static func digits(
+        _ input: [Character],
+        _ range: Range<Int>,
+        field: String
+    ) throws(IdentityError)
+        -> [Character]
+    {
         for index in range where !input[index].isASCIIDigit {
             throw IdentityError(
-                .nonDigit, "non-digit \(input[index].errorDescription) in the EPC URN \(field) at position \(index)",
-                position: index)
+                .nonDigit,
+                "non-digit \(input[index].errorDescription) in the EPC URN \(field) at position \(index)",
+                position: index
+            )
         }
         return Array(input[range])
     }

@@ -34,8 +34,11 @@ struct ElementCollector {
         if let earlier = seen[ai.code] {
             guard earlier.text == element.text else {
                 throw IdentityError(
-                    .duplicateAI, "\(ai.label) appears twice with different values: '\(earlier.text)' at position "
-                        + "\(earlier.position) and '\(element.text)' at position \(position)", position: position)
+                    .duplicateAI,
+                    "\(ai.label) appears twice with different values: '\(earlier.text)' at position "
+                        + "\(earlier.position) and '\(element.text)' at position \(position)",
+                    position: position
+                )
             }
             return
         }
@@ -58,12 +61,21 @@ struct ElementCollector {
         }
         guard let serial else {
             throw IdentityError(
-                .missingSerial, "missing serial: GTIN \(gtin.digits) has no serial (AI 21), so it names a product "
-                    + "class, not one item")
+                .missingSerial,
+                "missing serial: GTIN \(gtin.digits) has no serial (AI 21), so it names a product "
+                    + "class, not one item"
+            )
         }
         return ProductScan(
-            sgtin: SGTIN(gtin: gtin, serial: serial), lot: lot, expiry: expiry, productionDate: productionDate,
-            bestBefore: bestBefore, consumerProductVariant: variant, otherElements: other, form: form,
-            symbologyIdentifier: symbologyIdentifier)
+            sgtin: SGTIN(gtin: gtin, serial: serial),
+            lot: lot,
+            expiry: expiry,
+            productionDate: productionDate,
+            bestBefore: bestBefore,
+            consumerProductVariant: variant,
+            otherElements: other,
+            form: form,
+            symbologyIdentifier: symbologyIdentifier
+        )
     }
 }

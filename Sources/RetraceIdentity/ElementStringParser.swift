@@ -11,7 +11,10 @@ enum ElementStringParser {
     static let groupSeparator: Character = "\u{1D}"
 
     static func parse(
-        _ input: [Character], range: Range<Int>, symbologyIdentifier: String?, referenceYear: Int
+        _ input: [Character],
+        range: Range<Int>,
+        symbologyIdentifier: String?,
+        referenceYear: Int
     ) throws(IdentityError) -> ProductScan {
         var collector = ElementCollector(referenceYear: referenceYear)
         var index = range.lowerBound
@@ -19,7 +22,10 @@ enum ElementStringParser {
         if index < end, input[index] == groupSeparator { index += 1 }
         guard index < end else {
             throw IdentityError(
-                .missingGTIN, "no element strings after the leading FNC1 at position \(index)", position: index)
+                .missingGTIN,
+                "no element strings after the leading FNC1 at position \(index)",
+                position: index
+            )
         }
         let firstAI = index
         while index < end {
@@ -27,30 +33,45 @@ enum ElementStringParser {
             let character = input[index]
             if character == groupSeparator {
                 throw IdentityError(
-                    .unexpectedSeparator, "unexpected GS separator at position \(index): two separators in a row "
-                        + "leave an empty element string", position: index)
+                    .unexpectedSeparator,
+                    "unexpected GS separator at position \(index): two separators in a row "
+                        + "leave an empty element string",
+                    position: index
+                )
             }
             guard character.isASCIIDigit else {
                 let hint = character == "(" ? " (parentheses belong to the printed form only)" : ""
                 if aiStart == firstAI {
                     throw IdentityError(
-                        .unrecognizedFormat, "GS1 element strings must start with an Application Identifier, "
-                            + "found \(character.errorDescription) at position \(index)\(hint)", position: index)
+                        .unrecognizedFormat,
+                        "GS1 element strings must start with an Application Identifier, "
+                            + "found \(character.errorDescription) at position \(index)\(hint)",
+                        position: index
+                    )
                 }
                 throw IdentityError(
-                    .trailingGarbage, "unexpected \(character.errorDescription) at position \(index) where an "
-                        + "Application Identifier (digits) was expected\(hint)", position: index)
+                    .trailingGarbage,
+                    "unexpected \(character.errorDescription) at position \(index) where an "
+                        + "Application Identifier (digits) was expected\(hint)",
+                    position: index
+                )
             }
             guard end - index >= 2 else {
                 throw IdentityError(
-                    .truncatedField, "the data ends inside an Application Identifier: only "
-                        + "\(character.errorDescription) at position \(index)", position: index)
+                    .truncatedField,
+                    "the data ends inside an Application Identifier: only "
+                        + "\(character.errorDescription) at position \(index)",
+                    position: index
+                )
             }
             guard let ai = ApplicationIdentifier.match(in: input, at: index, end: end) else {
                 let code = ApplicationIdentifier.probableCode(in: input, at: index, end: end)
                 throw IdentityError(
-                    .unknownAI, "unknown or unsupported Application Identifier (\(code)) at position \(index); "
-                        + "supported: \(ApplicationIdentifier.supportedList)", position: index)
+                    .unknownAI,
+                    "unknown or unsupported Application Identifier (\(code)) at position \(index); "
+                        + "supported: \(ApplicationIdentifier.supportedList)",
+                    position: index
+                )
             }
             index += ai.code.count
             let valueStart = index

@@ -43,14 +43,19 @@ public struct GS1Date: Hashable, Sendable, Comparable, CustomStringConvertible {
         for (index, character) in source.characters.enumerated() where !character.isASCIIDigit {
             let position = source.offset(at: index)
             throw IdentityError(
-                .nonDigit, "non-digit \(character.errorDescription) in \(field) at position \(position); "
-                    + "expected YYMMDD", position: position)
+                .nonDigit,
+                "non-digit \(character.errorDescription) in \(field) at position \(position); "
+                    + "expected YYMMDD",
+                position: position
+            )
         }
         guard source.count == 6 else {
             let code: IdentityError.Code = source.count < 6 ? .truncatedField : .wrongLength
             throw IdentityError(
-                code, "\(field) at position \(source.offset(at: 0)) has \(source.count) digits; expected 6 (YYMMDD)",
-                position: source.offset(at: min(source.count, 6)))
+                code,
+                "\(field) at position \(source.offset(at: 0)) has \(source.count) digits; expected 6 (YYMMDD)",
+                position: source.offset(at: min(source.count, 6))
+            )
         }
         let digits = source.characters.map(\.digitValue)
         let yy = digits[0] * 10 + digits[1]
@@ -60,15 +65,20 @@ public struct GS1Date: Hashable, Sendable, Comparable, CustomStringConvertible {
         guard (1...12).contains(month) else {
             let position = source.offset(at: 2)
             throw IdentityError(
-                .invalidDate, "invalid month \(Self.pad(month)) in \(field) at position \(position); expected 01 to 12",
-                position: position)
+                .invalidDate,
+                "invalid month \(Self.pad(month)) in \(field) at position \(position); expected 01 to 12",
+                position: position
+            )
         }
         let last = Self.daysInMonth(month, year: year)
         guard dd <= last else {
             let position = source.offset(at: 4)
             throw IdentityError(
-                .invalidDate, "invalid day \(Self.pad(dd)) in \(field) at position \(position): "
-                    + "\(year)-\(Self.pad(month)) has \(last) days (00 means the last day)", position: position)
+                .invalidDate,
+                "invalid day \(Self.pad(dd)) in \(field) at position \(position): "
+                    + "\(year)-\(Self.pad(month)) has \(last) days (00 means the last day)",
+                position: position
+            )
         }
         self.year = year
         self.month = month

@@ -17,14 +17,20 @@ public struct GTIN: Hashable, Sendable, CustomStringConvertible {
         for (index, character) in source.characters.enumerated() where !character.isASCIIDigit {
             let position = source.offset(at: index)
             throw IdentityError(
-                .nonDigit, "non-digit \(character.errorDescription) in GTIN at position \(position); "
-                    + "a GTIN has digits only", position: position)
+                .nonDigit,
+                "non-digit \(character.errorDescription) in GTIN at position \(position); "
+                    + "a GTIN has digits only",
+                position: position
+            )
         }
         guard allowedLengths.contains(source.count) else {
             let expected = Self.describe(lengths: allowedLengths)
             throw IdentityError(
-                .wrongLength, "GTIN at position \(source.offset(at: 0)) has \(source.count) digits; "
-                    + "expected \(expected)", position: source.offset(at: 0))
+                .wrongLength,
+                "GTIN at position \(source.offset(at: 0)) has \(source.count) digits; "
+                    + "expected \(expected)",
+                position: source.offset(at: 0)
+            )
         }
         let padded = String(repeating: "0", count: 14 - source.count) + source.string
         let paddedDigits = Array(padded)
@@ -33,8 +39,10 @@ public struct GTIN: Hashable, Sendable, CustomStringConvertible {
         guard expected == found else {
             let position = source.offset(at: source.count - 1)
             throw IdentityError(
-                .badCheckDigit, "bad GTIN check digit at position \(position): expected \(expected), found \(found)",
-                position: position)
+                .badCheckDigit,
+                "bad GTIN check digit at position \(position): expected \(expected), found \(found)",
+                position: position
+            )
         }
         self.digits = padded
     }

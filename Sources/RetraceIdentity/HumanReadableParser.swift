@@ -7,21 +7,32 @@
 /// Spaces and tabs right around a marker, as people type `(01) 0950… (21) ABC`, are ignored: no supported value
 /// may contain a space, so this cannot change a value. A space inside a value is still an illegal character.
 enum HumanReadableParser {
-    static func parse(_ input: [Character], range: Range<Int>, referenceYear: Int) throws(IdentityError)
-        -> ProductScan {
+    static func parse(
+        _ input: [Character],
+        range: Range<Int>,
+        referenceYear: Int
+    ) throws(IdentityError)
+        -> ProductScan
+    {
         var collector = ElementCollector(referenceYear: referenceYear)
         var index = range.lowerBound
         let end = range.upperBound
         while index < end {
             guard let marker = marker(in: input, at: index, end: end) else {
                 throw IdentityError(
-                    .unknownAI, "expected an AI marker '(' + 2 to 4 digits + ')' at position \(index), found "
-                        + "'\(String(input[index..<min(index + 6, end)]))'", position: index)
+                    .unknownAI,
+                    "expected an AI marker '(' + 2 to 4 digits + ')' at position \(index), found "
+                        + "'\(String(input[index..<min(index + 6, end)]))'",
+                    position: index
+                )
             }
             guard let ai = ApplicationIdentifier.named(marker.code) else {
                 throw IdentityError(
-                    .unknownAI, "unknown or unsupported Application Identifier (\(marker.code)) at position "
-                        + "\(index); supported: \(ApplicationIdentifier.supportedList)", position: index)
+                    .unknownAI,
+                    "unknown or unsupported Application Identifier (\(marker.code)) at position "
+                        + "\(index); supported: \(ApplicationIdentifier.supportedList)",
+                    position: index
+                )
             }
             var valueStart = marker.end
             while valueStart < end, isBlank(input[valueStart]) { valueStart += 1 }

@@ -14,8 +14,12 @@ public enum IdentityParser {
     /// - Parameter referenceYear: the year YYMMDD dates are expanded around (GS1 century rule, see ``GS1Date``);
     ///   defaults to the current UTC year. Pass a fixed year to get reproducible results.
     /// - Throws: ``IdentityError`` whose `position` is a 0-based `Character` offset into `input` as given.
-    public static func parse(_ input: String, referenceYear: Int = GS1Date.currentYear) throws(IdentityError)
-        -> ProductScan {
+    public static func parse(
+        _ input: String,
+        referenceYear: Int = GS1Date.currentYear
+    ) throws(IdentityError)
+        -> ProductScan
+    {
         let characters = Array(input)
         var start = 0
         var end = characters.count
@@ -30,8 +34,10 @@ public enum IdentityParser {
             start += identifier.code.count
             guard start < end else {
                 throw IdentityError(
-                    .emptyInput, "no data after the symbology identifier \(identifier.code) at position \(start)",
-                    position: start)
+                    .emptyInput,
+                    "no data after the symbology identifier \(identifier.code) at position \(start)",
+                    position: start
+                )
             }
             symbology = identifier
         }
@@ -40,12 +46,21 @@ public enum IdentityParser {
 
         if let symbology, symbology.payload == .elementStrings {
             return try ElementStringParser.parse(
-                characters, range: range, symbologyIdentifier: symbology.code, referenceYear: referenceYear)
+                characters,
+                range: range,
+                symbologyIdentifier: symbology.code,
+                referenceYear: referenceYear
+            )
         }
         if DigitalLinkParser.hasPrefix(characters, "http://", at: start, end: end)
-            || DigitalLinkParser.hasPrefix(characters, "https://", at: start, end: end) {
+            || DigitalLinkParser.hasPrefix(characters, "https://", at: start, end: end)
+        {
             return try DigitalLinkParser.parse(
-                characters, range: range, symbologyIdentifier: symbology?.code, referenceYear: referenceYear)
+                characters,
+                range: range,
+                symbologyIdentifier: symbology?.code,
+                referenceYear: referenceYear
+            )
         }
         if DigitalLinkParser.hasPrefix(characters, "urn:", at: start, end: end) {
             return try EPCURNParser.parse(characters, range: range, symbologyIdentifier: symbology?.code)
@@ -53,20 +68,30 @@ public enum IdentityParser {
         if let symbology {
             let position = start - symbology.code.count
             throw IdentityError(
-                .unknownSymbology, "symbology identifier \(symbology.code) at position \(position) "
+                .unknownSymbology,
+                "symbology identifier \(symbology.code) at position \(position) "
                     + "(\(symbology.name) without FNC1) means plain text, which must be a Digital Link URI here; "
-                    + "GS1 element strings need a GS1 mode identifier such as ]d2 or ]Q3", position: position)
+                    + "GS1 element strings need a GS1 mode identifier such as ]d2 or ]Q3",
+                position: position
+            )
         }
         if first == "(" {
             return try HumanReadableParser.parse(characters, range: range, referenceYear: referenceYear)
         }
         if first.isASCIIDigit || first == ElementStringParser.groupSeparator {
             return try ElementStringParser.parse(
-                characters, range: range, symbologyIdentifier: nil, referenceYear: referenceYear)
+                characters,
+                range: range,
+                symbologyIdentifier: nil,
+                referenceYear: referenceYear
+            )
         }
         throw IdentityError(
-            .unrecognizedFormat, "cannot tell the form from \(first.errorDescription) at position \(start): expected "
-                + "GS1 element strings (digits), '(01)…', 'https://…/01/…' or 'urn:epc:id:sgtin:…'", position: start)
+            .unrecognizedFormat,
+            "cannot tell the form from \(first.errorDescription) at position \(start): expected "
+                + "GS1 element strings (digits), '(01)…', 'https://…/01/…' or 'urn:epc:id:sgtin:…'",
+            position: start
+        )
     }
 
     /// What scanners and keyboards append or prepend; GS is not included, it is data.

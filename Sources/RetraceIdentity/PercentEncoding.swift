@@ -7,8 +7,8 @@ enum PercentEncoding {
     static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-             UInt8(ascii: "~"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
             return true
         default:
             return false
@@ -41,15 +41,23 @@ enum PercentEncoding {
     }
 
     /// Checks that the `%` at `index` is followed by two hex digits inside `range`, and returns the byte.
-    static func escapedByte(in input: [Character], at index: Int, within range: Range<Int>) throws(IdentityError)
-        -> UInt8 {
+    static func escapedByte(
+        in input: [Character],
+        at index: Int,
+        within range: Range<Int>
+    ) throws(IdentityError)
+        -> UInt8
+    {
         let high = index + 1 < range.upperBound ? hexValue(input[index + 1]) : nil
         let low = index + 2 < range.upperBound ? hexValue(input[index + 2]) : nil
         guard let high, let low else {
             let found = String(input[(index + 1)..<min(index + 3, range.upperBound)])
             throw IdentityError(
-                .badPercentEncoding, "'%' at position \(index) must be followed by two hexadecimal digits; "
-                    + (found.isEmpty ? "found nothing" : "found '\(found)'"), position: index)
+                .badPercentEncoding,
+                "'%' at position \(index) must be followed by two hexadecimal digits; "
+                    + (found.isEmpty ? "found nothing" : "found '\(found)'"),
+                position: index
+            )
         }
         return high << 4 | low
     }
@@ -76,8 +84,10 @@ enum PercentEncoding {
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
             let position = zip(bytes, byteOffsets).first { $0.0 >= 0x80 }?.1 ?? range.lowerBound
             throw IdentityError(
-                .badPercentEncoding, "percent-encoded bytes starting at position \(position) are not valid UTF-8",
-                position: position)
+                .badPercentEncoding,
+                "percent-encoded bytes starting at position \(position) are not valid UTF-8",
+                position: position
+            )
         }
         var characters: [Character] = []
         var offsets: [Int] = []

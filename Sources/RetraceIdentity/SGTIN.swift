@@ -33,7 +33,9 @@ public struct SGTIN: Hashable, Sendable, CustomStringConvertible {
     public func epcURN(companyPrefixLength: Int) throws(IdentityError) -> String {
         guard (6...12).contains(companyPrefixLength) else {
             throw IdentityError(
-                .invalidCompanyPrefix, "company prefix length \(companyPrefixLength) is outside 6 to 12 digits")
+                .invalidCompanyPrefix,
+                "company prefix length \(companyPrefixLength) is outside 6 to 12 digits"
+            )
         }
         let digits = Array(gtin.digits)
         let companyPrefix = String(digits[1...companyPrefixLength])

@@ -14,8 +14,12 @@ public struct Serial: Hashable, Sendable, CustomStringConvertible {
 
     init(source: SourceText) throws(IdentityError) {
         try CharacterSet82.validate(
-            source, field: "serial", maximumLength: Self.maximumLength,
-            emptyCode: .emptySerial, tooLongCode: .serialTooLong)
+            source,
+            field: "serial",
+            maximumLength: Self.maximumLength,
+            emptyCode: .emptySerial,
+            tooLongCode: .serialTooLong
+        )
         self.value = source.string
     }
 

@@ -32,11 +32,16 @@ struct SymbologyIdentifier: Hashable, Sendable {
         let list = known.map(\.code).joined(separator: ", ")
         guard code.count == 3 else {
             throw IdentityError(
-                .unknownSymbology, "truncated symbology identifier '\(code)' at position \(index); expected ']' "
-                    + "followed by two characters, one of \(list)", position: index)
+                .unknownSymbology,
+                "truncated symbology identifier '\(code)' at position \(index); expected ']' "
+                    + "followed by two characters, one of \(list)",
+                position: index
+            )
         }
         throw IdentityError(
-            .unknownSymbology, "unknown symbology identifier '\(code)' at position \(index); supported: \(list)",
-            position: index)
+            .unknownSymbology,
+            "unknown symbology identifier '\(code)' at position \(index); supported: \(list)",
+            position: index
+        )
     }
 }

@@ -14,7 +14,13 @@ public struct InsightsFilter: Sendable, Hashable {
     /// Products of this GTIN-14.
     public var gtin: String?
 
-    public init(from: Timestamp? = nil, to: Timestamp? = nil, brand: String? = nil, retailer: String? = nil, gtin: String? = nil) {
+    public init(
+        from: Timestamp? = nil,
+        to: Timestamp? = nil,
+        brand: String? = nil,
+        retailer: String? = nil,
+        gtin: String? = nil
+    ) {
         self.from = from
         self.to = to
         self.brand = brand

@@ -15,7 +15,8 @@ extension ReturnInsights {
                     ]
                     object["rateBasisPoints"] = tally.rateBasisPoints.map { .integer(Int64($0)) } ?? .null
                     return .object(object)
-                })
+                }
+            )
         }
         func counts(_ counts: [String: Int]) -> JSONValue {
             .object(JSONObject(counts.map { ($0.key, JSONValue.integer(Int64($0.value))) }))
@@ -49,7 +50,9 @@ extension ReturnInsights {
                 "leaseReturns": .integer(Int64(leaseReturns)),
             ]),
             "recovery": .object([
-                "outcomes": counts(Dictionary(uniqueKeysWithValues: recoveryOutcomes.map { ($0.key.rawValue, $0.value) })),
+                "outcomes": counts(
+                    Dictionary(uniqueKeysWithValues: recoveryOutcomes.map { ($0.key.rawValue, $0.value) })
+                ),
                 "returnToResaleHours": distribution(returnToResaleHours),
                 "value": .object(
                     JSONObject(
@@ -63,7 +66,9 @@ extension ReturnInsights {
                                     "recovered": .integer(value.recovered),
                                 ])
                             )
-                        })),
+                        }
+                    )
+                ),
             ]),
             "recalls": .array(
                 recalls.map {
@@ -73,7 +78,8 @@ extension ReturnInsights {
                         "remedied": .integer(Int64($0.remedied)), "notAffected": .integer(Int64($0.notAffected)),
                         "endOfLife": .integer(Int64($0.endOfLife)), "stillInField": .integer(Int64($0.stillInField)),
                     ])
-                }),
+                }
+            ),
             // Scan-based signals only when journals were read: absent is "not counted", never zero.
             "dockScans": scans?.json ?? .null,
             "fraud": .object([
@@ -89,7 +95,8 @@ extension ReturnInsights {
                             "customerDigest": .string($0.customerDigest.hex), "returns": .integer(Int64($0.returns)),
                             "retailers": .array($0.retailers.sorted().map(JSONValue.string)),
                         ])
-                    }),
+                    }
+                ),
             ]),
         ])
     }

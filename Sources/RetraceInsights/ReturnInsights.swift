@@ -222,7 +222,11 @@ public struct ReturnInsights: Sendable {
     }
 
     private mutating func recordReturn(
-        _ statement: Statement, key: String, before: ProductState?, signer: Party, inWindow: Bool
+        _ statement: Statement,
+        key: String,
+        before: ProductState?,
+        signer: Party,
+        inWindow: Bool
     ) {
         guard let before else { return }
         let time = statement.time
@@ -275,7 +279,12 @@ public struct ReturnInsights: Sendable {
     }
 
     private mutating func tally(
-        gtin: String, brand: String, retailer: String, channel: String, time: Timestamp, _ change: (inout Tally) -> Void
+        gtin: String,
+        brand: String,
+        retailer: String,
+        channel: String,
+        time: Timestamp,
+        _ change: (inout Tally) -> Void
     ) {
         change(&byGTIN[gtin, default: Tally()])
         change(&byBrand[brand, default: Tally()])
@@ -301,7 +310,9 @@ public struct ReturnInsights: Sendable {
     /// Customers (salted digests) with two returns or more, most returns first.
     public var repeatReturners: [Returner] {
         returners.values.filter { $0.returns >= 2 }.sorted {
-            ($1.returns, $1.retailers.count, $0.customerDigest.hex) < ($0.returns, $0.retailers.count, $1.customerDigest.hex)
+            ($1.returns, $1.retailers.count, $0.customerDigest.hex) < (
+                $0.returns, $0.retailers.count, $1.customerDigest.hex
+            )
         }
     }
 }

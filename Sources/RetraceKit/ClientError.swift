@@ -28,7 +28,12 @@ public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
     public let request: String
 
     public init(
-        _ kind: Kind, request: String, status: Int? = nil, code: String? = nil, detail: String, rule: String? = nil,
+        _ kind: Kind,
+        request: String,
+        status: Int? = nil,
+        code: String? = nil,
+        detail: String,
+        rule: String? = nil,
         retryable: Bool = false
     ) {
         self.kind = kind
@@ -46,14 +51,22 @@ public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
             let code = object["code"]?.stringValue
         {
             return ClientError(
-                .refused, request: request, status: status, code: code,
+                .refused,
+                request: request,
+                status: status,
+                code: code,
                 detail: object["detail"]?.stringValue ?? object["title"]?.stringValue ?? "no detail given",
-                rule: object["rule"]?.stringValue, retryable: object["retryable"] == .bool(true))
+                rule: object["rule"]?.stringValue,
+                retryable: object["retryable"] == .bool(true)
+            )
         }
         let text = String(decoding: body.prefix(200), as: UTF8.self).split(whereSeparator: \.isNewline).first
         return ClientError(
-            .refused, request: request, status: status,
-            detail: "HTTP \(status) without a problem document\(text.map { ": \($0)" } ?? "")")
+            .refused,
+            request: request,
+            status: status,
+            detail: "HTTP \(status) without a problem document\(text.map { ": \($0)" } ?? "")"
+        )
     }
 
     public var description: String {

@@ -31,18 +31,26 @@ public final class LedgerClient: Sendable {
             url.host != nil
         else {
             throw ClientError(
-                .transport, request: "connecting", detail: "\"\(server)\" is not an http:// or https:// address")
+                .transport,
+                request: "connecting",
+                detail: "\"\(server)\" is not an http:// or https:// address"
+            )
         }
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caCertificateFile {
             guard FileManager.default.fileExists(atPath: caCertificateFile) else {
                 throw ClientError(
-                    .transport, request: "connecting", detail: "the CA certificate \(caCertificateFile) does not exist")
+                    .transport,
+                    request: "connecting",
+                    detail: "the CA certificate \(caCertificateFile) does not exist"
+                )
             }
             do { _ = try NIOSSLCertificate.fromPEMFile(caCertificateFile) } catch {
                 throw ClientError(
-                    .transport, request: "connecting",
-                    detail: "the CA certificate \(caCertificateFile) is not a PEM certificate: \(error)")
+                    .transport,
+                    request: "connecting",
+                    detail: "the CA certificate \(caCertificateFile) is not a PEM certificate: \(error)"
+                )
             }
             tls.additionalTrustRoots = [.file(caCertificateFile)]
         }
@@ -104,7 +112,8 @@ public final class LedgerClient: Sendable {
         if text.contains("handshakeFailed") || text.contains("CERTIFICATE_VERIFY_FAILED") {
             return "TLS certificate of \(server) is not trusted (\(text)); pass its CA with --ca-cert"
         }
-        if text.contains("connectTimeout") || text.contains("connectionRefused") || text.contains("Connection refused") {
+        if text.contains("connectTimeout") || text.contains("connectionRefused") || text.contains("Connection refused")
+        {
             return "cannot connect to \(server) (\(text)); is `retrace serve` running there?"
         }
         return "\(text) (server \(server))"
@@ -177,7 +186,8 @@ public final class LedgerClient: Sendable {
 
     static func percentEncoded(_ text: String) -> String {
         let allowed = CharacterSet(
-            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+        )
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

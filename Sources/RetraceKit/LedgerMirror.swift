@@ -42,7 +42,10 @@ public struct LedgerMirror: Sendable {
 
     /// The service showed something that contradicts what the mirror verified before.
     public struct Inconsistency: Error, Sendable, CustomStringConvertible {
-        public enum Kind: String, Sendable { case rollback, fork, entriesMismatch = "entries-mismatch" }
+        public enum Kind: String, Sendable {
+            case rollback, fork
+            case entriesMismatch = "entries-mismatch"
+        }
         public let kind: Kind
         public let detail: String
         public var description: String { "\(kind.rawValue): \(detail)" }
@@ -72,15 +75,18 @@ public struct LedgerMirror: Sendable {
             throw Inconsistency(
                 kind: .rollback,
                 detail: "the service's checkpoint has size \(latest.size), older than size \(state.size) "
-                    + "that this mirror verified before: the log was rolled back or entries were dropped")
+                    + "that this mirror verified before: the log was rolled back or entries were dropped"
+            )
         }
         if let old = state.note {
             let previous = try ledger.openCheckpoint(old, what: "the mirror's last checkpoint")
             if latest.size == previous.size {
                 guard latest.rootHash == previous.rootHash else {
                     throw Inconsistency(
-                        kind: .fork, detail: "size \(latest.size) now has root \(Hex.encode(latest.rootHash)), "
-                            + "but this mirror verified root \(Hex.encode(previous.rootHash)) for it")
+                        kind: .fork,
+                        detail: "size \(latest.size) now has root \(Hex.encode(latest.rootHash)), "
+                            + "but this mirror verified root \(Hex.encode(previous.rootHash)) for it"
+                    )
                 }
                 return Sync(from: from, to: from, discardedBytes: discarded)
             }
@@ -88,12 +94,18 @@ public struct LedgerMirror: Sendable {
             let hashes = (proof["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
             do {
                 try MerkleProof.verifyConsistency(
-                    size1: previous.size, size2: latest.size, proof: hashes, root1: previous.rootHash,
-                    root2: latest.rootHash)
+                    size1: previous.size,
+                    size2: latest.size,
+                    proof: hashes,
+                    root1: previous.rootHash,
+                    root2: latest.rootHash
+                )
             } catch {
                 throw Inconsistency(
-                    kind: .fork, detail: "checkpoint \(latest.size) is not consistent with checkpoint "
-                        + "\(previous.size) that this mirror verified: \(error)")
+                    kind: .fork,
+                    detail: "checkpoint \(latest.size) is not consistent with checkpoint "
+                        + "\(previous.size) that this mirror verified: \(error)"
+                )
             }
         }
         guard latest.size > state.size else { return Sync(from: from, to: from, discardedBytes: discarded) }
@@ -116,18 +128,27 @@ public struct LedgerMirror: Sendable {
                     let bytes = object["entry"]?.stringValue.flatMap({ Base64.decode($0) })
                 else {
                     throw ClientError(
-                        .malformedAnswer, request: "GET /v1/entries", detail: "entry \(position) is missing or misnumbered")
+                        .malformedAnswer,
+                        request: "GET /v1/entries",
+                        detail: "entry \(position) is missing or misnumbered"
+                    )
                 }
                 try frontier.append(leafHash: MerkleHash.leafHash(bytes))
-                chunk += try Self.exportLine(index: position, entry: bytes, members: object["members"]?.arrayValue ?? [])
+                chunk += try Self.exportLine(
+                    index: position,
+                    entry: bytes,
+                    members: object["members"]?.arrayValue ?? []
+                )
                 position += 1
             }
             try handle.write(contentsOf: chunk)
         }
         guard frontier.rootHash == latest.rootHash else {
             throw Inconsistency(
-                kind: .entriesMismatch, detail: "the entries the service served up to \(latest.size) hash to root "
-                    + "\(Hex.encode(frontier.rootHash)), not its signed checkpoint's \(Hex.encode(latest.rootHash))")
+                kind: .entriesMismatch,
+                detail: "the entries the service served up to \(latest.size) hash to root "
+                    + "\(Hex.encode(frontier.rootHash)), not its signed checkpoint's \(Hex.encode(latest.rootHash))"
+            )
         }
         try handle.write(contentsOf: try LedgerExport.checkpointLine(note))
         try handle.synchronize()
@@ -135,8 +156,12 @@ public struct LedgerMirror: Sendable {
         try writeAtomically(
             headerPath,
             try LedgerExport.header(
-                origin: latest.origin, logKey: ledger.anchors.logKey.description,
-                governance: ledger.anchors.governance.map(\.description), treeSize: latest.size))
+                origin: latest.origin,
+                logKey: ledger.anchors.logKey.description,
+                governance: ledger.anchors.governance.map(\.description),
+                treeSize: latest.size
+            )
+        )
         try saveState(state)
         return Sync(from: from, to: latest.size, discardedBytes: discarded)
     }
@@ -149,8 +174,12 @@ public struct LedgerMirror: Sendable {
         var line = Array(header)
         if line.last == 0x0A { line.removeLast() }
         let auditor = Auditor(
-            trustRoots: ledger.anchors.governance, logKey: ledger.anchors.logKey, origin: ledger.anchors.origin,
-            threads: threads, keepGoing: keepGoing)
+            trustRoots: ledger.anchors.governance,
+            logKey: ledger.anchors.logKey,
+            origin: ledger.anchors.origin,
+            threads: threads,
+            keepGoing: keepGoing
+        )
         return try auditor.audit(exportHeader: line, bodyAt: bodyPath)
     }
 
@@ -169,10 +198,14 @@ public struct LedgerMirror: Sendable {
                         let member = try? CanonicalJSON.decode(bytes)
                     else {
                         throw ClientError(
-                            .malformedAnswer, request: "GET /v1/entries", detail: "a member of entry \(index) is malformed")
+                            .malformedAnswer,
+                            request: "GET /v1/entries",
+                            detail: "a member of entry \(index) is malformed"
+                        )
                     }
                     return member
-                })
+                }
+            )
         }
         return try CanonicalJSON.encode(.object(object)) + [0x0A]
     }
@@ -188,7 +221,9 @@ public struct LedgerMirror: Sendable {
             throw ClientError(.malformedAnswer, request: "mirror", detail: "\(statePath) is not a mirror state file")
         }
         let frontier = try CompactRange(
-            size: UInt64(size), hashes: hashes.compactMap { $0.stringValue.flatMap { Hex.decode($0) } })
+            size: UInt64(size),
+            hashes: hashes.compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
+        )
         _ = try ledger.openCheckpoint(note, what: "the mirror's last checkpoint")
         return State(size: UInt64(size), note: note, bodyBytes: UInt64(bytes), frontier: frontier)
     }
@@ -208,8 +243,10 @@ public struct LedgerMirror: Sendable {
         guard size != length else { return 0 }
         guard size > length else {
             throw ClientError(
-                .malformedAnswer, request: "mirror",
-                detail: "\(bodyPath) is shorter (\(size) bytes) than its state says (\(length)); the mirror was damaged")
+                .malformedAnswer,
+                request: "mirror",
+                detail: "\(bodyPath) is shorter (\(size) bytes) than its state says (\(length)); the mirror was damaged"
+            )
         }
         guard let handle = FileHandle(forWritingAtPath: bodyPath) else {
             throw ClientError(.transport, request: "mirror", detail: "cannot write \(bodyPath)")

@@ -36,7 +36,9 @@ public struct RemoteLedger: Sendable {
     func openCheckpoint(_ note: String, what: String) throws -> Checkpoint {
         do { return try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin) } catch {
             throw VerificationError(
-                .checkpointInvalid, "\(what) does not verify under the log key \(anchors.logKey.name): \(error)")
+                .checkpointInvalid,
+                "\(what) does not verify under the log key \(anchors.logKey.name): \(error)"
+            )
         }
     }
 
@@ -58,10 +60,17 @@ public struct RemoteLedger: Sendable {
         let proof = (answer["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
         do {
             try MerkleProof.verifyInclusion(
-                leafHash: MerkleHash.leafHash(bytes), leafIndex: index, treeSize: checkpoint.size, proof: proof,
-                rootHash: checkpoint.rootHash)
+                leafHash: MerkleHash.leafHash(bytes),
+                leafIndex: index,
+                treeSize: checkpoint.size,
+                proof: proof,
+                rootHash: checkpoint.rootHash
+            )
         } catch {
-            throw VerificationError(.inclusionFailed, "entry \(index) is not proven in checkpoint \(checkpoint.size): \(error)")
+            throw VerificationError(
+                .inclusionFailed,
+                "entry \(index) is not proven in checkpoint \(checkpoint.size): \(error)"
+            )
         }
         return (checkpoint, entry, proof)
     }
@@ -71,7 +80,9 @@ public struct RemoteLedger: Sendable {
         let page = try await client.entries(start: index, end: index + 1)
         guard let first = page["entries"]?.arrayValue?.first?.objectValue, first["index"]?.integerValue == Int64(index),
             let bytes = first["entry"]?.stringValue.flatMap({ Base64.decode($0) })
-        else { throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entry \(index) in the answer") }
+        else {
+            throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entry \(index) in the answer")
+        }
         do {
             let members = try (first["members"]?.arrayValue ?? []).enumerated().map { position, value in
                 guard let memberBytes = value.stringValue.flatMap({ Base64.decode($0) }) else {
@@ -106,7 +117,9 @@ public struct RemoteLedger: Sendable {
         let verified = try verifier.verify(bytes: bytes)
         guard verified.products.contains(where: { $0.product == product }) else {
             throw VerificationError(
-                .chainBroken, "the service's bundle for \(product.digitalLink) does not hold that product's chain")
+                .chainBroken,
+                "the service's bundle for \(product.digitalLink) does not hold that product's chain"
+            )
         }
         return (bytes, verified)
     }
@@ -155,7 +168,9 @@ public struct RemoteLedger: Sendable {
             VerificationError(
                 .certificateMismatch,
                 "the service gave no certificate bundle for the batch recycle at index \(recycle.index) "
-                    + "(certificate \(number))"))
+                    + "(certificate \(number))"
+            )
+        )
     }
 
     /// Proofs of recycling for every product the service says a certificate number covers, each
@@ -170,14 +185,19 @@ public struct RemoteLedger: Sendable {
                 batch.entry.statement.details["certificate"]?.stringValue == certificate
             else {
                 throw VerificationError(
-                    .certificateMismatch, "the service answered certificate \(certificate) with another certificate's bundle")
+                    .certificateMismatch,
+                    "the service answered certificate \(certificate) with another certificate's bundle"
+                )
             }
             proofs += try verifier.recyclingProofs(certificateBundle: bundle)
         }
         for value in found["products"]?.arrayValue ?? [] {
             guard let text = value.stringValue else {
                 throw ClientError(
-                    .malformedAnswer, request: "GET certificate evidence", detail: "a product is not a string")
+                    .malformedAnswer,
+                    request: "GET certificate evidence",
+                    detail: "a product is not a string"
+                )
             }
             let product = try Verifier.product(scan: text)
             let proof = try await recyclingProof(product)
@@ -185,7 +205,9 @@ public struct RemoteLedger: Sendable {
             let recycle = verified.products.first?.events.first(where: { $0.statement.type == .recycle })
             guard recycle?.statement.details["certificate"]?.stringValue == certificate else {
                 throw VerificationError(
-                    .certificateMismatch, "\(text) was not recycled under certificate \(certificate)")
+                    .certificateMismatch,
+                    "\(text) was not recycled under certificate \(certificate)"
+                )
             }
             proofs.append(proof)
         }
@@ -215,7 +237,8 @@ public struct RemoteLedger: Sendable {
         public var json: JSONValue {
             .object([
                 "appended": .array(
-                    entries.map { .object(["index": .integer(Int64($0.index)), "event": .string($0.event.hex)]) }),
+                    entries.map { .object(["index": .integer(Int64($0.index)), "event": .string($0.event.hex)]) }
+                ),
                 "treeSize": .integer(Int64(checkpoint.size)), "root": .string(Hex.encode(checkpoint.rootHash)),
                 "checkpoint": .string(note), "attempts": .integer(Int64(attempts)), "verified": .bool(true),
             ])
@@ -232,8 +255,10 @@ public struct RemoteLedger: Sendable {
             appended.count == statements.count
         else {
             throw ClientError(
-                .malformedAnswer, request: request,
-                detail: "the receipt does not list \(statements.count) appended statements with a checkpoint")
+                .malformedAnswer,
+                request: request,
+                detail: "the receipt does not list \(statements.count) appended statements with a checkpoint"
+            )
         }
         let checkpoint = try openCheckpoint(note, what: "the receipt's checkpoint")
         var entries: [Receipt.Entry] = []
@@ -251,26 +276,36 @@ public struct RemoteLedger: Sendable {
     func proveIncluded(_ statement: SignedStatement, at index: UInt64, in checkpoint: Checkpoint) async throws {
         guard index < checkpoint.size else {
             throw VerificationError(
-                .inclusionFailed, "the receipt puts \(statement.id.short) at index \(index), "
-                    + "outside its checkpoint of size \(checkpoint.size)")
+                .inclusionFailed,
+                "the receipt puts \(statement.id.short) at index \(index), "
+                    + "outside its checkpoint of size \(checkpoint.size)"
+            )
         }
         let (bytes, entry) = try await fetchEntry(index)
         guard entry.signed.statement.canonicalBytes == statement.statement.canonicalBytes,
             entry.signed.signature == statement.signature
         else {
             throw VerificationError(
-                .inclusionFailed, "entry \(index) is not the statement \(statement.id.short) the receipt claims")
+                .inclusionFailed,
+                "entry \(index) is not the statement \(statement.id.short) the receipt claims"
+            )
         }
         let proof = try await client.inclusionProof(index: index, treeSize: checkpoint.size)
         let hashes = (proof["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
         do {
             try MerkleProof.verifyInclusion(
-                leafHash: MerkleHash.leafHash(bytes), leafIndex: index, treeSize: checkpoint.size, proof: hashes,
-                rootHash: checkpoint.rootHash)
+                leafHash: MerkleHash.leafHash(bytes),
+                leafIndex: index,
+                treeSize: checkpoint.size,
+                proof: hashes,
+                rootHash: checkpoint.rootHash
+            )
         } catch {
             throw VerificationError(
-                .inclusionFailed, "statement \(statement.id.short) is not proven in checkpoint \(checkpoint.size): \(error)",
-                index: index)
+                .inclusionFailed,
+                "statement \(statement.id.short) is not proven in checkpoint \(checkpoint.size): \(error)",
+                index: index
+            )
         }
     }
 
@@ -290,8 +325,13 @@ public struct RemoteLedger: Sendable {
                 attempt += 1
             } catch let error as ClientError where error.code == "chain-conflict" {
                 throw ClientError(
-                    .refused, request: error.request, status: error.status, code: error.code,
-                    detail: "\(error.detail) (still conflicting after \(attempt) attempts)", rule: error.rule)
+                    .refused,
+                    request: error.request,
+                    status: error.status,
+                    code: error.code,
+                    detail: "\(error.detail) (still conflicting after \(attempt) attempts)",
+                    rule: error.rule
+                )
             }
         }
     }

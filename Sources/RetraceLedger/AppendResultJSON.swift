@@ -12,7 +12,8 @@ extension Ledger.AppendResult {
                         "index": .integer(Int64($0.index)), "event": .string($0.eventID.hex),
                         "leafHash": .string(Hex.encode($0.leafHash)),
                     ])
-                }),
+                }
+            ),
             "treeSize": .integer(Int64(treeSize)), "root": .string(Hex.encode(rootHash)),
             "checkpoint": checkpoint.map { .string($0) } ?? .null,
         ])

@@ -35,8 +35,12 @@ public final class Ledger: Sendable {
     }
 
     init(
-        store: any LedgerStore, origin: String, logKey: NoteVerifier, trustRoots: [NoteVerifier],
-        logSigner: NoteSigner?, clock: @escaping @Sendable () -> Timestamp
+        store: any LedgerStore,
+        origin: String,
+        logKey: NoteVerifier,
+        trustRoots: [NoteVerifier],
+        logSigner: NoteSigner?,
+        clock: @escaping @Sendable () -> Timestamp
     ) {
         self.store = store
         self.origin = origin
@@ -54,16 +58,25 @@ public final class Ledger: Sendable {
     /// Starts a new ledger: records its origin, log key and trust roots, and appends the first
     /// roster, which must be signed by one of `governance`.
     public static func create(
-        store: any LedgerStore, origin: String, logSigner: NoteSigner, governance: [NoteVerifier],
-        roster: SignedStatement, clock: @escaping @Sendable () -> Timestamp = systemClock
+        store: any LedgerStore,
+        origin: String,
+        logSigner: NoteSigner,
+        governance: [NoteVerifier],
+        roster: SignedStatement,
+        clock: @escaping @Sendable () -> Timestamp = systemClock
     ) throws(LedgerError) -> Ledger {
         guard !origin.isEmpty, !origin.contains("\n"), !origin.hasPrefix("retrace/") else {
             throw LedgerError(.malformed, "origin \"\(origin)\" must be one line and must not start with retrace/")
         }
         guard !governance.isEmpty else { throw LedgerError(.malformed, "a ledger needs at least one governance key") }
         let ledger = Ledger(
-            store: store, origin: origin, logKey: logSigner.verifier, trustRoots: governance, logSigner: logSigner,
-            clock: clock)
+            store: store,
+            origin: origin,
+            logKey: logSigner.verifier,
+            trustRoots: governance,
+            logSigner: logSigner,
+            clock: clock
+        )
         // Metadata and the first roster commit together: a refused roster or a crash leaves no
         // half-created ledger (metadata on an empty log, which create would then refuse forever).
         let empty = CachedTrust(rosterHead: nil, state: TrustState(trustRoots: governance))
@@ -78,7 +91,12 @@ public final class Ledger: Sendable {
                 try writer.setMetadata("log-key", logSigner.verifier.description)
                 try writer.setMetadata("governance", governance.map(\.description).joined(separator: "\n"))
                 return try ledger.commit(
-                    [roster], preauthenticated: [nil], snapshot: empty, now: clock(), writer: writer)
+                    [roster],
+                    preauthenticated: [nil],
+                    snapshot: empty,
+                    now: clock(),
+                    writer: writer
+                )
             }
         } catch { throw LedgerError.wrap(error) }
         ledger.trustCache.withLock { $0 = committed.1 }
@@ -88,12 +106,16 @@ public final class Ledger: Sendable {
 
     /// Opens an existing ledger. Without a log signer it can be read and verified but not appended to.
     public static func open(
-        store: any LedgerStore, logSigner: NoteSigner? = nil, clock: @escaping @Sendable () -> Timestamp = systemClock
+        store: any LedgerStore,
+        logSigner: NoteSigner? = nil,
+        clock: @escaping @Sendable () -> Timestamp = systemClock
     ) throws(LedgerError) -> Ledger {
         do {
             let (format, origin, logKeyText, governanceText) = try store.read { reader in
-                (try reader.metadata("format"), try reader.metadata("origin"), try reader.metadata("log-key"),
-                 try reader.metadata("governance"))
+                (
+                    try reader.metadata("format"), try reader.metadata("origin"), try reader.metadata("log-key"),
+                    try reader.metadata("governance")
+                )
             }
             guard format == "retrace/v1", let origin, let logKeyText, let governanceText else {
                 throw StorageError(.notALedger, "the store has no Retrace v1 ledger metadata")
@@ -104,10 +126,18 @@ public final class Ledger: Sendable {
             }
             if let logSigner, logSigner.verifier != logKey {
                 throw LedgerError(
-                    .wrongLogKey, "the log key \(logSigner.verifier.name) is not this ledger's log key (\(logKey.name))")
+                    .wrongLogKey,
+                    "the log key \(logSigner.verifier.name) is not this ledger's log key (\(logKey.name))"
+                )
             }
             let ledger = Ledger(
-                store: store, origin: origin, logKey: logKey, trustRoots: roots, logSigner: logSigner, clock: clock)
+                store: store,
+                origin: origin,
+                logKey: logKey,
+                trustRoots: roots,
+                logSigner: logSigner,
+                clock: clock
+            )
             // Best effort: a damaged or locked file reports its error on the first real operation.
             if let logSigner { try? ledger.coverUncheckpointedTail(signer: logSigner) }
             return ledger
@@ -150,13 +180,24 @@ public final class Ledger: Sendable {
         let committed: (AppendResult, CachedTrust)
         do {
             committed = try store.write { writer in
-                try self.commit(statements, preauthenticated: preauthenticated, snapshot: snapshot, now: now, writer: writer)
+                try self.commit(
+                    statements,
+                    preauthenticated: preauthenticated,
+                    snapshot: snapshot,
+                    now: now,
+                    writer: writer
+                )
             }
         } catch { throw LedgerError.wrap(error) }
         trustCache.withLock { $0 = committed.1 }
         let result = committed.0
         let note = try? publishCheckpoint(size: result.treeSize, root: result.rootHash, signer: logSigner)
-        return AppendResult(receipts: result.receipts, treeSize: result.treeSize, rootHash: result.rootHash, checkpoint: note)
+        return AppendResult(
+            receipts: result.receipts,
+            treeSize: result.treeSize,
+            rootHash: result.rootHash,
+            checkpoint: note
+        )
     }
 
     /// Appends statements with the received time another copy of this ledger gave them, checking
@@ -164,7 +205,10 @@ public final class Ledger: Sendable {
     /// then stores the source's own checkpoints (``storeCheckpoint(note:)``), so that the copy is
     /// the same log byte for byte. `received` must not be earlier than the last entry's.
     @discardableResult
-    public func append(_ statements: [SignedStatement], receivedAt received: Timestamp) throws(LedgerError)
+    public func append(
+        _ statements: [SignedStatement],
+        receivedAt received: Timestamp
+    ) throws(LedgerError)
         -> AppendResult
     {
         guard !statements.isEmpty else { throw LedgerError(.emptyBatch, "nothing to append") }
@@ -177,10 +221,17 @@ public final class Ledger: Sendable {
                     last.received > received.secondsSinceEpoch
                 {
                     throw LedgerError(
-                        .malformed, "received time \(received) is earlier than the last entry's; entries must be in log order")
+                        .malformed,
+                        "received time \(received) is earlier than the last entry's; entries must be in log order"
+                    )
                 }
                 return try self.commit(
-                    statements, preauthenticated: preauthenticated, snapshot: snapshot, now: received, writer: writer)
+                    statements,
+                    preauthenticated: preauthenticated,
+                    snapshot: snapshot,
+                    now: received,
+                    writer: writer
+                )
             }
         } catch { throw LedgerError.wrap(error) }
         trustCache.withLock { $0 = committed.1 }
@@ -194,7 +245,10 @@ public final class Ledger: Sendable {
         do {
             checkpoint = try Checkpoint.open(note, verifiers: [logKey], origin: origin)
         } catch {
-            throw LedgerError(.malformed, "the checkpoint does not open under \(logKey.name) for \(origin): \(error.reason)")
+            throw LedgerError(
+                .malformed,
+                "the checkpoint does not open under \(logKey.name) for \(origin): \(error.reason)"
+            )
         }
         do {
             try store.write { writer in
@@ -204,7 +258,9 @@ public final class Ledger: Sendable {
                 let root = try MerkleTree.rootHash(size: checkpoint.size, reader: writer)
                 guard root == checkpoint.rootHash else {
                     throw LedgerError(
-                        .malformed, "the checkpoint of size \(checkpoint.size) has another root than this ledger")
+                        .malformed,
+                        "the checkpoint of size \(checkpoint.size) has another root than this ledger"
+                    )
                 }
                 try writer.insert(checkpoint: StoredCheckpoint(size: checkpoint.size, root: root, note: note))
             }
@@ -224,8 +280,12 @@ public final class Ledger: Sendable {
         do {
             _ = try store.read { reader in
                 try self.commit(
-                    statements, preauthenticated: [Party?](repeating: nil, count: statements.count),
-                    snapshot: snapshot, now: now, writer: DryRunWriter(base: reader))
+                    statements,
+                    preauthenticated: [Party?](repeating: nil, count: statements.count),
+                    snapshot: snapshot,
+                    now: now,
+                    writer: DryRunWriter(base: reader)
+                )
             }
         } catch { throw LedgerError.wrap(error) }
     }
@@ -250,8 +310,10 @@ public final class Ledger: Sendable {
             return PreparedBatch(statements: statements, parties: statements.map { _ in nil }, rosterHead: [])
         }
         return PreparedBatch(
-            statements: statements, parties: authenticateInParallel(statements, trust: snapshot.state),
-            rosterHead: snapshot.rosterHead)
+            statements: statements,
+            parties: authenticateInParallel(statements, trust: snapshot.state),
+            rosterHead: snapshot.rosterHead
+        )
     }
 
     /// Appends several independent batches in one storage transaction: group commit.
@@ -288,12 +350,18 @@ public final class Ledger: Sendable {
                     }
                     // Parties were authenticated under the roster of their preparation; once the
                     // roster moved (an earlier group, another writer), they are authenticated afresh.
-                    let parties = trust.rosterHead == group.rosterHead
+                    let parties =
+                        trust.rosterHead == group.rosterHead
                         ? group.parties : [Party?](repeating: nil, count: group.statements.count)
                     do {
                         let (result, after) = try writer.withSavepoint {
                             try self.commit(
-                                group.statements, preauthenticated: parties, snapshot: trust, now: now, writer: writer)
+                                group.statements,
+                                preauthenticated: parties,
+                                snapshot: trust,
+                                now: now,
+                                writer: writer
+                            )
                         }
                         trust = after
                         outcomes.append(.success(result))
@@ -312,14 +380,18 @@ public final class Ledger: Sendable {
         guard let last = accepted.max(by: { $0.treeSize < $1.treeSize }) else { return committed.0 }
         let note = try? publishCheckpoint(size: last.treeSize, root: last.rootHash, signer: logSigner)
         return committed.0.map { outcome in
-            outcome.map { AppendResult(receipts: $0.receipts, treeSize: last.treeSize, rootHash: last.rootHash, checkpoint: note) }
+            outcome.map {
+                AppendResult(receipts: $0.receipts, treeSize: last.treeSize, rootHash: last.rootHash, checkpoint: note)
+            }
         }
     }
 
     /// A crash between an append's commit and its checkpoint leaves durable entries no checkpoint
     /// covers; the writer that opens the ledger next signs one for them before anything else.
     func coverUncheckpointedTail(signer: NoteSigner) throws {
-        let (size, covered) = try store.read { reader in (try reader.treeSize(), try reader.latestCheckpoint()?.size ?? 0) }
+        let (size, covered) = try store.read { reader in
+            (try reader.treeSize(), try reader.latestCheckpoint()?.size ?? 0)
+        }
         guard size > covered else { return }
         let root = try store.read { try MerkleTree.rootHash(size: size, reader: $0) }
         try publishCheckpoint(size: size, root: root, signer: signer)
@@ -361,7 +433,10 @@ public final class Ledger: Sendable {
     }
 
     private func commit(
-        _ statements: [SignedStatement], preauthenticated: [Party?], snapshot: CachedTrust, now: Timestamp,
+        _ statements: [SignedStatement],
+        preauthenticated: [Party?],
+        snapshot: CachedTrust,
+        now: Timestamp,
         writer: any LedgerWriter
     ) throws -> (AppendResult, CachedTrust) {
         var size = try writer.treeSize()
@@ -385,8 +460,10 @@ public final class Ledger: Sendable {
             do {
                 guard statement.time.secondsSinceEpoch <= received.secondsSinceEpoch + Self.futureSkew else {
                     throw LedgerError(
-                        .futureEvent, "the statement is dated \(statement.time), after the log's time \(received) "
-                            + "plus \(Self.futureSkew) s")
+                        .futureEvent,
+                        "the statement is dated \(statement.time), after the log's time \(received) "
+                            + "plus \(Self.futureSkew) s"
+                    )
                 }
                 // The signature is checked before the duplicate test (server.md §4): the id covers
                 // the statement, not its signature, so a replay with a damaged signature is an
@@ -401,8 +478,11 @@ public final class Ledger: Sendable {
                         try LogEntry(parsing: stored.bytes).signed.signature != signed.signature
                     {
                         throw LedgerError(
-                            .untrusted, "the roster statement \(id.short) is logged with another signature; this one "
-                                + "does not verify", rule: "T9 signature")
+                            .untrusted,
+                            "the roster statement \(id.short) is logged with another signature; this one "
+                                + "does not verify",
+                            rule: "T9 signature"
+                        )
                     }
                     let logged = try writer.entryIndex(eventID: id.bytes) != nil
                     if logged || seenIDs.contains(id) {
@@ -423,8 +503,12 @@ public final class Ledger: Sendable {
                 let leafHash = MerkleHash.leafHash(entryBytes)
                 if statement.type == .roster {
                     let link = ChainLink(
-                        chain: Self.rosterChain, sequence: (rosterHead?.sequence ?? -1) + 1, index: size,
-                        eventID: id.bytes, state: [])
+                        chain: Self.rosterChain,
+                        sequence: (rosterHead?.sequence ?? -1) + 1,
+                        index: size,
+                        eventID: id.bytes,
+                        state: []
+                    )
                     try writer.insert(link: link)
                     rosterHead = link
                 } else if let party {
@@ -437,8 +521,10 @@ public final class Ledger: Sendable {
                         var head = pending[key]
                         if head == nil, let stored = try writer.head(of: key) {
                             head = PendingHead(
-                                eventID: stored.eventID, sequence: stored.sequence,
-                                state: try ProductState(json: CanonicalJSON.decode(stored.state)))
+                                eventID: stored.eventID,
+                                sequence: stored.sequence,
+                                state: try ProductState(json: CanonicalJSON.decode(stored.state))
+                            )
                         }
                         if let head {
                             guard let previous, previous.bytes == head.eventID else {
@@ -448,33 +534,60 @@ public final class Ledger: Sendable {
                                         ? "\(key) is already commissioned; a serial is commissioned once"
                                         : "previous \(previous?.short ?? "none") is not the current head "
                                             + "\(Hex.encode(head.eventID.prefix(6))) of \(key); read the head and sign again",
-                                    product: key, rule: statement.type == .commission ? "L2 commission-once" : "C1 chain-head")
+                                    product: key,
+                                    rule: statement.type == .commission ? "L2 commission-once" : "C1 chain-head"
+                                )
                             }
                         } else if statement.type != .commission {
                             throw LedgerError(
-                                .ruleViolation, "\(key) was never commissioned", product: key, rule: "L1 commissioned-first")
+                                .ruleViolation,
+                                "\(key) was never commissioned",
+                                product: key,
+                                rule: "L1 commissioned-first"
+                            )
                         }
                         let state = try Lifecycle.apply(
-                            statement, product: product, eventID: id, state: head?.state, signer: party, trust: trust)
+                            statement,
+                            product: product,
+                            eventID: id,
+                            state: head?.state,
+                            signer: party,
+                            trust: trust
+                        )
                         let sequence = (head?.sequence ?? -1) + 1
                         try writer.insert(
                             link: ChainLink(
-                                chain: key, sequence: sequence, index: size, eventID: id.bytes,
-                                state: try CanonicalJSON.encode(state.json)))
+                                chain: key,
+                                sequence: sequence,
+                                index: size,
+                                eventID: id.bytes,
+                                state: try CanonicalJSON.encode(state.json)
+                            )
+                        )
                         if head == nil {
                             try writer.insert(
                                 product: ProductRow(
-                                    product: key, gtin: product.gtin.digits, serial: product.serial.value,
-                                    passport: id.bytes))
+                                    product: key,
+                                    gtin: product.gtin.digits,
+                                    serial: product.serial.value,
+                                    passport: id.bytes
+                                )
+                            )
                         }
                         pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, state: state)
                     }
                 }
                 try writer.insert(
                     entry: StoredEntry(
-                        index: size, eventID: id.bytes, type: statement.type.name, received: received.secondsSinceEpoch,
-                        leafHash: leafHash, bytes: entryBytes,
-                        members: signed.members.map(\.canonicalBytes)))
+                        index: size,
+                        eventID: id.bytes,
+                        type: statement.type.name,
+                        received: received.secondsSinceEpoch,
+                        leafHash: leafHash,
+                        bytes: entryBytes,
+                        members: signed.members.map(\.canonicalBytes)
+                    )
+                )
                 receipts.append(.init(index: size, eventID: id, leafHash: leafHash))
                 leafHashes.append(leafHash)
                 size += 1

@@ -44,7 +44,11 @@ public struct LedgerError: CodedError {
     public let storage: StorageError?
 
     public init(
-        _ code: Code, _ reason: String, statementIndex: Int? = nil, product: String? = nil, rule: String? = nil,
+        _ code: Code,
+        _ reason: String,
+        statementIndex: Int? = nil,
+        product: String? = nil,
+        rule: String? = nil,
         storage: StorageError? = nil
     ) {
         self.code = code
@@ -69,8 +73,13 @@ public struct LedgerError: CodedError {
             // statement too, so a batch's client knows which one to fix.
             guard error.statementIndex == nil, let statement else { return error }
             return LedgerError(
-                error.code, error.reason, statementIndex: statement, product: error.product, rule: error.rule,
-                storage: error.storage)
+                error.code,
+                error.reason,
+                statementIndex: statement,
+                product: error.product,
+                rule: error.rule,
+                storage: error.storage
+            )
         case let error as FormatError:
             return LedgerError(.malformed, error.description, statementIndex: statement)
         case let error as RuleViolation:

@@ -9,7 +9,8 @@ import RetraceStorage
 public enum LedgerExport {
     public static let format = "retrace-export/v1"
 
-    public static func header(origin: String, logKey: String, governance: [String], treeSize: UInt64) throws -> [UInt8] {
+    public static func header(origin: String, logKey: String, governance: [String], treeSize: UInt64) throws -> [UInt8]
+    {
         var object = JSONObject()
         object["format"] = .string(format)
         object["governance"] = .array(governance.map { .string($0) })
@@ -45,8 +46,12 @@ extension Ledger {
                 var checkpoints = try reader.checkpoints().filter { $0.size <= size }[...]
                 try sink(
                     try LedgerExport.header(
-                        origin: origin, logKey: logKey.description, governance: trustRoots.map(\.description),
-                        treeSize: size))
+                        origin: origin,
+                        logKey: logKey.description,
+                        governance: trustRoots.map(\.description),
+                        treeSize: size
+                    )
+                )
                 while let first = checkpoints.first, first.size == 0 {
                     try sink(try LedgerExport.checkpointLine(first.note))
                     checkpoints = checkpoints.dropFirst()

@@ -106,21 +106,32 @@ public struct LogMonitor: Sendable {
         if let state {
             guard checkpoint.size >= state.size else {
                 throw alarm(
-                    "rollback", "the log now shows size \(checkpoint.size), below the size \(state.size) it signed before",
-                    ["held": .integer(Int64(state.size)), "offered": .integer(Int64(checkpoint.size)),
-                     "heldCheckpoint": .string(state.checkpoint), "offeredCheckpoint": .string(note)])
+                    "rollback",
+                    "the log now shows size \(checkpoint.size), below the size \(state.size) it signed before",
+                    [
+                        "held": .integer(Int64(state.size)), "offered": .integer(Int64(checkpoint.size)),
+                        "heldCheckpoint": .string(state.checkpoint), "offeredCheckpoint": .string(note),
+                    ]
+                )
             }
             guard let root = Base64.decode(state.root),
-                let restored = try? CompactRange(size: state.size, hashes: state.frontier.compactMap { Base64.decode($0) })
+                let restored = try? CompactRange(
+                    size: state.size,
+                    hashes: state.frontier.compactMap { Base64.decode($0) }
+                )
             else {
                 throw alarm("bad-state", "the monitor's state file is damaged", [:])
             }
             if checkpoint.size == state.size {
                 guard checkpoint.rootHash == root else {
                     throw alarm(
-                        "inconsistent", "two checkpoints of size \(state.size) with different roots (a split view)",
-                        ["size": .integer(Int64(state.size)), "heldCheckpoint": .string(state.checkpoint),
-                         "offeredCheckpoint": .string(note)])
+                        "inconsistent",
+                        "two checkpoints of size \(state.size) with different roots (a split view)",
+                        [
+                            "size": .integer(Int64(state.size)), "heldCheckpoint": .string(state.checkpoint),
+                            "offeredCheckpoint": .string(note),
+                        ]
+                    )
                 }
                 return state
             }
@@ -128,12 +139,21 @@ public struct LogMonitor: Sendable {
                 do {
                     let proof = try await source.consistencyProof(state.size, checkpoint.size)
                     try MerkleProof.verifyConsistency(
-                        size1: state.size, size2: checkpoint.size, proof: proof, root1: root, root2: checkpoint.rootHash)
+                        size1: state.size,
+                        size2: checkpoint.size,
+                        proof: proof,
+                        root1: root,
+                        root2: checkpoint.rootHash
+                    )
                 } catch {
                     throw alarm(
-                        "inconsistent", "checkpoint \(checkpoint.size) does not extend checkpoint \(state.size): \(error)",
-                        ["from": .integer(Int64(state.size)), "to": .integer(Int64(checkpoint.size)),
-                         "heldCheckpoint": .string(state.checkpoint), "offeredCheckpoint": .string(note)])
+                        "inconsistent",
+                        "checkpoint \(checkpoint.size) does not extend checkpoint \(state.size): \(error)",
+                        [
+                            "from": .integer(Int64(state.size)), "to": .integer(Int64(checkpoint.size)),
+                            "heldCheckpoint": .string(state.checkpoint), "offeredCheckpoint": .string(note),
+                        ]
+                    )
                 }
             }
             frontier = restored
@@ -144,28 +164,44 @@ public struct LogMonitor: Sendable {
             guard !page.isEmpty else { throw alarm("bad-entry", "the log returned no entries from \(next)", [:]) }
             for leaf in page {
                 guard leaf.index == next else {
-                    throw alarm("bad-entry", "expected entry \(next), the log returned \(leaf.index)", ["index": .integer(Int64(next))])
+                    throw alarm(
+                        "bad-entry",
+                        "expected entry \(next), the log returned \(leaf.index)",
+                        ["index": .integer(Int64(next))]
+                    )
                 }
                 try examine(leaf, report: report)
                 do { try frontier.append(entry: leaf.bytes) } catch {
-                    throw alarm("bad-entry", "entry \(leaf.index): \(error.reason)", ["index": .integer(Int64(leaf.index))])
+                    throw alarm(
+                        "bad-entry",
+                        "entry \(leaf.index): \(error.reason)",
+                        ["index": .integer(Int64(leaf.index))]
+                    )
                 }
                 next += 1
             }
         }
         guard frontier.rootHash == checkpoint.rootHash else {
             throw alarm(
-                "inconsistent", "the entries the log served do not hash to the root its checkpoint \(checkpoint.size) signs",
-                ["size": .integer(Int64(checkpoint.size))])
+                "inconsistent",
+                "the entries the log served do not hash to the root its checkpoint \(checkpoint.size) signs",
+                ["size": .integer(Int64(checkpoint.size))]
+            )
         }
         try report(
             .object([
                 "kind": .string("checkpoint"), "treeSize": .integer(Int64(checkpoint.size)),
-                "root": .string(Hex.encode(checkpoint.rootHash)), "newEntries": .integer(Int64(checkpoint.size - (state?.size ?? 0))),
-            ]))
+                "root": .string(Hex.encode(checkpoint.rootHash)),
+                "newEntries": .integer(Int64(checkpoint.size - (state?.size ?? 0))),
+            ])
+        )
         return State(
-            origin: checkpoint.origin, size: checkpoint.size, root: Base64.encode(checkpoint.rootHash),
-            frontier: frontier.hashes.map { Base64.encode($0) }, checkpoint: note)
+            origin: checkpoint.origin,
+            size: checkpoint.size,
+            root: Base64.encode(checkpoint.rootHash),
+            frontier: frontier.hashes.map { Base64.encode($0) },
+            checkpoint: note
+        )
     }
 
     /// Parses an entry and reports it if it touches a watched prefix, product or key.
@@ -178,7 +214,11 @@ public struct LogMonitor: Sendable {
             }
             entry = try LogEntry(parsing: leaf.bytes, members: members)
         } catch {
-            throw alarm("bad-entry", "entry \(leaf.index) is not a Retrace log entry: \(error)", ["index": .integer(Int64(leaf.index))])
+            throw alarm(
+                "bad-entry",
+                "entry \(leaf.index) is not a Retrace log entry: \(error)",
+                ["index": .integer(Int64(leaf.index))]
+            )
         }
         let statement = entry.statement
         let products = (statement.product.map { [$0] } ?? []) + entry.signed.members.map(\.product)
@@ -188,7 +228,9 @@ public struct LogMonitor: Sendable {
             for prefix in watch.companyPrefixes where digits.dropFirst().hasPrefix(prefix) {
                 matched.append(.string("prefix:\(prefix)"))
             }
-            if watch.products.contains(product.digitalLink) { matched.append(.string("product:\(product.digitalLink)")) }
+            if watch.products.contains(product.digitalLink) {
+                matched.append(.string("product:\(product.digitalLink)"))
+            }
         }
         var signatureValid: JSONValue = .null
         for key in watch.keys where statement.signer.bytes == key.publicKey.fingerprint {
@@ -199,7 +241,8 @@ public struct LogMonitor: Sendable {
         var object: JSONObject = [
             "kind": .string("event"), "index": .integer(Int64(leaf.index)), "type": .string(statement.type.name),
             "event": .string(statement.id.hex), "signer": .string(statement.signer.hex),
-            "time": .string(statement.time.description), "matched": .array(Array(Set(matched.compactMap(\.stringValue))).sorted().map { .string($0) }),
+            "time": .string(statement.time.description),
+            "matched": .array(Array(Set(matched.compactMap(\.stringValue))).sorted().map { .string($0) }),
         ]
         if let product = statement.product { object["product"] = .string(product.digitalLink) }
         if !entry.signed.members.isEmpty { object["members"] = .integer(Int64(entry.signed.members.count)) }

@@ -55,14 +55,15 @@ struct PostgresAccess: LedgerWriter {
                 """
                 SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries
                 WHERE idx >= \(start) AND idx < \(pageEnd) ORDER BY idx
-                """)
+                """
+            )
             var members: [Int64: [[UInt8]]] = [:]
             for row in try rows(
                 """
                 SELECT idx, position, bytes FROM batch_members WHERE idx >= \(start) AND idx < \(pageEnd)
                 ORDER BY idx, position
-                """)
-            {
+                """
+            ) {
                 members[try row.int64(0), default: []].append(try row.bytes(2))
             }
             for row in entryRows {
@@ -70,15 +71,24 @@ struct PostgresAccess: LedgerWriter {
                 let type = try row.text(2)
                 try body(
                     StoredEntry(
-                        index: try row.unsigned(0), eventID: try row.bytes(1), type: type, received: try row.int64(3),
-                        leafHash: try row.bytes(4), bytes: try row.bytes(5), members: type == "roster" ? [] : members[index] ?? []))
+                        index: try row.unsigned(0),
+                        eventID: try row.bytes(1),
+                        type: type,
+                        received: try row.int64(3),
+                        leafHash: try row.bytes(4),
+                        bytes: try row.bytes(5),
+                        members: type == "roster" ? [] : members[index] ?? []
+                    )
+                )
             }
             start = pageEnd
         }
     }
 
     func entryIndex(eventID: [UInt8]) throws -> UInt64? {
-        try rows("SELECT idx FROM entries WHERE event_id = \(ByteBuffer(bytes: eventID))").first.map { try $0.unsigned(0) }
+        try rows("SELECT idx FROM entries WHERE event_id = \(ByteBuffer(bytes: eventID))").first.map {
+            try $0.unsigned(0)
+        }
     }
 
     func head(of chain: String) throws -> ChainLink? {
@@ -97,12 +107,18 @@ struct PostgresAccess: LedgerWriter {
 
     private func makeLink(_ row: PostgresRow) throws -> ChainLink {
         ChainLink(
-            chain: try row.text(0), sequence: try row.int64(1), index: try row.unsigned(2), eventID: try row.bytes(3),
-            state: try row.bytes(4))
+            chain: try row.text(0),
+            sequence: try row.int64(1),
+            index: try row.unsigned(2),
+            eventID: try row.bytes(3),
+            state: try row.bytes(4)
+        )
     }
 
     func product(_ product: String) throws -> ProductRow? {
-        try rows("SELECT product, gtin, serial, passport FROM products WHERE product = \(product)").first.map(makeProduct)
+        try rows("SELECT product, gtin, serial, passport FROM products WHERE product = \(product)").first.map(
+            makeProduct
+        )
     }
 
     func products(withSerial serial: String) throws -> [ProductRow] {
@@ -123,7 +139,9 @@ struct PostgresAccess: LedgerWriter {
     }
 
     func checkpoint(size: UInt64) throws -> StoredCheckpoint? {
-        try rows("SELECT size, root, note FROM checkpoints WHERE size = \(Int64(clamping: size))").first.map(makeCheckpoint)
+        try rows("SELECT size, root, note FROM checkpoints WHERE size = \(Int64(clamping: size))").first.map(
+            makeCheckpoint
+        )
     }
 
     private func makeCheckpoint(_ row: PostgresRow) throws -> StoredCheckpoint {
@@ -141,8 +159,8 @@ struct PostgresAccess: LedgerWriter {
             SELECT n.level, n.idx, n.hash FROM nodes n
             JOIN unnest(\(levels)::bigint[], \(indices)::bigint[]) AS wanted(level, idx)
               ON n.level = wanted.level AND n.idx = wanted.idx
-            """)
-        {
+            """
+        ) {
             let level = try row.int64(0)
             guard (0...63).contains(level) else { throw StorageError(.corrupt, "a stored node has level \(level)") }
             found[NodeID(level: Int(level), index: try row.unsigned(1))] = try row.bytes(2)
@@ -163,7 +181,8 @@ struct PostgresAccess: LedgerWriter {
             INSERT INTO entries (idx, event_id, type, received, leaf_hash, bytes) VALUES
             (\(index), \(ByteBuffer(bytes: entry.eventID)), \(entry.type), \(entry.received),
              \(ByteBuffer(bytes: entry.leafHash)), \(ByteBuffer(bytes: entry.bytes)))
-            """)
+            """
+        )
         guard !entry.members.isEmpty else { return }
         let positions = entry.members.indices.map { Int64($0) }
         let bytes = entry.members.map { ByteBuffer(bytes: $0) }
@@ -171,7 +190,8 @@ struct PostgresAccess: LedgerWriter {
             """
             INSERT INTO batch_members (idx, position, bytes)
             SELECT \(index), p, b FROM unnest(\(positions)::bigint[], \(bytes)::bytea[]) AS m(p, b)
-            """)
+            """
+        )
     }
 
     func insert(nodes: [(NodeID, [UInt8])]) throws {
@@ -183,7 +203,8 @@ struct PostgresAccess: LedgerWriter {
             """
             INSERT INTO nodes (level, idx, hash)
             SELECT l, i, h FROM unnest(\(levels)::bigint[], \(indices)::bigint[], \(hashes)::bytea[]) AS n(l, i, h)
-            """)
+            """
+        )
     }
 
     func insert(link: ChainLink) throws {
@@ -192,7 +213,8 @@ struct PostgresAccess: LedgerWriter {
             INSERT INTO chain_links (chain, seq, idx, event_id, state) VALUES
             (\(link.chain), \(link.sequence), \(Int64(clamping: link.index)), \(ByteBuffer(bytes: link.eventID)),
              \(ByteBuffer(bytes: link.state)))
-            """)
+            """
+        )
     }
 
     func insert(product: ProductRow) throws {
@@ -200,13 +222,17 @@ struct PostgresAccess: LedgerWriter {
             """
             INSERT INTO products (product, gtin, serial, passport) VALUES
             (\(product.product), \(product.gtin), \(product.serial), \(ByteBuffer(bytes: product.passport)))
-            """)
+            """
+        )
     }
 
     func insert(checkpoint: StoredCheckpoint) throws {
         if let existing = try self.checkpoint(size: checkpoint.size) {
             guard existing.root == checkpoint.root else {
-                throw StorageError(.corrupt, "a checkpoint for size \(checkpoint.size) with another root is already stored")
+                throw StorageError(
+                    .corrupt,
+                    "a checkpoint for size \(checkpoint.size) with another root is already stored"
+                )
             }
             return
         }
@@ -214,7 +240,8 @@ struct PostgresAccess: LedgerWriter {
             """
             INSERT INTO checkpoints (size, root, note) VALUES
             (\(Int64(clamping: checkpoint.size)), \(ByteBuffer(bytes: checkpoint.root)), \(checkpoint.note))
-            """)
+            """
+        )
     }
 }
 

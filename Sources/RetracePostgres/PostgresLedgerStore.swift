@@ -39,8 +39,13 @@ public final class PostgresLedgerStore: LedgerStore {
         self.location = url.redacted
         self.schema = url.schema
         var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
-            tls: .disable)
+            host: url.host,
+            port: url.port,
+            username: url.user,
+            password: url.password,
+            database: url.database,
+            tls: .disable
+        )
         configuration.options.connectTimeout = .seconds(10)
         self.configuration = configuration
         var logger = Logger(label: "retrace.postgres")
@@ -64,11 +69,15 @@ public final class PostgresLedgerStore: LedgerStore {
             try store.run(connection, "BEGIN")
             do {
                 let exists = try store.rows(
-                    connection, "SELECT 1 FROM information_schema.schemata WHERE schema_name = \(store.schema)")
+                    connection,
+                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = \(store.schema)"
+                )
                 guard exists.isEmpty else {
                     throw StorageError(
-                        .alreadyExists, "\(store.location) already has a schema \"\(store.schema)\"; "
-                            + "choose another ?schema= for a new ledger")
+                        .alreadyExists,
+                        "\(store.location) already has a schema \"\(store.schema)\"; "
+                            + "choose another ?schema= for a new ledger"
+                    )
                 }
                 for statement in PostgresSchema.create(schema: store.schema) {
                     try store.run(connection, PostgresQuery(unsafeSQL: statement))
@@ -88,7 +97,9 @@ public final class PostgresLedgerStore: LedgerStore {
         try store.withConnection { connection in
             let found = try store.rows(
                 connection,
-                "SELECT value FROM schema_info WHERE key = 'application'", missingTableIsNotALedger: true)
+                "SELECT value FROM schema_info WHERE key = 'application'",
+                missingTableIsNotALedger: true
+            )
             guard let row = found.first, try row.decode(String.self) == PostgresSchema.applicationTag else {
                 throw StorageError(.notALedger, "\(store.location) schema \"\(store.schema)\" is not a Retrace ledger")
             }
@@ -98,8 +109,10 @@ public final class PostgresLedgerStore: LedgerStore {
             }
             guard number <= PostgresSchema.version else {
                 throw StorageError(
-                    .newerSchema, "\(store.location) has ledger schema \(number); this retrace reads up to "
-                        + "\(PostgresSchema.version): upgrade retrace")
+                    .newerSchema,
+                    "\(store.location) has ledger schema \(number); this retrace reads up to "
+                        + "\(PostgresSchema.version): upgrade retrace"
+                )
             }
         }
         return store
@@ -164,7 +177,10 @@ public final class PostgresLedgerStore: LedgerStore {
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: configuration,
+                id: id,
+                logger: logger
             ).wait()
         } catch {
             throw StorageError(.io, "cannot connect to \(location): \(Self.describe(error))")
@@ -200,7 +216,9 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     func rows(
-        _ connection: PostgresConnection, _ query: PostgresQuery, missingTableIsNotALedger: Bool = false
+        _ connection: PostgresConnection,
+        _ query: PostgresQuery,
+        missingTableIsNotALedger: Bool = false
     ) throws -> [PostgresRow] {
         do {
             return Array(try connection.query(query, logger: logger).wait().rows)
@@ -218,7 +236,10 @@ public final class PostgresLedgerStore: LedgerStore {
         case "42P01" where missingTableIsNotALedger, "3F000" where missingTableIsNotALedger:
             return StorageError(.notFound, "no Retrace ledger in schema \"\(schema)\" at \(location) (\(message))")
         case "23505", "23P01":
-            return StorageError(.conflict, "\(location): a concurrent writer stored the same data first (\(message)); retry")
+            return StorageError(
+                .conflict,
+                "\(location): a concurrent writer stored the same data first (\(message)); retry"
+            )
         case "40001", "40P01", "55P03":
             return StorageError(.busy, "\(location) is busy (\(message)); retry")
         case "25006":

@@ -8,7 +8,9 @@ enum PostgresSchema {
     /// Marks a schema as a Retrace ledger, as `PRAGMA application_id` does for an SQLite file.
     static let applicationTag = "retrace-ledger"
 
-    static let tables = ["schema_info", "meta", "entries", "batch_members", "chain_links", "products", "nodes", "checkpoints"]
+    static let tables = [
+        "schema_info", "meta", "entries", "batch_members", "chain_links", "products", "nodes", "checkpoints",
+    ]
 
     /// Lower-case letters, digits and `_`, starting with a letter, at most 63 bytes: a name that needs
     /// no quoting rules beyond double quotes, and is never a keyword problem.
@@ -66,10 +68,12 @@ enum PostgresSchema {
         for table in tables {
             statements.append(
                 "CREATE TRIGGER \(table)_append_only BEFORE UPDATE OR DELETE ON \(table) "
-                    + "FOR EACH ROW EXECUTE FUNCTION refuse_change()")
+                    + "FOR EACH ROW EXECUTE FUNCTION refuse_change()"
+            )
             statements.append(
                 "CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table) "
-                    + "FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()")
+                    + "FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()"
+            )
         }
         return statements
     }
@@ -87,7 +91,9 @@ struct PostgresURL {
     init(parsing text: String) throws {
         guard let components = URLComponentsLite(text) else {
             throw StorageError(
-                .notFound, "\"\(PostgresURL.redact(text))\" is not postgres://user[:password]@host[:port]/database[?schema=NAME]")
+                .notFound,
+                "\"\(PostgresURL.redact(text))\" is not postgres://user[:password]@host[:port]/database[?schema=NAME]"
+            )
         }
         host = components.host
         port = components.port ?? 5432
@@ -97,7 +103,9 @@ struct PostgresURL {
         schema = components.query["schema"] ?? "retrace"
         guard PostgresSchema.isValidName(schema) else {
             throw StorageError(
-                .notFound, "schema \"\(schema)\" must be lower-case letters, digits and _, starting with a letter")
+                .notFound,
+                "schema \"\(schema)\" must be lower-case letters, digits and _, starting with a letter"
+            )
         }
     }
 

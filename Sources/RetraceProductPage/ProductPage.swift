@@ -44,15 +44,17 @@ public struct ProductPage: Sendable {
                         + "longer exist.",
                     "If you are holding it, it may be a counterfeit carrying a copied serial number. Do not buy it; "
                         + "contact \(brand).",
-                ])
+                ]
+            )
         }
         if let missing = state.missing {
             return (
                 .danger, "Warning: reported \(missing.kind)",
                 [
                     "This item was reported \(missing.kind) on \(Self.date(missing.time)). Do not buy it; contact "
-                        + "\(brand) or the police.",
-                ])
+                        + "\(brand) or the police."
+                ]
+            )
         }
         if let recall = state.recall {
             return (
@@ -60,7 +62,8 @@ public struct ProductPage: Sendable {
                 [
                     "Recall notice \(recall.notice): \(recall.reason).",
                     "Remedy: \(recall.remedy). Do not use the item until the remedy has been applied.",
-                ])
+                ]
+            )
         }
         var lines = [
             "Each of the \(verified.events.count) steps below was signed by the business that performed it and "
@@ -115,7 +118,8 @@ public struct ProductPage: Sendable {
         {
             context["warranty"] =
                 months == 0
-                ? "none" : "\(months) months from refurbishment, until \(Self.date(refurbished.statement.time, plusMonths: Int(months)))"
+                ? "none"
+                : "\(months) months from refurbishment, until \(Self.date(refurbished.statement.time, plusMonths: Int(months)))"
         }
         if let witnessed { context["witnessed"] = witnessed }
         return page(template: "product", context: context)
@@ -123,7 +127,10 @@ public struct ProductPage: Sendable {
 
     /// A page for a product the ledger has no record of (404), or whose evidence did not verify.
     public func renderNotice(
-        status: Status, headline: String, lines: [String], product: SGTIN?
+        status: Status,
+        headline: String,
+        lines: [String],
+        product: SGTIN?
     ) -> String {
         var context: [String: Any] = [
             "title": headline, "kind": status.rawValue, "badge": Self.badge(status), "headline": headline,
@@ -159,7 +166,8 @@ public struct ProductPage: Sendable {
         case .resell where statement.details["certifiedPreOwned"]?.boolValue == true:
             return "Resold as certified pre-owned"
         case .refurbish:
-            return statement.details["certified"]?.boolValue == true ? "Certified refurbished" : "Refurbished (not certified)"
+            return statement.details["certified"]?.boolValue == true
+                ? "Certified refurbished" : "Refurbished (not certified)"
         default:
             return capitalised(action)
         }
@@ -202,7 +210,8 @@ public struct ProductPage: Sendable {
             facts.append(
                 months == 0
                     ? "No warranty"
-                    : "Warranty: \(months) months, until \(date(statement.time, plusMonths: Int(months)))")
+                    : "Warranty: \(months) months, until \(date(statement.time, plusMonths: Int(months)))"
+            )
         }
         return facts
     }
@@ -221,7 +230,8 @@ public struct ProductPage: Sendable {
             case .string(let text): facts.append("\(label): \(words(text))")
             case .integer(let number): facts.append("\(label): \(number)")
             case .bool(let flag): facts.append("\(label): \(flag ? "yes" : "no")")
-            case .array(let items): facts.append("\(label): " + items.compactMap(\.stringValue).map(words).joined(separator: ", "))
+            case .array(let items):
+                facts.append("\(label): " + items.compactMap(\.stringValue).map(words).joined(separator: ", "))
             default: continue
             }
         }
@@ -244,7 +254,9 @@ public struct ProductPage: Sendable {
     /// A catalogue code in words (`battery-replaced` → `battery replaced`); references such as
     /// `COR-2026-0611`, which are not lowercase codes, are kept exactly as signed.
     static func words(_ code: String) -> String {
-        let isCode = !code.isEmpty && code.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        let isCode =
+            !code.isEmpty
+            && code.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
         return isCode ? code.replacingOccurrences(of: "-", with: " ") : code
     }
 

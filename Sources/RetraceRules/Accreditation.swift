@@ -70,13 +70,16 @@ public struct Accreditation: Hashable, Sendable {
         guard let scheme = Scheme(name: schemeName) else {
             let known = Scheme.all.map(\.name).joined(separator: ", ")
             throw FieldProblem(
-                path: fields.at("scheme"), reason: "unknown scheme \"\(schemeName)\"; expected one of \(known)")
+                path: fields.at("scheme"),
+                reason: "unknown scheme \"\(schemeName)\"; expected one of \(known)"
+            )
         }
         let certificate = try fields.string("certificate")
         guard DetailField.isReference(certificate) else {
             throw FieldProblem(
                 path: fields.at("certificate"),
-                reason: "a certificate number is 1-64 characters of A-Z a-z 0-9 . _ : / -")
+                reason: "a certificate number is 1-64 characters of A-Z a-z 0-9 . _ : / -"
+            )
         }
         let validFrom = try fields.time("validFrom")
         let validUntil = try fields.time("validUntil")

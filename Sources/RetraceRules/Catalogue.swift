@@ -51,11 +51,19 @@ public enum Catalogue {
     // MARK: The table
 
     private static func entry(
-        _ type: EventType, _ roles: Set<Role>, _ bizStep: String, _ disposition: String?, _ fields: [DetailField]
+        _ type: EventType,
+        _ roles: Set<Role>,
+        _ bizStep: String,
+        _ disposition: String?,
+        _ fields: [DetailField]
     ) -> Entry {
         Entry(
-            type: type, roles: roles, bizStep: bizStepPrefix + bizStep,
-            disposition: disposition.map { dispositionPrefix + $0 }, fields: fields)
+            type: type,
+            roles: roles,
+            bizStep: bizStepPrefix + bizStep,
+            disposition: disposition.map { dispositionPrefix + $0 },
+            fields: fields
+        )
     }
 
     private static func required(_ name: String, _ kind: DetailField.Kind) -> DetailField {
@@ -73,131 +81,219 @@ public enum Catalogue {
     /// Every event type but `roster`, in catalogue order.
     public static let entries: [Entry] = [
         entry(
-            .commission, [.brandOwner], "commissioning", "active",
+            .commission,
+            [.brandOwner],
+            "commissioning",
+            "active",
             [
                 optional("lot", .reference), optional("massGrams", .grams), optional("materials", .materials),
-            ]),
+            ]
+        ),
         entry(
-            .ship, [.brandOwner, .distributor, .retailer, .returnsCentre], "shipping", "in_transit",
+            .ship,
+            [.brandOwner, .distributor, .retailer, .returnsCentre],
+            "shipping",
+            "in_transit",
             [
                 optional("consignee", .party), optional("carrier", .party), optional("shipment", .reference),
-            ]),
+            ]
+        ),
         entry(
-            .receive, [.brandOwner, .distributor, .retailer, .returnsCentre], "receiving", "sellable_not_accessible",
+            .receive,
+            [.brandOwner, .distributor, .retailer, .returnsCentre],
+            "receiving",
+            "sellable_not_accessible",
             [
                 optional("shipment", .reference), optional("condition", .choice(["intact", "damaged"])),
-            ]),
+            ]
+        ),
         entry(
-            .sell, [.retailer], "retail_selling", "retail_sold",
+            .sell,
+            [.retailer],
+            "retail_selling",
+            "retail_sold",
             [
                 required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
                 optional("channel", .choice(["store", "online"])),
                 // Catalogue 1.1 (compatible): the price paid, in minor units of `currency`.
                 optional("price", .integer(0...maxPrice)), optional("currency", .currency),
-            ]),
+            ]
+        ),
         entry(
-            .deliver, [.carrier], "accepting", "retail_sold",
+            .deliver,
+            [.carrier],
+            "accepting",
+            "retail_sold",
             [
                 optional("method", .choice(deliveryMethods)), optional("proofDigest", .digest),
-            ]),
+            ]
+        ),
         entry(
-            .deliveryFailed, [.carrier], "holding", "non_sellable_other",
+            .deliveryFailed,
+            [.carrier],
+            "holding",
+            "non_sellable_other",
             [
                 required("reason", .choice(deliveryFailures)), optional("attempts", .integer(1...20)),
-            ]),
+            ]
+        ),
         entry(
-            .returnAuthorize, [.retailer, .brandOwner], "other", nil,
+            .returnAuthorize,
+            [.retailer, .brandOwner],
+            "other",
+            nil,
             [
                 required("rma", .reference), required("reason", .choice(returnReasons)),
-            ]),
+            ]
+        ),
         entry(
-            .returnReceive, [.returnsCentre, .retailer], "receiving", "returned",
+            .returnReceive,
+            [.returnsCentre, .retailer],
+            "receiving",
+            "returned",
             [
                 required("condition", .choice(arrivalConditions)), required("scanned", .scan),
                 optional("rma", .reference),
-            ]),
+            ]
+        ),
         entry(
-            .inspect, [.returnsCentre, .refurbisher, .brandOwner], "inspecting", "conformant",
+            .inspect,
+            [.returnsCentre, .refurbisher, .brandOwner],
+            "inspecting",
+            "conformant",
             [
                 required("grade", .choice(grades)), optional("findings", .slugs), optional("evidence", .digests),
-            ]),
+            ]
+        ),
         entry(.restock, [.returnsCentre, .retailer, .distributor, .brandOwner], "stocking", "sellable_accessible", []),
         entry(
-            .repair, [.refurbisher, .brandOwner], "repairing", "available",
+            .repair,
+            [.refurbisher, .brandOwner],
+            "repairing",
+            "available",
             [
                 required("work", .slugs), optional("parts", .parts),
-            ]),
+            ]
+        ),
         entry(
-            .refurbish, [.refurbisher], "repairing", "conformant",
+            .refurbish,
+            [.refurbisher],
+            "repairing",
+            "conformant",
             [
                 required("work", .slugs), optional("parts", .parts), required("tests", .slugs),
                 optional("softwareVersion", .version), required("warrantyMonths", .integer(0...60)),
                 required("certified", .flag),
-            ]),
+            ]
+        ),
         entry(
-            .resell, [.retailer], "retail_selling", "retail_sold",
+            .resell,
+            [.retailer],
+            "retail_selling",
+            "retail_sold",
             [
                 required("orderDigest", .digest), optional("customerDigest", .digest), optional("returnBy", .time),
                 optional("channel", .choice(["store", "online"])), required("certifiedPreOwned", .flag),
                 optional("price", .integer(0...maxPrice)), optional("currency", .currency),
-            ]),
+            ]
+        ),
         entry(
-            .warrantyClaim, [.brandOwner, .retailer], "holding", "unavailable",
+            .warrantyClaim,
+            [.brandOwner, .retailer],
+            "holding",
+            "unavailable",
             [
                 required("claim", .reference), optional("fault", .slug),
-            ]),
+            ]
+        ),
         entry(
-            .warrantyResolve, [.brandOwner, .retailer], "repairing", "available",
+            .warrantyResolve,
+            [.brandOwner, .retailer],
+            "repairing",
+            "available",
             [
                 required("claim", .reference), required("resolution", .choice(warrantyResolutions)),
                 optional("replacement", .product),
-            ]),
+            ]
+        ),
         entry(
-            .tradeIn, [.retailer, .brandOwner, .refurbisher], "accepting", "returned",
+            .tradeIn,
+            [.retailer, .brandOwner, .refurbisher],
+            "accepting",
+            "returned",
             [
                 required("credit", .integer(0...1_000_000_000)), required("currency", .currency),
                 optional("customerDigest", .digest), optional("grade", .choice(grades)),
-            ]),
+            ]
+        ),
         entry(
-            .leaseOut, [.retailer, .brandOwner], "dispensing", "dispensed",
+            .leaseOut,
+            [.retailer, .brandOwner],
+            "dispensing",
+            "dispensed",
             [
                 required("leaseDigest", .digest), optional("customerDigest", .digest), required("until", .time),
-            ]),
+            ]
+        ),
         entry(
-            .leaseReturn, [.returnsCentre, .retailer, .brandOwner], "receiving", "returned",
+            .leaseReturn,
+            [.returnsCentre, .retailer, .brandOwner],
+            "receiving",
+            "returned",
             [
                 required("condition", .choice(arrivalConditions)), optional("leaseDigest", .digest),
-            ]),
+            ]
+        ),
         entry(
-            .excessDisposition, [.brandOwner, .retailer, .distributor, .returnsCentre], "shipping", "in_transit",
+            .excessDisposition,
+            [.brandOwner, .retailer, .distributor, .returnsCentre],
+            "shipping",
+            "in_transit",
             [
                 required("action", .choice(excessActions)), optional("consignee", .party),
                 optional("reference", .reference),
-            ]),
+            ]
+        ),
         entry(
-            .recall, [.brandOwner], "holding", "recalled",
+            .recall,
+            [.brandOwner],
+            "holding",
+            "recalled",
             [
                 required("notice", .reference), required("reason", .choice(recallReasons)),
                 required("remedy", .choice(recallRemedies)),
-            ]),
+            ]
+        ),
         entry(
-            .recallRemedy, [.brandOwner, .refurbisher], "repairing", "available",
+            .recallRemedy,
+            [.brandOwner, .refurbisher],
+            "repairing",
+            "available",
             [
                 required("notice", .reference), required("action", .choice(remedyActions)),
-            ]),
+            ]
+        ),
         entry(.reportStolen, custodians, "other", "stolen", [optional("reference", .reference)]),
         entry(.reportLost, custodians, "other", "unknown", [optional("reference", .reference)]),
         entry(
-            .recycle, [.recycler], "disassembling", "destroyed",
+            .recycle,
+            [.recycler],
+            "disassembling",
+            "destroyed",
             [
                 required("certificate", .reference), required("method", .choice(recyclingMethods)),
                 required("materials", .materials),
-            ]),
+            ]
+        ),
         entry(
-            .dispose, [.recycler, .brandOwner, .returnsCentre], "destroying", "destroyed",
+            .dispose,
+            [.recycler, .brandOwner, .returnsCentre],
+            "destroying",
+            "destroyed",
             [
                 required("method", .choice(disposalMethods)), optional("certificate", .reference),
-            ]),
+            ]
+        ),
     ]
 
     private static let byType: [EventType: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ($0.type, $0) })
@@ -215,7 +311,10 @@ public enum Catalogue {
     public static func validate(_ statement: Statement) throws(RuleViolation) {
         guard let entry = entry(for: statement.type) else {
             throw RuleViolation(
-                .notAnEvent, rule: Rule.details, "\(statement.type) statements carry a roster, not event details")
+                .notAnEvent,
+                rule: Rule.details,
+                "\(statement.type) statements carry a roster, not event details"
+            )
         }
         do {
             var reader = StrictReader(object: statement.details, path: "statement.details")
@@ -243,7 +342,8 @@ public enum Catalogue {
                 guard total <= mass else {
                     throw FieldProblem(
                         path: "\(path).materials",
-                        reason: "the materials add up to \(total) g, more than massGrams \(mass) g")
+                        reason: "the materials add up to \(total) g, more than massGrams \(mass) g"
+                    )
                 }
             }
         case .sell, .resell:
@@ -255,7 +355,8 @@ public enum Catalogue {
             if (details["price"] == nil) != (details["currency"] == nil) {
                 throw FieldProblem(
                     path: "\(path).\(details["price"] == nil ? "price" : "currency")",
-                    reason: "price and currency go together: a price is minor units of a currency")
+                    reason: "price and currency go together: a price is minor units of a currency"
+                )
             }
         case .leaseOut:
             if case .string(let text)? = details["until"], let until = try? Timestamp(parsing: text),

@@ -113,12 +113,17 @@ public struct DetailField: Hashable, Sendable {
             let grams = try StrictReader.integer(value, path: path)
             guard grams >= 1, grams <= Self.maxGrams else {
                 throw FieldProblem(
-                    path: path, reason: "expected whole grams from 1 to \(Self.maxGrams), found \(grams)")
+                    path: path,
+                    reason: "expected whole grams from 1 to \(Self.maxGrams), found \(grams)"
+                )
             }
         case .currency:
             try Self.text(
-                value, path: path, { $0.utf8.count == 3 && $0.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5a } },
-                "an ISO 4217 code of three uppercase letters")
+                value,
+                path: path,
+                { $0.utf8.count == 3 && $0.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5a } },
+                "an ISO 4217 code of three uppercase letters"
+            )
         case .version:
             try Self.text(value, path: path, Self.isVersion, "1-32 characters of A-Z a-z 0-9 . _ + -")
         case .scan:
@@ -134,18 +139,26 @@ public struct DetailField: Hashable, Sendable {
             let number = try StrictReader.integer(value, path: path)
             guard range.contains(number) else {
                 throw FieldProblem(
-                    path: path, reason: "expected \(range.lowerBound) to \(range.upperBound), found \(number)")
+                    path: path,
+                    reason: "expected \(range.lowerBound) to \(range.upperBound), found \(number)"
+                )
             }
         case .choice(let values):
             let text = try StrictReader.string(value, path: path)
             guard values.contains(text) else {
                 throw FieldProblem(
-                    path: path, reason: "\"\(text)\" is not one of " + values.joined(separator: ", "))
+                    path: path,
+                    reason: "\"\(text)\" is not one of " + values.joined(separator: ", ")
+                )
             }
         case .slugs:
             try Self.list(value, path: path) { (item, itemPath) throws(FieldProblem) in
                 try Self.text(
-                    item, path: itemPath, Self.isSlug, "a code of lowercase letters and digits in hyphenated words")
+                    item,
+                    path: itemPath,
+                    Self.isSlug,
+                    "a code of lowercase letters and digits in hyphenated words"
+                )
             }
         case .digests:
             try Self.list(value, path: path) { (item, itemPath) throws(FieldProblem) in
@@ -156,7 +169,9 @@ public struct DetailField: Hashable, Sendable {
                 var part = try StrictReader(item, path: itemPath)
                 try DetailField("part", .slug, required: true).check(part.required("part"), path: part.at("part"))
                 try DetailField("serial", .reference, required: true).check(
-                    part.required("serial"), path: part.at("serial"))
+                    part.required("serial"),
+                    path: part.at("serial")
+                )
                 try part.finish()
             }
         case .materials:
@@ -167,7 +182,9 @@ public struct DetailField: Hashable, Sendable {
             for key in reader.object.keys {
                 guard Self.isSlug(key) else {
                     throw FieldProblem(
-                        path: reader.at(key), reason: "a material name is a lowercase code such as \"aluminium\"")
+                        path: reader.at(key),
+                        reason: "a material name is a lowercase code such as \"aluminium\""
+                    )
                 }
                 let grams = try StrictReader.integer(reader.required(key), path: reader.at(key))
                 guard grams >= 0, grams <= Self.maxGrams else {
@@ -179,14 +196,19 @@ public struct DetailField: Hashable, Sendable {
     }
 
     private static func text(
-        _ value: JSONValue, path: String, _ isValid: (String) -> Bool, _ expected: String
+        _ value: JSONValue,
+        path: String,
+        _ isValid: (String) -> Bool,
+        _ expected: String
     ) throws(FieldProblem) {
         let text = try StrictReader.string(value, path: path)
         guard isValid(text) else { throw FieldProblem(path: path, reason: "expected \(expected), found \"\(text)\"") }
     }
 
     private static func list(
-        _ value: JSONValue, path: String, _ each: (JSONValue, String) throws(FieldProblem) -> Void
+        _ value: JSONValue,
+        path: String,
+        _ each: (JSONValue, String) throws(FieldProblem) -> Void
     ) throws(FieldProblem) {
         let items = try StrictReader.array(value, path: path)
         guard !items.isEmpty, items.count <= maxListCount else {

@@ -7,7 +7,10 @@ enum DetailsAccess {
     static func check(_ statement: Statement, is type: EventType) throws(RuleViolation) {
         guard statement.type == type else {
             throw RuleViolation(
-                .invalidDetails, rule: Rule.details, "expected a \(type) statement, found \(statement.type)")
+                .invalidDetails,
+                rule: Rule.details,
+                "expected a \(type) statement, found \(statement.type)"
+            )
         }
         try Catalogue.validate(statement)
     }

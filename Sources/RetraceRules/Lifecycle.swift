@@ -45,23 +45,27 @@ public enum Lifecycle {
                 [
                     (.ship, [.inTransit]), (.sell, [.sold]), (.leaseOut, [.leased]),
                     (.excessDisposition, [.inTransit, .liquidated, .donated]),
-                ] + endOfLife)
+                ] + endOfLife
+            )
             + row(
                 .sold,
                 [
                     (.ship, [.outForDelivery]), (.returnAuthorize, [.returnAuthorized]),
                     (.warrantyClaim, [.warrantyClaimed]), (.tradeIn, [.tradedIn]),
-                ] + endOfLife)
+                ] + endOfLife
+            )
             + row(.outForDelivery, [(.deliver, [.delivered]), (.deliveryFailed, [.deliveryFailed])])
             + row(
                 .delivered,
                 [
                     (.returnAuthorize, [.returnAuthorized]), (.warrantyClaim, [.warrantyClaimed]),
                     (.tradeIn, [.tradedIn]),
-                ] + endOfLife)
+                ] + endOfLife
+            )
             + row(
                 .deliveryFailed,
-                [(.ship, [.outForDelivery]), (.returnAuthorize, [.returnAuthorized]), (.returnReceive, [.returned])])
+                [(.ship, [.outForDelivery]), (.returnAuthorize, [.returnAuthorized]), (.returnReceive, [.returned])]
+            )
             + row(.returnAuthorized, [(.returnReceive, [.returned])])
             + row(.returned, [(.inspect, [.inspected])] + endOfLife)
             + row(
@@ -69,9 +73,12 @@ public enum Lifecycle {
                 [
                     (.inspect, [.inspected]), (.restock, [.inStock]), (.repair, [.repaired]),
                     (.refurbish, [.refurbished]), (.warrantyClaim, [.warrantyClaimed]),
-                ] + endOfLife)
+                ] + endOfLife
+            )
             + row(
-                .repaired, [(.inspect, [.inspected]), (.restock, [.inStock]), (.refurbish, [.refurbished])] + endOfLife)
+                .repaired,
+                [(.inspect, [.inspected]), (.restock, [.inStock]), (.refurbish, [.refurbished])] + endOfLife
+            )
             + row(.warrantyClaimed, [(.repair, [.warrantyRepaired]), (.warrantyResolve, [.delivered, .returned])])
             + row(.warrantyRepaired, [(.warrantyResolve, [.delivered, .returned])])
             + row(.refurbished, [(.inspect, [.inspected]), (.resell, [.sold]), (.leaseOut, [.leased])] + endOfLife)
@@ -117,7 +124,12 @@ public enum Lifecycle {
     ///   - trust: the trust state in force at the statement's log position (for party references).
     /// - Throws: a ``RuleViolation`` naming the rule and the product.
     public static func apply(
-        _ statement: Statement, product: SGTIN, eventID: Digest, state: ProductState?, signer: Party, trust: TrustState
+        _ statement: Statement,
+        product: SGTIN,
+        eventID: Digest,
+        state: ProductState?,
+        signer: Party,
+        trust: TrustState
     ) throws(RuleViolation) -> ProductState {
         let key = product.digitalLink
         do {
@@ -128,7 +140,12 @@ public enum Lifecycle {
     }
 
     private static func judge(
-        _ statement: Statement, product: SGTIN, eventID: Digest, state: ProductState?, signer: Party, trust: TrustState
+        _ statement: Statement,
+        product: SGTIN,
+        eventID: Digest,
+        state: ProductState?,
+        signer: Party,
+        trust: TrustState
     ) throws(RuleViolation) -> ProductState {
         let type = statement.type
         guard let entry = Catalogue.entry(for: type) else {
@@ -137,8 +154,10 @@ public enum Lifecycle {
         if statement.batch == nil {
             guard statement.product == product else {
                 throw RuleViolation(
-                    .wrongProduct, rule: Rule.statementProduct,
-                    "the statement is about \(statement.product?.digitalLink ?? "no product"), not this product")
+                    .wrongProduct,
+                    rule: Rule.statementProduct,
+                    "the statement is about \(statement.product?.digitalLink ?? "no product"), not this product"
+                )
             }
         }
         try Catalogue.validate(statement)
@@ -150,56 +169,74 @@ public enum Lifecycle {
             let allowed = entry.roles.sorted().map(\.name).joined(separator: ", ")
             let held = signer.roles.sorted().map(\.name).joined(separator: ", ")
             throw RuleViolation(
-                .wrongRole, rule: Rule.role, "\(type) is recorded by \(allowed); \(signer.id) is \(held)")
+                .wrongRole,
+                rule: Rule.role,
+                "\(type) is recorded by \(allowed); \(signer.id) is \(held)"
+            )
         }
         let gtin = product.gtin.digits
         let ownsProduct = signer.has(.brandOwner) && signer.owns(product.gtin)
         if qualifying == [.brandOwner], !ownsProduct {
             throw RuleViolation(
-                .prefixNotOwned, rule: Rule.ownPrefix,
+                .prefixNotOwned,
+                rule: Rule.ownPrefix,
                 "GTIN \(gtin) is not under a company prefix of \(signer.id) "
-                    + "(\(signer.companyPrefixes.joined(separator: ", ")))")
+                    + "(\(signer.companyPrefixes.joined(separator: ", ")))"
+            )
         }
         if let location = statement.location, !signer.locations.contains(location) {
             throw RuleViolation(
-                .unknownLocation, rule: Rule.signerSite,
-                "location \(location) is not a site of \(signer.id) in the roster")
+                .unknownLocation,
+                rule: Rule.signerSite,
+                "location \(location) is not a site of \(signer.id) in the roster"
+            )
         }
 
         // The start of a chain (L1, L2).
         guard let state else {
             guard type == .commission else {
                 throw RuleViolation(
-                    .notCommissioned, rule: Rule.commissionedFirst, "the product was never commissioned")
+                    .notCommissioned,
+                    rule: Rule.commissionedFirst,
+                    "the product was never commissioned"
+                )
             }
             return commission(statement, eventID: eventID, gtin: gtin, signer: signer)
         }
         guard type != .commission else {
             throw RuleViolation(
-                .alreadyCommissioned, rule: Rule.commissionOnce,
-                "the serial was commissioned already (passport \(state.passport.short)); a serial is commissioned once")
+                .alreadyCommissioned,
+                rule: Rule.commissionOnce,
+                "the serial was commissioned already (passport \(state.passport.short)); a serial is commissioned once"
+            )
         }
 
         // Where the product stands (L7, L8, L11, L10, L5/L6, L9).
         guard !state.phase.isTerminal else {
             throw RuleViolation(
-                .terminal, rule: Rule.terminal,
-                "the product was \(state.phase) (\(state.head.short)); nothing may follow")
+                .terminal,
+                rule: Rule.terminal,
+                "the product was \(state.phase) (\(state.head.short)); nothing may follow"
+            )
         }
         guard statement.time.secondsSinceEpoch >= state.lastEventTime.secondsSinceEpoch - clockSkew else {
             throw RuleViolation(
-                .timeGoesBackwards, rule: Rule.timeOrder,
+                .timeGoesBackwards,
+                rule: Rule.timeOrder,
                 "the event is dated \(statement.time), before the product's last event (\(state.lastEventTime)) "
-                    + "by more than \(clockSkew) s")
+                    + "by more than \(clockSkew) s"
+            )
         }
         if let missing = state.missing {
             let recovery = type == .returnReceive
             let upgrade = type == .reportStolen && missing.kind == "lost"
             guard recovery || upgrade || type == .recall || type == .recallRemedy else {
                 throw RuleViolation(
-                    .missingRestricts, rule: Rule.missingRestricts,
+                    .missingRestricts,
+                    rule: Rule.missingRestricts,
                     "the product was reported \(missing.kind) at \(missing.time) by \(missing.reportedBy); "
-                        + "only its recovery at a dock (return-receive) may follow")
+                        + "only its recovery at a dock (return-receive) may follow"
+                )
             }
         }
         try checkOverlay(statement, state: state)
@@ -216,20 +253,33 @@ public enum Lifecycle {
         }
         if let recall = state.recall, recallRestricted.contains(type) {
             throw RuleViolation(
-                .recallRestricts, rule: Rule.recallRestricts,
+                .recallRestricts,
+                rule: Rule.recallRestricts,
                 "recall \(recall.notice) (\(recall.reason), remedy \(recall.remedy)) is active; "
-                    + "\(type) would put the product back into circulation before a recall-remedy")
+                    + "\(type) would put the product back into circulation before a recall-remedy"
+            )
         }
 
         return try advance(
-            state, statement: statement, eventID: eventID, outcomes: outcomes, signer: signer, ownsProduct: ownsProduct,
-            product: product)
+            state,
+            statement: statement,
+            eventID: eventID,
+            outcomes: outcomes,
+            signer: signer,
+            ownsProduct: ownsProduct,
+            product: product
+        )
     }
 
     private static func commission(_ statement: Statement, eventID: Digest, gtin: String, signer: Party) -> ProductState
     {
         var state = ProductState(
-            phase: .commissioned, brandOwner: signer.id, passport: eventID, gtin: gtin, time: statement.time)
+            phase: .commissioned,
+            brandOwner: signer.id,
+            passport: eventID,
+            gtin: gtin,
+            time: statement.time
+        )
         state.declaredMassGrams = statement.details["massGrams"]?.integerValue
         if case .object(let materials)? = statement.details["materials"] {
             for (name, grams) in materials { state.declaredMaterials[name] = grams.integerValue ?? 0 }
@@ -243,8 +293,10 @@ public enum Lifecycle {
             guard case .string(let id)? = statement.details[field] else { continue }
             guard trust.party(id: id) != nil else {
                 throw RuleViolation(
-                    .invalidDetails, rule: Rule.details,
-                    "statement.details.\(field): \"\(id)\" is not a party of the roster in force")
+                    .invalidDetails,
+                    rule: Rule.details,
+                    "statement.details.\(field): \"\(id)\" is not a party of the roster in force"
+                )
             }
         }
     }
@@ -255,8 +307,10 @@ public enum Lifecycle {
         case .recall:
             if let recall = state.recall {
                 throw RuleViolation(
-                    .illegalTransition, rule: Rule.recallOverlay,
-                    "recall \(recall.notice) is already active; remedy it before another recall")
+                    .illegalTransition,
+                    rule: Rule.recallOverlay,
+                    "recall \(recall.notice) is already active; remedy it before another recall"
+                )
             }
         case .recallRemedy:
             guard let recall = state.recall else {
@@ -265,18 +319,26 @@ public enum Lifecycle {
             let notice = statement.details["notice"]?.stringValue
             guard notice == recall.notice else {
                 throw RuleViolation(
-                    .referenceMismatch, rule: Rule.referencesMatch,
-                    "the remedy names recall \(notice ?? "none"); the active recall is \(recall.notice)")
+                    .referenceMismatch,
+                    rule: Rule.referencesMatch,
+                    "the remedy names recall \(notice ?? "none"); the active recall is \(recall.notice)"
+                )
             }
         case .reportStolen:
             if state.missing?.kind == "stolen" {
                 throw RuleViolation(
-                    .missingRestricts, rule: Rule.missingRestricts, "the product is already reported stolen")
+                    .missingRestricts,
+                    rule: Rule.missingRestricts,
+                    "the product is already reported stolen"
+                )
             }
         case .reportLost:
             if let missing = state.missing {
                 throw RuleViolation(
-                    .missingRestricts, rule: Rule.missingRestricts, "the product is already reported \(missing.kind)")
+                    .missingRestricts,
+                    rule: Rule.missingRestricts,
+                    "the product is already reported \(missing.kind)"
+                )
             }
         default:
             break
@@ -285,8 +347,13 @@ public enum Lifecycle {
 
     /// Event-specific checks, then the new state.
     private static func advance(
-        _ old: ProductState, statement: Statement, eventID: Digest, outcomes: [Phase], signer: Party,
-        ownsProduct: Bool, product: SGTIN
+        _ old: ProductState,
+        statement: Statement,
+        eventID: Digest,
+        outcomes: [Phase],
+        signer: Party,
+        ownsProduct: Bool,
+        product: SGTIN
     ) throws(RuleViolation) -> ProductState {
         let details = statement.details
         let time = statement.time
@@ -307,8 +374,10 @@ public enum Lifecycle {
         case .receive:
             if let consignee = old.consignee, consignee != signer.id {
                 throw RuleViolation(
-                    .wrongConsignee, rule: Rule.receiveByConsignee,
-                    "the product was shipped to \(consignee); \(signer.id) may not receive it")
+                    .wrongConsignee,
+                    rule: Rule.receiveByConsignee,
+                    "the product was shipped to \(consignee); \(signer.id) may not receive it"
+                )
             }
             state.consignee = nil
             state.custodian = signer.id
@@ -317,16 +386,24 @@ public enum Lifecycle {
             let certified = details["certifiedPreOwned"]?.boolValue ?? false
             if certified, !old.certifiedRefurbished {
                 throw RuleViolation(
-                    .notCertified, rule: Rule.certifiedResale,
+                    .notCertified,
+                    rule: Rule.certifiedResale,
                     "the product was not refurbished by an accredited refurbisher; "
-                        + "it cannot be sold as certified pre-owned")
+                        + "it cannot be sold as certified pre-owned"
+                )
             }
             guard let order = digest("orderDigest") else {
                 throw RuleViolation(.invalidDetails, rule: Rule.details, "statement.details.orderDigest is missing")
             }
             state.sale = ProductState.Sale(
-                retailer: signer.id, time: time, orderDigest: order, customerDigest: digest("customerDigest"),
-                returnBy: timestamp("returnBy"), preOwned: statement.type == .resell, certifiedPreOwned: certified)
+                retailer: signer.id,
+                time: time,
+                orderDigest: order,
+                customerDigest: digest("customerDigest"),
+                returnBy: timestamp("returnBy"),
+                preOwned: statement.type == .resell,
+                certifiedPreOwned: certified
+            )
             state.counters.sales += 1
             state.custodian = nil
             state.returnAuthorization = nil
@@ -341,24 +418,35 @@ public enum Lifecycle {
         case .returnAuthorize:
             try checkChannel(old, signer: signer, ownsProduct: ownsProduct, action: "authorise a return")
             state.returnAuthorization = ProductState.ReturnAuthorization(
-                rma: string("rma") ?? "", reason: string("reason") ?? "", authorizedBy: signer.id, time: time)
+                rma: string("rma") ?? "",
+                reason: string("reason") ?? "",
+                authorizedBy: signer.id,
+                time: time
+            )
 
         case .returnReceive:
             let scanned = string("scanned") ?? ""
             let scan: ProductScan
             do { scan = try IdentityParser.parse(scanned) } catch {
                 throw RuleViolation(
-                    .invalidDetails, rule: Rule.details, "statement.details.scanned: not a product identity: \(error)")
+                    .invalidDetails,
+                    rule: Rule.details,
+                    "statement.details.scanned: not a product identity: \(error)"
+                )
             }
             guard scan.sgtin == product else {
                 throw RuleViolation(
-                    .scanMismatch, rule: Rule.dockScan,
-                    "the dock scanned \(scan.sgtin.digitalLink), not this product")
+                    .scanMismatch,
+                    rule: Rule.dockScan,
+                    "the dock scanned \(scan.sgtin.digitalLink), not this product"
+                )
             }
             if let rma = string("rma"), rma != old.returnAuthorization?.rma {
                 throw RuleViolation(
-                    .referenceMismatch, rule: Rule.referencesMatch,
-                    "RMA \(rma) is not the open return authorisation (\(old.returnAuthorization?.rma ?? "none"))")
+                    .referenceMismatch,
+                    rule: Rule.referencesMatch,
+                    "RMA \(rma) is not the open return authorisation (\(old.returnAuthorization?.rma ?? "none"))"
+                )
             }
             state.returnAuthorization = nil
             state.missing = nil
@@ -373,9 +461,11 @@ public enum Lifecycle {
         case .restock:
             if old.phase == .inspected, old.grade != "as-new" {
                 throw RuleViolation(
-                    .conditionRestricts, rule: Rule.restockCondition,
+                    .conditionRestricts,
+                    rule: Rule.restockCondition,
                     "the product was graded \(old.grade ?? "nothing"); only an as-new unit (or a repaired one) "
-                        + "goes back to stock, others are repaired, refurbished or recycled")
+                        + "goes back to stock, others are repaired, refurbished or recycled"
+                )
             }
             state.custodian = signer.id
             state.sale = nil
@@ -390,9 +480,11 @@ public enum Lifecycle {
             let certified = details["certified"]?.boolValue ?? false
             if certified, signer.refurbishingAccreditation(at: time) == nil {
                 throw RuleViolation(
-                    .notAccredited, rule: Rule.accreditation,
+                    .notAccredited,
+                    rule: Rule.accreditation,
                     "\(signer.id) holds no refurbishing accreditation (R2v3, e-Stewards) valid at \(time); "
-                        + "it may refurbish, but not as certified")
+                        + "it may refurbish, but not as certified"
+                )
             }
             state.certifiedRefurbished = certified
             state.refurbishedWarrantyMonths = details["warrantyMonths"]?.integerValue
@@ -404,26 +496,35 @@ public enum Lifecycle {
         case .warrantyClaim:
             try checkChannel(old, signer: signer, ownsProduct: ownsProduct, action: "open a warranty claim")
             state.warrantyClaim = ProductState.WarrantyClaim(
-                claim: string("claim") ?? "", openedBy: signer.id, time: time)
+                claim: string("claim") ?? "",
+                openedBy: signer.id,
+                time: time
+            )
             state.counters.warrantyClaims += 1
 
         case .warrantyResolve:
             let claim = string("claim")
             guard let open = old.warrantyClaim, claim == open.claim else {
                 throw RuleViolation(
-                    .referenceMismatch, rule: Rule.referencesMatch,
-                    "claim \(claim ?? "none") is not the open warranty claim (\(old.warrantyClaim?.claim ?? "none"))")
+                    .referenceMismatch,
+                    rule: Rule.referencesMatch,
+                    "claim \(claim ?? "none") is not the open warranty claim (\(old.warrantyClaim?.claim ?? "none"))"
+                )
             }
             let resolution = string("resolution")
             if resolution == "repair", old.phase == .warrantyClaimed {
                 throw RuleViolation(
-                    .illegalTransition, rule: Rule.warrantyRepairFirst,
-                    "a claim is resolved by repair only after a repair event under it")
+                    .illegalTransition,
+                    rule: Rule.warrantyRepairFirst,
+                    "a claim is resolved by repair only after a repair event under it"
+                )
             }
             if resolution == "replace", string("replacement") == product.digitalLink {
                 throw RuleViolation(
-                    .invalidDetails, rule: Rule.details,
-                    "statement.details.replacement: a product cannot replace itself")
+                    .invalidDetails,
+                    rule: Rule.details,
+                    "statement.details.replacement: a product cannot replace itself"
+                )
             }
             state.warrantyClaim = nil
             if resolution == "replace" || resolution == "refund" {
@@ -441,7 +542,10 @@ public enum Lifecycle {
         case .leaseOut:
             guard let lease = digest("leaseDigest"), let until = timestamp("until") else {
                 throw RuleViolation(
-                    .invalidDetails, rule: Rule.details, "statement.details.leaseDigest or until is missing")
+                    .invalidDetails,
+                    rule: Rule.details,
+                    "statement.details.leaseDigest or until is missing"
+                )
             }
             state.lease = ProductState.Lease(leaseDigest: lease, lessor: signer.id, until: until)
             state.custodian = nil
@@ -450,7 +554,10 @@ public enum Lifecycle {
         case .leaseReturn:
             if let given = digest("leaseDigest"), given != old.lease?.leaseDigest {
                 throw RuleViolation(
-                    .referenceMismatch, rule: Rule.referencesMatch, "the lease digest is not the running lease's")
+                    .referenceMismatch,
+                    rule: Rule.referencesMatch,
+                    "the lease digest is not the running lease's"
+                )
             }
             state.lease = nil
             state.custodian = signer.id
@@ -472,21 +579,31 @@ public enum Lifecycle {
 
         case .recall:
             state.recall = ProductState.Recall(
-                event: eventID, notice: string("notice") ?? "", reason: string("reason") ?? "",
-                remedy: string("remedy") ?? "", recalledBy: signer.id, time: time)
+                event: eventID,
+                notice: string("notice") ?? "",
+                reason: string("reason") ?? "",
+                remedy: string("remedy") ?? "",
+                recalledBy: signer.id,
+                time: time
+            )
 
         case .recallRemedy:
             state.recall = nil
 
         case .reportStolen, .reportLost:
             state.missing = ProductState.Missing(
-                kind: statement.type == .reportStolen ? "stolen" : "lost", reportedBy: signer.id, time: time)
+                kind: statement.type == .reportStolen ? "stolen" : "lost",
+                reportedBy: signer.id,
+                time: time
+            )
 
         case .recycle:
             guard signer.recyclingAccreditation(at: time) != nil else {
                 throw RuleViolation(
-                    .notAccredited, rule: Rule.accreditation,
-                    "\(signer.id) holds no recycling accreditation (R2v3, e-Stewards, WEEE AATF) valid at \(time)")
+                    .notAccredited,
+                    rule: Rule.accreditation,
+                    "\(signer.id) holds no recycling accreditation (R2v3, e-Stewards, WEEE AATF) valid at \(time)"
+                )
             }
             if statement.batch == nil, let declared = old.declaredMassGrams,
                 case .object(let recovered)? = details["materials"]
@@ -494,8 +611,10 @@ public enum Lifecycle {
                 let total = recovered.values.reduce(Int64(0)) { $0 + ($1.integerValue ?? 0) }
                 guard total <= declared else {
                     throw RuleViolation(
-                        .massBalance, rule: Rule.massBalance,
-                        "\(total) g of materials recovered from a product declared at \(declared) g")
+                        .massBalance,
+                        rule: Rule.massBalance,
+                        "\(total) g of materials recovered from a product declared at \(declared) g"
+                    )
                 }
             }
             state.custodian = signer.id
@@ -511,13 +630,18 @@ public enum Lifecycle {
 
     /// A retailer acts only on its own sales; the product's brand owner on any of its products (`L12`).
     private static func checkChannel(
-        _ state: ProductState, signer: Party, ownsProduct: Bool, action: String
+        _ state: ProductState,
+        signer: Party,
+        ownsProduct: Bool,
+        action: String
     ) throws(RuleViolation) {
         guard !ownsProduct else { return }
         guard let sale = state.sale, sale.retailer == signer.id else {
             throw RuleViolation(
-                .wrongChannel, rule: Rule.wrongChannel,
-                "\(signer.id) may not \(action): the product was sold by \(state.sale?.retailer ?? "no retailer")")
+                .wrongChannel,
+                rule: Rule.wrongChannel,
+                "\(signer.id) may not \(action): the product was sold by \(state.sale?.retailer ?? "no retailer")"
+            )
         }
     }
 }

@@ -21,8 +21,13 @@ public struct Party: Hashable, Sendable, CustomStringConvertible {
     public let locations: [String]
 
     public init(
-        id: String, name: String, roles: Set<Role>, keys: [PartyKey], companyPrefixes: [String] = [],
-        accreditations: [Accreditation] = [], locations: [String] = []
+        id: String,
+        name: String,
+        roles: Set<Role>,
+        keys: [PartyKey],
+        companyPrefixes: [String] = [],
+        accreditations: [Accreditation] = [],
+        locations: [String] = []
     ) {
         self.id = id
         self.name = name
@@ -72,7 +77,9 @@ public struct Party: Hashable, Sendable, CustomStringConvertible {
         let id = try fields.string("id")
         guard DetailField.isSlug(id) else {
             throw FieldProblem(
-                path: fields.at("id"), reason: "a party id is 1-64 lowercase letters, digits and single hyphens")
+                path: fields.at("id"),
+                reason: "a party id is 1-64 lowercase letters, digits and single hyphens"
+            )
         }
         let name = try fields.string("name")
         guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
@@ -121,7 +128,13 @@ public struct Party: Hashable, Sendable, CustomStringConvertible {
         }
         try fields.finish()
         self.init(
-            id: id, name: name, roles: roles, keys: keys, companyPrefixes: prefixes, accreditations: accreditations,
-            locations: locations)
+            id: id,
+            name: name,
+            roles: roles,
+            keys: keys,
+            companyPrefixes: prefixes,
+            accreditations: accreditations,
+            locations: locations
+        )
     }
 }

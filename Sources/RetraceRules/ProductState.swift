@@ -245,23 +245,35 @@ public struct ProductState: Hashable, Sendable {
             self.sale = try Self.readSale(&fields)
             self.returnAuthorization = try Self.readObject(&fields, "returnAuthorization") { (r) throws(FieldProblem) in
                 ReturnAuthorization(
-                    rma: try r.string("rma"), reason: try r.string("reason"),
+                    rma: try r.string("rma"),
+                    reason: try r.string("reason"),
                     authorizedBy: try r.string("authorizedBy"),
-                    time: try r.time("time"))
+                    time: try r.time("time")
+                )
             }
             self.warrantyClaim = try Self.readObject(&fields, "warrantyClaim") { (r) throws(FieldProblem) in
                 WarrantyClaim(
-                    claim: try r.string("claim"), openedBy: try r.string("openedBy"), time: try r.time("time"))
+                    claim: try r.string("claim"),
+                    openedBy: try r.string("openedBy"),
+                    time: try r.time("time")
+                )
             }
             self.lease = try Self.readObject(&fields, "lease") { (r) throws(FieldProblem) in
                 Lease(
-                    leaseDigest: try r.digest("leaseDigest"), lessor: try r.string("lessor"), until: try r.time("until")
+                    leaseDigest: try r.digest("leaseDigest"),
+                    lessor: try r.string("lessor"),
+                    until: try r.time("until")
                 )
             }
             self.recall = try Self.readObject(&fields, "recall") { (r) throws(FieldProblem) in
                 Recall(
-                    event: try r.digest("event"), notice: try r.string("notice"), reason: try r.string("reason"),
-                    remedy: try r.string("remedy"), recalledBy: try r.string("recalledBy"), time: try r.time("time"))
+                    event: try r.digest("event"),
+                    notice: try r.string("notice"),
+                    reason: try r.string("reason"),
+                    remedy: try r.string("remedy"),
+                    recalledBy: try r.string("recalledBy"),
+                    time: try r.time("time")
+                )
             }
             self.missing = try Self.readObject(&fields, "missing") { (r) throws(FieldProblem) in
                 Missing(kind: try r.string("kind"), reportedBy: try r.string("reportedBy"), time: try r.time("time"))
@@ -273,7 +285,9 @@ public struct ProductState: Hashable, Sendable {
     }
 
     private static func readObject<T>(
-        _ fields: inout StrictReader, _ key: String, _ read: (inout StrictReader) throws(FieldProblem) -> T
+        _ fields: inout StrictReader,
+        _ key: String,
+        _ read: (inout StrictReader) throws(FieldProblem) -> T
     ) throws(FieldProblem) -> T? {
         guard let value = fields.optional(key) else { return nil }
         var reader = try StrictReader(value, path: fields.at(key))
@@ -287,9 +301,14 @@ public struct ProductState: Hashable, Sendable {
             let preOwned = try r.optional("preOwned") == nil ? false : r.bool("preOwned")
             let certified = try r.optional("certifiedPreOwned") == nil ? false : r.bool("certifiedPreOwned")
             return Sale(
-                retailer: try r.string("retailer"), time: try r.time("time"), orderDigest: try r.digest("orderDigest"),
-                customerDigest: try r.optionalDigest("customerDigest"), returnBy: try r.optionalTime("returnBy"),
-                preOwned: preOwned, certifiedPreOwned: certified)
+                retailer: try r.string("retailer"),
+                time: try r.time("time"),
+                orderDigest: try r.digest("orderDigest"),
+                customerDigest: try r.optionalDigest("customerDigest"),
+                returnBy: try r.optionalTime("returnBy"),
+                preOwned: preOwned,
+                certifiedPreOwned: certified
+            )
         }
     }
 }

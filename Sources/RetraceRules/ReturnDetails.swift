@@ -19,7 +19,10 @@ public struct ReturnDetails: Hashable, Sendable {
     public init(_ statement: Statement) throws(RuleViolation) {
         guard [.returnAuthorize, .returnReceive, .inspect].contains(statement.type) else {
             throw RuleViolation(
-                .invalidDetails, rule: Rule.details, "a \(statement.type) statement is not a return step")
+                .invalidDetails,
+                rule: Rule.details,
+                "a \(statement.type) statement is not a return step"
+            )
         }
         try Catalogue.validate(statement)
         let details = statement.details

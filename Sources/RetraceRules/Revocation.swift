@@ -64,7 +64,9 @@ public struct Revocation: Hashable, Sendable {
         guard let reason = Reason(name: reasonName) else {
             let known = Reason.all.map(\.name).joined(separator: ", ")
             throw FieldProblem(
-                path: fields.at("reason"), reason: "unknown reason \"\(reasonName)\"; expected one of \(known)")
+                path: fields.at("reason"),
+                reason: "unknown reason \"\(reasonName)\"; expected one of \(known)"
+            )
         }
         try fields.finish()
         self.init(key: key, time: time, reason: reason)

@@ -35,7 +35,9 @@ public struct RosterDocument: Hashable, Sendable {
             let version = try fields.integer("version")
             guard version == Self.version else {
                 throw FieldProblem(
-                    path: fields.at("version"), reason: "version \(version) is not supported; expected 1")
+                    path: fields.at("version"),
+                    reason: "version \(version) is not supported; expected 1"
+                )
             }
             var governance: [NoteVerifier] = []
             for (index, item) in try fields.array("governance").enumerated() {
@@ -92,7 +94,9 @@ public struct RosterDocument: Hashable, Sendable {
         for (index, key) in governance.enumerated() {
             guard governanceKeys.insert(PartyKey.fingerprint(of: key)).inserted else {
                 throw FieldProblem(
-                    path: "roster.governance[\(index)]", reason: "governance key \(key.name) is listed twice")
+                    path: "roster.governance[\(index)]",
+                    reason: "governance key \(key.name) is listed twice"
+                )
             }
         }
         var ids: Set<String> = []
@@ -108,18 +112,22 @@ public struct RosterDocument: Hashable, Sendable {
                 guard !governanceKeys.contains(fingerprint) else {
                     throw FieldProblem(
                         path: "\(path).keys[\(keyIndex)]",
-                        reason: "key \(key.verifier.name) is a governance key; governance keys sign only rosters")
+                        reason: "key \(key.verifier.name) is a governance key; governance keys sign only rosters"
+                    )
                 }
                 guard partyKeys.insert(fingerprint).inserted else {
                     throw FieldProblem(
                         path: "\(path).keys[\(keyIndex)]",
-                        reason: "key \(key.verifier.name) is listed twice; a key belongs to exactly one party")
+                        reason: "key \(key.verifier.name) is listed twice; a key belongs to exactly one party"
+                    )
                 }
             }
             if party.has(.brandOwner) {
                 guard !party.companyPrefixes.isEmpty else {
                     throw FieldProblem(
-                        path: "\(path).companyPrefixes", reason: "a brand owner lists its GS1 company prefixes")
+                        path: "\(path).companyPrefixes",
+                        reason: "a brand owner lists its GS1 company prefixes"
+                    )
                 }
             } else if !party.companyPrefixes.isEmpty {
                 throw FieldProblem(path: "\(path).companyPrefixes", reason: "only brand owners list company prefixes")
@@ -129,13 +137,16 @@ public struct RosterDocument: Hashable, Sendable {
                     throw FieldProblem(
                         path: "\(path).companyPrefixes",
                         reason: "company prefix \(prefix) overlaps \(clash.prefix) of \(clash.party); "
-                            + "every GTIN must have one brand owner")
+                            + "every GTIN must have one brand owner"
+                    )
                 }
                 prefixes.append((prefix, party.id))
             }
             if !party.accreditations.isEmpty, !party.has(.refurbisher), !party.has(.recycler) {
                 throw FieldProblem(
-                    path: "\(path).accreditations", reason: "only refurbishers and recyclers hold accreditations")
+                    path: "\(path).accreditations",
+                    reason: "only refurbishers and recyclers hold accreditations"
+                )
             }
         }
         var revoked: Set<Digest> = []
@@ -145,11 +156,14 @@ public struct RosterDocument: Hashable, Sendable {
                 throw FieldProblem(
                     path: "roster.revocations[\(index)].key",
                     reason: "key \(revocation.key.name) is not listed; a revoked key stays listed so its "
-                        + "earlier statements remain attributable")
+                        + "earlier statements remain attributable"
+                )
             }
             guard revoked.insert(fingerprint).inserted else {
                 throw FieldProblem(
-                    path: "roster.revocations[\(index)]", reason: "key \(revocation.key.name) is revoked twice")
+                    path: "roster.revocations[\(index)]",
+                    reason: "key \(revocation.key.name) is revoked twice"
+                )
             }
         }
     }

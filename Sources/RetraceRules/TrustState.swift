@@ -40,42 +40,58 @@ public struct TrustState: Sendable {
         let statement = signed.statement
         guard statement.type == .roster else {
             throw RuleViolation(
-                .notAnEvent, rule: Rule.rosterValid, "a \(statement.type) statement is not a roster update")
+                .notAnEvent,
+                rule: Rule.rosterValid,
+                "a \(statement.type) statement is not a roster update"
+            )
         }
         guard statement.previous == rosterID else {
             let expected = rosterID.map { "roster \($0.short)" } ?? "no previous roster (this is the first)"
             let found = statement.previous.map { "roster \($0.short)" } ?? "none"
             throw RuleViolation(
-                .rosterOutOfOrder, rule: Rule.rosterChain, "the roster names \(found) as previous; expected \(expected)"
+                .rosterOutOfOrder,
+                rule: Rule.rosterChain,
+                "the roster names \(found) as previous; expected \(expected)"
             )
         }
         if let rosterTime, statement.time < rosterTime {
             throw RuleViolation(
-                .timeGoesBackwards, rule: Rule.rosterTime,
-                "the roster is dated \(statement.time), before the roster in force (\(rosterTime))")
+                .timeGoesBackwards,
+                rule: Rule.rosterTime,
+                "the roster is dated \(statement.time), before the roster in force (\(rosterTime))"
+            )
         }
         let signers = roster?.governance ?? trustRoots
         guard let key = signers.first(where: { PartyKey.fingerprint(of: $0) == statement.signer }) else {
             let who = roster == nil ? "a trust root" : "a governance key of the roster in force"
             throw RuleViolation(
-                .rosterNotGoverned, rule: Rule.rosterGoverned,
-                "the roster is signed by key \(statement.signer.short), not by \(who)")
+                .rosterNotGoverned,
+                rule: Rule.rosterGoverned,
+                "the roster is signed by key \(statement.signer.short), not by \(who)"
+            )
         }
         if let revocation = roster?.revocation(of: statement.signer), revocation.time <= statement.time {
             throw RuleViolation(
-                .rosterNotGoverned, rule: Rule.rosterGoverned,
-                "governance key \(key.name) was revoked at \(revocation.time) (\(revocation.reason))")
+                .rosterNotGoverned,
+                rule: Rule.rosterGoverned,
+                "governance key \(key.name) was revoked at \(revocation.time) (\(revocation.reason))"
+            )
         }
         guard signed.isSigned(by: key.publicKey) else {
             throw RuleViolation(
-                .badSignature, rule: Rule.rosterGoverned, "the roster's signature does not verify under \(key.name)")
+                .badSignature,
+                rule: Rule.rosterGoverned,
+                "the roster's signature does not verify under \(key.name)"
+            )
         }
         let document = try RosterDocument(json: .object(statement.details))
         if let old = roster {
             for revocation in old.revocations where !document.revocations.contains(revocation) {
                 throw RuleViolation(
-                    .invalidRoster, rule: Rule.revocationsPermanent,
-                    "the revocation of \(revocation.key.name) at \(revocation.time) is missing or changed")
+                    .invalidRoster,
+                    rule: Rule.revocationsPermanent,
+                    "the revocation of \(revocation.key.name) at \(revocation.time) is missing or changed"
+                )
             }
         }
         var next = TrustState(trustRoots: trustRoots)
@@ -107,7 +123,10 @@ public struct TrustState: Sendable {
         let statement = signed.statement
         guard statement.type != .roster else {
             throw RuleViolation(
-                .notAnEvent, rule: Rule.knownKey, "roster statements are applied, not authenticated as events")
+                .notAnEvent,
+                rule: Rule.knownKey,
+                "roster statements are applied, not authenticated as events"
+            )
         }
         guard let roster else {
             throw RuleViolation(.unknownKey, rule: Rule.knownKey, "no roster is in force yet; no party can sign events")
@@ -115,35 +134,45 @@ public struct TrustState: Sendable {
         guard let indexed = keys[statement.signer] else {
             let isGovernance = roster.governance.contains { PartyKey.fingerprint(of: $0) == statement.signer }
             throw RuleViolation(
-                .unknownKey, rule: Rule.knownKey,
+                .unknownKey,
+                rule: Rule.knownKey,
                 isGovernance
                     ? "key \(statement.signer.short) is a governance key; governance keys sign only rosters"
-                    : "key \(statement.signer.short) belongs to no party of the roster in force")
+                    : "key \(statement.signer.short) belongs to no party of the roster in force"
+            )
         }
         let party = roster.parties[indexed.party]
         let key = indexed.key
         guard signed.isSigned(by: key.verifier.publicKey) else {
             throw RuleViolation(
-                .badSignature, rule: Rule.signature,
-                "the signature does not verify under \(key.verifier.name) of \(party.id)")
+                .badSignature,
+                rule: Rule.signature,
+                "the signature does not verify under \(key.verifier.name) of \(party.id)"
+            )
         }
         guard key.validFrom <= statement.time else {
             throw RuleViolation(
-                .keyNotYetValid, rule: Rule.keyValidity,
+                .keyNotYetValid,
+                rule: Rule.keyValidity,
                 "key \(key.verifier.name) of \(party.id) is valid from \(key.validFrom); "
-                    + "the statement is dated \(statement.time)")
+                    + "the statement is dated \(statement.time)"
+            )
         }
         if let until = key.validUntil, statement.time >= until {
             throw RuleViolation(
-                .keyExpired, rule: Rule.keyValidity,
+                .keyExpired,
+                rule: Rule.keyValidity,
                 "key \(key.verifier.name) of \(party.id) was retired at \(until); "
-                    + "the statement is dated \(statement.time)")
+                    + "the statement is dated \(statement.time)"
+            )
         }
         if let revocation = roster.revocation(of: statement.signer), revocation.time <= statement.time {
             throw RuleViolation(
-                .keyRevoked, rule: Rule.keyRevocation,
+                .keyRevoked,
+                rule: Rule.keyRevocation,
                 "key \(key.verifier.name) of \(party.id) was revoked at \(revocation.time) (\(revocation.reason)); "
-                    + "the statement is dated \(statement.time)")
+                    + "the statement is dated \(statement.time)"
+            )
         }
         return party
     }

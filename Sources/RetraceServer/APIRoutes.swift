@@ -23,9 +23,12 @@ struct APIRoutes: Sendable {
             guard !items.isEmpty else { throw Problem.badRequest("the batch is empty", code: "empty-batch") }
             guard items.count <= configuration.maxBatchStatements else {
                 throw Problem(
-                    .contentTooLarge, code: "batch-too-large", title: "The batch has too many statements",
+                    .contentTooLarge,
+                    code: "batch-too-large",
+                    title: "The batch has too many statements",
                     detail: "\(items.count) statements; at most \(configuration.maxBatchStatements) per batch",
-                    extensions: ["limit": .integer(Int64(configuration.maxBatchStatements))])
+                    extensions: ["limit": .integer(Int64(configuration.maxBatchStatements))]
+                )
             }
             var statements: [SignedStatement] = []
             for (position, item) in items.enumerated() {
@@ -45,8 +48,10 @@ struct APIRoutes: Sendable {
             let product = try ProductPath.product(context.parameters)
             let name = "retrace-bundle-\(product.gtin.digits)-\(ProductPath.fileSafe(product.serial.value)).json"
             return Responses.bytes(
-                try service.bundle(product), contentType: "application/json",
-                headers: [.contentDisposition: "attachment; filename=\"\(name)\""])
+                try service.bundle(product),
+                contentType: "application/json",
+                headers: [.contentDisposition: "attachment; filename=\"\(name)\""]
+            )
         }
         router.get("/v1/products/:gtin/:serial/evidence") { _, context in
             let product = try ProductPath.product(context.parameters)
@@ -60,7 +65,9 @@ struct APIRoutes: Sendable {
             guard let raw = context.parameters.get("certificate"),
                 let certificate = raw.removingPercentEncoding, !certificate.isEmpty
             else { throw Problem.badRequest("the certificate number is missing or badly percent-encoded") }
-            return Responses.json(.object(["proofs": .array(try service.recycling(certificate: certificate).map(\.json))]))
+            return Responses.json(
+                .object(["proofs": .array(try service.recycling(certificate: certificate).map(\.json))])
+            )
         }
         router.get("/v1/recycling/certificates/:certificate/evidence") { _, context in
             guard let raw = context.parameters.get("certificate"),
@@ -69,12 +76,17 @@ struct APIRoutes: Sendable {
             let found = try service.certificateEvidence(certificate)
             return Responses.json(
                 .object([
-                    "bundles": .array(found.bundles.map(\.json)), "products": .array(found.products.map { .string($0) }),
-                ]))
+                    "bundles": .array(found.bundles.map(\.json)),
+                    "products": .array(found.products.map { .string($0) }),
+                ])
+            )
         }
         router.post("/v1/recycling/verify") { request, _ in
             let object = try RequestReading.object(
-                try await json(request), allowed: ["scan", "bundle"], what: "the recycling claim")
+                try await json(request),
+                allowed: ["scan", "bundle"],
+                what: "the recycling claim"
+            )
             guard let scan = try RequestReading.string(object, "scan", what: "claim") else {
                 throw Problem.badRequest("the claim needs \"scan\": the product's identity")
             }
@@ -92,7 +104,10 @@ struct APIRoutes: Sendable {
 
     private func json(_ request: Request) async throws(Problem) -> JSONValue {
         let bytes = try await RequestReading.body(
-            request, limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout)
+            request,
+            limit: configuration.maxBodyBytes,
+            timeout: configuration.bodyTimeout
+        )
         return try RequestReading.json(bytes, limit: configuration.maxBodyBytes)
     }
 
@@ -101,9 +116,12 @@ struct APIRoutes: Sendable {
             var extensions: [String: JSONValue] = [:]
             if let position { extensions["statementIndex"] = .integer(Int64(position)) }
             throw Problem(
-                .badRequest, code: "malformed-statement", title: "The statement is malformed",
+                .badRequest,
+                code: "malformed-statement",
+                title: "The statement is malformed",
                 detail: "\(what) is not a signed Retrace v1 statement: \(error.description); nothing was appended",
-                extensions: extensions)
+                extensions: extensions
+            )
         }
     }
 
@@ -134,8 +152,13 @@ struct APIRoutes: Sendable {
             serves = Set(items.compactMap(\.stringValue))
         }
         return DockRequest(
-            scan: scan, rma: try RequestReading.string(object, "rma", what: "request"), orderDigest: orderDigest,
-            dock: try RequestReading.string(object, "dock", what: "request"), servesRetailers: serves, now: now)
+            scan: scan,
+            rma: try RequestReading.string(object, "rma", what: "request"),
+            orderDigest: orderDigest,
+            dock: try RequestReading.string(object, "dock", what: "request"),
+            servesRetailers: serves,
+            now: now
+        )
     }
 }
 
@@ -153,8 +176,11 @@ enum ProductPath {
     static func product(gtin: String, serial: String) throws(Problem) -> SGTIN {
         do { return try IdentityParser.parse("https://id.gs1.org/01/\(gtin)/21/\(serial)").sgtin } catch {
             throw Problem(
-                .badRequest, code: "invalid-scan", title: "Not a product identity",
-                detail: "/01/\(gtin)/21/\(serial) is not a GTIN and serial: \(error)")
+                .badRequest,
+                code: "invalid-scan",
+                title: "Not a product identity",
+                detail: "/01/\(gtin)/21/\(serial) is not a GTIN and serial: \(error)"
+            )
         }
     }
 

@@ -35,7 +35,8 @@ public final class AppendSequencer: Sendable {
     private let onCommit: @Sendable (_ requests: Int, _ statements: Int) -> Void
 
     public init(
-        ledger: Ledger, maxStatementsPerCommit: Int = 4_096,
+        ledger: Ledger,
+        maxStatementsPerCommit: Int = 4_096,
         onCommit: @escaping @Sendable (_ requests: Int, _ statements: Int) -> Void = { _, _ in }
     ) {
         self.ledger = ledger

@@ -25,7 +25,9 @@ struct AuditedFold<Value: Sendable>: Sendable {
     init(_ initial: Value) { value = initial }
 
     mutating func refresh(
-        store: any LedgerStore, anchors: TrustAnchors, add: @escaping (inout Value, AuditedEvent) -> Void
+        store: any LedgerStore,
+        anchors: TrustAnchors,
+        add: @escaping (inout Value, AuditedEvent) -> Void
     ) throws(Problem) {
         let current: UInt64
         do { current = try store.read { try $0.treeSize() } } catch { throw LedgerService.storageProblem(error) }
@@ -41,8 +43,12 @@ struct AuditedFold<Value: Sendable>: Sendable {
             }
         } catch {
             throw Problem(
-                .serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be read now",
-                detail: "\(error)", extensions: ["retryable": .bool(true)])
+                .serviceUnavailable,
+                code: "storage-unavailable",
+                title: "The ledger cannot be read now",
+                detail: "\(error)",
+                extensions: ["retryable": .bool(true)]
+            )
         }
         // Entries appended a moment ago whose checkpoint is not signed yet (an append commits, then
         // signs): nothing is wrong, the next request will see them covered.
@@ -50,15 +56,21 @@ struct AuditedFold<Value: Sendable>: Sendable {
             report.failures.allSatisfy({ $0.rule == AuditRule.uncoveredEntries })
         {
             throw Problem(
-                .serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be read now",
+                .serviceUnavailable,
+                code: "storage-unavailable",
+                title: "The ledger cannot be read now",
                 detail: "the newest entries are not yet covered by a signed checkpoint; retry in a moment",
-                extensions: ["retryable": .bool(true)])
+                extensions: ["retryable": .bool(true)]
+            )
         }
         guard report.passed else {
             throw Problem(
-                .internalServerError, code: "ledger-integrity-failure", title: "The ledger's own evidence does not verify",
+                .internalServerError,
+                code: "ledger-integrity-failure",
+                title: "The ledger's own evidence does not verify",
                 detail: "nothing is derived from a ledger that does not verify: "
-                    + (report.failures.first.map(\.description) ?? "an audit failure"))
+                    + (report.failures.first.map(\.description) ?? "an audit failure")
+            )
         }
         let stored: StoredCheckpoint?
         do { stored = try store.read { try $0.checkpoint(size: report.treeSize) } } catch {

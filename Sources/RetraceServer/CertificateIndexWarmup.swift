@@ -32,10 +32,14 @@ struct CertificateIndexWarmup: Service, CustomStringConvertible {
                                 metadata: [
                                     "entries": "\(verifier.certificateIndexEntriesRead)",
                                     "duration": "\(ContinuousClock.now - started)",
-                                ])
+                                ]
+                            )
                         } catch {
                             // Lookups build it themselves; this only saves the first client the wait.
-                            logger.warning("recycling certificate index not built ahead", metadata: ["error": "\(error)"])
+                            logger.warning(
+                                "recycling certificate index not built ahead",
+                                metadata: ["error": "\(error)"]
+                            )
                         }
                         continuation.resume()
                     }

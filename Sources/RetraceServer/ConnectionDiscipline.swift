@@ -59,7 +59,9 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
         case .head(var head):
             guard !discarding else { return }
             pending.append(Pending(version: head.version, keepAlive: head.isKeepAlive))
-            if !head.isKeepAlive, !head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" }) {
+            if !head.isKeepAlive,
+                !head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" })
+            {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             }
             context.fireChannelRead(wrapInboundOut(.head(head)))
@@ -130,15 +132,20 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
         }
         let status: HTTPResponseStatus = parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
         let problem = Problem(
-            HTTPResponse.Status(code: Int(status.code)), code: "unparsable-request",
+            HTTPResponse.Status(code: Int(status.code)),
+            code: "unparsable-request",
             title: "The request is not HTTP/1.1 this service can read",
-            detail: "the HTTP parser refused the request (\(Self.describe(parseError))); nothing was done")
+            detail: "the HTTP parser refused the request (\(Self.describe(parseError))); nothing was done"
+        )
         let body = (try? CanonicalJSON.encode(problem.json)) ?? Array("{}".utf8)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: Problem.mediaType)
         headers.add(name: "content-length", value: String(body.count))
         headers.add(name: "connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
@@ -175,14 +182,21 @@ struct DisciplinedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderFieldCount = 1_000
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+                withPipeliningAssistance: false,
+                withErrorHandling: false,
+                withOutboundHeaderValidation: false,
+                withEncoderConfiguration: .init(),
+                withDecoderLimitConfiguration: limits
+            )
             try channel.pipeline.syncOperations.addHandler(ConnectionDiscipline(metrics: metrics))
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(
-                HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
+                HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger)
+            )
             return try NIOAsyncChannel(
-                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                wrappingChannelSynchronously: channel,
+                configuration: .init(isOutboundHalfClosureEnabled: true)
+            )
         }
     }
 

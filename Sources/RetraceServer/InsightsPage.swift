@@ -20,7 +20,8 @@ enum InsightsPage {
     }
 
     /// A horizontal bar chart: one row per (label, value, caption), bars scaled to the largest value.
-    static func bars(_ title: String, _ rows: [(label: String, value: Int64, caption: String)], color: String) -> String {
+    static func bars(_ title: String, _ rows: [(label: String, value: Int64, caption: String)], color: String) -> String
+    {
         guard !rows.isEmpty else {
             return "<section><h2>\(escape(title))</h2><p class=\"none\">Nothing recorded.</p></section>"
         }
@@ -86,10 +87,13 @@ enum InsightsPage {
         }
         html += "<button type=\"submit\">Filter</button></form>"
         let reasons = returns?["reasons"]?.objectValue ?? JSONObject()
-        let failed = (returns?["failedDeliveries"]?.objectValue ?? JSONObject()).reduce(0) { $0 + ($1.value.integerValue ?? 0) }
+        let failed = (returns?["failedDeliveries"]?.objectValue ?? JSONObject()).reduce(0) {
+            $0 + ($1.value.integerValue ?? 0)
+        }
         html += "<div class=\"figures\">"
         for (value, label) in [
-            ("\(returns?["returns"]?.integerValue ?? 0)", "returns"), ("\(returns?["sales"]?.integerValue ?? 0)", "sales"),
+            ("\(returns?["returns"]?.integerValue ?? 0)", "returns"),
+            ("\(returns?["sales"]?.integerValue ?? 0)", "sales"),
             (percent(returns?["rateBasisPoints"]), "return rate"),
             (hours(returns?["saleToReturnHours"]?["median"]), "median sale → return"),
             (hours(returns?["saleToReturnHours"]?["p90"]), "90% returned within"), ("\(failed)", "failed deliveries"),
@@ -101,8 +105,10 @@ enum InsightsPage {
             (returns?[member]?.arrayValue ?? []).map {
                 let returned = $0["returns"]?.integerValue ?? 0
                 let sold = $0["sales"]?.integerValue ?? 0
-                return ($0["key"]?.stringValue ?? "", $0["rateBasisPoints"]?.integerValue ?? 0,
-                    "\(percent($0["rateBasisPoints"])) (\(returned)/\(sold))")
+                return (
+                    $0["key"]?.stringValue ?? "", $0["rateBasisPoints"]?.integerValue ?? 0,
+                    "\(percent($0["rateBasisPoints"])) (\(returned)/\(sold))"
+                )
             }
         }
         html += bars("Return rate by product (GTIN)", tallies("byGTIN"), color: "#3b6fd8")
@@ -112,28 +118,37 @@ enum InsightsPage {
             "Returns by month",
             (returns?["byMonth"]?.arrayValue ?? []).map {
                 ($0["key"]?.stringValue ?? "", $0["returns"]?.integerValue ?? 0, "\($0["returns"]?.integerValue ?? 0)")
-            }, color: "#7a4fd1")
+            },
+            color: "#7a4fd1"
+        )
         html += bars(
             "Why items come back",
             reasons.sorted { ($1.value.integerValue ?? 0, $0.key) < ($0.value.integerValue ?? 0, $1.key) }.map {
                 ($0.key, $0.value.integerValue ?? 0, "\($0.value.integerValue ?? 0)")
-            }, color: "#d9822b")
+            },
+            color: "#d9822b"
+        )
         let outcomes = report["recovery"]?["outcomes"]?.objectValue ?? JSONObject()
         html += bars(
             "What became of returned items",
             outcomes.filter { ($0.value.integerValue ?? 0) > 0 }.sorted { $0.key < $1.key }.map {
                 ($0.key, $0.value.integerValue ?? 0, "\($0.value.integerValue ?? 0)")
-            }, color: "#2f9e62")
-        html += "<p class=\"note\">Return to resale: median \(hours(report["recovery"]?["returnToResaleHours"]?["median"])), "
+            },
+            color: "#2f9e62"
+        )
+        html +=
+            "<p class=\"note\">Return to resale: median \(hours(report["recovery"]?["returnToResaleHours"]?["median"])), "
             + "90% within \(hours(report["recovery"]?["returnToResaleHours"]?["p90"])).</p>"
         html += "<section><h2>Recalls by lot</h2>"
         let recalls = report["recalls"]?.arrayValue ?? []
         if recalls.isEmpty {
             html += "<p class=\"none\">No recall recorded.</p>"
         } else {
-            html += "<table><tr><th>notice · lot</th><th>affected</th><th>remedied</th><th>taken out</th><th>in the field</th></tr>"
+            html +=
+                "<table><tr><th>notice · lot</th><th>affected</th><th>remedied</th><th>taken out</th><th>in the field</th></tr>"
             for recall in recalls {
-                html += "<tr><td>\(escape(recall["notice"]?.stringValue ?? "")) · \(escape(recall["lot"]?.stringValue ?? ""))</td>"
+                html +=
+                    "<tr><td>\(escape(recall["notice"]?.stringValue ?? "")) · \(escape(recall["lot"]?.stringValue ?? ""))</td>"
                     + "<td>\(recall["affected"]?.integerValue ?? 0)</td>"
                     + "<td>\((recall["remedied"]?.integerValue ?? 0) + (recall["notAffected"]?.integerValue ?? 0))</td>"
                     + "<td>\(recall["endOfLife"]?.integerValue ?? 0)</td><td><b>\(recall["stillInField"]?.integerValue ?? 0)</b></td></tr>"
@@ -151,10 +166,12 @@ enum InsightsPage {
         ] {
             html += "<tr><td>\(escape(label))</td><td><b>\(value)</b></td></tr>"
         }
-        html += "</table><p class=\"note\">Flagged dock scans (clones after end of life, double claims, mismatches, "
+        html +=
+            "</table><p class=\"note\">Flagged dock scans (clones after end of life, double claims, mismatches, "
             + "attempts out of window or at the wrong channel) come from the docks' signed scan journals: "
             + "<code>retrace insights --scans</code>.</p></section>"
-        html += "<p class=\"note\">The same figures as JSON: <a href=\"/v1/insights\">/v1/insights</a>.</p></main></body></html>\n"
+        html +=
+            "<p class=\"note\">The same figures as JSON: <a href=\"/v1/insights\">/v1/insights</a>.</p></main></body></html>\n"
         return html
     }
 }

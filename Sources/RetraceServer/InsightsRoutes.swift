@@ -25,7 +25,8 @@ struct InsightsRoutes: Sendable {
             var query: [String: String] = [:]
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
             return Responses.html(
-                InsightsPage.render(insights.json(treeSize: size, root: Hex.encode(root)), query: query))
+                InsightsPage.render(insights.json(treeSize: size, root: Hex.encode(root)), query: query)
+            )
         }
         router.get("/epcis/events") { request, _ in
             try await events(request)
@@ -52,18 +53,28 @@ struct InsightsRoutes: Sendable {
             }
         }
         return InsightsFilter(
-            from: try time("from"), to: try time("to"), brand: value("brand"), retailer: value("retailer"), gtin: gtin)
+            from: try time("from"),
+            to: try time("to"),
+            brand: value("brand"),
+            retailer: value("retailer"),
+            gtin: gtin
+        )
     }
 
     /// The EPCIS 2.0 REST query subset: `MATCH_epc`, `EQ_bizStep` (values separated by `|`),
     /// `GE_eventTime`, `LT_eventTime`, `perPage` and `nextPageToken`; events in log order.
     private func events(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
-        let known: Set<String> = ["MATCH_epc", "EQ_bizStep", "GE_eventTime", "LT_eventTime", "perPage", "nextPageToken"]
+        let known: Set<String> = [
+            "MATCH_epc", "EQ_bizStep", "GE_eventTime", "LT_eventTime", "perPage", "nextPageToken",
+        ]
         for (key, _) in query where !known.contains(String(key)) {
             throw Problem(
-                .badRequest, code: "query-parameter-not-supported", title: "Query parameter not supported",
-                detail: "\(key) is not supported; this query takes \(known.sorted().joined(separator: ", "))")
+                .badRequest,
+                code: "query-parameter-not-supported",
+                title: "Query parameter not supported",
+                detail: "\(key) is not supported; this query takes \(known.sorted().joined(separator: ", "))"
+            )
         }
         func values(_ name: String) -> [String]? {
             query[name[...]].map { $0.split(separator: "|").map(String.init) }
@@ -126,14 +137,23 @@ struct InsightsRoutes: Sendable {
                 var members: [BatchMember] = []
                 for (position, bytes) in stored.members.enumerated() {
                     members.append(
-                        try BatchMember(json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]"))
+                        try BatchMember(
+                            json: CanonicalJSON.decode(bytes, options: .strict),
+                            path: "members[\(position)]"
+                        )
+                    )
                 }
                 let entry = try LogEntry(parsing: stored.bytes, members: members)
                 let products = entry.statement.product.map { [$0] } ?? members.map(\.product)
                 return .object(
                     EPCISExport.event(
-                        statement: entry.statement, products: products, index: row.index, received: entry.received,
-                        sgln: codec))
+                        statement: entry.statement,
+                        products: products,
+                        index: row.index,
+                        received: entry.received,
+                        sgln: codec
+                    )
+                )
             }
         }
         let now = Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))

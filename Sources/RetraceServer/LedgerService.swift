@@ -23,8 +23,14 @@ public final class LedgerService: Sendable {
     let audited: AuditedView
     let logger: Logger
 
-    public init(ledger: Ledger, verifier: Verifier, canAppend: Bool, metrics: ServiceMetrics = ServiceMetrics(),
-                witnesses: WitnessPublication? = nil, logger: Logger = Logger(label: "retrace.server")) {
+    public init(
+        ledger: Ledger,
+        verifier: Verifier,
+        canAppend: Bool,
+        metrics: ServiceMetrics = ServiceMetrics(),
+        witnesses: WitnessPublication? = nil,
+        logger: Logger = Logger(label: "retrace.server")
+    ) {
         self.ledger = ledger
         self.verifier = verifier
         self.metrics = metrics
@@ -32,11 +38,15 @@ public final class LedgerService: Sendable {
         self.logger = logger
         // Gathering cosignatures is only triggered here; it runs beside the next commits.
         self.audited = AuditedView(store: ledger.store, anchors: verifier.evidence.anchors)
-        self.sequencer = canAppend
-            ? AppendSequencer(ledger: ledger, onCommit: { _, _ in
-                metrics.committed()
-                witnesses?.gatherer.checkpointSigned()
-            }) : nil
+        self.sequencer =
+            canAppend
+            ? AppendSequencer(
+                ledger: ledger,
+                onCommit: { _, _ in
+                    metrics.committed()
+                    witnesses?.gatherer.checkpointSigned()
+                }
+            ) : nil
         if let size = try? ledger.store.read({ try $0.treeSize() }) { metrics.observe(treeSize: size) }
         witnesses?.gatherer.checkpointSigned()
     }
@@ -56,13 +66,15 @@ public final class LedgerService: Sendable {
                 metadata: [
                     "statements": "\(result.receipts.count)", "first": "\(result.receipts.first?.index ?? 0)",
                     "treeSize": "\(result.treeSize)",
-                ])
+                ]
+            )
             return result.json
         case .failure(let error):
             metrics.refused()
             logger.notice(
                 "append refused",
-                metadata: ["code": "\(error.code)", "rule": "\(error.rule ?? "-")", "reason": "\(error.reason)"])
+                metadata: ["code": "\(error.code)", "rule": "\(error.rule ?? "-")", "reason": "\(error.reason)"]
+            )
             throw Problem.refused(error)
         }
     }
@@ -83,7 +95,10 @@ public final class LedgerService: Sendable {
         do { return try verifier.verifiedProduct(scan: product.digitalLink) } catch {
             if ![.notFound, .invalidScan, .storage].contains(error.code) {
                 metrics.verificationFailed()
-                logger.error("ledger evidence does not verify", metadata: ["product": "\(product)", "error": "\(error)"])
+                logger.error(
+                    "ledger evidence does not verify",
+                    metadata: ["product": "\(product)", "error": "\(error)"]
+                )
             }
             throw Problem.verification(error)
         }
@@ -162,9 +177,14 @@ public final class LedgerService: Sendable {
         guard let witnesses else { return latest.note }
         guard let note = witnesses.published(latest: latest) else {
             throw Problem(
-                .serviceUnavailable, code: "no-witnessed-checkpoint", title: "No checkpoint has a witness quorum yet",
-                detail: "this log publishes only checkpoints cosigned by \(witnesses.gatherer.policy.quorumDescription) "
-                    + "witnesses, and none is yet; retry", extensions: ["retryable": .bool(true)])
+                .serviceUnavailable,
+                code: "no-witnessed-checkpoint",
+                title: "No checkpoint has a witness quorum yet",
+                detail:
+                    "this log publishes only checkpoints cosigned by \(witnesses.gatherer.policy.quorumDescription) "
+                    + "witnesses, and none is yet; retry",
+                extensions: ["retryable": .bool(true)]
+            )
         }
         return note
     }
@@ -264,7 +284,8 @@ public final class LedgerService: Sendable {
                         .object([
                             "index": .integer(Int64(entry.index)), "entry": .string(Base64.encode(entry.bytes)),
                             "members": .array(entry.members.map { .string(Base64.encode($0)) }),
-                        ]))
+                        ])
+                    )
                 }
             }
         } catch { throw Self.storageProblem(error) }
@@ -289,7 +310,11 @@ public final class LedgerService: Sendable {
             return Problem.badRequest("\(merkle.reason)")
         }
         return Problem(
-            .serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be read now",
-            detail: "the ledger's storage failed; retry", extensions: ["retryable": .bool(true)])
+            .serviceUnavailable,
+            code: "storage-unavailable",
+            title: "The ledger cannot be read now",
+            detail: "the ledger's storage failed; retry",
+            extensions: ["retryable": .bool(true)]
+        )
     }
 }

@@ -25,13 +25,19 @@ struct LogRoutes: Sendable {
             }
             return Responses.json(
                 try service.inclusionProof(
-                    index: index, event: event, treeSize: try RequestReading.unsigned(request, "treeSize")))
+                    index: index,
+                    event: event,
+                    treeSize: try RequestReading.unsigned(request, "treeSize")
+                )
+            )
         }
         router.get("/v1/proofs/consistency") { request, _ in
             guard let from = try RequestReading.unsigned(request, "from") else {
                 throw Problem.badRequest("give from=N (the older tree size) and optionally to=M")
             }
-            return Responses.json(try service.consistencyProof(from: from, to: try RequestReading.unsigned(request, "to")))
+            return Responses.json(
+                try service.consistencyProof(from: from, to: try RequestReading.unsigned(request, "to"))
+            )
         }
         router.get("/v1/roster") { _, _ in
             let bundle: [UInt8]

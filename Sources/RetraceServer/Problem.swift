@@ -18,7 +18,10 @@ public struct Problem: Error, Sendable, HTTPResponseError {
     public let extensions: [String: JSONValue]
 
     public init(
-        _ status: HTTPResponse.Status, code: String, title: String, detail: String,
+        _ status: HTTPResponse.Status,
+        code: String,
+        title: String,
+        detail: String,
         extensions: [String: JSONValue] = [:]
     ) {
         self.status = status
@@ -67,8 +70,12 @@ extension Problem {
 
     static func tooLarge(limit: Int) -> Problem {
         Problem(
-            .contentTooLarge, code: "too-large", title: "The request body is too large",
-            detail: "the body exceeds \(limit) bytes; send smaller batches", extensions: ["limit": .integer(Int64(limit))])
+            .contentTooLarge,
+            code: "too-large",
+            title: "The request body is too large",
+            detail: "the body exceeds \(limit) bytes; send smaller batches",
+            extensions: ["limit": .integer(Int64(limit))]
+        )
     }
 
     /// Maps a refused append onto the HTTP status its cause deserves (spec/server.md §3).
@@ -80,39 +87,87 @@ extension Problem {
         let detail = error.description + "; nothing was appended"
         switch error.code {
         case .malformed:
-            return Problem(.badRequest, code: "malformed-statement", title: "The statement is malformed",
-                detail: detail, extensions: extensions)
+            return Problem(
+                .badRequest,
+                code: "malformed-statement",
+                title: "The statement is malformed",
+                detail: detail,
+                extensions: extensions
+            )
         case .emptyBatch:
-            return Problem(.badRequest, code: "empty-batch", title: "The request is malformed", detail: detail,
-                extensions: extensions)
+            return Problem(
+                .badRequest,
+                code: "empty-batch",
+                title: "The request is malformed",
+                detail: detail,
+                extensions: extensions
+            )
         case .untrusted where error.rule == "T9 signature":
-            return Problem(.unauthorized, code: "bad-signature", title: "The signature does not verify",
-                detail: detail, extensions: extensions)
+            return Problem(
+                .unauthorized,
+                code: "bad-signature",
+                title: "The signature does not verify",
+                detail: detail,
+                extensions: extensions
+            )
         case .untrusted:
-            return Problem(.forbidden, code: "untrusted-signer",
-                title: "The signer is not trusted for this statement", detail: detail, extensions: extensions)
+            return Problem(
+                .forbidden,
+                code: "untrusted-signer",
+                title: "The signer is not trusted for this statement",
+                detail: detail,
+                extensions: extensions
+            )
         case .chainConflict:
-            return Problem(.conflict, code: "chain-conflict", title: "Not the product's current head",
-                detail: detail, extensions: extensions.merging(["retryable": .bool(true)]) { $1 })
+            return Problem(
+                .conflict,
+                code: "chain-conflict",
+                title: "Not the product's current head",
+                detail: detail,
+                extensions: extensions.merging(["retryable": .bool(true)]) { $1 }
+            )
         case .duplicate:
-            return Problem(.conflict, code: "duplicate", title: "The statement is already in the log",
-                detail: detail, extensions: extensions)
+            return Problem(
+                .conflict,
+                code: "duplicate",
+                title: "The statement is already in the log",
+                detail: detail,
+                extensions: extensions
+            )
         case .ruleViolation:
-            return Problem(.unprocessableContent, code: "rule-violation", title: "A rule refuses the statement",
-                detail: detail, extensions: extensions)
+            return Problem(
+                .unprocessableContent,
+                code: "rule-violation",
+                title: "A rule refuses the statement",
+                detail: detail,
+                extensions: extensions
+            )
         case .futureEvent:
-            return Problem(.unprocessableContent, code: "future-event", title: "The statement is dated in the future",
-                detail: detail, extensions: extensions)
+            return Problem(
+                .unprocessableContent,
+                code: "future-event",
+                title: "The statement is dated in the future",
+                detail: detail,
+                extensions: extensions
+            )
         case .wrongLogKey:
-            return Problem(.serviceUnavailable, code: "read-only", title: "This service does not accept appends",
-                detail: "the service runs without the log key; appends are disabled", extensions: [:])
+            return Problem(
+                .serviceUnavailable,
+                code: "read-only",
+                title: "This service does not accept appends",
+                detail: "the service runs without the log key; appends are disabled",
+                extensions: [:]
+            )
         default:
             // The service's own storage trouble: retryable, and the body says nothing internal.
             let busy = error.storage?.code == .busy || error.storage?.code == .conflict
-            return Problem(.serviceUnavailable, code: busy ? "busy" : "storage-unavailable",
+            return Problem(
+                .serviceUnavailable,
+                code: busy ? "busy" : "storage-unavailable",
                 title: "The ledger cannot take the statement now",
                 detail: busy ? "the ledger is busy; retry" : "the ledger's storage failed; nothing was appended",
-                extensions: ["retryable": .bool(busy)])
+                extensions: ["retryable": .bool(busy)]
+            )
         }
     }
 
@@ -127,19 +182,37 @@ extension Problem {
         case .notFound:
             return notFound(error.reason)
         case .malformedBundle where clientEvidence, .unsupportedFormat where clientEvidence:
-            return Problem(.badRequest, code: "malformed-bundle", title: "The bundle is malformed", detail: error.reason)
+            return Problem(
+                .badRequest,
+                code: "malformed-bundle",
+                title: "The bundle is malformed",
+                detail: error.reason
+            )
         case .storage:
-            return Problem(.serviceUnavailable, code: "storage-unavailable", title: "The ledger cannot be read now",
-                detail: "the ledger's storage failed; retry", extensions: ["retryable": .bool(true)])
+            return Problem(
+                .serviceUnavailable,
+                code: "storage-unavailable",
+                title: "The ledger cannot be read now",
+                detail: "the ledger's storage failed; retry",
+                extensions: ["retryable": .bool(true)]
+            )
         default:
             if clientEvidence {
-                return Problem(.unprocessableContent, code: "evidence-invalid", title: "The evidence does not verify",
-                    detail: error.description, extensions: ["verification": .string(error.code.description)])
+                return Problem(
+                    .unprocessableContent,
+                    code: "evidence-invalid",
+                    title: "The evidence does not verify",
+                    detail: error.description,
+                    extensions: ["verification": .string(error.code.description)]
+                )
             }
-            return Problem(.internalServerError, code: "ledger-integrity-failure",
+            return Problem(
+                .internalServerError,
+                code: "ledger-integrity-failure",
                 title: "The ledger's own evidence does not verify",
                 detail: "\(error.description); the ledger may have been tampered with; run an audit",
-                extensions: ["verification": .string(error.code.description)])
+                extensions: ["verification": .string(error.code.description)]
+            )
         }
     }
 }

@@ -23,17 +23,26 @@ struct ProductPageRoutes: Sendable {
             do { product = try IdentityParser.parse(link).sgtin } catch let error as IdentityError {
                 let detail: String =
                     "\(request.uri.path) is not a GS1 Digital Link naming a GTIN and a serial: \(error.reason)"
-                let problem = Problem(.notFound, code: "not-a-product-page", title: "Not a product page", detail: detail)
+                let problem = Problem(
+                    .notFound,
+                    code: "not-a-product-page",
+                    title: "Not a product page",
+                    detail: detail
+                )
                 if wantsJSON { throw problem }
                 // The buyer scanned or tapped this link and never typed it: the parser's positions in
                 // the URL mean nothing to them (the JSON problem keeps the detail for developers).
                 return notice(
-                    .notFound, .warning, "This is not a valid product code",
+                    .notFound,
+                    .warning,
+                    "This is not a valid product code",
                     [
                         "The link does not hold a valid product number (GTIN) and serial number, so no history "
                             + "can be looked up for it.",
                         "Scan the code on the item again, or check that the whole link was copied.",
-                    ], nil)
+                    ],
+                    nil
+                )
             }
             let canonical = ProductPath.canonicalPath(product)
             if request.uri.path != canonical || request.uri.query != nil { return Responses.redirect(to: canonical) }
@@ -52,33 +61,51 @@ struct ProductPageRoutes: Sendable {
             let parts = path.split(separator: "/21/", maxSplits: 1)
             let bundle = "/v1/products/\(parts.first ?? "")/\(parts.last ?? "")/bundle"
             return Responses.html(page.render(verified, bundleURL: bundle, witnessed: service.witnesses?.summary))
-        } catch where error.status == .notFound {
+        } catch  where error.status == .notFound {
             return notice(
-                .notFound, .danger, "No record of this item",
+                .notFound,
+                .danger,
+                "No record of this item",
                 [
                     "The ledger has no product with this GTIN and serial number. Its brand never registered it, so "
                         + "the item may be counterfeit.",
                     "Check the code against the label, or ask the seller for proof of origin.",
-                ], product)
-        } catch where error.code == "ledger-integrity-failure" {
+                ],
+                product
+            )
+        } catch  where error.code == "ledger-integrity-failure" {
             return notice(
-                .internalServerError, .danger, "This history could not be verified",
+                .internalServerError,
+                .danger,
+                "This history could not be verified",
                 [
                     "The records for this item do not pass their cryptographic checks, so this page cannot vouch "
-                        + "for it. Do not rely on its history.",
-                ], product)
+                        + "for it. Do not rely on its history."
+                ],
+                product
+            )
         } catch {
             return notice(
-                error.status, .warning, "The history is unavailable right now",
-                ["The ledger could not be read. Please try again in a moment."], product)
+                error.status,
+                .warning,
+                "The history is unavailable right now",
+                ["The ledger could not be read. Please try again in a moment."],
+                product
+            )
         }
     }
 
     private func notice(
-        _ code: HTTPResponse.Status, _ status: ProductPage.Status, _ headline: String, _ lines: [String],
+        _ code: HTTPResponse.Status,
+        _ status: ProductPage.Status,
+        _ headline: String,
+        _ lines: [String],
         _ product: SGTIN?
     ) -> Response {
-        Responses.html(page.renderNotice(status: status, headline: headline, lines: lines, product: product), status: code)
+        Responses.html(
+            page.renderNotice(status: status, headline: headline, lines: lines, product: product),
+            status: code
+        )
     }
 
     /// JSON when the client ranks `application/json` above `text/html` (q-values honoured; a bare

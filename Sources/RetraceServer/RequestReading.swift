@@ -24,8 +24,11 @@ enum RequestReading {
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let bytes = first else {
                     throw Problem(
-                        .requestTimeout, code: "body-timeout", title: "The request body did not arrive in time",
-                        detail: "the body was not complete within \(timeout); send it again")
+                        .requestTimeout,
+                        code: "body-timeout",
+                        title: "The request body did not arrive in time",
+                        detail: "the body was not complete within \(timeout); send it again"
+                    )
                 }
                 return bytes
             }
@@ -41,7 +44,9 @@ enum RequestReading {
     /// JSON in the integer-only profile (any whitespace and key order); the statements inside are
     /// re-encoded canonically before their signatures are checked, so formatting cannot matter.
     static func json(_ bytes: [UInt8], limit: Int) throws(Problem) -> JSONValue {
-        guard !bytes.isEmpty else { throw Problem.badRequest("the request body is empty; a JSON document was expected") }
+        guard !bytes.isEmpty else {
+            throw Problem.badRequest("the request body is empty; a JSON document was expected")
+        }
         var options = ReadOptions.lenient
         options.maxBytes = limit
         do { return try CanonicalJSON.decode(bytes, options: options) } catch {
@@ -55,7 +60,8 @@ enum RequestReading {
         }
         if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
             throw Problem.badRequest(
-                "\(what) has the unknown member \"\(unknown)\"; expected only \(allowed.sorted().joined(separator: ", "))")
+                "\(what) has the unknown member \"\(unknown)\"; expected only \(allowed.sorted().joined(separator: ", "))"
+            )
         }
         return object
     }

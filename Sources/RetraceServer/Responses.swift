@@ -3,7 +3,8 @@ import Hummingbird
 
 /// Response builders: JSON is always RFC 8785 canonical, so identical answers are identical bytes.
 enum Responses {
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response
+    {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extra)
         let bytes = (try? CanonicalJSON.encode(value)) ?? Array("null".utf8)
@@ -12,8 +13,10 @@ enum Responses {
 
     static func text(_ text: String, contentType: String = "text/plain; charset=utf-8") -> Response {
         Response(
-            status: .ok, headers: [.contentType: contentType],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
+            status: .ok,
+            headers: [.contentType: contentType],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     static func html(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -22,10 +25,12 @@ enum Responses {
             headers: [
                 .contentType: "text/html; charset=utf-8",
                 // The page needs no script and loads nothing from elsewhere.
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
+                .contentSecurityPolicy:
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
                 .init("X-Content-Type-Options")!: "nosniff",
             ],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
     }
 
     static func bytes(_ bytes: [UInt8], contentType: String, headers extra: HTTPFields = [:]) -> Response {

@@ -42,46 +42,62 @@ public struct RetraceServer: Sendable {
 
     /// (method, path segments) of every route, read off a router holding the same registrations.
     private static func routeTable(
-        configuration: ServerConfiguration, service: LedgerService
+        configuration: ServerConfiguration,
+        service: LedgerService
     ) -> [(method: String, pattern: [Substring])] {
         let probe = Router(context: BasicRequestContext.self)
-        RetraceServer(service: service, configuration: configuration, logger: Logger(label: "probe")).register(on: probe)
+        RetraceServer(service: service, configuration: configuration, logger: Logger(label: "probe")).register(
+            on: probe
+        )
         return probe.routes.map { ($0.method.rawValue, "\($0.path)".split(separator: "/")) }
     }
 
     /// The application, not yet running; `onRunning` receives the bound port (useful with port 0).
-    public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public func makeApplication(
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         // HTTP/1 with the connection discipline Hummingbird's own loop lacks (ConnectionDiscipline.swift).
         let http1 = HTTPServerBuilder { [configuration, service] responder in
             DisciplinedHTTP1Channel(
-                responder: responder, idleTimeout: configuration.idleTimeout, metrics: service.metrics)
+                responder: responder,
+                idleTimeout: configuration.idleTimeout,
+                metrics: service.metrics
+            )
         }
         var server = http1
         if let tls = configuration.tls {
             // TLS wraps every accepted connection; a configuration that cannot be used fails the
             // start, never falls back to plain HTTP.
-            server = (try? HTTPServerBuilder.tls(http1, tlsConfiguration: tls))
+            server =
+                (try? HTTPServerBuilder.tls(http1, tlsConfiguration: tls))
                 ?? HTTPServerBuilder { _ in throw TLSUnavailable() }
         }
         return Application(
             router: makeRouter(),
             server: server,
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "retrace",
-                reuseAddress: true),
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "retrace",
+                reuseAddress: true
+            ),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: logger
+        )
     }
 
     /// The services that make up a running server: the HTTP application, and the certificate
     /// index built in the background (which ends when done without stopping the rest; listed
     /// last, it is the first told to stop at shutdown).
-    func services(onRunning: @escaping @Sendable (Int) async -> Void) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    func services(
+        onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         [
             .init(service: makeApplication(onRunning: onRunning)),
             .init(
                 service: CertificateIndexWarmup(verifier: service.verifier, logger: logger),
-                successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+                successTerminationBehavior: .ignore,
+                failureTerminationBehavior: .ignore
+            ),
         ]
     }
 
@@ -89,7 +105,11 @@ public struct RetraceServer: Sendable {
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: services(onRunning: onRunning), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services(onRunning: onRunning),
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
     }
 }
@@ -115,8 +135,11 @@ public final class RunningServer: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = ServiceGroup(
             configuration: .init(
-                services: server.services { port in continuation.yield(port) }, gracefulShutdownSignals: [],
-                logger: server.logger))
+                services: server.services { port in continuation.yield(port) },
+                gracefulShutdownSignals: [],
+                logger: server.logger
+            )
+        )
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {

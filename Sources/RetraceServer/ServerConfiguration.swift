@@ -18,8 +18,12 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, maxBatchStatements: Int = 1_000,
-        bodyTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60)
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxBodyBytes: Int = 4 << 20,
+        maxBatchStatements: Int = 1_000,
+        bodyTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60)
     ) {
         self.host = host
         self.port = port

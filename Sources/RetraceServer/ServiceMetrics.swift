@@ -20,38 +20,71 @@ public final class ServiceMetrics: Sendable {
     public init() {
         appendedStatements = registry.makeCounter(
             descriptor: .init(
-                namespace: "retrace", metricName: "appended_statements", unitName: "total",
-                helpText: "Statements appended to the log (durable, acknowledged)."))
+                namespace: "retrace",
+                metricName: "appended_statements",
+                unitName: "total",
+                helpText: "Statements appended to the log (durable, acknowledged)."
+            )
+        )
         groupCommits = registry.makeCounter(
             descriptor: .init(
-                namespace: "retrace", metricName: "group_commits", unitName: "total",
-                helpText: "Storage transactions of the append sequencer (each one fsync), whatever their requests' outcomes."))
+                namespace: "retrace",
+                metricName: "group_commits",
+                unitName: "total",
+                helpText:
+                    "Storage transactions of the append sequencer (each one fsync), whatever their requests' outcomes."
+            )
+        )
         refusedAppends = registry.makeCounter(
             descriptor: .init(
-                namespace: "retrace", metricName: "refused_appends", unitName: "total",
-                helpText: "Append requests the ledger refused (untrusted, rule, conflict, duplicate, future); malformed requests are counted in retrace_http_requests_total by status."))
+                namespace: "retrace",
+                metricName: "refused_appends",
+                unitName: "total",
+                helpText:
+                    "Append requests the ledger refused (untrusted, rule, conflict, duplicate, future); malformed requests are counted in retrace_http_requests_total by status."
+            )
+        )
         verificationFailures = registry.makeCounter(
             descriptor: .init(
-                namespace: "retrace", metricName: "verification_failures", unitName: "total",
-                helpText: "Verifications that exposed broken or forged evidence: ledger integrity failures, and recycling claims that fail (integrity, reuse after recycling, mass, accreditation)."))
+                namespace: "retrace",
+                metricName: "verification_failures",
+                unitName: "total",
+                helpText:
+                    "Verifications that exposed broken or forged evidence: ledger integrity failures, and recycling claims that fail (integrity, reuse after recycling, mass, accreditation)."
+            )
+        )
         treeSize = registry.makeGauge(
             descriptor: .init(
-                namespace: "retrace", metricName: "tree_size", unitName: "entries", helpText: "Entries in the log at the last append."))
+                namespace: "retrace",
+                metricName: "tree_size",
+                unitName: "entries",
+                helpText: "Entries in the log at the last append."
+            )
+        )
     }
 
     func request(route: String, method: String, status: Int, duration: Duration) {
         let labels = [("route", route), ("method", method), ("status", String(status))]
         registry.makeCounter(
             descriptor: .init(
-                namespace: "retrace", subsystem: "http", metricName: "requests", unitName: "total",
-                helpText: "HTTP requests by route, method and status."),
+                namespace: "retrace",
+                subsystem: "http",
+                metricName: "requests",
+                unitName: "total",
+                helpText: "HTTP requests by route, method and status."
+            ),
             labels: labels
         ).increment()
         registry.makeDurationHistogram(
             descriptor: .init(
-                namespace: "retrace", subsystem: "http", metricName: "request_duration", unitName: "seconds",
-                helpText: "HTTP request latency by route."),
-            labels: [("route", route), ("method", method)], buckets: requestBuckets
+                namespace: "retrace",
+                subsystem: "http",
+                metricName: "request_duration",
+                unitName: "seconds",
+                helpText: "HTTP request latency by route."
+            ),
+            labels: [("route", route), ("method", method)],
+            buckets: requestBuckets
         ).record(duration)
     }
 
@@ -63,8 +96,11 @@ public final class ServiceMetrics: Sendable {
     func verdict(_ code: String) {
         registry.makeCounter(
             descriptor: .init(
-                namespace: "retrace", metricName: "dock_verdicts", unitName: "total",
-                helpText: "Dock verdicts given, by verdict code."),
+                namespace: "retrace",
+                metricName: "dock_verdicts",
+                unitName: "total",
+                helpText: "Dock verdicts given, by verdict code."
+            ),
             labels: [("verdict", code)]
         ).increment()
     }

@@ -15,7 +15,9 @@ struct ServiceMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: [(method: String, pattern: [Substring])]
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let start = ContinuousClock.now
         let response: Response
@@ -38,13 +40,19 @@ struct ServiceMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             logger.error("unexpected error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = Problem(
-                .internalServerError, code: "internal-error", title: "Internal error",
-                detail: "the service failed to answer; the failure is logged").response()
+                .internalServerError,
+                code: "internal-error",
+                title: "Internal error",
+                detail: "the service failed to answer; the failure is logged"
+            ).response()
         }
         let route = matched ? context.endpointPath ?? "unmatched" : "unmatched"
         metrics.request(
-            route: route, method: request.method.rawValue, status: response.status.code,
-            duration: ContinuousClock.now - start)
+            route: route,
+            method: request.method.rawValue,
+            status: response.status.code,
+            duration: ContinuousClock.now - start
+        )
         return response
     }
 
@@ -56,7 +64,9 @@ struct ServiceMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func matches(_ pattern: [Substring], _ segments: [Substring]) -> Bool {
-        if pattern.last == "**" { return segments.count >= pattern.count - 1 && zip(pattern.dropLast(), segments).allSatisfy(same) }
+        if pattern.last == "**" {
+            return segments.count >= pattern.count - 1 && zip(pattern.dropLast(), segments).allSatisfy(same)
+        }
         return pattern.count == segments.count && zip(pattern, segments).allSatisfy(same)
     }
 
@@ -70,16 +80,25 @@ struct ServiceMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem.notFound("no route serves \(path); see spec/openapi.yaml")
         case .methodNotAllowed:
             return Problem(
-                .methodNotAllowed, code: "method-not-allowed", title: "Method not allowed",
-                detail: "\(path) does not accept this method; see spec/openapi.yaml")
+                .methodNotAllowed,
+                code: "method-not-allowed",
+                title: "Method not allowed",
+                detail: "\(path) does not accept this method; see spec/openapi.yaml"
+            )
         case .contentTooLarge:
             return Problem(
-                .contentTooLarge, code: "too-large", title: "The request body is too large",
-                detail: "the body exceeds the service's limit; send smaller batches")
+                .contentTooLarge,
+                code: "too-large",
+                title: "The request body is too large",
+                detail: "the body exceeds the service's limit; send smaller batches"
+            )
         default:
             return Problem(
-                status, code: status.code >= 500 ? "internal-error" : "bad-request", title: status.reasonPhrase,
-                detail: status.code >= 500 ? "the service failed to answer" : "the request was refused")
+                status,
+                code: status.code >= 500 ? "internal-error" : "bad-request",
+                title: status.reasonPhrase,
+                detail: status.code >= 500 ? "the service failed to answer" : "the request was refused"
+            )
         }
     }
 }

@@ -55,6 +55,9 @@ struct TileRoutes: Sendable {
             throw LedgerService.storageProblem(error)
         }
         return Responses.bytes(
-            bytes, contentType: "application/octet-stream", headers: [.cacheControl: Self.immutable])
+            bytes,
+            contentType: "application/octet-stream",
+            headers: [.cacheControl: Self.immutable]
+        )
     }
 }

@@ -20,8 +20,11 @@ public struct WitnessPublication: Sendable {
     public static func log(store: any LedgerStore, logKey: NoteVerifier) -> CosignatureGatherer.Log {
         CosignatureGatherer.Log(
             latest: { try store.read { try $0.latestCheckpoint()?.note } },
-            consistencyProof: { from, to in try store.read { try MerkleTree.consistencyProof(from: from, to: to, reader: $0) } },
-            logKey: logKey)
+            consistencyProof: { from, to in
+                try store.read { try MerkleTree.consistencyProof(from: from, to: to, reader: $0) }
+            },
+            logKey: logKey
+        )
     }
 
     /// The note `/checkpoint` serves, given the newest one signed; `nil` means nothing may be
@@ -36,7 +39,11 @@ public struct WitnessPublication: Sendable {
     /// checkpoint, as the product page shows it; `nil` before any witness answered.
     var summary: String? {
         guard let cosigned = gatherer.cosigned,
-            let witnessed = try? WitnessedCheckpoint(note: cosigned.note, policy: gatherer.policy, logKeys: [gatherer.log.logKey])
+            let witnessed = try? WitnessedCheckpoint(
+                note: cosigned.note,
+                policy: gatherer.policy,
+                logKeys: [gatherer.log.logKey]
+            )
         else { return nil }
         return "\(witnessed.summary) (checkpoint \(witnessed.checkpoint.size))"
     }
@@ -44,10 +51,15 @@ public struct WitnessPublication: Sendable {
     /// A bundle's checkpoint with the witnesses' cosignatures added when they cosigned that very checkpoint.
     func cosignedBundle(_ bundle: ProofBundle) -> ProofBundle {
         guard let cosigned = gatherer.cosigned,
-            let mine = try? SignedNote(parsing: bundle.checkpoint), let theirs = try? SignedNote(parsing: cosigned.note),
+            let mine = try? SignedNote(parsing: bundle.checkpoint),
+            let theirs = try? SignedNote(parsing: cosigned.note),
             mine.text == theirs.text
         else { return bundle }
         return ProofBundle(
-            checkpoint: cosigned.note, roster: bundle.roster, products: bundle.products, certificate: bundle.certificate)
+            checkpoint: cosigned.note,
+            roster: bundle.roster,
+            products: bundle.products,
+            certificate: bundle.certificate
+        )
     }
 }

@@ -26,14 +26,25 @@ public struct ChainRecorder: Sendable {
     /// Signs one event about `product` as `party`, chained to its head (none for a commission).
     @discardableResult
     public mutating func record(
-        _ type: EventType, _ product: SGTIN, by party: String, at time: Timestamp, details: JSONObject = JSONObject()
+        _ type: EventType,
+        _ product: SGTIN,
+        by party: String,
+        at time: Timestamp,
+        details: JSONObject = JSONObject()
     ) throws -> SignedStatement {
         let previous = type == .commission ? nil : heads[product]
         if type != .commission, previous == nil {
             throw SimulationError("\(type) of \(product.digitalLink) before it was commissioned")
         }
         let signed = try parties.sign(
-            type, product: product, previous: previous, by: party, at: time, location: sites[party], details: details)
+            type,
+            product: product,
+            previous: previous,
+            by: party,
+            at: time,
+            location: sites[party],
+            details: details
+        )
         heads[product] = signed.id
         statements.append(signed)
         return signed
@@ -42,7 +53,10 @@ public struct ChainRecorder: Sendable {
     /// Signs one batch statement covering `products` (a pallet, a lot), each member chained to its head.
     @discardableResult
     public mutating func recordBatch(
-        _ type: EventType, _ products: [SGTIN], by party: String, at time: Timestamp,
+        _ type: EventType,
+        _ products: [SGTIN],
+        by party: String,
+        at time: Timestamp,
         details: JSONObject = JSONObject()
     ) throws -> SignedStatement {
         var members: [BatchMember] = []
@@ -53,8 +67,15 @@ public struct ChainRecorder: Sendable {
             members.append(BatchMember(product: product, previous: previous))
         }
         let signed = try parties.sign(
-            type, product: nil, previous: nil, by: party, at: time, location: sites[party], details: details,
-            batch: members)
+            type,
+            product: nil,
+            previous: nil,
+            by: party,
+            at: time,
+            location: sites[party],
+            details: details,
+            batch: members
+        )
         for product in products { heads[product] = signed.id }
         statements.append(signed)
         return signed

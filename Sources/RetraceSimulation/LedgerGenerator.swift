@@ -47,11 +47,17 @@ public struct LedgerGenerator: Sendable {
         ]
 
         public init(
-            products: Int = 1_000, seed: UInt64 = 1, returnRate: Double = 0.18,
-            reasonMix: [(reason: String, weight: Double)] = Configuration.typicalReasonMix, fraudShare: Double = 0.01,
-            batchSize: Int = 1_000, cohortSize: Int = 1_024, eventLimit: Int? = nil,
+            products: Int = 1_000,
+            seed: UInt64 = 1,
+            returnRate: Double = 0.18,
+            reasonMix: [(reason: String, weight: Double)] = Configuration.typicalReasonMix,
+            fraudShare: Double = 0.01,
+            batchSize: Int = 1_000,
+            cohortSize: Int = 1_024,
+            eventLimit: Int? = nil,
             start: Timestamp = Timestamp(secondsSinceEpoch: 1_736_150_400),  // 2025-01-06T08:00:00Z
-            productSpacing: Int64 = 20, serialTag: String = "G"
+            productSpacing: Int64 = 20,
+            serialTag: String = "G"
         ) {
             self.products = products
             self.seed = seed
@@ -202,8 +208,14 @@ public struct LedgerGenerator: Sendable {
             "materials": .object(JSONObject(recovered.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
         ]
         return try parties.sign(
-            .recycle, product: nil, previous: nil, by: "adatum", at: latest.adding(seconds: 86_400),
-            details: details, batch: members)
+            .recycle,
+            product: nil,
+            previous: nil,
+            by: "adatum",
+            at: latest.adding(seconds: 86_400),
+            details: details,
+            batch: members
+        )
     }
 
     // MARK: One product
@@ -239,15 +251,24 @@ public struct LedgerGenerator: Sendable {
         }
 
         mutating func add(
-            _ type: EventType, by party: String, after hours: ClosedRange<Int>, _ details: JSONObject = [:]
+            _ type: EventType,
+            by party: String,
+            after hours: ClosedRange<Int>,
+            _ details: JSONObject = [:]
         )
             throws
         {
             advance(hours)
             let previous = run.chain.last?.id
             let signed = try parties.sign(
-                type, product: run.product, previous: type == .commission ? nil : previous, by: party, at: time,
-                location: DemoStory.sites[party], details: details)
+                type,
+                product: run.product,
+                previous: type == .commission ? nil : previous,
+                by: party,
+                at: time,
+                location: DemoStory.sites[party],
+                details: details
+            )
             run.chain.append(signed)
         }
 
@@ -274,12 +295,16 @@ public struct LedgerGenerator: Sendable {
         let fraud: Fraud? = w.rng.chance(config.fraudShare) ? Fraud.allCases[w.rng.int(in: 0...6)] : nil
 
         try w.add(
-            .commission, by: model.brand, after: 0...0,
+            .commission,
+            by: model.brand,
+            after: 0...0,
             [
                 "massGrams": .integer(model.massGrams),
                 "materials": .object(
-                    JSONObject(model.materials.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
-            ])
+                    JSONObject(model.materials.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })
+                ),
+            ]
+        )
         try w.add(.ship, by: model.brand, after: 2...30, ["consignee": "alpine", "carrier": "wingtip"])
         try w.add(.receive, by: "alpine", after: 12...48, ["condition": "intact"])
         if fraud == .diverted {
@@ -308,12 +333,15 @@ public struct LedgerGenerator: Sendable {
         let window: Int64 = fraud == .outsideWindow ? 14 : 30
         w.advance(2...500)
         try w.add(
-            .sell, by: retailer, after: 0...0,
+            .sell,
+            by: retailer,
+            after: 0...0,
             [
                 "orderDigest": w.digest("order"), "customerDigest": w.digest("customer"),
                 "returnBy": .string(w.time.adding(seconds: window * 86_400).description),
                 "channel": .string(online ? "online" : "store"),
-            ])
+            ]
+        )
         var failedDelivery = false
         if online {
             try w.add(.ship, by: retailer, after: 1...20, ["carrier": "wingtip"])
@@ -339,22 +367,34 @@ public struct LedgerGenerator: Sendable {
             let rma = w.reference("RMA")
             let reason = fraud == .substitution ? "not-as-described" : "defective"
             try w.add(
-                .returnAuthorize, by: retailer, after: 24...300, ["rma": .string(rma), "reason": .string(reason)])
+                .returnAuthorize,
+                by: retailer,
+                after: 24...300,
+                ["rma": .string(rma), "reason": .string(reason)]
+            )
             if fraud == .substitution {
                 let other = SimulatedModel.all.first { $0.brand == model.brand && $0 != model } ?? model
                 var run = w.run
                 run.probe = DemoScan(
                     scan: ScanForm.dataMatrix.text(for: SGTIN(gtin: other.gtin, serial: product.serial)),
-                    product: SGTIN(gtin: other.gtin, serial: product.serial), dock: "litware", claimedRMA: rma,
-                    claimedOrderDigest: nil, time: w.time.adding(seconds: 86_400), expectedVerdict: "product-mismatch",
-                    story: "the RMA is for a \(model.name); the box holds a \(other.name) with the same serial")
+                    product: SGTIN(gtin: other.gtin, serial: product.serial),
+                    dock: "litware",
+                    claimedRMA: rma,
+                    claimedOrderDigest: nil,
+                    time: w.time.adding(seconds: 86_400),
+                    expectedVerdict: "product-mismatch",
+                    story: "the RMA is for a \(model.name); the box holds a \(other.name) with the same serial"
+                )
                 return run
             }
             try w.add(
-                .returnReceive, by: "litware", after: 24...120,
+                .returnReceive,
+                by: "litware",
+                after: 24...120,
                 [
                     "condition": "used", "scanned": w.scan(), "rma": .string(rma),
-                ])
+                ]
+            )
             if fraud == .clone {
                 try w.add(.inspect, by: "litware", after: 1...30, ["grade": "good"])
                 probe(&w, verdict: "already-returned", "a second unit with the serial of one already returned")
@@ -371,9 +411,15 @@ public struct LedgerGenerator: Sendable {
             let fake = try model.product(serial: "\(model.serialPrefix)X\(config.serialTag)\(index)")
             var run = w.run
             run.probe = DemoScan(
-                scan: ScanForm.humanReadable.text(for: fake), product: fake, dock: "litware", claimedRMA: nil,
-                claimedOrderDigest: nil, time: w.time.adding(seconds: 86_400), expectedVerdict: "unknown-serial",
-                story: "a serial the brand never commissioned: counterfeit")
+                scan: ScanForm.humanReadable.text(for: fake),
+                product: fake,
+                dock: "litware",
+                claimedRMA: nil,
+                claimedOrderDigest: nil,
+                time: w.time.adding(seconds: 86_400),
+                expectedVerdict: "unknown-serial",
+                story: "a serial the brand never commissioned: counterfeit"
+            )
             return run
         }
         if w.rng.chance(config.returnRate) {
@@ -390,8 +436,14 @@ public struct LedgerGenerator: Sendable {
         let form = ScanForm.allCases[w.rng.int(in: 0...(ScanForm.allCases.count - 1))]
         w.run.probe = DemoScan(
             scan: form.text(for: w.run.product, companyPrefixLength: w.run.model.companyPrefixLength),
-            product: w.run.product, dock: "litware", claimedRMA: nil, claimedOrderDigest: nil,
-            time: w.time.adding(seconds: days * 86_400), expectedVerdict: verdict, story: story)
+            product: w.run.product,
+            dock: "litware",
+            claimedRMA: nil,
+            claimedOrderDigest: nil,
+            time: w.time.adding(seconds: days * 86_400),
+            expectedVerdict: verdict,
+            story: story
+        )
     }
 
     func recycleSingle(_ w: inout Writer) throws {
@@ -399,21 +451,27 @@ public struct LedgerGenerator: Sendable {
             ($0.key, JSONValue.integer($0.value * 9 / 10))
         }
         try w.add(
-            .recycle, by: "adatum", after: 24...400,
+            .recycle,
+            by: "adatum",
+            after: 24...400,
             [
                 "certificate": .string(w.reference("AATF")), "method": "manual-disassembly",
                 "materials": .object(JSONObject(recovered)),
-            ])
+            ]
+        )
     }
 
     func lease(_ w: inout Writer, _ retailer: String) throws {
         let lease = w.digest("lease")
         w.advance(2...200)
         try w.add(
-            .leaseOut, by: retailer, after: 0...0,
+            .leaseOut,
+            by: retailer,
+            after: 0...0,
             [
                 "leaseDigest": lease, "until": .string(w.time.adding(seconds: 120 * 86_400).description),
-            ])
+            ]
+        )
         try w.add(.leaseReturn, by: "litware", after: 1_000...2_900, ["condition": "used", "leaseDigest": lease])
         try w.add(.inspect, by: "proseware", after: 24...100, ["grade": w.rng.chance(0.3) ? "as-new" : "good"])
         if w.run.chain.last?.statement.details["grade"] == .string("as-new") {
@@ -429,11 +487,14 @@ public struct LedgerGenerator: Sendable {
         let rma = w.reference("RMA")
         try w.add(.returnAuthorize, by: retailer, after: 24...600, ["rma": .string(rma), "reason": .string(reason)])
         try w.add(
-            .returnReceive, by: "litware", after: 24...150,
+            .returnReceive,
+            by: "litware",
+            after: 24...150,
             [
                 "condition": reason == "damaged-in-transit" ? "damaged" : "opened", "scanned": w.scan(),
                 "rma": .string(rma),
-            ])
+            ]
+        )
         let grade: String
         switch reason {
         case "defective": grade = w.rng.chance(0.8) ? "defective" : "good"
@@ -449,11 +510,14 @@ public struct LedgerGenerator: Sendable {
             try refurbishAndResell(&w, retailer: retailer)
         case "defective":
             try w.add(
-                .repair, by: "proseware", after: 24...200,
+                .repair,
+                by: "proseware",
+                after: 24...200,
                 [
                     "work": ["component-replaced"],
                     "parts": [["part": "mainboard", "serial": .string(w.reference("MB"))]],
-                ])
+                ]
+            )
             try w.add(.restock, by: "litware", after: 24...100)
         default:
             if w.rng.chance(0.5) {
@@ -469,17 +533,23 @@ public struct LedgerGenerator: Sendable {
     func refurbishAndResell(_ w: inout Writer, retailer: String) throws {
         let certified = w.rng.chance(0.85)
         try w.add(
-            .refurbish, by: "proseware", after: 24...300,
+            .refurbish,
+            by: "proseware",
+            after: 24...300,
             [
                 "work": ["deep-clean", "battery-replaced"], "tests": ["battery-health", "display"],
                 "warrantyMonths": certified ? 12 : 3, "certified": .bool(certified),
-            ])
+            ]
+        )
         if w.rng.chance(0.7) {
             try w.add(
-                .resell, by: retailer, after: 24...600,
+                .resell,
+                by: retailer,
+                after: 24...600,
                 [
                     "orderDigest": w.digest("order"), "certifiedPreOwned": .bool(certified), "channel": "online",
-                ])
+                ]
+            )
         }
     }
 
@@ -492,11 +562,14 @@ public struct LedgerGenerator: Sendable {
 
     func tradeIn(_ w: inout Writer, retailer: String) throws {
         try w.add(
-            .tradeIn, by: retailer, after: 500...5_000,
+            .tradeIn,
+            by: retailer,
+            after: 500...5_000,
             [
                 "credit": .integer(Int64(w.rng.int(in: 2_000...40_000))),
                 "currency": "EUR",
-            ])
+            ]
+        )
         try w.add(.returnReceive, by: "litware", after: 24...150, ["condition": "used", "scanned": w.scan()])
         try w.add(.inspect, by: "proseware", after: 1...48, ["grade": "good"])
         try refurbishAndResell(&w, retailer: retailer)

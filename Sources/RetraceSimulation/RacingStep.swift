@@ -14,23 +14,47 @@ public enum RacingStep {
     public static let retailSites = ["9520001000010", "9520001000027"]
 
     public static func next(
-        for item: SGTIN, head: ChainLink?, racer: Int, tag: String, at time: Timestamp, parties: TestParties
+        for item: SGTIN,
+        head: ChainLink?,
+        racer: Int,
+        tag: String,
+        at time: Timestamp,
+        parties: TestParties
     ) throws -> SignedStatement {
-        let brand = brandSites[racer % 2], shop = retailSites[racer % 2]
+        let brand = brandSites[racer % 2]
+        let shop = retailSites[racer % 2]
         let tag = JSONValue.string(tag)
         guard let head else {
             return try parties.sign(
-                .commission, product: item, previous: nil, by: "northwind", at: time, location: brand,
-                details: JSONObject(["lot": tag]))
+                .commission,
+                product: item,
+                previous: nil,
+                by: "northwind",
+                at: time,
+                location: brand,
+                details: JSONObject(["lot": tag])
+            )
         }
         let previous = try Digest(bytes: head.eventID)
         if head.sequence % 2 == 0 {
             return try parties.sign(
-                .ship, product: item, previous: previous, by: "northwind", at: time, location: brand,
-                details: JSONObject(["shipment": tag]))
+                .ship,
+                product: item,
+                previous: previous,
+                by: "northwind",
+                at: time,
+                location: brand,
+                details: JSONObject(["shipment": tag])
+            )
         }
         return try parties.sign(
-            .receive, product: item, previous: previous, by: "fabrikam", at: time, location: shop,
-            details: JSONObject(["shipment": tag]))
+            .receive,
+            product: item,
+            previous: previous,
+            by: "fabrikam",
+            at: time,
+            location: shop,
+            details: JSONObject(["shipment": tag])
+        )
     }
 }

@@ -39,28 +39,49 @@ public struct TestParties: Sendable {
     }
 
     /// The first roster of a test ledger, signed by the governance key.
-    public func signedRoster(time: Timestamp, previous: Digest? = nil, document: RosterDocument? = nil) throws
+    public func signedRoster(
+        time: Timestamp,
+        previous: Digest? = nil,
+        document: RosterDocument? = nil
+    ) throws
         -> SignedStatement
     {
         guard case .object(let details) = (document ?? roster).json else {
             throw SimulationError("the roster document is not a JSON object")
         }
         let statement = try Statement(
-            type: .roster, product: nil, previous: previous,
-            signer: Digest(bytes: governance.verifier.publicKey.fingerprint), time: time, details: details)
+            type: .roster,
+            product: nil,
+            previous: previous,
+            signer: Digest(bytes: governance.verifier.publicKey.fingerprint),
+            time: time,
+            details: details
+        )
         return try SignedStatement.sign(statement, with: governance.privateKey)
     }
 
     /// Builds and signs one event statement as `party`.
     public func sign(
-        _ type: EventType, product: SGTIN?, previous: Digest?, by party: String, at time: Timestamp,
-        location: String? = nil, details: JSONObject = JSONObject(), batch members: [BatchMember] = []
+        _ type: EventType,
+        product: SGTIN?,
+        previous: Digest?,
+        by party: String,
+        at time: Timestamp,
+        location: String? = nil,
+        details: JSONObject = JSONObject(),
+        batch members: [BatchMember] = []
     ) throws -> SignedStatement {
         let key = try signer(party)
         let statement = try Statement(
-            type: type, product: product, previous: previous,
+            type: type,
+            product: product,
+            previous: previous,
             batch: members.isEmpty ? nil : BatchMember.commitment(for: members),
-            signer: Digest(bytes: key.verifier.publicKey.fingerprint), time: time, location: location, details: details)
+            signer: Digest(bytes: key.verifier.publicKey.fingerprint),
+            time: time,
+            location: location,
+            details: details
+        )
         return try SignedStatement.sign(statement, with: key.privateKey, members: members)
     }
 }

@@ -57,7 +57,15 @@ public struct StoredEntry: Hashable, Sendable {
     /// For batch statements: the canonical bytes of each member, in order.
     public let members: [[UInt8]]
 
-    public init(index: UInt64, eventID: [UInt8], type: String, received: Int64, leafHash: [UInt8], bytes: [UInt8], members: [[UInt8]]) {
+    public init(
+        index: UInt64,
+        eventID: [UInt8],
+        type: String,
+        received: Int64,
+        leafHash: [UInt8],
+        bytes: [UInt8],
+        members: [[UInt8]]
+    ) {
         self.index = index
         self.eventID = eventID
         self.type = type

@@ -36,7 +36,8 @@ struct SQLiteAccess: LedgerWriter {
 
     func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws {
         guard from < to else { return }
-        let sql = "SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"
+        let sql =
+            "SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: [Int64(from), Int64(to)])
         while let row = try cursor.next() { try body(makeEntry(row)) }
     }
@@ -53,18 +54,29 @@ struct SQLiteAccess: LedgerWriter {
             throw StorageError(.corrupt, "an entry has the negative index \(index)")
         }
         return StoredEntry(
-            index: unsignedIndex, eventID: try row.blob(1), type: type, received: try row.int64(3),
-            leafHash: try row.blob(4), bytes: try row.blob(5), members: members)
+            index: unsignedIndex,
+            eventID: try row.blob(1),
+            type: type,
+            received: try row.int64(3),
+            leafHash: try row.blob(4),
+            bytes: try row.blob(5),
+            members: members
+        )
     }
 
     private func isBatch(_ index: Int64) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM batch_members WHERE idx = ?)"), arguments: [index]) ?? false
+            db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM batch_members WHERE idx = ?)"),
+            arguments: [index]
+        ) ?? false
     }
 
     func entryIndex(eventID: [UInt8]) throws -> UInt64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT idx FROM entries WHERE event_id = ?"), arguments: [Data(eventID)])
-            .map { UInt64($0) }
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT idx FROM entries WHERE event_id = ?"),
+            arguments: [Data(eventID)]
+        )
+        .map { UInt64($0) }
     }
 
     func head(of chain: String) throws -> ChainLink? {
@@ -79,8 +91,12 @@ struct SQLiteAccess: LedgerWriter {
 
     private func makeLink(_ row: Row) throws -> ChainLink {
         ChainLink(
-            chain: try row.text(0), sequence: try row.int64(1), index: try row.unsigned(2), eventID: try row.blob(3),
-            state: try row.blob(4))
+            chain: try row.text(0),
+            sequence: try row.int64(1),
+            index: try row.unsigned(2),
+            eventID: try row.blob(3),
+            state: try row.blob(4)
+        )
     }
 
     func product(_ product: String) throws -> ProductRow? {
@@ -103,7 +119,9 @@ struct SQLiteAccess: LedgerWriter {
     }
 
     func checkpoints() throws -> [StoredCheckpoint] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT size, root, note FROM checkpoints ORDER BY size")).map { try makeCheckpoint($0) }
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT size, root, note FROM checkpoints ORDER BY size")).map {
+            try makeCheckpoint($0)
+        }
     }
 
     func checkpoint(size: UInt64) throws -> StoredCheckpoint? {
@@ -135,10 +153,13 @@ struct SQLiteAccess: LedgerWriter {
     func insert(entry: StoredEntry) throws {
         let sql = "INSERT INTO entries (idx, event_id, type, received, leaf_hash, bytes) VALUES (?, ?, ?, ?, ?, ?)"
         try db.cachedStatement(sql: sql).execute(arguments: [
-            Int64(entry.index), Data(entry.eventID), entry.type, entry.received, Data(entry.leafHash), Data(entry.bytes),
+            Int64(entry.index), Data(entry.eventID), entry.type, entry.received, Data(entry.leafHash),
+            Data(entry.bytes),
         ])
         if !entry.members.isEmpty {
-            let member = try db.cachedStatement(sql: "INSERT INTO batch_members (idx, position, bytes) VALUES (?, ?, ?)")
+            let member = try db.cachedStatement(
+                sql: "INSERT INTO batch_members (idx, position, bytes) VALUES (?, ?, ?)"
+            )
             for (position, bytes) in entry.members.enumerated() {
                 try member.execute(arguments: [Int64(entry.index), position, Data(bytes)])
             }
@@ -161,18 +182,25 @@ struct SQLiteAccess: LedgerWriter {
 
     func insert(product: ProductRow) throws {
         let sql = "INSERT INTO products (product, gtin, serial, passport) VALUES (?, ?, ?, ?)"
-        try db.cachedStatement(sql: sql).execute(arguments: [product.product, product.gtin, product.serial, Data(product.passport)])
+        try db.cachedStatement(sql: sql).execute(arguments: [
+            product.product, product.gtin, product.serial, Data(product.passport),
+        ])
     }
 
     func insert(checkpoint: StoredCheckpoint) throws {
         if let existing = try self.checkpoint(size: checkpoint.size) {
             guard existing.root == checkpoint.root else {
-                throw StorageError(.corrupt, "a checkpoint for size \(checkpoint.size) with another root is already stored")
+                throw StorageError(
+                    .corrupt,
+                    "a checkpoint for size \(checkpoint.size) with another root is already stored"
+                )
             }
             return
         }
         let sql = "INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)"
-        try db.cachedStatement(sql: sql).execute(arguments: [Int64(checkpoint.size), Data(checkpoint.root), checkpoint.note])
+        try db.cachedStatement(sql: sql).execute(arguments: [
+            Int64(checkpoint.size), Data(checkpoint.root), checkpoint.note,
+        ])
     }
 }
 

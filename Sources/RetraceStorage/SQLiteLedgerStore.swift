@@ -76,8 +76,10 @@ public final class SQLiteLedgerStore: LedgerStore {
             config.busyMode = .timeout(15)
             let queue = try DatabaseQueue(path: path, configuration: config)
             let (application, version) = try queue.read { db in
-                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
-                 try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+                (
+                    try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                    try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                )
             }
             try queue.close()
             guard application == Schema.applicationID else {
@@ -85,7 +87,9 @@ public final class SQLiteLedgerStore: LedgerStore {
             }
             guard version <= Schema.version else {
                 throw StorageError(
-                    .newerSchema, "\(path) has ledger schema \(version); this retrace reads up to \(Schema.version): upgrade retrace")
+                    .newerSchema,
+                    "\(path) has ledger schema \(version); this retrace reads up to \(Schema.version): upgrade retrace"
+                )
             }
         } catch let error as DatabaseError {
             throw map(error, path: path)

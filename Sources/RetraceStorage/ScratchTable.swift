@@ -58,7 +58,8 @@ public final class ScratchTable {
         do {
             return try queue.read { db in
                 try Data.fetchOne(
-                    db.cachedStatement(sql: "SELECT value FROM scratch WHERE key = ?"), arguments: [key]
+                    db.cachedStatement(sql: "SELECT value FROM scratch WHERE key = ?"),
+                    arguments: [key]
                 ).map { Array($0) }
             }
         } catch {

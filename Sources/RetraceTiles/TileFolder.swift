@@ -39,8 +39,11 @@ public struct TileFolderWriter {
             }
             let previous = try previousSize(reader: reader, latest: latest)
             var written = 0
-            for tile in Tile.hashTiles(treeSize: latest.size, since: previous) + Tile.entryTiles(
-                treeSize: latest.size, since: previous)
+            for tile in Tile.hashTiles(treeSize: latest.size, since: previous)
+                + Tile.entryTiles(
+                    treeSize: latest.size,
+                    since: previous
+                )
             {
                 try put(LedgerTiles.bytes(of: tile, treeSize: latest.size, reader: reader), at: tile.path)
                 written += 1
@@ -54,7 +57,12 @@ public struct TileFolderWriter {
                 }
             }
             try put(Array(latest.note.utf8), at: "checkpoint")
-            return Summary(previousSize: previous, treeSize: latest.size, tilesWritten: written, membersWritten: members)
+            return Summary(
+                previousSize: previous,
+                treeSize: latest.size,
+                tilesWritten: written,
+                membersWritten: members
+            )
         }
     }
 
@@ -71,17 +79,23 @@ public struct TileFolderWriter {
             old = try Checkpoint.open(String(decoding: data, as: UTF8.self), verifiers: [logKey], origin: origin)
         } catch {
             throw TileError(
-                .untrusted, "\(path) is not a checkpoint of \(origin) signed by \(logKey.name) (\(error.reason)); "
-                    + "tile into an empty folder")
+                .untrusted,
+                "\(path) is not a checkpoint of \(origin) signed by \(logKey.name) (\(error.reason)); "
+                    + "tile into an empty folder"
+            )
         }
         guard old.size <= latest.size else {
             throw TileError(
-                .inconsistent, "\(path) is at size \(old.size), beyond this ledger's newest checkpoint \(latest.size)")
+                .inconsistent,
+                "\(path) is at size \(old.size), beyond this ledger's newest checkpoint \(latest.size)"
+            )
         }
         let root = try MerkleTree.rootHash(size: old.size, reader: reader)
         guard root == old.rootHash else {
             throw TileError(
-                .inconsistent, "\(path) has another root at size \(old.size) than this ledger: a different log")
+                .inconsistent,
+                "\(path) has another root at size \(old.size) than this ledger: a different log"
+            )
         }
         return old.size
     }
@@ -90,7 +104,9 @@ public struct TileFolderWriter {
         let url = URL(fileURLWithPath: folder).appendingPathComponent(relative)
         do {
             try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
             throw TileError(.unreadable, "cannot write \(url.path): \(error.localizedDescription)")

@@ -76,7 +76,10 @@ public struct TiledLog: Sendable {
 
     /// Entries `[from, to)` of a tree of `treeSize`, in order, reading each entry bundle once.
     public func forEachEntry(
-        treeSize: UInt64, from: UInt64, to: UInt64, _ body: (UInt64, [UInt8]) throws -> Void
+        treeSize: UInt64,
+        from: UInt64,
+        to: UInt64,
+        _ body: (UInt64, [UInt8]) throws -> Void
     ) throws {
         guard from < to else { return }
         guard to <= treeSize else {

@@ -45,7 +45,8 @@ extension ProductHistory {
                             ])
                         } ?? .null,
                     ])
-                }),
+                }
+            ),
         ])
     }
 }

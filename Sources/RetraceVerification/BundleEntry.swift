@@ -19,8 +19,13 @@ public struct BundleEntry: Hashable, Sendable {
     public let members: [BatchMember]
 
     public init(
-        index: UInt64, entry: JSONObject, proof: [[UInt8]], member: BatchMember? = nil, memberIndex: UInt64? = nil,
-        memberProof: [[UInt8]] = [], members: [BatchMember] = []
+        index: UInt64,
+        entry: JSONObject,
+        proof: [[UInt8]],
+        member: BatchMember? = nil,
+        memberIndex: UInt64? = nil,
+        memberProof: [[UInt8]] = [],
+        members: [BatchMember] = []
     ) {
         self.index = index
         self.entry = entry
@@ -60,7 +65,9 @@ public struct BundleEntry: Hashable, Sendable {
         let memberProof = try reader.optionalHashes("memberProof")
         guard (member == nil) == (memberIndex == nil), (member == nil) == (memberProof == nil) else {
             throw VerificationError(
-                .malformedBundle, "\(path): member, memberIndex and memberProof come together or not at all")
+                .malformedBundle,
+                "\(path): member, memberIndex and memberProof come together or not at all"
+            )
         }
         var members: [BatchMember] = []
         if let list = reader.take("members") {
@@ -75,7 +82,13 @@ public struct BundleEntry: Hashable, Sendable {
         }
         try reader.finish()
         self.init(
-            index: index, entry: entry, proof: proof, member: member, memberIndex: memberIndex,
-            memberProof: memberProof ?? [], members: members)
+            index: index,
+            entry: entry,
+            proof: proof,
+            member: member,
+            memberIndex: memberIndex,
+            memberProof: memberProof ?? [],
+            members: members
+        )
     }
 }

@@ -54,7 +54,9 @@ struct BundleReader {
                 Hex.encode(bytes) == text
             else {
                 throw VerificationError(
-                    .malformedBundle, "\(path).\(key)[\(position)] must be 64 lowercase hex digits")
+                    .malformedBundle,
+                    "\(path).\(key)[\(position)] must be 64 lowercase hex digits"
+                )
             }
             result.append(bytes)
         }

@@ -46,7 +46,10 @@ final class CertificateIndex: Sendable {
 
     /// Adds the recycle statements among entries `state.read..<size`; all or nothing.
     private func readNew(
-        _ state: inout State, to size: UInt64, reader: any LedgerReader, shouldStop: () -> Bool = { false }
+        _ state: inout State,
+        to size: UInt64,
+        reader: any LedgerReader,
+        shouldStop: () -> Bool = { false }
     ) throws {
         guard size > state.read else { return }
         var entries = state.entries
@@ -54,7 +57,9 @@ final class CertificateIndex: Sendable {
         try reader.forEachEntry(from: state.read, to: size) { stored in
             added += 1
             if added % 1_024 == 0, shouldStop() { throw CancellationError() }
-            if let found = EvidenceCollector.recycleCertificate(stored) { entries[found, default: []].append(stored.index) }
+            if let found = EvidenceCollector.recycleCertificate(stored) {
+                entries[found, default: []].append(stored.index)
+            }
         }
         entriesRead.add(added, ordering: .relaxed)
         state.entries = entries
@@ -63,7 +68,12 @@ final class CertificateIndex: Sendable {
 
     /// The hits for `certificate` visible at `size`, each re-read from storage; `nil` if one no
     /// longer carries the certificate.
-    private func confirmed(_ state: State, certificate: String, size: UInt64, reader: any LedgerReader) throws
+    private func confirmed(
+        _ state: State,
+        certificate: String,
+        size: UInt64,
+        reader: any LedgerReader
+    ) throws
         -> [UInt64]?
     {
         // A reader on an older snapshot than the index's (concurrent requests) sees only its prefix.

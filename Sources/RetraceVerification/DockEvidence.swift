@@ -77,7 +77,11 @@ extension EvidenceVerifier {
     /// The dock verdict from gathered evidence: every bundle verified under the anchors, then
     /// judged. Throws only for a scan that is not a product identity; a failure of the evidence is
     /// a `ledger-integrity-failure` verdict.
-    public func verdict(_ request: DockRequest, evidence gathered: DockEvidence, now: Timestamp)
+    public func verdict(
+        _ request: DockRequest,
+        evidence gathered: DockEvidence,
+        now: Timestamp
+    )
         throws(VerificationError) -> DockVerdict
     {
         let product = try Verifier.product(scan: request.scan)
@@ -99,8 +103,10 @@ extension EvidenceVerifier {
                         // A bundle of the scanned product itself is no evidence of a substitution.
                         guard item.product != product, item.product.serial == product.serial else {
                             throw VerificationError(
-                                .malformedBundle, "a bundle offered as another product with serial "
-                                    + "\(product.serial.value) covers \(item.product.digitalLink)")
+                                .malformedBundle,
+                                "a bundle offered as another product with serial "
+                                    + "\(product.serial.value) covers \(item.product.digitalLink)"
+                            )
                         }
                         passports.append(item.passport.hex)
                         let owner = verified.trust.party(id: item.state.brandOwner)?.name ?? item.state.brandOwner
@@ -121,15 +127,20 @@ extension EvidenceVerifier {
                     "no product \(product.digitalLink) was ever commissioned",
                     "the same serial was commissioned as: \(models.joined(separator: "; "))",
                 ],
-                evidence: passports, product: product.digitalLink, checkpointSize: size,
-                suggestedDisposition: .quarantine)
+                evidence: passports,
+                product: product.digitalLink,
+                checkpointSize: size,
+                suggestedDisposition: .quarantine
+            )
         }
         // Absence is relative to a checkpoint: name one that verifies under the log key.
         var size: UInt64?
         if let note = gathered.checkpoint {
             do { size = try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin).size } catch {
                 return DockJudge.integrityFailure(
-                    product, VerificationError(.checkpointInvalid, "the latest checkpoint does not verify: \(error)"))
+                    product,
+                    VerificationError(.checkpointInvalid, "the latest checkpoint does not verify: \(error)")
+                )
             }
         }
         return DockVerdict(
@@ -140,7 +151,11 @@ extension EvidenceVerifier {
                 "no commission of \(product.digitalLink) or of its serial under any GTIN, up to checkpoint "
                     + "\(size.map(String.init) ?? "none")"
             ],
-            evidence: [], product: product.digitalLink, checkpointSize: size, suggestedDisposition: .quarantine)
+            evidence: [],
+            product: product.digitalLink,
+            checkpointSize: size,
+            suggestedDisposition: .quarantine
+        )
     }
 
     /// Proofs of recycling for every product a certificate bundle covers, under the anchors alone.

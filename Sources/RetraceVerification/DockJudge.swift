@@ -10,24 +10,38 @@ import RetraceRules
 /// gave, the return window. The first that matches is the verdict.
 public enum DockJudge {
     public static func verdict(
-        _ request: DockRequest, product: SGTIN, evidence verified: VerifiedBundle, now: Timestamp
+        _ request: DockRequest,
+        product: SGTIN,
+        evidence verified: VerifiedBundle,
+        now: Timestamp
     ) -> DockVerdict {
         guard let item = verified.products.first(where: { $0.product == product }) else {
             return integrityFailure(
-                product, VerificationError(.notFound, "the evidence does not cover \(product.digitalLink)"))
+                product,
+                VerificationError(.notFound, "the evidence does not cover \(product.digitalLink)")
+            )
         }
         let state = item.state
         let events = item.events
         let size = item.checkpoint.size
         let passport = item.passport.hex
         func make(
-            _ code: DockVerdict.Code, _ message: String, _ reasons: [String], _ evidence: [Digest],
+            _ code: DockVerdict.Code,
+            _ message: String,
+            _ reasons: [String],
+            _ evidence: [Digest],
             _ disposition: DockVerdict.Disposition?
         ) -> DockVerdict {
             DockVerdict(
-                code: code, message: message, reasons: reasons, evidence: evidence.map(\.hex),
-                product: product.digitalLink, passport: passport, checkpointSize: size,
-                suggestedDisposition: disposition)
+                code: code,
+                message: message,
+                reasons: reasons,
+                evidence: evidence.map(\.hex),
+                product: product.digitalLink,
+                passport: passport,
+                checkpointSize: size,
+                suggestedDisposition: disposition
+            )
         }
         let verifiedLine = "\(events.count) events verified against signed checkpoint \(size)"
 
@@ -44,7 +58,9 @@ public enum DockJudge {
                     verifiedLine, "\(end.statement.type) recorded at log index \(end.index)",
                     "the unit scanned now is a second sighting of a serial whose life ended",
                 ],
-                [end.id], .quarantine)
+                [end.id],
+                .quarantine
+            )
         }
         if let missing = state.missing {
             let report = events.last { $0.statement.type == .reportStolen || $0.statement.type == .reportLost }
@@ -53,7 +69,9 @@ public enum DockJudge {
                 "STOP: this unit was reported \(missing.kind) by \(partyName(missing.reportedBy, verified)) on "
                     + "\(day(missing.time)); hold it and alert loss prevention: do not refund.",
                 [verifiedLine, "\(missing.kind) report in force since \(missing.time)"],
-                report.map { [$0.id] } ?? [], .quarantine)
+                report.map { [$0.id] } ?? [],
+                .quarantine
+            )
         }
         if let recall = state.recall {
             return make(
@@ -61,14 +79,19 @@ public enum DockJudge {
                 "This unit is under recall \(recall.notice) (\(recall.reason), remedy: \(recall.remedy)); "
                     + "do not restock it: route it to recall handling.",
                 [verifiedLine, "recall issued by \(partyName(recall.recalledBy, verified)) on \(recall.time)"],
-                [recall.event], .routeToRecall)
+                [recall.event],
+                .routeToRecall
+            )
         }
         if state.phase == .liquidated || state.phase == .donated, let last = events.last {
             return make(
                 .wrongChannel,
                 "This unit left the retail channel (\(state.phase) by \(last.party.name) on "
                     + "\(day(last.statement.time))); no retailer sold it, so no refund is due here.",
-                [verifiedLine, "excess disposition at log index \(last.index)"], [last.id], .quarantine)
+                [verifiedLine, "excess disposition at log index \(last.index)"],
+                [last.id],
+                .quarantine
+            )
         }
         let saleIndex = events.lastIndex { $0.statement.type == .sell || $0.statement.type == .resell }
         let otherwiseOut = state.phase == .leased || state.phase == .tradedIn
@@ -81,7 +104,9 @@ public enum DockJudge {
                     + "\(partyName(state.custodian ?? state.brandOwner, verified))); it is diverted or stolen stock, "
                     + "not a customer return.",
                 [verifiedLine, "no sell or resell event in the product's history"],
-                [item.passport] + (last.map { [$0.id] } ?? []), .quarantine)
+                [item.passport] + (last.map { [$0.id] } ?? []),
+                .quarantine
+            )
         }
         let sale = events[saleIndex]
         if let again = events[(saleIndex + 1)...].first(where: {
@@ -96,7 +121,9 @@ public enum DockJudge {
                     verifiedLine, "sold by \(sale.party.name) on \(sale.statement.time) (index \(sale.index))",
                     "returned at index \(again.index)",
                 ],
-                [sale.id, again.id], .quarantine)
+                [sale.id, again.id],
+                .quarantine
+            )
         }
         let seller = sale.party
         var channelNote: String?
@@ -106,7 +133,10 @@ public enum DockJudge {
                     .wrongChannel,
                     "This dock (\(dockID)) is not a party of the roster, so it cannot accept returns for "
                         + "\(seller.name).",
-                    [verifiedLine], [sale.id], .returnToCustomer)
+                    [verifiedLine],
+                    [sale.id],
+                    .returnToCustomer
+                )
             }
             let serves: Bool
             if dock.has(.retailer), dock.id == seller.id {
@@ -128,7 +158,10 @@ public enum DockJudge {
                     .wrongChannel,
                     "This unit was sold by \(seller.name), not by a retailer this dock (\(dock.name)) serves: "
                         + "send the customer to \(seller.name).",
-                    [verifiedLine, "sold by \(seller.id) on \(sale.statement.time)"], [sale.id], .returnToCustomer)
+                    [verifiedLine, "sold by \(seller.id) on \(sale.statement.time)"],
+                    [sale.id],
+                    .returnToCustomer
+                )
             }
         } else {
             // Said, not silent: a verdict without a dock has not checked who may take the unit back.
@@ -140,7 +173,10 @@ public enum DockJudge {
                 .referenceMismatch,
                 "The RMA given (\(rma)) is not the return authorised for this unit (\(open)): the label or paperwork "
                     + "belongs to another item or was made up.",
-                [verifiedLine], [sale.id], .quarantine)
+                [verifiedLine],
+                [sale.id],
+                .quarantine
+            )
         }
         if let order = request.orderDigest, order != state.sale?.orderDigest {
             return make(
@@ -148,7 +184,9 @@ public enum DockJudge {
                 "The order given is not the order this unit was sold on: the receipt belongs to another item "
                     + "(receipt swap).",
                 [verifiedLine, "the order digest does not match the sale recorded at index \(sale.index)"],
-                [sale.id], .quarantine)
+                [sale.id],
+                .quarantine
+            )
         }
         if let returnBy = state.sale?.returnBy, now > returnBy {
             let authorizedInTime = state.returnAuthorization.map { $0.time <= returnBy } ?? false
@@ -157,7 +195,10 @@ public enum DockJudge {
                     .outsideReturnWindow,
                     "This unit's return window ended on \(day(returnBy)) (sold by \(seller.name) on "
                         + "\(day(sale.statement.time))): no refund; offer warranty service instead.",
-                    [verifiedLine, "return by \(returnBy), returned \(now)"], [sale.id], .returnToCustomer)
+                    [verifiedLine, "return by \(returnBy), returned \(now)"],
+                    [sale.id],
+                    .returnToCustomer
+                )
             }
         }
         return genuine(make, verifiedLine, events, state, product, channelNote)
@@ -165,7 +206,10 @@ public enum DockJudge {
 
     private static func genuine(
         _ make: (DockVerdict.Code, String, [String], [Digest], DockVerdict.Disposition?) -> DockVerdict,
-        _ verifiedLine: String, _ events: [VerifiedEvent], _ state: ProductState, _ product: SGTIN,
+        _ verifiedLine: String,
+        _ events: [VerifiedEvent],
+        _ state: ProductState,
+        _ product: SGTIN,
         _ channelNote: String?
     ) -> DockVerdict {
         let sale = events.last { $0.statement.type == .sell || $0.statement.type == .resell }
@@ -177,7 +221,10 @@ public enum DockJudge {
         return make(
             .genuineReturnable,
             "Genuine unit\(soldBy): accept the return and inspect it before restocking.",
-            [verifiedLine] + (channelNote.map { [$0] } ?? []), evidence, .inspect)
+            [verifiedLine] + (channelNote.map { [$0] } ?? []),
+            evidence,
+            .inspect
+        )
     }
 
     public static func integrityFailure(_ product: SGTIN, _ error: VerificationError) -> DockVerdict {
@@ -185,8 +232,12 @@ public enum DockJudge {
             code: .ledgerIntegrityFailure,
             message: "STOP: the ledger's record for this unit does not verify (\(error.code)); do not accept it, "
                 + "and report it to the ledger operator.",
-            reasons: [error.description], evidence: error.events, product: product.digitalLink,
-            checkpointSize: nil, suggestedDisposition: .quarantine)
+            reasons: [error.description],
+            evidence: error.events,
+            product: product.digitalLink,
+            checkpointSize: nil,
+            suggestedDisposition: .quarantine
+        )
     }
 
     static func day(_ time: Timestamp) -> String { String(time.description.prefix(10)) }

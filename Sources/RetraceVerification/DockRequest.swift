@@ -18,8 +18,12 @@ public struct DockRequest: Hashable, Sendable {
     public let now: Timestamp?
 
     public init(
-        scan: String, rma: String? = nil, orderDigest: Digest? = nil, dock: String? = nil,
-        servesRetailers: Set<String>? = nil, now: Timestamp? = nil
+        scan: String,
+        rma: String? = nil,
+        orderDigest: Digest? = nil,
+        dock: String? = nil,
+        servesRetailers: Set<String>? = nil,
+        now: Timestamp? = nil
     ) {
         self.scan = scan
         self.rma = rma

@@ -44,8 +44,14 @@ public struct DockVerdict: Codable, Hashable, Sendable {
     public let suggestedDisposition: Disposition?
 
     public init(
-        code: Code, message: String, reasons: [String] = [], evidence: [String] = [], product: String,
-        passport: String? = nil, checkpointSize: UInt64?, suggestedDisposition: Disposition?
+        code: Code,
+        message: String,
+        reasons: [String] = [],
+        evidence: [String] = [],
+        product: String,
+        passport: String? = nil,
+        checkpointSize: UInt64?,
+        suggestedDisposition: Disposition?
     ) {
         self.code = code
         self.message = message

@@ -13,7 +13,10 @@ import RetraceStorage
 /// Reads are O(events · log n) node reads, plus O(members) hashing per batch statement.
 public enum EvidenceCollector {
     /// The bundle of one product, or `nil` if the ledger has no chain for it below the checkpoint.
-    public static func productBundle(_ product: SGTIN, reader: any LedgerReader) throws(VerificationError)
+    public static func productBundle(
+        _ product: SGTIN,
+        reader: any LedgerReader
+    ) throws(VerificationError)
         -> ProofBundle?
     {
         do {
@@ -22,7 +25,10 @@ public enum EvidenceCollector {
                 return nil
             }
             return ProofBundle(
-                checkpoint: checkpoint.note, roster: try roster(reader, size: checkpoint.size), products: [chain])
+                checkpoint: checkpoint.note,
+                roster: try roster(reader, size: checkpoint.size),
+                products: [chain]
+            )
         } catch let error as VerificationError {
             throw error
         } catch {
@@ -35,7 +41,11 @@ public enum EvidenceCollector {
     public static func rosterBundle(reader: any LedgerReader) throws(VerificationError) -> ProofBundle {
         do {
             let checkpoint = try latest(reader)
-            return ProofBundle(checkpoint: checkpoint.note, roster: try roster(reader, size: checkpoint.size), products: [])
+            return ProofBundle(
+                checkpoint: checkpoint.note,
+                roster: try roster(reader, size: checkpoint.size),
+                products: []
+            )
         } catch let error as VerificationError {
             throw error
         } catch {
@@ -45,7 +55,10 @@ public enum EvidenceCollector {
 
     /// The bundle of a batch statement (a recycler's pallet certificate) at log index `index`, with
     /// the chain of every member.
-    public static func certificateBundle(at index: UInt64, reader: any LedgerReader) throws(VerificationError)
+    public static func certificateBundle(
+        at index: UInt64,
+        reader: any LedgerReader
+    ) throws(VerificationError)
         -> ProofBundle
     {
         do {
@@ -57,21 +70,29 @@ public enum EvidenceCollector {
                 try BatchMember(json: CanonicalJSON.decode(bytes), path: "members[\(position)]")
             }
             let certificate = BundleEntry(
-                index: index, entry: try object(stored.bytes),
+                index: index,
+                entry: try object(stored.bytes),
                 proof: try MerkleTree.inclusionProof(leafIndex: index, treeSize: checkpoint.size, reader: reader),
-                members: members)
+                members: members
+            )
             var chains: [ProofBundle.Chain] = []
             for member in members {
                 guard let chain = try chain(of: member.product.digitalLink, reader: reader, size: checkpoint.size)
                 else {
                     throw VerificationError(
-                        .notFound, "member \(member.product.digitalLink) has no chain", index: index)
+                        .notFound,
+                        "member \(member.product.digitalLink) has no chain",
+                        index: index
+                    )
                 }
                 chains.append(chain)
             }
             return ProofBundle(
-                checkpoint: checkpoint.note, roster: try roster(reader, size: checkpoint.size), products: chains,
-                certificate: certificate)
+                checkpoint: checkpoint.note,
+                roster: try roster(reader, size: checkpoint.size),
+                products: chains,
+                certificate: certificate
+            )
         } catch let error as VerificationError {
             throw error
         } catch {
@@ -81,7 +102,10 @@ public enum EvidenceCollector {
 
     /// Finds recycle statements by certificate number by scanning the whole log, O(n): for one-shot
     /// callers; a long-lived ``Verifier`` keeps a ``CertificateIndex`` instead.
-    public static func recycleEntries(certificate: String, reader: any LedgerReader) throws(VerificationError)
+    public static func recycleEntries(
+        certificate: String,
+        reader: any LedgerReader
+    ) throws(VerificationError)
         -> [UInt64]
     {
         do {
@@ -125,8 +149,10 @@ public enum EvidenceCollector {
                 throw VerificationError(.storage, "roster entry \(link.index) is missing", index: link.index)
             }
             return BundleEntry(
-                index: link.index, entry: try object(stored.bytes),
-                proof: try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader))
+                index: link.index,
+                entry: try object(stored.bytes),
+                proof: try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader)
+            )
         }
     }
 
@@ -149,8 +175,14 @@ public enum EvidenceCollector {
                 let tree = try InMemoryMerkleStore(leafHashes: stored.members.map { MerkleHash.leafHash($0) })
                 events.append(
                     BundleEntry(
-                        index: link.index, entry: entry, proof: proof, member: member, memberIndex: UInt64(position),
-                        memberProof: try tree.inclusionProof(leafIndex: UInt64(position))))
+                        index: link.index,
+                        entry: entry,
+                        proof: proof,
+                        member: member,
+                        memberIndex: UInt64(position),
+                        memberProof: try tree.inclusionProof(leafIndex: UInt64(position))
+                    )
+                )
             }
             previous = link.eventID
         }

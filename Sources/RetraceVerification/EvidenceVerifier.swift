@@ -70,7 +70,8 @@ public final class EvidenceVerifier: Sendable {
             eventsFromCache: counters.eventsFromCache.load(ordering: .relaxed),
             checkpointSignatures: counters.checkpointSignatures.load(ordering: .relaxed),
             checkpointsFromCache: counters.checkpointsFromCache.load(ordering: .relaxed),
-            rosterEntries: counters.rosterEntries.load(ordering: .relaxed))
+            rosterEntries: counters.rosterEntries.load(ordering: .relaxed)
+        )
     }
 
     /// Verifies a bundle file's bytes.
@@ -119,7 +120,9 @@ public final class EvidenceVerifier: Sendable {
 
     /// The roster in force at a roster bundle's checkpoint (no product chains): every roster entry
     /// included in the checkpoint and applied from the governance anchors.
-    public func verifyRoster(_ bundle: ProofBundle) throws(VerificationError) -> (checkpoint: Checkpoint, trust: TrustState) {
+    public func verifyRoster(
+        _ bundle: ProofBundle
+    ) throws(VerificationError) -> (checkpoint: Checkpoint, trust: TrustState) {
         let checkpoint = try openCheckpoint(bundle.checkpoint)
         let rosterBytes = try bundle.roster.map { (item) throws(VerificationError) in
             try includedBytes(item, checkpoint: checkpoint).bytes
@@ -156,30 +159,43 @@ public final class EvidenceVerifier: Sendable {
     // MARK: Entries
 
     /// The entry's canonical bytes and leaf hash, once its inclusion proof leads to the checkpoint's root.
-    private func includedBytes(_ item: BundleEntry, checkpoint: Checkpoint) throws(VerificationError)
+    private func includedBytes(
+        _ item: BundleEntry,
+        checkpoint: Checkpoint
+    ) throws(VerificationError)
         -> (bytes: [UInt8], leafHash: [UInt8])
     {
         let bytes: [UInt8]
         do { bytes = try CanonicalJSON.encode(.object(item.entry)) } catch {
             throw VerificationError(
-                .malformedBundle, "entry \(item.index) cannot be encoded: \(error)", index: item.index)
+                .malformedBundle,
+                "entry \(item.index) cannot be encoded: \(error)",
+                index: item.index
+            )
         }
         let leafHash = MerkleHash.leafHash(bytes)
         do {
             try MerkleProof.verifyInclusion(
-                leafHash: leafHash, leafIndex: item.index, treeSize: checkpoint.size,
-                proof: item.proof, rootHash: checkpoint.rootHash)
+                leafHash: leafHash,
+                leafIndex: item.index,
+                treeSize: checkpoint.size,
+                proof: item.proof,
+                rootHash: checkpoint.rootHash
+            )
         } catch {
             throw VerificationError(
                 .inclusionFailed,
                 "entry \(item.index) is not included in the checkpoint of size \(checkpoint.size): \(error.reason)",
-                index: item.index)
+                index: item.index
+            )
         }
         return (bytes, leafHash)
     }
 
     private func parseEntry(
-        _ item: BundleEntry, bytes: [UInt8], members: [BatchMember]
+        _ item: BundleEntry,
+        bytes: [UInt8],
+        members: [BatchMember]
     ) throws(VerificationError) -> LogEntry {
         do {
             if !members.isEmpty { return try LogEntry(parsing: bytes, members: members) }
@@ -209,7 +225,10 @@ public final class EvidenceVerifier: Sendable {
     /// prefix it follows from (a hash chained over every roster entry's index and leaf hash).
     typealias RosterPoint = (index: UInt64, trust: TrustState, key: [UInt8])
 
-    private func verifyRoster(_ items: [BundleEntry], bytes rosterBytes: [[UInt8]]) throws(VerificationError)
+    private func verifyRoster(
+        _ items: [BundleEntry],
+        bytes rosterBytes: [[UInt8]]
+    ) throws(VerificationError)
         -> [RosterPoint]
     {
         var trust = TrustState(trustRoots: anchors.governance)
@@ -218,7 +237,10 @@ public final class EvidenceVerifier: Sendable {
         for (position, (item, bytes)) in zip(items, rosterBytes).enumerated() {
             if position == 0, item.index != 0 {
                 throw VerificationError(
-                    .rosterInvalid, "the first roster must be log entry 0, found \(item.index)", index: item.index)
+                    .rosterInvalid,
+                    "the first roster must be log entry 0, found \(item.index)",
+                    index: item.index
+                )
             }
             if let last = points.last, item.index <= last.index {
                 throw VerificationError(.rosterInvalid, "roster entries are not in log order", index: item.index)
@@ -235,13 +257,17 @@ public final class EvidenceVerifier: Sendable {
                 let entry = try parseEntry(item, bytes: bytes, members: [])
                 guard entry.statement.type == .roster else {
                     throw VerificationError(
-                        .rosterInvalid, "entry \(item.index) is a \(entry.statement.type), not a roster",
-                        index: item.index)
+                        .rosterInvalid,
+                        "entry \(item.index) is a \(entry.statement.type), not a roster",
+                        index: item.index
+                    )
                 }
                 do { trust = try trust.applying(roster: entry.signed) } catch {
                     throw VerificationError(
-                        .rosterInvalid, "roster entry \(item.index) does not follow from the trust roots: \(error)",
-                        index: item.index)
+                        .rosterInvalid,
+                        "roster entry \(item.index) does not follow from the trust roots: \(error)",
+                        index: item.index
+                    )
                 }
                 let state = trust
                 rosterCache.withLock { cache in
@@ -279,7 +305,9 @@ public final class EvidenceVerifier: Sendable {
     /// Parses and authenticates every chain entry: facts verified before for the same bytes under
     /// the same roster prefix come from the cache; the rest are checked on all cores, then cached.
     private func authenticate(
-        _ chains: [ProofBundle.Chain], included: [[(bytes: [UInt8], leafHash: [UInt8])]], rosters: [RosterPoint]
+        _ chains: [ProofBundle.Chain],
+        included: [[(bytes: [UInt8], leafHash: [UInt8])]],
+        rosters: [RosterPoint]
     ) -> [[PreparedEntry]] {
         struct Work {
             let chain: Int
@@ -295,17 +323,24 @@ public final class EvidenceVerifier: Sendable {
                 let point: RosterPoint
                 do { point = try rosterPoint(at: item.index, rosters: rosters) } catch {
                     prepared[c][position] = PreparedEntry(
-                        item: item, entry: Result { () throws(VerificationError) in
+                        item: item,
+                        entry: Result { () throws(VerificationError) in
                             try parseEntry(item, bytes: bytes.bytes, members: [])
-                        }, trust: .failure(error), party: nil)
+                        },
+                        trust: .failure(error),
+                        party: nil
+                    )
                     continue
                 }
                 let key = point.key + bytes.leafHash
                 if let cached = eventCache.withLock({ $0[key] }) {
                     counters.eventsFromCache.add(1, ordering: .relaxed)
                     prepared[c][position] = PreparedEntry(
-                        item: item, entry: .success(cached.entry), trust: .success(point.trust),
-                        party: cached.party)
+                        item: item,
+                        entry: .success(cached.entry),
+                        trust: .success(point.trust),
+                        party: cached.party
+                    )
                     continue
                 }
                 do {
@@ -313,7 +348,11 @@ public final class EvidenceVerifier: Sendable {
                     pending.append(Work(chain: c, position: position, entry: entry, trust: point.trust, key: key))
                 } catch {
                     prepared[c][position] = PreparedEntry(
-                        item: item, entry: .failure(error), trust: .success(point.trust), party: nil)
+                        item: item,
+                        entry: .failure(error),
+                        trust: .success(point.trust),
+                        party: nil
+                    )
                 }
             }
         }
@@ -328,8 +367,11 @@ public final class EvidenceVerifier: Sendable {
         }
         for (work, party) in zip(pending, parties) {
             prepared[work.chain][work.position] = PreparedEntry(
-                item: chains[work.chain].events[work.position], entry: .success(work.entry),
-                trust: .success(work.trust), party: party)
+                item: chains[work.chain].events[work.position],
+                entry: .success(work.entry),
+                trust: .success(work.trust),
+                party: party
+            )
         }
         return prepared.map { $0.compactMap { $0 } }
     }
@@ -360,7 +402,10 @@ public final class EvidenceVerifier: Sendable {
             guard eventCache.withLock({ $0[cacheKey] }) == nil,
                 case .object(let object)? = try? CanonicalJSON.decode(bytes, options: .lenient),
                 let entry = try? parseEntry(
-                    BundleEntry(index: index, entry: object, proof: []), bytes: bytes, members: [])
+                    BundleEntry(index: index, entry: object, proof: []),
+                    bytes: bytes,
+                    members: []
+                )
             else { continue }
             counters.eventSignatures.add(1, ordering: .relaxed)
             let party = Result { () throws(RuleViolation) in try point.trust.authenticate(entry.signed) }
@@ -370,7 +415,8 @@ public final class EvidenceVerifier: Sendable {
 
     /// `body` over `items` on every core (in order, on this thread, when there are fewer than two).
     static func inParallel<Item: Sendable, Output: Sendable>(
-        _ items: [Item], _ body: @escaping @Sendable (Item) -> Output
+        _ items: [Item],
+        _ body: @escaping @Sendable (Item) -> Output
     ) -> [Output] {
         guard items.count > 1 else { return items.map(body) }
         let workers = min(items.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -388,7 +434,9 @@ public final class EvidenceVerifier: Sendable {
     // MARK: Chains
 
     private func verifyChain(
-        _ chain: ProofBundle.Chain, prepared: [PreparedEntry], checkpoint: Checkpoint
+        _ chain: ProofBundle.Chain,
+        prepared: [PreparedEntry],
+        checkpoint: Checkpoint
     ) throws(VerificationError) -> VerifiedProduct {
         let product: SGTIN
         do { product = try IdentityParser.parse(chain.product).sgtin } catch {
@@ -413,44 +461,59 @@ public final class EvidenceVerifier: Sendable {
                     throw VerificationError(
                         .chainBroken,
                         "entry \(item.index) comes after entry \(last.index) in the chain but not in the log",
-                        index: item.index)
+                        index: item.index
+                    )
                 }
                 guard entry.received >= last.entry.received else {
                     throw VerificationError(
-                        .timeInvalid, "entry \(item.index) was received before entry \(last.index)", index: item.index)
+                        .timeInvalid,
+                        "entry \(item.index) was received before entry \(last.index)",
+                        index: item.index
+                    )
                 }
             }
             guard statement.time.secondsSinceEpoch <= entry.received.secondsSinceEpoch + 300 else {
                 throw VerificationError(
-                    .timeInvalid, "the statement is dated \(statement.time), after its receipt \(entry.received)",
-                    index: item.index)
+                    .timeInvalid,
+                    "the statement is dated \(statement.time), after its receipt \(entry.received)",
+                    index: item.index
+                )
             }
             let subject: SGTIN?
             let previous: Digest?
             if let batch = statement.batch {
                 guard let member = item.member, let memberIndex = item.memberIndex, item.members.isEmpty else {
                     throw VerificationError(
-                        .malformedBundle, "batch entry \(item.index) needs member, memberIndex and memberProof",
-                        index: item.index)
+                        .malformedBundle,
+                        "batch entry \(item.index) needs member, memberIndex and memberProof",
+                        index: item.index
+                    )
                 }
                 do {
                     try MerkleProof.verifyInclusion(
-                        leafHash: member.leafHash, leafIndex: memberIndex, treeSize: UInt64(max(batch.count, 0)),
-                        proof: item.memberProof, rootHash: batch.root.bytes)
+                        leafHash: member.leafHash,
+                        leafIndex: memberIndex,
+                        treeSize: UInt64(max(batch.count, 0)),
+                        proof: item.memberProof,
+                        rootHash: batch.root.bytes
+                    )
                 } catch {
                     throw VerificationError(
                         .memberProofFailed,
                         "\(member.product.digitalLink) is not member \(memberIndex) of batch \(id.short): "
                             + error.reason,
-                        index: item.index)
+                        index: item.index
+                    )
                 }
                 subject = member.product
                 previous = member.previous
             } else {
                 guard item.member == nil, item.members.isEmpty else {
                     throw VerificationError(
-                        .malformedBundle, "entry \(item.index) is not a batch statement but carries members",
-                        index: item.index)
+                        .malformedBundle,
+                        "entry \(item.index) is not a batch statement but carries members",
+                        index: item.index
+                    )
                 }
                 subject = statement.product
                 previous = statement.previous
@@ -459,7 +522,9 @@ public final class EvidenceVerifier: Sendable {
                 throw VerificationError(
                     .chainBroken,
                     "entry \(item.index) is about \(subject?.digitalLink ?? "no product"), "
-                        + "not \(chain.product)", index: item.index)
+                        + "not \(chain.product)",
+                    index: item.index
+                )
             }
             if let last = events.last {
                 guard previous == last.id else {
@@ -468,24 +533,33 @@ public final class EvidenceVerifier: Sendable {
                         "entry \(item.index) (\(statement.type)) names previous \(previous?.short ?? "none"), but the "
                             + "prior event is \(last.id.short) (entry \(last.index)): "
                             + "an event is missing or out of order",
-                        index: item.index)
+                        index: item.index
+                    )
                 }
             } else {
                 guard statement.type == .commission, position == 0 else {
                     throw VerificationError(
-                        .chainBroken, "the chain of \(chain.product) starts with \(statement.type), not commission",
-                        index: item.index)
+                        .chainBroken,
+                        "the chain of \(chain.product) starts with \(statement.type), not commission",
+                        index: item.index
+                    )
                 }
             }
             let trust = try step.trust.get()
             guard let authenticated = step.party else {
                 throw VerificationError(
-                    .authenticationFailed, "entry \(item.index) was not authenticated", index: item.index)
+                    .authenticationFailed,
+                    "entry \(item.index) was not authenticated",
+                    index: item.index
+                )
             }
             let party: Party
             do { party = try authenticated.get() } catch {
                 throw VerificationError(
-                    .authenticationFailed, "entry \(item.index): \(error.reason)", index: item.index)
+                    .authenticationFailed,
+                    "entry \(item.index): \(error.reason)",
+                    index: item.index
+                )
             }
             if let endOfLife {
                 throw VerificationError(
@@ -494,20 +568,37 @@ public final class EvidenceVerifier: Sendable {
                         + "(event \(endOfLife.id.short), entry \(endOfLife.index)), yet \(party.name) recorded "
                         + "\(statement.type) (event \(id.short), entry \(item.index)): a cloned serial or a false "
                         + "end-of-life claim",
-                    index: item.index, events: [endOfLife.id.hex, id.hex])
+                    index: item.index,
+                    events: [endOfLife.id.hex, id.hex]
+                )
             }
             let next: ProductState
             do {
                 next = try Lifecycle.apply(
-                    statement, product: product, eventID: id, state: state, signer: party, trust: trust)
+                    statement,
+                    product: product,
+                    eventID: id,
+                    state: state,
+                    signer: party,
+                    trust: trust
+                )
             } catch {
                 throw VerificationError(
-                    .lifecycleViolation, "entry \(item.index): rule \(error.rule): \(error.reason)", index: item.index)
+                    .lifecycleViolation,
+                    "entry \(item.index): rule \(error.rule): \(error.reason)",
+                    index: item.index
+                )
             }
             state = next
             let event = VerifiedEvent(
-                index: item.index, id: id, entry: entry, member: item.member, memberIndex: item.memberIndex,
-                party: party, state: next)
+                index: item.index,
+                id: id,
+                entry: entry,
+                member: item.member,
+                memberIndex: item.memberIndex,
+                party: party,
+                state: next
+            )
             if next.phase.isTerminal, endOfLife == nil { endOfLife = event }
             events.append(event)
         }
@@ -518,11 +609,16 @@ public final class EvidenceVerifier: Sendable {
     // MARK: Certificates
 
     private func verifyCertificate(
-        _ item: BundleEntry, bytes: [UInt8], rosters: [RosterPoint]
+        _ item: BundleEntry,
+        bytes: [UInt8],
+        rosters: [RosterPoint]
     ) throws(VerificationError) -> VerifiedCertificate {
         guard !item.members.isEmpty, item.member == nil else {
             throw VerificationError(
-                .malformedBundle, "the certificate carries all its members and no single member", index: item.index)
+                .malformedBundle,
+                "the certificate carries all its members and no single member",
+                index: item.index
+            )
         }
         let entry = try parseEntry(item, bytes: bytes, members: item.members)
         guard entry.statement.batch != nil else {
@@ -532,21 +628,32 @@ public final class EvidenceVerifier: Sendable {
         let party: Party
         do { party = try trust.authenticate(entry.signed) } catch {
             throw VerificationError(
-                .authenticationFailed, "certificate entry \(item.index): \(error.reason)", index: item.index)
+                .authenticationFailed,
+                "certificate entry \(item.index): \(error.reason)",
+                index: item.index
+            )
         }
         return VerifiedCertificate(
-            index: item.index, id: entry.statement.id, entry: entry, members: item.members, party: party, trust: trust)
+            index: item.index,
+            id: entry.statement.id,
+            entry: entry,
+            members: item.members,
+            party: party,
+            trust: trust
+        )
     }
 
     /// A certificate bundle carries exactly the chains of the certificate's members, each through it.
     private func checkCoverage(
-        _ certificate: VerifiedCertificate, products: [VerifiedProduct]
+        _ certificate: VerifiedCertificate,
+        products: [VerifiedProduct]
     ) throws(VerificationError) {
         let byProduct = Dictionary(products.map { ($0.product, $0) }, uniquingKeysWith: { first, _ in first })
         guard products.count == certificate.members.count else {
             throw VerificationError(
                 .certificateMismatch,
-                "the certificate has \(certificate.members.count) members but the bundle \(products.count) chains")
+                "the certificate has \(certificate.members.count) members but the bundle \(products.count) chains"
+            )
         }
         for member in certificate.members {
             guard let chain = byProduct[member.product],
@@ -555,7 +662,8 @@ public final class EvidenceVerifier: Sendable {
                 throw VerificationError(
                     .certificateMismatch,
                     "the chain of member \(member.product.digitalLink) does not pass through the certificate",
-                    index: certificate.index)
+                    index: certificate.index
+                )
             }
         }
     }

@@ -73,7 +73,12 @@ final class MerkleNodeCache: Sendable {
         do {
             let proof = try MerkleTree.consistencyProof(from: old.size, to: new.size, reader: reader)
             try MerkleProof.verifyConsistency(
-                size1: old.size, size2: new.size, proof: proof, root1: old.root, root2: new.root)
+                size1: old.size,
+                size2: new.size,
+                proof: proof,
+                root1: old.root,
+                root2: new.root
+            )
             return true
         } catch {
             return false

@@ -43,7 +43,12 @@ enum NodePrefetch {
     /// `workers` parallel read transactions; empty when there is nothing to read or reading fails.
     /// Nodes the verifier's `cache` holds are not read again (the gathering gets them from it), and
     /// the upper ones read here are kept there.
-    static func read(product: String, store: any LedgerStore, workers: Int, cache: MerkleNodeCache? = nil)
+    static func read(
+        product: String,
+        store: any LedgerStore,
+        workers: Int,
+        cache: MerkleNodeCache? = nil
+    )
         -> [NodeID: [UInt8]]
     {
         let plan = try? store.read { reader -> (size: UInt64, leaves: [UInt64])? in

@@ -68,8 +68,10 @@ public struct ProductHistory: Codable, Hashable, Sendable {
         phase = verified.state.phase.name
         brandOwner = verified.state.brandOwner
         checkpoint = CheckpointReference(
-            origin: verified.checkpoint.origin, size: verified.checkpoint.size,
-            rootHash: Hex.encode(verified.checkpoint.rootHash))
+            origin: verified.checkpoint.origin,
+            size: verified.checkpoint.size,
+            rootHash: Hex.encode(verified.checkpoint.rootHash)
+        )
         events = verified.events.map(Self.event)
     }
 
@@ -90,10 +92,19 @@ public struct ProductHistory: Codable, Hashable, Sendable {
             BatchReference(count: $0.count, root: $0.root.hex, memberIndex: event.memberIndex ?? 0)
         }
         return Event(
-            index: event.index, eventID: event.id.hex, type: statement.type.name, action: action,
-            time: statement.time.description, received: event.entry.received.description, location: statement.location,
-            party: PartyReference(id: event.party.id, name: event.party.name, role: role), summary: summary,
-            details: details, batch: batch, phase: event.state.phase.name)
+            index: event.index,
+            eventID: event.id.hex,
+            type: statement.type.name,
+            action: action,
+            time: statement.time.description,
+            received: event.entry.received.description,
+            location: statement.location,
+            party: PartyReference(id: event.party.id, name: event.party.name, role: role),
+            summary: summary,
+            details: details,
+            batch: batch,
+            phase: event.state.phase.name
+        )
     }
 
     private static func text(_ value: JSONValue) -> String {

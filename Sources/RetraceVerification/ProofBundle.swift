@@ -43,7 +43,8 @@ public struct ProofBundle: Hashable, Sendable {
         object["checkpoint"] = .string(checkpoint)
         object["format"] = .string(Self.format)
         object["products"] = .array(
-            products.map { .object(["events": .array($0.events.map(\.json)), "product": .string($0.product)]) })
+            products.map { .object(["events": .array($0.events.map(\.json)), "product": .string($0.product)]) }
+        )
         object["roster"] = .array(roster.map(\.json))
         return .object(object)
     }
@@ -61,7 +62,9 @@ public struct ProofBundle: Hashable, Sendable {
     public init(parsing bytes: [UInt8]) throws(VerificationError) {
         guard bytes.last == 0x0A else {
             throw VerificationError(
-                .malformedBundle, "the bundle does not end with a line feed: a bundle file is canonical JSON and one line feed")
+                .malformedBundle,
+                "the bundle does not end with a line feed: a bundle file is canonical JSON and one line feed"
+            )
         }
         let body = Array(bytes.dropLast())
         let value: JSONValue

@@ -61,9 +61,20 @@ public enum ProofOfRecycling {
             return RecyclingProof(
                 status: .notRecycled,
                 message: "No recycling of \(product.digitalLink) is recorded; it is \(item.state.phase).",
-                product: product.digitalLink, recycleEvent: nil, laterEvent: nil, certificate: nil, recycler: nil,
-                accreditation: nil, batchCount: nil, memberIndex: nil, recoveredGrams: nil, declaredGrams: nil,
-                massCheck: .unchecked, checkpointSize: size, reasons: ["\(item.events.count) events verified"])
+                product: product.digitalLink,
+                recycleEvent: nil,
+                laterEvent: nil,
+                certificate: nil,
+                recycler: nil,
+                accreditation: nil,
+                batchCount: nil,
+                memberIndex: nil,
+                recoveredGrams: nil,
+                declaredGrams: nil,
+                massCheck: .unchecked,
+                checkpointSize: size,
+                reasons: ["\(item.events.count) events verified"]
+            )
         }
         let details = (try? RecycleDetails(recycle.statement))
         let recovered = details?.totalGrams ?? 0
@@ -76,7 +87,8 @@ public enum ProofOfRecycling {
         ]
         if let batch = recycle.statement.batch {
             reasons.append(
-                "member \(recycle.memberIndex ?? 0) of a batch of \(batch.count), proven by its member proof")
+                "member \(recycle.memberIndex ?? 0) of a batch of \(batch.count), proven by its member proof"
+            )
             if let certificate = evidence.certificate, certificate.id == recycle.id {
                 let masses = evidence.products.map(\.state.declaredMassGrams)
                 declared = masses.contains(where: { $0 == nil }) ? nil : masses.reduce(0) { $0 + ($1 ?? 0) }
@@ -107,15 +119,29 @@ public enum ProofOfRecycling {
                 + "certificate \(details?.certificate ?? "?"); verified."
         }
         return RecyclingProof(
-            status: status, message: message, product: product.digitalLink, recycleEvent: recycle.id.hex,
-            laterEvent: later?.id.hex, certificate: details?.certificate, recycler: reference,
+            status: status,
+            message: message,
+            product: product.digitalLink,
+            recycleEvent: recycle.id.hex,
+            laterEvent: later?.id.hex,
+            certificate: details?.certificate,
+            recycler: reference,
             accreditation: accreditation.map {
                 RecyclingProof.AccreditationReference(
-                    scheme: $0.scheme.name, certificate: $0.certificate, validFrom: $0.validFrom.description,
-                    validUntil: $0.validUntil.description)
+                    scheme: $0.scheme.name,
+                    certificate: $0.certificate,
+                    validFrom: $0.validFrom.description,
+                    validUntil: $0.validUntil.description
+                )
             },
-            batchCount: recycle.statement.batch?.count, memberIndex: recycle.memberIndex, recoveredGrams: recovered,
-            declaredGrams: declared, massCheck: mass, checkpointSize: size, reasons: reasons)
+            batchCount: recycle.statement.batch?.count,
+            memberIndex: recycle.memberIndex,
+            recoveredGrams: recovered,
+            declaredGrams: declared,
+            massCheck: mass,
+            checkpointSize: size,
+            reasons: reasons
+        )
     }
 
     /// The proof for evidence that did not verify: an event after recycling is named as fraud.
@@ -124,9 +150,20 @@ public enum ProofOfRecycling {
         return RecyclingProof(
             status: reused ? .reusedAfterRecycling : .integrityFailure,
             message: reused ? "FRAUD: \(error.reason)" : "The evidence does not verify: \(error)",
-            product: product.digitalLink, recycleEvent: error.events.first, laterEvent: error.events.dropFirst().first,
-            certificate: nil, recycler: nil, accreditation: nil, batchCount: nil, memberIndex: nil, recoveredGrams: nil,
-            declaredGrams: nil, massCheck: .unchecked, checkpointSize: nil, reasons: [error.description])
+            product: product.digitalLink,
+            recycleEvent: error.events.first,
+            laterEvent: error.events.dropFirst().first,
+            certificate: nil,
+            recycler: nil,
+            accreditation: nil,
+            batchCount: nil,
+            memberIndex: nil,
+            recoveredGrams: nil,
+            declaredGrams: nil,
+            massCheck: .unchecked,
+            checkpointSize: nil,
+            reasons: [error.description]
+        )
     }
 
     /// A dock (or anyone) saw a unit carrying a serial whose recycling verified: fraud naming both.
@@ -136,9 +173,19 @@ public enum ProofOfRecycling {
             status: .reusedAfterRecycling,
             message: "FRAUD: \(proof.product) was recycled (event \(proof.recycleEvent?.prefix(12) ?? "")) "
                 + "yet a unit carrying it was seen by \(seenBy) at \(time).",
-            product: proof.product, recycleEvent: proof.recycleEvent, laterEvent: nil, certificate: proof.certificate,
-            recycler: proof.recycler, accreditation: proof.accreditation, batchCount: proof.batchCount,
-            memberIndex: proof.memberIndex, recoveredGrams: proof.recoveredGrams, declaredGrams: proof.declaredGrams,
-            massCheck: proof.massCheck, checkpointSize: proof.checkpointSize, reasons: proof.reasons)
+            product: proof.product,
+            recycleEvent: proof.recycleEvent,
+            laterEvent: nil,
+            certificate: proof.certificate,
+            recycler: proof.recycler,
+            accreditation: proof.accreditation,
+            batchCount: proof.batchCount,
+            memberIndex: proof.memberIndex,
+            recoveredGrams: proof.recoveredGrams,
+            declaredGrams: proof.declaredGrams,
+            massCheck: proof.massCheck,
+            checkpointSize: proof.checkpointSize,
+            reasons: proof.reasons
+        )
     }
 }

@@ -23,7 +23,9 @@ public final class Verifier: Sendable {
     private let certificates: CertificateIndex
 
     public init(
-        store: any LedgerStore, anchors: TrustAnchors, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock
+        store: any LedgerStore,
+        anchors: TrustAnchors,
+        clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock
     ) {
         self.store = store
         self.evidence = EvidenceVerifier(anchors: anchors)
@@ -36,7 +38,8 @@ public final class Verifier: Sendable {
         self.init(
             store: ledger.store,
             anchors: TrustAnchors(governance: ledger.trustRoots, logKey: ledger.logKey, origin: ledger.origin),
-            clock: clock)
+            clock: clock
+        )
     }
 
     /// Parses a scan in any identity form.
@@ -77,7 +80,9 @@ public final class Verifier: Sendable {
     /// The evidence behind a certificate number, for a client that checks it itself: the certificate
     /// bundle of each batch recycle statement carrying it, and the products recycled by a single
     /// statement carrying it (their own bundles are the evidence).
-    public func certificateEvidence(certificate: String) throws(VerificationError)
+    public func certificateEvidence(
+        certificate: String
+    ) throws(VerificationError)
         -> (bundles: [ProofBundle], products: [String])
     {
         try read { reader throws(VerificationError) in
@@ -209,8 +214,9 @@ public final class Verifier: Sendable {
         let nodes = prefetchNodes(product)
         return try read { reader throws(VerificationError) in
             if let bundle = try EvidenceCollector.productBundle(
-                product, reader: PrefetchedReader(base: reader, nodes: nodes))
-            {
+                product,
+                reader: PrefetchedReader(base: reader, nodes: nodes)
+            ) {
                 return DockEvidence(bundle: bundle, others: [], checkpoint: nil)
             }
             var others: [ProofBundle] = []
@@ -220,8 +226,9 @@ public final class Verifier: Sendable {
             }
             for row in rows where row.product != product.digitalLink {
                 if let other = try EvidenceCollector.productBundle(
-                    try Self.product(scan: row.product), reader: reader)
-                {
+                    try Self.product(scan: row.product),
+                    reader: reader
+                ) {
                     others.append(other)
                 }
             }
@@ -277,7 +284,10 @@ public final class Verifier: Sendable {
     /// The background read must end before the call that started it returns: a process that
     /// exits (the CLI after a not-found) while it still hashes crashes in libcrypto's exit-time
     /// cleanup. Hence the only way in is this function, which waits on every path, a throw included.
-    private func whilePrewarming<T>(_ product: SGTIN, _ body: () throws(VerificationError) -> T)
+    private func whilePrewarming<T>(
+        _ product: SGTIN,
+        _ body: () throws(VerificationError) -> T
+    )
         throws(VerificationError) -> T
     {
         let warming = prewarm(product)
@@ -333,7 +343,11 @@ public final class Verifier: Sendable {
 /// Offline answers from a bundle file and the trust anchors alone.
 extension EvidenceVerifier {
     /// The dock verdict from a product bundle (no database, no network).
-    public func verdict(_ request: DockRequest, bundle bytes: [UInt8], now: Timestamp) throws(VerificationError)
+    public func verdict(
+        _ request: DockRequest,
+        bundle bytes: [UInt8],
+        now: Timestamp
+    ) throws(VerificationError)
         -> DockVerdict
     {
         let product = try Verifier.product(scan: request.scan)

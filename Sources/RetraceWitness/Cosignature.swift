@@ -27,7 +27,8 @@ public struct Cosignature: Sendable, Hashable {
             throw WitnessError(
                 .malformedCosignature,
                 "the cosignature by \(line.name) is \(line.signature.count + 4) bytes, expected 76 "
-                    + "(key id, 8-byte time, 64-byte signature)")
+                    + "(key id, 8-byte time, 64-byte signature)"
+            )
         }
         let time = line.signature[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard time <= UInt64(Int64.max) else {
@@ -43,7 +44,11 @@ public struct Cosignature: Sendable, Hashable {
 
     /// The signature as a signed-note signature (name, key id, time ‖ signature).
     public var noteSignature: SignedNote.Signature {
-        SignedNote.Signature(name: name, keyID: keyID, signature: withUnsafeBytes(of: time.bigEndian) { Array($0) } + signature)
+        SignedNote.Signature(
+            name: name,
+            keyID: keyID,
+            signature: withUnsafeBytes(of: time.bigEndian) { Array($0) } + signature
+        )
     }
 
     /// The `— name base64` line, with its newline, as a witness returns it.

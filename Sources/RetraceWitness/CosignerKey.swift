@@ -25,20 +25,30 @@ public struct CosignerVerifier: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(WitnessError) {
         let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
-            throw WitnessError(.invalidKey, "a cosigner vkey has the form name+keyid+base64, found \(parts.count) field(s)")
+            throw WitnessError(
+                .invalidKey,
+                "a cosigner vkey has the form name+keyid+base64, found \(parts.count) field(s)"
+            )
         }
         let name = String(parts[0])
         guard parts[1].count == 8, let written = UInt32(parts[1], radix: 16) else {
-            throw WitnessError(.invalidKey, "cosigner vkey \"\(name)\": key id must be 8 hex digits, found \"\(parts[1])\"")
+            throw WitnessError(
+                .invalidKey,
+                "cosigner vkey \"\(name)\": key id must be 8 hex digits, found \"\(parts[1])\""
+            )
         }
         guard let raw = Base64.decode(parts[2]), raw.count == 1 + Ed25519.publicKeyByteCount else {
-            throw WitnessError(.invalidKey, "cosigner vkey \"\(name)\": expected base64 of a type byte and a 32-byte key")
+            throw WitnessError(
+                .invalidKey,
+                "cosigner vkey \"\(name)\": expected base64 of a type byte and a 32-byte key"
+            )
         }
         guard raw[0] == Self.algorithm else {
             throw WitnessError(
                 .invalidKey,
                 "cosigner vkey \"\(name)\": signature type 0x\(String(raw[0], radix: 16)), expected 0x04 "
-                    + "(Ed25519 cosignature/v1)\(raw[0] == NoteKey.ed25519Algorithm ? "; this is a log key" : "")")
+                    + "(Ed25519 cosignature/v1)\(raw[0] == NoteKey.ed25519Algorithm ? "; this is a log key" : "")"
+            )
         }
         let key: Ed25519PublicKey
         do { key = try Ed25519PublicKey(rawRepresentation: Array(raw.dropFirst())) } catch {
@@ -48,7 +58,8 @@ public struct CosignerVerifier: Sendable, Hashable, CustomStringConvertible {
         guard keyID == written else {
             throw WitnessError(
                 .invalidKey,
-                "cosigner vkey \"\(name)\": key id \(parts[1]) does not match the key (expected \(Self.hex8(keyID)))")
+                "cosigner vkey \"\(name)\": key id \(parts[1]) does not match the key (expected \(Self.hex8(keyID)))"
+            )
         }
     }
 
@@ -96,11 +107,13 @@ public struct CosignerSigner: Sendable {
         guard parts[3].count == 8, let written = UInt32(parts[3], radix: 16) else {
             throw WitnessError(.invalidKey, "cosigner private key \"\(name)\": key id must be 8 hex digits")
         }
-        guard let raw = Base64.decode(parts[4]), raw.count == 1 + Ed25519.seedByteCount, raw[0] == CosignerVerifier.algorithm
+        guard let raw = Base64.decode(parts[4]), raw.count == 1 + Ed25519.seedByteCount,
+            raw[0] == CosignerVerifier.algorithm
         else {
             throw WitnessError(
                 .invalidKey,
-                "cosigner private key \"\(name)\": expected base64 of 0x04 followed by a 32-byte Ed25519 seed")
+                "cosigner private key \"\(name)\": expected base64 of 0x04 followed by a 32-byte Ed25519 seed"
+            )
         }
         let key: Ed25519PrivateKey
         do { key = try Ed25519PrivateKey(seed: Array(raw.dropFirst())) } catch {
@@ -108,7 +121,10 @@ public struct CosignerSigner: Sendable {
         }
         try self.init(name: name, privateKey: key)
         guard verifier.keyID == written else {
-            throw WitnessError(.invalidKey, "cosigner private key \"\(name)\": key id \(parts[3]) does not match the key")
+            throw WitnessError(
+                .invalidKey,
+                "cosigner private key \"\(name)\": key id \(parts[3]) does not match the key"
+            )
         }
     }
 

@@ -39,17 +39,23 @@ public struct TlogProof: Sendable, Hashable {
 
     public init(parsing text: String) throws(WitnessError) {
         func fail(_ why: String) -> WitnessError { WitnessError(.malformedProof, why) }
-        guard let blank = text.range(of: "\n\n") else { throw fail("no empty line between the proof and the checkpoint") }
+        guard let blank = text.range(of: "\n\n") else {
+            throw fail("no empty line between the proof and the checkpoint")
+        }
         let head = text[..<blank.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
         guard head.first == Substring(Self.header) else { throw fail("the first line must be \(Self.header)") }
         var position = 1
         var extra: [UInt8]?
         if position < head.count, head[position].hasPrefix("extra ") {
-            guard let bytes = Base64.decode(head[position].dropFirst(6)) else { throw fail("the extra line is not base64") }
+            guard let bytes = Base64.decode(head[position].dropFirst(6)) else {
+                throw fail("the extra line is not base64")
+            }
             extra = bytes
             position += 1
         }
-        guard position < head.count, head[position].hasPrefix("index ") else { throw fail("line \(position + 1) must be `index <n>`") }
+        guard position < head.count, head[position].hasPrefix("index ") else {
+            throw fail("line \(position + 1) must be `index <n>`")
+        }
         let digits = head[position].dropFirst(6)
         guard let index = UInt64(digits), String(index) == digits else {
             throw fail("index \"\(digits)\" is not a decimal without leading zeros")
@@ -67,14 +73,22 @@ public struct TlogProof: Sendable, Hashable {
 
     /// Verifies the log's signature, the cosignatures and inclusion of `leafHash`; the caller
     /// decides whether a missing quorum is fatal (``WitnessedCheckpoint/requireQuorum()``).
-    public func verify(leafHash: [UInt8], policy: WitnessPolicy, logKeys: [NoteVerifier]? = nil) throws(WitnessError)
+    public func verify(
+        leafHash: [UInt8],
+        policy: WitnessPolicy,
+        logKeys: [NoteVerifier]? = nil
+    ) throws(WitnessError)
         -> WitnessedCheckpoint
     {
         let witnessed = try WitnessedCheckpoint(note: checkpoint, policy: policy, logKeys: logKeys)
         do {
             try MerkleProof.verifyInclusion(
-                leafHash: leafHash, leafIndex: index, treeSize: witnessed.checkpoint.size, proof: proof,
-                rootHash: witnessed.checkpoint.rootHash)
+                leafHash: leafHash,
+                leafIndex: index,
+                treeSize: witnessed.checkpoint.size,
+                proof: proof,
+                rootHash: witnessed.checkpoint.rootHash
+            )
         } catch {
             throw WitnessError(.proofInvalid, "entry \(index): \(error.reason)")
         }

@@ -55,20 +55,30 @@ public struct WitnessPolicy: Sendable {
             }
             let fields = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let keyword = fields.first, !keyword.hasPrefix("#") else { continue }
-            func fail(_ why: String) -> WitnessError { WitnessError(.malformedPolicy, "line \(number) (\(keyword)): \(why)") }
+            func fail(_ why: String) -> WitnessError {
+                WitnessError(.malformedPolicy, "line \(number) (\(keyword)): \(why)")
+            }
             switch keyword {
             case "log":
                 guard fields.count == 2 || fields.count == 3 else { throw fail("expected `log <vkey> [<url>]`") }
                 let key: NoteVerifier
                 do { key = try NoteVerifier(parsing: fields[1]) } catch { throw fail(error.reason) }
-                guard !logs.contains(where: { $0.key.publicKey == key.publicKey }) else { throw fail("duplicate log key") }
+                guard !logs.contains(where: { $0.key.publicKey == key.publicKey }) else {
+                    throw fail("duplicate log key")
+                }
                 logs.append(Log(key: key, url: fields.count == 3 ? fields[2] : nil))
             case "witness":
-                guard fields.count == 3 || fields.count == 4 else { throw fail("expected `witness <name> <vkey> [<url>]`") }
+                guard fields.count == 3 || fields.count == 4 else {
+                    throw fail("expected `witness <name> <vkey> [<url>]`")
+                }
                 let key: CosignerVerifier
                 do { key = try CosignerVerifier(parsing: fields[2]) } catch { throw fail(error.reason) }
-                guard fields[1] != "none", !names.contains(fields[1]) else { throw fail("name \"\(fields[1])\" is already defined") }
-                guard !witnesses.contains(where: { $0.key.publicKey == key.publicKey }) else { throw fail("duplicate witness key") }
+                guard fields[1] != "none", !names.contains(fields[1]) else {
+                    throw fail("name \"\(fields[1])\" is already defined")
+                }
+                guard !witnesses.contains(where: { $0.key.publicKey == key.publicKey }) else {
+                    throw fail("duplicate witness key")
+                }
                 names.insert(fields[1])
                 witnesses.append(Witness(name: fields[1], key: key, url: fields.count == 4 ? fields[3] : nil))
             case "group":

@@ -44,7 +44,9 @@ public enum WitnessRules {
     ///   - logs: the witness's configured logs, origin → trusted log keys.
     ///   - stored: the head last cosigned for the checkpoint's origin, `nil` if none.
     public static func check(
-        _ request: AddCheckpointRequest, logs: [String: [NoteVerifier]], stored: (String) -> Head?
+        _ request: AddCheckpointRequest,
+        logs: [String: [NoteVerifier]],
+        stored: (String) -> Head?
     ) throws(Refusal) -> (checkpoint: Checkpoint, text: String) {
         let note: SignedNote
         let checkpoint: Checkpoint
@@ -61,14 +63,19 @@ public enum WitnessRules {
             throw Refusal(status: 403, reason: "checkpoint \(checkpoint.size) of \(checkpoint.origin): \(error.reason)")
         }
         guard request.oldSize <= checkpoint.size else {
-            throw Refusal(status: 400, reason: "old size \(request.oldSize) is larger than the checkpoint's size \(checkpoint.size)")
+            throw Refusal(
+                status: 400,
+                reason: "old size \(request.oldSize) is larger than the checkpoint's size \(checkpoint.size)"
+            )
         }
         let head = stored(checkpoint.origin) ?? Head(size: 0, root: MerkleHash.emptyRoot)
         guard request.oldSize == head.size else {
             throw Refusal(
                 status: 409,
-                reason: "old size \(request.oldSize) is not the size this witness holds for \(checkpoint.origin) (\(head.size))",
-                storedSize: head.size)
+                reason:
+                    "old size \(request.oldSize) is not the size this witness holds for \(checkpoint.origin) (\(head.size))",
+                storedSize: head.size
+            )
         }
         if checkpoint.size == 0 {
             guard checkpoint.rootHash == MerkleHash.emptyRoot else {
@@ -77,25 +84,35 @@ public enum WitnessRules {
         }
         if request.oldSize == 0 {
             guard request.proof.isEmpty else {
-                throw Refusal(status: 422, reason: "old size 0 needs an empty consistency proof, found \(request.proof.count) lines")
+                throw Refusal(
+                    status: 422,
+                    reason: "old size 0 needs an empty consistency proof, found \(request.proof.count) lines"
+                )
             }
         } else if request.oldSize == checkpoint.size {
             guard request.proof.isEmpty, checkpoint.rootHash == head.root else {
                 throw Refusal(
                     status: 422,
                     reason: "checkpoint \(checkpoint.size) of \(checkpoint.origin) has another root than the one this "
-                        + "witness cosigned at that size (a split view)")
+                        + "witness cosigned at that size (a split view)"
+                )
             }
         } else {
             do {
                 try MerkleProof.verifyConsistency(
-                    size1: head.size, size2: checkpoint.size, proof: request.proof, root1: head.root,
-                    root2: checkpoint.rootHash)
+                    size1: head.size,
+                    size2: checkpoint.size,
+                    proof: request.proof,
+                    root1: head.root,
+                    root2: checkpoint.rootHash
+                )
             } catch {
                 throw Refusal(
                     status: 422,
-                    reason: "checkpoint \(checkpoint.size) of \(checkpoint.origin) is not consistent with size \(head.size) "
-                        + "this witness cosigned: \(error.reason)")
+                    reason:
+                        "checkpoint \(checkpoint.size) of \(checkpoint.origin) is not consistent with size \(head.size) "
+                        + "this witness cosigned: \(error.reason)"
+                )
             }
         }
         return (checkpoint, note.text)

@@ -33,7 +33,12 @@ public struct WitnessedCheckpoint: Sendable {
     /// - Throws: ``WitnessError/Code/unknownLog``, ``WitnessError/Code/logSignatureInvalid``,
     ///   ``WitnessError/Code/malformedCosignature`` or ``WitnessError/Code/cosignatureInvalid``.
     ///   Not meeting the quorum is not an error here (see ``quorumMet`` and ``requireQuorum()``).
-    public init(note noteText: String, policy: WitnessPolicy, logKeys: [NoteVerifier]? = nil, origin: String? = nil)
+    public init(
+        note noteText: String,
+        policy: WitnessPolicy,
+        logKeys: [NoteVerifier]? = nil,
+        origin: String? = nil
+    )
         throws(WitnessError)
     {
         let note: SignedNote
@@ -49,21 +54,27 @@ public struct WitnessedCheckpoint: Sendable {
         }
         let keys = logKeys ?? policy.log(origin: checkpoint.origin)
         guard !keys.isEmpty else {
-            throw WitnessError(.unknownLog, "no log in the policy has a key named \"\(checkpoint.origin)\" (the checkpoint's origin)")
+            throw WitnessError(
+                .unknownLog,
+                "no log in the policy has a key named \"\(checkpoint.origin)\" (the checkpoint's origin)"
+            )
         }
         do { try note.verify(with: keys) } catch {
             throw WitnessError(.logSignatureInvalid, "the log's signature: \(error.reason)")
         }
         var newest: [String: Witnessing] = [:]
         for line in note.signatures {
-            guard let witness = policy.witnesses.first(where: { $0.key.name == line.name && $0.key.keyID == line.keyID }) else {
+            guard
+                let witness = policy.witnesses.first(where: { $0.key.name == line.name && $0.key.keyID == line.keyID })
+            else {
                 continue
             }
             let cosignature = try Cosignature(line)
             guard cosignature.isValid(for: note.text, key: witness.key) else {
                 throw WitnessError(
                     .cosignatureInvalid,
-                    "the cosignature by \(witness.name) (\(line.name)) at time \(cosignature.time) does not verify over the checkpoint")
+                    "the cosignature by \(witness.name) (\(line.name)) at time \(cosignature.time) does not verify over the checkpoint"
+                )
             }
             if (newest[witness.name]?.time ?? 0) <= cosignature.time {
                 newest[witness.name] = Witnessing(witness: witness.name, keyName: line.name, time: cosignature.time)
@@ -95,7 +106,8 @@ public struct WitnessedCheckpoint: Sendable {
             throw WitnessError(
                 .quorumNotMet,
                 "checkpoint \(checkpoint.size) of \(checkpoint.origin) is cosigned by \(witnessings.count) policy "
-                    + "witness(es) (\(who.isEmpty ? "none" : who)); the quorum needs \(policy.quorumDescription)")
+                    + "witness(es) (\(who.isEmpty ? "none" : who)); the quorum needs \(policy.quorumDescription)"
+            )
         }
     }
 
@@ -103,7 +115,8 @@ public struct WitnessedCheckpoint: Sendable {
     public var summary: String {
         let total = policy.witnesses.count
         guard let at = witnessedAt else {
-            return "not witnessed by a quorum (\(witnessings.count) of \(total) witnesses cosigned; quorum \(policy.quorumDescription))"
+            return
+                "not witnessed by a quorum (\(witnessings.count) of \(total) witnesses cosigned; quorum \(policy.quorumDescription))"
         }
         if policy.quorum == nil && witnessings.isEmpty { return "no witnesses required (quorum none)" }
         return "witnessed \(Self.minuteUTC(at)) by \(witnessings.count) of \(total)"
@@ -137,7 +150,8 @@ public struct WitnessedCheckpoint: Sendable {
             throw WitnessError(
                 .stale,
                 "the evidence was last witnessed \(Self.minuteUTC(at)) (checkpoint \(checkpoint.size)), "
-                    + "\(Self.duration(now - at)) before \(Self.minuteUTC(now)); the maximum age is \(Self.duration(maxAge))")
+                    + "\(Self.duration(now - at)) before \(Self.minuteUTC(now)); the maximum age is \(Self.duration(maxAge))"
+            )
         }
     }
 

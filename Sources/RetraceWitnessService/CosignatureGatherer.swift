@@ -24,7 +24,8 @@ public final class CosignatureGatherer: Sendable {
 
         public init(
             latest: @escaping @Sendable () throws -> String?,
-            consistencyProof: @escaping @Sendable (UInt64, UInt64) throws -> [[UInt8]], logKey: NoteVerifier
+            consistencyProof: @escaping @Sendable (UInt64, UInt64) throws -> [[UInt8]],
+            logKey: NoteVerifier
         ) {
             self.latest = latest
             self.consistencyProof = consistencyProof
@@ -189,13 +190,16 @@ public final class CosignatureGatherer: Sendable {
         }
         logger.info(
             "checkpoint cosigned",
-            metadata: ["size": "\(checkpoint.size)", "cosignatures": "\(lines.count)", "quorum": "\(quorum)"])
+            metadata: ["size": "\(checkpoint.size)", "cosignatures": "\(lines.count)", "quorum": "\(quorum)"]
+        )
         return lines.count == clients.count
     }
 
     /// Asks one witness, retrying once with the size it says it holds (409), as the protocol intends.
     private func ask(
-        _ witness: (name: String, key: CosignerVerifier, client: TlogWitnessClient), note: String, text: String,
+        _ witness: (name: String, key: CosignerVerifier, client: TlogWitnessClient),
+        note: String,
+        text: String,
         checkpoint: Checkpoint
     ) async -> Cosignature? {
         var old = state.withLock { $0.witnessSizes[witness.name] } ?? 0
@@ -203,17 +207,22 @@ public final class CosignatureGatherer: Sendable {
             guard old <= checkpoint.size else {
                 logger.warning(
                     "witness holds a larger tree than the log's newest checkpoint",
-                    metadata: ["witness": "\(witness.name)", "witnessSize": "\(old)", "size": "\(checkpoint.size)"])
+                    metadata: ["witness": "\(witness.name)", "witnessSize": "\(old)", "size": "\(checkpoint.size)"]
+                )
                 return nil
             }
             let proof: [[UInt8]]
-            do { proof = old == 0 || old == checkpoint.size ? [] : try log.consistencyProof(old, checkpoint.size) } catch {
+            do {
+                proof = old == 0 || old == checkpoint.size ? [] : try log.consistencyProof(old, checkpoint.size)
+            } catch {
                 logger.error("cannot prove consistency", metadata: ["from": "\(old)", "error": "\(error)"])
                 return nil
             }
             let reply: TlogWitnessClient.Reply
             do {
-                reply = try await witness.client.addCheckpoint(AddCheckpointRequest(oldSize: old, proof: proof, checkpoint: note))
+                reply = try await witness.client.addCheckpoint(
+                    AddCheckpointRequest(oldSize: old, proof: proof, checkpoint: note)
+                )
             } catch {
                 logger.warning("witness unreachable", metadata: ["witness": "\(witness.name)", "error": "\(error)"])
                 return nil
@@ -223,7 +232,10 @@ public final class CosignatureGatherer: Sendable {
                 state.withLock { $0.witnessSizes[witness.name] = checkpoint.size }
                 // The body is signature lines; read them as the signature block of the checkpoint.
                 guard let lines = try? SignedNote(parsing: text + "\n" + reply.body) else {
-                    logger.warning("witness answered lines that are not signatures", metadata: ["witness": "\(witness.name)"])
+                    logger.warning(
+                        "witness answered lines that are not signatures",
+                        metadata: ["witness": "\(witness.name)"]
+                    )
                     return nil
                 }
                 for line in lines.signatures where line.name == witness.key.name && line.keyID == witness.key.keyID {
@@ -244,7 +256,8 @@ public final class CosignatureGatherer: Sendable {
                     metadata: [
                         "witness": "\(witness.name)", "status": "\(reply.status)",
                         "reason": "\(reply.body.trimmingCharacters(in: .whitespacesAndNewlines))",
-                    ])
+                    ]
+                )
                 return nil
             }
         }

@@ -28,7 +28,12 @@ public final class EntryAuditor: Sendable {
         self.path = path
         self.logKey = logKey
         if FileManager.default.fileExists(atPath: path) {
-            states = Mutex(try JSONDecoder().decode([String: LogMonitor.State].self, from: Data(contentsOf: URL(fileURLWithPath: path))))
+            states = Mutex(
+                try JSONDecoder().decode(
+                    [String: LogMonitor.State].self,
+                    from: Data(contentsOf: URL(fileURLWithPath: path))
+                )
+            )
         } else {
             states = Mutex([:])
         }
@@ -37,7 +42,11 @@ public final class EntryAuditor: Sendable {
     /// Throws (with the reason) unless the entries up to `checkpoint` check out.
     func audit(note: String, checkpoint: Checkpoint) async throws {
         let held = states.withLock { $0[checkpoint.origin] }
-        let monitor = LogMonitor(logKey: logKey, origin: checkpoint.origin, watch: .init(companyPrefixes: [], products: [], keys: []))
+        let monitor = LogMonitor(
+            logKey: logKey,
+            origin: checkpoint.origin,
+            watch: .init(companyPrefixes: [], products: [], keys: [])
+        )
         let client = self.client
         @Sendable func json(_ path: String) async throws -> JSONValue {
             let reply = try await client.get(path)
@@ -55,12 +64,16 @@ public final class EntryAuditor: Sendable {
             leaves: { from, to in
                 let page = try await json("/v1/entries?start=\(from)&end=\(to)")
                 return (page["entries"]?.arrayValue ?? []).compactMap { item -> LogMonitor.Leaf? in
-                    guard let index = item["index"]?.integerValue, let bytes = item["entry"]?.stringValue.flatMap(Base64.decode)
+                    guard let index = item["index"]?.integerValue,
+                        let bytes = item["entry"]?.stringValue.flatMap(Base64.decode)
                     else { return nil }
-                    let members = (item["members"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Base64.decode) }
+                    let members = (item["members"]?.arrayValue ?? []).compactMap {
+                        $0.stringValue.flatMap(Base64.decode)
+                    }
                     return .init(index: UInt64(index), bytes: bytes, members: members)
                 }
-            })
+            }
+        )
         let next: LogMonitor.State
         do { next = try await monitor.run(from: held, source: source) { _ in } } catch let alarm as LogMonitor.Alarm {
             throw TlogWitnessClient.Failure(description: alarm.description)

@@ -36,7 +36,9 @@ public struct TlogWitnessClient: Sendable {
             throw Failure(description: "witness URL \(url) has no host")
         }
         let port = parts.count == 2 ? Int(parts[1]) : 80
-        guard let port, (1...65_535).contains(port) else { throw Failure(description: "witness URL \(url) has a bad port") }
+        guard let port, (1...65_535).contains(port) else {
+            throw Failure(description: "witness URL \(url) has a bad port")
+        }
         self.host = String(host)
         self.port = port
         self.prefix = path
@@ -73,13 +75,18 @@ public struct TlogWitnessClient: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                        wrappingChannelSynchronously: channel)
+                        wrappingChannelSynchronously: channel
+                    )
                 }
             }
         let host = self.host
         let port = self.port
         return try await channel.executeThenClose { inbound, outbound in
-            var head = HTTPRequestHead(version: .http1_1, method: body == nil ? .GET : .POST, uri: path.isEmpty ? "/" : path)
+            var head = HTTPRequestHead(
+                version: .http1_1,
+                method: body == nil ? .GET : .POST,
+                uri: path.isEmpty ? "/" : path
+            )
             head.headers.add(name: "Host", value: "\(host):\(port)")
             if let body {
                 head.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
@@ -99,7 +106,9 @@ public struct TlogWitnessClient: Sendable {
                     contentType = response.headers.first(name: "Content-Type") ?? ""
                 case .body(var buffer):
                     bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
-                    guard bytes.count <= 64 << 20 else { throw Failure(description: "answer from \(host):\(port) is over 64 MiB") }
+                    guard bytes.count <= 64 << 20 else {
+                        throw Failure(description: "answer from \(host):\(port) is over 64 MiB")
+                    }
                 case .end:
                     return Reply(status: status, contentType: contentType, body: String(decoding: bytes, as: UTF8.self))
                 }

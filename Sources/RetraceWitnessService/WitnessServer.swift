@@ -27,7 +27,9 @@ public struct WitnessServer: Sendable {
         router.post("/add-checkpoint") { request, _ -> Response in
             let buffer: ByteBuffer
             do { buffer = try await request.body.collect(upTo: Self.maxBody) } catch {
-                return Self.response(.init(status: 413, contentType: "text/plain; charset=utf-8", body: "request body too large\n"))
+                return Self.response(
+                    .init(status: 413, contentType: "text/plain; charset=utf-8", body: "request body too large\n")
+                )
             }
             return Self.response(await service.addCheckpoint(body: String(buffer: buffer)))
         }
@@ -39,18 +41,26 @@ public struct WitnessServer: Sendable {
 
     static func response(_ answer: WitnessService.Answer) -> Response {
         Response(
-            status: HTTPResponse.Status(code: answer.status), headers: [.contentType: answer.contentType],
-            body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+            status: HTTPResponse.Status(code: answer.status),
+            headers: [.contentType: answer.contentType],
+            body: .init(byteBuffer: ByteBuffer(string: answer.body))
+        )
     }
 
     public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let app = Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "retrace-witness", reuseAddress: true),
+            configuration: .init(
+                address: .hostname(host, port: port),
+                serverName: "retrace-witness",
+                reuseAddress: true
+            ),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: logger
+        )
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
         try await group.run()
     }
 }

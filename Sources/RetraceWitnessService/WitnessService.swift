@@ -24,7 +24,10 @@ public final class WitnessService: Sendable {
     let logger: Logger
 
     public init(
-        signer: CosignerSigner, logs: [NoteVerifier], state: WitnessStateFile, auditor: EntryAuditor? = nil,
+        signer: CosignerSigner,
+        logs: [NoteVerifier],
+        state: WitnessStateFile,
+        auditor: EntryAuditor? = nil,
         clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "retrace.witness")
     ) {
@@ -53,19 +56,30 @@ public final class WitnessService: Sendable {
             } catch {
                 logger.notice("audit refused", metadata: ["reason": "\(error)"])
                 return Answer(
-                    status: 422, contentType: "text/plain; charset=utf-8",
-                    body: "this witness audits the log's entries before cosigning, and they do not check out: \(error)\n")
+                    status: 422,
+                    contentType: "text/plain; charset=utf-8",
+                    body:
+                        "this witness audits the log's entries before cosigning, and they do not check out: \(error)\n"
+                )
             }
         }
         do {
-            let lines = try state.update { head throws -> (origin: String, record: WitnessStateFile.Record, result: String) in
+            let lines = try state.update {
+                head throws -> (origin: String, record: WitnessStateFile.Record, result: String) in
                 let (checkpoint, text) = try WitnessRules.check(request, logs: logs, stored: head)
                 let cosignature = try signer.cosign(checkpointText: text, time: max(1, clock()))
                 let note = try SignedNote(parsing: request.checkpoint)
                 let logLines = SignedNote(
-                    text: text, signatures: note.signatures.filter { line in logs[checkpoint.origin]?.contains { $0.name == line.name && $0.keyID == line.keyID } ?? false })
+                    text: text,
+                    signatures: note.signatures.filter { line in
+                        logs[checkpoint.origin]?.contains { $0.name == line.name && $0.keyID == line.keyID } ?? false
+                    }
+                )
                 let record = WitnessStateFile.Record(
-                    size: checkpoint.size, root: Base64.encode(checkpoint.rootHash), note: logLines.serialized + cosignature.line)
+                    size: checkpoint.size,
+                    root: Base64.encode(checkpoint.rootHash),
+                    note: logLines.serialized + cosignature.line
+                )
                 logger.info("cosigned", metadata: ["origin": "\(checkpoint.origin)", "size": "\(checkpoint.size)"])
                 return (checkpoint.origin, record, cosignature.line)
             }
@@ -74,7 +88,11 @@ public final class WitnessService: Sendable {
             return refused(refusal)
         } catch {
             logger.error("cannot cosign", metadata: ["error": "\(error)"])
-            return Answer(status: 500, contentType: "text/plain; charset=utf-8", body: "the witness could not store its state\n")
+            return Answer(
+                status: 500,
+                contentType: "text/plain; charset=utf-8",
+                body: "the witness could not store its state\n"
+            )
         }
     }
 
@@ -89,8 +107,14 @@ public final class WitnessService: Sendable {
     /// The monitoring endpoint's answer for `GET /<hex sha256(origin)>/checkpoint`.
     public func checkpoint(originHash: String) -> Answer {
         for origin in logs.keys where Hex.encode(SHA256.hash(Array(origin.utf8))) == originHash.lowercased() {
-            if let note = state.note(origin) { return Answer(status: 200, contentType: "text/plain; charset=utf-8", body: note) }
+            if let note = state.note(origin) {
+                return Answer(status: 200, contentType: "text/plain; charset=utf-8", body: note)
+            }
         }
-        return Answer(status: 404, contentType: "text/plain; charset=utf-8", body: "this witness has cosigned no checkpoint for that log\n")
+        return Answer(
+            status: 404,
+            contentType: "text/plain; charset=utf-8",
+            body: "this witness has cosigned no checkpoint for that log\n"
+        )
     }
 }

@@ -53,7 +53,9 @@ public final class WitnessStateFile: Sendable {
     ) throws -> T {
         try records.withLock { records in
             let lookup: (String) -> WitnessRules.Head? = { origin in
-                records[origin].flatMap { record in Base64.decode(record.root).map { .init(size: record.size, root: $0) } }
+                records[origin].flatMap { record in
+                    Base64.decode(record.root).map { .init(size: record.size, root: $0) }
+                }
             }
             let (origin, record, result) = try decide(lookup)
             var next = records
@@ -78,7 +80,10 @@ public final class WitnessStateFile: Sendable {
         guard rename(temporary, path) == 0 else {
             throw WitnessError(.malformedRequest, "cannot rename \(temporary) over \(path): errno \(errno)")
         }
-        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
+        let directory = open(
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
+            O_RDONLY
+        )
         if directory >= 0 {
             fsync(directory)
             close(directory)

@@ -12,7 +12,8 @@ import RetraceStorage
 struct AppendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "append",
-        abstract: "Append pre-signed statements, one canonical JSON per line, from files or standard input.")
+        abstract: "Append pre-signed statements, one canonical JSON per line, from files or standard input."
+    )
 
     @Option(help: "The ledger file (SQLite).")
     var db: String?
@@ -21,9 +22,14 @@ struct AppendCommand: ParsableCommand {
     var files: [String] = []
     @Option(
         name: .customLong("log-key"),
-        help: "The log's private key (default: the embedded test key for test ledgers); with --server, the log's public key.")
+        help:
+            "The log's private key (default: the embedded test key for test ledgers); with --server, the log's public key."
+    )
     var logKey: String?
-    @Option(name: .customLong("governance-key"), help: "With --server: the governance public key the receipt is checked under.")
+    @Option(
+        name: .customLong("governance-key"),
+        help: "With --server: the governance public key the receipt is checked under."
+    )
     var governanceKey: String?
     @OptionGroup var output: JSONFlag
 
@@ -31,7 +37,8 @@ struct AppendCommand: ParsableCommand {
         let server = try remote.address(db: db)
         let anchors = try server.map { _ in try Remote.anchors(governance: governanceKey, log: logKey) }
         if server == nil {
-            _ = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))  // a missing file is named before the input
+            // A missing file is named before the input is read.
+            _ = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
         }
         var statements: [SignedStatement] = []
         let sources: [(String, [UInt8])] =

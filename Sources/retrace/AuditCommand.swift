@@ -21,7 +21,8 @@ struct AuditCommand: ParsableCommand {
             fetched over HTTP, every entry proven against the server's signed checkpoint, and audited here under the \
             keys you give (required); --mirror FOLDER keeps that copy and continues from its last verified checkpoint \
             next time (consistency-checked; a rollback or fork is reported and exits 1).
-            """)
+            """
+    )
 
     @Option(help: "The ledger file (SQLite).")
     var db: String?
@@ -50,7 +51,9 @@ struct AuditCommand: ParsableCommand {
         let server = try remote.server ?? (db == nil && export == nil && tiles == nil ? remote.address(db: nil) : nil)
         if server != nil {
             guard db == nil, export == nil, tiles == nil, since == nil else {
-                throw ValidationError("--server audits the remote ledger; do not give --db, --export, --tiles or --since")
+                throw ValidationError(
+                    "--server audits the remote ledger; do not give --db, --export, --tiles or --since"
+                )
             }
             return
         }
@@ -95,11 +98,18 @@ struct AuditCommand: ParsableCommand {
             origin = nil
             Output.error(
                 "note: trusting the keys and origin recorded in the file itself: this checks it against itself, "
-                    + "not against keys you hold (give --governance-key, --log-key and --origin)")
+                    + "not against keys you hold (give --governance-key, --log-key and --origin)"
+            )
         }
         let trustedNote = try since.map { try LedgerAccess.readText($0, what: "checkpoint") }
         let auditor = Auditor(
-            trustRoots: governance, logKey: log, origin: origin, threads: threads, keepGoing: all, progress: callback)
+            trustRoots: governance,
+            logKey: log,
+            origin: origin,
+            threads: threads,
+            keepGoing: all,
+            progress: callback
+        )
         do {
             if let db {
                 let store = try StoreLocation.open(db, readOnly: true)
@@ -161,9 +171,12 @@ struct AuditCommand: ParsableCommand {
             let from = sync.from == 0 ? "from the first entry" : "after checkpoint \(sync.from) (verified before)"
             Output.print(
                 "  fetched          \(sync.fetched) entries \(from) up to checkpoint \(sync.to), each proven against it"
-                    + (mirror.map { "; mirror \($0)" } ?? ""))
+                    + (mirror.map { "; mirror \($0)" } ?? "")
+            )
             if sync.discardedBytes > 0 {
-                Output.print("  resumed          \(sync.discardedBytes) bytes of an interrupted run were cut back first")
+                Output.print(
+                    "  resumed          \(sync.discardedBytes) bytes of an interrupted run were cut back first"
+                )
             }
         }
         if !report.passed { throw ExitCode(CLIError.refused) }
@@ -214,7 +227,8 @@ struct AuditCommand: ParsableCommand {
                         "product": $0.product.map { .string($0) } ?? .null, "rule": .string($0.rule),
                         "reason": .string($0.reason),
                     ])
-                }),
+                }
+            ),
         ])
     }
 
@@ -229,7 +243,9 @@ struct AuditCommand: ParsableCommand {
                 [
                     ("entries checked", "\(report.entriesChecked)"), ("checkpoints", "\(report.checkpointsChecked)"),
                     ("tree size", sizeText), ("root", Hex.encode(report.rootHash)),
-                ], indent: "  "),
+                ],
+                indent: "  "
+            ),
         ]
         for failure in report.failures { lines.append("  ✗ \(failure.description)") }
         if report.failuresTruncated { lines.append("  … more failures not listed") }

@@ -9,14 +9,20 @@ import RetraceStorage
 /// when the audit does, so nothing is ever derived from an entry the audit would refuse.
 enum AuditedReading {
     static func read(
-        db: String, trust: TrustOptions, label: String, observe: @escaping (AuditedEvent) throws -> Void
+        db: String,
+        trust: TrustOptions,
+        label: String,
+        observe: @escaping (AuditedEvent) throws -> Void
     ) throws -> AuditReport {
         let ledger = try LedgerAccess.openReadOnly(db)
         let anchors = try trust.anchors(for: ledger)
         let progress = Progress(total: 1, label: label)
         let auditor = Auditor(
-            trustRoots: anchors.governance, logKey: anchors.logKey, origin: anchors.origin,
-            progress: { done, total in progress.update(Int(done), total: Int(total)) })
+            trustRoots: anchors.governance,
+            logKey: anchors.logKey,
+            origin: anchors.origin,
+            progress: { done, total in progress.update(Int(done), total: Int(total)) }
+        )
         let report: AuditReport
         do {
             report = try auditor.audit(store: ledger.store, observe: observe)
@@ -30,7 +36,8 @@ enum AuditedReading {
             throw CLIError(
                 CLIError.refused,
                 "\(label): the ledger fails its audit\(first); nothing is reported from a ledger that does not verify "
-                    + "(run `retrace audit --all` for every failure)")
+                    + "(run `retrace audit --all` for every failure)"
+            )
         }
         return report
     }

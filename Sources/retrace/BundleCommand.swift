@@ -17,7 +17,8 @@ struct BundleCommand: ParsableCommand {
         discussion: """
             With --server the bundle is verified under --governance-key/--log-key before it is written: \
             a bundle that does not verify is never saved.
-            """)
+            """
+    )
 
     @Argument(help: "The product identity, in any form, or a recycling certificate number.")
     var subject: String
@@ -73,7 +74,9 @@ struct BundleCommand: ParsableCommand {
             let verified = try ledger.verifier.verify(bundle)
             guard verified.certificate?.entry.statement.details["certificate"]?.stringValue == certificate else {
                 throw VerificationError(
-                    .certificateMismatch, "the server answered certificate \(certificate) with another certificate's bundle")
+                    .certificateMismatch,
+                    "the server answered certificate \(certificate) with another certificate's bundle"
+                )
             }
             bundles.append(bundle)
         }
@@ -88,7 +91,8 @@ struct BundleCommand: ParsableCommand {
             return CLIError(
                 CLIError.refused,
                 "certificate \(certificate) is on single-product recycle statements, not a batch: its evidence is "
-                    + "each product's own bundle (`retrace bundle PRODUCT`): \(singles.joined(separator: ", "))")
+                    + "each product's own bundle (`retrace bundle PRODUCT`): \(singles.joined(separator: ", "))"
+            )
         }
         return CLIError(CLIError.refused, "no recycle statement carries certificate \(certificate)")
     }
@@ -106,15 +110,15 @@ struct BundleCommand: ParsableCommand {
         }
         if output.json {
             let items: [JSONValue] = written.map { item in
-                        .object([
-                            "out": .string(item.path), "product": product.map { .string($0.digitalLink) } ?? .null,
-                            "certificate": product == nil ? .string(subject) : .null,
-                            "products": .integer(Int64(item.bundle.products.count)),
-                            "events": .integer(Int64(item.bundle.products.reduce(0) { $0 + $1.events.count })),
-                            "bytes": .integer(Int64(item.bytes)),
-                            "rosterEntries": .integer(Int64(item.bundle.roster.count)),
-                        ])
-                    }
+                .object([
+                    "out": .string(item.path), "product": product.map { .string($0.digitalLink) } ?? .null,
+                    "certificate": product == nil ? .string(subject) : .null,
+                    "products": .integer(Int64(item.bundle.products.count)),
+                    "events": .integer(Int64(item.bundle.products.reduce(0) { $0 + $1.events.count })),
+                    "bytes": .integer(Int64(item.bytes)),
+                    "rosterEntries": .integer(Int64(item.bundle.roster.count)),
+                ])
+            }
             // One bundle is one object (the shape of version 1); several are an array of them.
             try Output.json(items.count == 1 ? items[0] : .array(items))
         } else {
@@ -125,7 +129,8 @@ struct BundleCommand: ParsableCommand {
                 } else {
                     Output.print(
                         "Wrote \(item.path): certificate \(subject) over \(item.bundle.products.count) products, "
-                            + "\(item.bytes) bytes")
+                            + "\(item.bytes) bytes"
+                    )
                 }
             }
         }

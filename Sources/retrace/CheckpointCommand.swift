@@ -9,8 +9,10 @@ import RetraceLedger
 /// `retrace checkpoint`: the latest signed tree head, as a C2SP signed note.
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "checkpoint", abstract: "Print the latest signed checkpoint (a C2SP signed note).",
-        discussion: "With --server the note is printed only once it verifies under --log-key (the log's public key).")
+        commandName: "checkpoint",
+        abstract: "Print the latest signed checkpoint (a C2SP signed note).",
+        discussion: "With --server the note is printed only once it verifies under --log-key (the log's public key)."
+    )
 
     @Option(help: "The ledger file (SQLite).")
     var db: String?
@@ -25,7 +27,9 @@ struct CheckpointCommand: ParsableCommand {
         let logVerifier: NoteVerifier
         if let server = try remote.address(db: db) {
             guard let logKey else {
-                throw CLIError.usage("with --server, pass --log-key LOG.pub: a checkpoint is shown only once it verifies")
+                throw CLIError.usage(
+                    "with --server, pass --log-key LOG.pub: a checkpoint is shown only once it verifies"
+                )
             }
             logVerifier = try Remote.readVerifier(logKey, what: "log key")
             let anchors = TrustAnchors(governance: [], logKey: logVerifier, origin: nil)
@@ -38,10 +42,12 @@ struct CheckpointCommand: ParsableCommand {
             let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
             let head = try LedgerFacts.head(ledger)
             // Re-verify before printing: a checkpoint that does not open under the log key is not shown as good.
-            do { checkpoint = try Checkpoint.open(head.note, verifiers: [ledger.logKey], origin: ledger.origin) } catch {
+            do { checkpoint = try Checkpoint.open(head.note, verifiers: [ledger.logKey], origin: ledger.origin) } catch
+            {
                 throw CLIError(
                     CLIError.refused,
-                    "the stored checkpoint does not verify under the log key: \(error.reason); run `retrace audit`")
+                    "the stored checkpoint does not verify under the log key: \(error.reason); run `retrace audit`"
+                )
             }
             note = head.note
             logVerifier = ledger.logKey
@@ -52,7 +58,8 @@ struct CheckpointCommand: ParsableCommand {
                     "origin": .string(checkpoint.origin), "treeSize": .integer(Int64(checkpoint.size)),
                     "root": .string(Hex.encode(checkpoint.rootHash)), "note": .string(note),
                     "logKey": .string(logVerifier.description),
-                ]))
+                ])
+            )
         } else {
             FileHandle.standardOutput.write(Data(note.utf8))
         }

@@ -17,7 +17,9 @@ import RetraceVerification
 /// every verdict is the one the story planted and the audit passes.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Build a demo ledger, play a story with planted frauds, and verify it all.")
+        commandName: "demo",
+        abstract: "Build a demo ledger, play a story with planted frauds, and verify it all."
+    )
 
     @Option(help: "Where to create the demo ledger.")
     var db: String = "retrace-demo.sqlite"
@@ -34,14 +36,20 @@ struct DemoCommand: ParsableCommand {
     /// Creates the demo ledger at `db` and plays the story into it (also `retrace serve --demo`).
     /// A failure removes the half-made file.
     static func seed(
-        db: String, parties: TestParties, progress: @escaping (Int, Int) -> Void = { _, _ in }
+        db: String,
+        parties: TestParties,
+        progress: @escaping (Int, Int) -> Void = { _, _ in }
     ) throws -> (Ledger, DemoScript) {
         do {
             let store = try StoreLocation.create(db)
             let ledger = try Ledger.create(
-                store: store, origin: TestParties.origin, logSigner: parties.log,
-                governance: [parties.governance.verifier], roster: parties.signedRoster(time: DemoStory.start),
-                clock: clock)
+                store: store,
+                origin: TestParties.origin,
+                logSigner: parties.log,
+                governance: [parties.governance.verifier],
+                roster: parties.signedRoster(time: DemoStory.start),
+                clock: clock
+            )
             let script = try DemoStory.play(on: ledger, parties: parties, progress: progress)
             return (ledger, script)
         } catch {
@@ -71,18 +79,24 @@ struct DemoCommand: ParsableCommand {
         // 1. The ledger and the story.
         let clock = Self.clock
         let progress = Progress(total: 1, label: "story")
-        let (ledger, script) = try Self.seed(db: db, parties: parties) { done, total in progress.update(done, total: total) }
+        let (ledger, script) = try Self.seed(db: db, parties: parties) { done, total in
+            progress.update(done, total: total)
+        }
         progress.finish()
         let head = try LedgerFacts.head(ledger)
         say("Retrace demo: a ledger of authenticated product returns (test parties; test keys only)")
         say("")
         say(
             "1. Played the story into \(db): \(script.products.count) products, \(script.statementCount) signed "
-                + "statements, \(script.start) to \(script.end); tree size \(head.size)")
+                + "statements, \(script.start) to \(script.end); tree size \(head.size)"
+        )
 
         // Trust anchors are the test parties' public keys, not what the ledger file says about itself.
         let anchors = TrustAnchors(
-            governance: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin)
+            governance: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: TestParties.origin
+        )
         let verifier = Verifier(store: ledger.store, anchors: anchors, clock: clock)
 
         // 2. Dock scans.
@@ -97,17 +111,28 @@ struct DemoCommand: ParsableCommand {
             do {
                 verdict = try verifier.verdict(
                     DockRequest(
-                        scan: scan.scan, rma: scan.claimedRMA, orderDigest: scan.claimedOrderDigest, dock: scan.dock,
-                        now: scan.time))
+                        scan: scan.scan,
+                        rma: scan.claimedRMA,
+                        orderDigest: scan.claimedOrderDigest,
+                        dock: scan.dock,
+                        now: scan.time
+                    )
+                )
             } catch { throw VerificationMapping.cliError(error) }
             let ok = verdict.code.rawValue == scan.expectedVerdict
             if ok { matched += 1 }
             // Each dock signs what it saw into its scan journal, which `retrace insights --scans` counts.
             let dockKey = try parties.signer(scan.dock)
             let observation = try DockObservation.sign(
-                scan: scan.scan, product: scan.product, verdict: verdict.code.rawValue, time: scan.time,
-                checkpointSize: verdict.checkpointSize, location: nil, key: dockKey.privateKey,
-                publicKey: dockKey.verifier.publicKey)
+                scan: scan.scan,
+                product: scan.product,
+                verdict: verdict.code.rawValue,
+                time: scan.time,
+                checkpointSize: verdict.checkpointSize,
+                location: nil,
+                key: dockKey.privateKey,
+                publicKey: dockKey.verifier.publicKey
+            )
             journal += try CanonicalJSON.encode(observation.json) + [0x0a]
             rows.append([
                 ok ? "  ✓" : "  ✗", scan.dock,
@@ -151,7 +176,9 @@ struct DemoCommand: ParsableCommand {
             let offline = EvidenceVerifier(
                 anchors: TrustAnchors(
                     governance: [try LedgerAccess.readPublicKey(governancePub, what: "governance key")],
-                    logKey: try LedgerAccess.readPublicKey(logPub, what: "log key")))
+                    logKey: try LedgerAccess.readPublicKey(logPub, what: "log key")
+                )
+            )
             let verified = try offline.verify(bytes: try LedgerAccess.readFile(bundlePath, what: "bundle"))
             bundleEvents = verified.products.first?.events.count ?? 0
             bundleVerified = true
@@ -159,7 +186,8 @@ struct DemoCommand: ParsableCommand {
         say("")
         say(
             "4. Proof bundle \(bundlePath): \(bundleEvents) events, verified offline with only "
-                + "\(governancePub) and \(logPub)")
+                + "\(governancePub) and \(logPub)"
+        )
 
         // 5. Proof of recycling for the pallet certificate.
         let proofs: [RecyclingProof]
@@ -173,9 +201,13 @@ struct DemoCommand: ParsableCommand {
         // 6. The audit, trusting only the public keys.
         let auditProgress = Progress(total: Int(head.size), label: "audit")
         let auditor = Auditor(
-            trustRoots: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin,
-            threads: 2, keepGoing: true,
-            progress: { done, total in auditProgress.update(Int(done), total: Int(total)) })
+            trustRoots: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: TestParties.origin,
+            threads: 2,
+            keepGoing: true,
+            progress: { done, total in auditProgress.update(Int(done), total: Int(total)) }
+        )
         let report = try auditor.audit(store: ledger.store)
         auditProgress.finish()
         say("")
@@ -194,14 +226,16 @@ struct DemoCommand: ParsableCommand {
                     "scanJournal": .string(journalPath),
                     "recycling": .array(proofs.map(VerificationMapping.recyclingJSON)),
                     "audit": AuditCommand.json(report),
-                ]))
+                ])
+            )
         } else {
             let sample = script.scans.first { $0.expectedVerdict == "already-returned" } ?? script.scans.first
             say("")
             say(
                 "Summary: \(matched) of \(script.scans.count) dock verdicts as planted; caught "
                     + caught.joined(separator: ", ") + "; bundle verified offline; audit "
-                    + (report.passed ? "passed" : "FAILED") + ".")
+                    + (report.passed ? "passed" : "FAILED") + "."
+            )
             say("")
             say("Explore further:")
             var commands = [
@@ -216,7 +250,9 @@ struct DemoCommand: ParsableCommand {
             ]
             if let sample {
                 commands.insert(
-                    "retrace scan '\(sample.product.digitalLink)' --db \(db) --dock \(sample.dock)", at: 0)
+                    "retrace scan '\(sample.product.digitalLink)' --db \(db) --dock \(sample.dock)",
+                    at: 0
+                )
             }
             let invocation = Self.invocation()
             say(commands.map { "  " + invocation + $0.dropFirst("retrace".count) }.joined(separator: "\n"))

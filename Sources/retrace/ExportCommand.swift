@@ -11,11 +11,13 @@ import RetraceStorage
 /// or, with `--format epcis`, its audited events as an EPCIS 2.0 document (spec/epcis.md).
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write the whole ledger to a JSON-lines export file, or as EPCIS 2.0.",
+        commandName: "export",
+        abstract: "Write the whole ledger to a JSON-lines export file, or as EPCIS 2.0.",
         discussion: """
             --format epcis audits the ledger (under --governance-key/--log-key, or the keys it records) and writes \
             every accepted event as an EPCIS 2.0 ObjectEvent; a ledger that fails its audit is not exported.
-            """)
+            """
+    )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case retrace, epcis
@@ -28,7 +30,8 @@ struct ExportCommand: ParsableCommand {
     var format: Format = .retrace
     @Option(
         name: .customLong("gcp-length"),
-        help: "EPCIS: GS1 Company Prefix length for GLNs under no company prefix of the roster (6-12).")
+        help: "EPCIS: GS1 Company Prefix length for GLNs under no company prefix of the roster (6-12)."
+    )
     var gcpLength: Int = 7
     @OptionGroup var trust: TrustOptions
     @Flag(help: "Overwrite an existing export file.")
@@ -71,7 +74,8 @@ struct ExportCommand: ParsableCommand {
                 .object([
                     "out": .string(out), "lines": .integer(Int64(lines)), "bytes": .integer(Int64(bytes)),
                     "treeSize": .integer(Int64(head.size)), "root": .string(Hex.encode(head.root)),
-                ]))
+                ])
+            )
         } else {
             Output.print("Exported \(head.size) entries (\(lines) lines, \(bytes) bytes) to \(out)")
         }
@@ -100,8 +104,13 @@ struct ExportCommand: ParsableCommand {
                 }
                 try writer.add(
                     EPCISExport.event(
-                        statement: event.statement, products: event.steps.map(\.product), index: event.index,
-                        received: event.entry.received, sgln: codec))
+                        statement: event.statement,
+                        products: event.steps.map(\.product),
+                        index: event.index,
+                        received: event.entry.received,
+                        sgln: codec
+                    )
+                )
             }
             try writer.finish()
             try handle.close()
@@ -113,11 +122,13 @@ struct ExportCommand: ParsableCommand {
                         "out": .string(out), "format": .string("epcis"), "events": .integer(Int64(writer.events)),
                         "bytes": .integer(Int64(bytes)), "treeSize": .integer(Int64(report.treeSize)),
                         "root": .string(Hex.encode(report.rootHash)),
-                    ]))
+                    ])
+                )
             } else {
                 Output.print(
                     "Exported \(writer.events) audited events of \(report.treeSize) entries as EPCIS 2.0 "
-                        + "(\(bytes) bytes) to \(out)")
+                        + "(\(bytes) bytes) to \(out)"
+                )
             }
         } catch {
             try? handle.close()

@@ -15,11 +15,13 @@ import RetraceWitness
 struct FreshnessOptions: ParsableArguments {
     @Option(
         name: .customLong("witness-policy"),
-        help: "A C2SP tlog-policy file: report who cosigned the checkpoint and when; refuse it without the quorum.")
+        help: "A C2SP tlog-policy file: report who cosigned the checkpoint and when; refuse it without the quorum."
+    )
     var witnessPolicy: String?
     @Option(
         name: .customLong("max-age"),
-        help: "Refuse evidence last witnessed longer ago than this (e.g. 90s, 15m, 24h, 7d). Needs --witness-policy.")
+        help: "Refuse evidence last witnessed longer ago than this (e.g. 90s, 15m, 24h, 7d). Needs --witness-policy."
+    )
     var maxAge: String?
     @Option(name: .customLong("now"), help: "The time to judge freshness at (default: now), e.g. 2026-12-01T10:00:00Z.")
     var now: String?
@@ -36,7 +38,9 @@ struct FreshnessOptions: ParsableArguments {
     func check(note: String, logKey: NoteVerifier) throws -> WitnessedCheckpoint? {
         guard let witnessPolicy else { return nil }
         let policy: WitnessPolicy
-        do { policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy")) } catch let error as WitnessError {
+        do {
+            policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy"))
+        } catch let error as WitnessError {
             throw CLIError.usage("\(witnessPolicy): \(error.reason)")
         }
         let judgedAt = try LedgerAccess.parseTime(now, option: "--now").secondsSinceEpoch
@@ -67,7 +71,8 @@ struct FreshnessOptions: ParsableArguments {
                         "name": .string($0.witness), "key": .string($0.keyName),
                         "time": .string(Timestamp(secondsSinceEpoch: Int64($0.time)).description),
                     ])
-                }),
+                }
+            ),
             "summary": .string(witnessed.summary),
         ])
     }
@@ -96,6 +101,11 @@ struct FreshnessOptions: ParsableArguments {
             let theirs = try? SignedNote(parsing: cosigned), let mine = try? SignedNote(parsing: bundle.checkpoint),
             theirs.text == mine.text
         else { return bundle }
-        return ProofBundle(checkpoint: cosigned, roster: bundle.roster, products: bundle.products, certificate: bundle.certificate)
+        return ProofBundle(
+            checkpoint: cosigned,
+            roster: bundle.roster,
+            products: bundle.products,
+            certificate: bundle.certificate
+        )
     }
 }

@@ -12,7 +12,9 @@ import RetraceWitness
 /// `retrace history <identity>`: a product's verified life.
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "A product's verified history: who, what, when, where.")
+        commandName: "history",
+        abstract: "A product's verified history: who, what, when, where."
+    )
 
     @Argument(help: "The product identity, in any form.")
     var identity: String

@@ -8,7 +8,8 @@ struct IdentifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "identify",
         abstract: "Parse an identity in any form; print its canonical Digital Link, GTIN, serial, lot and expiry.",
-        discussion: "Scanner strings may carry the GS separator as the byte 0x1D or written as \\x1D or <GS>.")
+        discussion: "Scanner strings may carry the GS separator as the byte 0x1D or written as \\x1D or <GS>."
+    )
 
     @Argument(help: "A scanner element string, (01)…(21)… text, a GS1 Digital Link URI, or an EPC URN.")
     var scan: String
@@ -16,7 +17,8 @@ struct IdentifyCommand: ParsableCommand {
 
     func run() throws {
         let text = scan.replacingOccurrences(of: "\\x1D", with: "\u{1D}").replacingOccurrences(
-            of: "\\x1d", with: "\u{1D}"
+            of: "\\x1d",
+            with: "\u{1D}"
         )
         .replacingOccurrences(of: "<GS>", with: "\u{1D}")
         let parsed = try LedgerAccess.parseIdentity(text)
@@ -28,7 +30,8 @@ struct IdentifyCommand: ParsableCommand {
                     "serial": .string(sgtin.serial.value), "lot": parsed.lot.map { .string($0) } ?? .null,
                     "expiry": parsed.expiry.map { .string($0.iso8601) } ?? .null, "form": .string(parsed.form.rawValue),
                     "elementString": .string(sgtin.elementString), "humanReadable": .string(sgtin.humanReadable),
-                ]))
+                ])
+            )
         } else {
             var rows: [(String, String)] = [
                 ("digital link", sgtin.digitalLink), ("gtin", sgtin.gtin.digits), ("serial", sgtin.serial.value),

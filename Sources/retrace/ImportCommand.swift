@@ -16,14 +16,17 @@ import RetraceStorage
 /// checkpoints (signed by `--log-key`), so its roots differ from the original's.
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Build a new ledger from an export file, re-checking every statement.")
+        commandName: "import",
+        abstract: "Build a new ledger from an export file, re-checking every statement."
+    )
 
     @Argument(help: "The export file (from `retrace export`).")
     var file: String
     @OptionGroup var database: DatabaseOptions
     @Option(
         name: .customLong("log-key"),
-        help: "The new ledger's log private key (default: the test key if the export uses it).")
+        help: "The new ledger's log private key (default: the test key if the export uses it)."
+    )
     var logKey: String?
     @Option(name: .customLong("trust-governance"), help: "The source's governance public key file you trust.")
     var trustGovernance: String
@@ -88,7 +91,8 @@ struct ImportCommand: ParsableCommand {
             let test = try RetraceSimulationKeys.testLogSigner()
             guard test.verifier.description == trustedLog.description else {
                 throw CLIError.usage(
-                    "importing needs a log key to sign the new ledger's checkpoints; pass --log-key FILE")
+                    "importing needs a log key to sign the new ledger's checkpoints; pass --log-key FILE"
+                )
             }
             signer = test
         }
@@ -96,7 +100,12 @@ struct ImportCommand: ParsableCommand {
         do {
             let store = try StoreLocation.create(path)
             let ledger = try Ledger.create(
-                store: store, origin: origin, logSigner: signer, governance: governance, roster: first)
+                store: store,
+                origin: origin,
+                logSigner: signer,
+                governance: governance,
+                roster: first
+            )
             var position = 1
             while position < statements.count {
                 let end = min(statements.count, position + 1000)
@@ -104,7 +113,8 @@ struct ImportCommand: ParsableCommand {
                     if let index = error.statementIndex {
                         throw CLIError(
                             CLIError.fromLedger(error).exitCode,
-                            "export entry #\(position + index): \(CLIError.fromLedger(error).message)")
+                            "export entry #\(position + index): \(CLIError.fromLedger(error).message)"
+                        )
                     }
                     throw error
                 }
@@ -118,7 +128,8 @@ struct ImportCommand: ParsableCommand {
                     .object([
                         "db": .string(path), "origin": .string(origin), "imported": .integer(Int64(statements.count)),
                         "treeSize": .integer(Int64(head.size)), "root": .string(Hex.encode(head.root)),
-                    ]))
+                    ])
+                )
             } else {
                 Output.print("Imported \(statements.count) entries from \(file) into \(path); tree size \(head.size)")
             }
@@ -140,7 +151,8 @@ struct ImportCommand: ParsableCommand {
         if let failure = report.failures.first {
             throw CLIError(
                 CLIError.refused,
-                "\(file) does not verify under the trusted keys and origin \(origin), nothing was written: \(failure)")
+                "\(file) does not verify under the trusted keys and origin \(origin), nothing was written: \(failure)"
+            )
         }
     }
 }

@@ -11,7 +11,8 @@ import RetraceStorage
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a new ledger: origin, log key, and the first roster signed by governance.")
+        abstract: "Create a new ledger: origin, log key, and the first roster signed by governance."
+    )
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The log's origin line, e.g. example.com/retrace.")
@@ -37,15 +38,25 @@ struct InitCommand: ParsableCommand {
         guard document.governance.contains(governance.verifier) else {
             throw CLIError.usage(
                 "the roster's governance keys do not include \(governance.verifier.name); "
-                    + "sign with a governance key the roster lists")
+                    + "sign with a governance key the roster lists"
+            )
         }
         let signed = try RosterFiles.sign(
-            document, previous: nil, with: governance, time: LedgerAccess.parseTime(time, option: "--time"))
+            document,
+            previous: nil,
+            with: governance,
+            time: LedgerAccess.parseTime(time, option: "--time")
+        )
         let ledger: Ledger
         do {
             let store = try StoreLocation.create(path)
             ledger = try Ledger.create(
-                store: store, origin: origin, logSigner: log, governance: [governance.verifier], roster: signed)
+                store: store,
+                origin: origin,
+                logSigner: log,
+                governance: [governance.verifier],
+                roster: signed
+            )
         } catch {
             LedgerAccess.removeLedgerFiles(path)
             throw error
@@ -58,7 +69,8 @@ struct InitCommand: ParsableCommand {
                     "governance": .array([.string(governance.verifier.description)]),
                     "roster": .string(signed.id.hex), "treeSize": .integer(Int64(head.size)),
                     "checkpoint": .string(head.note),
-                ]))
+                ])
+            )
         } else {
             Output.print("Created ledger \(path)")
             Output.print(
@@ -67,7 +79,10 @@ struct InitCommand: ParsableCommand {
                         ("origin", origin), ("log key", log.verifier.description),
                         ("governance", governance.verifier.description), ("roster", signed.id.hex),
                         ("parties", document.parties.map(\.id).joined(separator: ", ")), ("tree size", "\(head.size)"),
-                    ], indent: "  "))
+                    ],
+                    indent: "  "
+                )
+            )
         }
     }
 }

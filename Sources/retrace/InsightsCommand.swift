@@ -16,7 +16,8 @@ struct InsightsCommand: ParsableCommand {
             The ledger is audited as it is read (under --governance-key/--log-key, or the keys it records); a ledger \
             that fails its audit gives no figures (exit 1). Customers appear only as the salted digests the \
             retailers wrote.
-            """)
+            """
+    )
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Only events at or after this time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.")
@@ -59,8 +60,11 @@ struct InsightsCommand: ParsableCommand {
             for path in scans {
                 let bytes = try LedgerAccess.readFile(path, what: "scan journal")
                 tally.add(
-                    journal: path, lines: bytes.split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init),
-                    trust: lastTrust ?? TrustState(trustRoots: []), treeSize: report.treeSize)
+                    journal: path,
+                    lines: bytes.split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init),
+                    trust: lastTrust ?? TrustState(trustRoots: []),
+                    treeSize: report.treeSize
+                )
             }
             dockScans = tally
         }
@@ -102,7 +106,8 @@ struct InsightsCommand: ParsableCommand {
                 let key = row["key"]?.stringValue ?? ""
                 lines.append(
                     "    \(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(row["returns"]?.integerValue ?? 0) / "
-                        + "\(row["sales"]?.integerValue ?? 0)  \(percent(row["rateBasisPoints"]))")
+                        + "\(row["sales"]?.integerValue ?? 0)  \(percent(row["rateBasisPoints"]))"
+                )
             }
         }
         func counts(_ title: String, _ value: JSONValue?) {
@@ -116,11 +121,13 @@ struct InsightsCommand: ParsableCommand {
         let hours = returns["saleToReturnHours"]
         lines.append(
             "  sale to return: median \(hours?["median"]?.integerValue.map { "\($0) h" } ?? "—"), "
-                + "p90 \(hours?["p90"]?.integerValue.map { "\($0) h" } ?? "—") (\(hours?["count"]?.integerValue ?? 0) returns)")
+                + "p90 \(hours?["p90"]?.integerValue.map { "\($0) h" } ?? "—") (\(hours?["count"]?.integerValue ?? 0) returns)"
+        )
         lines.append(
             "  after the return window: \(returns["afterWindow"]?.integerValue ?? 0); at another retailer: "
                 + "\(returns["atAnotherRetailer"]?.integerValue ?? 0); trade-ins \(returns["tradeIns"]?.integerValue ?? 0); "
-                + "lease returns \(returns["leaseReturns"]?.integerValue ?? 0)")
+                + "lease returns \(returns["leaseReturns"]?.integerValue ?? 0)"
+        )
         lines.append("")
         let recovery = report["recovery"]
         lines.append("RECOVERY")
@@ -128,7 +135,8 @@ struct InsightsCommand: ParsableCommand {
         let resale = recovery?["returnToResaleHours"]
         lines.append(
             "  return to resale: median \(resale?["median"]?.integerValue.map { "\($0) h" } ?? "—"), "
-                + "p90 \(resale?["p90"]?.integerValue.map { "\($0) h" } ?? "—")")
+                + "p90 \(resale?["p90"]?.integerValue.map { "\($0) h" } ?? "—")"
+        )
         lines.append("")
         lines.append("RECALLS")
         for recall in report["recalls"]?.arrayValue ?? [] {
@@ -136,7 +144,8 @@ struct InsightsCommand: ParsableCommand {
                 "  \(recall["notice"]?.stringValue ?? "") lot \(recall["lot"]?.stringValue ?? ""): "
                     + "\(recall["affected"]?.integerValue ?? 0) affected, \(recall["remedied"]?.integerValue ?? 0) remedied, "
                     + "\(recall["notAffected"]?.integerValue ?? 0) not affected, \(recall["endOfLife"]?.integerValue ?? 0) "
-                    + "taken out, \(recall["stillInField"]?.integerValue ?? 0) still in the field")
+                    + "taken out, \(recall["stillInField"]?.integerValue ?? 0) still in the field"
+            )
         }
         if report["recalls"]?.arrayValue?.isEmpty ?? true { lines.append("  none") }
         lines.append("")
@@ -149,18 +158,22 @@ struct InsightsCommand: ParsableCommand {
             let retailers = (returner["retailers"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
             lines.append(
                 "  repeat returner \(returner["customerDigest"]?.stringValue?.prefix(12) ?? "")…: "
-                    + "\(returner["returns"]?.integerValue ?? 0) returns at \(retailers)")
+                    + "\(returner["returns"]?.integerValue ?? 0) returns at \(retailers)"
+            )
         }
         if let scans = report["dockScans"], !scans.isNull {
             lines.append("")
             lines.append(
                 "DOCK SCANS  \(scans["observations"]?.integerValue ?? 0) counted from \(scans["journals"]?.integerValue ?? 0) "
-                    + "journal(s); \(scans["rejectedCount"]?.integerValue ?? 0) line(s) rejected")
+                    + "journal(s); \(scans["rejectedCount"]?.integerValue ?? 0) line(s) rejected"
+            )
             counts("flagged", scans["signals"])
             for rejected in scans["rejected"]?.arrayValue ?? [] { lines.append("  ✗ \(rejected.stringValue ?? "")") }
         } else {
-            lines.append("  (scan-based signals — clones after end of life, double claims, mismatches, attempts out of "
-                + "window or at the wrong channel — need the docks' journals: --scans FILE)")
+            lines.append(
+                "  (scan-based signals — clones after end of life, double claims, mismatches, attempts out of "
+                    + "window or at the wrong channel — need the docks' journals: --scans FILE)"
+            )
         }
         return lines.joined(separator: "\n")
     }

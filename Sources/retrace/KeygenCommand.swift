@@ -7,7 +7,9 @@ import RetraceWitness
 /// `retrace keygen NAME`: a new Ed25519 key pair in the C2SP signed-note formats.
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keygen", abstract: "Create a key pair: NAME.key (private, mode 0600) and NAME.pub.")
+        commandName: "keygen",
+        abstract: "Create a key pair: NAME.key (private, mode 0600) and NAME.pub."
+    )
 
     @Argument(help: "The key name, e.g. northwind.example (no '+', spaces or control characters).")
     var name: String
@@ -15,7 +17,9 @@ struct KeygenCommand: ParsableCommand {
     var out: String = "."
     @Flag(help: "Overwrite existing key files.")
     var force = false
-    @Flag(help: "Make a witness's cosigner key (C2SP tlog-cosignature/v1, signature type 0x04) instead of a signing key.")
+    @Flag(
+        help: "Make a witness's cosigner key (C2SP tlog-cosignature/v1, signature type 0x04) instead of a signing key."
+    )
     var cosigner = false
     @OptionGroup var output: JSONFlag
 
@@ -29,7 +33,9 @@ struct KeygenCommand: ParsableCommand {
                 throw CLIError.usage("invalid key name: \(error.reason)")
             }
             (keyText, verifierText) = (signer.privateKeyText, signer.verifier.description)
-            fingerprint = Hex.encode(SHA256.hash([CosignerVerifier.algorithm] + signer.verifier.publicKey.rawRepresentation))
+            fingerprint = Hex.encode(
+                SHA256.hash([CosignerVerifier.algorithm] + signer.verifier.publicKey.rawRepresentation)
+            )
         } else {
             let signer: NoteSigner
             do { signer = try NoteSigner.generate(name: name) } catch {
@@ -63,13 +69,15 @@ struct KeygenCommand: ParsableCommand {
                     "name": .string(name), "verifierKey": .string(verifierText),
                     "fingerprint": .string(fingerprint), "privateKeyFile": .string(keyPath),
                     "publicKeyFile": .string(pubPath),
-                ]))
+                ])
+            )
         } else {
             Output.print(
                 Output.fields([
                     ("private key", "\(keyPath) (mode 0600; keep it secret)"), ("public key", pubPath),
                     ("verifier", verifierText), ("fingerprint", fingerprint),
-                ]))
+                ])
+            )
         }
     }
 }

@@ -24,7 +24,11 @@ enum LedgerAccess {
     /// Opens for appending after judging `statements` on a read-only connection with the append
     /// path itself (``Ledger/check(_:)``, a storage-level dry run), so that a refused batch never
     /// opens the file for writing: GRDB's WAL set-up alone would change the file's header bytes.
-    static func openForAppend(_ path: String, logKeyFile: String?, checking statements: [SignedStatement]?) throws
+    static func openForAppend(
+        _ path: String,
+        logKeyFile: String?,
+        checking statements: [SignedStatement]?
+    ) throws
         -> Ledger
     {
         let signer = try appendSigner(path, logKeyFile: logKeyFile)
@@ -46,7 +50,8 @@ enum LedgerAccess {
             // under its old name: sign with the test key under the name the ledger records.
             guard probe.logKey.publicKey == test.log.verifier.publicKey else {
                 throw CLIError.usage(
-                    "appending to \(path) needs its log key (\(probe.logKey.name)); pass it with --log-key FILE")
+                    "appending to \(path) needs its log key (\(probe.logKey.name)); pass it with --log-key FILE"
+                )
             }
             signer = try NoteSigner(name: probe.logKey.name, privateKey: test.log.privateKey)
         }
@@ -55,7 +60,8 @@ enum LedgerAccess {
             guard probe.logKey == signer.verifier else {
                 throw CLIError.usage(
                     "the log key \(logKeyFile) (\(signer.verifier.name)) is not this ledger's log key "
-                        + "(\(probe.logKey.name)); pass the ledger's log key with --log-key")
+                        + "(\(probe.logKey.name)); pass the ledger's log key with --log-key"
+                )
             }
         }
         return signer
@@ -83,7 +89,8 @@ enum LedgerAccess {
         let text = try readText(path, what: what).trimmingCharacters(in: .whitespacesAndNewlines)
         do { return try NoteSigner(parsing: text) } catch {
             throw CLIError.usage(
-                "\(what) \(path) is not a C2SP private key (\(error.reason)); use a NAME.key from `retrace keygen`")
+                "\(what) \(path) is not a C2SP private key (\(error.reason)); use a NAME.key from `retrace keygen`"
+            )
         }
     }
 
@@ -91,7 +98,8 @@ enum LedgerAccess {
         let text = try readText(path, what: what).trimmingCharacters(in: .whitespacesAndNewlines)
         do { return try NoteVerifier(parsing: text) } catch {
             throw CLIError.usage(
-                "\(what) \(path) is not a C2SP verifier key (\(error.reason)); use a NAME.pub from `retrace keygen`")
+                "\(what) \(path) is not a C2SP verifier key (\(error.reason)); use a NAME.pub from `retrace keygen`"
+            )
         }
     }
 

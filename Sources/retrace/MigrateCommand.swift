@@ -13,13 +13,15 @@ import RetraceStorage
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Copy a ledger to another store (SQLite or PostgreSQL) byte for byte: same entries, roots, checkpoints.",
+        abstract:
+            "Copy a ledger to another store (SQLite or PostgreSQL) byte for byte: same entries, roots, checkpoints.",
         discussion: """
             The source is audited first under the keys you give (nothing is written if it fails); every \
             statement is then re-checked as it is appended to the new store with its original received time, \
             and the source's checkpoints are stored as signed after their roots are compared. The new store \
             is audited at the end. The log key signs nothing new; it is needed to open the new ledger.
-            """)
+            """
+    )
 
     @Option(help: "The ledger to copy: a file path or a postgres:// URL.")
     var from: String
@@ -49,14 +51,19 @@ struct MigrateCommand: ParsableCommand {
         }
         let source = try Ledger.open(store: try StoreLocation.open(from, readOnly: true))
         guard source.logKey == logVerifier else {
-            throw CLIError(CLIError.refused, "\(from) records log key \(source.logKey.name), not the trusted \(logVerifier.name)")
+            throw CLIError(
+                CLIError.refused,
+                "\(from) records log key \(source.logKey.name), not the trusted \(logVerifier.name)"
+            )
         }
         let auditor = Auditor(trustRoots: [governance], logKey: logVerifier, origin: source.origin)
         let before = try auditor.audit(store: source.store)
         guard before.passed else {
             throw CLIError(
-                CLIError.refused, "\(from) does not pass its audit (\(before.failures.first?.description ?? "failed")); "
-                    + "nothing was written")
+                CLIError.refused,
+                "\(from) does not pass its audit (\(before.failures.first?.description ?? "failed")); "
+                    + "nothing was written"
+            )
         }
 
         let size = try source.store.read { try $0.treeSize() }
@@ -68,8 +75,13 @@ struct MigrateCommand: ParsableCommand {
         let destination: Ledger
         do {
             destination = try Ledger.create(
-                store: try StoreLocation.create(to), origin: source.origin, logSigner: signer,
-                governance: source.trustRoots, roster: roster.signed, clock: { roster.received })
+                store: try StoreLocation.create(to),
+                origin: source.origin,
+                logSigner: signer,
+                governance: source.trustRoots,
+                roster: roster.signed,
+                clock: { roster.received }
+            )
         } catch let error as StorageError where error.code == .alreadyExists {
             throw CLIError(CLIError.cannotCheck, "\(to) already exists; migrate into a new ledger")
         }
@@ -77,13 +89,18 @@ struct MigrateCommand: ParsableCommand {
             try copy(from: source, to: destination, size: size, checkpoints: checkpoints)
         } catch {
             throw CLIError(
-                CLIError.refused, "the copy stopped: \(error); \(to) is incomplete: remove it before trying again")
+                CLIError.refused,
+                "the copy stopped: \(error); \(to) is incomplete: remove it before trying again"
+            )
         }
 
         // The copy is the same log: same checkpoints (notes as signed), same root, and its own audit passes.
         let copied = try destination.store.read { try $0.checkpoints() }
         guard copied == checkpoints else {
-            throw CLIError(CLIError.refused, "the copy's checkpoints differ from the source's; \(to) is not a faithful copy")
+            throw CLIError(
+                CLIError.refused,
+                "the copy's checkpoints differ from the source's; \(to) is not a faithful copy"
+            )
         }
         let after = try auditor.audit(store: try StoreLocation.open(to, readOnly: true))
         guard after.passed, after.rootHash == before.rootHash, after.treeSize == size else {
@@ -94,17 +111,20 @@ struct MigrateCommand: ParsableCommand {
                 .object([
                     "from": .string(from), "to": .string(to), "treeSize": .integer(Int64(size)),
                     "checkpoints": .integer(Int64(checkpoints.count)), "root": .string(Hex.encode(after.rootHash)),
-                ]))
+                ])
+            )
         } else {
             Output.print(
                 "migrated \(size) entries and \(checkpoints.count) checkpoints from \(from) to \(to); "
-                    + "root \(Hex.encode(after.rootHash)), audit passed on both")
+                    + "root \(Hex.encode(after.rootHash)), audit passed on both"
+            )
         }
     }
 
     /// Appends the source's entries in groups that share a received time and end at the source's
     /// checkpoint sizes, storing each source checkpoint once the copy reaches its size.
-    private func copy(from source: Ledger, to destination: Ledger, size: UInt64, checkpoints: [StoredCheckpoint]) throws {
+    private func copy(from source: Ledger, to destination: Ledger, size: UInt64, checkpoints: [StoredCheckpoint]) throws
+    {
         var pending: [SignedStatement] = []
         var pendingReceived: Timestamp?
         var checkpointsAhead = checkpoints[...]
@@ -128,7 +148,8 @@ struct MigrateCommand: ParsableCommand {
             for stored in entries {
                 let entry = try LogEntry(
                     parsing: stored.bytes,
-                    members: try stored.members.map { try BatchMember(json: CanonicalJSON.decode($0), path: "members") })
+                    members: try stored.members.map { try BatchMember(json: CanonicalJSON.decode($0), path: "members") }
+                )
                 if pendingReceived != entry.received || pending.count >= batch { try flush() }
                 pendingReceived = entry.received
                 pending.append(entry.signed)

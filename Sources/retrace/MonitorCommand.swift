@@ -14,16 +14,21 @@ import RetraceWitnessService
 struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
-        abstract: "Follow a ledger from a saved checkpoint: verify every new entry, report watched events as JSON lines.",
+        abstract:
+            "Follow a ledger from a saved checkpoint: verify every new entry, report watched events as JSON lines.",
         discussion: """
             Exit 0 after a clean pass (state advanced); exit 1 when the log rolled back, showed an \
             inconsistent tree or served an entry that does not check out (reported as a JSON line, \
             state kept); exit 2 when the log cannot be read.
-            """)
+            """
+    )
 
     @Option(help: "The ledger file to follow (SQLite).")
     var db: String?
-    @Option(help: "The server to follow, e.g. http://127.0.0.1:8080 (reads /checkpoint, /v1/proofs/consistency, /v1/entries).")
+    @Option(
+        help:
+            "The server to follow, e.g. http://127.0.0.1:8080 (reads /checkpoint, /v1/proofs/consistency, /v1/entries)."
+    )
     var url: String?
     @Option(name: .long, help: "The monitor's state file (created on the first run).")
     var state: String
@@ -40,7 +45,8 @@ struct MonitorCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (db == nil) != (url == nil) else { throw ValidationError("give exactly one of --db or --url") }
-        for prefix in watchPrefix where prefix.isEmpty || !prefix.allSatisfy(\.isASCII) || !prefix.allSatisfy(\.isNumber) {
+        for prefix in watchPrefix
+        where prefix.isEmpty || !prefix.allSatisfy(\.isASCII) || !prefix.allSatisfy(\.isNumber) {
             throw ValidationError("--watch-prefix \"\(prefix)\" is not a string of digits")
         }
     }
@@ -50,10 +56,18 @@ struct MonitorCommand: AsyncParsableCommand {
         let products = Set(try watchProduct.map { try LedgerAccess.parseIdentity($0).sgtin.digitalLink })
         let keys = try watchKey.map { try LedgerAccess.readPublicKey($0, what: "watched key") }
         let monitor = LogMonitor(
-            logKey: key, origin: origin, watch: .init(companyPrefixes: watchPrefix, products: products, keys: keys))
+            logKey: key,
+            origin: origin,
+            watch: .init(companyPrefixes: watchPrefix, products: products, keys: keys)
+        )
         var saved: LogMonitor.State?
         if FileManager.default.fileExists(atPath: state) {
-            do { saved = try JSONDecoder().decode(LogMonitor.State.self, from: Data(contentsOf: URL(fileURLWithPath: state))) } catch {
+            do {
+                saved = try JSONDecoder().decode(
+                    LogMonitor.State.self,
+                    from: Data(contentsOf: URL(fileURLWithPath: state))
+                )
+            } catch {
                 throw CLIError.usage("the monitor state \(state) is not readable: \(error)")
             }
         }
@@ -87,7 +101,9 @@ struct MonitorCommand: AsyncParsableCommand {
                     }
                     return note
                 },
-                consistencyProof: { from, to in try store.read { try MerkleTree.consistencyProof(from: from, to: to, reader: $0) } },
+                consistencyProof: { from, to in
+                    try store.read { try MerkleTree.consistencyProof(from: from, to: to, reader: $0) }
+                },
                 leaves: { from, to in
                     try store.read { reader in
                         var leaves: [LogMonitor.Leaf] = []
@@ -96,7 +112,8 @@ struct MonitorCommand: AsyncParsableCommand {
                         }
                         return leaves
                     }
-                })
+                }
+            )
         }
         let client: TlogWitnessClient
         do { client = try TlogWitnessClient(url: url ?? "", timeoutSeconds: 60) } catch {
@@ -104,7 +121,9 @@ struct MonitorCommand: AsyncParsableCommand {
         }
         @Sendable func json(_ path: String) async throws -> JSONValue {
             let reply = try await client.get(path)
-            guard reply.status == 200 else { throw CLIError.usage("GET \(path) answered \(reply.status): \(reply.body.prefix(200))") }
+            guard reply.status == 200 else {
+                throw CLIError.usage("GET \(path) answered \(reply.status): \(reply.body.prefix(200))")
+            }
             return try CanonicalJSON.decode(Array(reply.body.utf8))
         }
         return LogMonitor.Source(
@@ -120,11 +139,15 @@ struct MonitorCommand: AsyncParsableCommand {
             leaves: { from, to in
                 let page = try await json("/v1/entries?start=\(from)&end=\(to)")
                 return (page["entries"]?.arrayValue ?? []).compactMap { item -> LogMonitor.Leaf? in
-                    guard let index = item["index"]?.integerValue, let bytes = item["entry"]?.stringValue.flatMap(Base64.decode)
+                    guard let index = item["index"]?.integerValue,
+                        let bytes = item["entry"]?.stringValue.flatMap(Base64.decode)
                     else { return nil }
-                    let members = (item["members"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Base64.decode) }
+                    let members = (item["members"]?.arrayValue ?? []).compactMap {
+                        $0.stringValue.flatMap(Base64.decode)
+                    }
                     return .init(index: UInt64(index), bytes: bytes, members: members)
                 }
-            })
+            }
+        )
     }
 }

@@ -2,9 +2,9 @@ import ArgumentParser
 import CanonicalJSON
 import Foundation
 import MerkleLog
-import RetraceKit
 import RetraceCrypto
 import RetraceEvents
+import RetraceKit
 import RetraceLedger
 import RetraceStorage
 import RetraceWitness
@@ -12,7 +12,8 @@ import RetraceWitness
 /// `retrace prove`: an inclusion proof for an entry or a consistency proof between two sizes.
 struct ProveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prove", abstract: "Print an inclusion proof (--index or --event) or a consistency proof (--from)."
+        commandName: "prove",
+        abstract: "Print an inclusion proof (--index or --event) or a consistency proof (--from)."
     )
 
     @Option(help: "The ledger file (SQLite).")
@@ -30,14 +31,17 @@ struct ProveCommand: ParsableCommand {
     var to: UInt64?
     @Option(
         name: .customLong("tlog-proof"),
-        help: "Also write the entry's proof as a C2SP tlog-proof@v1 file (with the cosigned checkpoint) to this path.")
+        help: "Also write the entry's proof as a C2SP tlog-proof@v1 file (with the cosigned checkpoint) to this path."
+    )
     var tlogProof: String?
     @OptionGroup var output: JSONFlag
 
     func validate() throws {
         let modes = [index != nil, event != nil, from != nil].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of --index, --event or --from") }
-        guard tlogProof == nil || from == nil else { throw ValidationError("--tlog-proof proves one entry: use --index or --event") }
+        guard tlogProof == nil || from == nil else {
+            throw ValidationError("--tlog-proof proves one entry: use --index or --event")
+        }
     }
 
     /// The checkpoint a tlog-proof leads to: the newest cosigned one (stored beside the ledger by
@@ -51,7 +55,9 @@ struct ProveCommand: ParsableCommand {
         }
         let size = to ?? head
         guard let stored = try ledger.store.read({ try $0.checkpoint(size: size) }) else {
-            throw CLIError.usage("no signed checkpoint of size \(size); a tlog-proof needs one (omit --to for the newest)")
+            throw CLIError.usage(
+                "no signed checkpoint of size \(size); a tlog-proof needs one (omit --to for the newest)"
+            )
         }
         return (size, stored.note)
     }
@@ -84,12 +90,16 @@ struct ProveCommand: ParsableCommand {
                         "kind": .string("consistency"), "from": .integer(Int64(from)), "to": .integer(Int64(size)),
                         "fromRoot": .string(Hex.encode(root1)), "toRoot": .string(Hex.encode(root2)),
                         "proof": .array(proof.map { .string(Hex.encode($0)) }),
-                    ]))
+                    ])
+                )
             } else {
                 Output.print("Consistency proof from size \(from) to \(size) (verified)")
                 Output.print(
                     Output.fields(
-                        [("root \(from)", Hex.encode(root1)), ("root \(size)", Hex.encode(root2))], indent: "  "))
+                        [("root \(from)", Hex.encode(root1)), ("root \(size)", Hex.encode(root2))],
+                        indent: "  "
+                    )
+                )
                 Output.print(Output.table(proof.enumerated().map { ["  [\($0.offset)]", Hex.encode($0.element)] }))
             }
             return
@@ -106,7 +116,8 @@ struct ProveCommand: ParsableCommand {
         }
         guard leafIndex < size else {
             throw CLIError.usage(
-                "index \(leafIndex) is not below the tree size \(size); choose an index from 0 to \(size - 1)")
+                "index \(leafIndex) is not below the tree size \(size); choose an index from 0 to \(size - 1)"
+            )
         }
         let (entry, proof, root) = try ledger.store.read { reader in
             (
@@ -119,8 +130,12 @@ struct ProveCommand: ParsableCommand {
             throw CLIError.usage("no entry at index \(leafIndex); the ledger may be damaged: run `retrace audit`")
         }
         try MerkleProof.verifyInclusion(
-            leafHash: MerkleHash.leafHash(entry.bytes), leafIndex: leafIndex, treeSize: size, proof: proof,
-            rootHash: root)
+            leafHash: MerkleHash.leafHash(entry.bytes),
+            leafIndex: leafIndex,
+            treeSize: size,
+            proof: proof,
+            rootHash: root
+        )
         if let tlogProof, let chosen {
             // The extra line carries the entry itself, so the file is self-contained; a verifier
             // trusts it only because its hash is the leaf the proof binds to the signed root.
@@ -134,7 +149,8 @@ struct ProveCommand: ParsableCommand {
                     "treeSize": .integer(Int64(size)),
                     "event": .string(Hex.encode(entry.eventID)), "leafHash": .string(Hex.encode(entry.leafHash)),
                     "root": .string(Hex.encode(root)), "proof": .array(proof.map { .string(Hex.encode($0)) }),
-                ]))
+                ])
+            )
         } else {
             Output.print("Inclusion proof for entry #\(leafIndex) in tree size \(size) (verified)")
             Output.print(
@@ -142,7 +158,10 @@ struct ProveCommand: ParsableCommand {
                     [
                         ("event", Hex.encode(entry.eventID)), ("leaf hash", Hex.encode(entry.leafHash)),
                         ("root", Hex.encode(root)),
-                    ], indent: "  "))
+                    ],
+                    indent: "  "
+                )
+            )
             Output.print(Output.table(proof.enumerated().map { ["  [\($0.offset)]", Hex.encode($0.element)] }))
         }
     }
@@ -154,7 +173,11 @@ struct ProveCommand: ParsableCommand {
     private func runRemote(_ server: String) throws {
         guard let logKey else { throw CLIError.usage("with --server, pass --log-key LOG.pub: proofs are checked here") }
         guard to == nil else { throw CLIError.usage("with --server, proofs lead to the latest checkpoint; omit --to") }
-        let anchors = TrustAnchors(governance: [], logKey: try Remote.readVerifier(logKey, what: "log key"), origin: nil)
+        let anchors = TrustAnchors(
+            governance: [],
+            logKey: try Remote.readVerifier(logKey, what: "log key"),
+            origin: nil
+        )
         let index = self.index
         let event = try self.event.map { try LedgerAccess.parseDigest($0, option: "--event") }
         let from = self.from
@@ -168,7 +191,12 @@ struct ProveCommand: ParsableCommand {
                     throw ClientError(.malformedAnswer, request: "GET /v1/proofs/consistency", detail: "no fromRoot")
                 }
                 try MerkleProof.verifyConsistency(
-                    size1: from, size2: checkpoint.size, proof: proof, root1: oldRoot, root2: checkpoint.rootHash)
+                    size1: from,
+                    size2: checkpoint.size,
+                    proof: proof,
+                    root1: oldRoot,
+                    root2: checkpoint.rootHash
+                )
                 if json {
                     let value: JSONValue = .object([
                         "kind": .string("consistency"), "from": .integer(Int64(from)),
@@ -181,7 +209,8 @@ struct ProveCommand: ParsableCommand {
                 return [
                     "Consistency proof from size \(from) to checkpoint \(checkpoint.size) (verified; compare root "
                         + "\(from) with a checkpoint of that size you hold)",
-                    "  root \(from)  \(Hex.encode(oldRoot))", "  root \(checkpoint.size)  \(Hex.encode(checkpoint.rootHash))",
+                    "  root \(from)  \(Hex.encode(oldRoot))",
+                    "  root \(checkpoint.size)  \(Hex.encode(checkpoint.rootHash))",
                 ] + proof.enumerated().map { "  [\($0.offset)]  \(Hex.encode($0.element))" }
             }
             var leaf = index ?? 0

@@ -17,17 +17,20 @@ import RetraceStorage
 /// a recycler's pallet certificate is. Every product given is a member or the command refuses.
 struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "record", abstract: "Build, sign and append one event for a product, or one batch event for many.",
+        commandName: "record",
+        abstract: "Build, sign and append one event for a product, or one batch event for many.",
         discussion: """
             Event types: \(EventType.all.filter { $0 != .roster }.map(\.name).joined(separator: ", ")). \
             Batch types (several products): \(EventType.batchable.map(\.name).sorted().joined(separator: ", ")).
-            """)
+            """
+    )
 
     @Argument(help: "The event type, e.g. commission, ship, sell, return-receive (not with --from-epcis).")
     var eventType: String?
     @Option(
         name: .customLong("from-epcis"),
-        help: "An EPCIS 2.0 JSON-LD document: sign each of its events as this party and append them all, or none.")
+        help: "An EPCIS 2.0 JSON-LD document: sign each of its events as this party and append them all, or none."
+    )
     var fromEPCIS: String?
     @Option(help: "The ledger file (SQLite).")
     var db: String?
@@ -48,9 +51,14 @@ struct RecordCommand: ParsableCommand {
     var details: [String] = []
     @Option(
         name: .customLong("log-key"),
-        help: "The log's private key (default: the embedded test key for test ledgers); with --server, the log's public key.")
+        help:
+            "The log's private key (default: the embedded test key for test ledgers); with --server, the log's public key."
+    )
     var logKey: String?
-    @Option(name: .customLong("governance-key"), help: "With --server: the governance public key the answers are checked under.")
+    @Option(
+        name: .customLong("governance-key"),
+        help: "With --server: the governance public key the answers are checked under."
+    )
     var governanceKey: String?
     @Option(help: "With --server: how many times to sign afresh after a chain conflict (someone appended first).")
     var attempts: Int = 3
@@ -63,7 +71,8 @@ struct RecordCommand: ParsableCommand {
             else {
                 throw ValidationError(
                     "--from-epcis takes its events from the file, into a ledger file (--db): give no event type, "
-                        + "--product(s), --detail, --time, --location, --previous or --server")
+                        + "--product(s), --detail, --time, --location, --previous or --server"
+                )
             }
         } else {
             guard eventType != nil else { throw ValidationError("give an event type, or --from-epcis FILE") }
@@ -84,9 +93,12 @@ struct RecordCommand: ParsableCommand {
             guard EventType.batchable.contains(type) else {
                 throw CLIError.usage(
                     "\(items.count) products were given, but \(type.name) is not a batch type "
-                        + "(\(EventType.batchable.map(\.name).sorted().joined(separator: ", "))); record one product at a time")
+                        + "(\(EventType.batchable.map(\.name).sorted().joined(separator: ", "))); record one product at a time"
+                )
             }
-            guard previous == "auto" else { throw CLIError.usage("--previous applies to one product; a batch reads each head") }
+            guard previous == "auto" else {
+                throw CLIError.usage("--previous applies to one product; a batch reads each head")
+            }
         }
         let when = try LedgerAccess.parseTime(time, option: "--time")
         let detailObject = try Self.parseDetails(details)
@@ -95,11 +107,20 @@ struct RecordCommand: ParsableCommand {
                 throw CLIError.usage("\(error.description); a location is a 13-digit GLN")
             }
         }
-        let explicit: Digest? = previous == "auto" || type == .commission ? nil : try LedgerAccess.parseDigest(previous, option: "--previous")
+        let explicit: Digest? =
+            previous == "auto" || type == .commission
+            ? nil : try LedgerAccess.parseDigest(previous, option: "--previous")
         let build: @Sendable ([SGTIN: Digest]) throws -> SignedStatement = { heads in
             try Self.sign(
-                type, items, heads: heads, explicit: explicit, signer: signer, time: when, location: location,
-                details: detailObject)
+                type,
+                items,
+                heads: heads,
+                explicit: explicit,
+                signer: signer,
+                time: when,
+                location: location,
+                details: detailObject
+            )
         }
         if let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(governance: governanceKey, log: logKey)
@@ -122,7 +143,9 @@ struct RecordCommand: ParsableCommand {
         if type != .commission, explicit == nil {
             try reading.store.read { reader in
                 for item in items {
-                    if let head = try reader.head(of: item.digitalLink) { heads[item] = try Digest(bytes: head.eventID) }
+                    if let head = try reader.head(of: item.digitalLink) {
+                        heads[item] = try Digest(bytes: head.eventID)
+                    }
                 }
             }
         }
@@ -134,8 +157,14 @@ struct RecordCommand: ParsableCommand {
 
     /// The statement for `products`: one product's event, or a batch statement over all of them.
     static func sign(
-        _ type: EventType, _ products: [SGTIN], heads: [SGTIN: Digest], explicit: Digest?, signer: NoteSigner,
-        time: Timestamp, location: String?, details: JSONObject
+        _ type: EventType,
+        _ products: [SGTIN],
+        heads: [SGTIN: Digest],
+        explicit: Digest?,
+        signer: NoteSigner,
+        time: Timestamp,
+        location: String?,
+        details: JSONObject
     ) throws -> SignedStatement {
         func previous(_ item: SGTIN) throws -> Digest {
             if let explicit { return explicit }
@@ -147,16 +176,27 @@ struct RecordCommand: ParsableCommand {
         if products.count == 1 {
             let item = products[0]
             let statement = try Statement(
-                type: type, product: item, previous: type == .commission ? nil : try previous(item),
-                signer: try Digest(bytes: signer.verifier.publicKey.fingerprint), time: time, location: location,
-                details: details)
+                type: type,
+                product: item,
+                previous: type == .commission ? nil : try previous(item),
+                signer: try Digest(bytes: signer.verifier.publicKey.fingerprint),
+                time: time,
+                location: location,
+                details: details
+            )
             return try SignedStatement.sign(statement, with: signer.privateKey)
         }
         let members = try products.map { BatchMember(product: $0, previous: try previous($0)) }
         let statement = try Statement(
-            type: type, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
-            signer: try Digest(bytes: signer.verifier.publicKey.fingerprint), time: time, location: location,
-            details: details)
+            type: type,
+            product: nil,
+            previous: nil,
+            batch: BatchMember.commitment(for: members),
+            signer: try Digest(bytes: signer.verifier.publicKey.fingerprint),
+            time: time,
+            location: location,
+            details: details
+        )
         return try SignedStatement.sign(statement, with: signer.privateKey, members: members)
     }
 
@@ -171,7 +211,9 @@ struct RecordCommand: ParsableCommand {
                 texts.append((trimmed, "\(file) line \(number + 1)"))
             }
         }
-        guard !texts.isEmpty else { throw CLIError.usage("give the product: --product ID (repeatable) or --products FILE") }
+        guard !texts.isEmpty else {
+            throw CLIError.usage("give the product: --product ID (repeatable) or --products FILE")
+        }
         var seen: [SGTIN: String] = [:]
         var list: [SGTIN] = []
         for (text, origin) in texts {
@@ -181,12 +223,15 @@ struct RecordCommand: ParsableCommand {
             }
             if let first = seen[item] {
                 throw CLIError.usage(
-                    "\(item.digitalLink) is given twice (\(first) and \(origin)); a batch names each product once")
+                    "\(item.digitalLink) is given twice (\(first) and \(origin)); a batch names each product once"
+                )
             }
             seen[item] = origin
             list.append(item)
         }
-        guard list.count <= 100_000 else { throw CLIError.usage("\(list.count) products; a batch holds at most 100000") }
+        guard list.count <= 100_000 else {
+            throw CLIError.usage("\(list.count) products; a batch holds at most 100000")
+        }
         return list
     }
 
@@ -198,12 +243,14 @@ struct RecordCommand: ParsableCommand {
         for entry in receipt.entries {
             Output.print(
                 "Appended \(entry.event.short) at index \(entry.index)"
-                    + (members > 1 ? " (one batch statement over \(members) products)" : ""))
+                    + (members > 1 ? " (one batch statement over \(members) products)" : "")
+            )
         }
         Output.print(
             "Verified: included in checkpoint \(receipt.checkpoint.size) (root \(Hex.encode(receipt.checkpoint.rootHash).prefix(16))…) "
                 + "signed by the log key you hold"
-                + (receipt.attempts > 1 ? "; signed \(receipt.attempts) times after chain conflicts" : ""))
+                + (receipt.attempts > 1 ? "; signed \(receipt.attempts) times after chain conflicts" : "")
+        )
     }
 
     /// `key=value` pairs: a value that reads as JSON (a number, true/false, an array, an object or a
@@ -257,7 +304,8 @@ struct RecordCommand: ParsableCommand {
                 } else {
                     throw CLIError(
                         CLIError.refused,
-                        "\(event.name): \(product.digitalLink) was never commissioned in this ledger; nothing was appended")
+                        "\(event.name): \(product.digitalLink) was never commissioned in this ledger; nothing was appended"
+                    )
                 }
             }
             let signed: SignedStatement
@@ -265,13 +313,26 @@ struct RecordCommand: ParsableCommand {
                 if event.products.count > 1 {
                     let members = zip(event.products, previous).map { BatchMember(product: $0, previous: $1!) }
                     let statement = try Statement(
-                        type: event.type, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
-                        signer: fingerprint, time: event.time, location: event.location, details: event.details)
+                        type: event.type,
+                        product: nil,
+                        previous: nil,
+                        batch: BatchMember.commitment(for: members),
+                        signer: fingerprint,
+                        time: event.time,
+                        location: event.location,
+                        details: event.details
+                    )
                     signed = try SignedStatement.sign(statement, with: signer.privateKey, members: members)
                 } else {
                     let statement = try Statement(
-                        type: event.type, product: event.products[0], previous: previous[0], signer: fingerprint,
-                        time: event.time, location: event.location, details: event.details)
+                        type: event.type,
+                        product: event.products[0],
+                        previous: previous[0],
+                        signer: fingerprint,
+                        time: event.time,
+                        location: event.location,
+                        details: event.details
+                    )
                     signed = try SignedStatement.sign(statement, with: signer.privateKey)
                 }
             } catch {
@@ -281,7 +342,11 @@ struct RecordCommand: ParsableCommand {
             statements.append(signed)
         }
         do {
-            let ledger = try LedgerAccess.openForAppend(try RemoteOptions.requireDB(db), logKeyFile: logKey, checking: statements)
+            let ledger = try LedgerAccess.openForAppend(
+                try RemoteOptions.requireDB(db),
+                logKeyFile: logKey,
+                checking: statements
+            )
             try AppendReport.print(try ledger.append(statements), json: output.json)
         } catch let error as LedgerError {
             let failed = CLIError.fromLedger(error)

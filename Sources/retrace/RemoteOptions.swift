@@ -9,9 +9,15 @@ import Synchronization
 /// `retrace serve` instead of opening a ledger file. An explicit `--db` always wins over the
 /// environment, so a script that names its file is never redirected by a variable it did not set.
 struct RemoteOptions: ParsableArguments {
-    @Option(help: "A remote ledger: the address of `retrace serve`, e.g. https://ledger.example:8443 (default: $RETRACE_SERVER).")
+    @Option(
+        help:
+            "A remote ledger: the address of `retrace serve`, e.g. https://ledger.example:8443 (default: $RETRACE_SERVER)."
+    )
     var server: String?
-    @Option(name: .customLong("ca-cert"), help: "A PEM CA certificate to trust for the server's TLS certificate, besides the system's.")
+    @Option(
+        name: .customLong("ca-cert"),
+        help: "A PEM CA certificate to trust for the server's TLS certificate, besides the system's."
+    )
     var caCert: String?
 
     /// The server to use: `--server`, else `RETRACE_SERVER` unless a ledger file was named.
@@ -45,11 +51,14 @@ enum Remote {
             throw CLIError.usage(
                 "a client of a remote ledger verifies every answer under trust roots it holds: "
                     + "pass --governance-key GOV.pub and --log-key LOG.pub (obtained from the ledger's governance, "
-                    + "not from the server)")
+                    + "not from the server)"
+            )
         }
         return TrustAnchors(
             governance: [try readVerifier(governance, what: "governance key")],
-            logKey: try readVerifier(log, what: "log key"), origin: nil)
+            logKey: try readVerifier(log, what: "log key"),
+            origin: nil
+        )
     }
 
     /// A public key file; a private key given where a public one belongs is refused by name.
@@ -58,7 +67,8 @@ enum Remote {
         if text.hasPrefix("PRIVATE+KEY+") {
             throw CLIError.usage(
                 "\(what) \(path) is a private key; with --server give the public key (NAME.pub): "
-                    + "a client never needs the log's or the governance's private key")
+                    + "a client never needs the log's or the governance's private key"
+            )
         }
         return try LedgerAccess.readPublicKey(path, what: what)
     }
@@ -66,7 +76,9 @@ enum Remote {
     /// Opens a client, runs `body` against the remote ledger, closes the client, and turns any
     /// failure into the CLI's one-line error with its exit code.
     static func run<T: Sendable>(
-        _ options: RemoteOptions, server: String, anchors: TrustAnchors,
+        _ options: RemoteOptions,
+        server: String,
+        anchors: TrustAnchors,
         _ body: @escaping @Sendable (RemoteLedger) async throws -> T
     ) throws -> T {
         let client: LedgerClient

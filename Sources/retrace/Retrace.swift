@@ -11,5 +11,6 @@ struct Retrace: ParsableCommand {
             return, a failed audit, a bundle that does not verify, an append refused by a rule); 2 could not \
             check (bad arguments, unreadable or malformed input, a wrong key, a file that is not a ledger).
             """,
-        subcommands: RetraceCommands.all)
+        subcommands: RetraceCommands.all
+    )
 }

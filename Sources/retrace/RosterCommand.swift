@@ -10,13 +10,15 @@ import RetraceRules
 /// `retrace roster`: who is trusted, and changing it (each change is a governance-signed log entry).
 struct RosterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "roster", abstract: "Show the roster in force; prepare a changed roster; sign and append it.",
+        commandName: "roster",
+        abstract: "Show the roster in force; prepare a changed roster; sign and append it.",
         discussion: """
             Changes are made in two steps: add-party, rotate-key and revoke-key write a new roster document \
             (to --out or standard output, starting from the ledger's roster or --from FILE); `roster sign` signs \
             it with the governance key and appends it to the log.
             """,
-        subcommands: [Show.self, New.self, AddParty.self, RotateKey.self, RevokeKey.self, Sign.self])
+        subcommands: [Show.self, New.self, AddParty.self, RotateKey.self, RevokeKey.self, Sign.self]
+    )
 
     /// Where an edit starts from: a roster document file or the roster in force in a ledger.
     struct Base: ParsableArguments {
@@ -58,7 +60,9 @@ struct RosterCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the roster in force.",
-            discussion: "With --server the roster chain is verified here from --governance-key (and the checkpoint under --log-key).")
+            discussion:
+                "With --server the roster chain is verified here from --governance-key (and the checkpoint under --log-key)."
+        )
         @Option(help: "The ledger file (SQLite).")
         var db: String?
         @OptionGroup var remote: RemoteOptions
@@ -80,7 +84,8 @@ struct RosterCommand: ParsableCommand {
                     .object([
                         "roster": .string(id.hex), "time": trust.rosterTime.map { .string($0.description) } ?? .null,
                         "document": roster.json,
-                    ]))
+                    ])
+                )
                 return
             }
             Output.print("Roster \(id.short) in force since \(trust.rosterTime?.description ?? "?")")
@@ -108,14 +113,16 @@ struct RosterCommand: ParsableCommand {
     /// against spec/roster.md before it is written, so nobody hand-writes the JSON.
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "new", abstract: "Write a first roster from key files and flags (for `retrace init`).",
+            commandName: "new",
+            abstract: "Write a first roster from key files and flags (for `retrace init`).",
             discussion: """
                 Each --party is one party as comma-separated key=value fields; list values are separated by '+': \
                 id=northwind,name=Northwind Devices,roles=brand-owner,key=northwind.pub,prefixes=9506000,\
                 gln=9506000000015+9506000000022. A recycler or refurbisher adds \
                 accreditation=SCHEME|CERTIFICATE|VALID-FROM|VALID-UNTIL (repeat with '+'). Keys are valid from \
                 --valid-from (default: now).
-                """)
+                """
+        )
         @Option(name: .customLong("governance-key"), help: "A governance public key file (NAME.pub); repeatable.")
         var governanceKeys: [String] = []
         @Option(help: "A party, as id=…,name=…,roles=…,key=FILE.pub[,prefixes=…][,gln=…][,accreditation=…].")
@@ -144,7 +151,8 @@ struct RosterCommand: ParsableCommand {
             try LedgerAccess.writeNew(out, try CanonicalJSON.encode(document.json) + [0x0a], force: force)
             Output.print(
                 "Wrote \(out): \(document.parties.count) parties under \(governance.map(\.name).joined(separator: ", ")); "
-                    + "start the ledger with `retrace init --roster \(out) …`")
+                    + "start the ledger with `retrace init --roster \(out) …`"
+            )
         }
 
         /// One `--party` spec as the party object of spec/roster.md §2.2; an unknown or repeated field is refused.
@@ -157,7 +165,8 @@ struct RosterCommand: ParsableCommand {
                 let key = String(field[..<equals]).trimmingCharacters(in: .whitespaces)
                 guard ["id", "name", "roles", "key", "prefixes", "gln", "accreditation"].contains(key) else {
                     throw CLIError.usage(
-                        "--party \(number): unknown field \"\(key)\" (id, name, roles, key, prefixes, gln, accreditation)")
+                        "--party \(number): unknown field \"\(key)\" (id, name, roles, key, prefixes, gln, accreditation)"
+                    )
                 }
                 guard fields[key] == nil else { throw CLIError.usage("--party \(number): \(key) is given twice") }
                 fields[key] = String(field[field.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
@@ -181,13 +190,15 @@ struct RosterCommand: ParsableCommand {
                         let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
                         guard parts.count == 4 else {
                             throw CLIError.usage(
-                                "--party \(number): accreditation \"\(text)\" is not SCHEME|CERTIFICATE|FROM|UNTIL")
+                                "--party \(number): accreditation \"\(text)\" is not SCHEME|CERTIFICATE|FROM|UNTIL"
+                            )
                         }
                         return .object([
                             "scheme": .string(parts[0]), "certificate": .string(parts[1]),
                             "validFrom": .string(parts[2]), "validUntil": .string(parts[3]),
                         ])
-                    })
+                    }
+                )
             }
             return .object(object)
         }
@@ -195,7 +206,9 @@ struct RosterCommand: ParsableCommand {
 
     struct AddParty: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "add-party", abstract: "Add a party (a JSON object as in spec/roster.md) to the roster.")
+            commandName: "add-party",
+            abstract: "Add a party (a JSON object as in spec/roster.md) to the roster."
+        )
         @OptionGroup var base: Base
         @Option(help: "The party's JSON file.")
         var party: String
@@ -215,7 +228,9 @@ struct RosterCommand: ParsableCommand {
 
     struct RotateKey: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "rotate-key", abstract: "Give a party a new key and retire its current ones at --time.")
+            commandName: "rotate-key",
+            abstract: "Give a party a new key and retire its current ones at --time."
+        )
         @OptionGroup var base: Base
         @Option(help: "The party id.")
         var party: String
@@ -248,7 +263,9 @@ struct RosterCommand: ParsableCommand {
 
     struct RevokeKey: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "revoke-key", abstract: "Revoke a key from --time (statements signed before stay valid).")
+            commandName: "revoke-key",
+            abstract: "Revoke a key from --time (statements signed before stay valid)."
+        )
         @OptionGroup var base: Base
         @Option(help: "The verifier key file (NAME.pub) of the key to revoke.")
         var key: String
@@ -274,7 +291,8 @@ struct RosterCommand: ParsableCommand {
 
     struct Sign: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Sign a roster document with the governance key and append it to the log.")
+            abstract: "Sign a roster document with the governance key and append it to the log."
+        )
         @Argument(help: "The new roster document (JSON).")
         var roster: String
         @Option(help: "The ledger file (SQLite).")
@@ -284,9 +302,14 @@ struct RosterCommand: ParsableCommand {
         var governanceKey: String
         @Option(
             name: .customLong("log-key"),
-            help: "The log's private key (default: the test key for test ledgers); with --server, the log's public key.")
+            help: "The log's private key (default: the test key for test ledgers); with --server, the log's public key."
+        )
         var logKey: String?
-        @Option(name: .customLong("trusted-governance"), help: "With --server: the governance public keys the roster chain starts from (default: the signing key's own).")
+        @Option(
+            name: .customLong("trusted-governance"),
+            help:
+                "With --server: the governance public keys the roster chain starts from (default: the signing key's own)."
+        )
         var trustedGovernance: [String] = []
         @Option(help: "The roster's time (default: now).")
         var time: String?
@@ -297,11 +320,18 @@ struct RosterCommand: ParsableCommand {
             let governance = try LedgerAccess.readPrivateKey(governanceKey, what: "governance key")
             let when = try LedgerAccess.parseTime(time, option: "--time")
             if let server = try remote.address(db: db) {
-                guard let logKey else { throw CLIError.usage("with --server, pass --log-key LOG.pub (the log's public key)") }
-                let roots = try trustedGovernance.isEmpty
-                    ? [governance.verifier] : trustedGovernance.map { try Remote.readVerifier($0, what: "governance key") }
+                guard let logKey else {
+                    throw CLIError.usage("with --server, pass --log-key LOG.pub (the log's public key)")
+                }
+                let roots =
+                    try trustedGovernance.isEmpty
+                    ? [governance.verifier]
+                    : trustedGovernance.map { try Remote.readVerifier($0, what: "governance key") }
                 let anchors = TrustAnchors(
-                    governance: roots, logKey: try Remote.readVerifier(logKey, what: "log key"), origin: nil)
+                    governance: roots,
+                    logKey: try Remote.readVerifier(logKey, what: "log key"),
+                    origin: nil
+                )
                 let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
                     try await ledger.record {
                         // Signed on the roster head verified now, so a concurrent roster change is a conflict, then retried.

@@ -20,13 +20,23 @@ enum RosterFiles {
         }
     }
 
-    static func sign(_ document: RosterDocument, previous: Digest?, with key: NoteSigner, time: Timestamp) throws
+    static func sign(
+        _ document: RosterDocument,
+        previous: Digest?,
+        with key: NoteSigner,
+        time: Timestamp
+    ) throws
         -> SignedStatement
     {
         guard case .object(let details) = document.json else { throw CLIError.usage("the roster is not a JSON object") }
         let statement = try Statement(
-            type: .roster, product: nil, previous: previous, signer: Digest(bytes: key.verifier.publicKey.fingerprint),
-            time: time, details: details)
+            type: .roster,
+            product: nil,
+            previous: previous,
+            signer: Digest(bytes: key.verifier.publicKey.fingerprint),
+            time: time,
+            details: details
+        )
         return try SignedStatement.sign(statement, with: key.privateKey)
     }
 }

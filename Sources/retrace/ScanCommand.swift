@@ -12,13 +12,15 @@ import RetraceWitness
 /// `retrace scan <identity>`: the receiving dock's verdict.
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scan", abstract: "Dock verdict for a returned item (exit 0 only for genuine-returnable).",
+        commandName: "scan",
+        abstract: "Dock verdict for a returned item (exit 0 only for genuine-returnable).",
         discussion: """
             Against a ledger (--db), a remote ledger (--server: the verdict is recomputed here from the evidence \
             the server returns, under --governance-key/--log-key), or offline against the item's proof bundle \
             (--bundle) with only the trust roots (--governance-key/--log-key, by default keys/governance.pub and \
             keys/log.pub).
-            """)
+            """
+    )
 
     @Argument(help: "The scan, in any identity form.")
     var identity: String
@@ -59,8 +61,13 @@ struct ScanCommand: ParsableCommand {
         let orderDigest = try order.map { try LedgerAccess.parseDigest($0, option: "--order") }
         let now = try LedgerAccess.parseTime(time, option: "--time")
         let request = DockRequest(
-            scan: text, rma: rma, orderDigest: orderDigest, dock: dock,
-            servesRetailers: serves.isEmpty ? nil : Set(serves), now: now)
+            scan: text,
+            rma: rma,
+            orderDigest: orderDigest,
+            dock: dock,
+            servesRetailers: serves.isEmpty ? nil : Set(serves),
+            now: now
+        )
         let verdict: DockVerdict
         var witnessed: WitnessedCheckpoint?
         if bundle == nil, db == nil, let server = try remote.address(db: db) {
@@ -105,9 +112,15 @@ struct ScanCommand: ParsableCommand {
         let signer = try LedgerAccess.readPrivateKey(keyFile, what: "dock key")
         let product = try? IdentityParser.parse(scan).sgtin
         let observation = try DockObservation.sign(
-            scan: scan, product: product, verdict: verdict.code.rawValue, time: time,
-            checkpointSize: verdict.checkpointSize, location: nil, key: signer.privateKey,
-            publicKey: signer.verifier.publicKey)
+            scan: scan,
+            product: product,
+            verdict: verdict.code.rawValue,
+            time: time,
+            checkpointSize: verdict.checkpointSize,
+            location: nil,
+            key: signer.privateKey,
+            publicKey: signer.verifier.publicKey
+        )
         let line = try CanonicalJSON.encode(observation.json) + [0x0a]
         if !FileManager.default.fileExists(atPath: journal) {
             guard FileManager.default.createFile(atPath: journal, contents: nil) else {

@@ -15,7 +15,8 @@ import RetraceWitnessService
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a ledger over HTTP: the /v1 API, /checkpoint, and product pages at /01/{gtin}/21/{serial}.")
+        abstract: "Serve a ledger over HTTP: the /v1 API, /checkpoint, and product pages at /01/{gtin}/21/{serial}."
+    )
 
     @Option(name: .long, help: "The ledger file (SQLite).")
     var db: String = "retrace.sqlite"
@@ -27,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
     var demo = false
     @Option(
         name: .customLong("log-key"),
-        help: "The log's private key, to accept appends (default: the embedded test key for test ledgers).")
+        help: "The log's private key, to accept appends (default: the embedded test key for test ledgers)."
+    )
     var logKey: String?
     @Flag(name: .customLong("read-only"), help: "Serve reads only; refuse appends with 503.")
     var readOnly = false
@@ -37,19 +39,23 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
     @Option(
         name: .customLong("trust-governance"),
-        help: "Verify answers under this governance public key (NAME.pub), not the one the ledger file records.")
+        help: "Verify answers under this governance public key (NAME.pub), not the one the ledger file records."
+    )
     var trustGovernance: String?
     @Option(
         name: .customLong("trust-log"),
-        help: "Verify answers under this log public key (NAME.pub), not the one the ledger file records.")
+        help: "Verify answers under this log public key (NAME.pub), not the one the ledger file records."
+    )
     var trustLog: String?
     @Option(
         name: .customLong("witness-policy"),
-        help: "A C2SP tlog-policy file with witness URLs: send each new checkpoint to them and serve it cosigned.")
+        help: "A C2SP tlog-policy file with witness URLs: send each new checkpoint to them and serve it cosigned."
+    )
     var witnessPolicy: String?
     @Flag(
         name: .customLong("require-quorum"),
-        help: "Publish at /checkpoint only checkpoints cosigned by the policy's quorum (503 until one is).")
+        help: "Publish at /checkpoint only checkpoints cosigned by the policy's quorum (503 until one is)."
+    )
     var requireQuorum = false
 
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (the server's first).")
@@ -58,8 +64,12 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsKey: String?
 
     func validate() throws {
-        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
-        guard !requireQuorum || witnessPolicy != nil else { throw ValidationError("--require-quorum needs --witness-policy") }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("give both --tls-cert and --tls-key, or neither")
+        }
+        guard !requireQuorum || witnessPolicy != nil else {
+            throw ValidationError("--require-quorum needs --witness-policy")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, found \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -86,13 +96,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError(
                 CLIError.refused,
                 "\(db) is signed by log key \(ledger.logKey.name), not by the pinned \(log.name) (\(trustLog)): "
-                    + "refusing to serve a log other than the one trusted")
+                    + "refusing to serve a log other than the one trusted"
+            )
         }
         guard ledger.trustRoots.contains(governance) else {
             throw CLIError(
                 CLIError.refused,
                 "\(db) is governed by \(ledger.trustRoots.map(\.name).joined(separator: ", ")), not by the pinned "
-                    + "\(governance.name) (\(trustGovernance)): refusing to serve a log other than the one trusted")
+                    + "\(governance.name) (\(trustGovernance)): refusing to serve a log other than the one trusted"
+            )
         }
         return TrustAnchors(governance: [governance], logKey: log, origin: ledger.origin)
     }
@@ -110,26 +122,34 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError.usage("--tls-key \(tlsKey) is not a PEM private key (\(error)); check the file")
         }
         return TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
     }
 
     /// The witnesses to gather cosignatures from, read from `--witness-policy`.
     func witnesses(for ledger: Ledger, logger: Logger) throws -> WitnessPublication? {
         guard let witnessPolicy else { return nil }
         let policy: WitnessPolicy
-        do { policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy")) } catch let error as WitnessError {
+        do {
+            policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy"))
+        } catch let error as WitnessError {
             throw CLIError.usage("\(witnessPolicy): \(error.reason)")
         }
         guard ledger.logKey.name == ledger.origin else {
             throw CLIError.usage(
                 "witnesses identify a log by its origin, and this ledger's log key is named \(ledger.logKey.name), "
-                    + "not \(ledger.origin); witnessing needs a ledger whose log key name is its origin")
+                    + "not \(ledger.origin); witnessing needs a ledger whose log key name is its origin"
+            )
         }
         let gatherer: CosignatureGatherer
         do {
             gatherer = try CosignatureGatherer(
-                policy: policy, log: WitnessPublication.log(store: ledger.store, logKey: ledger.logKey),
-                path: db + ".witnessed", logger: logger)
+                policy: policy,
+                log: WitnessPublication.log(store: ledger.store, logKey: ledger.logKey),
+                path: db + ".witnessed",
+                logger: logger
+            )
         } catch let error as WitnessError {
             throw CLIError.usage("\(witnessPolicy): \(error.reason)")
         }
@@ -145,7 +165,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard ledger.origin == TestParties.origin, ledger.logKey == test.log.verifier else {
             throw CLIError.usage(
                 "\(db) is not the demo ledger (origin \(ledger.origin), log key \(ledger.logKey.name)); --demo applies "
-                    + "only to the demo's own ledger: serve it without --demo")
+                    + "only to the demo's own ledger: serve it without --demo"
+            )
         }
     }
 
@@ -158,13 +179,17 @@ struct ServeCommand: AsyncParsableCommand {
                 let (_, script) = try DemoCommand.seed(db: db, parties: try TestParties())
                 logger.info(
                     "seeded the demo ledger",
-                    metadata: ["db": "\(db)", "products": "\(script.products.count)", "statements": "\(script.statementCount)"])
+                    metadata: [
+                        "db": "\(db)", "products": "\(script.products.count)", "statements": "\(script.statementCount)",
+                    ]
+                )
             }
             try Self.requireDemoLedger(db)
             clock = DemoCommand.clock
             logger.notice(
                 "demo conveniences on: the demo's clock (never before the story's end) and the public test log key",
-                metadata: ["db": "\(db)"])
+                metadata: ["db": "\(db)"]
+            )
         }
         let ledger: Ledger
         if readOnly {
@@ -176,18 +201,26 @@ struct ServeCommand: AsyncParsableCommand {
                     _ = try LedgerAccess.openReadOnly(db)  // a missing or foreign file is named first
                     throw CLIError.usage(
                         "serving \(db) for appends needs its log key: pass --log-key FILE, or --read-only "
-                            + "(the embedded test key is used only for the demo's own ledger)")
+                            + "(the embedded test key is used only for the demo's own ledger)"
+                    )
                 }
                 logger.notice("appending with the embedded public test log key: this is the demo's ledger")
             }
             let signer = try LedgerAccess.appendSigner(db, logKeyFile: logKey)
             ledger = try Ledger.open(
-                store: try StoreLocation.open(db, readOnly: false), logSigner: signer, clock: clock)
+                store: try StoreLocation.open(db, readOnly: false),
+                logSigner: signer,
+                clock: clock
+            )
         }
         let verifier = Verifier(store: ledger.store, anchors: try anchors(for: ledger), clock: clock)
         let service = LedgerService(
-            ledger: ledger, verifier: verifier, canAppend: !readOnly, witnesses: try witnesses(for: ledger, logger: logger),
-            logger: logger)
+            ledger: ledger,
+            verifier: verifier,
+            canAppend: !readOnly,
+            witnesses: try witnesses(for: ledger, logger: logger),
+            logger: logger
+        )
         var configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)
         configuration.tls = try tlsConfiguration()
         let server = RetraceServer(service: service, configuration: configuration, logger: logger)
@@ -198,9 +231,11 @@ struct ServeCommand: AsyncParsableCommand {
                 // One line on standard output a script can wait for; the logs go to standard error.
                 FileHandle.standardOutput.write(Data("retrace: serving \(db) at \(scheme)://\(host):\(port)/\n".utf8))
             }
-        } catch where "\(error)".contains("Address already in use") {
-            throw CLIError.usage("port \(port) on \(host) is already in use; choose another with --port (0 picks a free one)")
-        } catch where "\(error)".contains("bind") {
+        } catch  where "\(error)".contains("Address already in use") {
+            throw CLIError.usage(
+                "port \(port) on \(host) is already in use; choose another with --port (0 picks a free one)"
+            )
+        } catch  where "\(error)".contains("bind") {
             throw CLIError.usage("cannot listen on \(host):\(port) (\(error)); check --host and --port")
         }
     }

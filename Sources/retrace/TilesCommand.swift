@@ -11,7 +11,8 @@ struct TilesCommand: ParsableCommand {
             Run it again to extend the folder: only tiles that changed since its checkpoint are written, and the \
             new checkpoint goes last, so a reader never sees a checkpoint whose tiles are missing. A folder that \
             holds another log is refused. Audit the result with `retrace audit --tiles DIR`.
-            """)
+            """
+    )
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The folder to write (created if missing).")
@@ -25,20 +26,24 @@ struct TilesCommand: ParsableCommand {
         do {
             summary = try writer.write(store: ledger.store)
         } catch let error as TileError {
-            let status = error.code == .inconsistent || error.code == .untrusted ? CLIError.refused : CLIError.cannotCheck
+            let status =
+                error.code == .inconsistent || error.code == .untrusted ? CLIError.refused : CLIError.cannotCheck
             throw CLIError(status, "cannot tile \(database.db) into \(out): \(error.reason)")
         }
         if output.json {
             try Output.json(
                 .object([
                     "folder": .string(out), "previousSize": .integer(Int64(summary.previousSize)),
-                    "treeSize": .integer(Int64(summary.treeSize)), "tilesWritten": .integer(Int64(summary.tilesWritten)),
+                    "treeSize": .integer(Int64(summary.treeSize)),
+                    "tilesWritten": .integer(Int64(summary.tilesWritten)),
                     "membersWritten": .integer(Int64(summary.membersWritten)),
-                ]))
+                ])
+            )
         } else {
             Output.print(
                 "tiled \(database.db) into \(out): size \(summary.previousSize) → \(summary.treeSize), "
-                    + "\(summary.tilesWritten) tiles and \(summary.membersWritten) members files written")
+                    + "\(summary.tilesWritten) tiles and \(summary.membersWritten) members files written"
+            )
         }
     }
 }

@@ -25,7 +25,9 @@ struct TrustOptions: ParsableArguments {
         }
         return TrustAnchors(
             governance: [try LedgerAccess.readPublicKey(governanceKey, what: "governance key")],
-            logKey: try LedgerAccess.readPublicKey(logKey, what: "log key"), origin: nil)
+            logKey: try LedgerAccess.readPublicKey(logKey, what: "log key"),
+            origin: nil
+        )
     }
 
     /// For offline checks there is no ledger: key files, by default keys/governance.pub and keys/log.pub.
@@ -35,12 +37,15 @@ struct TrustOptions: ParsableArguments {
         if governanceKey == nil || logKey == nil {
             guard FileManager.default.fileExists(atPath: governance), FileManager.default.fileExists(atPath: log) else {
                 throw CLIError.usage(
-                    "no trust roots: pass --governance-key GOV.pub and --log-key LOG.pub (keys/ has none here)")
+                    "no trust roots: pass --governance-key GOV.pub and --log-key LOG.pub (keys/ has none here)"
+                )
             }
             if !quiet { Output.error("note: trusting \(governance) and \(log) (default trust roots)") }
         }
         return TrustAnchors(
             governance: [try LedgerAccess.readPublicKey(governance, what: "governance key")],
-            logKey: try LedgerAccess.readPublicKey(log, what: "log key"), origin: nil)
+            logKey: try LedgerAccess.readPublicKey(log, what: "log key"),
+            origin: nil
+        )
     }
 }

@@ -49,7 +49,8 @@ enum VerificationMapping {
             "\n\n"
             + Output.table(
                 [["  #", "time", "where", "what"]]
-                    + history.events.map { ["  \($0.index)", $0.time, $0.location ?? "-", $0.summary] })
+                    + history.events.map { ["  \($0.index)", $0.time, $0.location ?? "-", $0.summary] }
+            )
         return text
     }
 

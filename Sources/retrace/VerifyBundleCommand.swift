@@ -13,7 +13,8 @@ struct VerifyBundleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-bundle",
         abstract: "Verify a proof bundle offline with only the trust roots (no database, no network).",
-        discussion: "Without --governance-key and --log-key, keys/governance.pub and keys/log.pub are used if present.")
+        discussion: "Without --governance-key and --log-key, keys/governance.pub and keys/log.pub are used if present."
+    )
 
     @Argument(help: "The bundle file.")
     var file: String
@@ -29,13 +30,15 @@ struct VerifyBundleCommand: ParsableCommand {
             let failure = VerificationMapping.cliError(error)
             // Name the keys used, so a bundle of another ledger checked against the working
             // directory's default keys is not mistaken for a forgery.
-            var message = failure.message + "; checked with log key \(anchors.logKey.name) and governance key "
+            var message =
+                failure.message + "; checked with log key \(anchors.logKey.name) and governance key "
                 + anchors.governance.map(\.name).joined(separator: ", ")
             if trust.governanceKey == nil || trust.logKey == nil {
                 message += " (the default trust roots keys/governance.pub and keys/log.pub of the working directory)"
             }
             if let signers = Self.checkpointSigners(bytes), !signers.contains(anchors.logKey.name) {
-                message += "; the bundle's checkpoint is signed by \(signers.joined(separator: ", ")): "
+                message +=
+                    "; the bundle's checkpoint is signed by \(signers.joined(separator: ", ")): "
                     + "pass that ledger's keys with --governance-key and --log-key"
             }
             throw CLIError(failure.exitCode, message)
@@ -45,23 +48,28 @@ struct VerifyBundleCommand: ParsableCommand {
             try freshness.check(note: $0.checkpoint, logKey: anchors.logKey)
         }
         if output.json {
-            try Output.json(FreshnessOptions.adding(witnessed,
-                to: .object([
-                    "verified": .bool(true),
-                    "checkpoint": .object([
-                        "origin": .string(verified.checkpoint.origin),
-                        "treeSize": .integer(Int64(verified.checkpoint.size)),
-                        "root": .string(Hex.encode(verified.checkpoint.rootHash)),
-                    ]),
-                    "products": .array(
-                        verified.products.map {
-                            .object([
-                                "product": .string($0.product.digitalLink), "passport": .string($0.passport.hex),
-                                "events": .integer(Int64($0.events.count)), "phase": .string($0.state.phase.name),
-                            ])
-                        }),
-                    "certificate": verified.certificate.map { .string($0.id.hex) } ?? .null,
-                ])))
+            try Output.json(
+                FreshnessOptions.adding(
+                    witnessed,
+                    to: .object([
+                        "verified": .bool(true),
+                        "checkpoint": .object([
+                            "origin": .string(verified.checkpoint.origin),
+                            "treeSize": .integer(Int64(verified.checkpoint.size)),
+                            "root": .string(Hex.encode(verified.checkpoint.rootHash)),
+                        ]),
+                        "products": .array(
+                            verified.products.map {
+                                .object([
+                                    "product": .string($0.product.digitalLink), "passport": .string($0.passport.hex),
+                                    "events": .integer(Int64($0.events.count)), "phase": .string($0.state.phase.name),
+                                ])
+                            }
+                        ),
+                        "certificate": verified.certificate.map { .string($0.id.hex) } ?? .null,
+                    ])
+                )
+            )
         } else {
             Output.print("VERIFIED \(file)")
             Output.print(
@@ -72,7 +80,10 @@ struct VerifyBundleCommand: ParsableCommand {
                                 "product",
                                 "\($0.product.digitalLink): \($0.events.count) events, now \($0.state.phase.name)"
                             )
-                        }, indent: "  "))
+                        },
+                    indent: "  "
+                )
+            )
             if let witnessed { Output.print(FreshnessOptions.line(witnessed)) }
         }
     }

@@ -18,7 +18,8 @@ struct VerifyRecyclingCommand: ParsableCommand {
             From a ledger (--db), a remote ledger (--server, checked here under --governance-key/--log-key), or \
             offline from a bundle file (--bundle: a product bundle, or a certificate bundle from \
             `retrace bundle CERTIFICATE`) with only the trust roots.
-            """)
+            """
+    )
 
     @Argument(help: "A product identity, or a recycling certificate number.")
     var subject: String
@@ -60,7 +61,8 @@ struct VerifyRecyclingCommand: ParsableCommand {
             try Output.json(
                 .object([
                     "verified": .bool(allVerified), "proofs": .array(proofs.map(VerificationMapping.recyclingJSON)),
-                ]))
+                ])
+            )
         } else {
             Output.print(Output.table(proofs.map { ["\($0.status.rawValue.uppercased())", $0.product] }))
             for proof in proofs where proof.status != .verified || proofs.count == 1 {
@@ -86,7 +88,9 @@ struct VerifyRecyclingCommand: ParsableCommand {
             let number = certificate.entry.statement.details["certificate"]?.stringValue ?? "none"
             guard number == subject else {
                 throw CLIError(
-                    CLIError.refused, "\(path) is the bundle of certificate \(number), not of \(subject)")
+                    CLIError.refused,
+                    "\(path) is the bundle of certificate \(number), not of \(subject)"
+                )
             }
             return try verifier.recyclingProofs(certificateBundle: parsed)
         } catch let error as VerificationError { throw VerificationMapping.cliError(error) }

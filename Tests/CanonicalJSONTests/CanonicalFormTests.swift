@@ -56,12 +56,15 @@ struct CanonicalFormTests {
         #expect(trailing.reason.contains("expected end of input"))
     }
 
-    @Test("Strict acceptance agrees with re-encoding byte for byte", arguments: [
-        #"{}"#, #"[]"#, #"{"a":[1,2,{"b":null}],"c":"\u001f"}"#, #"{"a":[1,2,{"b":null}],"c":"\u001F"}"#,
-        #"{"a":1,"b":2}"#, #"{"b":1,"a":2}"#, #""\t\b\f\n\r\"\\""#, #""\u0009""#, #"[true,false,null]"#,
-        #"[ true]"#, #""é""#, #""\u00E9""#, #"{"\ud83d\ude00":1,"\ufb33":2}"#, #"{"דּ":2,"😀":1}"#,
-        #"{"😀":1,"דּ":2}"#, #"-5"#, #"[-9007199254740991]"#,
-    ])
+    @Test(
+        "Strict acceptance agrees with re-encoding byte for byte",
+        arguments: [
+            #"{}"#, #"[]"#, #"{"a":[1,2,{"b":null}],"c":"\u001f"}"#, #"{"a":[1,2,{"b":null}],"c":"\u001F"}"#,
+            #"{"a":1,"b":2}"#, #"{"b":1,"a":2}"#, #""\t\b\f\n\r\"\\""#, #""\u0009""#, #"[true,false,null]"#,
+            #"[ true]"#, #""é""#, #""\u00E9""#, #"{"\ud83d\ude00":1,"\ufb33":2}"#, #"{"דּ":2,"😀":1}"#,
+            #"{"😀":1,"דּ":2}"#, #"-5"#, #"[-9007199254740991]"#,
+        ]
+    )
     func strictMatchesReencoding(input: String) throws {
         let lenient = try CanonicalJSON.decode(bytes(input), options: .lenient)
         let reencoded = try CanonicalJSON.encode(lenient)
@@ -92,7 +95,9 @@ struct CanonicalFormTests {
     @Test("Canonical control-character escapes are accepted: short forms and lowercase \\u00xx")
     func canonicalEscapesAccepted() throws {
         let input = #""\u0000\u0001\b\t\n\u000b\f\r\u000e\u001f "# + "\u{7F}\""
-        #expect(try CanonicalJSON.decode(bytes(input))
-                    == .string("\u{0}\u{1}\u{8}\t\n\u{B}\u{C}\r\u{E}\u{1F} \u{7F}"))
+        #expect(
+            try CanonicalJSON.decode(bytes(input))
+                == .string("\u{0}\u{1}\u{8}\t\n\u{B}\u{C}\r\u{E}\u{1F} \u{7F}")
+        )
     }
 }

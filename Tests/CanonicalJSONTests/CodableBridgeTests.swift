@@ -36,14 +36,25 @@ struct ReturnEvent: Codable, Equatable {
 }
 
 let sampleEvent = ReturnEvent(
-    id: "evt-1", sequence: 42,
-    details: Details(parts: [Part(serial: "SN-1", quantity: 2, note: nil),
-                             Part(serial: "SN-2", quantity: 1, note: "scratched")],
-                     reason: "défaut", flags: ["z": true, "a": false]),
-    tags: ["b", "a"], previous: nil, amount: -1250, condition: .used,
-    disposition: .repair(ticket: 7, urgent: true))
+    id: "evt-1",
+    sequence: 42,
+    details: Details(
+        parts: [
+            Part(serial: "SN-1", quantity: 2, note: nil),
+            Part(serial: "SN-2", quantity: 1, note: "scratched"),
+        ],
+        reason: "défaut",
+        flags: ["z": true, "a": false]
+    ),
+    tags: ["b", "a"],
+    previous: nil,
+    amount: -1250,
+    condition: .used,
+    disposition: .repair(ticket: 7, urgent: true)
+)
 
-let sampleEventBytes = #"{"amount":-1250,"condition":"used","details":{"flags":{"a":false,"z":true},"#
+let sampleEventBytes =
+    #"{"amount":-1250,"condition":"used","details":{"flags":{"a":false,"z":true},"#
     + #""parts":[{"quantity":2,"serial":"SN-1"},{"note":"scratched","quantity":1,"serial":"SN-2"}],"#
     + #""reason":"défaut"},"disposition":{"repair":{"ticket":7,"urgent":true}},"id":"evt-1","sequence":42,"#
     + #""tags":["b","a"]}"#
@@ -78,8 +89,10 @@ struct CodableBridgeTests {
         let without = Part(serial: "S", quantity: 1, note: nil)
         #expect(try CanonicalJSON.encode(withNote) == bytes(#"{"note":"n","quantity":1,"serial":"S"}"#))
         #expect(try CanonicalJSON.encode(without) == bytes(#"{"quantity":1,"serial":"S"}"#))
-        #expect(try CanonicalJSON.decode(Part.self, from: bytes(#"{"note":null,"quantity":1,"serial":"S"}"#))
-                    == without)
+        #expect(
+            try CanonicalJSON.decode(Part.self, from: bytes(#"{"note":null,"quantity":1,"serial":"S"}"#))
+                == without
+        )
     }
 
     @Test("A type mismatch names the coding path")
@@ -136,8 +149,10 @@ struct CodableBridgeTests {
     @Test("Unsigned and wide integers beyond ±(2^53−1) are refused on encode")
     func encodeIntegerRange() throws {
         struct Counter: Codable { var value: UInt64 }
-        #expect(try CanonicalJSON.encode(Counter(value: 9_007_199_254_740_991))
-                    == bytes(#"{"value":9007199254740991}"#))
+        #expect(
+            try CanonicalJSON.encode(Counter(value: 9_007_199_254_740_991))
+                == bytes(#"{"value":9007199254740991}"#)
+        )
         let error = try #require(caught { try CanonicalJSON.encode(Counter(value: .max)) })
         #expect(error.code == .integerOutOfRange)
         #expect(error.path == "value")
@@ -181,14 +196,18 @@ struct CodableBridgeTests {
         #expect(date?.path == "at")
         #expect(caught { try CanonicalJSON.encode(Blob(bytes: Data([1]))) }?.code == .unsupportedType)
         #expect(caught { try CanonicalJSON.encode(Money(amount: 1)) }?.code == .unsupportedType)
-        #expect(caught { try JSONValueDecoder().decode(Stamped.self, from: ["at": "2024-01-01"]) }?.code
-                    == .unsupportedType)
+        #expect(
+            caught { try JSONValueDecoder().decode(Stamped.self, from: ["at": "2024-01-01"]) }?.code
+                == .unsupportedType
+        )
     }
 
     @Test("decodeExact refuses an unknown member and names its path")
     func unknownField() throws {
-        let input = sampleEventBytes.replacingOccurrences(of: #"{"note":"scratched","#,
-                                                          with: #"{"colour":"red","note":"scratched","#)
+        let input = sampleEventBytes.replacingOccurrences(
+            of: #"{"note":"scratched","#,
+            with: #"{"colour":"red","note":"scratched","#
+        )
         #expect(try CanonicalJSON.decode(ReturnEvent.self, from: bytes(input)) == sampleEvent)
         let error = try #require(caught { try CanonicalJSON.decodeExact(ReturnEvent.self, from: bytes(input)) })
         #expect(error.code == .unknownField)
@@ -222,9 +241,11 @@ struct CodableBridgeTests {
                 level = try container.decodeIfPresent(Int.self, forKey: .level) ?? 1
             }
         }
-        let missing = try #require(caught {
-            try CanonicalJSON.decodeExact(Defaulted.self, from: bytes(#"{"name":"a"}"#))
-        })
+        let missing = try #require(
+            caught {
+                try CanonicalJSON.decodeExact(Defaulted.self, from: bytes(#"{"name":"a"}"#))
+            }
+        )
         #expect(missing.code == .roundTripMismatch)
         #expect(missing.path == "level")
         #expect(try CanonicalJSON.decodeExact(Defaulted.self, from: bytes(#"{"level":3,"name":"a"}"#)).level == 3)
@@ -245,8 +266,13 @@ struct CodableBridgeTests {
         }
         let envelope = Envelope(kind: "k", body: ["z": [1, "two", .null], "a": true], meta: ["e\u{301}": 1, "é": 2])
         let encoded = try CanonicalJSON.encode(envelope)
-        #expect(encoded == bytes("{\"body\":{\"a\":true,\"z\":[1,\"two\",null]},\"kind\":\"k\","
-                                    + "\"meta\":{\"e\u{301}\":1,\"é\":2}}"))
+        #expect(
+            encoded
+                == bytes(
+                    "{\"body\":{\"a\":true,\"z\":[1,\"two\",null]},\"kind\":\"k\","
+                        + "\"meta\":{\"e\u{301}\":1,\"é\":2}}"
+                )
+        )
         #expect(try CanonicalJSON.decodeExact(Envelope.self, from: encoded) == envelope)
     }
 
@@ -265,8 +291,10 @@ struct CodableBridgeTests {
         #expect(try CanonicalJSON.decode([[Int8]].self, from: bytes("[[1,-2],[],[3]]")) == grid)
         #expect(try CanonicalJSON.encode(Condition.damaged) == bytes(#""damaged""#))
         #expect(try CanonicalJSON.encode(Disposition.scrap) == bytes(#"{"scrap":{}}"#))
-        #expect(try CanonicalJSON.decode(Disposition.self, from: bytes(#"{"restock":{"bin":"B7"}}"#))
-                    == .restock(bin: "B7"))
+        #expect(
+            try CanonicalJSON.decode(Disposition.self, from: bytes(#"{"restock":{"bin":"B7"}}"#))
+                == .restock(bin: "B7")
+        )
         #expect(try CanonicalJSON.encode("plain") == bytes(#""plain""#))
         #expect(try CanonicalJSON.decode(Bool.self, from: bytes("true")))
         #expect(try CanonicalJSON.decode([Int?].self, from: bytes("[1,null,3]")) == [1, nil, 3])

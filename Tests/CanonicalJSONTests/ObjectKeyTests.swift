@@ -4,10 +4,13 @@ import Testing
 /// Object keys: duplicates, exact (non-normalising) comparison, UTF-16 ordering, ASCII-only option.
 @Suite("Object keys")
 struct ObjectKeyTests {
-    @Test("Duplicate keys are refused with the offset of the repeat", arguments: [
-        (#"{"a":1,"a":2}"#, 7), (#"{"\u0061":1,"a":2}"#, 12), (#"{"a":1,"\u0061":2}"#, 7),
-        (#"{"b":1,"a":2,"b":3}"#, 13), (#"{"b":1,"a":2,"a":3,"b":4}"#, 13), (#"{"x":{"k":1,"k":1}}"#, 12),
-    ])
+    @Test(
+        "Duplicate keys are refused with the offset of the repeat",
+        arguments: [
+            (#"{"a":1,"a":2}"#, 7), (#"{"\u0061":1,"a":2}"#, 12), (#"{"a":1,"\u0061":2}"#, 7),
+            (#"{"b":1,"a":2,"b":3}"#, 13), (#"{"b":1,"a":2,"a":3,"b":4}"#, 13), (#"{"x":{"k":1,"k":1}}"#, 12),
+        ]
+    )
     func duplicates(input: String, offset: Int) throws {
         for options in [ReadOptions.strict, .lenient] {
             let error = try #require(refusal(bytes(input), options: options))
@@ -51,9 +54,11 @@ struct ObjectKeyTests {
 
     @Test("Keys sort exactly as their UTF-16 code unit arrays do")
     func utf16Order() throws {
-        let object = JSONObject(Self.orderingSamples.enumerated().map {
-            ($0.element, JSONValue.integer(Int64($0.offset)))
-        })
+        let object = JSONObject(
+            Self.orderingSamples.enumerated().map {
+                ($0.element, JSONValue.integer(Int64($0.offset)))
+            }
+        )
         let reference = Self.orderingSamples.sorted { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) }
         #expect(object.keys.map { Array($0.unicodeScalars) } == reference.map { Array($0.unicodeScalars) })
         // And the strict reader accepts exactly that order.
@@ -76,9 +81,16 @@ struct ObjectKeyTests {
         let error = try #require(refusal(bytes(#"{"a":1,"é":2}"#), options: options))
         #expect(error.code == .nonASCIIKey)
         #expect(error.offset == 7)
-        #expect(refusal(bytes(#"{"a":{"\u00e9":1}}"#), options: ReadOptions(requireCanonical: false,
-                                                                                 asciiKeysOnly: true))?.code
-                    == .nonASCIIKey)
+        #expect(
+            refusal(
+                bytes(#"{"a":{"\u00e9":1}}"#),
+                options: ReadOptions(
+                    requireCanonical: false,
+                    asciiKeysOnly: true
+                )
+            )?.code
+                == .nonASCIIKey
+        )
         #expect(refusal(bytes(#"{"a":"é"}"#), options: options) == nil)
         #expect(refusal(bytes(#"{"é":1}"#)) == nil)
     }

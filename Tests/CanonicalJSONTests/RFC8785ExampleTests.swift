@@ -27,7 +27,8 @@ struct RFC8785ExampleTests {
 
     @Test("§3.2.3 sorting example serialises to the expected bytes")
     func sortingBytes() throws {
-        let expected = #"{"\r":"Carriage Return","1":"One","\#u{80}":"Control","#
+        let expected =
+            #"{"\r":"Carriage Return","1":"One","\#u{80}":"Control","#
             + #""\#u{F6}":"Latin Small Letter O With Diaeresis","\#u{20AC}":"Euro Sign","#
             + #""\#u{1F600}":"Emoji: Grinning Face","\#u{FB33}":"Hebrew Letter Dalet With Dagesh"}"#
         #expect(try canonicalize(Self.sortingInput) == expected)
@@ -64,9 +65,12 @@ struct RFC8785ExampleTests {
         }
         """#
 
-    @Test("§3.2.2 example with floats is refused with floatNotAllowed at the first number", arguments: [
-        ReadOptions.strict, ReadOptions.lenient,
-    ])
+    @Test(
+        "§3.2.2 example with floats is refused with floatNotAllowed at the first number",
+        arguments: [
+            ReadOptions.strict, ReadOptions.lenient,
+        ]
+    )
     func fullExampleRefused(options: ReadOptions) throws {
         let error = try #require(refusal(bytes(Self.fullExample), options: options))
         #expect(error.code == .floatNotAllowed)
@@ -74,9 +78,12 @@ struct RFC8785ExampleTests {
         #expect(error.offset == offset)
     }
 
-    @Test("§3.2.2 example numbers are each refused", arguments: [
-        "333333333.33333329", "1E30", "4.50", "2e-3", "0.000000000000000000000000001",
-    ])
+    @Test(
+        "§3.2.2 example numbers are each refused",
+        arguments: [
+            "333333333.33333329", "1E30", "4.50", "2e-3", "0.000000000000000000000000001",
+        ]
+    )
     func fullExampleNumbers(number: String) {
         #expect(refusal(bytes(number), options: .lenient)?.code == .floatNotAllowed)
         #expect(refusal(bytes("[\(number)]"))?.code == .floatNotAllowed)
@@ -93,18 +100,24 @@ struct RFC8785ExampleTests {
         #expect(try canonicalize(input) == #"{"literals":[null,true,false],"string":"€$\u000f\nA'B\"\\\\\"/"}"#)
     }
 
-    @Test("Appendix B integer boundaries: 0, ±(2^53−1) accepted", arguments: [
-        ("0", Int64(0)), ("-1", -1), ("9007199254740991", 9_007_199_254_740_991),
-        ("-9007199254740991", -9_007_199_254_740_991),
-    ])
+    @Test(
+        "Appendix B integer boundaries: 0, ±(2^53−1) accepted",
+        arguments: [
+            ("0", Int64(0)), ("-1", -1), ("9007199254740991", 9_007_199_254_740_991),
+            ("-9007199254740991", -9_007_199_254_740_991),
+        ]
+    )
     func safeIntegers(text: String, value: Int64) throws {
         #expect(try CanonicalJSON.decode(bytes(text)) == .integer(value))
         #expect(try CanonicalJSON.encode(.integer(value)) == bytes(text))
     }
 
-    @Test("Appendix B values beyond the safe range are refused", arguments: [
-        "9007199254740992", "-9007199254740992", "295147905179352830000", "18446744073709551616",
-    ])
+    @Test(
+        "Appendix B values beyond the safe range are refused",
+        arguments: [
+            "9007199254740992", "-9007199254740992", "295147905179352830000", "18446744073709551616",
+        ]
+    )
     func unsafeIntegers(text: String) {
         let error = refusal(bytes(text))
         #expect(error?.code == .integerOutOfRange)
@@ -144,7 +157,8 @@ struct RFC8785ExampleTests {
               "sin":   "ingnore locale"
             }
             """
-        let expected = #"{"peach":"This sorting order","péché":"is wrong according to French","#
+        let expected =
+            #"{"peach":"This sorting order","péché":"is wrong according to French","#
             + #""pêche":"but canonicalization MUST","sin":"ingnore locale"}"#
         #expect(try canonicalize(input) == expected)
     }
@@ -162,7 +176,8 @@ struct RFC8785ExampleTests {
               "</script>": "Browser Challenge"
             }
             """#
-        let expected = "{\"1\":\"One\",\"</script>\":\"Browser Challenge\",\"\u{80}\":\"Control\u{7F}\","
+        let expected =
+            "{\"1\":\"One\",\"</script>\":\"Browser Challenge\",\"\u{80}\":\"Control\u{7F}\","
             + "\"ö\":\"Latin Small Letter O With Diaeresis\",\"€\":\"Euro Sign\",\"😂\":\"Smiley\","
             + "\"\u{FB33}\":\"Hebrew Letter Dalet With Dagesh\"}"
         #expect(try canonicalize(input) == expected)

@@ -4,13 +4,16 @@ import Testing
 /// Refusals that hold whatever the options: numbers, strings, UTF-8, surrogates, structure.
 @Suite("Reader refusals")
 struct ReaderTests {
-    @Test("Non-integer and non-canonical numbers are refused with their code", arguments: [
-        ("1e3", CanonicalJSONError.Code.floatNotAllowed), ("1.0", .floatNotAllowed), ("1E+2", .floatNotAllowed),
-        ("-0.5", .floatNotAllowed), ("0e0", .floatNotAllowed), ("-0", .negativeZero), ("01", .leadingZero),
-        ("-012", .leadingZero), ("00", .leadingZero), ("+1", .unexpectedCharacter), ("-", .unexpectedEnd),
-        ("-a", .unexpectedCharacter), (".5", .unexpectedCharacter), ("1.", .floatNotAllowed),
-        ("99999999999999999999999", .integerOutOfRange),
-    ])
+    @Test(
+        "Non-integer and non-canonical numbers are refused with their code",
+        arguments: [
+            ("1e3", CanonicalJSONError.Code.floatNotAllowed), ("1.0", .floatNotAllowed), ("1E+2", .floatNotAllowed),
+            ("-0.5", .floatNotAllowed), ("0e0", .floatNotAllowed), ("-0", .negativeZero), ("01", .leadingZero),
+            ("-012", .leadingZero), ("00", .leadingZero), ("+1", .unexpectedCharacter), ("-", .unexpectedEnd),
+            ("-a", .unexpectedCharacter), (".5", .unexpectedCharacter), ("1.", .floatNotAllowed),
+            ("99999999999999999999999", .integerOutOfRange),
+        ]
+    )
     func numbersRefused(text: String, code: CanonicalJSONError.Code) {
         #expect(refusal(bytes(text), options: .lenient)?.code == code)
         #expect(refusal(bytes(text))?.code == code)
@@ -22,77 +25,97 @@ struct ReaderTests {
         #expect(refusal(bytes(#"{"a":[1,2.5]}"#))?.offset == 8)
     }
 
-    @Test("Invalid UTF-8 inside strings is refused at the offending sequence", arguments: [
-        ([0x22, 0xC0, 0xAF, 0x22], 1),              // overlong '/'
-        ([0x22, 0xC1, 0xBF, 0x22], 1),              // overlong 2-byte
-        ([0x22, 0xE0, 0x80, 0xAF, 0x22], 1),        // overlong 3-byte
-        ([0x22, 0xF0, 0x80, 0x80, 0xAF, 0x22], 1),  // overlong 4-byte
-        ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),        // UTF-8-encoded surrogate U+D800
-        ([0x22, 0xED, 0xBF, 0xBF, 0x22], 1),        // UTF-8-encoded surrogate U+DFFF
-        ([0x22, 0x61, 0xE2, 0x82, 0x22], 2),        // truncated 3-byte sequence
-        ([0x22, 0xE2, 0x82], 1),                    // truncated by end of input
-        ([0x22, 0xFF, 0x22], 1),                    // 0xFF never appears in UTF-8
-        ([0x22, 0xFE, 0x22], 1),
-        ([0x22, 0x80, 0x22], 1),                    // lone continuation byte
-        ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], 1),  // beyond U+10FFFF
-        ([0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], 1),
-        ([0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D], 2),  // in a key
-    ] as [([UInt8], Int)])
+    @Test(
+        "Invalid UTF-8 inside strings is refused at the offending sequence",
+        arguments: [
+            ([0x22, 0xC0, 0xAF, 0x22], 1),  // overlong '/'
+            ([0x22, 0xC1, 0xBF, 0x22], 1),  // overlong 2-byte
+            ([0x22, 0xE0, 0x80, 0xAF, 0x22], 1),  // overlong 3-byte
+            ([0x22, 0xF0, 0x80, 0x80, 0xAF, 0x22], 1),  // overlong 4-byte
+            ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),  // UTF-8-encoded surrogate U+D800
+            ([0x22, 0xED, 0xBF, 0xBF, 0x22], 1),  // UTF-8-encoded surrogate U+DFFF
+            ([0x22, 0x61, 0xE2, 0x82, 0x22], 2),  // truncated 3-byte sequence
+            ([0x22, 0xE2, 0x82], 1),  // truncated by end of input
+            ([0x22, 0xFF, 0x22], 1),  // 0xFF never appears in UTF-8
+            ([0x22, 0xFE, 0x22], 1),
+            ([0x22, 0x80, 0x22], 1),  // lone continuation byte
+            ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], 1),  // beyond U+10FFFF
+            ([0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], 1),
+            ([0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D], 2),  // in a key
+        ] as [([UInt8], Int)]
+    )
     func invalidUTF8(input: [UInt8], offset: Int) {
         let error = refusal(input, options: .lenient)
         #expect(error?.code == .invalidUTF8)
         #expect(error?.offset == offset)
     }
 
-    @Test("Well-formed multi-byte UTF-8 at the edges of each range is accepted", arguments: [
-        [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
-        [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
-    ] as [[UInt8]])
+    @Test(
+        "Well-formed multi-byte UTF-8 at the edges of each range is accepted",
+        arguments: [
+            [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
+            [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+        ] as [[UInt8]]
+    )
     func validUTF8(sequence: [UInt8]) throws {
         let input = [0x22] + sequence + [0x22]
         let value = try CanonicalJSON.decode(input)
         #expect(try CanonicalJSON.encode(value) == input)
     }
 
-    @Test("Lone surrogate escapes are refused", arguments: [
-        #""\ud800""#, #""\udc00""#, #""\uDBFF""#, #""\ud800\u0041""#, #""\ud800x""#, #""\ud83d\ud83d""#,
-        #"{"\udfff":1}"#, #""a\ude00b""#,
-    ])
+    @Test(
+        "Lone surrogate escapes are refused",
+        arguments: [
+            #""\ud800""#, #""\udc00""#, #""\uDBFF""#, #""\ud800\u0041""#, #""\ud800x""#, #""\ud83d\ud83d""#,
+            #"{"\udfff":1}"#, #""a\ude00b""#,
+        ]
+    )
     func loneSurrogates(input: String) {
         #expect(refusal(bytes(input), options: .lenient)?.code == .loneSurrogate)
         #expect(refusal(bytes(input))?.code == .loneSurrogate)
     }
 
-    @Test("Malformed escapes and raw control characters are refused", arguments: [
-        (#""\x""#, CanonicalJSONError.Code.invalidEscape), (#""\u12G4""#, .invalidEscape),
-        (#""\U0041""#, .invalidEscape), (#""\'""#, .invalidEscape), (#""\u00""#, .invalidEscape),
-        (#""\u00"#, .unexpectedEnd), (#""\"#, .unexpectedEnd),
-        ("\"a\nb\"", .controlCharacter), ("\"\t\"", .controlCharacter), ("\"\u{0}\"", .controlCharacter),
-        ("\"abc", .unexpectedEnd),
-    ])
+    @Test(
+        "Malformed escapes and raw control characters are refused",
+        arguments: [
+            (#""\x""#, CanonicalJSONError.Code.invalidEscape), (#""\u12G4""#, .invalidEscape),
+            (#""\U0041""#, .invalidEscape), (#""\'""#, .invalidEscape), (#""\u00""#, .invalidEscape),
+            (#""\u00"#, .unexpectedEnd), (#""\"#, .unexpectedEnd),
+            ("\"a\nb\"", .controlCharacter), ("\"\t\"", .controlCharacter), ("\"\u{0}\"", .controlCharacter),
+            ("\"abc", .unexpectedEnd),
+        ]
+    )
     func badStrings(input: String, code: CanonicalJSONError.Code) {
         #expect(refusal(bytes(input), options: .lenient)?.code == code)
     }
 
-    @Test("Structural errors carry their code and offset", arguments: [
-        ("", CanonicalJSONError.Code.unexpectedEnd, 0), ("[1,]", .unexpectedCharacter, 3), ("[1", .unexpectedEnd, 2),
-        (#"{"a"}"#, .unexpectedCharacter, 4), (#"{"a":}"#, .unexpectedCharacter, 5),
-        (#"{a:1}"#, .unexpectedCharacter, 1),
-        (#"{"a":1,}"#, .unexpectedCharacter, 7), ("[1 2]", .unexpectedCharacter, 3), ("1 2", .trailingData, 2),
-        ("[]]", .trailingData, 2), ("tru", .unexpectedEnd, 3), ("trux", .unexpectedCharacter, 3),
-        ("nul", .unexpectedEnd, 3), ("False", .unexpectedCharacter, 0), ("[1}", .unexpectedCharacter, 2),
-        ("\u{FEFF}1", .unexpectedCharacter, 0), ("/*c*/1", .unexpectedCharacter, 0), ("NaN", .unexpectedCharacter, 0),
-    ])
+    @Test(
+        "Structural errors carry their code and offset",
+        arguments: [
+            ("", CanonicalJSONError.Code.unexpectedEnd, 0), ("[1,]", .unexpectedCharacter, 3),
+            ("[1", .unexpectedEnd, 2),
+            (#"{"a"}"#, .unexpectedCharacter, 4), (#"{"a":}"#, .unexpectedCharacter, 5),
+            (#"{a:1}"#, .unexpectedCharacter, 1),
+            (#"{"a":1,}"#, .unexpectedCharacter, 7), ("[1 2]", .unexpectedCharacter, 3), ("1 2", .trailingData, 2),
+            ("[]]", .trailingData, 2), ("tru", .unexpectedEnd, 3), ("trux", .unexpectedCharacter, 3),
+            ("nul", .unexpectedEnd, 3), ("False", .unexpectedCharacter, 0), ("[1}", .unexpectedCharacter, 2),
+            ("\u{FEFF}1", .unexpectedCharacter, 0), ("/*c*/1", .unexpectedCharacter, 0),
+            ("NaN", .unexpectedCharacter, 0),
+        ]
+    )
     func structure(input: String, code: CanonicalJSONError.Code, offset: Int) {
         let error = refusal(bytes(input), options: .lenient)
         #expect(error?.code == code)
         #expect(error?.offset == offset)
     }
 
-    @Test("Top-level scalars are valid JSON texts", arguments: [
-        ("null", JSONValue.null), ("true", .bool(true)), ("false", .bool(false)), ("0", .integer(0)),
-        (#""""#, .string("")), ("-42", .integer(-42)),
-    ])
+    @Test(
+        "Top-level scalars are valid JSON texts",
+        arguments: [
+            ("null", JSONValue.null), ("true", .bool(true)), ("false", .bool(false)), ("0", .integer(0)),
+            (#""""#, .string("")), ("-42", .integer(-42)),
+        ]
+    )
     func scalars(input: String, value: JSONValue) throws {
         #expect(try CanonicalJSON.decode(bytes(input)) == value)
     }

@@ -21,17 +21,23 @@ struct WriterTests {
         #expect(try CanonicalJSON.encode(value) == bytes("\"\\\"\\\\/\u{7F}\u{2028}é😀\""))
     }
 
-    @Test("Integers print in shortest decimal form", arguments: [
-        (Int64(0), "0"), (7, "7"), (-7, "-7"), (10, "10"), (1_000_000, "1000000"), (-1_234_567_890, "-1234567890"),
-        (JSONValue.maxSafeInteger, "9007199254740991"), (-JSONValue.maxSafeInteger, "-9007199254740991"),
-    ])
+    @Test(
+        "Integers print in shortest decimal form",
+        arguments: [
+            (Int64(0), "0"), (7, "7"), (-7, "-7"), (10, "10"), (1_000_000, "1000000"), (-1_234_567_890, "-1234567890"),
+            (JSONValue.maxSafeInteger, "9007199254740991"), (-JSONValue.maxSafeInteger, "-9007199254740991"),
+        ]
+    )
     func integers(value: Int64, text: String) throws {
         #expect(try CanonicalJSON.encode(.integer(value)) == bytes(text))
     }
 
-    @Test("Integers beyond ±(2^53−1) are refused on encode, with their path", arguments: [
-        Int64(9_007_199_254_740_992), -9_007_199_254_740_992, .max, .min,
-    ])
+    @Test(
+        "Integers beyond ±(2^53−1) are refused on encode, with their path",
+        arguments: [
+            Int64(9_007_199_254_740_992), -9_007_199_254_740_992, .max, .min,
+        ]
+    )
     func integerOutOfRange(value: Int64) throws {
         let tree: JSONValue = ["outer": ["list": [1, .integer(value)]]]
         let error = try #require(caught { try CanonicalJSON.encode(tree) })

@@ -11,8 +11,10 @@ struct MerkleHashTests {
     }
 
     /// The 8 leaf inputs of transparency-dev/merkle `testonly/constants.go`.
-    static let fixedLeaves: [[UInt8]] = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f"].map { Hex.decode($0) ?? [] }
+    static let fixedLeaves: [[UInt8]] = [
+        "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ].map { Hex.decode($0) ?? [] }
 
     static func roots() throws -> Roots {
         try JSONDecoder().decode(Roots.self, from: Data(contentsOf: VectorFile.url("roots.json")))
@@ -22,7 +24,8 @@ struct MerkleHashTests {
     func primitives() {
         #expect(Hex.encode(MerkleHash.emptyRoot) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(MerkleHash.leafHash([]) == SHA256.hash([0x00]))
-        let a = MerkleHash.leafHash([1]), b = MerkleHash.leafHash([2])
+        let a = MerkleHash.leafHash([1])
+        let b = MerkleHash.leafHash([2])
         #expect(MerkleHash.nodeHash(a, b) == SHA256.hash([0x01] + a + b))
         #expect(MerkleHash.nodeHash(a, b) != MerkleHash.nodeHash(b, a))
     }

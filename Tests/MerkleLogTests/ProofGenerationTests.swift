@@ -33,11 +33,21 @@ struct ProofGenerationTests {
             #expect(proof == Reference.path(index, Self.leaves.prefix(size)), "leaf \(index) of \(size)")
             try MerkleProof.verifyInclusion(leafHash: leaf, leafIndex: i, treeSize: n, proof: proof, rootHash: root)
 
-            func verify(leaf: [UInt8] = leaf, index: UInt64 = i, size: UInt64 = n, proof: [[UInt8]] = proof,
-                        root: [UInt8] = root) -> MerkleError.Code? {
+            func verify(
+                leaf: [UInt8] = leaf,
+                index: UInt64 = i,
+                size: UInt64 = n,
+                proof: [[UInt8]] = proof,
+                root: [UInt8] = root
+            ) -> MerkleError.Code? {
                 merkleErrorCode {
                     try MerkleProof.verifyInclusion(
-                        leafHash: leaf, leafIndex: index, treeSize: size, proof: proof, rootHash: root)
+                        leafHash: leaf,
+                        leafIndex: index,
+                        treeSize: size,
+                        proof: proof,
+                        rootHash: root
+                    )
                 }
             }
             for position in proof.indices {
@@ -64,13 +74,20 @@ struct ProofGenerationTests {
             }
             // A proof for (i, n) may pass for a different true statement (leaf i' in the real tree
             // of size n') only if it is literally that statement's proof.
-            for (otherIndex, otherSize) in [(index, size - 1), (index, size + 1), (index, size * 2), (index, size / 2),
-                                            (index - 1, size), (index + 1, size)]
+            for (otherIndex, otherSize) in [
+                (index, size - 1), (index, size + 1), (index, size * 2), (index, size / 2),
+                (index - 1, size), (index + 1, size),
+            ]
             where otherIndex >= 0 && otherIndex < otherSize && otherSize <= 64
-                && (otherIndex, otherSize) != (index, size) {
-                let accepted = verify(
-                    leaf: Self.leaves[otherIndex], index: UInt64(otherIndex), size: UInt64(otherSize),
-                    root: Self.roots[otherSize]) == nil
+                && (otherIndex, otherSize) != (index, size)
+            {
+                let accepted =
+                    verify(
+                        leaf: Self.leaves[otherIndex],
+                        index: UInt64(otherIndex),
+                        size: UInt64(otherSize),
+                        root: Self.roots[otherSize]
+                    ) == nil
                 let isThatProof = proof == Reference.path(otherIndex, Self.leaves.prefix(otherSize))
                 #expect(accepted == isThatProof, "leaf \(index) of \(size) as leaf \(otherIndex) of \(otherSize)")
             }
@@ -93,11 +110,21 @@ struct ProofGenerationTests {
             }
             #expect(!proof.isEmpty)
 
-            func verify(size1: UInt64 = m, size2: UInt64 = n, proof: [[UInt8]] = proof,
-                        root1: [UInt8] = root1, root2: [UInt8] = root2) -> MerkleError.Code? {
+            func verify(
+                size1: UInt64 = m,
+                size2: UInt64 = n,
+                proof: [[UInt8]] = proof,
+                root1: [UInt8] = root1,
+                root2: [UInt8] = root2
+            ) -> MerkleError.Code? {
                 merkleErrorCode {
                     try MerkleProof.verifyConsistency(
-                        size1: size1, size2: size2, proof: proof, root1: root1, root2: root2)
+                        size1: size1,
+                        size2: size2,
+                        proof: proof,
+                        root1: root1,
+                        root2: root2
+                    )
                 }
             }
             for position in proof.indices {
@@ -119,12 +146,18 @@ struct ProofGenerationTests {
             #expect(verify(size1: 0) == .invalidSizes)
 
             // With the true roots of other sizes, the proof passes only if it is that pair's proof.
-            for (size1, size2) in [(old - 1, size), (old + 1, size), (old, size - 1), (old, size + 1),
-                                   (old * 2, size), (old, size * 2)]
+            for (size1, size2) in [
+                (old - 1, size), (old + 1, size), (old, size - 1), (old, size + 1),
+                (old * 2, size), (old, size * 2),
+            ]
             where size1 >= 1 && size1 <= size2 && size2 <= 64 && (size1, size2) != (old, size) {
-                let accepted = verify(
-                    size1: UInt64(size1), size2: UInt64(size2), root1: Self.roots[size1],
-                    root2: Self.roots[size2]) == nil
+                let accepted =
+                    verify(
+                        size1: UInt64(size1),
+                        size2: UInt64(size2),
+                        root1: Self.roots[size1],
+                        root2: Self.roots[size2]
+                    ) == nil
                 let isThatProof = proof == Reference.proof(size1, Self.leaves.prefix(size2))
                 #expect(accepted == isThatProof, "\(old) → \(size) as \(size1) → \(size2)")
             }
@@ -141,12 +174,16 @@ struct ProofGenerationTests {
         #expect(merkleErrorCode { _ = try store.inclusionProof(leafIndex: 0, treeSize: 65) } == .invalidSizes)
         // Straight through the reader, a size beyond the stored tree shows up as a missing node.
         #expect(merkleErrorCode { _ = try MerkleTree.rootHash(size: 65, reader: store) } == .missingNode)
-        #expect(merkleErrorCode {
-            _ = try MerkleTree.inclusionProof(leafIndex: 3, treeSize: 100, reader: store)
-        } == .missingNode)
-        #expect(merkleErrorCode {
-            _ = try MerkleTree.consistencyProof(from: 3, to: 1000, reader: store)
-        } == .missingNode)
+        #expect(
+            merkleErrorCode {
+                _ = try MerkleTree.inclusionProof(leafIndex: 3, treeSize: 100, reader: store)
+            } == .missingNode
+        )
+        #expect(
+            merkleErrorCode {
+                _ = try MerkleTree.consistencyProof(from: 3, to: 1000, reader: store)
+            } == .missingNode
+        )
     }
 
     @Test("a stored hash of the wrong length is reported, not used")
@@ -163,18 +200,32 @@ struct ProofGenerationTests {
     func hashLengths() {
         let good = MerkleHash.leafHash([1])
         for bad in [[], [UInt8](repeating: 0, count: 31), [UInt8](repeating: 0, count: 33)] {
-            #expect(merkleErrorCode {
-                try MerkleProof.verifyInclusion(leafHash: bad, leafIndex: 0, treeSize: 1, proof: [], rootHash: bad)
-            } == .invalidHashLength)
-            #expect(merkleErrorCode {
-                try MerkleProof.verifyInclusion(leafHash: good, leafIndex: 0, treeSize: 2, proof: [bad], rootHash: good)
-            } == .invalidHashLength)
-            #expect(merkleErrorCode {
-                try MerkleProof.verifyConsistency(size1: 1, size2: 2, proof: [bad], root1: good, root2: good)
-            } == .invalidHashLength)
-            #expect(merkleErrorCode {
-                try MerkleProof.verifyConsistency(size1: 1, size2: 1, proof: [], root1: bad, root2: bad)
-            } == .invalidHashLength)
+            #expect(
+                merkleErrorCode {
+                    try MerkleProof.verifyInclusion(leafHash: bad, leafIndex: 0, treeSize: 1, proof: [], rootHash: bad)
+                } == .invalidHashLength
+            )
+            #expect(
+                merkleErrorCode {
+                    try MerkleProof.verifyInclusion(
+                        leafHash: good,
+                        leafIndex: 0,
+                        treeSize: 2,
+                        proof: [bad],
+                        rootHash: good
+                    )
+                } == .invalidHashLength
+            )
+            #expect(
+                merkleErrorCode {
+                    try MerkleProof.verifyConsistency(size1: 1, size2: 2, proof: [bad], root1: good, root2: good)
+                } == .invalidHashLength
+            )
+            #expect(
+                merkleErrorCode {
+                    try MerkleProof.verifyConsistency(size1: 1, size2: 1, proof: [], root1: bad, root2: bad)
+                } == .invalidHashLength
+            )
         }
     }
 
@@ -183,23 +234,48 @@ struct ProofGenerationTests {
         let hash = MerkleHash.leafHash([1])
         let proof = [[UInt8]](repeating: hash, count: 64)
         // The last leaf of the largest tree has 63 left siblings (one per perfect subtree before it).
-        #expect(merkleErrorCode {
-            try MerkleProof.verifyInclusion(
-                leafHash: hash, leafIndex: .max - 1, treeSize: .max, proof: Array(proof.dropLast()), rootHash: hash)
-        } == .rootMismatch)
-        #expect(merkleErrorCode {
-            try MerkleProof.verifyInclusion(
-                leafHash: hash, leafIndex: .max - 1, treeSize: .max, proof: proof, rootHash: hash)
-        } == .wrongProofLength)
-        #expect(merkleErrorCode {
-            try MerkleProof.verifyInclusion(
-                leafHash: hash, leafIndex: .max, treeSize: .max, proof: proof, rootHash: hash)
-        } == .indexOutOfRange)
-        #expect(merkleErrorCode {
-            try MerkleProof.verifyConsistency(size1: .max - 1, size2: .max, proof: proof, root1: hash, root2: hash)
-        } != nil)
-        #expect(merkleErrorCode {
-            try MerkleProof.verifyConsistency(size1: .max, size2: .max, proof: [], root1: hash, root2: hash)
-        } == nil)
+        #expect(
+            merkleErrorCode {
+                try MerkleProof.verifyInclusion(
+                    leafHash: hash,
+                    leafIndex: .max - 1,
+                    treeSize: .max,
+                    proof: Array(proof.dropLast()),
+                    rootHash: hash
+                )
+            } == .rootMismatch
+        )
+        #expect(
+            merkleErrorCode {
+                try MerkleProof.verifyInclusion(
+                    leafHash: hash,
+                    leafIndex: .max - 1,
+                    treeSize: .max,
+                    proof: proof,
+                    rootHash: hash
+                )
+            } == .wrongProofLength
+        )
+        #expect(
+            merkleErrorCode {
+                try MerkleProof.verifyInclusion(
+                    leafHash: hash,
+                    leafIndex: .max,
+                    treeSize: .max,
+                    proof: proof,
+                    rootHash: hash
+                )
+            } == .indexOutOfRange
+        )
+        #expect(
+            merkleErrorCode {
+                try MerkleProof.verifyConsistency(size1: .max - 1, size2: .max, proof: proof, root1: hash, root2: hash)
+            } != nil
+        )
+        #expect(
+            merkleErrorCode {
+                try MerkleProof.verifyConsistency(size1: .max, size2: .max, proof: [], root1: hash, root2: hash)
+            } == nil
+        )
     }
 }

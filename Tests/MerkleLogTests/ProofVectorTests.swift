@@ -58,7 +58,12 @@ struct ProofVectorTests {
         let root = try Self.bytes(vector.root)
         let rejected = throwsError {
             try MerkleProof.verifyInclusion(
-                leafHash: leaf, leafIndex: vector.leafIdx, treeSize: vector.treeSize, proof: proof, rootHash: root)
+                leafHash: leaf,
+                leafIndex: vector.leafIdx,
+                treeSize: vector.treeSize,
+                proof: proof,
+                rootHash: root
+            )
         }
         #expect(rejected == vector.wantErr, "\(vector.desc)")
     }
@@ -71,7 +76,12 @@ struct ProofVectorTests {
         let root2 = try Self.bytes(vector.root2)
         let code = merkleErrorCode {
             try MerkleProof.verifyConsistency(
-                size1: vector.size1, size2: vector.size2, proof: proof, root1: root1, root2: root2)
+                size1: vector.size1,
+                size2: vector.size2,
+                proof: proof,
+                root1: root1,
+                root2: root2
+            )
         }
         if Self.refusedForHashLength.contains(file) {
             #expect(!vector.wantErr)
@@ -86,9 +96,11 @@ struct ProofVectorTests {
         let root = MerkleHash.leafHash([1, 2, 3])
         try MerkleProof.verifyConsistency(size1: 1, size2: 1, proof: [], root1: root, root2: root)
         let short = Array("don't care 2".utf8)
-        #expect(merkleErrorCode {
-            try MerkleProof.verifyConsistency(size1: 1, size2: 1, proof: [], root1: short, root2: short)
-        } == .invalidHashLength)
+        #expect(
+            merkleErrorCode {
+                try MerkleProof.verifyConsistency(size1: 1, size2: 1, proof: [], root1: short, root2: short)
+            } == .invalidHashLength
+        )
     }
 
     @Test("the happy-path proofs are exactly the ones this module generates over the 8 fixed leaves")

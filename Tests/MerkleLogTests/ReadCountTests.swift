@@ -73,13 +73,23 @@ struct ReadCountTests {
             let proof = try MerkleTree.inclusionProof(leafIndex: index, treeSize: 1000, reader: reader)
             #expect(reader.calls == 1 && reader.requested.count <= bound)
             try MerkleProof.verifyInclusion(
-                leafHash: leaves[Int(index)], leafIndex: index, treeSize: 1000, proof: proof, rootHash: root)
+                leafHash: leaves[Int(index)],
+                leafIndex: index,
+                treeSize: 1000,
+                proof: proof,
+                rootHash: root
+            )
             let old = index + 1
             let consistencyReader = CountingReader(store)
             let consistency = try MerkleTree.consistencyProof(from: old, to: 1000, reader: consistencyReader)
             #expect(consistencyReader.calls == (old == 1000 ? 0 : 1) && consistencyReader.requested.count <= bound)
             try MerkleProof.verifyConsistency(
-                size1: old, size2: 1000, proof: consistency, root1: try store.rootHash(size: old), root2: root)
+                size1: old,
+                size2: 1000,
+                proof: consistency,
+                root1: try store.rootHash(size: old),
+                root2: root
+            )
         }
     }
 }

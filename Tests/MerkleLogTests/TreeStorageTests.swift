@@ -28,7 +28,8 @@ struct TreeStorageTests {
         for n in 0..<70 {
             let reader = CountingReader(store)
             let added = try MerkleTree.nodesToAppend(leafHash: Self.leaves[n], atIndex: UInt64(n), reader: reader)
-            let before = Self.perfectNodes(size: n), after = Self.perfectNodes(size: n + 1)
+            let before = Self.perfectNodes(size: n)
+            let after = Self.perfectNodes(size: n + 1)
             let expected = after.filter { before[$0.key] == nil }
             #expect(added.count == expected.count, "leaf \(n)")
             for (id, hash) in added { #expect(expected[id] == hash, "leaf \(n), node \(id)") }
@@ -40,8 +41,10 @@ struct TreeStorageTests {
         #expect(store.nodes == Self.perfectNodes(size: 70))
     }
 
-    @Test("batches of any size give the same stored nodes as single appends, each with one read",
-          arguments: [1, 2, 3, 7, 64, 100, 300])
+    @Test(
+        "batches of any size give the same stored nodes as single appends, each with one read",
+        arguments: [1, 2, 3, 7, 64, 100, 300]
+    )
     func appendBatches(batchSize: Int) throws {
         var store = DictionaryStore()
         var start = 0
@@ -69,7 +72,10 @@ struct TreeStorageTests {
         let old = try InMemoryMerkleStore(leafHashes: Array(leaves.prefix(1023)))
         let reader = CountingReader(old)
         let added = try MerkleTree.nodesToAppend(
-            leafHashes: Array(leaves[1023..<2023]), startingAt: 1023, reader: reader)
+            leafHashes: Array(leaves[1023..<2023]),
+            startingAt: 1023,
+            reader: reader
+        )
         #expect(reader.calls == 1)
         // 1023 = 0b1111111111: all ten frontier subtrees get a parent, so all ten are read.
         #expect(reader.requested.count == 10)
@@ -85,15 +91,24 @@ struct TreeStorageTests {
     func appendRefusals() throws {
         let store = try InMemoryMerkleStore(leafHashes: Array(Self.leaves.prefix(3)))
         let short = [UInt8](repeating: 1, count: 31)
-        #expect(merkleErrorCode { _ = try MerkleTree.nodesToAppend(leafHash: short, atIndex: 3, reader: store) }
-            == .invalidHashLength)
-        #expect(merkleErrorCode {
-            _ = try MerkleTree.nodesToAppend(leafHash: Self.leaves[5], atIndex: 5, reader: store)
-        } == .missingNode)
-        #expect(merkleErrorCode {
-            _ = try MerkleTree.nodesToAppend(
-                leafHashes: [Self.leaves[0], Self.leaves[1]], startingAt: .max, reader: store)
-        } == .sizeOverflow)
+        #expect(
+            merkleErrorCode { _ = try MerkleTree.nodesToAppend(leafHash: short, atIndex: 3, reader: store) }
+                == .invalidHashLength
+        )
+        #expect(
+            merkleErrorCode {
+                _ = try MerkleTree.nodesToAppend(leafHash: Self.leaves[5], atIndex: 5, reader: store)
+            } == .missingNode
+        )
+        #expect(
+            merkleErrorCode {
+                _ = try MerkleTree.nodesToAppend(
+                    leafHashes: [Self.leaves[0], Self.leaves[1]],
+                    startingAt: .max,
+                    reader: store
+                )
+            } == .sizeOverflow
+        )
         #expect(try MerkleTree.nodesToAppend(leafHashes: [], startingAt: 3, reader: store).isEmpty)
         var memory = InMemoryMerkleStore()
         #expect(merkleErrorCode { try memory.append(leafHash: short) } == .invalidHashLength)
@@ -132,12 +147,16 @@ struct TreeStorageTests {
     @Test("perfect subtrees tile a range with the largest aligned pieces")
     func perfectSubtrees() {
         #expect(MerkleTree.perfectSubtrees(from: 0, to: 0).isEmpty)
-        #expect(MerkleTree.perfectSubtrees(from: 0, to: 13) == [
-            NodeID(level: 3, index: 0), NodeID(level: 2, index: 2), NodeID(level: 0, index: 12),
-        ])
-        #expect(MerkleTree.perfectSubtrees(from: 5, to: 12) == [
-            NodeID(level: 0, index: 5), NodeID(level: 1, index: 3), NodeID(level: 2, index: 2),
-        ])
+        #expect(
+            MerkleTree.perfectSubtrees(from: 0, to: 13) == [
+                NodeID(level: 3, index: 0), NodeID(level: 2, index: 2), NodeID(level: 0, index: 12),
+            ]
+        )
+        #expect(
+            MerkleTree.perfectSubtrees(from: 5, to: 12) == [
+                NodeID(level: 0, index: 5), NodeID(level: 1, index: 3), NodeID(level: 2, index: 2),
+            ]
+        )
         let all = MerkleTree.perfectSubtrees(from: 0, to: .max)
         #expect(all.count == 64)
         #expect(all.first == NodeID(level: 63, index: 0))

@@ -17,12 +17,19 @@ enum Shared {
     }()
 
     static func auditor(
-        _ story: StoryLedger = story, threads: Int = 2, keepGoing: Bool = false,
+        _ story: StoryLedger = story,
+        threads: Int = 2,
+        keepGoing: Bool = false,
         residentChains: Int = Auditor.defaultResidentChains
     ) -> Auditor {
         Auditor(
-            trustRoots: story.governance, logKey: story.logKey, origin: TestParties.origin, threads: threads,
-            keepGoing: keepGoing, residentChains: residentChains)
+            trustRoots: story.governance,
+            logKey: story.logKey,
+            origin: TestParties.origin,
+            threads: threads,
+            keepGoing: keepGoing,
+            residentChains: residentChains
+        )
     }
 
     static func open(_ path: String) throws -> SQLiteLedgerStore {
@@ -37,11 +44,14 @@ struct CleanAuditTests {
         #expect(story.entryCount > 2_000)
         let calls = Mutex<[UInt64]>([])
         let auditor = Auditor(
-            trustRoots: story.governance, logKey: story.logKey, origin: TestParties.origin,
+            trustRoots: story.governance,
+            logKey: story.logKey,
+            origin: TestParties.origin,
             progress: { done, total in
                 calls.withLock { $0.append(done) }
                 #expect(total == story.entryCount)
-            })
+            }
+        )
         let report = try auditor.audit(store: Shared.open(story.path))
         #expect(report.failures == [], "\(report.failures.prefix(3))")
         #expect(report.passed)
@@ -79,7 +89,9 @@ struct CleanAuditTests {
         #expect(report.rootHash == full.rootHash)
         // From the newest checkpoint there is nothing new to check.
         let none = try Shared.auditor().audit(
-            store: Shared.open(story.path), since: try #require(story.checkpoints.last))
+            store: Shared.open(story.path),
+            since: try #require(story.checkpoints.last)
+        )
         #expect(none.passed)
         #expect(none.entriesChecked == 0)
     }
@@ -122,7 +134,8 @@ struct CleanAuditTests {
                 #expect(report.passed)
                 figures.append(
                     "\(source) threads=\(threads): \(report.entriesChecked) entries in "
-                        + String(format: "%.3f s = %.0f entries/s", seconds, Double(report.entriesChecked) / seconds))
+                        + String(format: "%.3f s = %.0f entries/s", seconds, Double(report.entriesChecked) / seconds)
+                )
             }
         }
         let key = try Ed25519PrivateKey.generate()

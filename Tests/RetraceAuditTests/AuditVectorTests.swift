@@ -39,7 +39,9 @@ struct AuditVectorTests {
 
         // Point 3: a header member the format does not define.
         var unknownMember = lines
-        unknownMember[0] = bytes(text(lines[0]).replacingOccurrences(of: "{\"format\"", with: "{\"comment\":\"x\",\"format\""))
+        unknownMember[0] = bytes(
+            text(lines[0]).replacingOccurrences(of: "{\"format\"", with: "{\"comment\":\"x\",\"format\"")
+        )
         // Point 4: the header claims another origin than its checkpoints are signed for.
         var renamed = lines
         renamed[0] = bytes(text(lines[0]).replacingOccurrences(of: TestParties.origin, with: "example.com/other"))
@@ -52,7 +54,8 @@ struct AuditVectorTests {
             let body = try Checkpoint(parsing: String(note.split(separator: "\n\n")[0]) + "\n")
             let other = try Checkpoint(origin: "example.com/other", size: body.size, rootHash: body.rootHash)
             resigned[position] = try CanonicalJSON.encode(
-                .object(["checkpoint": .string(try other.sign(with: story.parties.log).serialized)]))
+                .object(["checkpoint": .string(try other.sign(with: story.parties.log).serialized)])
+            )
         }
         // Point 9: entry 0 is not a roster (the roster line left out, the others renumbered).
         // The checkpoints signed before the first event go too: they would fail first (A11).
@@ -81,7 +84,8 @@ struct AuditVectorTests {
             let body = try Checkpoint(parsing: String(note.split(separator: "\n\n")[0]) + "\n")
             let bigger = try Checkpoint(origin: body.origin, size: body.size + 1, rootHash: body.rootHash)
             wrongSize[position] = try CanonicalJSON.encode(
-                .object(["checkpoint": .string(try bigger.sign(with: story.parties.log).serialized)]))
+                .object(["checkpoint": .string(try bigger.sign(with: story.parties.log).serialized)])
+            )
         }
         // Point 9: a checkpoint line that is not {"checkpoint": note}.
         var malformedCheckpoint = lines
@@ -95,28 +99,46 @@ struct AuditVectorTests {
         return [
             Case(file: "valid.jsonl", lines: lines, description: "a small ledger's export: passes"),
             Case(
-                file: "header-unknown-member.jsonl", lines: unknownMember,
-                description: "the header has a member the format does not define: not an export (format.md §7)"),
+                file: "header-unknown-member.jsonl",
+                lines: unknownMember,
+                description: "the header has a member the format does not define: not an export (format.md §7)"
+            ),
             Case(
-                file: "header-origin-renamed.jsonl", lines: renamed,
-                description: "the header names another origin than the one trusted and its checkpoints are signed for"),
+                file: "header-origin-renamed.jsonl",
+                lines: renamed,
+                description: "the header names another origin than the one trusted and its checkpoints are signed for"
+            ),
             Case(
-                file: "checkpoints-other-origin.jsonl", lines: resigned,
-                description: "every checkpoint re-signed by the same log key for another origin (audit.md §1)"),
+                file: "checkpoints-other-origin.jsonl",
+                lines: resigned,
+                description: "every checkpoint re-signed by the same log key for another origin (audit.md §1)"
+            ),
             Case(
-                file: "entry0-not-roster.jsonl", lines: noRoster,
-                description: "the first roster left out and the entries renumbered: entry 0 is an event"),
+                file: "entry0-not-roster.jsonl",
+                lines: noRoster,
+                description: "the first roster left out and the entries renumbered: entry 0 is an event"
+            ),
             Case(
-                file: "roster-bad-signature.jsonl", lines: badRosterSignature,
-                description: "one character of the first roster's signature changed"),
+                file: "roster-bad-signature.jsonl",
+                lines: badRosterSignature,
+                description: "one character of the first roster's signature changed"
+            ),
             Case(
-                file: "checkpoint-wrong-size.jsonl", lines: wrongSize,
-                description: "the second checkpoint validly signed for one entry more than precede it"),
+                file: "checkpoint-wrong-size.jsonl",
+                lines: wrongSize,
+                description: "the second checkpoint validly signed for one entry more than precede it"
+            ),
             Case(
-                file: "checkpoint-line-malformed.jsonl", lines: malformedCheckpoint,
-                description: "the second checkpoint line holds no signed note"),
+                file: "checkpoint-line-malformed.jsonl",
+                lines: malformedCheckpoint,
+                description: "the second checkpoint line holds no signed note"
+            ),
             Case(file: "gap.jsonl", lines: gap, description: "entry 3 left out"),
-            Case(file: "unreadable-line.jsonl", lines: unreadable, description: "entry 2 replaced by a line that is not JSON"),
+            Case(
+                file: "unreadable-line.jsonl",
+                lines: unreadable,
+                description: "entry 2 replaced by a line that is not JSON"
+            ),
         ]
     }
 
@@ -131,14 +153,19 @@ struct AuditVectorTests {
     static func answer(path: String) -> JSONObject {
         func run(keepGoing: Bool) -> JSONValue {
             let auditor = Auditor(
-                trustRoots: anchors.governance, logKey: anchors.log, origin: anchors.origin, threads: 1,
-                keepGoing: keepGoing)
+                trustRoots: anchors.governance,
+                logKey: anchors.log,
+                origin: anchors.origin,
+                threads: 1,
+                keepGoing: keepGoing
+            )
             do {
                 let report = try auditor.audit(exportAt: path)
                 return .array(
                     report.failures.map {
                         .object(["index": $0.index.map { .integer(Int64($0)) } ?? .null, "rule": .string($0.rule)])
-                    })
+                    }
+                )
             } catch let error as AuditError {
                 return .object(["error": .string(error.code.description)])
             } catch {
@@ -168,16 +195,22 @@ struct AuditVectorTests {
     @Test("the audit vectors regenerate byte for byte from the fixed test keys and clock")
     func regenerate() throws {
         let cases = try Self.cases()
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("audit-vectors-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "audit-vectors-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let expected = try Self.expectedJSON(cases, in: scratch)
         // Writing is a step of its own: a run that rewrites the files has checked nothing.
         if ProcessInfo.processInfo.environment["RETRACE_WRITE_VECTORS"] == "1" {
             try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
-            for item in cases { try Data(Self.fileBytes(item)).write(to: Self.folder.appendingPathComponent(item.file)) }
+            for item in cases {
+                try Data(Self.fileBytes(item)).write(to: Self.folder.appendingPathComponent(item.file))
+            }
             try Data(expected).write(to: Self.folder.appendingPathComponent("expected.json"))
-            Issue.record("spec/vectors/audit rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS")
+            Issue.record(
+                "spec/vectors/audit rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS"
+            )
             return
         }
         for item in cases {
@@ -191,25 +224,33 @@ struct AuditVectorTests {
     @Test("each stored vector gets exactly its expected answer, with only expected.json's anchors")
     func storedVectors() throws {
         let expected = try CanonicalJSON.decode(
-            [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))).dropLast(), options: .strict)
+            [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))).dropLast(),
+            options: .strict
+        )
         let cases = try #require(expected["cases"]?.arrayValue)
         #expect(cases.count == 10)
         for item in cases {
             let file = try #require(item["file"]?.stringValue)
             let answer = Self.answer(path: Self.folder.appendingPathComponent(file).path)
-            #expect(.object(answer) == item.objectValue.map { object in
-                var copy = object
-                copy.removeValue(forKey: "file")
-                copy.removeValue(forKey: "description")
-                return JSONValue.object(copy)
-            }, "\(file)")
+            #expect(
+                .object(answer)
+                    == item.objectValue.map { object in
+                        var copy = object
+                        copy.removeValue(forKey: "file")
+                        copy.removeValue(forKey: "description")
+                        return JSONValue.object(copy)
+                    },
+                "\(file)"
+            )
         }
     }
 
     @Test("the decided codes: what spec/audit.md §3 says for each case")
     func decidedCodes() throws {
         let expected = try CanonicalJSON.decode(
-            [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))).dropLast(), options: .strict)
+            [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))).dropLast(),
+            options: .strict
+        )
         var first: [String: JSONValue] = [:]
         for item in expected["cases"]?.arrayValue ?? [] {
             if let file = item["file"]?.stringValue { first[file] = item["first"] }

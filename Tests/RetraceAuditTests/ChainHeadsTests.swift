@@ -28,8 +28,13 @@ struct ChainHeadsTests {
                 return (
                     key,
                     ChainHead(
-                        eventID: last.eventID, sequence: last.sequence, state: state, linkDigest: digest,
-                        lastIndex: last.index, commissionIndex: links[0].index)
+                        eventID: last.eventID,
+                        sequence: last.sequence,
+                        state: state,
+                        linkDigest: digest,
+                        lastIndex: last.index,
+                        commissionIndex: links[0].index
+                    )
                 )
             }
         }

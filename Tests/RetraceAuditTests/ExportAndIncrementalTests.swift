@@ -24,11 +24,17 @@ struct ExportTamperTests {
         return (lines, lineOf)
     }
 
-    func audit(_ lines: [[UInt8]], _ name: String, keepGoing: Bool = false, finalNewline: Bool = true) throws
+    func audit(
+        _ lines: [[UInt8]],
+        _ name: String,
+        keepGoing: Bool = false,
+        finalNewline: Bool = true
+    ) throws
         -> AuditReport
     {
         try Shared.auditor(keepGoing: keepGoing).audit(
-            exportAt: Shared.story.writeExport(lines, name: name, finalNewline: finalNewline))
+            exportAt: Shared.story.writeExport(lines, name: name, finalNewline: finalNewline)
+        )
     }
 
     static func edit(_ line: [UInt8], _ transform: (String) -> String) -> [UInt8] {
@@ -36,7 +42,9 @@ struct ExportTamperTests {
     }
 
     @Test(
-        "a changed detail, signer, received time or index in one line is named at that entry", arguments: [0, 1, 2, 3])
+        "a changed detail, signer, received time or index in one line is named at that entry",
+        arguments: [0, 1, 2, 3]
+    )
     func changedLine(variant: Int) throws {
         var (lines, lineOf) = try Self.lines()
         let target: UInt64 = 1_000 + UInt64(variant) * 97
@@ -94,9 +102,15 @@ struct ExportTamperTests {
         withoutCheckpoint.remove(at: lastCheckpoint)
         let story = Shared.story
         let previous = try Checkpoint.open(
-            story.checkpoints[story.checkpoints.count - 2], verifiers: [story.logKey], origin: nil)
+            story.checkpoints[story.checkpoints.count - 2],
+            verifiers: [story.logKey],
+            origin: nil
+        )
         expectDetected(
-            try audit(withoutCheckpoint, "no-checkpoint"), index: previous.size, rule: AuditRule.uncoveredEntries)
+            try audit(withoutCheckpoint, "no-checkpoint"),
+            index: previous.size,
+            rule: AuditRule.uncoveredEntries
+        )
 
         // Cut in the middle of the last entry line.
         var cut = Array(lines.dropLast())
@@ -147,7 +161,8 @@ struct IncrementalAuditTests {
                 db,
                 sql: "SELECT idx FROM chain_links WHERE idx < ? AND chain != 'roster' AND chain IN "
                     + "(SELECT chain FROM chain_links WHERE idx >= ?) ORDER BY idx DESC LIMIT 1",
-                arguments: [size, size])
+                arguments: [size, size]
+            )
             return UInt64(index ?? 0)
         }
         let path = try Attacker.tamper("incremental-before") { db in
@@ -158,7 +173,8 @@ struct IncrementalAuditTests {
     }
 
     @Test(
-        "a history rewritten and re-signed by the log operator fails the consistency proof from the trusted checkpoint")
+        "a history rewritten and re-signed by the log operator fails the consistency proof from the trusted checkpoint"
+    )
     func rewrittenHistory() throws {
         // Same keys, another story: the operator's second history.
         let other = try StoryLedger.build(products: 40, seed: 3)

@@ -21,7 +21,11 @@ struct SQLiteTamperTests {
             try Attacker.rewrite(db, target) { $0.replacingOccurrences(of: "\"online\"", with: "\"onlinf\"") }
         }
         expectDetected(
-            try auditFile(path), index: target, rule: AuditRule.signature, product: try Attacker.product(at: target))
+            try auditFile(path),
+            index: target,
+            rule: AuditRule.signature,
+            product: try Attacker.product(at: target)
+        )
     }
 
     @Test("a naive edit of entry bytes is caught by the stored leaf hash at that index")
@@ -103,7 +107,8 @@ struct SQLiteTamperTests {
             try db.execute(
                 sql: "UPDATE batch_members SET bytes = CAST(replace(CAST(bytes AS TEXT), '/21/S', '/21/T') AS BLOB) "
                     + "WHERE idx = ? AND position = 1",
-                arguments: [batch])
+                arguments: [batch]
+            )
         }
         expectDetected(try auditFile(path), index: batch, rule: AuditRule.batchMembers)
 
@@ -121,14 +126,16 @@ struct SQLiteTamperTests {
             try db.execute(
                 sql: "UPDATE chain_links SET state = (SELECT state FROM chain_links WHERE chain = ? AND seq = 2) "
                     + "WHERE chain = ? AND idx = ?",
-                arguments: [product, product, target])
+                arguments: [product, product, target]
+            )
         }
         expectDetected(try auditFile(state), index: target, rule: AuditRule.storedChainLinks, product: product)
 
         let eventID = try Attacker.tamper("link-event") { db in
             try db.execute(
                 sql: "UPDATE chain_links SET event_id = zeroblob(32) WHERE chain = ? AND idx = ?",
-                arguments: [product, target])
+                arguments: [product, target]
+            )
         }
         expectDetected(try auditFile(eventID), index: target, rule: AuditRule.storedChainLinks, product: product)
 
@@ -144,8 +151,11 @@ struct SQLiteTamperTests {
             try db.execute(sql: "UPDATE products SET passport = zeroblob(32) WHERE product = ?", arguments: [product])
         }
         expectDetected(
-            try auditFile(passport), index: commission.map(UInt64.init), rule: AuditRule.storedProducts,
-            product: product)
+            try auditFile(passport),
+            index: commission.map(UInt64.init),
+            rule: AuditRule.storedProducts,
+            product: product
+        )
     }
 
     // MARK: Rows deleted, reordered, moved
@@ -207,7 +217,10 @@ struct SQLiteTamperTests {
         let (size, otherNote): (UInt64, String) = try Attacker.query { db in
             let sizes = try Int64.fetchAll(db, sql: "SELECT size FROM checkpoints ORDER BY size")
             let note = try String.fetchOne(
-                db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [sizes[5]])
+                db,
+                sql: "SELECT note FROM checkpoints WHERE size = ?",
+                arguments: [sizes[5]]
+            )
             return (UInt64(sizes[10]), note ?? "")
         }
         let replaced = try Attacker.tamper("checkpoint-note") { db in
@@ -228,7 +241,10 @@ struct SQLiteTamperTests {
         expectDetected(try auditFile(root), index: size - 1, rule: AuditRule.checkpointRoot)
 
         let previous = try Checkpoint.open(
-            story.checkpoints[story.checkpoints.count - 2], verifiers: [story.logKey], origin: nil)
+            story.checkpoints[story.checkpoints.count - 2],
+            verifiers: [story.logKey],
+            origin: nil
+        )
         let dropped = try Attacker.tamper("checkpoint-dropped") { db in
             try db.execute(sql: "DELETE FROM checkpoints WHERE size = (SELECT MAX(size) FROM checkpoints)")
         }
@@ -265,11 +281,14 @@ struct SQLiteTamperTests {
     @Test("entries spliced in from another ledger, signed by that ledger's own keys, are refused at their index")
     func splice() throws {
         let foreign = try StoryLedger.build(
-            products: 4, seed: 9,
+            products: 4,
+            seed: 9,
             foreign: .init(
                 log: NoteSigner.generate(name: "log.other.test"),
                 governance: NoteSigner.generate(name: "gov.other.test"),
-                northwind: NoteSigner.generate(name: "northwind.other.test")))
+                northwind: NoteSigner.generate(name: "northwind.other.test")
+            )
+        )
         defer { foreign.remove() }
         let auditOwn = try Auditor(trustRoots: foreign.governance, logKey: foreign.logKey, origin: TestParties.origin)
             .audit(store: Shared.open(foreign.path))
@@ -292,10 +311,14 @@ struct SQLiteTamperTests {
         let note = try Attacker.tamper("splice-checkpoint") { db in
             try db.execute(
                 sql: "UPDATE checkpoints SET note = ? WHERE size = (SELECT MAX(size) FROM checkpoints)",
-                arguments: [foreignNote])
+                arguments: [foreignNote]
+            )
         }
         expectDetected(
-            try auditFile(note), index: Shared.story.entryCount - 1, rule: AuditRule.checkpointSignature)
+            try auditFile(note),
+            index: Shared.story.entryCount - 1,
+            rule: AuditRule.checkpointSignature
+        )
     }
 
     @Test("a roster update changed after the fact is refused at its index")

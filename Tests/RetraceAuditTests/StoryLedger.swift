@@ -42,12 +42,18 @@ struct StoryLedger {
         let northwind: NoteSigner
     }
 
-    static func build(products: Int, seed: Int = 0, foreign: ForeignKeys? = nil, gtinSerialPrefix: String = "S")
+    static func build(
+        products: Int,
+        seed: Int = 0,
+        foreign: ForeignKeys? = nil,
+        gtinSerialPrefix: String = "S"
+    )
         throws -> StoryLedger
     {
         let parties = try TestParties()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "retrace-audit-\(UUID().uuidString)")
+            "retrace-audit-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("ledger.sqlite").path
         let clock = TestClock(start.secondsSinceEpoch + 86_400 * 60)
@@ -58,22 +64,36 @@ struct StoryLedger {
         if let foreign {
             var text = String(decoding: try CanonicalJSON.encode(parties.roster.json), as: UTF8.self)
             text = text.replacingOccurrences(
-                of: parties.governance.verifier.description, with: foreign.governance.verifier.description)
+                of: parties.governance.verifier.description,
+                with: foreign.governance.verifier.description
+            )
             text = text.replacingOccurrences(
-                of: try parties.signer("northwind").verifier.description, with: foreign.northwind.verifier.description)
+                of: try parties.signer("northwind").verifier.description,
+                with: foreign.northwind.verifier.description
+            )
             roster = try RosterDocument(json: CanonicalJSON.decode(Array(text.utf8)))
         }
         guard case .object(let rosterDetails) = roster.json else { throw SimulationError("roster is not an object") }
         let rosterStatement = try SignedStatement.sign(
             Statement(
-                type: .roster, product: nil, previous: nil,
-                signer: Digest(bytes: governanceSigner.verifier.publicKey.fingerprint), time: start,
-                details: rosterDetails),
-            with: governanceSigner.privateKey)
+                type: .roster,
+                product: nil,
+                previous: nil,
+                signer: Digest(bytes: governanceSigner.verifier.publicKey.fingerprint),
+                time: start,
+                details: rosterDetails
+            ),
+            with: governanceSigner.privateKey
+        )
         let store = try SQLiteLedgerStore.create(path: path)
         let ledger = try Ledger.create(
-            store: store, origin: TestParties.origin, logSigner: logSigner, governance: [governanceSigner.verifier],
-            roster: rosterStatement, clock: { clock.now })
+            store: store,
+            origin: TestParties.origin,
+            logSigner: logSigner,
+            governance: [governanceSigner.verifier],
+            roster: rosterStatement,
+            clock: { clock.now }
+        )
         var checkpoints: [String] = []
         if let note = try store.read({ try $0.latestCheckpoint()?.note }) { checkpoints.append(note) }
 
@@ -82,14 +102,24 @@ struct StoryLedger {
             return try parties.signer(party)
         }
         func sign(
-            _ type: EventType, _ product: SGTIN?, _ previous: Digest?, by party: String, at time: Timestamp,
-            details: JSONObject = [:], members: [BatchMember] = []
+            _ type: EventType,
+            _ product: SGTIN?,
+            _ previous: Digest?,
+            by party: String,
+            at time: Timestamp,
+            details: JSONObject = [:],
+            members: [BatchMember] = []
         ) throws -> SignedStatement {
             let signer = try key(party)
             let statement = try Statement(
-                type: type, product: product, previous: previous,
+                type: type,
+                product: product,
+                previous: previous,
                 batch: members.isEmpty ? nil : BatchMember.commitment(for: members),
-                signer: Digest(bytes: signer.verifier.publicKey.fingerprint), time: time, details: details)
+                signer: Digest(bytes: signer.verifier.publicKey.fingerprint),
+                time: time,
+                details: details
+            )
             return try SignedStatement.sign(statement, with: signer.privateKey, members: members)
         }
         func salted(_ text: String) -> JSONValue { .string(Digest.of(Array("audit-salt\n\(text)".utf8)).hex) }
@@ -170,11 +200,17 @@ struct StoryLedger {
                 case 1:
                     try add(
                         try sign(
-                            .refurbish, sku, head, by: "proseware", at: endTime,
+                            .refurbish,
+                            sku,
+                            head,
+                            by: "proseware",
+                            at: endTime,
                             details: [
                                 "work": ["battery-replaced"], "tests": ["battery-health", "display"],
                                 "softwareVersion": "4.2.1", "warrantyMonths": 12, "certified": true,
-                            ]))
+                            ]
+                        )
+                    )
                 default:
                     pallet.append(BatchMember(product: sku, previous: head))
                 }
@@ -182,11 +218,18 @@ struct StoryLedger {
             if !pallet.isEmpty {
                 try add(
                     try sign(
-                        .recycle, nil, nil, by: "adatum", at: endTime,
+                        .recycle,
+                        nil,
+                        nil,
+                        by: "adatum",
+                        at: endTime,
                         details: [
                             "certificate": .string("COR-\(seed)-\(first)"), "method": "mechanical-shredding",
                             "materials": ["aluminium": 20, "copper": 5],
-                        ], members: pallet))
+                        ],
+                        members: pallet
+                    )
+                )
             }
         }
         try flush()
@@ -199,8 +242,15 @@ struct StoryLedger {
         try handle.close()
         let size = try store.read { try $0.treeSize() }
         return StoryLedger(
-            directory: directory, path: path, exportPath: exportPath, parties: parties, logKey: logSigner.verifier,
-            governance: [governanceSigner.verifier], entryCount: size, checkpoints: checkpoints)
+            directory: directory,
+            path: path,
+            exportPath: exportPath,
+            parties: parties,
+            logKey: logSigner.verifier,
+            governance: [governanceSigner.verifier],
+            entryCount: size,
+            checkpoints: checkpoints
+        )
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }

@@ -37,7 +37,12 @@ enum Attacker {
 
     /// Rewrites entry `index` through `transform` of its text. A careful attacker (`fixColumns`)
     /// also rewrites the leaf hash, event id and received columns so that only signed facts disagree.
-    static func rewrite(_ db: Database, _ index: UInt64, fixColumns: Bool = true, _ transform: (String) -> String)
+    static func rewrite(
+        _ db: Database,
+        _ index: UInt64,
+        fixColumns: Bool = true,
+        _ transform: (String) -> String
+    )
         throws
     {
         let old = String(decoding: try bytes(db, index), as: UTF8.self)
@@ -50,9 +55,14 @@ enum Attacker {
         try db.execute(sql: "UPDATE entries SET bytes = ? WHERE idx = ?", arguments: [Data(bytes), index])
         guard fixColumns else { return }
         try db.execute(
-            sql: "UPDATE entries SET leaf_hash = ? WHERE idx = ?", arguments: [Data(MerkleHash.leafHash(bytes)), index])
+            sql: "UPDATE entries SET leaf_hash = ? WHERE idx = ?",
+            arguments: [Data(MerkleHash.leafHash(bytes)), index]
+        )
         let members = try Data.fetchAll(
-            db, sql: "SELECT bytes FROM batch_members WHERE idx = ? ORDER BY position", arguments: [index])
+            db,
+            sql: "SELECT bytes FROM batch_members WHERE idx = ? ORDER BY position",
+            arguments: [index]
+        )
         let parsedMembers = try? members.map { data in
             try BatchMember(json: CanonicalJSONShim.decode([UInt8](data)), path: "m")
         }
@@ -61,7 +71,8 @@ enum Attacker {
                 sql: "UPDATE entries SET event_id = ?, received = ?, type = ? WHERE idx = ?",
                 arguments: [
                     Data(entry.statement.id.bytes), entry.received.secondsSinceEpoch, entry.statement.type.name, index,
-                ])
+                ]
+            )
         }
     }
 
@@ -80,8 +91,10 @@ enum Attacker {
         return try queue.read { db in
             guard
                 let index = try Int64.fetchOne(
-                    db, sql: "SELECT idx FROM entries WHERE type = ? ORDER BY idx LIMIT 1 OFFSET ?",
-                    arguments: [type, offset])
+                    db,
+                    sql: "SELECT idx FROM entries WHERE type = ? ORDER BY idx LIMIT 1 OFFSET ?",
+                    arguments: [type, offset]
+                )
             else { throw SimulationError("no \(type) entry") }
             return UInt64(index)
         }
@@ -115,7 +128,10 @@ enum CanonicalJSONShim {
 
 /// Audits `path` and expects the first failure at `index` under `rule`.
 func expectDetected(
-    _ report: AuditReport, index: UInt64?, rule: String, product: String? = nil,
+    _ report: AuditReport,
+    index: UInt64?,
+    rule: String,
+    product: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #expect(!report.passed, "the tampering went unnoticed", sourceLocation: sourceLocation)
@@ -124,17 +140,26 @@ func expectDetected(
     #expect(first?.rule == rule, "first failure: \(first?.description ?? "none")", sourceLocation: sourceLocation)
     if let product {
         #expect(
-            first?.product == product, "first failure: \(first?.description ?? "none")", sourceLocation: sourceLocation)
+            first?.product == product,
+            "first failure: \(first?.description ?? "none")",
+            sourceLocation: sourceLocation
+        )
     }
 }
 
 /// Audits `path` twice: with every product head in memory, and with only 8 kept there (the rest
 /// written to the audit's scratch file and read back), which must not change a single finding.
 func auditFile(
-    _ path: String, keepGoing: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+    _ path: String,
+    keepGoing: Bool = false,
+    sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> AuditReport {
     let report = try Shared.auditor(keepGoing: keepGoing).audit(store: Shared.open(path))
     let spilling = try Shared.auditor(keepGoing: keepGoing, residentChains: 8).audit(store: Shared.open(path))
-    #expect(spilling == report, "with 8 resident chains: \(spilling.failures.prefix(3))", sourceLocation: sourceLocation)
+    #expect(
+        spilling == report,
+        "with 8 resident chains: \(spilling.failures.prefix(3))",
+        sourceLocation: sourceLocation
+    )
     return report
 }

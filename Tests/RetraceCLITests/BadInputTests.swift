@@ -91,7 +91,8 @@ struct BadInputTests {
             ["checkpoint"], ["frobnicate"], ["checkpoint", "--db", "x", "--bogus"], ["prove", "--db", "x"],
             ["audit"], ["audit", "--db", "a", "--export", "b"], ["scan"], ["record", "ship"],
             ["keygen"], ["roster", "sign"],
-        ])
+        ]
+    )
     func argumentErrors(_ arguments: [String]) throws {
         let work = try Workspace()
         defer { work.remove() }

@@ -47,7 +47,9 @@ struct EPCISTests {
         ((document["epcisBody"] as? [String: Any])?["eventList"] as? [[String: Any]]) ?? []
     }
 
-    @Test("the validator is real: GS1's examples pass it, a document with a made-up bizStep or without a time zone fails")
+    @Test(
+        "the validator is real: GS1's examples pass it, a document with a made-up bizStep or without a time zone fails"
+    )
     func validatorIsReal() throws {
         #expect(SchemaValidator.available, "python3 with jsonschema is needed (pip install jsonschema)")
         let good = try SchemaValidator.run(SchemaValidator.examples.map(SchemaValidator.gs1))
@@ -60,7 +62,10 @@ struct EPCISTests {
         let text = String(decoding: original, as: UTF8.self)
         // CBV has no "returning" step: a return is receiving + returned.
         try work.write("step.json", Array(text.replacingOccurrences(of: "\"shipping\"", with: "\"returning\"").utf8))
-        try work.write("zone.json", Array(text.replacingOccurrences(of: "\"eventTimeZoneOffset\"", with: "\"tz\"").utf8))
+        try work.write(
+            "zone.json",
+            Array(text.replacingOccurrences(of: "\"eventTimeZoneOffset\"", with: "\"tz\"").utf8)
+        )
         try work.write("uri.json", Array(text.replacingOccurrences(of: "urn:epc:id:sgln:", with: "not a uri ").utf8))
         for name in ["step.json", "zone.json", "uri.json"] {
             let bad = try SchemaValidator.run([work.path(name)])
@@ -99,7 +104,11 @@ struct EPCISTests {
         #expect(returned["epcList"] as? [String] == ["https://id.gs1.org/01/09506000134352/21/NWX26A1296"])
         #expect((returned["readPoint"] as? [String: String])?["id"]?.hasPrefix("urn:epc:id:sgln:9520003.") == true)
         let transactions = returned["bizTransactionList"] as? [[String: String]] ?? []
-        #expect(transactions.contains { $0["type"] == "rma" && $0["bizTransaction"]?.hasPrefix("urn:retrace:bt:rma:") == true })
+        #expect(
+            transactions.contains {
+                $0["type"] == "rma" && $0["bizTransaction"]?.hasPrefix("urn:retrace:bt:rma:") == true
+            }
+        )
         let statementID = try #require(returned["retrace:statementId"] as? String)
         #expect(statementID.count == 64)
         // The eventID names the same statement (RFC 6920 ni URI of its SHA-256).
@@ -109,12 +118,17 @@ struct EPCISTests {
         // A recycling pallet is one event listing every member; the object ceases to exist.
         let recycled = events.filter { $0["retrace:eventType"] as? String == "recycle" }
         #expect(!recycled.isEmpty)
-        #expect(recycled.allSatisfy { $0["action"] as? String == "DELETE" && $0["disposition"] as? String == "destroyed" })
+        #expect(
+            recycled.allSatisfy { $0["action"] as? String == "DELETE" && $0["disposition"] as? String == "destroyed" }
+        )
         #expect(recycled.contains { ($0["epcList"] as? [String])?.count ?? 0 > 1 })
         // Sales carry only the salted order digest, as a purchase-order transaction.
         let sale = try #require(events.first { $0["retrace:eventType"] as? String == "sell" })
         let order = (sale["bizTransactionList"] as? [[String: String]])?.first { $0["type"] == "po" }
-        #expect(order?["bizTransaction"]?.range(of: "^urn:retrace:bt:order:[0-9a-f]{64}$", options: .regularExpression) != nil)
+        #expect(
+            order?["bizTransaction"]?.range(of: "^urn:retrace:bt:order:[0-9a-f]{64}$", options: .regularExpression)
+                != nil
+        )
         #expect(sale["bizLocation"] == nil, "a sold item leaves the shop")
     }
 
@@ -130,8 +144,12 @@ struct EPCISTests {
             ("ship", "2026-03-02T11:00:00Z", ["--detail", "shipment=SH-1", "--detail", "consignee=alpine"]),
         ] {
             let result = try work.run(
-                ["record", type, "--db", "a.sqlite", "--key", "keys/northwind.key", "--product", product, "--time", time,
-                 "--log-key", "keys/log.key"] + extra)
+                [
+                    "record", type, "--db", "a.sqlite", "--key", "keys/northwind.key", "--product", product, "--time",
+                    time,
+                    "--log-key", "keys/log.key",
+                ] + extra
+            )
             #expect(result.code == 0, "\(result.stderr)")
         }
         #expect(try work.run(["export", "--format", "epcis", "--db", "a.sqlite", "--out", "a.jsonld"]).code == 0)
@@ -210,10 +228,15 @@ struct EPCISTests {
                  {"type":"ObjectEvent","eventTime":"2026-03-02T13:00:00.250+01:00","eventTimeZoneOffset":"+01:00",
                   "action":"OBSERVE","bizStep":"shipping","disposition":"in_transit",
                   "epcList":["urn:epc:id:sgtin:9506000.013435.NOPE1"]}]}}
-                """.utf8))
+                """.utf8
+            )
+        )
         let unknown = try record("ship.json")
         #expect(unknown.code == 1, "\(unknown.stderr)")
-        #expect(unknown.stderr.contains("event 0") && unknown.stderr.contains("never commissioned"), "\(unknown.stderr)")
+        #expect(
+            unknown.stderr.contains("event 0") && unknown.stderr.contains("never commissioned"),
+            "\(unknown.stderr)"
+        )
         #expect(work.digest("ledger.sqlite") == before)
     }
 
@@ -230,13 +253,25 @@ struct EPCISTests {
         for (offset, serial) in ["BAT001", "BAT002", "BAT003"].enumerated() {
             let product = try SGTIN(gtin: GTIN("09506000134352"), serial: Serial(serial))
             let commission = try parties.sign(
-                .commission, product: product, previous: nil, by: "northwind", at: start.adding(seconds: Int64(offset)))
+                .commission,
+                product: product,
+                previous: nil,
+                by: "northwind",
+                at: start.adding(seconds: Int64(offset))
+            )
             lines += try CanonicalJSON.encode(commission.json) + [0x0a]
             members.append(BatchMember(product: product, previous: commission.id))
         }
         let ship = try parties.sign(
-            .ship, product: nil, previous: nil, by: "northwind", at: start.adding(seconds: 3600), location: "9506000000022",
-            details: ["consignee": "alpine", "shipment": "PAL-7"], batch: members)
+            .ship,
+            product: nil,
+            previous: nil,
+            by: "northwind",
+            at: start.adding(seconds: 3600),
+            location: "9506000000022",
+            details: ["consignee": "alpine", "shipment": "PAL-7"],
+            batch: members
+        )
         lines += try CanonicalJSON.encode(ship.json) + [0x0a]
         try work.write("statements.jsonl", lines)
         let appended = try work.run(["append", "statements.jsonl", "--db", "a.sqlite", "--log-key", "keys/log.key"])

@@ -37,7 +37,8 @@ struct IdentifyTests {
             ("(01)09506000134352(21)ABCDEFGHIJKLMNOPQRSTU", "20"),
             ("(01)09506000134352", "serial"),
             ("hello", "position"),
-        ])
+        ]
+    )
     func badBarcodes(_ scan: String, _ mentions: String) throws {
         let work = try Workspace()
         defer { work.remove() }

@@ -48,7 +48,9 @@ struct InsightsTests {
                 case "sell", "resell":
                     expected.sales += 1
                     expected.salesByRetailer[signer, default: 0] += 1
-                    sale[product] = (signer, statement.time.secondsSinceEpoch, statement.details["customerDigest"]?.stringValue)
+                    sale[product] = (
+                        signer, statement.time.secondsSinceEpoch, statement.details["customerDigest"]?.stringValue
+                    )
                     rmaReason[product] = nil
                 case "return-authorize":
                     rmaReason[product] = statement.details["reason"]?.stringValue
@@ -90,7 +92,9 @@ struct InsightsTests {
                 default:
                     break
                 }
-                if !["recall", "recall-remedy", "report-stolen", "report-lost"].contains(type) { lastType[product] = type }
+                if !["recall", "recall-remedy", "report-stolen", "report-lost"].contains(type) {
+                    lastType[product] = type
+                }
             }
         }
         return expected
@@ -163,7 +167,8 @@ struct InsightsTests {
             #expect(recall.integer("endOfLife") == Int64(want.endOfLife))
             #expect(
                 recall.integer("stillInField")
-                    == Int64(want.affected - want.remedied - want.notAffected - want.endOfLife))
+                    == Int64(want.affected - want.remedied - want.notAffected - want.endOfLife)
+            )
         }
         // README: "a sound bar of recalled lot L2026-02A comes back unremedied".
         #expect(recalls.contains { $0.string("lot") == "L2026-02A" && ($0.integer("stillInField") ?? 0) >= 1 })
@@ -186,15 +191,18 @@ struct InsightsTests {
         _ = try VerificationCLITests.demo(work)
         let expected = try Self.expected()
         let fabrikam = try #require(
-            try work.run(["insights", "--db", "retrace-demo.sqlite", "--retailer", "fabrikam", "--json"]).json)
+            try work.run(["insights", "--db", "retrace-demo.sqlite", "--retailer", "fabrikam", "--json"]).json
+        )
         #expect(fabrikam.object("returns")?.integer("sales") == Int64(expected.salesByRetailer["fabrikam"] ?? -1))
         #expect(fabrikam.object("returns")?.integer("returns") == Int64(expected.returnsByRetailer["fabrikam"] ?? -1))
         let empty = try #require(
-            try work.run(["insights", "--db", "retrace-demo.sqlite", "--from", "2030-01-01", "--json"]).json)
+            try work.run(["insights", "--db", "retrace-demo.sqlite", "--from", "2030-01-01", "--json"]).json
+        )
         #expect(empty.object("returns")?.integer("sales") == 0)
         #expect(empty.object("returns")?["rateBasisPoints"] == .null)
         let phones = try #require(
-            try work.run(["insights", "--db", "retrace-demo.sqlite", "--gtin", "09506000134352", "--json"]).json)
+            try work.run(["insights", "--db", "retrace-demo.sqlite", "--gtin", "09506000134352", "--json"]).json
+        )
         let gtins = Self.keyed(phones.object("returns")?["byGTIN"])
         #expect(Array(gtins.keys) == ["09506000134352"])
         let bad = try work.run(["insights", "--db", "retrace-demo.sqlite", "--from", "March"])
@@ -224,7 +232,10 @@ struct InsightsTests {
 
         // A forged verdict, a copy of the whole journal, and a scan signed by a brand owner (not a dock).
         let lines = String(decoding: try #require(work.bytes(journal)), as: UTF8.self).split(separator: "\n")
-        let forged = lines[0].replacingOccurrences(of: "\"verdict\":\"genuine-returnable\"", with: "\"verdict\":\"end-of-life\"")
+        let forged = lines[0].replacingOccurrences(
+            of: "\"verdict\":\"genuine-returnable\"",
+            with: "\"verdict\":\"end-of-life\""
+        )
         #expect(forged != String(lines[0]))
         try work.write("forged.jsonl", Array((forged + "\n").utf8))
         try work.write("copy.jsonl", try #require(work.bytes(journal)))
@@ -250,11 +261,16 @@ struct InsightsTests {
         #expect(counted.integer("rejectedCount") == 2)
         let reasons = (counted.array("rejected") ?? []).compactMap(\.stringValue)
         #expect(reasons.contains { $0.hasPrefix("forged.jsonl:1") && $0.contains("does not verify") }, "\(reasons)")
-        #expect(reasons.contains { $0.hasPrefix("brand.jsonl:1") && $0.contains("not a receiving party") }, "\(reasons)")
+        #expect(
+            reasons.contains { $0.hasPrefix("brand.jsonl:1") && $0.contains("not a receiving party") },
+            "\(reasons)"
+        )
         #expect(counted.object("byDock")?.object("litware")?.integer("already-returned") == 2)
     }
 
-    @Test("value recovered: a unit sold at a price (catalogue 1.1), returned, restocked and sold again at a lower price")
+    @Test(
+        "value recovered: a unit sold at a price (catalogue 1.1), returned, restocked and sold again at a lower price"
+    )
     func valueRecovered() throws {
         let work = try Workspace()
         defer { work.remove() }
@@ -268,7 +284,10 @@ struct InsightsTests {
             ("receive", "fabrikam", "2026-03-02T12:00:00Z", []),
             ("sell", "fabrikam", "2026-03-02T13:00:00Z", ["orderDigest=\(order1)", "price=79900", "currency=EUR"]),
             ("return-authorize", "fabrikam", "2026-03-04T13:00:00Z", ["rma=RMA-V1", "reason=no-longer-needed"]),
-            ("return-receive", "litware", "2026-03-06T13:00:00Z", ["rma=RMA-V1", "condition=sealed", "scanned=\(product)"]),
+            (
+                "return-receive", "litware", "2026-03-06T13:00:00Z",
+                ["rma=RMA-V1", "condition=sealed", "scanned=\(product)"]
+            ),
             ("inspect", "litware", "2026-03-06T14:00:00Z", ["grade=as-new"]),
             ("restock", "litware", "2026-03-06T15:00:00Z", []),
             ("ship", "litware", "2026-03-07T10:00:00Z", ["consignee=fabrikam"]),
@@ -277,14 +296,19 @@ struct InsightsTests {
         ]
         for (type, party, time, details) in steps {
             let result = try work.run(
-                ["record", type, "--db", "ledger.sqlite", "--key", "keys/\(party).key", "--product", product, "--time", time,
-                 "--log-key", "keys/log.key"] + details.flatMap { ["--detail", $0] })
+                [
+                    "record", type, "--db", "ledger.sqlite", "--key", "keys/\(party).key", "--product", product,
+                    "--time", time,
+                    "--log-key", "keys/log.key",
+                ] + details.flatMap { ["--detail", $0] }
+            )
             #expect(result.code == 0, "\(type): \(result.stderr)")
         }
         // Catalogue 1.1 still refuses half a price.
         let half = try work.run([
             "record", "sell", "--db", "ledger.sqlite", "--key", "keys/fabrikam.key", "--product", product, "--time",
-            "2026-03-10T13:00:00Z", "--log-key", "keys/log.key", "--detail", "orderDigest=\(order1)", "--detail", "price=5",
+            "2026-03-10T13:00:00Z", "--log-key", "keys/log.key", "--detail", "orderDigest=\(order1)", "--detail",
+            "price=5",
         ])
         #expect(half.code != 0 && half.stderr.contains("currency"), "\(half.stderr)")
 

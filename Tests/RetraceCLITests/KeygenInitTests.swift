@@ -17,7 +17,8 @@ struct KeygenInitTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: work.path("acme.example.key"))
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let signer = try NoteSigner(
-            parsing: String(decoding: try #require(work.bytes("acme.example.key")), as: UTF8.self))
+            parsing: String(decoding: try #require(work.bytes("acme.example.key")), as: UTF8.self)
+        )
         let pub = String(decoding: try #require(work.bytes("acme.example.pub")), as: UTF8.self)
         #expect(pub == signer.verifier.description + "\n")
         #expect(json.string("verifierKey") == signer.verifier.description)

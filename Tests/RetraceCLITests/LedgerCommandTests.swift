@@ -53,8 +53,12 @@ struct LedgerCommandTests {
         #expect(consistency.integer("to") == 3)
         let cproof = try #require(consistency.array("proof")).compactMap { $0.stringValue.flatMap(Hex.decode) }
         try MerkleProof.verifyConsistency(
-            size1: 1, size2: 3, proof: cproof, root1: try #require(consistency.string("fromRoot").flatMap(Hex.decode)),
-            root2: root)
+            size1: 1,
+            size2: 3,
+            proof: cproof,
+            root1: try #require(consistency.string("fromRoot").flatMap(Hex.decode)),
+            root2: root
+        )
         for arguments in [
             ["--index", "9"], ["--from", "0"], ["--index", "1", "--from", "1"], [], ["--event", "zz"],
         ] {
@@ -86,7 +90,9 @@ struct LedgerCommandTests {
                 """
                 {"id":"newco","name":"NewCo Returns","roles":["returns-centre"],
                  "keys":[{"key":"\(newKey)","validFrom":"2026-01-01T00:00:00Z"}]}
-                """.utf8))
+                """.utf8
+            )
+        )
         let added = try work.run([
             "roster", "add-party", "--db", "ledger.sqlite", "--party", "party.json", "--out", "r1.json",
         ])
@@ -144,7 +150,8 @@ struct LedgerCommandTests {
             try work.run([
                 "roster", "sign", "r.json", "--db", "ledger.sqlite", "--governance-key", "keys/governance.key",
                 "--log-key", "keys/log.key", "--time", "2026-03-03T00:00:00Z",
-            ]).code == 0)
+            ]).code == 0
+        )
         let old = try RecordAppendTests.record(work, "receive", key: "northwind", time: "2026-03-04T00:00:00Z")
         #expect(old.code == 1, "\(old.stderr)")
         let new = try RecordAppendTests.record(work, "receive", key: "northwind2.test", time: "2026-03-04T00:00:00Z")
@@ -168,17 +175,23 @@ struct LedgerCommandTests {
         #expect(lines.first?.contains("retrace-export/v1") == true)
         let again = try work.run(["export", "--db", "ledger.sqlite", "--out", "export.jsonl"])
         #expect(again.code == 2 && again.isOneLineError)
-        let imported = try work.run([
-            "import", "export.jsonl", "--db", "copy.sqlite", "--log-key", "keys/log.key", "--json"] + Self.trust)
+        let imported = try work.run(
+            [
+                "import", "export.jsonl", "--db", "copy.sqlite", "--log-key", "keys/log.key", "--json",
+            ] + Self.trust
+        )
         #expect(imported.code == 0, "\(imported.stderr)")
         #expect(imported.json?.integer("imported") == 3)
         let original = try work.run(["history", RecordAppendTests.product, "--db", "ledger.sqlite", "--json"])
         let copy = try work.run(["history", RecordAppendTests.product, "--db", "copy.sqlite", "--json"])
         #expect(
             original.json?.array("events")?.compactMap { $0.objectValue?.string("event") }
-                == copy.json?.array("events")?.compactMap { $0.objectValue?.string("event") })
+                == copy.json?.array("events")?.compactMap { $0.objectValue?.string("event") }
+        )
         // Importing over an existing file, or a file that is not an export, is refused and creates nothing.
-        let over = try work.run(["import", "export.jsonl", "--db", "ledger.sqlite", "--log-key", "keys/log.key"] + Self.trust)
+        let over = try work.run(
+            ["import", "export.jsonl", "--db", "ledger.sqlite", "--log-key", "keys/log.key"] + Self.trust
+        )
         #expect(over.code == 2 && over.isOneLineError)
         try work.write("bad.jsonl", Array("{\"format\":\"something-else\"}\n".utf8))
         for file in ["bad.jsonl", "missing.jsonl"] {
@@ -190,19 +203,25 @@ struct LedgerCommandTests {
         var text = String(decoding: try #require(work.bytes("export.jsonl")), as: UTF8.self)
         text = text.replacingOccurrences(of: "2026-03-02T11:00:00Z", with: "2026-03-02T11:00:01Z")
         try work.write("tampered.jsonl", Array(text.utf8))
-        let tampered = try work.run(["import", "tampered.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key"] + Self.trust)
+        let tampered = try work.run(
+            ["import", "tampered.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key"] + Self.trust
+        )
         #expect(tampered.code == 1, "\(tampered.stderr)")
         #expect(tampered.isOneLineError)
         #expect(!FileManager.default.fileExists(atPath: work.path("new.sqlite")))
         // Issue 16 point 23: the source is audited under the anchors the user gives before anything
         // is written. Under another governance key or another origin the export is refused (exit 1).
         let foreignKey = try work.run(
-            ["import", "export.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key", "--trust-governance",
-             "keys/northwind.pub", "--trust-log", "keys/log.pub", "--origin", "retrace.test/cli"])
+            [
+                "import", "export.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key", "--trust-governance",
+                "keys/northwind.pub", "--trust-log", "keys/log.pub", "--origin", "retrace.test/cli",
+            ])
         #expect(foreignKey.code == 1 && foreignKey.stderr.contains("does not verify"), "\(foreignKey.stderr)")
         let foreignOrigin = try work.run(
-            ["import", "export.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key", "--trust-governance",
-             "keys/governance.pub", "--trust-log", "keys/log.pub", "--origin", "example.com/other"])
+            [
+                "import", "export.jsonl", "--db", "new.sqlite", "--log-key", "keys/log.key", "--trust-governance",
+                "keys/governance.pub", "--trust-log", "keys/log.pub", "--origin", "example.com/other",
+            ])
         #expect(foreignOrigin.code == 1 && foreignOrigin.isOneLineError, "\(foreignOrigin.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work.path("new.sqlite")))
     }

@@ -16,8 +16,10 @@ struct NewOperatorTests {
         let roster = try work.run([
             "roster", "new", "--governance-key", "mine/gov/gov.pub", "--out", "roster.json",
             "--valid-from", "2026-01-01T00:00:00Z",
-            "--party", "id=acme,name=Acme Devices,roles=brand-owner,key=mine/acme/acme.pub,prefixes=9506000,gln=9506000000015",
-            "--party", "id=acme-recycling,name=Acme Recycling,roles=recycler,key=mine/acme-recycling/acme-recycling.pub,"
+            "--party",
+            "id=acme,name=Acme Devices,roles=brand-owner,key=mine/acme/acme.pub,prefixes=9506000,gln=9506000000015",
+            "--party",
+            "id=acme-recycling,name=Acme Recycling,roles=recycler,key=mine/acme-recycling/acme-recycling.pub,"
                 + "accreditation=WEEE-AATF|WEE/AA0002AA/ATF|2026-01-01T00:00:00Z|2030-01-01T00:00:00Z",
         ])
         #expect(roster.code == 0, "\(roster.stderr)")
@@ -54,7 +56,8 @@ struct NewOperatorTests {
         // Several products for a type that cannot be batched are refused, not reduced to one.
         let sell = try work.run([
             "record", "sell", "--db", "l.sqlite", "--log-key", "mine/log/log.key", "--key", "mine/acme/acme.key",
-            "--product", products[0], "--product", products[1], "--detail", "orderDigest=\(String(repeating: "a", count: 64))",
+            "--product", products[0], "--product", products[1], "--detail",
+            "orderDigest=\(String(repeating: "a", count: 64))",
         ])
         #expect(sell.code == 2 && sell.stderr.contains("not a batch type"), "\(sell.stderr)")
         let recycle = try work.run([
@@ -82,7 +85,10 @@ struct NewOperatorTests {
         // verify-bundle with the working directory's default keys (the test parties') names them and the bundle's signer.
         let foreign = try work.run(["verify-bundle", "cert.json"])
         #expect(foreign.code == 1)
-        #expect(foreign.stderr.contains("default trust roots") && foreign.stderr.contains("signed by log"), "\(foreign.stderr)")
+        #expect(
+            foreign.stderr.contains("default trust roots") && foreign.stderr.contains("signed by log"),
+            "\(foreign.stderr)"
+        )
     }
 
     @Test("scan without --dock says the channel was not checked")
@@ -91,7 +97,8 @@ struct NewOperatorTests {
         defer { work.remove() }
         let demo = try VerificationCLITests.demo(work)
         let genuine = try #require(
-            VerificationCLITests.scans(demo).first { $0["expected"]?.stringValue == "genuine-returnable" })
+            VerificationCLITests.scans(demo).first { $0["expected"]?.stringValue == "genuine-returnable" }
+        )
         let scan = try #require(genuine["scan"]?.stringValue)
         let time = try #require(genuine["time"]?.stringValue)
         var arguments = ["scan", scan, "--db", "retrace-demo.sqlite", "--json", "--time", time]

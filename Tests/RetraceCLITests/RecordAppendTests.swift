@@ -9,7 +9,13 @@ import Testing
 struct RecordAppendTests {
     static let product = "(01)09506000134352(21)CLI001"
 
-    static func record(_ work: Workspace, _ type: String, key: String, time: String, _ extra: [String] = [])
+    static func record(
+        _ work: Workspace,
+        _ type: String,
+        key: String,
+        time: String,
+        _ extra: [String] = []
+    )
         throws -> CLIResult
     {
         try work.run(
@@ -17,7 +23,8 @@ struct RecordAppendTests {
                 "record", type, "--db", "ledger.sqlite", "--key", "keys/\(key).key", "--product", product, "--time",
                 time,
                 "--log-key", "keys/log.key",
-            ] + extra)
+            ] + extra
+        )
     }
 
     @Test("record builds, signs and appends a product's events, reading its head automatically")
@@ -26,8 +33,12 @@ struct RecordAppendTests {
         defer { work.remove() }
         try work.initLedger()
         let commission = try Self.record(
-            work, "commission", key: "northwind", time: "2026-03-02T10:00:00Z",
-            ["--location", "9506000000015", "--detail", "massGrams=180", "--json"])
+            work,
+            "commission",
+            key: "northwind",
+            time: "2026-03-02T10:00:00Z",
+            ["--location", "9506000000015", "--detail", "massGrams=180", "--json"]
+        )
         #expect(commission.code == 0, "\(commission.stderr)")
         let json = try #require(commission.json)
         #expect(json.integer("treeSize") == 2)
@@ -124,7 +135,8 @@ struct RecordAppendTests {
         ]
         for arguments in cases {
             let result = try work.run(
-                arguments + ["--db", "ledger.sqlite", "--key", "keys/northwind.key", "--log-key", "keys/log.key"])
+                arguments + ["--db", "ledger.sqlite", "--key", "keys/northwind.key", "--log-key", "keys/log.key"]
+            )
             #expect(result.code == 2, "\(arguments): \(result.stderr)")
             #expect(result.isOneLineError, "\(arguments): \(result.stderr)")
         }
@@ -139,7 +151,12 @@ struct RecordAppendTests {
         let t0 = try Timestamp(parsing: "2026-03-02T10:00:00Z")
         let commission = try parties.sign(.commission, product: product, previous: nil, by: "northwind", at: t0)
         let ship = try parties.sign(
-            .ship, product: product, previous: commission.id, by: "northwind", at: t0.adding(seconds: 60))
+            .ship,
+            product: product,
+            previous: commission.id,
+            by: "northwind",
+            at: t0.adding(seconds: 60)
+        )
         return [commission, ship]
     }
 
@@ -151,7 +168,9 @@ struct RecordAppendTests {
         let statements = try Self.statements()
         let input = try statements.flatMap(Self.line)
         let result = try work.run(
-            ["append", "--db", "ledger.sqlite", "--log-key", "keys/log.key", "--json"], input: input)
+            ["append", "--db", "ledger.sqlite", "--log-key", "keys/log.key", "--json"],
+            input: input
+        )
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.json?.array("appended")?.count == 2)
         #expect(result.json?.integer("treeSize") == 3)

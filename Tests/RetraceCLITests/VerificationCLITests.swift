@@ -71,7 +71,8 @@ struct VerificationCLITests {
             ]
             // Judged at the moment the demo's dock scanned it, with the same claimed references.
             let json = try work.run(
-                arguments + ["--json", "--time", try #require(scan.string("time"))] + Self.claims(scan))
+                arguments + ["--json", "--time", try #require(scan.string("time"))] + Self.claims(scan)
+            )
             let expected = try #require(scan.string("expected"))
             #expect(json.json?.string("verdict") == expected, "\(expected): \(json.stdout) \(json.stderr)")
             #expect(json.code == (expected == "genuine-returnable" ? 0 : 1), "\(expected)")
@@ -147,7 +148,8 @@ struct VerificationCLITests {
         #expect(missing.code == 2 && missing.isOneLineError)
         // The dock verdict offline, from the bundle and the trust roots alone.
         let offline = try work.run(
-            ["scan", product, "--bundle", "p.json", "--json", "--time", "2026-07-01T09:00:00Z"] + keys)
+            ["scan", product, "--bundle", "p.json", "--json", "--time", "2026-07-01T09:00:00Z"] + keys
+        )
         #expect(offline.json?.string("product") == product, "\(offline.stderr)")
         #expect(offline.json?.string("verdict") != nil)
         #expect(offline.code == (offline.json?.bool("returnable") == true ? 0 : 1))
@@ -186,7 +188,9 @@ struct VerificationCLITests {
         let work = try Workspace()
         defer { work.remove() }
         _ = try Self.demo(work)
-        let keys = ["--governance-key", "keys/governance.pub", "--log-key", "keys/log.pub", "--origin", "retrace.test/demo"]
+        let keys = [
+            "--governance-key", "keys/governance.pub", "--log-key", "keys/log.pub", "--origin", "retrace.test/demo",
+        ]
         let full = try work.run(["audit", "--db", "retrace-demo.sqlite", "--json"] + keys)
         #expect(full.code == 0, "\(full.stderr)")
         #expect(full.json?.bool("passed") == true)
@@ -223,21 +227,28 @@ struct VerificationCLITests {
         let noOrigin = try work.run(["audit", "--db", "retrace-demo.sqlite"] + keys.dropLast(2))
         #expect(noOrigin.code == 2 && noOrigin.stderr.contains("--origin"), "\(noOrigin.stderr)")
         let otherOrigin = try work.run(
-            ["audit", "--export", "e.jsonl", "--json"] + keys.dropLast() + ["example.com/other"])
+            ["audit", "--export", "e.jsonl", "--json"] + keys.dropLast() + ["example.com/other"]
+        )
         #expect(otherOrigin.code == 1, "\(otherOrigin.stderr)")
         let rules = Set(otherOrigin.json?.array("failures")?.compactMap { $0.objectValue?.string("rule") } ?? [])
         #expect(rules.contains("A19 header"), "\(otherOrigin.stdout)")
         // An export whose header names another origin than its checkpoints fails even when the
         // keys are the recorded ones (A19), and so does one with an unknown header member (exit 2).
         var renamed = String(decoding: try #require(work.bytes("e.jsonl")), as: UTF8.self)
-        renamed = renamed.replacingOccurrences(of: "\"origin\":\"retrace.test/demo\"", with: "\"origin\":\"retrace.test/evil\"")
+        renamed = renamed.replacingOccurrences(
+            of: "\"origin\":\"retrace.test/demo\"",
+            with: "\"origin\":\"retrace.test/evil\""
+        )
         try work.write("renamed.jsonl", Array(renamed.utf8))
         let selfCheck = try work.run(["audit", "--export", "renamed.jsonl", "--json"])
         #expect(selfCheck.code == 1, "\(selfCheck.stderr)")
         #expect(selfCheck.stderr.contains("note: trusting the keys and origin recorded in the file itself"))
         #expect(selfCheck.json?.array("failures")?.first?.objectValue?.string("rule") == "A19 header")
         let extended = String(decoding: try #require(work.bytes("e.jsonl")), as: UTF8.self)
-            .replacingOccurrences(of: "{\"format\":\"retrace-export/v1\"", with: "{\"extra\":1,\"format\":\"retrace-export/v1\"")
+            .replacingOccurrences(
+                of: "{\"format\":\"retrace-export/v1\"",
+                with: "{\"extra\":1,\"format\":\"retrace-export/v1\""
+            )
         try work.write("extended.jsonl", Array(extended.utf8))
         let unknownMember = try work.run(["audit", "--export", "extended.jsonl"] + keys)
         #expect(unknownMember.code == 2 && unknownMember.stderr.contains("unknown member"), "\(unknownMember.stderr)")

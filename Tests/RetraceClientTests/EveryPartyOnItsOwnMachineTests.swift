@@ -32,7 +32,9 @@ struct EveryPartyOnItsOwnMachineTests {
 
         // Without the CA the client refuses the server's certificate: TLS is verified.
         let untrusted = try await Party.execute(
-            ["checkpoint", "--server", url, "--log-key", "log.pub"], in: auditor.folder)
+            ["checkpoint", "--server", url, "--log-key", "log.pub"],
+            in: auditor.folder
+        )
         #expect(untrusted.code == 2)
         #expect(untrusted.stderr.contains("TLS") || untrusted.stderr.contains("certificate"), "\(untrusted.stderr)")
 
@@ -47,19 +49,27 @@ struct EveryPartyOnItsOwnMachineTests {
         // The brand commissions and ships; the retailer receives and sells.
         let product = Self.phone + "CLIENT-1"
         let commissioned = try await brand.run(
-            ["record", "commission", "--key", "northwind.key", "--product", product, "--detail", "massGrams=180", "--json"])
+            [
+                "record", "commission", "--key", "northwind.key", "--product", product, "--detail", "massGrams=180",
+                "--json",
+            ])
         #expect(commissioned.code == 0, "\(commissioned.stderr)")
         #expect(commissioned.json?["verified"] == .bool(true))
         let again = try await brand.run(["record", "commission", "--key", "northwind.key", "--product", product])
         #expect(again.code == 1)
         #expect(again.stderr.contains("rule-violation") && again.stderr.contains("L2"), "\(again.stderr)")
-        try await expectOK(brand.run(["record", "ship", "--key", "northwind.key", "--product", product, "--detail", "consignee=fabrikam"]))
+        try await expectOK(
+            brand.run([
+                "record", "ship", "--key", "northwind.key", "--product", product, "--detail", "consignee=fabrikam",
+            ])
+        )
         try await expectOK(retailer.run(["record", "receive", "--key", "fabrikam.key", "--product", product]))
         let order = String(repeating: "ab", count: 32)
         try await expectOK(
             retailer.run([
                 "record", "sell", "--key", "fabrikam.key", "--product", product, "--detail", "orderDigest=\(order)",
-            ]))
+            ])
+        )
         let history = try await retailer.run(["history", product, "--json"])
         #expect(history.code == 0, "\(history.stderr)")
         #expect(history.json?["events"]?.arrayValue?.count == 4)
@@ -71,7 +81,10 @@ struct EveryPartyOnItsOwnMachineTests {
             if let rma = scan.claimedRMA { arguments += ["--rma", rma] }
             if let order = scan.claimedOrderDigest { arguments += ["--order", order.hex] }
             let verdict = try await dock.run(arguments)
-            #expect(verdict.json?["verdict"]?.stringValue == scan.expectedVerdict, "\(scan.story): \(verdict.stdout) \(verdict.stderr)")
+            #expect(
+                verdict.json?["verdict"]?.stringValue == scan.expectedVerdict,
+                "\(scan.story): \(verdict.stdout) \(verdict.stderr)"
+            )
             #expect(verdict.code == (scan.expectedVerdict == "genuine-returnable" ? 0 : 1))
         }
 
@@ -80,23 +93,33 @@ struct EveryPartyOnItsOwnMachineTests {
             retailer.run([
                 "record", "trade-in", "--key", "fabrikam.key", "--product", product, "--detail", "credit=10000",
                 "--detail", "currency=EUR", "--detail", "grade=good",
-            ]))
+            ])
+        )
         try await expectOK(
             dock.run([
                 "record", "return-receive", "--key", "litware.key", "--product", product, "--detail", "condition=used",
                 "--detail", "scanned=\(product)",
-            ]))
-        try await expectOK(refurbisher.run(["record", "inspect", "--key", "proseware.key", "--product", product, "--detail", "grade=good"]))
+            ])
+        )
+        try await expectOK(
+            refurbisher.run([
+                "record", "inspect", "--key", "proseware.key", "--product", product, "--detail", "grade=good",
+            ])
+        )
         try await expectOK(
             refurbisher.run([
                 "record", "refurbish", "--key", "proseware.key", "--product", product, "--detail", "work=[\"battery\"]",
                 "--detail", "tests=[\"functional\"]", "--detail", "warrantyMonths=12", "--detail", "certified=false",
-            ]))
+            ])
+        )
 
         // 300 serials: commissioned (pre-signed, one append), recalled and recycled as one batch statement each.
         let serials = (1...300).map { Self.phone + "LOT-\(String(format: "%04d", $0))" }
-        try Self.signCommissions(serials, key: brand.folder.appendingPathComponent("northwind.key"),
-            into: brand.folder.appendingPathComponent("commissions.jsonl"))
+        try Self.signCommissions(
+            serials,
+            key: brand.folder.appendingPathComponent("northwind.key"),
+            into: brand.folder.appendingPathComponent("commissions.jsonl")
+        )
         try await expectOK(brand.run(["append", "commissions.jsonl"]))
         try Data(serials.joined(separator: "\n").utf8).write(to: brand.folder.appendingPathComponent("lot.txt"))
         try Data(serials.joined(separator: "\n").utf8).write(to: recycler.folder.appendingPathComponent("pallet.txt"))
@@ -109,7 +132,8 @@ struct EveryPartyOnItsOwnMachineTests {
         let recalled = try await dock.run(["scan", serials[150], "--dock", "litware", "--json"])
         #expect(recalled.json?["verdict"]?.stringValue == "recalled", "\(recalled.stdout) \(recalled.stderr)")
         let recycle = try await recycler.run([
-            "record", "recycle", "--key", "adatum.key", "--products", "pallet.txt", "--detail", "certificate=AATF-CLI-300",
+            "record", "recycle", "--key", "adatum.key", "--products", "pallet.txt", "--detail",
+            "certificate=AATF-CLI-300",
             "--detail", "method=mechanical-shredding", "--detail", "materials={\"aluminium\":30000,\"glass\":20000}",
         ])
         #expect(recycle.code == 0, "\(recycle.stderr)")
@@ -119,29 +143,49 @@ struct EveryPartyOnItsOwnMachineTests {
         let certificate = try await recycler.run(["bundle", "AATF-CLI-300", "--out", "certificate.json"])
         #expect(certificate.code == 0, "\(certificate.stderr)")
         let offline = try await Party.execute(
-            ["verify-recycling", "AATF-CLI-300", "--bundle", "certificate.json", "--governance-key", "governance.pub",
-             "--log-key", "log.pub", "--json"], in: recycler.folder)
+            [
+                "verify-recycling", "AATF-CLI-300", "--bundle", "certificate.json", "--governance-key",
+                "governance.pub",
+                "--log-key", "log.pub", "--json",
+            ],
+            in: recycler.folder
+        )
         #expect(offline.code == 0, "\(offline.stderr)")
         #expect(offline.json?["proofs"]?.arrayValue?.count == 300)
         let endOfLife = try await dock.run(["scan", serials[0], "--dock", "litware", "--json"])
         #expect(endOfLife.json?["verdict"]?.stringValue == "end-of-life")
 
         // The log, proofs and roster, each checked on the auditor's machine.
-        let checkpoint = try await auditor.run(["checkpoint", "--json"], trust: false, extra: ["--log-key", "log.pub"])
+        let checkpoint = try await auditor.run(
+            ["checkpoint", "--json"],
+            trust: false,
+            extra: ["--log-key", "log.pub"]
+        )
         #expect(checkpoint.code == 0, "\(checkpoint.stderr)")
-        let proof = try await auditor.run(["prove", "--index", "0", "--json"], trust: false, extra: ["--log-key", "log.pub"])
+        let proof = try await auditor.run(
+            ["prove", "--index", "0", "--json"],
+            trust: false,
+            extra: ["--log-key", "log.pub"]
+        )
         #expect(proof.code == 0, "\(proof.stderr)")
         #expect(proof.json?["treeSize"] == checkpoint.json?["treeSize"])
         let consistency = try await auditor.run(
-            ["prove", "--from", "\(firstSize)", "--json"], trust: false, extra: ["--log-key", "log.pub"])
+            ["prove", "--from", "\(firstSize)", "--json"],
+            trust: false,
+            extra: ["--log-key", "log.pub"]
+        )
         #expect(consistency.code == 0, "\(consistency.stderr)")
         let roster = try await auditor.run(["roster", "show", "--json"])
         #expect(roster.code == 0, "\(roster.stderr)")
         let governance = try Party.make("governance", signs: true, root: root, server: url, ca: served.ca)
         try FileManager.default.copyItem(
-            at: Party.keysFolder.appendingPathComponent("roster.json"), to: governance.folder.appendingPathComponent("roster.json"))
+            at: Party.keysFolder.appendingPathComponent("roster.json"),
+            to: governance.folder.appendingPathComponent("roster.json")
+        )
         let signed = try await governance.run(
-            ["roster", "sign", "roster.json", "--governance-key", "governance.key", "--log-key", "log.pub"], trust: false)
+            ["roster", "sign", "roster.json", "--governance-key", "governance.key", "--log-key", "log.pub"],
+            trust: false
+        )
         #expect(signed.code == 0, "\(signed.stderr)")
         let newRoster = try await auditor.run(["roster", "show", "--json"])
         #expect(newRoster.json?["roster"] != roster.json?["roster"])
@@ -159,7 +203,10 @@ struct EveryPartyOnItsOwnMachineTests {
         #expect(secondAudit.json?["passed"] == .bool(true))
         #expect(secondAudit.json?["from"]?.integerValue == firstSize)
         #expect((secondAudit.json?["fetched"]?.integerValue ?? 0) >= 12)
-        #expect(secondAudit.json?["treeSize"]?.integerValue == firstSize + (secondAudit.json?["fetched"]?.integerValue ?? -1))
+        #expect(
+            secondAudit.json?["treeSize"]?.integerValue == firstSize
+                + (secondAudit.json?["fetched"]?.integerValue ?? -1)
+        )
     }
 
     func expectOK(_ run: Party.Run, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -174,10 +221,15 @@ struct EveryPartyOnItsOwnMachineTests {
         var lines: [UInt8] = []
         for product in products {
             let statement = try Statement(
-                type: .commission, product: try IdentityParser.parse(product).sgtin, previous: nil,
-                signer: try Digest(bytes: signer.verifier.publicKey.fingerprint), time: time,
-                details: ["massGrams": .integer(180)])
-            lines += try CanonicalJSON.encode(try SignedStatement.sign(statement, with: signer.privateKey).json) + [0x0A]
+                type: .commission,
+                product: try IdentityParser.parse(product).sgtin,
+                previous: nil,
+                signer: try Digest(bytes: signer.verifier.publicKey.fingerprint),
+                time: time,
+                details: ["massGrams": .integer(180)]
+            )
+            lines +=
+                try CanonicalJSON.encode(try SignedStatement.sign(statement, with: signer.privateKey).json) + [0x0A]
         }
         try Data(lines).write(to: file)
     }

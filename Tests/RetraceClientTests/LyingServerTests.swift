@@ -39,7 +39,9 @@ struct LyingServerTests {
             tls.additionalTrustRoots = [.file(ca)]
             self.upstream = upstream
             self.client = HTTPClient(
-                eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: tls))
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                configuration: .init(tlsConfiguration: tls)
+            )
         }
 
         func forward(_ method: NIOHTTP1.HTTPMethod, _ path: String, body: [UInt8]?) async throws -> (Int, [UInt8]) {
@@ -73,7 +75,9 @@ struct LyingServerTests {
                 bytes = Array(text.utf8)
             case .fakeReceipt where method == .POST:
                 let (_, note) = try await forward(.GET, "/checkpoint", body: nil)
-                let checkpoint = try Checkpoint(parsing: String(decoding: note, as: UTF8.self).components(separatedBy: "\n\n")[0] + "\n")
+                let checkpoint = try Checkpoint(
+                    parsing: String(decoding: note, as: UTF8.self).components(separatedBy: "\n\n")[0] + "\n"
+                )
                 let statement = try SignedStatement(parsing: body ?? [])
                 let receipt: JSONValue = .object([
                     "appended": .array([
@@ -89,9 +93,11 @@ struct LyingServerTests {
             case .conflictOnce where method == .POST:
                 lie.withLock { $0 = .none }
                 let problem: JSONValue = .object([
-                    "code": "chain-conflict", "detail": "previous 000000000000 is not the current head; read the head and sign again",
+                    "code": "chain-conflict",
+                    "detail": "previous 000000000000 is not the current head; read the head and sign again",
                     "retryable": .bool(true), "rule": "C1 chain-head", "status": .integer(409),
-                    "title": "The statement is not on the product's current head", "type": "urn:retrace:problem:chain-conflict",
+                    "title": "The statement is not on the product's current head",
+                    "type": "urn:retrace:problem:chain-conflict",
                 ])
                 (status, bytes) = (409, try CanonicalJSON.encode(problem))
             case .rollback(let note) where path == "/checkpoint":
@@ -100,8 +106,10 @@ struct LyingServerTests {
                 (status, bytes) = try await forward(method, path, body: body)
             }
             return Response(
-                status: .init(code: status), headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                status: .init(code: status),
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            )
         }
     }
 
@@ -127,8 +135,10 @@ struct LyingServerTests {
         router.post("**") { request, _ in try await proxy.answer(request) }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }
+        )
         let running = Task { try await app.runService() }
         defer { running.cancel() }
         var iterator = ports.makeAsyncIterator()
@@ -150,7 +160,10 @@ struct LyingServerTests {
         #expect(try await scan(recalled).json?["verdict"]?.stringValue == "recalled")
         let audit = try await auditor.run(["audit", "--mirror", "mirror", "--json"])
         #expect(audit.code == 0, "\(audit.stderr)")
-        let oldNote = try String(contentsOf: auditor.folder.appendingPathComponent("mirror/state.json"), encoding: .utf8)
+        let oldNote = try String(
+            contentsOf: auditor.folder.appendingPathComponent("mirror/state.json"),
+            encoding: .utf8
+        )
 
         // 1. The recalled item's evidence answered with a genuine item's: never "genuine-returnable".
         let recalledPath = "\(recalled.product.gtin.digits)/\(recalled.product.serial.value)"
@@ -181,7 +194,8 @@ struct LyingServerTests {
         // 4. The log rolled back to a smaller checkpoint: the auditor's mirror reports it.
         proxy.lie.withLock { $0 = .none }
         let commissioned = try await brand.run([
-            "record", "commission", "--key", "northwind.key", "--product", "https://id.gs1.org/01/09506000134352/21/GROWS",
+            "record", "commission", "--key", "northwind.key", "--product",
+            "https://id.gs1.org/01/09506000134352/21/GROWS",
         ])
         #expect(commissioned.code == 0, "\(commissioned.stderr)")
         #expect(try await auditor.run(["audit", "--mirror", "mirror"]).code == 0)

@@ -21,7 +21,9 @@ struct Party: Sendable {
         if signs { files.append("\(name).key") }
         for file in files {
             try FileManager.default.copyItem(
-                at: keysFolder.appendingPathComponent(file), to: folder.appendingPathComponent(file))
+                at: keysFolder.appendingPathComponent(file),
+                to: folder.appendingPathComponent(file)
+            )
         }
         try FileManager.default.copyItem(at: ca, to: folder.appendingPathComponent("ca.pem"))
         return Party(name: name, folder: folder, server: server)
@@ -46,10 +48,13 @@ struct Party: Sendable {
 
     /// Runs the child off the concurrency pool: waiting on a process must not hold a pool thread
     /// that an in-process server (the lying proxy) needs to answer that very process.
-    static func execute(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Run {
+    static func execute(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Run
+    {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try executeBlocking(arguments, in: folder, environment: environment) })
+                continuation.resume(
+                    with: Result { try executeBlocking(arguments, in: folder, environment: environment) }
+                )
             }
         }
     }
@@ -72,8 +77,10 @@ struct Party: Sendable {
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(
-            code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+            code: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
     }
 }
 
@@ -123,12 +130,18 @@ final class ServedLedger: @unchecked Sendable {
     /// A CA, and a server certificate it signs for 127.0.0.1 and localhost, with the openssl CLI.
     static func makeCertificates(in folder: URL) throws {
         let steps: [[String]] = [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=Retrace Test CA"],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-             "-subj", "/CN=127.0.0.1"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "san.cnf"],
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=Retrace Test CA",
+            ],
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+                "-subj", "/CN=127.0.0.1",
+            ],
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "2", "-extfile", "san.cnf",
+            ],
         ]
         try Data("subjectAltName=IP:127.0.0.1,DNS:localhost\n".utf8).write(to: folder.appendingPathComponent("san.cnf"))
         for step in steps {

@@ -3,12 +3,17 @@ import Testing
 
 @Suite("SHA-256 (FIPS 180-2)")
 struct SHA256Tests {
-    @Test("one-block, two-block and empty messages give the FIPS 180-2 digests", arguments: [
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-    ])
+    @Test(
+        "one-block, two-block and empty messages give the FIPS 180-2 digests",
+        arguments: [
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+            ),
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ]
+    )
     func knownAnswers(message: String, digest: String) {
         #expect(Hex.encode(SHA256.hash(Array(message.utf8))) == digest)
     }
@@ -21,7 +26,8 @@ struct SHA256Tests {
 
     @Test("prefixed hashes equal hashing the concatenation")
     func prefixed() {
-        let left = [UInt8](repeating: 1, count: 32), right = [UInt8](repeating: 2, count: 32)
+        let left = [UInt8](repeating: 1, count: 32)
+        let right = [UInt8](repeating: 2, count: 32)
         #expect(SHA256.hash(prefix: 1, left, right) == SHA256.hash([1] + left + right))
         #expect(SHA256.hash(prefix: 0, [9, 8, 7]) == SHA256.hash([0, 9, 8, 7]))
     }

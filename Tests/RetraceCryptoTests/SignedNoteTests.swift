@@ -62,24 +62,30 @@ struct SignedNoteTests {
         #expect(throws: CryptoError(.noteNotSigned, "")) { try note.verify(with: [other]) }
     }
 
-    @Test("malformed notes are refused", arguments: [
-        "no blank line\n— a AAAA\n",
-        "text\n\n",
-        "text\n\nnot a signature line\n",
-        "text\n\n— name\n",
-        "text\n\n— name !!!notbase64\n",
-        "te\u{7}xt\n\n— name AAAAAAAA\n",
-    ])
+    @Test(
+        "malformed notes are refused",
+        arguments: [
+            "no blank line\n— a AAAA\n",
+            "text\n\n",
+            "text\n\nnot a signature line\n",
+            "text\n\n— name\n",
+            "text\n\n— name !!!notbase64\n",
+            "te\u{7}xt\n\n— name AAAAAAAA\n",
+        ]
+    )
     func malformed(note: String) {
         #expect(throws: CryptoError(.malformedNote, "")) { try SignedNote(parsing: note) }
     }
 
-    @Test("verifier keys with a wrong key id, algorithm or name are refused", arguments: [
-        "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-        "PeterNeumann+c74f20a3+AhpcQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-        "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-        "PeterNeumann+c74f20a3",
-    ])
+    @Test(
+        "verifier keys with a wrong key id, algorithm or name are refused",
+        arguments: [
+            "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+            "PeterNeumann+c74f20a3+AhpcQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+            "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+            "PeterNeumann+c74f20a3",
+        ]
+    )
     func badVerifierKeys(text: String) {
         #expect(throws: CryptoError.self) { try NoteVerifier(parsing: text) }
     }

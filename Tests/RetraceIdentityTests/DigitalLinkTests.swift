@@ -45,9 +45,12 @@ struct DigitalLinkTests {
         #expect(result.otherElements.isEmpty)
     }
 
-    @Test("GTIN-8, -12 and -13 in the 01 segment are normalised to 14 digits", arguments: [
-        (Known.gtin8, "00000096385074"), (Known.upcA, "00036000291452"), (Known.ean13, "04006381333931"),
-    ])
+    @Test(
+        "GTIN-8, -12 and -13 in the 01 segment are normalised to 14 digits",
+        arguments: [
+            (Known.gtin8, "00000096385074"), (Known.upcA, "00036000291452"), (Known.ean13, "04006381333931"),
+        ]
+    )
     func shortGTINs(text: String, digits: String) throws {
         #expect(try scan("https://id.gs1.org/01/\(text)/21/X").sgtin.gtin.digits == digits)
     }
@@ -58,10 +61,13 @@ struct DigitalLinkTests {
         #expect(try scan(Self.base + "/21/ABC#details").sgtin.serial.value == "ABC")
     }
 
-    @Test("percent-encoded serials are decoded (any hex case, any character)", arguments: [
-        ("ABC%2F1", "ABC/1"), ("100%25", "100%"), ("A%26B", "A&B"), ("%22q%22", "\"q\""), ("a%2fb", "a/b"),
-        ("%41BC", "ABC"), ("A+B", "A+B"), ("x%3Cy%3E%3F", "x<y>?"),
-    ])
+    @Test(
+        "percent-encoded serials are decoded (any hex case, any character)",
+        arguments: [
+            ("ABC%2F1", "ABC/1"), ("100%25", "100%"), ("A%26B", "A&B"), ("%22q%22", "\"q\""), ("a%2fb", "a/b"),
+            ("%41BC", "ABC"), ("A+B", "A+B"), ("x%3Cy%3E%3F", "x<y>?"),
+        ]
+    )
     func percentDecoding(encoded: String, serial: String) throws {
         #expect(try scan(Self.base + "/21/" + encoded).sgtin.serial.value == serial)
     }
@@ -105,13 +111,20 @@ struct DigitalLinkTests {
         expectRefused(Self.base + "/21/S/extra", .trailingGarbage, at: 42, mentioning: ["'extra'"])
     }
 
-    @Test("a wrong check digit is reported for GTIN-8, -12, -13 and -14 as written", arguments: [
-        ("96385075", 29, 4, 5), ("036000291453", 33, 2, 3), ("4006381333932", 34, 1, 2),
-        ("09506000134353", 35, 2, 3),
-    ])
+    @Test(
+        "a wrong check digit is reported for GTIN-8, -12, -13 and -14 as written",
+        arguments: [
+            ("96385075", 29, 4, 5), ("036000291453", 33, 2, 3), ("4006381333932", 34, 1, 2),
+            ("09506000134353", 35, 2, 3),
+        ]
+    )
     func badCheckDigit(gtin: String, position: Int, expected: Int, found: Int) {
-        expectRefused("https://id.gs1.org/01/\(gtin)/21/X", .badCheckDigit, at: position,
-                      mentioning: ["expected \(expected)", "found \(found)"])
+        expectRefused(
+            "https://id.gs1.org/01/\(gtin)/21/X",
+            .badCheckDigit,
+            at: position,
+            mentioning: ["expected \(expected)", "found \(found)"]
+        )
     }
 
     @Test("GTIN length and non-digits in the 01 segment")
@@ -144,17 +157,24 @@ struct DigitalLinkTests {
         expectRefused(Self.base + "/21/S?17=25%G10101", .badPercentEncoding, at: 47)
     }
 
-    @Test("a decoded character outside character set 82 is illegal at the position of its escape", arguments: [
-        ("AB%20C", 42, "U+0020 (space)"), ("caf%C3%A9", 43, "U+00E9"), ("%7E", 40, "'~'"),
-    ])
+    @Test(
+        "a decoded character outside character set 82 is illegal at the position of its escape",
+        arguments: [
+            ("AB%20C", 42, "U+0020 (space)"), ("caf%C3%A9", 43, "U+00E9"), ("%7E", 40, "'~'"),
+        ]
+    )
     func decodedIllegal(encoded: String, position: Int, shown: String) {
         expectRefused(Self.base + "/21/" + encoded, .illegalCharacter, at: position, mentioning: [shown])
     }
 
     @Test("a serial over 20 characters is too long")
     func serialTooLong() {
-        expectRefused(Self.base + "/21/" + String(repeating: "9", count: 25), .serialTooLong, at: 60,
-                      mentioning: ["25 characters"])
+        expectRefused(
+            Self.base + "/21/" + String(repeating: "9", count: 25),
+            .serialTooLong,
+            at: 60,
+            mentioning: ["25 characters"]
+        )
     }
 
     @Test("query attribute values are validated")
@@ -166,10 +186,13 @@ struct DigitalLinkTests {
         expectRefused(Self.base + "/21/S?17=2501", .truncatedField)
     }
 
-    @Test("the canonical form encodes every non-unreserved serial character and parses back", arguments: [
-        ("ABC/1", "ABC%2F1"), ("100%", "100%25"), ("A&B", "A%26B"), ("\"q\"", "%22q%22"), ("a-b.c_d", "a-b.c_d"),
-        ("!'()*+,:;=", "%21%27%28%29%2A%2B%2C%3A%3B%3D"), ("<>?", "%3C%3E%3F"), ("Az09", "Az09"),
-    ])
+    @Test(
+        "the canonical form encodes every non-unreserved serial character and parses back",
+        arguments: [
+            ("ABC/1", "ABC%2F1"), ("100%", "100%25"), ("A&B", "A%26B"), ("\"q\"", "%22q%22"), ("a-b.c_d", "a-b.c_d"),
+            ("!'()*+,:;=", "%21%27%28%29%2A%2B%2C%3A%3B%3D"), ("<>?", "%3C%3E%3F"), ("Az09", "Az09"),
+        ]
+    )
     func canonicalRoundTrip(serial: String, encoded: String) throws {
         let sgtin = try SGTIN(gtin: GTIN(Known.gtin14), serial: Serial(serial))
         #expect(sgtin.digitalLink == "https://id.gs1.org/01/09506000134352/21/" + encoded)

@@ -11,13 +11,16 @@ struct EPCURNTests {
         #expect(result.form == .epcURN)
     }
 
-    @Test("escaped serial characters are decoded", arguments: [
-        ("urn:epc:id:sgtin:0614141.712345.32a%2Fb", "70614141123451", "32a/b"),
-        ("urn:epc:id:sgtin:9506000.013435.%22%25%26%2F%3C%3E%3F", Known.gtin14, "\"%&/<>?"),
-        ("urn:epc:id:sgtin:9506000.013435.1.2.3", Known.gtin14, "1.2.3"),
-        ("urn:epc:id:sgtin:9506000.013435.!'()*+,-.:;=_", Known.gtin14, "!'()*+,-.:;=_"),
-        ("URN:EPC:ID:SGTIN:9506000.013435.abc", Known.gtin14, "abc"),
-    ])
+    @Test(
+        "escaped serial characters are decoded",
+        arguments: [
+            ("urn:epc:id:sgtin:0614141.712345.32a%2Fb", "70614141123451", "32a/b"),
+            ("urn:epc:id:sgtin:9506000.013435.%22%25%26%2F%3C%3E%3F", Known.gtin14, "\"%&/<>?"),
+            ("urn:epc:id:sgtin:9506000.013435.1.2.3", Known.gtin14, "1.2.3"),
+            ("urn:epc:id:sgtin:9506000.013435.!'()*+,-.:;=_", Known.gtin14, "!'()*+,-.:;=_"),
+            ("URN:EPC:ID:SGTIN:9506000.013435.abc", Known.gtin14, "abc"),
+        ]
+    )
     func decoding(urn: String, gtin: String, serial: String) throws {
         let result = try scan(urn)
         #expect(result.sgtin.gtin.digits == gtin)
@@ -35,8 +38,10 @@ struct EPCURNTests {
     @Test("exactly the seven TDS characters are escaped when writing")
     func escapingOnWrite() throws {
         let sgtin = try SGTIN(gtin: GTIN(Known.gtin14), serial: Serial("A\"%&/<>?B!'()*+,-.:"))
-        #expect(try sgtin.epcURN(companyPrefixLength: 7)
-            == "urn:epc:id:sgtin:9506000.013435.A%22%25%26%2F%3C%3E%3FB!'()*+,-.:")
+        #expect(
+            try sgtin.epcURN(companyPrefixLength: 7)
+                == "urn:epc:id:sgtin:9506000.013435.A%22%25%26%2F%3C%3E%3FB!'()*+,-.:"
+        )
     }
 
     @Test("GTIN → URN → GTIN round-trips for every company prefix length", arguments: Array(6...12))
@@ -72,12 +77,19 @@ struct EPCURNTests {
         expectRefused("urn:epc:id:sgtin:0614141.8123X5.6789", .nonDigit, at: 29)
     }
 
-    @Test("characters that must be escaped are refused raw, with the escape to use", arguments: [
-        ("a/b", 33, "%2F"), ("a\"b", 33, "%22"), ("a&b", 33, "%26"), ("a?b", 33, "%3F"),
-    ])
+    @Test(
+        "characters that must be escaped are refused raw, with the escape to use",
+        arguments: [
+            ("a/b", 33, "%2F"), ("a\"b", 33, "%22"), ("a&b", 33, "%26"), ("a?b", 33, "%3F"),
+        ]
+    )
     func rawCharacterNeedsEscape(serial: String, position: Int, escape: String) {
-        expectRefused("urn:epc:id:sgtin:0614141.812345." + serial, .illegalCharacter, at: position,
-                      mentioning: [escape])
+        expectRefused(
+            "urn:epc:id:sgtin:0614141.812345." + serial,
+            .illegalCharacter,
+            at: position,
+            mentioning: [escape]
+        )
     }
 
     @Test("characters outside character set 82 are refused raw and escaped")

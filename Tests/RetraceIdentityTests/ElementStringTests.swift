@@ -64,19 +64,32 @@ struct ElementStringTests {
     func otherElements() throws {
         let result = try scan(
             "00106141411234567897" + Self.gtinField + "3103001250" + "2007" + "12250315" + "13250101" + "16250700"
-                + "21A")
-        #expect(result.otherElements == [
-            "00": "106141411234567897", "3103": "001250", "20": "07", "12": "250315", "13": "250101",
-            "16": "250700",
-        ])
+                + "21A"
+        )
+        #expect(
+            result.otherElements == [
+                "00": "106141411234567897", "3103": "001250", "20": "07", "12": "250315", "13": "250101",
+                "16": "250700",
+            ]
+        )
     }
 
-    @Test("a bad GTIN check digit is reported at the check digit, for every GTIN length padded to 14", arguments: [
-        ("09506000134353", 2, 3), ("04006381333932", 1, 2), ("00036000291453", 2, 3), ("00000096385075", 4, 5),
-    ])
+    @Test(
+        "a bad GTIN check digit is reported at the check digit, for every GTIN length padded to 14",
+        arguments: [
+            ("09506000134353", 2, 3), ("04006381333932", 1, 2), ("00036000291453", 2, 3), ("00000096385075", 4, 5),
+        ]
+    )
     func badCheckDigit(digits: String, expected: Int, found: Int) {
-        expectRefused("01" + digits + "21X", .badCheckDigit, at: 15, mentioning: ["expected \(expected)",
-                                                                                 "found \(found)"])
+        expectRefused(
+            "01" + digits + "21X",
+            .badCheckDigit,
+            at: 15,
+            mentioning: [
+                "expected \(expected)",
+                "found \(found)",
+            ]
+        )
     }
 
     @Test("a non-digit in the GTIN is reported at its position")
@@ -104,9 +117,12 @@ struct ElementStringTests {
         expectRefused(Self.gtinField + "21A" + gs + "172501", .truncatedField, at: 26, mentioning: ["AI (17)"])
     }
 
-    @Test("an unknown AI is named with its position", arguments: [
-        ("99XYZ", "(99)"), ("7003250101120", "(7003)"), ("4101234567890128", "(410)"),
-    ])
+    @Test(
+        "an unknown AI is named with its position",
+        arguments: [
+            ("99XYZ", "(99)"), ("7003250101120", "(7003)"), ("4101234567890128", "(410)"),
+        ]
+    )
     func unknownAI(tail: String, named: String) {
         expectRefused(Self.gtinField + "21A" + gs + tail, .unknownAI, at: 20, mentioning: [named, "position 20"])
     }
@@ -118,13 +134,20 @@ struct ElementStringTests {
 
     @Test("a serial longer than 20 characters is refused with its length")
     func serialTooLong() {
-        expectRefused(Self.gtinField + "21" + String(repeating: "A", count: 21), .serialTooLong, at: 38,
-                      mentioning: ["21 characters"])
+        expectRefused(
+            Self.gtinField + "21" + String(repeating: "A", count: 21),
+            .serialTooLong,
+            at: 38,
+            mentioning: ["21 characters"]
+        )
     }
 
-    @Test("an illegal character in the serial is shown with its position", arguments: [
-        ("AB#C", 20, "'#'"), ("AB C", 20, "U+0020 (space)"), ("ABC\u{7F}", 21, "U+007F (DEL)"),
-    ])
+    @Test(
+        "an illegal character in the serial is shown with its position",
+        arguments: [
+            ("AB#C", 20, "'#'"), ("AB C", 20, "U+0020 (space)"), ("ABC\u{7F}", 21, "U+007F (DEL)"),
+        ]
+    )
     func illegalSerialCharacter(serial: String, position: Int, shown: String) {
         expectRefused(Self.gtinField + "21" + serial, .illegalCharacter, at: position, mentioning: [shown])
     }
@@ -161,25 +184,37 @@ struct ElementStringTests {
 
     @Test("an AI repeated with a different value is a conflict; the same value is fine")
     func duplicates() throws {
-        expectRefused(Self.gtinField + "21A" + gs + "21B", .duplicateAI, at: 20,
-                      mentioning: ["'A' at position 16", "'B' at position 20"])
+        expectRefused(
+            Self.gtinField + "21A" + gs + "21B",
+            .duplicateAI,
+            at: 20,
+            mentioning: ["'A' at position 16", "'B' at position 20"]
+        )
         expectRefused(Self.gtinField + "0104006381333931" + "21A", .duplicateAI, at: 16)
         #expect(try scan(Self.gtinField + "17250101" + "21A" + gs + "17250101").expiry?.iso8601 == "2025-01-01")
     }
 
-    @Test("expiry dates: leap day, non-leap 29 February, day 00, month 13, day 32", arguments: [
-        ("17240229", "2024-02-29"), ("17250200", "2025-02-28"), ("17240200", "2024-02-29"), ("11991231", nil),
-    ] as [(String, String?)])
+    @Test(
+        "expiry dates: leap day, non-leap 29 February, day 00, month 13, day 32",
+        arguments: [
+            ("17240229", "2024-02-29"), ("17250200", "2025-02-28"), ("17240200", "2024-02-29"), ("11991231", nil),
+        ] as [(String, String?)]
+    )
     func validDates(field: String, iso: String?) throws {
         let result = try scan(Self.gtinField + field + "21A")
-        if let iso { #expect(result.expiry?.iso8601 == iso) } else {
+        if let iso {
+            #expect(result.expiry?.iso8601 == iso)
+        } else {
             #expect(result.productionDate?.iso8601 == "1999-12-31")
         }
     }
 
-    @Test("invalid dates are refused at the month or day", arguments: [
-        ("17250229", 22), ("17251301", 20), ("17250132", 22), ("15250431", 22), ("11250001", 20),
-    ])
+    @Test(
+        "invalid dates are refused at the month or day",
+        arguments: [
+            ("17250229", 22), ("17251301", 20), ("17250132", 22), ("15250431", 22), ("11250001", 20),
+        ]
+    )
     func invalidDates(field: String, offsetInField: Int) {
         // The date field starts at 16 (after 01 + GTIN); its month is at +4 and its day at +6.
         expectRefused(Self.gtinField + field + "21A", .invalidDate, at: offsetInField)
@@ -192,8 +227,12 @@ struct ElementStringTests {
 
     @Test("an SSCC with a wrong check digit is refused")
     func badSSCC() {
-        expectRefused("00106141411234567898" + Self.gtinField + "21A", .badCheckDigit, at: 19,
-                      mentioning: ["SSCC", "expected 7"])
+        expectRefused(
+            "00106141411234567898" + Self.gtinField + "21A",
+            .badCheckDigit,
+            at: 19,
+            mentioning: ["SSCC", "expected 7"]
+        )
     }
 
     @Test("a missing GS after the serial swallows the next AI when the result is still a valid serial")

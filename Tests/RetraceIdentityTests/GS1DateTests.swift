@@ -3,10 +3,13 @@ import Testing
 
 @Suite("GS1 YYMMDD dates")
 struct GS1DateTests {
-    @Test("the GS1 century rule keeps years within reference − 49 … reference + 50", arguments: [
-        (25, 2025, 2025), (75, 2025, 2075), (76, 2025, 1976), (0, 2025, 2000), (99, 2025, 1999),
-        (30, 2080, 2130), (31, 2080, 2031), (49, 1999, 2049), (50, 1999, 1950), (0, 2100, 2100),
-    ])
+    @Test(
+        "the GS1 century rule keeps years within reference − 49 … reference + 50",
+        arguments: [
+            (25, 2025, 2025), (75, 2025, 2075), (76, 2025, 1976), (0, 2025, 2000), (99, 2025, 1999),
+            (30, 2080, 2130), (31, 2080, 2031), (49, 1999, 2049), (50, 1999, 1950), (0, 2100, 2100),
+        ]
+    )
     func centuryRule(yy: Int, reference: Int, year: Int) {
         #expect(GS1Date.year(fromYY: yy, referenceYear: reference) == year)
     }
@@ -21,10 +24,13 @@ struct GS1DateTests {
         #expect(!date.isEndOfMonth)
     }
 
-    @Test("29 February exists in leap years only (2000 yes, 2100 no)", arguments: [
-        ("240229", 2025, true), ("250229", 2025, false), ("000229", 2025, true), ("000229", 2080, false),
-        ("280229", 2025, true),
-    ])
+    @Test(
+        "29 February exists in leap years only (2000 yes, 2100 no)",
+        arguments: [
+            ("240229", 2025, true), ("250229", 2025, false), ("000229", 2025, true), ("000229", 2080, false),
+            ("280229", 2025, true),
+        ]
+    )
     func leapDay(text: String, reference: Int, valid: Bool) {
         let parsed = try? GS1Date(yymmdd: text, referenceYear: reference)
         #expect((parsed != nil) == valid)
@@ -35,9 +41,12 @@ struct GS1DateTests {
         }
     }
 
-    @Test("day 00 means the last day of the month and is written back as 00", arguments: [
-        ("250200", "2025-02-28"), ("240200", "2024-02-29"), ("250400", "2025-04-30"), ("251200", "2025-12-31"),
-    ])
+    @Test(
+        "day 00 means the last day of the month and is written back as 00",
+        arguments: [
+            ("250200", "2025-02-28"), ("240200", "2024-02-29"), ("250400", "2025-04-30"), ("251200", "2025-12-31"),
+        ]
+    )
     func dayZero(text: String, iso: String) throws {
         let date = try GS1Date(yymmdd: text, referenceYear: referenceYear)
         #expect(date.iso8601 == iso)
@@ -51,8 +60,10 @@ struct GS1DateTests {
         #expect(try endOfFebruary == GS1Date(yymmdd: "250228", referenceYear: referenceYear))
         #expect(try endOfFebruary == GS1Date(year: 2025, month: 2, day: 28))
         #expect(try endOfFebruary < GS1Date(yymmdd: "250301", referenceYear: referenceYear))
-        #expect(try GS1Date(yymmdd: "991231", referenceYear: referenceYear)
-            < GS1Date(yymmdd: "000101", referenceYear: referenceYear))
+        #expect(
+            try GS1Date(yymmdd: "991231", referenceYear: referenceYear)
+                < GS1Date(yymmdd: "000101", referenceYear: referenceYear)
+        )
     }
 
     @Test("months 00 and 13 are refused at the month's position", arguments: ["251301", "250001", "259915"])

@@ -31,18 +31,29 @@ struct HumanReadableTests {
         #expect(try scan("(21)(1)(01)09506000134352").sgtin.serial.value == "(1)")
     }
 
-    @Test("a wrong check digit is reported for every GTIN length padded to 14", arguments: [
-        ("09506000134353", 2, 3), ("04006381333932", 1, 2), ("00036000291453", 2, 3), ("00000096385075", 4, 5),
-    ])
+    @Test(
+        "a wrong check digit is reported for every GTIN length padded to 14",
+        arguments: [
+            ("09506000134353", 2, 3), ("04006381333932", 1, 2), ("00036000291453", 2, 3), ("00000096385075", 4, 5),
+        ]
+    )
     func badCheckDigit(digits: String, expected: Int, found: Int) {
-        expectRefused("(01)" + digits + "(21)X", .badCheckDigit, at: 17,
-                      mentioning: ["expected \(expected)", "found \(found)"])
+        expectRefused(
+            "(01)" + digits + "(21)X",
+            .badCheckDigit,
+            at: 17,
+            mentioning: ["expected \(expected)", "found \(found)"]
+        )
     }
 
     @Test("AI 01 takes exactly 14 digits: 13 is truncated, 15 is a wrong length")
     func gtinFieldLength() {
-        expectRefused("(01)" + Known.ean13 + "(21)X", .truncatedField, at: 17,
-                      mentioning: ["needs 14 digits", "left-padded with zeros"])
+        expectRefused(
+            "(01)" + Known.ean13 + "(21)X",
+            .truncatedField,
+            at: 17,
+            mentioning: ["needs 14 digits", "left-padded with zeros"]
+        )
         expectRefused("(01)" + Known.gtin14 + "0(21)X", .wrongLength, at: 18, mentioning: ["exactly 14"])
     }
 

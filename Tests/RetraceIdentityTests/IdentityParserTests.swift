@@ -8,14 +8,17 @@ struct IdentityParserTests {
         try SGTIN(gtin: GTIN(Known.gtin14), serial: Serial("ABC123"))
     }
 
-    @Test("every form of the same item yields the same SGTIN and names its form", arguments: [
-        ("]d2010950600013435221ABC123", ProductScan.Form.elementString),
-        ("010950600013435221ABC123", .elementString),
-        ("(01)09506000134352(21)ABC123", .humanReadable),
-        ("https://id.gs1.org/01/09506000134352/21/ABC123", .digitalLink),
-        ("https://brand.example/p/01/9506000134352/21/ABC123?17=270101", .digitalLink),
-        ("urn:epc:id:sgtin:9506000.013435.ABC123", .epcURN),
-    ])
+    @Test(
+        "every form of the same item yields the same SGTIN and names its form",
+        arguments: [
+            ("]d2010950600013435221ABC123", ProductScan.Form.elementString),
+            ("010950600013435221ABC123", .elementString),
+            ("(01)09506000134352(21)ABC123", .humanReadable),
+            ("https://id.gs1.org/01/09506000134352/21/ABC123", .digitalLink),
+            ("https://brand.example/p/01/9506000134352/21/ABC123?17=270101", .digitalLink),
+            ("urn:epc:id:sgtin:9506000.013435.ABC123", .epcURN),
+        ]
+    )
     func sameItemEveryForm(text: String, form: ProductScan.Form) throws {
         let result = try scan(text)
         #expect(try result.sgtin == Self.item())
@@ -35,10 +38,13 @@ struct IdentityParserTests {
         }
     }
 
-    @Test("serials using all of character set 82 round-trip through every form", arguments: [
-        "!\"%&'()*+,-./0123456", "789:;<=>?ABCDEFGHIJK", "LMNOPQRSTUVWXYZ_abcd", "efghijklmnopqrstuvwx",
-        "yz", "%25", "a/b/c", "100%", "A&B=C", "\"quoted\"",
-    ])
+    @Test(
+        "serials using all of character set 82 round-trip through every form",
+        arguments: [
+            "!\"%&'()*+,-./0123456", "789:;<=>?ABCDEFGHIJK", "LMNOPQRSTUVWXYZ_abcd", "efghijklmnopqrstuvwx",
+            "yz", "%25", "a/b/c", "100%", "A&B=C", "\"quoted\"",
+        ]
+    )
     func roundTripAllCharacters(serial: String) throws {
         let sgtin = try SGTIN(gtin: GTIN(Known.ean13), serial: Serial(serial))
         #expect(try scan(sgtin.digitalLink).sgtin == sgtin)
@@ -65,9 +71,12 @@ struct IdentityParserTests {
         expectRefused("]d2\n", .emptyInput, at: 3)
     }
 
-    @Test("unknown or truncated symbology identifiers are refused at position 0", arguments: [
-        "]X90109506000134352", "]d90109506000134352", "]D2010950600013435221A", "]Q", "]",
-    ])
+    @Test(
+        "unknown or truncated symbology identifiers are refused at position 0",
+        arguments: [
+            "]X90109506000134352", "]d90109506000134352", "]D2010950600013435221A", "]Q", "]",
+        ]
+    )
     func unknownSymbology(text: String) {
         expectRefused(text, .unknownSymbology, at: 0)
     }
@@ -80,9 +89,12 @@ struct IdentityParserTests {
         expectRefused("]d1010950600013435221ABC123", .unknownSymbology, at: 0, mentioning: ["]d2"])
     }
 
-    @Test("text in no supported form is unrecognised", arguments: [
-        "hello", "ftp://id.gs1.org/01/09506000134352/21/A", "#0109506000134352", "gtin:09506000134352",
-    ])
+    @Test(
+        "text in no supported form is unrecognised",
+        arguments: [
+            "hello", "ftp://id.gs1.org/01/09506000134352/21/A", "#0109506000134352", "gtin:09506000134352",
+        ]
+    )
     func unrecognized(text: String) {
         expectRefused(text, .unrecognizedFormat, at: 0)
     }

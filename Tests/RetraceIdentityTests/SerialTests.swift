@@ -17,9 +17,12 @@ struct SerialTests {
         #expect(accepted == 82)
     }
 
-    @Test("serials are kept exactly, case and leading zeros included", arguments: [
-        "0001", "abcABC", "!\"%&'()*+,-./:;<=>?_", "X", "12345678901234567890",
-    ])
+    @Test(
+        "serials are kept exactly, case and leading zeros included",
+        arguments: [
+            "0001", "abcABC", "!\"%&'()*+,-./:;<=>?_", "X", "12345678901234567890",
+        ]
+    )
     func keptVerbatim(text: String) throws {
         #expect(try Serial(text).value == text)
     }
@@ -36,14 +39,17 @@ struct SerialTests {
         expectFailure(.emptySerial) { () throws(IdentityError) in _ = try Serial("") }
     }
 
-    @Test("an illegal character is shown (escaped when unprintable) with its position", arguments: [
-        ("AB C", 2, "U+0020 (space)"),
-        ("#1", 0, "'#'"),
-        ("abc~", 3, "'~'"),
-        ("caf\u{E9}", 3, "'é' (U+00E9)"),
-        ("A\u{1D}B", 1, "U+001D (GS, group separator)"),
-        ("A\tB", 1, "U+0009 (tab)"),
-    ])
+    @Test(
+        "an illegal character is shown (escaped when unprintable) with its position",
+        arguments: [
+            ("AB C", 2, "U+0020 (space)"),
+            ("#1", 0, "'#'"),
+            ("abc~", 3, "'~'"),
+            ("caf\u{E9}", 3, "'é' (U+00E9)"),
+            ("A\u{1D}B", 1, "U+001D (GS, group separator)"),
+            ("A\tB", 1, "U+0009 (tab)"),
+        ]
+    )
     func illegalCharacter(text: String, position: Int, shown: String) {
         expectFailure(.illegalCharacter, at: position, mentioning: [shown, "character set 82"]) {
             () throws(IdentityError) in _ = try Serial(text)

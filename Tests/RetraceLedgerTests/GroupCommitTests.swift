@@ -20,17 +20,47 @@ struct GroupCommitTests {
         let a = try LedgerFixture.product("GC-A")
         let b = try LedgerFixture.product("GC-B")
         let c = try LedgerFixture.product("GC-C")
-        let commissionA = try parties.sign(.commission, product: a, previous: nil, by: "northwind", at: LedgerFixture.time(1))
-        let shipA = try parties.sign(.ship, product: a, previous: commissionA.id, by: "northwind", at: LedgerFixture.time(2))
-        let commissionB = try parties.sign(.commission, product: b, previous: nil, by: "northwind", at: LedgerFixture.time(1))
+        let commissionA = try parties.sign(
+            .commission,
+            product: a,
+            previous: nil,
+            by: "northwind",
+            at: LedgerFixture.time(1)
+        )
+        let shipA = try parties.sign(
+            .ship,
+            product: a,
+            previous: commissionA.id,
+            by: "northwind",
+            at: LedgerFixture.time(2)
+        )
+        let commissionB = try parties.sign(
+            .commission,
+            product: b,
+            previous: nil,
+            by: "northwind",
+            at: LedgerFixture.time(1)
+        )
         // A retailer cannot commission: the whole second group (a good commission of C, then this) is refused.
-        let commissionC = try parties.sign(.commission, product: c, previous: nil, by: "northwind", at: LedgerFixture.time(1))
+        let commissionC = try parties.sign(
+            .commission,
+            product: c,
+            previous: nil,
+            by: "northwind",
+            at: LedgerFixture.time(1)
+        )
         let forgedCommission = try parties.sign(
-            .commission, product: try LedgerFixture.product("GC-D"), previous: nil, by: "fabrikam",
-            at: LedgerFixture.time(1))
+            .commission,
+            product: try LedgerFixture.product("GC-D"),
+            previous: nil,
+            by: "fabrikam",
+            at: LedgerFixture.time(1)
+        )
         let checkpointsBefore = try fixture.ledger.store.read { try $0.checkpoints().count }
 
-        let outcomes = fixture.ledger.append(groups: [[commissionA, shipA], [commissionC, forgedCommission], [commissionB]])
+        let outcomes = fixture.ledger.append(groups: [
+            [commissionA, shipA], [commissionC, forgedCommission], [commissionB],
+        ])
 
         #expect(outcomes.count == 3)
         let first = try outcomes[0].get()
@@ -63,8 +93,20 @@ struct GroupCommitTests {
         defer { fixture.remove() }
         let parties = fixture.parties
         let a = try LedgerFixture.product("GC-E")
-        let commission = try parties.sign(.commission, product: a, previous: nil, by: "northwind", at: LedgerFixture.time(1))
-        let ship = try parties.sign(.ship, product: a, previous: commission.id, by: "northwind", at: LedgerFixture.time(2))
+        let commission = try parties.sign(
+            .commission,
+            product: a,
+            previous: nil,
+            by: "northwind",
+            at: LedgerFixture.time(1)
+        )
+        let ship = try parties.sign(
+            .ship,
+            product: a,
+            previous: commission.id,
+            by: "northwind",
+            at: LedgerFixture.time(2)
+        )
         let outcomes = fixture.ledger.append(groups: [[commission], [ship], [commission]])
         #expect((try? outcomes[0].get()) != nil)
         #expect((try? outcomes[1].get()) != nil)
@@ -83,17 +125,27 @@ struct GroupCommitTests {
         let parties = fixture.parties
         let product = try LedgerFixture.product("GC-R")
         let commission = try parties.sign(
-            .commission, product: product, previous: nil, by: "northwind", at: LedgerFixture.time(10))
+            .commission,
+            product: product,
+            previous: nil,
+            by: "northwind",
+            at: LedgerFixture.time(10)
+        )
         let prepared = fixture.ledger.prepare([commission])
 
         // Northwind's key is revoked (effective before the statement's time) after the preparation.
         let northwind = try parties.signer("northwind")
         let document = try RosterDocument(
-            governance: parties.roster.governance, parties: parties.roster.parties,
-            revocations: [Revocation(key: northwind.verifier, time: LedgerFixture.time(5), reason: .keyCompromise)])
+            governance: parties.roster.governance,
+            parties: parties.roster.parties,
+            revocations: [Revocation(key: northwind.verifier, time: LedgerFixture.time(5), reason: .keyCompromise)]
+        )
         let head = try #require(try fixture.ledger.store.read { try $0.head(of: Ledger.rosterChain) })
         let roster = try parties.signedRoster(
-            time: LedgerFixture.time(2), previous: try Digest(bytes: head.eventID), document: document)
+            time: LedgerFixture.time(2),
+            previous: try Digest(bytes: head.eventID),
+            document: document
+        )
         try fixture.ledger.append([roster])
 
         let outcome = fixture.ledger.append(prepared: [prepared])

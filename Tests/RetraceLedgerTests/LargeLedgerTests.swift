@@ -29,7 +29,11 @@ struct LargeLedgerTests {
         #expect(size == UInt64(appended) + 1)  // + the first roster
 
         let parties = fixture.parties
-        let auditor = Auditor(trustRoots: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin)
+        let auditor = Auditor(
+            trustRoots: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: TestParties.origin
+        )
         let auditStart = Date()
         let report = try auditor.audit(store: fixture.ledger.store)
         let auditSeconds = Date().timeIntervalSince(auditStart)
@@ -39,13 +43,16 @@ struct LargeLedgerTests {
         #expect(report.checkpointsChecked >= 1)
 
         // An auditor that trusted the checkpoint of the first half checks only what came after.
-        let half = try #require(try fixture.ledger.store.read { reader in
-            try reader.checkpoints().first { $0.size >= size / 2 }
-        })
+        let half = try #require(
+            try fixture.ledger.store.read { reader in
+                try reader.checkpoints().first { $0.size >= size / 2 }
+            }
+        )
         let incremental = try auditor.audit(store: fixture.ledger.store, since: half.note)
         #expect(incremental.passed, "\(incremental.failures.prefix(3))")
         print(
             "100k ledger: \(appended) events appended in \(Int(appendSeconds)) s (debug build, with generation), "
-                + "audited in \(Int(auditSeconds)) s")
+                + "audited in \(Int(auditSeconds)) s"
+        )
     }
 }

@@ -27,9 +27,13 @@ struct LedgerFixture {
         path = directory.appendingPathComponent("ledger.sqlite").path
         let store = try SQLiteLedgerStore.create(path: path)
         ledger = try Ledger.create(
-            store: store, origin: TestParties.origin, logSigner: Self.parties.log,
-            governance: [Self.parties.governance.verifier], roster: Self.parties.signedRoster(time: Self.start),
-            clock: clock)
+            store: store,
+            origin: TestParties.origin,
+            logSigner: Self.parties.log,
+            governance: [Self.parties.governance.verifier],
+            roster: Self.parties.signedRoster(time: Self.start),
+            clock: clock
+        )
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }

@@ -27,7 +27,9 @@ struct SpecVectorTests {
         // passes (issue 16 point 25). Review the diff, then run again without the variable.
         if ProcessInfo.processInfo.environment["RETRACE_WRITE_VECTORS"] == "1" {
             try Data(generated.utf8).write(to: Self.url)
-            Issue.record("\(Self.url.lastPathComponent) rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS")
+            Issue.record(
+                "\(Self.url.lastPathComponent) rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS"
+            )
             return
         }
         let committed = try String(contentsOf: Self.url, encoding: .utf8)
@@ -69,20 +71,33 @@ struct SpecVectorTests {
             #expect(Hex.encode(try tree.rootHash(size: size)) == root["root"]!.stringValue!)
         }
         for proof in file["inclusionProofs"]?.arrayValue ?? [] {
-            let size = UInt64(proof["treeSize"]!.integerValue!), index = UInt64(proof["index"]!.integerValue!)
+            let size = UInt64(proof["treeSize"]!.integerValue!)
+            let index = UInt64(proof["index"]!.integerValue!)
             try MerkleProof.verifyInclusion(
-                leafHash: leaves[Int(index)], leafIndex: index, treeSize: size,
-                proof: proof["proof"]!.arrayValue!.map { Hex.decode($0.stringValue!)! }, rootHash: tree.rootHash(size: size))
+                leafHash: leaves[Int(index)],
+                leafIndex: index,
+                treeSize: size,
+                proof: proof["proof"]!.arrayValue!.map { Hex.decode($0.stringValue!)! },
+                rootHash: tree.rootHash(size: size)
+            )
         }
         for proof in file["consistencyProofs"]?.arrayValue ?? [] {
-            let size1 = UInt64(proof["size1"]!.integerValue!), size2 = UInt64(proof["size2"]!.integerValue!)
+            let size1 = UInt64(proof["size1"]!.integerValue!)
+            let size2 = UInt64(proof["size2"]!.integerValue!)
             try MerkleProof.verifyConsistency(
-                size1: size1, size2: size2, proof: proof["proof"]!.arrayValue!.map { Hex.decode($0.stringValue!)! },
-                root1: tree.rootHash(size: size1), root2: tree.rootHash(size: size2))
+                size1: size1,
+                size2: size2,
+                proof: proof["proof"]!.arrayValue!.map { Hex.decode($0.stringValue!)! },
+                root1: tree.rootHash(size: size1),
+                root2: tree.rootHash(size: size2)
+            )
         }
         let logKey = try NoteVerifier(parsing: file["logKey"]!.stringValue!)
         let checkpoint = try Checkpoint.open(
-            file["checkpoint"]!.stringValue!, verifiers: [logKey], origin: file["origin"]!.stringValue!)
+            file["checkpoint"]!.stringValue!,
+            verifiers: [logKey],
+            origin: file["origin"]!.stringValue!
+        )
         #expect(checkpoint.size == UInt64(leaves.count))
         #expect(checkpoint.rootHash == (try tree.rootHash()))
         let batch = try #require(file["batch"])
@@ -96,8 +111,12 @@ struct SpecVectorTests {
         let fixture = try LedgerFixture(clock: { Timestamp(secondsSinceEpoch: 1_772_528_400) })  // 2026-03-03T09:00:00Z
         defer { fixture.remove() }
         let p = fixture.parties
-        let a = try LedgerFixture.product("A1001"), b = try LedgerFixture.product("B/2002"), c = try LedgerFixture.product("C%3003")
-        var described: [(String, SignedStatement)] = [("first roster, signed by the governance key", try p.signedRoster(time: LedgerFixture.start))]
+        let a = try LedgerFixture.product("A1001")
+        let b = try LedgerFixture.product("B/2002")
+        let c = try LedgerFixture.product("C%3003")
+        var described: [(String, SignedStatement)] = [
+            ("first roster, signed by the governance key", try p.signedRoster(time: LedgerFixture.start))
+        ]
         var heads: [String: Digest] = [:]
         func add(_ text: String, _ signed: SignedStatement) throws {
             try fixture.ledger.append([signed])
@@ -109,27 +128,50 @@ struct SpecVectorTests {
             try add(
                 "commission of \(product.digitalLink) by the brand owner",
                 p.sign(
-                    .commission, product: product, previous: nil, by: "northwind", at: LedgerFixture.time(Int64(offset)),
-                    details: .of(["massGrams": .integer(180)])))
+                    .commission,
+                    product: product,
+                    previous: nil,
+                    by: "northwind",
+                    at: LedgerFixture.time(Int64(offset)),
+                    details: .of(["massGrams": .integer(180)])
+                )
+            )
         }
         let members = [a, b].map { BatchMember(product: $0, previous: heads[$0.digitalLink]!) }
         try add(
             "one ship statement covering two products (a batch)",
-            p.sign(.ship, product: nil, previous: nil, by: "northwind", at: LedgerFixture.time(10), batch: members))
-        try add("single-product ship", p.sign(.ship, product: c, previous: heads[c.digitalLink], by: "northwind", at: LedgerFixture.time(11)))
+            p.sign(.ship, product: nil, previous: nil, by: "northwind", at: LedgerFixture.time(10), batch: members)
+        )
+        try add(
+            "single-product ship",
+            p.sign(.ship, product: c, previous: heads[c.digitalLink], by: "northwind", at: LedgerFixture.time(11))
+        )
         for (offset, product) in [a, b, c].enumerated() {
             try add(
                 "receipt at the retailer",
-                p.sign(.receive, product: product, previous: heads[product.digitalLink], by: "fabrikam", at: LedgerFixture.time(20 + Int64(offset))))
+                p.sign(
+                    .receive,
+                    product: product,
+                    previous: heads[product.digitalLink],
+                    by: "fabrikam",
+                    at: LedgerFixture.time(20 + Int64(offset))
+                )
+            )
         }
         try add(
             "sale with a salted order digest and a return-by date",
             p.sign(
-                .sell, product: a, previous: heads[a.digitalLink], by: "fabrikam", at: LedgerFixture.time(30),
+                .sell,
+                product: a,
+                previous: heads[a.digitalLink],
+                by: "fabrikam",
+                at: LedgerFixture.time(30),
                 details: .of([
                     "orderDigest": .string(Hex.encode(SHA256.hash(Array("salt|order-1".utf8)))),
                     "returnBy": .string(LedgerFixture.time(30 * 24 * 60).description),
-                ])))
+                ])
+            )
+        )
 
         let (entries, checkpoint) = try fixture.ledger.store.read { reader -> ([StoredEntry], StoredCheckpoint?) in
             var all: [StoredEntry] = []
@@ -140,58 +182,101 @@ struct SpecVectorTests {
         let size = tree.size
         var file = JSONObject()
         file["description"] = .string(
-            "Retrace v1 core vectors, generated by Tests/RetraceLedgerTests/SpecVectorTests.swift from the public test keys in keys/. See spec/format.md.")
+            "Retrace v1 core vectors, generated by Tests/RetraceLedgerTests/SpecVectorTests.swift from the public test keys in keys/. See spec/format.md."
+        )
         file["origin"] = .string(TestParties.origin)
         file["logKey"] = .string(p.log.verifier.description)
         file["governance"] = .array([.string(p.governance.verifier.description)])
         file["keys"] = .array(
-            [("governance", p.governance), ("northwind", try p.signer("northwind")), ("fabrikam", try p.signer("fabrikam")), ("log", p.log)]
-                .map { name, signer in
-                    .object(JSONObject([
+            [
+                ("governance", p.governance), ("northwind", try p.signer("northwind")),
+                ("fabrikam", try p.signer("fabrikam")), ("log", p.log),
+            ]
+            .map { name, signer in
+                .object(
+                    JSONObject([
                         ("party", .string(name)), ("verifierKey", .string(signer.verifier.description)),
                         ("fingerprint", .string(Hex.encode(signer.verifier.publicKey.fingerprint))),
-                    ]))
-                })
-        file["statements"] = .array(described.map { text, signed in
-            .object(JSONObject([
-                ("description", .string(text)), ("signed", signed.json),
-                ("canonicalHex", .string(Hex.encode(signed.statement.canonicalBytes))), ("id", .string(signed.id.hex)),
-                ("signingInputHex", .string(Hex.encode(signed.statement.signingInput))),
-                ("signer", .string(signed.statement.signer.hex)), ("signatureHex", .string(Hex.encode(signed.signature))),
-            ]))
-        })
-        file["entries"] = .array(entries.map { entry in
-            .object(JSONObject([
-                ("index", .integer(Int64(entry.index))), ("entryHex", .string(Hex.encode(entry.bytes))),
-                ("leafHash", .string(Hex.encode(entry.leafHash))),
-            ]))
-        })
-        file["roots"] = .array(try (1...size).map { n in
-            .object(JSONObject([("size", .integer(Int64(n))), ("root", .string(Hex.encode(try tree.rootHash(size: n))))]))
-        })
+                    ])
+                )
+            }
+        )
+        file["statements"] = .array(
+            described.map { text, signed in
+                .object(
+                    JSONObject([
+                        ("description", .string(text)), ("signed", signed.json),
+                        ("canonicalHex", .string(Hex.encode(signed.statement.canonicalBytes))),
+                        ("id", .string(signed.id.hex)),
+                        ("signingInputHex", .string(Hex.encode(signed.statement.signingInput))),
+                        ("signer", .string(signed.statement.signer.hex)),
+                        ("signatureHex", .string(Hex.encode(signed.signature))),
+                    ])
+                )
+            }
+        )
+        file["entries"] = .array(
+            entries.map { entry in
+                .object(
+                    JSONObject([
+                        ("index", .integer(Int64(entry.index))), ("entryHex", .string(Hex.encode(entry.bytes))),
+                        ("leafHash", .string(Hex.encode(entry.leafHash))),
+                    ])
+                )
+            }
+        )
+        file["roots"] = .array(
+            try (1...size).map { n in
+                .object(
+                    JSONObject([
+                        ("size", .integer(Int64(n))), ("root", .string(Hex.encode(try tree.rootHash(size: n)))),
+                    ])
+                )
+            }
+        )
         var inclusion: [JSONValue] = []
         for n in [UInt64(5), size] {
             for index in 0..<n {
-                inclusion.append(.object(JSONObject([
-                    ("index", .integer(Int64(index))), ("treeSize", .integer(Int64(n))),
-                    ("proof", .array(try tree.inclusionProof(leafIndex: index, treeSize: n).map { .string(Hex.encode($0)) })),
-                ])))
+                inclusion.append(
+                    .object(
+                        JSONObject([
+                            ("index", .integer(Int64(index))), ("treeSize", .integer(Int64(n))),
+                            (
+                                "proof",
+                                .array(
+                                    try tree.inclusionProof(leafIndex: index, treeSize: n).map {
+                                        .string(Hex.encode($0))
+                                    }
+                                )
+                            ),
+                        ])
+                    )
+                )
             }
         }
         file["inclusionProofs"] = .array(inclusion)
         var consistency: [JSONValue] = []
         for size1 in 1..<size {
-            consistency.append(.object(JSONObject([
-                ("size1", .integer(Int64(size1))), ("size2", .integer(Int64(size))),
-                ("proof", .array(try tree.consistencyProof(from: size1, to: size).map { .string(Hex.encode($0)) })),
-            ])))
+            consistency.append(
+                .object(
+                    JSONObject([
+                        ("size1", .integer(Int64(size1))), ("size2", .integer(Int64(size))),
+                        (
+                            "proof",
+                            .array(try tree.consistencyProof(from: size1, to: size).map { .string(Hex.encode($0)) })
+                        ),
+                    ])
+                )
+            )
         }
         file["consistencyProofs"] = .array(consistency)
         file["checkpoint"] = .string(checkpoint?.note ?? "")
-        file["batch"] = .object(JSONObject([
-            ("memberHex", .array(members.map { .string(Hex.encode($0.canonicalBytes)) })),
-            ("root", .string(BatchMember.commitment(for: members).root.hex)),
-        ]))
+        file["batch"] = .object(
+            JSONObject([
+                ("memberHex", .array(members.map { .string(Hex.encode($0.canonicalBytes)) })),
+                ("root", .string(BatchMember.commitment(for: members).root.hex)),
+            ])
+        )
         return PrettyJSON.render(.object(file)) + "\n"
     }
 }
@@ -206,11 +291,13 @@ enum PrettyJSON {
             if items.allSatisfy({ if case .string = $0 { true } else { false } }) && items.count <= 2 {
                 return "[" + items.map { render($0) }.joined(separator: ", ") + "]"
             }
-            return "[\n" + items.map { inner + render($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+            return "[\n" + items.map { inner + render($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent
+                + "]"
         case .object(let object):
             if object.isEmpty { return "{}" }
             let sorted = object.members.sorted { Array($0.key.utf16).lexicographicallyPrecedes(Array($1.key.utf16)) }
-            return "{\n" + sorted.map { inner + "\"\($0.key)\": " + render($0.value, indent: inner) }.joined(separator: ",\n")
+            return "{\n"
+                + sorted.map { inner + "\"\($0.key)\": " + render($0.value, indent: inner) }.joined(separator: ",\n")
                 + "\n" + indent + "}"
         default:
             return String(decoding: (try? CanonicalJSON.encode(value)) ?? [], as: UTF8.self)

@@ -1,10 +1,11 @@
+import Foundation
+import RetraceTestSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import RetraceTestSupport
 
 /// One run of the `retrace-appender` child process, its stdout captured in a file.
 ///
@@ -47,8 +48,10 @@ final class AppenderProcess {
         process.waitUntilExit()
         let text = try String(contentsOf: outputURL, encoding: .utf8)
         return AppenderOutput(
-            text: text, status: process.terminationStatus,
-            killed: process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+            text: text,
+            status: process.terminationStatus,
+            killed: process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        )
     }
 }
 

@@ -20,7 +20,9 @@ struct ConcurrentWriterTests {
         defer { scratch.remove() }
         let created = try AppenderProcess.run(
             ["--db", scratch.ledger, "--create", "--count", "1", "--prefix", "Z", "--products", "1"],
-            in: scratch.url, name: "create")
+            in: scratch.url,
+            name: "create"
+        )
         #expect(created.status == 0, "\(created.text)")
         let a = try AppenderProcess(["--db", scratch.ledger] + first, in: scratch.url, name: "a")
         let b = try AppenderProcess(["--db", scratch.ledger] + second, in: scratch.url, name: "b")
@@ -39,7 +41,8 @@ struct ConcurrentWriterTests {
         // Losers of a race only ever saw retryable refusals.
         for line in outA.retries + outB.retries {
             let fields = line.split(separator: " ")
-            let clean = fields[1] == "chainConflict"
+            let clean =
+                fields[1] == "chainConflict"
                 || (fields[1] == "ruleViolation" && line.contains("L2 commission-once"))
                 || (fields[1] == "storage" && (fields[2] == "busy" || fields[2] == "conflict"))
             #expect(clean, "not a clean retryable refusal: \(line)")
@@ -51,7 +54,10 @@ struct ConcurrentWriterTests {
     func disjointProducts() throws {
         let common = ["--count", "48", "--batch", "3", "--products", "8"]
         let (a, b) = try race(
-            ["--seed", "1", "--prefix", "A"] + common, ["--seed", "2", "--prefix", "B"] + common, name: "disjoint")
+            ["--seed", "1", "--prefix", "A"] + common,
+            ["--seed", "2", "--prefix", "B"] + common,
+            name: "disjoint"
+        )
         #expect(a.acknowledged.count == 48 && b.acknowledged.count == 48)
     }
 
@@ -69,8 +75,12 @@ struct ConcurrentWriterTests {
         defer { scratch.remove() }
         let parties = Self.parties
         let ledger = try Ledger.create(
-            store: SQLiteLedgerStore.create(path: scratch.ledger), origin: TestParties.origin, logSigner: parties.log,
-            governance: [parties.governance.verifier], roster: parties.signedRoster(time: Self.now()))
+            store: SQLiteLedgerStore.create(path: scratch.ledger),
+            origin: TestParties.origin,
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: Self.now())
+        )
         let acknowledged = Mutex<[String]>([])
         let refusals = Mutex<[String]>([])
         let products = try (0..<3).map { try SGTIN(gtin: GTIN("09506000134352"), serial: Serial("T\($0)")) }
@@ -86,7 +96,8 @@ struct ConcurrentWriterTests {
                     acknowledged.withLock { $0 += result.receipts.map(\.eventID.hex) }
                     done += 1
                 } catch let error as LedgerError {
-                    let clean = error.code == .chainConflict || error.rule == "L2 commission-once"
+                    let clean =
+                        error.code == .chainConflict || error.rule == "L2 commission-once"
                         || error.storage?.code == .busy || error.storage?.code == .conflict
                     refusals.withLock { $0.append(clean ? "clean" : "\(error.code): \(error)") }
                 } catch {

@@ -23,8 +23,10 @@ struct CrashSafetyTests {
         defer { scratch.remove() }
         let db = scratch.ledger
         let created = try AppenderProcess.run(
-            ["--db", db, "--create", "--count", "1", "--products", "24", "--prefix", "K"], in: scratch.url,
-            name: "create")
+            ["--db", db, "--create", "--count", "1", "--products", "24", "--prefix", "K"],
+            in: scratch.url,
+            name: "create"
+        )
         #expect(created.status == 0, "\(created.text)")
 
         var checker = LedgerChecker(logKey: Self.parties.log.verifier)
@@ -39,7 +41,10 @@ struct CrashSafetyTests {
                 [
                     "--db", db, "--seed", "\(round + 2)", "--count", "0", "--batch", "\(batch)", "--products", "24",
                     "--prefix", "K",
-                ], in: scratch.url, name: "round")
+                ],
+                in: scratch.url,
+                name: "round"
+            )
             usleep(UInt32(delay * 1_000))
             child.killHard()
             let output = try child.finish()
@@ -57,7 +62,9 @@ struct CrashSafetyTests {
         // a fresh checker verifies the whole file, and the independent audit passes.
         let after = try AppenderProcess.run(
             ["--db", db, "--seed", "1", "--count", "12", "--batch", "4", "--products", "24", "--prefix", "K"],
-            in: scratch.url, name: "after")
+            in: scratch.url,
+            name: "after"
+        )
         #expect(after.status == 0, "\(after.text)")
         #expect(after.acknowledged.count == 12)
         acknowledged.formUnion(after.acknowledged)

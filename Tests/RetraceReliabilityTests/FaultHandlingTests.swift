@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 import Foundation
 import GRDB
@@ -13,6 +8,12 @@ import RetraceLedger
 import RetraceSimulation
 import RetraceStorage
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Issue 7 point 5: a full disk, a read-only file, a locked database and a damaged page each give a
 /// clear error, leave no partial append, and acknowledge nothing that was not stored.
@@ -29,8 +30,12 @@ struct FaultHandlingTests {
 
     static func createLedger(at path: String) throws -> Ledger {
         try Ledger.create(
-            store: SQLiteLedgerStore.create(path: path), origin: TestParties.origin, logSigner: parties.log,
-            governance: [parties.governance.verifier], roster: parties.signedRoster(time: now()))
+            store: SQLiteLedgerStore.create(path: path),
+            origin: TestParties.origin,
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: now())
+        )
     }
 
     /// Runs a system tool (mount, umount); returns its exit status.
@@ -73,14 +78,18 @@ struct FaultHandlingTests {
     /// hide that they no longer run.
     static var underCI: Bool { ["1", "true"].contains(ProcessInfo.processInfo.environment["CI"]?.lowercased() ?? "") }
 
-    @Test("under CI, tmpfs can be mounted, so the full-disk and read-only file system tests run", .enabled(if: FaultHandlingTests.underCI))
+    @Test(
+        "under CI, tmpfs can be mounted, so the full-disk and read-only file system tests run",
+        .enabled(if: FaultHandlingTests.underCI)
+    )
     func mountWorksUnderCI() {
         #expect(Self.canMount, "\(Self.cannotMount); CI must run the tmpfs tests, not skip them")
     }
 
     @Test(
         "a full disk (512 KiB tmpfs): storage full, nothing partial, nothing acknowledged; appends resume with space",
-        .enabled(if: FaultHandlingTests.canMount, FaultHandlingTests.cannotMount))
+        .enabled(if: FaultHandlingTests.canMount, FaultHandlingTests.cannotMount)
+    )
     func fullDiskOnTmpfs() throws {
         let scratch = try ScratchFolder("fulldisk")
         defer { scratch.remove() }
@@ -134,7 +143,9 @@ struct FaultHandlingTests {
         let db = scratch.ledger
         let created = try AppenderProcess.run(
             ["--db", db, "--create", "--count", "24", "--batch", "4", "--mode", "fresh", "--prefix", "R"],
-            in: scratch.url, name: "create")
+            in: scratch.url,
+            name: "create"
+        )
         #expect(created.status == 0, "\(created.text)")
         let sizes = ["", "-wal"].compactMap {
             (try? FileManager.default.attributesOfItem(atPath: db + $0)[.size] as? NSNumber)?.uint64Value
@@ -144,7 +155,10 @@ struct FaultHandlingTests {
             [
                 "--db", db, "--seed", "3", "--count", "20000", "--batch", "4", "--mode", "fresh", "--prefix", "R",
                 "--max-file-size", "\(limit)",
-            ], in: scratch.url, name: "full")
+            ],
+            in: scratch.url,
+            name: "full"
+        )
         #expect(full.status == 3, "\(full.text.suffix(500))")
         let error = try #require(full.errors.first)
         #expect(error.hasPrefix("ERR storage full") || error.hasPrefix("ERR storage io"), "\(error)")
@@ -160,7 +174,9 @@ struct FaultHandlingTests {
         #expect(found.isEmpty, "a batch reported lost was stored at \(found)")
         let resumed = try AppenderProcess.run(
             ["--db", db, "--seed", "5", "--count", "8", "--batch", "4", "--mode", "fresh", "--prefix", "R"],
-            in: scratch.url, name: "resumed")
+            in: scratch.url,
+            name: "resumed"
+        )
         #expect(resumed.status == 0 && resumed.acknowledged.count == 8, "\(resumed.text)")
         print("file size limit \(limit) B: \(full.acknowledged.count) acknowledged, then \(error)")
     }
@@ -186,7 +202,8 @@ struct FaultHandlingTests {
 
     @Test(
         "a read-only file system (tmpfs remounted ro; file modes cannot stop root): clear error, nothing stored",
-        .enabled(if: getuid() != 0 || FaultHandlingTests.canMount, FaultHandlingTests.cannotMount))
+        .enabled(if: getuid() != 0 || FaultHandlingTests.canMount, FaultHandlingTests.cannotMount)
+    )
     func readOnlyFileSystem() throws {
         let scratch = try ScratchFolder("rofs")
         defer { scratch.remove() }
@@ -205,7 +222,9 @@ struct FaultHandlingTests {
         let path = disk.appendingPathComponent("ledger.sqlite").path
         let created = try AppenderProcess.run(
             ["--db", path, "--create", "--count", "4", "--batch", "2", "--mode", "fresh", "--prefix", "Q"],
-            in: scratch.url, name: "create")
+            in: scratch.url,
+            name: "create"
+        )
         #expect(created.status == 0, "\(created.text)")
         #expect(Self.tool("/bin/mount", ["-o", "remount,ro", disk.path]) == 0)
         try Self.expectRefused(path: path, size: 5)
@@ -269,12 +288,16 @@ struct FaultHandlingTests {
 extension FaultHandlingTests {
     /// Writes a ledger with a child process (so it is closed and its WAL folded in), then returns
     /// the page size, the page count and the root page of `entries`.
-    static func closedLedger(in scratch: ScratchFolder) throws
+    static func closedLedger(
+        in scratch: ScratchFolder
+    ) throws
         -> (pageSize: Int, pages: Int, entriesRoot: Int, acked: [String])
     {
         let created = try AppenderProcess.run(
             ["--db", scratch.ledger, "--create", "--count", "60", "--batch", "6", "--mode", "fresh", "--prefix", "C"],
-            in: scratch.url, name: "create")
+            in: scratch.url,
+            name: "create"
+        )
         #expect(created.status == 0, "\(created.text)")
         let queue = try DatabaseQueue(path: scratch.ledger)
         let layout = try queue.writeWithoutTransaction { db in
@@ -359,8 +382,12 @@ extension FaultHandlingTests {
         let roster = try Self.parties.signedRoster(time: Self.now().adding(seconds: 7_200))
         #expect(throws: LedgerError(.futureEvent, "")) {
             try Ledger.create(
-                store: store, origin: TestParties.origin, logSigner: Self.parties.log,
-                governance: [Self.parties.governance.verifier], roster: roster)
+                store: store,
+                origin: TestParties.origin,
+                logSigner: Self.parties.log,
+                governance: [Self.parties.governance.verifier],
+                roster: roster
+            )
         }
         let (format, size) = try store.read { (try $0.metadata("format"), try $0.treeSize()) }
         #expect(size == 0)
@@ -368,8 +395,12 @@ extension FaultHandlingTests {
         #expect(format == nil, "a refused create left ledger metadata on an empty log")
         let retry = try Self.parties.signedRoster(time: Self.now())
         _ = try Ledger.create(
-            store: store, origin: TestParties.origin, logSigner: Self.parties.log,
-            governance: [Self.parties.governance.verifier], roster: retry)
+            store: store,
+            origin: TestParties.origin,
+            logSigner: Self.parties.log,
+            governance: [Self.parties.governance.verifier],
+            roster: retry
+        )
     }
 }
 

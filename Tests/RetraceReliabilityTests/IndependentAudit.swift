@@ -16,10 +16,14 @@ enum IndependentAudit {
 
     static func run(_ store: any LedgerStore, parties: TestParties) throws -> Verdict {
         let report = try Auditor(
-            trustRoots: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin
+            trustRoots: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: TestParties.origin
         ).audit(store: store)
         return Verdict(
-            passed: report.passed, treeSize: report.treeSize,
-            failures: report.failures.prefix(3).map(\.description).joined(separator: "; "))
+            passed: report.passed,
+            treeSize: report.treeSize,
+            failures: report.failures.prefix(3).map(\.description).joined(separator: "; ")
+        )
     }
 }

@@ -82,7 +82,12 @@ struct LedgerChecker {
         if let latest = try reader.latestCheckpoint(), latest.size > 0, latest.size < size {
             let proof = try MerkleTree.consistencyProof(from: latest.size, to: size, reader: reader)
             try MerkleProof.verifyConsistency(
-                size1: latest.size, size2: size, proof: proof, root1: latest.root, root2: range.rootHash)
+                size1: latest.size,
+                size2: size,
+                proof: proof,
+                root1: latest.root,
+                root2: range.rootHash
+            )
         }
 
         // Acknowledged ids: each present (the event_id column is UNIQUE, so at most once).
@@ -94,7 +99,9 @@ struct LedgerChecker {
     }
 
     private mutating func checkEntry(
-        _ entry: StoredEntry, reader: any LedgerReader, touched: inout Set<String>
+        _ entry: StoredEntry,
+        reader: any LedgerReader,
+        touched: inout Set<String>
     ) throws {
         guard MerkleHash.leafHash(entry.bytes) == entry.leafHash else {
             throw ReliabilityFailure("entry \(entry.index): stored leaf hash does not recompute")

@@ -29,9 +29,13 @@ struct CatalogueTests {
 
     func statement(_ type: EventType, _ details: JSONObject) throws -> Statement {
         try Statement(
-            type: type, product: try TestParties.northwindProduct("CAT-1"),
+            type: type,
+            product: try TestParties.northwindProduct("CAT-1"),
             previous: type == .commission ? nil : Digest.of([1]),
-            signer: Digest.of([2]), time: TestParties.start, details: details)
+            signer: Digest.of([2]),
+            time: TestParties.start,
+            details: details
+        )
     }
 
     func cbvName(_ urn: String, prefix: String) -> String? {
@@ -74,7 +78,9 @@ struct CatalogueTests {
             if let disposition = cbv.disposition {
                 #expect(
                     Self.cbvDispositions.contains(
-                        disposition.replacingOccurrences(of: Catalogue.dispositionPrefix, with: "")))
+                        disposition.replacingOccurrences(of: Catalogue.dispositionPrefix, with: "")
+                    )
+                )
             }
         }
     }
@@ -115,12 +121,14 @@ struct CatalogueTests {
             (
                 .warrantyResolve,
                 ["claim": "C1", "resolution": "replace", "replacement": "https://id.gs1.org/01/9506000134352/21/X"]
-            ))
+            )
+        )
         cases.append(
             (
                 .warrantyResolve,
                 ["claim": "C1", "resolution": "refund", "replacement": "https://id.gs1.org/01/09506000134352/21/X"]
-            ))
+            )
+        )
         cases.append((.excessDisposition, ["action": "donate", "consignee": "alpine"]))
         cases.append((.leaseOut, ["leaseDigest": "00", "until": "2030-01-01T00:00:00Z"]))
         cases.append((.returnAuthorize, ["rma": "R-1", "reason": "changed-mind"]))
@@ -128,7 +136,8 @@ struct CatalogueTests {
             (
                 .refurbish,
                 ["work": ["x"], "tests": ["y"], "warrantyMonths": 12, "certified": true, "softwareVersion": "4 2"]
-            ))
+            )
+        )
         return cases
     }()
 
@@ -172,13 +181,16 @@ struct CatalogueTests {
         let byType = Dictionary(
             uniqueKeysWithValues: rows.filter { $0.count >= 5 && !$0[0].contains(" ") }.map {
                 (codeNames($0[0]).first ?? "", $0)
-            })
+            }
+        )
         for entry in Catalogue.entries {
             let row = try #require(byType[entry.type.name], "\(entry.type) is missing from the spec table")
             #expect(Set(codeNames(row[1])) == Set(entry.roles.map(\.name)), "\(entry.type) roles")
             #expect(Catalogue.bizStepPrefix + (codeNames(row[2]).first ?? "") == entry.bizStep, "\(entry.type) bizStep")
             #expect(
-                codeNames(row[3]).first.map { Catalogue.dispositionPrefix + $0 } == entry.disposition, "\(entry.type)")
+                codeNames(row[3]).first.map { Catalogue.dispositionPrefix + $0 } == entry.disposition,
+                "\(entry.type)"
+            )
             #expect((row[4] == "yes") == EventType.batchable.contains(entry.type), "\(entry.type) batch")
         }
     }
@@ -201,7 +213,8 @@ struct CatalogueTests {
             for field in entry.fields where !field.kind.choices.isEmpty {
                 #expect(
                     body.contains(field.kind.choices.map { "`\($0)`" }.joined(separator: ", ")),
-                    "\(entry.type).\(field.name)")
+                    "\(entry.type).\(field.name)"
+                )
             }
         }
     }

@@ -37,16 +37,20 @@ struct FlowTests {
         try chain.record(.returnAuthorize, by: "fabrikam", details: ["rma": "RMA-7731", "reason": "wrong-size"])
         #expect(chain.state?.returnAuthorization?.rma == "RMA-7731")
         let received = try chain.record(
-            .returnReceive, by: "litware",
+            .returnReceive,
+            by: "litware",
             details: ["condition": "sealed", "scanned": .string(chain.product.digitalLink), "rma": "RMA-7731"],
-            location: "9520003000018")
+            location: "9520003000018"
+        )
         #expect(received.phase == .returned)
         #expect(received.returnAuthorization == nil)
         #expect(received.counters.returns == 1)
         #expect(received.sale?.retailer == "fabrikam")
         try chain.record(
-            .inspect, by: "litware",
-            details: ["grade": "as-new", "evidence": [.string(TestParties.saltedDigest("photo-1"))]])
+            .inspect,
+            by: "litware",
+            details: ["grade": "as-new", "evidence": [.string(TestParties.saltedDigest("photo-1"))]]
+        )
         let restocked = try chain.record(.restock, by: "litware")
         #expect(restocked.phase == .inStock)
         #expect(restocked.sale == nil)
@@ -60,7 +64,9 @@ struct FlowTests {
         let parties = try TestParties.get()
         var chain = try ProductChain.inPhase(.returnAuthorized, serial: "RET-002", parties: parties)
         let state = try chain.record(
-            .returnReceive, details: ["condition": "opened", "scanned": .string("(01)09506000134352(21)RET-002")])
+            .returnReceive,
+            details: ["condition": "opened", "scanned": .string("(01)09506000134352(21)RET-002")]
+        )
         #expect(state.phase == .returned)
     }
 
@@ -69,7 +75,10 @@ struct FlowTests {
         let parties = try TestParties.get()
         var chain = try ProductChain.inPhase(.outForDelivery, serial: "FAIL-001", parties: parties)
         let failed = try chain.record(
-            .deliveryFailed, by: "wingtip", details: ["reason": "bad-address", "attempts": 2])
+            .deliveryFailed,
+            by: "wingtip",
+            details: ["reason": "bad-address", "attempts": 2]
+        )
         #expect(failed.phase == .deliveryFailed)
         #expect(failed.custodian == "wingtip")
         try chain.record(.returnReceive, by: "litware")
@@ -95,10 +104,17 @@ struct FlowTests {
         let northwind = parties.signer("northwind")
         let recall = try SignedStatement.sign(
             try Statement(
-                type: .recall, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
-                signer: TestParties.fingerprint(northwind), time: max(inStock.clock, withCustomer.clock),
-                details: ["notice": "NW-RECALL-2025-01", "reason": "safety", "remedy": "software-update"]),
-            with: northwind.privateKey, members: members)
+                type: .recall,
+                product: nil,
+                previous: nil,
+                batch: BatchMember.commitment(for: members),
+                signer: TestParties.fingerprint(northwind),
+                time: max(inStock.clock, withCustomer.clock),
+                details: ["notice": "NW-RECALL-2025-01", "reason": "safety", "remedy": "software-update"]
+            ),
+            with: northwind.privateKey,
+            members: members
+        )
         #expect(try inStock.apply(member: recall).recall?.notice == "NW-RECALL-2025-01")
         #expect(try withCustomer.apply(member: recall).recall?.event == recall.id)
 
@@ -111,7 +127,8 @@ struct FlowTests {
         #expect(violation { try inStock.record(.recall) }?.rule == Rule.recallOverlay)
         #expect(
             violation { try inStock.record(.recallRemedy, details: ["notice": "OTHER-1", "action": "repaired"]) }?
-                .code == .referenceMismatch)
+                .code == .referenceMismatch
+        )
         let remedied = try inStock.record(.recallRemedy, by: "proseware")
         #expect(remedied.recall == nil)
         #expect(remedied.phase == .inStock)
@@ -147,7 +164,10 @@ struct FlowTests {
         }
         #expect(wrongClaim?.code == .referenceMismatch)
         let resolved = try chain.record(
-            .warrantyResolve, by: "northwind", details: ["claim": .string(ProductChain.claim), "resolution": "repair"])
+            .warrantyResolve,
+            by: "northwind",
+            details: ["claim": .string(ProductChain.claim), "resolution": "repair"]
+        )
         #expect(resolved.phase == .delivered)
         #expect(resolved.warrantyClaim == nil)
         #expect(resolved.custodian == nil)
@@ -162,8 +182,11 @@ struct FlowTests {
         #expect(
             violation {
                 try chain.record(
-                    .warrantyResolve, details: ["claim": .string(ProductChain.claim), "resolution": "replace"])
-            }?.code == .invalidDetails)
+                    .warrantyResolve,
+                    details: ["claim": .string(ProductChain.claim), "resolution": "replace"]
+                )
+            }?.code == .invalidDetails
+        )
         #expect(
             violation {
                 try chain.record(
@@ -171,14 +194,18 @@ struct FlowTests {
                     details: [
                         "claim": .string(ProductChain.claim), "resolution": "replace",
                         "replacement": .string(chain.product.digitalLink),
-                    ])
-            }?.code == .invalidDetails)
+                    ]
+                )
+            }?.code == .invalidDetails
+        )
         let resolved = try chain.record(
-            .warrantyResolve, by: "northwind",
+            .warrantyResolve,
+            by: "northwind",
             details: [
                 "claim": .string(ProductChain.claim), "resolution": "replace",
                 "replacement": .string(replacement.digitalLink),
-            ])
+            ]
+        )
         #expect(resolved.phase == .returned)
         #expect(resolved.custodian == "northwind")
         try chain.record(.inspect, by: "northwind", details: ["grade": "defective"])
@@ -189,7 +216,8 @@ struct FlowTests {
                     "work": ["mainboard-replaced"], "parts": [["part": "mainboard", "serial": "MB-5521"]],
                     "tests": ["full-function"], "warrantyMonths": 6, "certified": true,
                 ]
-            ).phase == .refurbished)
+            ).phase == .refurbished
+        )
     }
 
     @Test("a trade-in is refurbished by an accredited refurbisher and resold as certified pre-owned")
@@ -209,8 +237,10 @@ struct FlowTests {
         #expect(details.certified && details.warrantyMonths == 12 && details.softwareVersion == "4.2.1")
         #expect(details.parts.isEmpty && details.tests == ["battery-health", "display"])
         let resold = try chain.record(
-            .resell, by: "tailspin",
-            details: ["orderDigest": .string(TestParties.saltedDigest("order-9")), "certifiedPreOwned": true])
+            .resell,
+            by: "tailspin",
+            details: ["orderDigest": .string(TestParties.saltedDigest("order-9")), "certifiedPreOwned": true]
+        )
         #expect(resold.phase == .sold)
         #expect(resold.sale?.preOwned == true)
         #expect(resold.sale?.certifiedPreOwned == true)
@@ -231,8 +261,11 @@ struct FlowTests {
         #expect(
             violation {
                 try chain.record(
-                    .leaseReturn, details: ["condition": "used", "leaseDigest": .string(TestParties.saltedDigest("x"))])
-            }?.code == .referenceMismatch)
+                    .leaseReturn,
+                    details: ["condition": "used", "leaseDigest": .string(TestParties.saltedDigest("x"))]
+                )
+            }?.code == .referenceMismatch
+        )
         let back = try chain.record(.leaseReturn, by: "litware")
         #expect(back.phase == .returned)
         #expect(back.lease == nil)
@@ -250,10 +283,17 @@ struct FlowTests {
         let alpine = parties.signer("alpine")
         let donation = try SignedStatement.sign(
             try Statement(
-                type: .excessDisposition, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
-                signer: TestParties.fingerprint(alpine), time: chains.map(\.clock).max() ?? TestParties.start,
-                details: ["action": "donate", "reference": "DON-2025-12"]),
-            with: alpine.privateKey, members: members)
+                type: .excessDisposition,
+                product: nil,
+                previous: nil,
+                batch: BatchMember.commitment(for: members),
+                signer: TestParties.fingerprint(alpine),
+                time: chains.map(\.clock).max() ?? TestParties.start,
+                details: ["action": "donate", "reference": "DON-2025-12"]
+            ),
+            with: alpine.privateKey,
+            members: members
+        )
         for index in chains.indices {
             let state = try chains[index].apply(member: donation)
             #expect(state.phase == .donated)
@@ -265,7 +305,9 @@ struct FlowTests {
 
         var redistributed = try ProductChain.inPhase(.inStock, serial: "EXC-010", parties: parties)
         let moving = try redistributed.record(
-            .excessDisposition, details: ["action": "redistribute", "consignee": "tailspin"])
+            .excessDisposition,
+            details: ["action": "redistribute", "consignee": "tailspin"]
+        )
         #expect(moving.phase == .inTransit)
         #expect(violation { try redistributed.record(.receive, by: "fabrikam") }?.code == .wrongConsignee)
         #expect(try redistributed.record(.receive, by: "tailspin").custodian == "tailspin")
@@ -279,14 +321,21 @@ struct FlowTests {
         let adatum = parties.signer("adatum")
         let certificate = try SignedStatement.sign(
             try Statement(
-                type: .recycle, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
-                signer: TestParties.fingerprint(adatum), time: chains.map(\.clock).max() ?? TestParties.start,
+                type: .recycle,
+                product: nil,
+                previous: nil,
+                batch: BatchMember.commitment(for: members),
+                signer: TestParties.fingerprint(adatum),
+                time: chains.map(\.clock).max() ?? TestParties.start,
                 location: "9520005000016",
                 details: [
                     "certificate": "WEE/AA0001AA/COR-2025-311", "method": "mechanical-shredding",
                     "materials": ["aluminium": 620, "copper": 180, "plastic": 410, "glass": 220],
-                ]),
-            with: adatum.privateKey, members: members)
+                ]
+            ),
+            with: adatum.privateKey,
+            members: members
+        )
         let recycle = try RecycleDetails(certificate.statement)
         #expect(recycle.certificate == "WEE/AA0001AA/COR-2025-311")
         #expect(recycle.totalGrams == 1430)
@@ -309,7 +358,10 @@ struct FlowTests {
         try chain.record(.inspect, details: ["grade": "beyond-repair"])
         #expect(violation { try chain.record(.restock) }?.code == .conditionRestricts)
         let disposed = try chain.record(
-            .dispose, by: "litware", details: ["method": "shredding", "certificate": "DST-88"])
+            .dispose,
+            by: "litware",
+            details: ["method": "shredding", "certificate": "DST-88"]
+        )
         #expect(disposed.phase == .disposed)
         #expect(violation { try chain.record(.inspect) }?.code == .terminal)
     }
@@ -329,10 +381,12 @@ struct FlowTests {
         #expect(refused?.rule == Rule.missingRestricts)
         #expect(violation { try chain.record(.ship) }?.code == .missingRestricts)
         let recovered = try chain.record(
-            .returnReceive, by: "litware",
+            .returnReceive,
+            by: "litware",
             details: [
                 "condition": "damaged", "scanned": .string(chain.product.digitalLink),
-            ])
+            ]
+        )
         #expect(recovered.phase == .returned)
         #expect(recovered.missing == nil)
     }

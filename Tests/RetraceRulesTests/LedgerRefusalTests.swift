@@ -11,17 +11,26 @@ import Testing
 /// `Lifecycle.apply`: every refusal names its rule, writes nothing, and the ledger still audits clean.
 @Suite("Lifecycle rules through the ledger")
 struct LedgerRefusalTests {
-    @Test("every illegal phase × event and every event signed outside its roles is refused by the ledger, which stays intact")
+    @Test(
+        "every illegal phase × event and every event signed outside its roles is refused by the ledger, which stays intact"
+    )
     func refusalsThroughTheLedger() throws {
         let parties = try TestParties.get()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-rules-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "retrace-rules-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let ledger = try Ledger.create(
             store: SQLiteLedgerStore.create(path: directory.appendingPathComponent("ledger.sqlite").path),
-            origin: "retrace.test/rules", logSigner: parties.log, governance: [parties.governance.verifier],
-            roster: parties.rosterStatement, clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) })
-        var refusedTransitions = 0, refusedRoles = 0
+            origin: "retrace.test/rules",
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
+            roster: parties.rosterStatement,
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) }
+        )
+        var refusedTransitions = 0
+        var refusedRoles = 0
         for (phaseIndex, phase) in Phase.all.enumerated() {
             let chain = try ProductChain.inPhase(phase, serial: "LR-\(phaseIndex)", parties: parties)
             try ledger.append(chain.history)
@@ -56,10 +65,14 @@ struct LedgerRefusalTests {
         #expect(refusedTransitions > 300)
         #expect(refusedRoles > 40)
         let report = try Auditor(
-            trustRoots: [parties.governance.verifier], logKey: parties.log.verifier, origin: "retrace.test/rules"
+            trustRoots: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: "retrace.test/rules"
         ).audit(store: ledger.store)
         #expect(report.passed, "\(report.failures.prefix(3))")
-        print("through the ledger: \(refusedTransitions) illegal transitions and \(refusedRoles) wrong-role events refused")
+        print(
+            "through the ledger: \(refusedTransitions) illegal transitions and \(refusedRoles) wrong-role events refused"
+        )
     }
 
     /// The ledger's refusal of `signed`, or nil if it was appended.

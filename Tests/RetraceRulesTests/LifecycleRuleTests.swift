@@ -58,7 +58,8 @@ struct LifecycleRuleTests {
         #expect(state.lastEventTime == last, "the chain keeps the latest time, so skew cannot accumulate")
         #expect(
             violation { try chain.record(.sell, at: last.adding(seconds: -Lifecycle.clockSkew - 1)) }?
-                .code == .timeGoesBackwards)
+                .code == .timeGoesBackwards
+        )
     }
 
     @Test("T10: a statement's location must be one of the signer's sites")
@@ -89,8 +90,10 @@ struct LifecycleRuleTests {
         let afterExpiry = try Timestamp(parsing: "2031-01-15T10:00:00Z")
         #expect(violation { try chain.record(.refurbish, at: afterExpiry) }?.code == .notAccredited)
         let uncertified = try chain.record(
-            .refurbish, details: ["work": ["cleaned"], "tests": ["power-on"], "warrantyMonths": 3, "certified": false],
-            at: afterExpiry)
+            .refurbish,
+            details: ["work": ["cleaned"], "tests": ["power-on"], "warrantyMonths": 3, "certified": false],
+            at: afterExpiry
+        )
         #expect(!uncertified.certifiedRefurbished)
         // L17: then it cannot be sold as certified pre-owned.
         let resale: JSONObject = [
@@ -116,13 +119,16 @@ struct LifecycleRuleTests {
             violation {
                 try chain.record(.returnReceive, details: ["condition": "sealed", "scanned": "not a barcode"])
             }?
-            .code == .invalidDetails)
+            .code == .invalidDetails
+        )
         #expect(
             violation {
                 try chain.record(
                     .returnReceive,
-                    details: ["condition": "sealed", "scanned": .string(chain.product.digitalLink), "rma": "RMA-9"])
-            }?.code == .referenceMismatch)
+                    details: ["condition": "sealed", "scanned": .string(chain.product.digitalLink), "rma": "RMA-9"]
+                )
+            }?.code == .referenceMismatch
+        )
         #expect(try chain.record(.returnReceive).phase == .returned)
     }
 
@@ -135,7 +141,8 @@ struct LifecycleRuleTests {
         let refused = violation {
             try chain.record(
                 .returnReceive,
-                details: ["condition": "sealed", "scanned": .string(chain.product.digitalLink), "rma": "RMA-0001"])
+                details: ["condition": "sealed", "scanned": .string(chain.product.digitalLink), "rma": "RMA-0001"]
+            )
         }
         #expect(refused?.code == .referenceMismatch)
         #expect(refused?.rule == Rule.referencesMatch)
@@ -151,7 +158,9 @@ struct LifecycleRuleTests {
         let parties = try TestParties.get()
         var chain = ProductChain(try TestParties.northwindProduct("MASS-1"), parties: parties)
         let declared = try chain.record(
-            .commission, details: ["massGrams": 180, "materials": ["aluminium": 40, "glass": 60]])
+            .commission,
+            details: ["massGrams": 180, "materials": ["aluminium": 40, "glass": 60]]
+        )
         #expect(declared.declaredMassGrams == 180)
         #expect(declared.declaredMaterials == ["aluminium": 40, "glass": 60])
         let commission = try CommissionDetails(try #require(chain.history.first).statement)
@@ -161,7 +170,8 @@ struct LifecycleRuleTests {
                 .recycle,
                 details: [
                     "certificate": "COR-9", "method": "smelting", "materials": ["aluminium": 150, "glass": 60],
-                ])
+                ]
+            )
         }
         #expect(refused?.code == .massBalance)
         #expect(refused?.rule == Rule.massBalance)
@@ -171,7 +181,8 @@ struct LifecycleRuleTests {
                 details: [
                     "certificate": "COR-9", "method": "smelting", "materials": ["aluminium": 38, "glass": 55],
                 ]
-            ).phase == .recycled)
+            ).phase == .recycled
+        )
     }
 
     @Test("L15: only an as-new unit goes back to stock after inspection; a repaired unit may")
@@ -195,8 +206,13 @@ struct LifecycleRuleTests {
         let signer = try parties.trust.authenticate(signed)
         #expect {
             _ = try Lifecycle.apply(
-                signed.statement, product: other, eventID: signed.id, state: chain.state, signer: signer,
-                trust: parties.trust)
+                signed.statement,
+                product: other,
+                eventID: signed.id,
+                state: chain.state,
+                signer: signer,
+                trust: parties.trust
+            )
         } throws: { ($0 as? RuleViolation)?.code == .wrongProduct }
         #expect(try chain.apply(signed).phase == .inStock)
     }
@@ -222,9 +238,11 @@ struct LifecycleRuleTests {
         }
         #expect(violation { try chain.record(.ship, details: ["consignee": "nobody"]) }?.code == .invalidDetails)
         #expect(
-            violation { try chain.record(.ship, details: ["shipment": "ASN 1 for Jane Doe"]) }?.code == .invalidDetails)
+            violation { try chain.record(.ship, details: ["shipment": "ASN 1 for Jane Doe"]) }?.code == .invalidDetails
+        )
         #expect(
-            violation { try chain.record(.ship, details: ["shipment": "jane@example.com"]) }?.code == .invalidDetails)
+            violation { try chain.record(.ship, details: ["shipment": "jane@example.com"]) }?.code == .invalidDetails
+        )
         #expect(try chain.record(.sell, details: ["orderDigest": order]).phase == .sold)
     }
 
@@ -241,10 +259,17 @@ struct LifecycleRuleTests {
         let northwind = parties.signer("northwind")
         let recall = try SignedStatement.sign(
             try Statement(
-                type: .recall, product: nil, previous: nil, batch: BatchMember.commitment(for: members),
-                signer: TestParties.fingerprint(northwind), time: own.clock,
-                details: ["notice": "NW-LOT-7", "reason": "quality", "remedy": "repair"]),
-            with: northwind.privateKey, members: members)
+                type: .recall,
+                product: nil,
+                previous: nil,
+                batch: BatchMember.commitment(for: members),
+                signer: TestParties.fingerprint(northwind),
+                time: own.clock,
+                details: ["notice": "NW-LOT-7", "reason": "quality", "remedy": "repair"]
+            ),
+            with: northwind.privateKey,
+            members: members
+        )
         #expect(try own.apply(member: recall).recall?.notice == "NW-LOT-7")
         let refused = violation { try foreign.apply(member: recall) }
         #expect(refused?.code == .prefixNotOwned)
@@ -259,12 +284,18 @@ struct LifecycleRuleTests {
         var chain = try ProductChain.inPhase(.inStock, serial: "REV-1", parties: parties)
         let revokedAt = chain.clock
         let document = try RosterDocument(
-            governance: parties.roster.governance, parties: parties.roster.parties,
+            governance: parties.roster.governance,
+            parties: parties.roster.parties,
             revocations: [Revocation(key: parties.signer("fabrikam").verifier, time: revokedAt, reason: .keyCompromise)]
         )
         chain.trust = try chain.trust.applying(
             roster: try TestParties.rosterStatement(
-                document, previous: chain.trust.rosterID, by: parties.governance, at: revokedAt))
+                document,
+                previous: chain.trust.rosterID,
+                by: parties.governance,
+                at: revokedAt
+            )
+        )
         let refused = violation { try chain.record(.sell, by: "fabrikam") }
         #expect(refused?.code == .keyRevoked)
         #expect(try chain.record(.sell, by: "tailspin").sale?.retailer == "tailspin")

@@ -25,26 +25,45 @@ struct ProductChain {
 
     /// Builds and signs the statement the next `record` would append, without applying it.
     func statement(
-        _ type: EventType, by party: String, details: JSONObject? = nil, location: String? = nil,
-        at time: Timestamp? = nil, key: NoteSigner? = nil
+        _ type: EventType,
+        by party: String,
+        details: JSONObject? = nil,
+        location: String? = nil,
+        at time: Timestamp? = nil,
+        key: NoteSigner? = nil
     ) throws -> SignedStatement {
         let signer = key ?? parties.signer(party)
         let time = time ?? clock
         let statement = try Statement(
-            type: type, product: product, previous: type == .commission ? nil : head,
-            signer: TestParties.fingerprint(signer), time: time, location: location,
-            details: details ?? Self.defaultDetails(type, product: product, time: time))
+            type: type,
+            product: product,
+            previous: type == .commission ? nil : head,
+            signer: TestParties.fingerprint(signer),
+            time: time,
+            location: location,
+            details: details ?? Self.defaultDetails(type, product: product, time: time)
+        )
         return try SignedStatement.sign(statement, with: signer.privateKey)
     }
 
     /// Signs, authenticates and applies one event; on success the chain moves on.
     @discardableResult
     mutating func record(
-        _ type: EventType, by party: String? = nil, details: JSONObject? = nil, location: String? = nil,
-        at time: Timestamp? = nil, key: NoteSigner? = nil
+        _ type: EventType,
+        by party: String? = nil,
+        details: JSONObject? = nil,
+        location: String? = nil,
+        at time: Timestamp? = nil,
+        key: NoteSigner? = nil
     ) throws -> ProductState {
         let signed = try statement(
-            type, by: party ?? Self.defaultSigner(type), details: details, location: location, at: time, key: key)
+            type,
+            by: party ?? Self.defaultSigner(type),
+            details: details,
+            location: location,
+            at: time,
+            key: key
+        )
         return try apply(signed)
     }
 
@@ -53,7 +72,13 @@ struct ProductChain {
     mutating func apply(_ signed: SignedStatement) throws -> ProductState {
         let signer = try trust.authenticate(signed)
         let next = try Lifecycle.apply(
-            signed.statement, product: product, eventID: signed.id, state: state, signer: signer, trust: trust)
+            signed.statement,
+            product: product,
+            eventID: signed.id,
+            state: state,
+            signer: signer,
+            trust: trust
+        )
         state = next
         head = signed.id
         history.append(signed)
@@ -66,7 +91,13 @@ struct ProductChain {
     mutating func apply(member signed: SignedStatement) throws -> ProductState {
         let signer = try trust.authenticate(signed)
         let next = try Lifecycle.apply(
-            signed.statement, product: product, eventID: signed.id, state: state, signer: signer, trust: trust)
+            signed.statement,
+            product: product,
+            eventID: signed.id,
+            state: state,
+            signer: signer,
+            trust: trust
+        )
         state = next
         head = signed.id
         clock = max(clock, signed.statement.time).adding(seconds: 3600)

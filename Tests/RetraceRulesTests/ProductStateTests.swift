@@ -9,7 +9,10 @@ struct ProductStateTests {
     func roundTrip(_ phase: Phase) throws {
         let parties = try TestParties.get()
         var chain = try ProductChain.inPhase(
-            phase, serial: "PS-\(Phase.all.firstIndex(of: phase) ?? 0)", parties: parties)
+            phase,
+            serial: "PS-\(Phase.all.firstIndex(of: phase) ?? 0)",
+            parties: parties
+        )
         if !phase.isTerminal {
             try chain.record(.recall)
             try chain.record(.reportLost)

@@ -31,7 +31,8 @@ struct RosterDocumentTests {
 
     @Test(
         "every key file parses with NoteSigner and matches its .pub file",
-        arguments: TestParties.partyIDs + ["governance", "log"])
+        arguments: TestParties.partyIDs + ["governance", "log"]
+    )
     func keyFiles(_ name: String) throws {
         let signer = try TestParties.signer(name)
         let pub = try String(contentsOf: TestParties.keysFolder.appendingPathComponent("\(name).pub"), encoding: .utf8)
@@ -106,7 +107,8 @@ struct RosterDocumentTests {
                     ]
                 ])
             ),
-        ])
+        ]
+    )
     func malformed(_ field: String, _ value: JSONValue) throws {
         let document = try withParty(0) { $0[field] = value }
         #expect {
@@ -155,19 +157,31 @@ struct RosterDocumentTests {
         #expect(
             code {
                 _ = try RosterDocument(
-                    governance: parties.roster.governance, parties: parties.roster.parties,
-                    revocations: [Revocation(key: stranger.verifier, time: TestParties.start, reason: .keyCompromise)])
-            } == .invalidRoster)
+                    governance: parties.roster.governance,
+                    parties: parties.roster.parties,
+                    revocations: [Revocation(key: stranger.verifier, time: TestParties.start, reason: .keyCompromise)]
+                )
+            } == .invalidRoster
+        )
         let revocation = Revocation(
-            key: parties.signer("alpine").verifier, time: TestParties.start, reason: .superseded)
+            key: parties.signer("alpine").verifier,
+            time: TestParties.start,
+            reason: .superseded
+        )
         #expect(
             code {
                 _ = try RosterDocument(
-                    governance: parties.roster.governance, parties: parties.roster.parties,
-                    revocations: [revocation, revocation])
-            } == .invalidRoster)
+                    governance: parties.roster.governance,
+                    parties: parties.roster.parties,
+                    revocations: [revocation, revocation]
+                )
+            } == .invalidRoster
+        )
         let valid = try RosterDocument(
-            governance: parties.roster.governance, parties: parties.roster.parties, revocations: [revocation])
+            governance: parties.roster.governance,
+            parties: parties.roster.parties,
+            revocations: [revocation]
+        )
         #expect(try RosterDocument(json: valid.json).revocations == [revocation])
     }
 

@@ -109,7 +109,8 @@ struct StateTableTests {
                 #expect(violation.code == (item.phase.isTerminal ? .terminal : .illegalTransition))
                 #expect(violation.product == chain.product.digitalLink)
                 #expect(
-                    Lifecycle.ruleRefusing(item.event, in: item.phase) == violation.rule || item.event == .recallRemedy)
+                    Lifecycle.ruleRefusing(item.event, in: item.phase) == violation.rule || item.event == .recallRemedy
+                )
             }
         }
     }
@@ -118,7 +119,10 @@ struct StateTableTests {
     func commissionOnce(_ phase: Phase) throws {
         let parties = try TestParties.get()
         var chain = try ProductChain.inPhase(
-            phase, serial: "CO-\(Phase.all.firstIndex(of: phase) ?? 0)", parties: parties)
+            phase,
+            serial: "CO-\(Phase.all.firstIndex(of: phase) ?? 0)",
+            parties: parties
+        )
         #expect {
             try chain.record(.commission)
         } throws: { error in
@@ -128,21 +132,34 @@ struct StateTableTests {
     }
 
     @Test(
-        "an event about a product that was never commissioned is refused", arguments: [EventType.ship, .sell, .recycle])
+        "an event about a product that was never commissioned is refused",
+        arguments: [EventType.ship, .sell, .recycle]
+    )
     func notCommissioned(_ type: EventType) throws {
         let parties = try TestParties.get()
         let product = try TestParties.northwindProduct("NEVER-1")
         let signer = parties.signer(ProductChain.defaultSigner(type))
         let signed = try SignedStatement.sign(
             try Statement(
-                type: type, product: product, previous: Digest.of(Array("made up".utf8)),
-                signer: TestParties.fingerprint(signer), time: TestParties.start,
-                details: ProductChain.defaultDetails(type, product: product, time: TestParties.start)),
-            with: signer.privateKey)
+                type: type,
+                product: product,
+                previous: Digest.of(Array("made up".utf8)),
+                signer: TestParties.fingerprint(signer),
+                time: TestParties.start,
+                details: ProductChain.defaultDetails(type, product: product, time: TestParties.start)
+            ),
+            with: signer.privateKey
+        )
         let party = try parties.trust.authenticate(signed)
         #expect {
             _ = try Lifecycle.apply(
-                signed.statement, product: product, eventID: signed.id, state: nil, signer: party, trust: parties.trust)
+                signed.statement,
+                product: product,
+                eventID: signed.id,
+                state: nil,
+                signer: party,
+                trust: parties.trust
+            )
         } throws: { error in
             (error as? RuleViolation)?.code == .notCommissioned
                 && (error as? RuleViolation)?.rule == Rule.commissionedFirst
@@ -153,7 +170,8 @@ struct StateTableTests {
     func allowedEvents() {
         #expect(
             Lifecycle.allowedEvents(in: .leased).map(\.name).sorted()
-                == ["lease-return", "recall", "recall-remedy", "report-lost", "report-stolen"])
+                == ["lease-return", "recall", "recall-remedy", "report-lost", "report-stolen"]
+        )
         #expect(Lifecycle.allowedEvents(in: .recycled).isEmpty)
     }
 }

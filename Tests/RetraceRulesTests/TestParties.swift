@@ -41,7 +41,11 @@ struct TestParties: Sendable {
         let rosterBytes = try Array(Data(contentsOf: Self.keysFolder.appendingPathComponent("roster.json")))
         self.roster = try RosterDocument(json: CanonicalJSON.decode(rosterBytes, options: .lenient))
         self.rosterStatement = try Self.rosterStatement(
-            roster, previous: nil, by: governance, at: Self.start.adding(seconds: -86_400))
+            roster,
+            previous: nil,
+            by: governance,
+            at: Self.start.adding(seconds: -86_400)
+        )
         self.trust = try TrustState(trustRoots: [governance.verifier]).applying(roster: rosterStatement)
     }
 
@@ -65,11 +69,20 @@ struct TestParties: Sendable {
     }
 
     static func rosterStatement(
-        _ document: RosterDocument, previous: Digest?, by signer: NoteSigner, at time: Timestamp
+        _ document: RosterDocument,
+        previous: Digest?,
+        by signer: NoteSigner,
+        at time: Timestamp
     ) throws -> SignedStatement {
         guard case .object(let details) = document.json else { preconditionFailure("a roster is an object") }
         let statement = try Statement(
-            type: .roster, product: nil, previous: previous, signer: fingerprint(signer), time: time, details: details)
+            type: .roster,
+            product: nil,
+            previous: previous,
+            signer: fingerprint(signer),
+            time: time,
+            details: details
+        )
         return try SignedStatement.sign(statement, with: signer.privateKey)
     }
 

@@ -14,26 +14,42 @@ struct TrustStateTests {
 
     /// The test roster with one party's keys replaced.
     func roster(
-        _ base: RosterDocument, replacingKeysOf id: String, with keys: [PartyKey],
-        governance: [NoteVerifier]? = nil, revocations: [Revocation]? = nil
+        _ base: RosterDocument,
+        replacingKeysOf id: String,
+        with keys: [PartyKey],
+        governance: [NoteVerifier]? = nil,
+        revocations: [Revocation]? = nil
     ) throws -> RosterDocument {
         let parties = base.parties.map { party in
             party.id != id
                 ? party
                 : Party(
-                    id: party.id, name: party.name, roles: party.roles, keys: keys,
+                    id: party.id,
+                    name: party.name,
+                    roles: party.roles,
+                    keys: keys,
                     companyPrefixes: party.companyPrefixes,
-                    accreditations: party.accreditations, locations: party.locations)
+                    accreditations: party.accreditations,
+                    locations: party.locations
+                )
         }
         return try RosterDocument(
-            governance: governance ?? base.governance, parties: parties, revocations: revocations ?? base.revocations)
+            governance: governance ?? base.governance,
+            parties: parties,
+            revocations: revocations ?? base.revocations
+        )
     }
 
     func event(_ type: EventType = .ship, by signer: NoteSigner, at time: Timestamp) throws -> SignedStatement {
         let product = try TestParties.northwindProduct("TRUST-1")
         let statement = try Statement(
-            type: type, product: product, previous: type == .commission ? nil : Digest.of([1]),
-            signer: TestParties.fingerprint(signer), time: time, details: ["shipment": "ASN-9"])
+            type: type,
+            product: product,
+            previous: type == .commission ? nil : Digest.of([1]),
+            signer: TestParties.fingerprint(signer),
+            time: time,
+            details: ["shipment": "ASN-9"]
+        )
         return try SignedStatement.sign(statement, with: signer.privateKey)
     }
 
@@ -46,7 +62,11 @@ struct TrustStateTests {
         #expect(trust == parties.rosterStatement.id)
         #expect(parties.trust.roster == parties.roster)
         let impostor = try TestParties.rosterStatement(
-            parties.roster, previous: nil, by: parties.signer("northwind"), at: TestParties.start)
+            parties.roster,
+            previous: nil,
+            by: parties.signer("northwind"),
+            at: TestParties.start
+        )
         let refused = violation {
             _ = try TrustState(trustRoots: [parties.governance.verifier]).applying(roster: impostor)
         }
@@ -67,8 +87,14 @@ struct TrustStateTests {
         #expect(refused?.description.contains("no location") == true)
         #expect(throws: FormatError.self) {
             try Statement(
-                type: .roster, product: nil, previous: nil, signer: statement.signer, time: statement.time,
-                location: "9506000000015", details: statement.details)
+                type: .roster,
+                product: nil,
+                previous: nil,
+                signer: statement.signer,
+                time: statement.time,
+                location: "9506000000015",
+                details: statement.details
+            )
         }
     }
 
@@ -77,17 +103,30 @@ struct TrustStateTests {
         let parties = try TestParties.get()
         let governance = parties.governance
         let firstWithPrevious = try TestParties.rosterStatement(
-            parties.roster, previous: Digest.of([7]), by: governance, at: TestParties.start)
+            parties.roster,
+            previous: Digest.of([7]),
+            by: governance,
+            at: TestParties.start
+        )
         #expect(
             violation { _ = try TrustState(trustRoots: [governance.verifier]).applying(roster: firstWithPrevious) }?
-                .code == .rosterOutOfOrder)
+                .code == .rosterOutOfOrder
+        )
         let secondWithoutPrevious = try TestParties.rosterStatement(
-            parties.roster, previous: nil, by: governance, at: TestParties.start)
+            parties.roster,
+            previous: nil,
+            by: governance,
+            at: TestParties.start
+        )
         let refused = violation { _ = try parties.trust.applying(roster: secondWithoutPrevious) }
         #expect(refused?.code == .rosterOutOfOrder)
         #expect(refused?.rule == Rule.rosterChain)
         let second = try TestParties.rosterStatement(
-            parties.roster, previous: parties.trust.rosterID, by: governance, at: TestParties.start)
+            parties.roster,
+            previous: parties.trust.rosterID,
+            by: governance,
+            at: TestParties.start
+        )
         #expect(try parties.trust.applying(roster: second).rosterID == second.id)
     }
 
@@ -95,8 +134,11 @@ struct TrustStateTests {
     func rosterTime() throws {
         let parties = try TestParties.get()
         let early = try TestParties.rosterStatement(
-            parties.roster, previous: parties.trust.rosterID, by: parties.governance,
-            at: TestParties.start.adding(seconds: -2 * 86_400))
+            parties.roster,
+            previous: parties.trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start.adding(seconds: -2 * 86_400)
+        )
         #expect(violation { _ = try parties.trust.applying(roster: early) }?.rule == Rule.rosterTime)
     }
 
@@ -104,7 +146,11 @@ struct TrustStateTests {
     func rosterSignature() throws {
         let parties = try TestParties.get()
         let good = try TestParties.rosterStatement(
-            parties.roster, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
+            parties.roster,
+            previous: parties.trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         var signature = good.signature
         signature[0] ^= 1
         let forged = SignedStatement(statement: good.statement, signature: signature)
@@ -119,8 +165,13 @@ struct TrustStateTests {
         var details = try #require(parties.roster.json.objectValue)
         details["parties"] = .array([])
         let statement = try Statement(
-            type: .roster, product: nil, previous: parties.trust.rosterID,
-            signer: TestParties.fingerprint(parties.governance), time: TestParties.start, details: details)
+            type: .roster,
+            product: nil,
+            previous: parties.trust.rosterID,
+            signer: TestParties.fingerprint(parties.governance),
+            time: TestParties.start,
+            details: details
+        )
         let signed = try SignedStatement.sign(statement, with: parties.governance.privateKey)
         let refused = violation { _ = try parties.trust.applying(roster: signed) }
         #expect(refused?.code == .invalidRoster)
@@ -132,20 +183,32 @@ struct TrustStateTests {
         let parties = try TestParties.get()
         let next = try NoteSigner.generate(name: "governance-2026.retrace.test")
         let handover = try RosterDocument(
-            governance: [next.verifier], parties: parties.roster.parties, revocations: parties.roster.revocations)
+            governance: [next.verifier],
+            parties: parties.roster.parties,
+            revocations: parties.roster.revocations
+        )
         let second = try TestParties.rosterStatement(
-            handover, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
+            handover,
+            previous: parties.trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         let trust = try parties.trust.applying(roster: second)
         #expect(trust.roster?.governance == [next.verifier])
         // The old governance key (also the trust root) no longer governs.
         let byOld = try TestParties.rosterStatement(
-            handover, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
+            handover,
+            previous: trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         #expect(violation { _ = try trust.applying(roster: byOld) }?.code == .rosterNotGoverned)
         let byNew = try TestParties.rosterStatement(handover, previous: trust.rosterID, by: next, at: TestParties.start)
         #expect(try trust.applying(roster: byNew).rosterID == byNew.id)
         // Governance keys sign rosters only.
         #expect(
-            violation { _ = try trust.authenticate(try event(by: next, at: TestParties.start)) }?.code == .unknownKey)
+            violation { _ = try trust.authenticate(try event(by: next, at: TestParties.start)) }?.code == .unknownKey
+        )
     }
 
     @Test("a revoked governance key cannot sign a roster dated after its revocation")
@@ -154,13 +217,23 @@ struct TrustStateTests {
         let backup = try NoteSigner.generate(name: "governance-backup.retrace.test")
         let revokedAt = TestParties.start.adding(seconds: 3600)
         let document = try RosterDocument(
-            governance: [parties.governance.verifier, backup.verifier], parties: parties.roster.parties,
-            revocations: [Revocation(key: parties.governance.verifier, time: revokedAt, reason: .keyCompromise)])
+            governance: [parties.governance.verifier, backup.verifier],
+            parties: parties.roster.parties,
+            revocations: [Revocation(key: parties.governance.verifier, time: revokedAt, reason: .keyCompromise)]
+        )
         let second = try TestParties.rosterStatement(
-            document, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
+            document,
+            previous: parties.trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         let trust = try parties.trust.applying(roster: second)
         let late = try TestParties.rosterStatement(
-            document, previous: trust.rosterID, by: parties.governance, at: revokedAt)
+            document,
+            previous: trust.rosterID,
+            by: parties.governance,
+            at: revokedAt
+        )
         #expect(violation { _ = try trust.applying(roster: late) }?.code == .rosterNotGoverned)
         let byBackup = try TestParties.rosterStatement(document, previous: trust.rosterID, by: backup, at: revokedAt)
         #expect(try trust.applying(roster: byBackup).rosterID == byBackup.id)
@@ -170,24 +243,44 @@ struct TrustStateTests {
     func revocationsPermanent() throws {
         let parties = try TestParties.get()
         let revocation = Revocation(
-            key: parties.signer("alpine").verifier, time: TestParties.start, reason: .keyCompromise)
+            key: parties.signer("alpine").verifier,
+            time: TestParties.start,
+            reason: .keyCompromise
+        )
         let withRevocation = try RosterDocument(
-            governance: parties.roster.governance, parties: parties.roster.parties, revocations: [revocation])
+            governance: parties.roster.governance,
+            parties: parties.roster.parties,
+            revocations: [revocation]
+        )
         let second = try TestParties.rosterStatement(
-            withRevocation, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
+            withRevocation,
+            previous: parties.trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         let trust = try parties.trust.applying(roster: second)
         let dropped = try TestParties.rosterStatement(
-            parties.roster, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
+            parties.roster,
+            previous: trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         let refused = violation { _ = try trust.applying(roster: dropped) }
         #expect(refused?.code == .invalidRoster)
         #expect(refused?.rule == Rule.revocationsPermanent)
         let moved = try RosterDocument(
-            governance: parties.roster.governance, parties: parties.roster.parties,
+            governance: parties.roster.governance,
+            parties: parties.roster.parties,
             revocations: [
                 Revocation(key: revocation.key, time: revocation.time.adding(seconds: 86_400), reason: .keyCompromise)
-            ])
+            ]
+        )
         let later = try TestParties.rosterStatement(
-            moved, previous: trust.rosterID, by: parties.governance, at: TestParties.start)
+            moved,
+            previous: trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         #expect(violation { _ = try trust.applying(roster: later) }?.rule == Rule.revocationsPermanent)
     }
 
@@ -222,10 +315,12 @@ struct TrustStateTests {
         let empty = TrustState(trustRoots: [parties.governance.verifier])
         #expect(
             violation { _ = try empty.authenticate(try event(by: parties.signer("alpine"), at: TestParties.start)) }?
-                .code == .unknownKey)
+                .code == .unknownKey
+        )
         #expect(
             violation { _ = try parties.trust.authenticate(try event(by: parties.governance, at: TestParties.start)) }?
-                .code == .unknownKey)
+                .code == .unknownKey
+        )
     }
 
     @Test("a tampered statement or signature is refused")
@@ -255,20 +350,29 @@ struct TrustStateTests {
         #expect(try parties.trust.authenticate(before).id == "northwind")
 
         let rotated = try roster(
-            parties.roster, replacingKeysOf: "northwind",
+            parties.roster,
+            replacingKeysOf: "northwind",
             with: [
                 PartyKey(
-                    verifier: old.verifier, validFrom: TestParties.start.adding(seconds: -86_400 * 400),
-                    validUntil: handover),
+                    verifier: old.verifier,
+                    validFrom: TestParties.start.adding(seconds: -86_400 * 400),
+                    validUntil: handover
+                ),
                 PartyKey(verifier: new.verifier, validFrom: handover),
-            ])
+            ]
+        )
         let statement = try TestParties.rosterStatement(
-            rotated, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
+            rotated,
+            previous: parties.trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         let trust = try parties.trust.applying(roster: statement)
 
         #expect(try trust.authenticate(before).id == "northwind", "an event signed before the rotation stays valid")
         #expect(
-            try trust.authenticate(try event(.commission, by: old, at: handover.adding(seconds: -1))).id == "northwind")
+            try trust.authenticate(try event(.commission, by: old, at: handover.adding(seconds: -1))).id == "northwind"
+        )
         let expired = violation { _ = try trust.authenticate(try event(.commission, by: old, at: handover)) }
         #expect(expired?.code == .keyExpired)
         #expect(expired?.rule == Rule.keyValidity)
@@ -285,10 +389,16 @@ struct TrustStateTests {
         let alpine = parties.signer("alpine")
         let revokedAt = TestParties.start.adding(seconds: 5 * 86_400)
         let document = try RosterDocument(
-            governance: parties.roster.governance, parties: parties.roster.parties,
-            revocations: [Revocation(key: alpine.verifier, time: revokedAt, reason: .keyCompromise)])
+            governance: parties.roster.governance,
+            parties: parties.roster.parties,
+            revocations: [Revocation(key: alpine.verifier, time: revokedAt, reason: .keyCompromise)]
+        )
         let statement = try TestParties.rosterStatement(
-            document, previous: parties.trust.rosterID, by: parties.governance, at: TestParties.start)
+            document,
+            previous: parties.trust.rosterID,
+            by: parties.governance,
+            at: TestParties.start
+        )
         let trust = try parties.trust.applying(roster: statement)
         #expect(try trust.authenticate(try event(by: alpine, at: revokedAt.adding(seconds: -1))).id == "alpine")
         let refused = violation { _ = try trust.authenticate(try event(by: alpine, at: revokedAt)) }
@@ -298,7 +408,8 @@ struct TrustStateTests {
         #expect(refused?.isAuthentication == true)
         #expect(
             violation { _ = try trust.authenticate(try event(by: alpine, at: revokedAt.adding(seconds: 86_400))) }?
-                .code == .keyRevoked)
+                .code == .keyRevoked
+        )
     }
 
     @Test("a product's chain is judged against the roster in force at each event")
@@ -312,16 +423,25 @@ struct TrustStateTests {
         let new = try NoteSigner.generate(name: "fabrikam-2025.test")
         let handover = chain.clock
         let rotated = try roster(
-            parties.roster, replacingKeysOf: "fabrikam",
+            parties.roster,
+            replacingKeysOf: "fabrikam",
             with: [
                 PartyKey(
-                    verifier: old.verifier, validFrom: TestParties.start.adding(seconds: -86_400 * 400),
-                    validUntil: handover),
+                    verifier: old.verifier,
+                    validFrom: TestParties.start.adding(seconds: -86_400 * 400),
+                    validUntil: handover
+                ),
                 PartyKey(verifier: new.verifier, validFrom: handover),
-            ])
+            ]
+        )
         chain.trust = try chain.trust.applying(
             roster: try TestParties.rosterStatement(
-                rotated, previous: chain.trust.rosterID, by: parties.governance, at: handover))
+                rotated,
+                previous: chain.trust.rosterID,
+                by: parties.governance,
+                at: handover
+            )
+        )
         #expect(violation { try chain.record(.receive, by: "fabrikam") }?.code == .keyExpired)
         #expect(try chain.record(.receive, by: "fabrikam", key: new).custodian == "fabrikam")
         // The earlier statements still authenticate under the new roster.

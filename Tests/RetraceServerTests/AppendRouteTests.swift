@@ -26,16 +26,26 @@ extension ServerTests {
 
             let index = try #require(appended["index"]?.integerValue)
             let note = try await fixture.get("/checkpoint").text
-            let checkpoint = try Checkpoint.open(note, verifiers: [fixture.parties.log.verifier], origin: TestParties.origin)
+            let checkpoint = try Checkpoint.open(
+                note,
+                verifiers: [fixture.parties.log.verifier],
+                origin: TestParties.origin
+            )
             #expect(checkpoint.size > UInt64(index))
             let proof = try CanonicalJSON.decode(
-                try await fixture.get("/v1/proofs/inclusion?event=\(commission.id.hex)&treeSize=\(checkpoint.size)").body)
+                try await fixture.get("/v1/proofs/inclusion?event=\(commission.id.hex)&treeSize=\(checkpoint.size)")
+                    .body
+            )
             #expect(proof["index"]?.integerValue == index)
             let path = try #require(proof["proof"]?.arrayValue).compactMap { $0.stringValue.flatMap(Hex.decode) }
             let leaf = try #require(proof["leafHash"]?.stringValue.flatMap(Hex.decode))
             try MerkleProof.verifyInclusion(
-                leafHash: leaf, leafIndex: UInt64(index), treeSize: checkpoint.size, proof: path,
-                rootHash: checkpoint.rootHash)
+                leafHash: leaf,
+                leafIndex: UInt64(index),
+                treeSize: checkpoint.size,
+                proof: path,
+                rootHash: checkpoint.rootHash
+            )
         }
 
         @Test("A batch is all-or-nothing: one illegal statement refuses it with 422 naming the statement and rule")
@@ -45,8 +55,13 @@ extension ServerTests {
             let ship = try fixture.ship(product, after: commission.id)
             // Selling a product that is in transit, not in the retailer's stock, breaks the state table.
             let sell = try fixture.parties.sign(
-                .sell, product: product, previous: ship.id, by: "fabrikam", at: ServerFixture.now,
-                details: ["orderDigest": .string(String(repeating: "ab", count: 32))])
+                .sell,
+                product: product,
+                previous: ship.id,
+                by: "fabrikam",
+                at: ServerFixture.now,
+                details: ["orderDigest": .string(String(repeating: "ab", count: 32))]
+            )
             let before = try fixture.treeSize()
             let response = try await fixture.post("/v1/batches", json: .array([commission.json, ship.json, sell.json]))
             let problem = try ProblemDocument(response)
@@ -76,7 +91,9 @@ extension ServerTests {
                 return all
             }
             #expect(responses.allSatisfy { $0.status == 201 })
-            let indexes = try responses.map { try #require(CanonicalJSON.decode($0.body)["appended"]?.arrayValue?.first?["index"]?.integerValue) }
+            let indexes = try responses.map {
+                try #require(CanonicalJSON.decode($0.body)["appended"]?.arrayValue?.first?["index"]?.integerValue)
+            }
             #expect(Set(indexes).count == statements.count)
             for statement in statements { #expect(try fixture.contains(statement.id)) }
             #expect(try fixture.treeSize() >= before + UInt64(statements.count))
@@ -88,7 +105,8 @@ extension ServerTests {
             let (_, commission) = try fixture.commission("SRVD0001")
             #expect(try await fixture.post("/v1/events", json: commission.json).status == 201)
             let report = try Auditor(
-                trustRoots: [fixture.parties.governance.verifier], logKey: fixture.parties.log.verifier,
+                trustRoots: [fixture.parties.governance.verifier],
+                logKey: fixture.parties.log.verifier,
                 origin: TestParties.origin
             ).audit(store: fixture.ledger.store)
             #expect(report.passed, "\(report)")

@@ -12,7 +12,10 @@ extension ServerTests {
         @Test("A refurbished item renders as verified, with its refurbishment, warranty and the bundle download")
         func refurbished() async throws {
             let fixture = try await ServerFixture.shared.value
-            let page = try await Chromium.render(port: fixture.port, path: ServerTests.ProductPageTests.path(fixture.script.showcase))
+            let page = try await Chromium.render(
+                port: fixture.port,
+                path: ServerTests.ProductPageTests.path(fixture.script.showcase)
+            )
             #expect(page.text.contains("✓ Verified"))
             #expect(page.text.contains("Genuine, with a verified history"))
             #expect(page.text.contains("Certified refurbished, with a 12-month warranty."))
@@ -49,8 +52,12 @@ enum Chromium {
     /// Loads `path` twice: once for the DOM Chromium built (`--dump-dom`), once for a phone-sized
     /// screenshot; the text is the DOM's visible words with tags stripped.
     static func render(port: Int, path: String) async throws -> Page {
-        guard let chromium = Self.path else { throw LoopbackErrorForTests("chromium is not installed (apt install chromium)") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-chromium-\(UUID().uuidString)")
+        guard let chromium = Self.path else {
+            throw LoopbackErrorForTests("chromium is not installed (apt install chromium)")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "retrace-chromium-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = "http://127.0.0.1:\(port)\(path)"

@@ -57,7 +57,8 @@ extension ServerTests {
             let connection = try raw(
                 fixture,
                 "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-                    + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
             let first = try connection.readResponse()
             #expect(first.status == 200 && first.header("connection") == nil)
             let second = try connection.readResponse()
@@ -74,7 +75,8 @@ extension ServerTests {
             let connection = try raw(
                 fixture,
                 "POST /v1/batches HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: \(size)\r\nConnection: close\r\n\r\n")
+                    + "Content-Length: \(size)\r\nConnection: close\r\n\r\n"
+            )
             // The whole body first, as a naive client does: the server must keep reading it.
             try connection.send([UInt8](repeating: 0x20, count: size))
             let response = try connection.readResponse()
@@ -102,7 +104,8 @@ extension ServerTests {
                     "GET /health HTTP/1.1\r\nHost: x\r\n"
                         + (0..<2_000).map { "X-H\($0): 1\r\n" }.joined() + "\r\n", 431
                 ),
-            ])
+            ]
+        )
         func parserRefusals(_ request: String, _ status: Int) async throws {
             let fixture = try await ServerFixture.shared.value
             let before = try await metric(fixture, status: status)

@@ -15,11 +15,16 @@ extension ServerTests {
         static func library(_ fixture: ServerFixture, _ filter: InsightsFilter = InsightsFilter()) throws -> JSONValue {
             var insights = ReturnInsights(filter: filter)
             let auditor = Auditor(
-                trustRoots: [fixture.parties.governance.verifier], logKey: fixture.parties.log.verifier,
-                origin: TestParties.origin)
+                trustRoots: [fixture.parties.governance.verifier],
+                logKey: fixture.parties.log.verifier,
+                origin: TestParties.origin
+            )
             let report = try auditor.audit(store: fixture.ledger.store) { insights.add($0) }
             #expect(report.passed)
-            return insights.json(treeSize: report.treeSize, root: report.rootHash.map { String(format: "%02x", $0) }.joined())
+            return insights.json(
+                treeSize: report.treeSize,
+                root: report.rootHash.map { String(format: "%02x", $0) }.joined()
+            )
         }
 
         @Test("/v1/insights is the audited report; filters apply; unknown parameters and bad dates are refused")
@@ -30,7 +35,9 @@ extension ServerTests {
             #expect(try CanonicalJSON.decode(response.body) == (try Self.library(fixture)))
             let filtered = try await fixture.get("/v1/insights?retailer=tailspin&from=2026-03-01")
             let expected = try Self.library(
-                fixture, InsightsFilter(from: try Timestamp(parsing: "2026-03-01T00:00:00Z"), retailer: "tailspin"))
+                fixture,
+                InsightsFilter(from: try Timestamp(parsing: "2026-03-01T00:00:00Z"), retailer: "tailspin")
+            )
             #expect(try CanonicalJSON.decode(filtered.body) == expected)
             for (path, code) in [
                 ("/v1/insights?colour=red", "malformed-request"), ("/v1/insights?from=yesterday", "malformed-request"),
@@ -48,16 +55,30 @@ extension ServerTests {
             let (product, commission) = try fixture.commission("INSIGHT1")
             let ship = try fixture.ship(product, after: commission.id)
             let receive = try fixture.parties.sign(
-                .receive, product: product, previous: ship.id, by: "fabrikam", at: ServerFixture.now)
+                .receive,
+                product: product,
+                previous: ship.id,
+                by: "fabrikam",
+                at: ServerFixture.now
+            )
             let sell = try fixture.parties.sign(
-                .sell, product: product, previous: receive.id, by: "fabrikam", at: ServerFixture.now,
-                details: ["orderDigest": .string(String(repeating: "ab", count: 32)), "channel": "store"])
+                .sell,
+                product: product,
+                previous: receive.id,
+                by: "fabrikam",
+                at: ServerFixture.now,
+                details: ["orderDigest": .string(String(repeating: "ab", count: 32)), "channel": "store"]
+            )
             let appended = try await fixture.post(
-                "/v1/batches", json: .array([commission.json, ship.json, receive.json, sell.json]))
+                "/v1/batches",
+                json: .array([commission.json, ship.json, receive.json, sell.json])
+            )
             #expect(appended.status == 201, "\(appended.text)")
             let after = try CanonicalJSON.decode(try await fixture.get("/v1/insights").body)
             #expect(after["returns"]?["sales"]?.integerValue == (before["returns"]?["sales"]?.integerValue ?? 0) + 1)
-            #expect(after["ledger"]?["eventsRead"]?.integerValue == (before["ledger"]?["eventsRead"]?.integerValue ?? 0) + 4)
+            #expect(
+                after["ledger"]?["eventsRead"]?.integerValue == (before["ledger"]?["eventsRead"]?.integerValue ?? 0) + 4
+            )
             // The incrementally folded report equals a full audit's.
             #expect(after == (try Self.library(fixture)))
         }
@@ -97,7 +118,9 @@ extension ServerTests {
             let validator = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("RetraceCLITests/EPCIS")
             if let first, FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
-                let file = FileManager.default.temporaryDirectory.appendingPathComponent("epcis-\(UUID().uuidString).json")
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "epcis-\(UUID().uuidString).json"
+                )
                 try Data(first.body).write(to: file)
                 defer { try? FileManager.default.removeItem(at: file) }
                 let process = Process()
@@ -116,7 +139,10 @@ extension ServerTests {
 
             let showcase = fixture.script.showcase
             let history = try Self.events(
-                try await fixture.get("/epcis/events?MATCH_epc=\(showcase.humanReadable.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"))
+                try await fixture.get(
+                    "/epcis/events?MATCH_epc=\(showcase.humanReadable.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                )
+            )
             #expect(!history.isEmpty)
             #expect(history.allSatisfy { ($0["epcList"]?.arrayValue ?? []).contains(.string(showcase.digitalLink)) })
             #expect(history.first?["retrace:eventType"]?.stringValue == "commission")
@@ -124,9 +150,17 @@ extension ServerTests {
             let receiving = try Self.events(try await fixture.get("/epcis/events?EQ_bizStep=receiving&perPage=1000"))
             #expect(!receiving.isEmpty && receiving.allSatisfy { $0["bizStep"]?.stringValue == "receiving" })
             let june = try Self.events(
-                try await fixture.get("/epcis/events?GE_eventTime=2026-06-01T00:00:00Z&LT_eventTime=2026-07-01T02:00:00%2B02:00&perPage=1000"))
+                try await fixture.get(
+                    "/epcis/events?GE_eventTime=2026-06-01T00:00:00Z&LT_eventTime=2026-07-01T02:00:00%2B02:00&perPage=1000"
+                )
+            )
             #expect(!june.isEmpty)
-            #expect(june.allSatisfy { ($0["eventTime"]?.stringValue ?? "") >= "2026-06-01" && ($0["eventTime"]?.stringValue ?? "") < "2026-07-01" })
+            #expect(
+                june.allSatisfy {
+                    ($0["eventTime"]?.stringValue ?? "") >= "2026-06-01"
+                        && ($0["eventTime"]?.stringValue ?? "") < "2026-07-01"
+                }
+            )
 
             let unsupported = try ProblemDocument(try await fixture.get("/epcis/events?EQ_action=ADD"))
             #expect(unsupported.status == 400 && unsupported.code == "query-parameter-not-supported")

@@ -16,7 +16,10 @@ extension ServerTests {
             let response = try await fixture.get("/checkpoint")
             #expect(response.header("content-type") == "text/plain; charset=utf-8")
             let checkpoint = try Checkpoint.open(
-                response.text, verifiers: [fixture.parties.log.verifier], origin: TestParties.origin)
+                response.text,
+                verifiers: [fixture.parties.log.verifier],
+                origin: TestParties.origin
+            )
             let log = try CanonicalJSON.decode(try await fixture.get("/v1/log").body)
             #expect(log["origin"]?.stringValue == TestParties.origin)
             #expect(log["logKey"]?.stringValue == fixture.parties.log.verifier.description)
@@ -30,7 +33,9 @@ extension ServerTests {
             let note = try await fixture.get("/checkpoint").text
             let head = try Checkpoint.open(note, verifiers: [fixture.parties.log.verifier], origin: TestParties.origin)
             let old: UInt64 = 100
-            let proof = try CanonicalJSON.decode(try await fixture.get("/v1/proofs/consistency?from=\(old)&to=\(head.size)").body)
+            let proof = try CanonicalJSON.decode(
+                try await fixture.get("/v1/proofs/consistency?from=\(old)&to=\(head.size)").body
+            )
             let hashes = try #require(proof["proof"]?.arrayValue).compactMap { $0.stringValue.flatMap(Hex.decode) }
 
             // The old root, recomputed from the raw entries a mirror would fetch page by page.
@@ -49,7 +54,12 @@ extension ServerTests {
             let oldRoot = range.rootHash
             #expect(Hex.encode(oldRoot) == proof["fromRoot"]?.stringValue)
             try MerkleProof.verifyConsistency(
-                size1: old, size2: head.size, proof: hashes, root1: oldRoot, root2: head.rootHash)
+                size1: old,
+                size2: head.size,
+                proof: hashes,
+                root1: oldRoot,
+                root2: head.rootHash
+            )
         }
 
         @Test("/health answers ok with the tree size; /metrics is Prometheus text with the service's counters")
@@ -66,7 +76,8 @@ extension ServerTests {
             let metrics = try await fixture.get("/metrics")
             #expect(metrics.header("content-type")?.hasPrefix("text/plain; version=0.0.4") == true)
             for name in [
-                "retrace_http_requests_total{", "retrace_http_request_duration_seconds_bucket{", "retrace_tree_size_entries ",
+                "retrace_http_requests_total{", "retrace_http_request_duration_seconds_bucket{",
+                "retrace_tree_size_entries ",
                 "# TYPE retrace_appended_statements_total counter",
             ] {
                 #expect(metrics.text.contains(name), "missing \(name)")

@@ -34,7 +34,9 @@ extension ServerTests {
                 }
                 guard section == "paths" else { continue }
                 if line.hasPrefix("  /"), line.hasSuffix(":") {
-                    path = String(line.dropFirst(2).dropLast()).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+                    path = String(line.dropFirst(2).dropLast()).trimmingCharacters(
+                        in: CharacterSet(charactersIn: "'\"")
+                    )
                 } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
                     let method = line.trimmingCharacters(in: .whitespaces).dropLast().uppercased()
                     if ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"].contains(method) {
@@ -42,10 +44,12 @@ extension ServerTests {
                     }
                 }
             }
-            return Set(routes.map { route in
-                let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
-                return "\(parts[0]) \(patterns[parts[1]] ?? parts[1])"
-            })
+            return Set(
+                routes.map { route in
+                    let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+                    return "\(parts[0]) \(patterns[parts[1]] ?? parts[1])"
+                }
+            )
         }
 
         @Test("Every routed path is documented and every documented path is routed")
@@ -53,14 +57,24 @@ extension ServerTests {
             let fixture = try await ServerFixture.shared.value
             _ = fixture
             let server = RetraceServer(
-                service: try await ServerFixture.shared.value.service, configuration: ServerConfiguration(), logger: .init(label: "t"))
+                service: try await ServerFixture.shared.value.service,
+                configuration: ServerConfiguration(),
+                logger: .init(label: "t")
+            )
             // HEAD is generated for every GET (documented once in server.md), so it is not listed per path.
             let routed = Set(
                 server.makeRouter().routes.filter { $0.method != .head }
-                    .map { "\($0.method) \(Self.normalise("\($0.path)"))" })
+                    .map { "\($0.method) \(Self.normalise("\($0.path)"))" }
+            )
             let documented = try Self.documented()
-            #expect(routed.subtracting(documented).isEmpty, "routed but not documented: \(routed.subtracting(documented).sorted())")
-            #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
+            #expect(
+                routed.subtracting(documented).isEmpty,
+                "routed but not documented: \(routed.subtracting(documented).sorted())"
+            )
+            #expect(
+                documented.subtracting(routed).isEmpty,
+                "documented but not routed: \(documented.subtracting(routed).sorted())"
+            )
             #expect(routed.count >= 17)
         }
 

@@ -9,14 +9,21 @@ extension ServerTests {
     /// browser and JSON for a program, a clear verified or warning state, and no personal data.
     @Suite("Product page")
     struct ProductPageTests {
-        static func path(_ product: SGTIN) -> String { String(product.digitalLink.dropFirst("https://id.gs1.org".count)) }
+        static func path(_ product: SGTIN) -> String {
+            String(product.digitalLink.dropFirst("https://id.gs1.org".count))
+        }
 
         /// The page's visible words, tags stripped (what a person reads).
         static func words(_ html: String) -> String {
             var text = ""
             var inTag = false
             for character in html {
-                if character == "<" { inTag = true } else if character == ">" { inTag = false; text.append(" ") } else if !inTag {
+                if character == "<" {
+                    inTag = true
+                } else if character == ">" {
+                    inTag = false
+                    text.append(" ")
+                } else if !inTag {
                     text.append(character)
                 }
             }
@@ -43,7 +50,10 @@ extension ServerTests {
             #expect(text.contains("Work done: screen replaced, battery replaced, deep clean"))
             #expect(text.contains("Parts replaced: display, battery"))
             #expect(text.contains("Tests passed: battery health, display, cellular, camera, water seal"))
-            #expect(text.range(of: "Warranty: 12 months, until 20[0-9]{2}-[0-9]{2}-[0-9]{2}", options: .regularExpression) != nil)
+            #expect(
+                text.range(of: "Warranty: 12 months, until 20[0-9]{2}-[0-9]{2}-[0-9]{2}", options: .regularExpression)
+                    != nil
+            )
             #expect(text.contains("12 months from refurbishment, until "))
             #expect(text.contains("Resold as certified pre-owned"))
             #expect(!text.contains("screen-replaced") && !text.contains("battery-wear"), "no raw codes")

@@ -13,7 +13,9 @@ extension ServerTests {
     struct RefusalTests {
         /// Sends `request`, checks its problem and that the tree did not grow.
         func refused(
-            _ fixture: ServerFixture, status: Int, code: String,
+            _ fixture: ServerFixture,
+            status: Int,
+            code: String,
             _ request: () async throws -> LoopbackResponse
         ) async throws -> ProblemDocument {
             let before = try fixture.treeSize()
@@ -70,7 +72,8 @@ extension ServerTests {
                 let connection = try LoopbackConnection(port: port)
                 try connection.send(
                     Array("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: \(bytes.count)\r\n\r\n".utf8)
-                        + bytes.prefix(bytes.count / 2))
+                        + bytes.prefix(bytes.count / 2)
+                )
                 connection.finishSending()
                 return try? connection.readResponse()  // the server may answer 400 or just close
             }
@@ -88,7 +91,9 @@ extension ServerTests {
             let port = fixture.port
             let response = try await ServerFixture.offPool {
                 let connection = try LoopbackConnection(port: port)
-                try connection.send(Array("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"a\"".utf8))
+                try connection.send(
+                    Array("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"a\"".utf8)
+                )
                 return try connection.readResponse()
             }
             let problem = try ProblemDocument(response)
@@ -117,9 +122,15 @@ extension ServerTests {
             let (_, commission) = try fixture.commission("SRVR0004")
             let original = commission.statement
             let statement = try Statement(
-                type: original.type, product: original.product, previous: nil, batch: nil,
-                signer: Digest(bytes: stranger.publicKey.fingerprint), time: original.time, location: nil,
-                details: original.details)
+                type: original.type,
+                product: original.product,
+                previous: nil,
+                batch: nil,
+                signer: Digest(bytes: stranger.publicKey.fingerprint),
+                time: original.time,
+                location: nil,
+                details: original.details
+            )
             let signed = try SignedStatement.sign(statement, with: stranger)
             let problem = try await refused(fixture, status: 403, code: "untrusted-signer") {
                 try await fixture.post("/v1/events", json: signed.json)
@@ -134,8 +145,13 @@ extension ServerTests {
             #expect(try await fixture.post("/v1/events", json: commission.json).status == 201)
             // Recycling is the recycler's to record, and only after the item came back: refused twice over.
             let recycle = try fixture.parties.sign(
-                .recycle, product: product, previous: commission.id, by: "northwind", at: ServerFixture.now,
-                details: ["certificate": "X-1", "recoveredGrams": .object(["aluminium": 10])])
+                .recycle,
+                product: product,
+                previous: commission.id,
+                by: "northwind",
+                at: ServerFixture.now,
+                details: ["certificate": "X-1", "recoveredGrams": .object(["aluminium": 10])]
+            )
             let problem = try await refused(fixture, status: 422, code: "rule-violation") {
                 try await fixture.post("/v1/events", json: recycle.json)
             }
@@ -143,7 +159,9 @@ extension ServerTests {
             #expect(problem.json["product"]?.stringValue == product.digitalLink)
         }
 
-        @Test("An append that is not on the product's head is 409 chain-conflict (retryable); a replay is 409 duplicate")
+        @Test(
+            "An append that is not on the product's head is 409 chain-conflict (retryable); a replay is 409 duplicate"
+        )
         func conflicts() async throws {
             let fixture = try await ServerFixture.shared.value
             let (product, commission) = try fixture.commission("SRVR0006")
@@ -164,13 +182,17 @@ extension ServerTests {
             flipped[0] ^= 0x01
             _ = try await refused(fixture, status: 401, code: "bad-signature") {
                 try await fixture.post(
-                    "/v1/events", json: SignedStatement(statement: first.statement, signature: flipped).json)
+                    "/v1/events",
+                    json: SignedStatement(statement: first.statement, signature: flipped).json
+                )
             }
             // In a batch, a conflict found while committing names the statement that caused it.
             let (other, otherCommission) = try fixture.commission("SRVR0007")
             let inBatch = try await refused(fixture, status: 409, code: "chain-conflict") {
                 try await fixture.post(
-                    "/v1/batches", json: [otherCommission.json, try fixture.ship(other, after: otherCommission.id).json, rival.json])
+                    "/v1/batches",
+                    json: [otherCommission.json, try fixture.ship(other, after: otherCommission.id).json, rival.json]
+                )
             }
             #expect(inBatch.json["statementIndex"]?.integerValue == 2)
         }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CanonicalJSON
 import Foundation
 import LoopbackHTTP
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ServerTests {
     /// `retrace serve` as an operator runs it: a child process that seeds the demo, announces its
@@ -62,7 +63,9 @@ extension ServerTests {
 
         /// A new empty folder for one test's ledger; the caller removes it.
         static func scratchDirectory(_ prefix: String) throws -> URL {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "\(prefix)-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return directory
         }
@@ -83,8 +86,12 @@ extension ServerTests {
             for (pinnedGovernance, pinnedLog, named) in [(governance, other, "log key"), (other, log, "governed by")] {
                 let (status, text) = try CLIBinary.run(
                     binary,
-                    ["serve", "--demo", "--db", db, "--port", "0", "--log-level", "error", "--trust-governance", pinnedGovernance,
-                     "--trust-log", pinnedLog])
+                    [
+                        "serve", "--demo", "--db", db, "--port", "0", "--log-level", "error", "--trust-governance",
+                        pinnedGovernance,
+                        "--trust-log", pinnedLog,
+                    ]
+                )
                 #expect(status == 1, "\(text)")
                 #expect(text.hasPrefix("retrace: ") && text.contains(named) && text.contains("contoso"), "\(text)")
             }
@@ -105,7 +112,8 @@ extension ServerTests {
                     Self.keys.appendingPathComponent("log.key").path, "--governance-key",
                     Self.keys.appendingPathComponent("governance.key").path, "--roster",
                     Self.keys.appendingPathComponent("roster.json").path, "--time", "2026-03-02T09:00:00Z",
-                ])
+                ]
+            )
             #expect(created == 0, "\(output)")
             let before = try Data(contentsOf: URL(fileURLWithPath: db))
             let (status, text) = try CLIBinary.run(binary, ["serve", "--demo", "--db", db, "--port", "0"])
@@ -119,7 +127,10 @@ extension ServerTests {
         @Test("A missing ledger file: serve refuses to start with exit 2 and a one-line reason")
         func refusesMissingLedger() async throws {
             let binary = try CLIBinary.locate()
-            let (status, text) = try CLIBinary.run(binary, ["serve", "--db", "/nonexistent/ledger.sqlite", "--port", "0"])
+            let (status, text) = try CLIBinary.run(
+                binary,
+                ["serve", "--db", "/nonexistent/ledger.sqlite", "--port", "0"]
+            )
             #expect(status == 2)
             #expect(text.hasPrefix("retrace: ") && text.contains("no ledger at"))
         }

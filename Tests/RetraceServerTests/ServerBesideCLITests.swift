@@ -9,8 +9,8 @@ import RetraceLedger
 import RetraceServer
 import RetraceSimulation
 import RetraceStorage
-import RetraceVerification
 import RetraceTestSupport
+import RetraceVerification
 import Testing
 
 extension ServerTests {
@@ -28,24 +28,41 @@ extension ServerTests {
         @Test("HTTP clients and `retrace append` processes race on three chains: no fork, no loss, audit passes")
         func race() async throws {
             let parties = try TestParties()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-side-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "retrace-side-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("ledger.sqlite").path
             let ledger = try Ledger.create(
-                store: try SQLiteLedgerStore.create(path: path), origin: TestParties.origin, logSigner: parties.log,
-                governance: [parties.governance.verifier], roster: parties.signedRoster(time: Self.now().adding(seconds: -60)))
+                store: try SQLiteLedgerStore.create(path: path),
+                origin: TestParties.origin,
+                logSigner: parties.log,
+                governance: [parties.governance.verifier],
+                roster: parties.signedRoster(time: Self.now().adding(seconds: -60))
+            )
             var logger = Logger(label: "retrace.test.side")
             logger.logLevel = .error
             let service = LedgerService(
-                ledger: ledger, verifier: Verifier(ledger: ledger), canAppend: true, logger: logger)
+                ledger: ledger,
+                verifier: Verifier(ledger: ledger),
+                canAppend: true,
+                logger: logger
+            )
             let server = try await RunningServer.start(
-                RetraceServer(service: service, configuration: ServerConfiguration(port: 0), logger: logger))
+                RetraceServer(service: service, configuration: ServerConfiguration(port: 0), logger: logger)
+            )
             let reader = try SQLiteLedgerStore.open(path: path, readOnly: true)
             let binary = try CLIBinary.locate()
 
             async let overHTTP = Self.appendOverHTTP(port: server.port, reader: reader, parties: parties)
-            async let overCLI = Self.appendWithCLI(binary: binary, ledger: path, directory: directory, reader: reader, parties: parties)
+            async let overCLI = Self.appendWithCLI(
+                binary: binary,
+                ledger: path,
+                directory: directory,
+                reader: reader,
+                parties: parties
+            )
             let (http, cli) = try await (overHTTP, overCLI)
             await server.stop()
 
@@ -66,7 +83,9 @@ extension ServerTests {
                 }
             }
             let report = try Auditor(
-                trustRoots: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin
+                trustRoots: [parties.governance.verifier],
+                logKey: parties.log.verifier,
+                origin: TestParties.origin
             ).audit(store: store)
             #expect(report.passed, "\(report)")
             print("server beside CLI: \(http.retries) HTTP and \(cli.retries) CLI lost races retried cleanly")
@@ -85,9 +104,19 @@ extension ServerTests {
                     let product = products[round % products.count]
                     let head = try reader.read { try $0.head(of: product.digitalLink) }
                     let statement = try RacingStep.next(
-                        for: product, head: head, racer: 0, tag: "H\(round)-\(outcome.retries)", at: now(), parties: parties)
+                        for: product,
+                        head: head,
+                        racer: 0,
+                        tag: "H\(round)-\(outcome.retries)",
+                        at: now(),
+                        parties: parties
+                    )
                     let response = try loopbackRequest(
-                        port: port, "POST", "/v1/events", body: try CanonicalJSON.encode(statement.json))
+                        port: port,
+                        "POST",
+                        "/v1/events",
+                        body: try CanonicalJSON.encode(statement.json)
+                    )
                     switch response.status {
                     case 201:
                         outcome.acknowledged.append(statement.id)
@@ -99,7 +128,9 @@ extension ServerTests {
                     case 503 where response.text.contains("\"retryable\":true"):
                         outcome.retries += 1
                     default:
-                        throw LoopbackErrorForTests("HTTP append refused uncleanly: \(response.status) \(response.text)")
+                        throw LoopbackErrorForTests(
+                            "HTTP append refused uncleanly: \(response.status) \(response.text)"
+                        )
                     }
                     guard outcome.retries < 200 else { throw LoopbackErrorForTests("too many lost races over HTTP") }
                 }
@@ -108,7 +139,11 @@ extension ServerTests {
         }
 
         static func appendWithCLI(
-            binary: URL, ledger: String, directory: URL, reader: SQLiteLedgerStore, parties: TestParties
+            binary: URL,
+            ledger: String,
+            directory: URL,
+            reader: SQLiteLedgerStore,
+            parties: TestParties
         ) async throws -> Outcome {
             try await ServerFixture.offPool {
                 var outcome = Outcome()
@@ -118,7 +153,13 @@ extension ServerTests {
                     let product = products[(round + 1) % products.count]
                     let head = try reader.read { try $0.head(of: product.digitalLink) }
                     let statement = try RacingStep.next(
-                        for: product, head: head, racer: 1, tag: "C\(round)-\(outcome.retries)", at: now(), parties: parties)
+                        for: product,
+                        head: head,
+                        racer: 1,
+                        tag: "C\(round)-\(outcome.retries)",
+                        at: now(),
+                        parties: parties
+                    )
                     let file = directory.appendingPathComponent("statement.jsonl")
                     try Data(try CanonicalJSON.encode(statement.json) + [0x0a]).write(to: file)
                     let (status, output) = try CLIBinary.run(binary, ["append", "--db", ledger, file.path, "--json"])
@@ -126,13 +167,17 @@ extension ServerTests {
                     if status == 0 {
                         outcome.acknowledged.append(statement.id)
                         round += 1
-                    } else if status == 1, output.contains("not the current head") || output.contains("L2 commission-once")
-                        || output.contains("locked") {
+                    } else if status == 1,
+                        output.contains("not the current head") || output.contains("L2 commission-once")
+                            || output.contains("locked")
+                    {
                         outcome.retries += 1
                     } else {
                         throw LoopbackErrorForTests("CLI append failed uncleanly (exit \(status)): \(output)")
                     }
-                    guard outcome.retries < 200 else { throw LoopbackErrorForTests("too many lost races in the CLI; last: \(last)") }
+                    guard outcome.retries < 200 else {
+                        throw LoopbackErrorForTests("too many lost races in the CLI; last: \(last)")
+                    }
                 }
                 return outcome
             }

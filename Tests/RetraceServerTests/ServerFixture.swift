@@ -1,9 +1,8 @@
 import CanonicalJSON
-import Testing
 import Dispatch
 import Foundation
-import LoopbackHTTP
 import Logging
+import LoopbackHTTP
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
@@ -12,6 +11,7 @@ import RetraceServer
 import RetraceSimulation
 import RetraceStorage
 import RetraceVerification
+import Testing
 
 /// The demo ledger behind a real server on a free loopback port, shared by the suite.
 ///
@@ -40,31 +40,52 @@ final class ServerFixture: Sendable {
         parties = try TestParties()
         let clock: @Sendable () -> Timestamp = { ServerFixture.now }
         ledger = try Ledger.create(
-            store: try SQLiteLedgerStore.create(path: path), origin: TestParties.origin, logSigner: parties.log,
-            governance: [parties.governance.verifier], roster: parties.signedRoster(time: DemoStory.start),
-            clock: clock)
+            store: try SQLiteLedgerStore.create(path: path),
+            origin: TestParties.origin,
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
+            roster: parties.signedRoster(time: DemoStory.start),
+            clock: clock
+        )
         script = try DemoStory.play(on: ledger, parties: parties, progress: nil)
         let anchors = TrustAnchors(
-            governance: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin)
+            governance: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: TestParties.origin
+        )
         metrics = ServiceMetrics()
         var logger = Logger(label: "retrace.test.server")
         logger.logLevel = .error
         service = LedgerService(
-            ledger: ledger, verifier: Verifier(store: ledger.store, anchors: anchors, clock: clock), canAppend: true,
-            metrics: metrics, logger: logger)
+            ledger: ledger,
+            verifier: Verifier(store: ledger.store, anchors: anchors, clock: clock),
+            canAppend: true,
+            metrics: metrics,
+            logger: logger
+        )
         let service = self.service
         server = try await RunningServer.start(
             RetraceServer(
                 service: service,
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes,
-                    maxBatchStatements: 50, bodyTimeout: .seconds(2)),
-                logger: logger))
+                configuration: ServerConfiguration(
+                    host: "127.0.0.1",
+                    port: 0,
+                    maxBodyBytes: maxBodyBytes,
+                    maxBatchStatements: 50,
+                    bodyTimeout: .seconds(2)
+                ),
+                logger: logger
+            )
+        )
     }
 
     // MARK: Requests (off Swift's cooperative pool: the sockets block)
 
     func request(
-        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+        _ method: String,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
     ) async throws -> LoopbackResponse {
         let port = self.port
         return try await Self.offPool {
@@ -78,7 +99,11 @@ final class ServerFixture: Sendable {
 
     func post(_ path: String, json value: JSONValue) async throws -> LoopbackResponse {
         try await request(
-            "POST", path, headers: [("Content-Type", "application/json")], body: try CanonicalJSON.encode(value))
+            "POST",
+            path,
+            headers: [("Content-Type", "application/json")],
+            body: try CanonicalJSON.encode(value)
+        )
     }
 
     func post(_ path: String, raw: [UInt8]) async throws -> LoopbackResponse {
@@ -106,18 +131,28 @@ final class ServerFixture: Sendable {
         let model = SimulatedModel.phoneX
         let product = try model.product(serial: serial)
         let signed = try parties.sign(
-            .commission, product: product, previous: nil, by: model.brand, at: time,
+            .commission,
+            product: product,
+            previous: nil,
+            by: model.brand,
+            at: time,
             details: [
                 "massGrams": .integer(model.massGrams),
                 "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
-            ])
+            ]
+        )
         return (product, signed)
     }
 
     func ship(_ product: SGTIN, after previous: Digest, to consignee: String = "fabrikam") throws -> SignedStatement {
         try parties.sign(
-            .ship, product: product, previous: previous, by: "northwind", at: Self.now,
-            details: ["consignee": .string(consignee), "carrier": "wingtip"])
+            .ship,
+            product: product,
+            previous: previous,
+            by: "northwind",
+            at: Self.now,
+            details: ["consignee": .string(consignee), "carrier": "wingtip"]
+        )
     }
 }
 
@@ -130,7 +165,9 @@ struct ProblemDocument {
 
     init(_ response: LoopbackResponse) throws {
         guard response.header("content-type") == "application/problem+json" else {
-            throw LoopbackErrorForTests("expected application/problem+json, got \(response.header("content-type") ?? "none"): \(response.text)")
+            throw LoopbackErrorForTests(
+                "expected application/problem+json, got \(response.header("content-type") ?? "none"): \(response.text)"
+            )
         }
         let value = try CanonicalJSON.decode(response.body)
         guard let object = value.objectValue, let status = object["status"]?.integerValue,

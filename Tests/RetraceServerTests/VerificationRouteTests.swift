@@ -41,8 +41,12 @@ extension ServerTests {
             let verifier = Verifier(
                 store: fixture.ledger.store,
                 anchors: TrustAnchors(
-                    governance: [fixture.parties.governance.verifier], logKey: fixture.parties.log.verifier,
-                    origin: TestParties.origin), clock: { ServerFixture.now })
+                    governance: [fixture.parties.governance.verifier],
+                    logKey: fixture.parties.log.verifier,
+                    origin: TestParties.origin
+                ),
+                clock: { ServerFixture.now }
+            )
             let expected = try verifier.history(scan: showcase.digitalLink)
             #expect(response.body == (try CanonicalJSON.encode(expected.json)))
             #expect(expected.events.count > 5)
@@ -56,7 +60,11 @@ extension ServerTests {
             #expect(response.status == 200)
             #expect(response.header("content-disposition")?.hasPrefix("attachment; filename=\"retrace-bundle-") == true)
             let evidence = EvidenceVerifier(
-                anchors: TrustAnchors(governance: [fixture.parties.governance.verifier], logKey: fixture.parties.log.verifier))
+                anchors: TrustAnchors(
+                    governance: [fixture.parties.governance.verifier],
+                    logKey: fixture.parties.log.verifier
+                )
+            )
             let verified = try evidence.verify(bytes: response.body)
             #expect(verified.products.contains { $0.product == showcase })
 
@@ -65,7 +73,9 @@ extension ServerTests {
             #expect(throws: VerificationError.self) { try evidence.verify(bytes: tampered) }
         }
 
-        @Test("Recycling: by product, by certificate, and a claim with an uploaded bundle (tampered → not verified, not a bundle → 400)")
+        @Test(
+            "Recycling: by product, by certificate, and a claim with an uploaded bundle (tampered → not verified, not a bundle → 400)"
+        )
         func recycling() async throws {
             let fixture = try await ServerFixture.shared.value
             let recycled = try #require(fixture.script.recycledProducts.first)
@@ -83,7 +93,9 @@ extension ServerTests {
 
             let bundle = try CanonicalJSON.decode(try await fixture.get(path + "/bundle").body, options: .lenient)
             let claim = try await fixture.post(
-                "/v1/recycling/verify", json: ["scan": .string(recycled.digitalLink), "bundle": bundle])
+                "/v1/recycling/verify",
+                json: ["scan": .string(recycled.digitalLink), "bundle": bundle]
+            )
             #expect(claim.status == 200, "\(claim.text)")
             #expect(try CanonicalJSON.decode(claim.body)["verified"] == .bool(true))
 
@@ -91,13 +103,19 @@ extension ServerTests {
             let text = String(decoding: try CanonicalJSON.encode(bundle), as: UTF8.self)
             let forged = try CanonicalJSON.decode(Array(text.replacingFirst("\"recycle\"", with: "\"dispose\"").utf8))
             let refused = try await fixture.post(
-                "/v1/recycling/verify", json: ["scan": .string(recycled.digitalLink), "bundle": forged])
+                "/v1/recycling/verify",
+                json: ["scan": .string(recycled.digitalLink), "bundle": forged]
+            )
             #expect(refused.status == 200, "\(refused.text)")
             let answer = try CanonicalJSON.decode(refused.body)
             #expect(answer["verified"] == .bool(false))
             #expect(answer["status"]?.stringValue == "integrity-failure")
             let notABundle = try ProblemDocument(
-                try await fixture.post("/v1/recycling/verify", json: ["scan": .string(recycled.digitalLink), "bundle": ["format": "x"]]))
+                try await fixture.post(
+                    "/v1/recycling/verify",
+                    json: ["scan": .string(recycled.digitalLink), "bundle": ["format": "x"]]
+                )
+            )
             #expect(notABundle.status == 400)
             #expect(notABundle.code == "malformed-bundle")
 
@@ -129,7 +147,9 @@ extension String {
         var out = ""
         for byte in utf8 {
             let c = Character(UnicodeScalar(byte))
-            if c.isLetter || c.isNumber || "-._~".contains(c) { out.append(c) } else {
+            if c.isLetter || c.isNumber || "-._~".contains(c) {
+                out.append(c)
+            } else {
                 out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
             }
         }

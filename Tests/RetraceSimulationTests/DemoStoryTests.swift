@@ -20,7 +20,8 @@ struct DemoStoryTests {
         #expect((45...60).contains(script.products.count))
         print(
             "demo: \(script.statementCount) statements, \(script.products.count) products, "
-                + "\(script.scans.count) dock scans, \(script.start) to \(script.end)")
+                + "\(script.scans.count) dock scans, \(script.start) to \(script.end)"
+        )
 
         func phase(_ product: SGTIN) throws -> Phase? { try fixture.state(of: product)?.phase }
         func scan(_ verdict: String) throws -> DemoScan {
@@ -101,11 +102,13 @@ struct DemoStoryTests {
         #expect(Set(script.scans.map(\.expectedVerdict)).count == 10)
         let reasons = Set(
             statements.filter { $0.statement.type == .returnAuthorize }
-                .compactMap { $0.statement.details["reason"]?.stringValue })
+                .compactMap { $0.statement.details["reason"]?.stringValue }
+        )
         #expect(reasons == Set(Catalogue.returnReasons))
         let failures = Set(
             statements.filter { $0.statement.type == .deliveryFailed }
-                .compactMap { $0.statement.details["reason"]?.stringValue })
+                .compactMap { $0.statement.details["reason"]?.stringValue }
+        )
         #expect(failures == Set(Catalogue.deliveryFailures))
         let types = Set(statements.map(\.statement.type))
         #expect(types == Set(EventType.all.filter { $0 != .roster }))

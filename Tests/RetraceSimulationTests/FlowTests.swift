@@ -23,26 +23,38 @@ struct FlowTests {
 
         /// Records one event two hours after the previous one and appends it on its own.
         mutating func event(
-            _ type: EventType, _ product: SGTIN, by party: String, _ details: JSONObject = [:]
+            _ type: EventType,
+            _ product: SGTIN,
+            by party: String,
+            _ details: JSONObject = [:]
         ) throws {
             hour += 2
             let signed = try recorder.record(
-                type, product, by: party, at: SimulationFixture.time(hours: hour), details: details)
+                type,
+                product,
+                by: party,
+                at: SimulationFixture.time(hours: hour),
+                details: details
+            )
             try fixture.ledger.append([signed])
         }
 
         /// Commissioned by Northwind, shipped to `retailer` and received there.
         mutating func stocked(
-            _ serial: String, at retailer: String = "fabrikam",
+            _ serial: String,
+            at retailer: String = "fabrikam",
             model: SimulatedModel = .phoneX
         ) throws -> SGTIN {
             let product = try model.product(serial: serial)
             try event(
-                .commission, product, by: model.brand,
+                .commission,
+                product,
+                by: model.brand,
                 [
                     "massGrams": .integer(model.massGrams),
                     "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
-                ])
+                ]
+            )
             try event(.ship, product, by: model.brand, ["consignee": .string(retailer), "carrier": "wingtip"])
             try event(.receive, product, by: retailer, ["condition": "intact"])
             return product
@@ -68,11 +80,14 @@ struct FlowTests {
         let product = try story.delivered("FLOW-RET-1")
         try story.event(.returnAuthorize, product, by: "fabrikam", ["rma": "RMA-1", "reason": "wrong-size"])
         try story.event(
-            .returnReceive, product, by: "litware",
+            .returnReceive,
+            product,
+            by: "litware",
             [
                 "condition": "sealed", "scanned": .string(ScanForm.dataMatrix.text(for: product, lot: "L1")),
                 "rma": "RMA-1",
-            ])
+            ]
+        )
         #expect(try story.phase(product) == .returned)
         try story.event(.inspect, product, by: "litware", ["grade": "as-new"])
         try story.event(.restock, product, by: "litware")
@@ -93,10 +108,13 @@ struct FlowTests {
         try story.event(.deliveryFailed, product, by: "wingtip", ["reason": "bad-address", "attempts": 2])
         #expect(try story.phase(product) == .deliveryFailed)
         try story.event(
-            .returnReceive, product, by: "litware",
+            .returnReceive,
+            product,
+            by: "litware",
             [
                 "condition": "sealed", "scanned": .string(ScanForm.epcURN.text(for: product)),
-            ])
+            ]
+        )
         #expect(try story.phase(product) == .returned)
     }
 
@@ -109,16 +127,24 @@ struct FlowTests {
         let second = try story.stocked("FLOW-RC-2", model: .speaker)
         story.hour += 2
         let recall = try story.recorder.recordBatch(
-            .recall, [first, second], by: "contoso", at: SimulationFixture.time(hours: story.hour),
-            details: ["notice": "CTS-RN-1", "reason": "safety", "remedy": "software-update"])
+            .recall,
+            [first, second],
+            by: "contoso",
+            at: SimulationFixture.time(hours: story.hour),
+            details: ["notice": "CTS-RN-1", "reason": "safety", "remedy": "software-update"]
+        )
         try fixture.ledger.append([recall])
         #expect(try fixture.state(of: second)?.recall?.notice == "CTS-RN-1")
         // While the recall is active the unit cannot be sold.
         let sizeBefore = fixture.treeSize
         var blocked = story.recorder
         let sale = try blocked.record(
-            .sell, first, by: "fabrikam", at: SimulationFixture.time(hours: story.hour + 1),
-            details: ["orderDigest": SimulationFixture.digest("o-rc")])
+            .sell,
+            first,
+            by: "fabrikam",
+            at: SimulationFixture.time(hours: story.hour + 1),
+            details: ["orderDigest": SimulationFixture.digest("o-rc")]
+        )
         #expect { try fixture.ledger.append([sale]) } throws: { error in
             (error as? LedgerError)?.code == .ruleViolation && (error as? LedgerError)?.rule == "L9 recall-restricts"
         }
@@ -139,10 +165,13 @@ struct FlowTests {
         let repaired = try story.delivered("FLOW-WR-1")
         try story.event(.warrantyClaim, repaired, by: "northwind", ["claim": "WC-1", "fault": "battery-swelling"])
         try story.event(
-            .repair, repaired, by: "proseware",
+            .repair,
+            repaired,
+            by: "proseware",
             [
                 "work": ["battery-replaced"], "parts": [["part": "battery", "serial": "BAT-1"]],
-            ])
+            ]
+        )
         #expect(try story.phase(repaired) == .warrantyRepaired)
         try story.event(.warrantyResolve, repaired, by: "northwind", ["claim": "WC-1", "resolution": "repair"])
         #expect(try story.phase(repaired) == .delivered)
@@ -151,10 +180,13 @@ struct FlowTests {
         let replacement = try story.stocked("FLOW-WR-3", model: .laptop)
         try story.event(.warrantyClaim, faulty, by: "fabrikam", ["claim": "WC-2"])
         try story.event(
-            .warrantyResolve, faulty, by: "fabrikam",
+            .warrantyResolve,
+            faulty,
+            by: "fabrikam",
             [
                 "claim": "WC-2", "resolution": "replace", "replacement": .string(replacement.digitalLink),
-            ])
+            ]
+        )
         try story.event(.sell, replacement, by: "fabrikam", ["orderDigest": SimulationFixture.digest("o-wr3")])
         #expect(try story.phase(faulty) == .returned)
         #expect(try story.phase(replacement) == .sold)
@@ -169,23 +201,32 @@ struct FlowTests {
         try story.event(.tradeIn, product, by: "fabrikam", ["credit": 30_000, "currency": "EUR", "grade": "good"])
         #expect(try story.phase(product) == .tradedIn)
         try story.event(
-            .returnReceive, product, by: "litware",
+            .returnReceive,
+            product,
+            by: "litware",
             [
                 "condition": "used", "scanned": .string(ScanForm.humanReadable.text(for: product)),
-            ])
+            ]
+        )
         try story.event(.inspect, product, by: "proseware", ["grade": "good"])
         try story.event(
-            .refurbish, product, by: "proseware",
+            .refurbish,
+            product,
+            by: "proseware",
             [
                 "work": ["screen-replaced"], "tests": ["display", "battery-health"], "softwareVersion": "17.4.1",
                 "warrantyMonths": 12, "certified": true,
-            ])
+            ]
+        )
         #expect(try fixture.state(of: product)?.certifiedRefurbished == true)
         try story.event(
-            .resell, product, by: "fabrikam",
+            .resell,
+            product,
+            by: "fabrikam",
             [
                 "orderDigest": SimulationFixture.digest("o-cpo"), "certifiedPreOwned": true,
-            ])
+            ]
+        )
         let state = try #require(try fixture.state(of: product))
         #expect(state.phase == .sold)
         #expect(state.sale?.certifiedPreOwned == true)
@@ -201,10 +242,13 @@ struct FlowTests {
         let product = try story.stocked("FLOW-LS-1", model: .laptop)
         let lease = SimulationFixture.digest("lease-1")
         try story.event(
-            .leaseOut, product, by: "fabrikam",
+            .leaseOut,
+            product,
+            by: "fabrikam",
             [
                 "leaseDigest": lease, "until": .string(SimulationFixture.time(hours: 2_000).description),
-            ])
+            ]
+        )
         #expect(try fixture.state(of: product)?.lease != nil)
         try story.event(.leaseReturn, product, by: "litware", ["condition": "used", "leaseDigest": lease])
         let state = try #require(try fixture.state(of: product))
@@ -225,8 +269,12 @@ struct FlowTests {
         try story.event(.excessDisposition, single, by: "alpine", ["action": "donate", "reference": "DON-1"])
         story.hour += 2
         let batch = try story.recorder.recordBatch(
-            .excessDisposition, pair, by: "alpine", at: SimulationFixture.time(hours: story.hour),
-            details: ["action": "donate", "reference": "DON-2"])
+            .excessDisposition,
+            pair,
+            by: "alpine",
+            at: SimulationFixture.time(hours: story.hour),
+            details: ["action": "donate", "reference": "DON-2"]
+        )
         try fixture.ledger.append([batch])
         for product in [single] + pair { #expect(try story.phase(product) == .donated) }
     }
@@ -238,18 +286,25 @@ struct FlowTests {
         var story = Story(fixture)
         let single = try story.stocked("FLOW-RY-1")
         try story.event(
-            .recycle, single, by: "adatum",
+            .recycle,
+            single,
+            by: "adatum",
             [
                 "certificate": "AATF-1", "method": "manual-disassembly", "materials": ["aluminium": 30, "glass": 50],
-            ])
+            ]
+        )
         let pallet = [try story.stocked("FLOW-RY-2"), try story.stocked("FLOW-RY-3", model: .tablet)]
         story.hour += 2
         let certificate = try story.recorder.recordBatch(
-            .recycle, pallet, by: "adatum", at: SimulationFixture.time(hours: story.hour),
+            .recycle,
+            pallet,
+            by: "adatum",
+            at: SimulationFixture.time(hours: story.hour),
             details: [
                 "certificate": "AATF-2", "method": "mechanical-shredding",
                 "materials": ["aluminium": 180, "glass": 150, "copper": 35],
-            ])
+            ]
+        )
         try fixture.ledger.append([certificate])
         for product in [single] + pallet { #expect(try story.phase(product) == .recycled) }
         #expect(try fixture.state(of: pallet[1])?.head == certificate.id)
@@ -263,10 +318,13 @@ struct FlowTests {
         let product = try story.delivered("FLOW-DS-1")
         try story.event(.returnAuthorize, product, by: "fabrikam", ["rma": "RMA-DS", "reason": "damaged-in-transit"])
         try story.event(
-            .returnReceive, product, by: "litware",
+            .returnReceive,
+            product,
+            by: "litware",
             [
                 "condition": "damaged", "scanned": .string(product.digitalLink), "rma": "RMA-DS",
-            ])
+            ]
+        )
         try story.event(.inspect, product, by: "litware", ["grade": "beyond-repair"])
         try story.event(.dispose, product, by: "adatum", ["method": "shredding", "certificate": "DST-1"])
         #expect(try story.phase(product) == .disposed)

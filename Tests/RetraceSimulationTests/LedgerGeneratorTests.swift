@@ -9,7 +9,12 @@ struct LedgerGeneratorTests {
     @Test("the same seed gives the same statement ids; another seed gives others")
     func deterministic() throws {
         let config = LedgerGenerator.Configuration(
-            products: 120, seed: 42, fraudShare: 0.1, batchSize: 50, cohortSize: 40)
+            products: 120,
+            seed: 42,
+            fraudShare: 0.1,
+            batchSize: 50,
+            cohortSize: 40
+        )
         let first = try LedgerGenerator(configuration: config, parties: SimulationFixture.parties).collect().map(\.id)
         let again = try LedgerGenerator(configuration: config, parties: SimulationFixture.parties).collect().map(\.id)
         var other = config
@@ -55,7 +60,8 @@ struct LedgerGeneratorTests {
                 + "generated and signed in \(String(format: "%.2f", generate)) s "
                 + "(\(Int(Double(summary.events) / generate)) events/s), "
                 + "appended in \(String(format: "%.2f", append)) s "
-                + "(\(Int(Double(summary.events) / append)) events/s)")
+                + "(\(Int(Double(summary.events) / append)) events/s)"
+        )
     }
 
     @Test("with every product a fraud, every fraud pattern is planted and the ledger accepts them all")
@@ -63,7 +69,13 @@ struct LedgerGeneratorTests {
         let fixture = try SimulationFixture()
         defer { fixture.remove() }
         let config = LedgerGenerator.Configuration(
-            products: 140, seed: 11, fraudShare: 1, batchSize: 400, cohortSize: 64, serialTag: "F")
+            products: 140,
+            seed: 11,
+            fraudShare: 1,
+            batchSize: 400,
+            cohortSize: 64,
+            serialTag: "F"
+        )
         let summary = try LedgerGenerator(configuration: config, parties: fixture.parties).run {
             try fixture.ledger.append($0)
         }
@@ -73,7 +85,8 @@ struct LedgerGeneratorTests {
             verdicts == [
                 "unknown-serial", "never-sold", "reported-stolen", "already-returned", "end-of-life",
                 "product-mismatch", "outside-return-window",
-            ])
+            ]
+        )
         #expect(summary.probes.count == 140)
     }
 }

@@ -11,7 +11,9 @@ import Testing
 struct RefusalTests {
     /// A product taken to `phase`-defining steps, appended; returns the recorder for the next step.
     static func prepare(
-        _ fixture: SimulationFixture, _ serial: String, _ steps: [(EventType, String, JSONObject)]
+        _ fixture: SimulationFixture,
+        _ serial: String,
+        _ steps: [(EventType, String, JSONObject)]
     ) throws -> (ChainRecorder, SGTIN, Double) {
         var recorder = ChainRecorder(parties: fixture.parties)
         let product = try SimulatedModel.phoneX.product(serial: serial)
@@ -31,7 +33,9 @@ struct RefusalTests {
     ]
 
     static func refused(
-        _ fixture: SimulationFixture, _ signed: SignedStatement, rule: String
+        _ fixture: SimulationFixture,
+        _ signed: SignedStatement,
+        rule: String
     ) -> Bool {
         let before = fixture.treeSize
         do {
@@ -47,13 +51,19 @@ struct RefusalTests {
         let fixture = try SimulationFixture()
         defer { fixture.remove() }
         var (recorder, product, hour) = try Self.prepare(
-            fixture, "REF-1",
+            fixture,
+            "REF-1",
             Self.toStock + [
                 (.recycle, "adatum", ["certificate": "AATF-9", "method": "smelting", "materials": ["copper": 10]])
-            ])
+            ]
+        )
         let sale = try recorder.record(
-            .sell, product, by: "fabrikam", at: SimulationFixture.time(hours: hour + 1),
-            details: ["orderDigest": SimulationFixture.digest("o")])
+            .sell,
+            product,
+            by: "fabrikam",
+            at: SimulationFixture.time(hours: hour + 1),
+            details: ["orderDigest": SimulationFixture.digest("o")]
+        )
         #expect(Self.refused(fixture, sale, rule: "L7 terminal"))
     }
 
@@ -62,13 +72,15 @@ struct RefusalTests {
         let fixture = try SimulationFixture()
         defer { fixture.remove() }
         var (recorder, product, hour) = try Self.prepare(
-            fixture, "REF-2",
+            fixture,
+            "REF-2",
             Self.toStock + [
                 (.sell, "fabrikam", ["orderDigest": SimulationFixture.digest("o2")]),
                 (.returnAuthorize, "fabrikam", ["rma": "R-2", "reason": "defective"]),
                 (.returnReceive, "litware", ["condition": "used", "scanned": "(01)09506000134352(21)REF-2"]),
                 (.inspect, "litware", ["grade": "fair"]),
-            ])
+            ]
+        )
         let restock = try recorder.record(.restock, product, by: "litware", at: SimulationFixture.time(hours: hour + 1))
         #expect(Self.refused(fixture, restock, rule: "L15 restock-condition"))
     }
@@ -78,7 +90,8 @@ struct RefusalTests {
         let fixture = try SimulationFixture()
         defer { fixture.remove() }
         var (recorder, product, hour) = try Self.prepare(
-            fixture, "REF-3",
+            fixture,
+            "REF-3",
             Self.toStock + [
                 (.sell, "fabrikam", ["orderDigest": SimulationFixture.digest("o3")]),
                 (.tradeIn, "fabrikam", ["credit": 100, "currency": "EUR"]),
@@ -91,10 +104,15 @@ struct RefusalTests {
                         "certified": false,
                     ]
                 ),
-            ])
+            ]
+        )
         let resale = try recorder.record(
-            .resell, product, by: "fabrikam", at: SimulationFixture.time(hours: hour + 1),
-            details: ["orderDigest": SimulationFixture.digest("o3b"), "certifiedPreOwned": true])
+            .resell,
+            product,
+            by: "fabrikam",
+            at: SimulationFixture.time(hours: hour + 1),
+            details: ["orderDigest": SimulationFixture.digest("o3b"), "certifiedPreOwned": true]
+        )
         #expect(Self.refused(fixture, resale, rule: "L17 certified-resale"))
     }
 
@@ -103,15 +121,21 @@ struct RefusalTests {
         let fixture = try SimulationFixture()
         defer { fixture.remove() }
         var (recorder, product, hour) = try Self.prepare(
-            fixture, "REF-4",
+            fixture,
+            "REF-4",
             Self.toStock + [
                 (.sell, "fabrikam", ["orderDigest": SimulationFixture.digest("o4")]),
                 (.returnAuthorize, "fabrikam", ["rma": "R-4", "reason": "not-as-described"]),
-            ])
+            ]
+        )
         let substitute = SGTIN(gtin: SimulatedModel.phoneLite.gtin, serial: product.serial)
         let receipt = try recorder.record(
-            .returnReceive, product, by: "litware", at: SimulationFixture.time(hours: hour + 1),
-            details: ["condition": "sealed", "scanned": .string(ScanForm.dataMatrix.text(for: substitute))])
+            .returnReceive,
+            product,
+            by: "litware",
+            at: SimulationFixture.time(hours: hour + 1),
+            details: ["condition": "sealed", "scanned": .string(ScanForm.dataMatrix.text(for: substitute))]
+        )
         #expect(Self.refused(fixture, receipt, rule: "L18 dock-scan"))
     }
 }

@@ -25,10 +25,13 @@ struct SimulationFixture {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteLedgerStore.create(path: directory.appendingPathComponent("ledger.sqlite").path)
         ledger = try Ledger.create(
-            store: store, origin: TestParties.origin, logSigner: Self.parties.log,
+            store: store,
+            origin: TestParties.origin,
+            logSigner: Self.parties.log,
             governance: [Self.parties.governance.verifier],
             roster: Self.parties.signedRoster(time: Timestamp(secondsSinceEpoch: 1_704_067_200)),
-            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) })
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) }
+        )
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }

@@ -17,8 +17,14 @@ struct SQLiteLedgerStoreTests {
 
     func entry(_ index: UInt64) -> StoredEntry {
         StoredEntry(
-            index: index, eventID: [UInt8](repeating: UInt8(index), count: 32), type: "commission", received: 1,
-            leafHash: [UInt8](repeating: 1, count: 32), bytes: Array("{}".utf8), members: [])
+            index: index,
+            eventID: [UInt8](repeating: UInt8(index), count: 32),
+            type: "commission",
+            received: 1,
+            leafHash: [UInt8](repeating: 1, count: 32),
+            bytes: Array("{}".utf8),
+            members: []
+        )
     }
 
     @Test("opening a missing path is refused as notFound and creates nothing")
@@ -85,7 +91,8 @@ struct SQLiteLedgerStoreTests {
         let queue = try DatabaseQueue(path: file)
         defer { try? queue.close() }
         for sql in [
-            "UPDATE entries SET bytes = x'00'", "DELETE FROM entries", "UPDATE nodes SET hash = x'00'", "DELETE FROM nodes",
+            "UPDATE entries SET bytes = x'00'", "DELETE FROM entries", "UPDATE nodes SET hash = x'00'",
+            "DELETE FROM nodes",
             "DELETE FROM meta", "UPDATE checkpoints SET note = ''", "DELETE FROM chain_links",
         ] {
             #expect(throws: DatabaseError.self, "\(sql)") { try queue.write { try $0.execute(sql: sql) } }
@@ -124,8 +131,14 @@ struct SQLiteLedgerStoreTests {
         let store = try SQLiteLedgerStore.create(path: path("dup.sqlite"))
         try store.write { try $0.insert(entry: entry(0)) }
         let clash = StoredEntry(
-            index: 1, eventID: entry(0).eventID, type: "commission", received: 1, leafHash: entry(0).leafHash,
-            bytes: entry(0).bytes, members: [])
+            index: 1,
+            eventID: entry(0).eventID,
+            type: "commission",
+            received: 1,
+            leafHash: entry(0).leafHash,
+            bytes: entry(0).bytes,
+            members: []
+        )
         #expect(throws: StorageError(.conflict, "")) { try store.write { try $0.insert(entry: clash) } }
     }
 
@@ -134,20 +147,34 @@ struct SQLiteLedgerStoreTests {
         let store = try SQLiteLedgerStore.create(path: path("tree.sqlite"))
         let leaves = (0..<37).map { MerkleHash.leafHash([UInt8($0)]) }
         try store.write { writer in
-            try writer.insert(nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[..<20]), startingAt: 0, reader: writer))
+            try writer.insert(
+                nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[..<20]), startingAt: 0, reader: writer)
+            )
         }
         try store.write { writer in
-            try writer.insert(nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[20...]), startingAt: 20, reader: writer))
+            try writer.insert(
+                nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[20...]), startingAt: 20, reader: writer)
+            )
         }
         let reference = try InMemoryMerkleStore(leafHashes: leaves)
         try store.read { reader in
             #expect(try MerkleTree.rootHash(size: 37, reader: reader) == reference.rootHash())
             let proof = try MerkleTree.inclusionProof(leafIndex: 21, treeSize: 37, reader: reader)
             try MerkleProof.verifyInclusion(
-                leafHash: leaves[21], leafIndex: 21, treeSize: 37, proof: proof, rootHash: reference.rootHash())
+                leafHash: leaves[21],
+                leafIndex: 21,
+                treeSize: 37,
+                proof: proof,
+                rootHash: reference.rootHash()
+            )
             let consistency = try MerkleTree.consistencyProof(from: 20, to: 37, reader: reader)
             try MerkleProof.verifyConsistency(
-                size1: 20, size2: 37, proof: consistency, root1: reference.rootHash(size: 20), root2: reference.rootHash())
+                size1: 20,
+                size2: 37,
+                proof: consistency,
+                root1: reference.rootHash(size: 20),
+                root2: reference.rootHash()
+            )
         }
     }
 }

@@ -20,17 +20,26 @@ struct LedgerStoreConformanceTests {
 
     static func entry(_ index: UInt64, id: UInt8? = nil) -> StoredEntry {
         StoredEntry(
-            index: index, eventID: [UInt8](repeating: id ?? UInt8(truncatingIfNeeded: index), count: 32),
-            type: "commission", received: 1, leafHash: [UInt8](repeating: 1, count: 32), bytes: Array("{}".utf8),
-            members: [])
+            index: index,
+            eventID: [UInt8](repeating: id ?? UInt8(truncatingIfNeeded: index), count: 32),
+            type: "commission",
+            received: 1,
+            leafHash: [UInt8](repeating: 1, count: 32),
+            bytes: Array("{}".utf8),
+            members: []
+        )
     }
 
     /// A ledger with the test parties' first roster and a fixed clock, so two backends give the same bytes.
     static func ledger(on store: any LedgerStore) throws -> Ledger {
         try Ledger.create(
-            store: store, origin: TestParties.origin, logSigner: parties.log, governance: [parties.governance.verifier],
+            store: store,
+            origin: TestParties.origin,
+            logSigner: parties.log,
+            governance: [parties.governance.verifier],
             roster: parties.signedRoster(time: Timestamp(secondsSinceEpoch: 1_704_067_200)),
-            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) })
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) }
+        )
     }
 
     static func statements(_ events: Int) throws -> [SignedStatement] {
@@ -40,7 +49,10 @@ struct LedgerStoreConformanceTests {
         return try LedgerGenerator(configuration: configuration, parties: parties).collect()
     }
 
-    @Test("A new store is empty; create refuses an existing ledger; open of nothing is notFound", arguments: Backend.allCases)
+    @Test(
+        "A new store is empty; create refuses an existing ledger; open of nothing is notFound",
+        arguments: Backend.allCases
+    )
     func createAndOpen(backend: Backend) throws {
         guard backend.available else { return }
         let location = try ScratchLocation(backend)
@@ -64,7 +76,9 @@ struct LedgerStoreConformanceTests {
             try writer.insert(nodes: [(NodeID(level: 0, index: 0), [UInt8](repeating: 1, count: 32))])
             try writer.setMetadata("format", "retrace/v1")
             try writer.insert(checkpoint: StoredCheckpoint(size: 1, root: [UInt8](repeating: 1, count: 32), note: "n"))
-            try writer.insert(link: ChainLink(chain: "p", sequence: 0, index: 0, eventID: Self.entry(0).eventID, state: []))
+            try writer.insert(
+                link: ChainLink(chain: "p", sequence: 0, index: 0, eventID: Self.entry(0).eventID, state: [])
+            )
             try writer.insert(product: ProductRow(product: "p", gtin: "g", serial: "s", passport: [1]))
         }
         for sql in [
@@ -84,7 +98,10 @@ struct LedgerStoreConformanceTests {
         #expect(try store.read { try $0.entry(at: 0) } == Self.entry(0))
     }
 
-    @Test("A write transaction that throws leaves nothing; a savepoint undoes only its own part", arguments: Backend.allCases)
+    @Test(
+        "A write transaction that throws leaves nothing; a savepoint undoes only its own part",
+        arguments: Backend.allCases
+    )
     func rollbackAndSavepoint(backend: Backend) throws {
         guard backend.available else { return }
         let location = try ScratchLocation(backend)
@@ -113,11 +130,16 @@ struct LedgerStoreConformanceTests {
             return outcome
         }
         #expect(savepointOutcome == "refused")
-        #expect(try store.read { reader in [try reader.entry(at: 0), try reader.entry(at: 1), try reader.entry(at: 2)] }
-            == [Self.entry(0), nil, Self.entry(2, id: 9)])
+        #expect(
+            try store.read { reader in [try reader.entry(at: 0), try reader.entry(at: 1), try reader.entry(at: 2)] }
+                == [Self.entry(0), nil, Self.entry(2, id: 9)]
+        )
     }
 
-    @Test("Same-size checkpoints: the same root is a no-op, another root is refused; duplicate ids conflict", arguments: Backend.allCases)
+    @Test(
+        "Same-size checkpoints: the same root is a no-op, another root is refused; duplicate ids conflict",
+        arguments: Backend.allCases
+    )
     func refusals(backend: Backend) throws {
         guard backend.available else { return }
         let location = try ScratchLocation(backend)
@@ -145,21 +167,33 @@ struct LedgerStoreConformanceTests {
         let store = try location.create()
         let leaves = (0..<37).map { MerkleHash.leafHash([UInt8($0)]) }
         try store.write { writer in
-            try writer.insert(nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[..<20]), startingAt: 0, reader: writer))
+            try writer.insert(
+                nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[..<20]), startingAt: 0, reader: writer)
+            )
         }
         try store.write { writer in
-            try writer.insert(nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[20...]), startingAt: 20, reader: writer))
+            try writer.insert(
+                nodes: MerkleTree.nodesToAppend(leafHashes: Array(leaves[20...]), startingAt: 20, reader: writer)
+            )
         }
         let reference = try InMemoryMerkleStore(leafHashes: leaves)
         try store.read { reader in
             #expect(try MerkleTree.rootHash(size: 37, reader: reader) == reference.rootHash())
             let proof = try MerkleTree.inclusionProof(leafIndex: 21, treeSize: 37, reader: reader)
             try MerkleProof.verifyInclusion(
-                leafHash: leaves[21], leafIndex: 21, treeSize: 37, proof: proof, rootHash: reference.rootHash())
+                leafHash: leaves[21],
+                leafIndex: 21,
+                treeSize: 37,
+                proof: proof,
+                rootHash: reference.rootHash()
+            )
         }
     }
 
-    @Test("Two writers on one ledger (two store objects, as two processes) serialise: no index is lost or doubled", arguments: Backend.allCases)
+    @Test(
+        "Two writers on one ledger (two store objects, as two processes) serialise: no index is lost or doubled",
+        arguments: Backend.allCases
+    )
     func writersSerialise(backend: Backend) throws {
         guard backend.available else { return }
         let location = try ScratchLocation(backend)
@@ -173,7 +207,8 @@ struct LedgerStoreConformanceTests {
                     try stores[worker].write { writer in
                         let size = try writer.treeSize()
                         try writer.insert(
-                            entry: Self.entry(size, id: UInt8(worker * 100 + round)))
+                            entry: Self.entry(size, id: UInt8(worker * 100 + round))
+                        )
                     }
                 } catch {
                     failures.withLock { $0.append("\(worker)/\(round): \(error)") }
@@ -184,7 +219,10 @@ struct LedgerStoreConformanceTests {
         #expect(try stores[0].read { try $0.treeSize() } == 50)
     }
 
-    @Test("A ledger on either engine: the same entries, roots and checkpoints byte for byte, and the audit passes", arguments: Backend.allCases)
+    @Test(
+        "A ledger on either engine: the same entries, roots and checkpoints byte for byte, and the audit passes",
+        arguments: Backend.allCases
+    )
     func sameLedgerEverywhere(backend: Backend) throws {
         guard backend.available else { return }
         let statements = try Self.statements(700)
@@ -218,7 +256,9 @@ struct LedgerStoreConformanceTests {
         #expect(try ledger.store.read { try $0.checkpoints() } == referenceLedger.store.read { try $0.checkpoints() })
 
         let report = try Auditor(
-            trustRoots: [Self.parties.governance.verifier], logKey: Self.parties.log.verifier, origin: TestParties.origin
+            trustRoots: [Self.parties.governance.verifier],
+            logKey: Self.parties.log.verifier,
+            origin: TestParties.origin
         ).audit(store: try location.open(readOnly: true))
         #expect(report.passed, "\(report.failures)")
         #expect(report.entriesChecked == size)

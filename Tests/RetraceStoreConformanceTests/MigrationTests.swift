@@ -15,7 +15,8 @@ struct MigrationTests {
         let process = Process()
         process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_BIN")
         process.arguments = [
-            "migrate", "--from", from, "--to", to, "--governance-key", keys.appendingPathComponent("governance.pub").path,
+            "migrate", "--from", from, "--to", to, "--governance-key",
+            keys.appendingPathComponent("governance.pub").path,
             "--log-public-key", keys.appendingPathComponent("log.pub").path,
             "--log-key", keys.appendingPathComponent("log.key").path, "--batch", "150",
         ]
@@ -84,7 +85,8 @@ struct MigrationTests {
         try ledger.append(Array(try LedgerStoreConformanceTests.statements(120)))
         // Someone with write access drops the guard and edits a received time.
         let edit = try original.rawExecute(
-            "DROP TRIGGER entries_no_update; UPDATE entries SET received = received + 1 WHERE idx = 40")
+            "DROP TRIGGER entries_no_update; UPDATE entries SET received = received + 1 WHERE idx = 40"
+        )
         #expect(edit.accepted, "\(edit.message)")
         let (status, output) = try Self.migrate(original.db, target.db)
         #expect(status == 1, "\(output)")

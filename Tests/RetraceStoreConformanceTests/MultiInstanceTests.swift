@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CanonicalJSON
 import Foundation
 import LoopbackHTTP
@@ -13,6 +10,10 @@ import RetraceStorage
 import RetraceTestSupport
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Several `retrace serve` processes on one PostgreSQL ledger, clients spread over them, instances
 /// SIGKILLed and restarted again and again: every acknowledged statement is stored exactly once, no
@@ -51,7 +52,9 @@ struct MultiInstanceTests {
         }
     }
 
-    @Test("Three instances, four clients, instances killed repeatedly: nothing acknowledged lost, no fork, audit passes")
+    @Test(
+        "Three instances, four clients, instances killed repeatedly: nothing acknowledged lost, no fork, audit passes"
+    )
     func killInstances() throws {
         guard Backend.postgres.available else { return }
         let kills = Int(ProcessInfo.processInfo.environment["RETRACE_MULTI_KILLS"] ?? "") ?? 50
@@ -59,9 +62,12 @@ struct MultiInstanceTests {
         defer { location.remove() }
         let parties = LedgerStoreConformanceTests.parties
         _ = try Ledger.create(
-            store: try location.create(), origin: TestParties.origin, logSigner: parties.log,
+            store: try location.create(),
+            origin: TestParties.origin,
+            logSigner: parties.log,
             governance: [parties.governance.verifier],
-            roster: parties.signedRoster(time: Timestamp(secondsSinceEpoch: 1_704_067_200)))
+            roster: parties.signedRoster(time: Timestamp(secondsSinceEpoch: 1_704_067_200))
+        )
         // The repository's test log key, which the embedded test parties' log key is.
         let logKey = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("keys/log.key").path
@@ -106,7 +112,12 @@ struct MultiInstanceTests {
                     let port = ports[(client + attempt) % ports.count]
                     guard
                         let response = try? loopbackRequest(
-                            port: port, "POST", "/v1/events", headers: [("Content-Type", "application/json")], body: body)
+                            port: port,
+                            "POST",
+                            "/v1/events",
+                            headers: [("Content-Type", "application/json")],
+                            body: body
+                        )
                     else {
                         usleep(20_000)
                         continue
@@ -121,7 +132,9 @@ struct MultiInstanceTests {
                         usleep(20_000)
                     default:
                         clientFailures.withLock {
-                            $0.append("client \(client): \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+                            $0.append(
+                                "client \(client): \(response.status) \(String(decoding: response.body, as: UTF8.self))"
+                            )
                         }
                         return
                     }
@@ -157,10 +170,14 @@ struct MultiInstanceTests {
         // Every statement was stored once (ids are unique in the schema) and nothing else was.
         #expect(size == UInt64(statements.count) + 1)
         let report = try Auditor(
-            trustRoots: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin
+            trustRoots: [parties.governance.verifier],
+            logKey: parties.log.verifier,
+            origin: TestParties.origin
         ).audit(store: store)
         #expect(report.passed, "\(report.failures.prefix(3))")
-        print("multi-instance: \(kills) kills, \(acked.count) acknowledged of \(statements.count) statements, tree size \(size), audit \(report.passed ? "passed" : "FAILED")")
+        print(
+            "multi-instance: \(kills) kills, \(acked.count) acknowledged of \(statements.count) statements, tree size \(size), audit \(report.passed ? "passed" : "FAILED")"
+        )
     }
 }
 
@@ -183,7 +200,14 @@ extension Thread {
         private let remaining: Mutex<Int>
         private let finished = DispatchSemaphore(value: 0)
         init(count: Int) { remaining = Mutex(count) }
-        func leave() { if remaining.withLock({ $0 -= 1; return $0 }) == 0 { finished.signal() } }
+        func leave() {
+            if remaining.withLock({
+                $0 -= 1
+                return $0
+            }) == 0 {
+                finished.signal()
+            }
+        }
         func wait() { finished.wait() }
     }
 

@@ -23,7 +23,8 @@ public enum BuiltExecutable {
         for folder in folders {
             let candidate = folder.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory),
+                !isDirectory.boolValue,
                 FileManager.default.isExecutableFile(atPath: candidate.path)
             {
                 return candidate
@@ -31,7 +32,8 @@ public enum BuiltExecutable {
         }
         throw NotFound(
             description: "the \(name) executable was not found beside the tests (looked in "
-                + "\(folders.map(\.path).joined(separator: ", "))); run `swift build` first or set \(override)")
+                + "\(folders.map(\.path).joined(separator: ", "))); run `swift build` first or set \(override)"
+        )
     }
 
     public struct NotFound: Error, CustomStringConvertible {

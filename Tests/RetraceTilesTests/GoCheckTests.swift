@@ -46,7 +46,9 @@ struct GoCheckTests {
             if ProcessInfo.processInfo.environment["CI"] != nil {
                 Issue.record("Go and golang-golang-x-mod-dev must be installed under CI (.ci/run installs them)")
             } else {
-                print("SKIPPED goReadsOurTiles: no /usr/bin/go or x/mod sources (apt-get install golang-go golang-golang-x-mod-dev)")
+                print(
+                    "SKIPPED goReadsOurTiles: no /usr/bin/go or x/mod sources (apt-get install golang-go golang-golang-x-mod-dev)"
+                )
             }
             return
         }
@@ -62,7 +64,12 @@ struct GoCheckTests {
         _ = try writer.write(store: generated.ledger.store)
         let key = generated.ledger.logKey.description
 
-        let (status, output) = try Self.check(folder, key: key, origin: TestParties.origin, scratch: generated.directory)
+        let (status, output) = try Self.check(
+            folder,
+            key: key,
+            origin: TestParties.origin,
+            scratch: generated.directory
+        )
         #expect(status == 0, "\(output)")
         #expect(output.contains("size \(generated.treeSize)"), "\(output)")
 
@@ -73,7 +80,11 @@ struct GoCheckTests {
         bytes[0] ^= 0x80
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let (badStatus, badOutput) = try Self.check(
-            folder, key: key, origin: TestParties.origin, scratch: generated.directory)
+            folder,
+            key: key,
+            origin: TestParties.origin,
+            scratch: generated.directory
+        )
         #expect(badStatus != 0)
         #expect(badOutput.contains("differs from the tile recomputed"), "\(badOutput)")
     }

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LoopbackHTTP
 import MerkleLog
 import RetraceTestSupport
 import RetraceTiles
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `retrace serve` answering tile paths, and `retrace audit --tiles URL` reading them, as separate
 /// processes over loopback.
@@ -61,8 +62,10 @@ struct ServedTilesTests {
         }
         let files = try GeneratedLedger.files(in: folder)
         let size = generated.treeSize
-        #expect(files.count == Tile.hashTiles(treeSize: size).count + Tile.entryTiles(treeSize: size).count
-            + files.keys.filter { $0.hasPrefix("members/") }.count + 1)
+        #expect(
+            files.count == Tile.hashTiles(treeSize: size).count + Tile.entryTiles(treeSize: size).count
+                + files.keys.filter { $0.hasPrefix("members/") }.count + 1
+        )
         #expect(files.keys.contains { $0.hasPrefix("members/") })
         for (path, data) in files {
             let response = try loopbackRequest(port: port, "GET", "/" + path)
@@ -80,7 +83,8 @@ struct ServedTilesTests {
         // The whole ledger audited from the served tiles alone, by the CLI, under the test keys.
         let keys = GeneratedLedger.keys
         let (status, output) = try Self.run([
-            "audit", "--tiles", "http://127.0.0.1:\(port)/", "--governance-key", keys.appendingPathComponent("governance.pub").path,
+            "audit", "--tiles", "http://127.0.0.1:\(port)/", "--governance-key",
+            keys.appendingPathComponent("governance.pub").path,
             "--log-key", keys.appendingPathComponent("log.pub").path, "--origin", "retrace.test/demo",
         ])
         #expect(status == 0, "\(output)")

@@ -8,7 +8,8 @@ struct TilePathTests {
         arguments: [
             (UInt64(0), "000"), (5, "005"), (999, "999"), (1000, "x001/000"), (1_234_067, "x001/x234/067"),
             (UInt64.max, "x018/x446/x744/x073/x709/x551/615"),
-        ])
+        ]
+    )
     func indexSpelling(index: UInt64, expected: String) throws {
         #expect(Tile.encodeIndex(index) == expected)
         let tile = Tile(kind: .hashes(level: 0), index: index, width: 256)
@@ -34,7 +35,8 @@ struct TilePathTests {
             "tile/0/005.p/256", "tile/0/005.p/07", "tile/64/000", "tile/-1/000", "tile/0/", "tile/0/x1000/000",
             "tiles/0/000", "tile/data/000", "tile/0/000/", "tile/0/x019/x446/x744/x073/x709/x551/615",
             "tile/0/005.p/", "tile/0/abc",
-        ])
+        ]
+    )
     func refusesNonCanonical(path: String) {
         #expect(throws: MerkleError(.malformedTilePath, "")) { try Tile.parse(path: path) }
     }
@@ -46,12 +48,14 @@ struct TilePathTests {
         #expect(Tile.hashTiles(treeSize: 256).map(\.path) == ["tile/0/000", "tile/1/000.p/1"])
         #expect(
             Tile.hashTiles(treeSize: 70_000).map(\.path) == (0..<UInt64(273)).map { "tile/0/\(Tile.encodeIndex($0))" }
-                + ["tile/0/273.p/112", "tile/1/000", "tile/1/001.p/17", "tile/2/000.p/1"])
+                + ["tile/0/273.p/112", "tile/1/000", "tile/1/001.p/17", "tile/2/000.p/1"]
+        )
         // Extending from 300 to 520 rewrites the partial level-0 tile 1 and adds tile 2; level 1 grows from 1 to 2.
         #expect(
             Tile.hashTiles(treeSize: 520, since: 300).map(\.path) == [
                 "tile/0/001", "tile/0/002.p/8", "tile/1/000.p/2",
-            ])
+            ]
+        )
         #expect(Tile.hashTiles(treeSize: 512, since: 512).isEmpty)
         #expect(Tile.entryTiles(treeSize: 513, since: 256).map(\.path) == ["tile/entries/001", "tile/entries/002.p/1"])
     }
@@ -64,11 +68,15 @@ struct TilePathTests {
         #expect(bytes[5...6] == [1, 44])
         let tile = Tile(kind: .entries, index: 0, width: 3)
         #expect(try TileData.decodeEntries(bytes, tile: tile) == entries)
-        #expect(throws: MerkleError(.malformedTile, "")) { try TileData.decodeEntries(Array(bytes.dropLast()), tile: tile) }
+        #expect(throws: MerkleError(.malformedTile, "")) {
+            try TileData.decodeEntries(Array(bytes.dropLast()), tile: tile)
+        }
         #expect(throws: MerkleError(.malformedTile, "")) {
             try TileData.decodeEntries(bytes, tile: Tile(kind: .entries, index: 0, width: 2))
         }
-        #expect(throws: MerkleError(.malformedTile, "")) { try TileData.encodeEntries([Array(repeating: 0, count: 65_536)]) }
+        #expect(throws: MerkleError(.malformedTile, "")) {
+            try TileData.encodeEntries([Array(repeating: 0, count: 65_536)])
+        }
     }
 
     @Test("Roots and proofs computed from tiles equal those from the full tree, at sizes around tile edges")
@@ -86,7 +94,12 @@ struct TilePathTests {
                 let proof = try MerkleTree.inclusionProof(leafIndex: index, treeSize: size, reader: reader)
                 #expect(proof == (try MerkleTree.inclusionProof(leafIndex: index, treeSize: size, reader: store)))
                 try MerkleProof.verifyInclusion(
-                    leafHash: leaves[Int(index)], leafIndex: index, treeSize: size, proof: proof, rootHash: root)
+                    leafHash: leaves[Int(index)],
+                    leafIndex: index,
+                    treeSize: size,
+                    proof: proof,
+                    rootHash: root
+                )
             }
             if size > 1 {
                 let proof = try MerkleTree.consistencyProof(from: size / 2, to: size, reader: reader)
@@ -108,7 +121,13 @@ struct TilePathTests {
         }
         let proof = try MerkleTree.inclusionProof(leafIndex: 3, treeSize: 600, reader: reader)
         #expect(throws: MerkleError(.rootMismatch, "")) {
-            try MerkleProof.verifyInclusion(leafHash: leaves[3], leafIndex: 3, treeSize: 600, proof: proof, rootHash: root)
+            try MerkleProof.verifyInclusion(
+                leafHash: leaves[3],
+                leafIndex: 3,
+                treeSize: 600,
+                proof: proof,
+                rootHash: root
+            )
         }
     }
 }

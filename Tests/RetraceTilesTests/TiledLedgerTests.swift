@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LoopbackHTTP
 import MerkleLog
@@ -13,6 +10,10 @@ import RetraceStorage
 import RetraceTestSupport
 import RetraceTiles
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A generated ledger (several hundred entries, with batch statements) in a scratch folder.
 struct GeneratedLedger {
@@ -33,10 +34,13 @@ struct GeneratedLedger {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent("ledger.sqlite").path
         ledger = try Ledger.create(
-            store: try SQLiteLedgerStore.create(path: path), origin: TestParties.origin, logSigner: Self.parties.log,
+            store: try SQLiteLedgerStore.create(path: path),
+            origin: TestParties.origin,
+            logSigner: Self.parties.log,
             governance: [Self.parties.governance.verifier],
             roster: Self.parties.signedRoster(time: Timestamp(secondsSinceEpoch: 1_704_067_200)),
-            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) })
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) }
+        )
         var configuration = LedgerGenerator.Configuration.forEvents(events, seed: seed)
         configuration.batchSize = 97
         // Small cohorts, so recycling pallets (batch statements) come every few dozen products.
@@ -60,7 +64,11 @@ struct GeneratedLedger {
     func tiles(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     func auditor() -> Auditor {
-        Auditor(trustRoots: [Self.parties.governance.verifier], logKey: Self.parties.log.verifier, origin: TestParties.origin)
+        Auditor(
+            trustRoots: [Self.parties.governance.verifier],
+            logKey: Self.parties.log.verifier,
+            origin: TestParties.origin
+        )
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
@@ -90,7 +98,9 @@ struct TiledLedgerTests {
         try generated.append(0..<generated.statements.count)
         let folder = generated.tiles("tiles")
         let summary = try TileFolderWriter(
-            folder: folder, logKey: generated.ledger.logKey, origin: generated.ledger.origin
+            folder: folder,
+            logKey: generated.ledger.logKey,
+            origin: generated.ledger.origin
         ).write(store: generated.ledger.store)
         let size = generated.treeSize
         #expect(summary.previousSize == 0)
@@ -140,7 +150,8 @@ struct TiledLedgerTests {
         #expect(
             second.tilesWritten
                 == Tile.hashTiles(treeSize: second.treeSize, since: first.treeSize).count
-                + Tile.entryTiles(treeSize: second.treeSize, since: first.treeSize).count)
+                + Tile.entryTiles(treeSize: second.treeSize, since: first.treeSize).count
+        )
         let again = try writer.write(store: generated.ledger.store)
         #expect(again.tilesWritten == 0 && again.previousSize == again.treeSize)
 
@@ -174,7 +185,8 @@ struct TiledLedgerTests {
         let marker = Array("\"signature\":\"".utf8)
         let entry = entries[44]
         let inEntry = try #require(
-            (0...(entry.count - marker.count)).first { Array(entry[$0..<$0 + marker.count]) == marker })
+            (0...(entry.count - marker.count)).first { Array(entry[$0..<$0 + marker.count]) == marker }
+        )
         let offset = entries[0..<44].reduce(0) { $0 + 2 + $1.count } + 2 + inEntry + marker.count + 4
         bytes[offset] = bytes[offset] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         try Data(bytes).write(to: URL(fileURLWithPath: bundlePath))
@@ -190,7 +202,8 @@ struct TiledLedgerTests {
                 var found: UInt64?
                 try reader.forEachEntry(from: 0, to: size) { if found == nil, !$0.members.isEmpty { found = $0.index } }
                 return found
-            })
+            }
+        )
         let membersPath = folder + "/" + LedgerTiles.membersPath(index: batchIndex)
         try FileManager.default.removeItem(atPath: membersPath)
         let withheld = try generated.auditor().audit(tiles: .folder(folder))
@@ -202,7 +215,8 @@ struct TiledLedgerTests {
         let other = try NoteSigner.generate(name: "other.example")
         let checkpoint = try Checkpoint(parsing: SignedNote(parsing: try TiledLog.folder(folder).checkpointNote()).text)
         try Data(try checkpoint.sign(with: other).serialized.utf8).write(
-            to: URL(fileURLWithPath: folder + "/checkpoint"))
+            to: URL(fileURLWithPath: folder + "/checkpoint")
+        )
         #expect(throws: TileError(.untrusted, "")) { try writer.write(store: generated.ledger.store) }
     }
 

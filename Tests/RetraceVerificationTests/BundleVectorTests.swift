@@ -34,11 +34,15 @@ struct BundleVectorTests {
             try story.returnToDock(laptop, rma: "RMA-L\(position)", day: 7)
         }
         try story.recordBatch(
-            .recycle, laptops, by: "adatum", day: 12,
+            .recycle,
+            laptops,
+            by: "adatum",
+            day: 12,
             details: [
                 "certificate": .string("COR-VEC-1"), "method": .string("manual-disassembly"),
                 "materials": .object(["aluminium": .integer(2_400), "glass": .integer(900)]),
-            ])
+            ]
+        )
         let verifier = story.verifier
         let product = try verifier.bundle(scan: phone.digitalLink)
         let member = try verifier.bundle(scan: laptops[1].digitalLink)
@@ -47,8 +51,10 @@ struct BundleVectorTests {
 
         func with(_ events: [BundleEntry]) -> ProofBundle {
             ProofBundle(
-                checkpoint: product.checkpoint, roster: product.roster,
-                products: [.init(product: chain.product, events: events)])
+                checkpoint: product.checkpoint,
+                roster: product.roster,
+                products: [.init(product: chain.product, events: events)]
+            )
         }
         var missing = chain.events
         missing.remove(at: 3)
@@ -63,8 +69,13 @@ struct BundleVectorTests {
         var memberEvents = memberChain.events
         let recycle = try #require(memberEvents.last)
         memberEvents[memberEvents.count - 1] = BundleEntry(
-            index: recycle.index, entry: recycle.entry, proof: recycle.proof, member: recycle.member,
-            memberIndex: 0, memberProof: recycle.memberProof)
+            index: recycle.index,
+            entry: recycle.entry,
+            proof: recycle.proof,
+            member: recycle.member,
+            memberIndex: 0,
+            memberProof: recycle.memberProof
+        )
         let note = try Checkpoint(parsing: String(product.checkpoint.split(separator: "\n\n")[0]) + "\n")
         let wrongKey = try note.sign(with: story.parties.governance).serialized
         let valid = try product.encoded()
@@ -80,16 +91,26 @@ struct BundleVectorTests {
         let recycleMember = try #require(recycle.member)
         var changedPrevious = memberChain.events
         changedPrevious[changedPrevious.count - 1] = BundleEntry(
-            index: recycle.index, entry: recycle.entry, proof: recycle.proof,
+            index: recycle.index,
+            entry: recycle.entry,
+            proof: recycle.proof,
             member: BatchMember(
-                product: recycleMember.product, previous: try Digest(hex: String(repeating: "ab", count: 32), field: "previous")),
-            memberIndex: recycle.memberIndex, memberProof: recycle.memberProof)
+                product: recycleMember.product,
+                previous: try Digest(hex: String(repeating: "ab", count: 32), field: "previous")
+            ),
+            memberIndex: recycle.memberIndex,
+            memberProof: recycle.memberProof
+        )
         var withoutMember = memberChain.events
         withoutMember[withoutMember.count - 1] = BundleEntry(
-            index: recycle.index, entry: recycle.entry, proof: recycle.proof)
+            index: recycle.index,
+            entry: recycle.entry,
+            proof: recycle.proof
+        )
         func memberBundle(_ events: [BundleEntry]) throws -> [UInt8] {
             try ProofBundle(
-                checkpoint: member.checkpoint, roster: member.roster,
+                checkpoint: member.checkpoint,
+                roster: member.roster,
                 products: [.init(product: memberChain.product, events: events)]
             ).encoded()
         }
@@ -97,65 +118,108 @@ struct BundleVectorTests {
 
         return [
             Case(
-                file: "valid-product.json", bytes: valid, error: nil,
-                description: "a phone commissioned, shipped, received, sold, return authorised and received back"),
+                file: "valid-product.json",
+                bytes: valid,
+                error: nil,
+                description: "a phone commissioned, shipped, received, sold, return authorised and received back"
+            ),
             Case(
-                file: "valid-member.json", bytes: try member.encoded(), error: nil,
-                description: "a laptop whose recycling is one member of a pallet certificate (member proof)"),
+                file: "valid-member.json",
+                bytes: try member.encoded(),
+                error: nil,
+                description: "a laptop whose recycling is one member of a pallet certificate (member proof)"
+            ),
             Case(
-                file: "valid-certificate.json", bytes: try certificate.encoded(), error: nil,
-                description: "the pallet certificate COR-VEC-1 with the chain of each of its two members"),
+                file: "valid-certificate.json",
+                bytes: try certificate.encoded(),
+                error: nil,
+                description: "the pallet certificate COR-VEC-1 with the chain of each of its two members"
+            ),
             Case(
-                file: "invalid-byte-changed.json", bytes: flipped, error: .inclusionFailed,
-                description: "valid-product.json with one byte of the commission's receive time changed"),
+                file: "invalid-byte-changed.json",
+                bytes: flipped,
+                error: .inclusionFailed,
+                description: "valid-product.json with one byte of the commission's receive time changed"
+            ),
             Case(
-                file: "invalid-event-missing.json", bytes: try with(missing).encoded(), error: .chainBroken,
-                description: "the sale (fourth event) left out of the middle of the chain"),
+                file: "invalid-event-missing.json",
+                bytes: try with(missing).encoded(),
+                error: .chainBroken,
+                description: "the sale (fourth event) left out of the middle of the chain"
+            ),
             Case(
-                file: "invalid-events-reordered.json", bytes: try with(reordered).encoded(), error: .chainBroken,
-                description: "the receive and sell events swapped"),
+                file: "invalid-events-reordered.json",
+                bytes: try with(reordered).encoded(),
+                error: .chainBroken,
+                description: "the receive and sell events swapped"
+            ),
             Case(
-                file: "invalid-proof.json", bytes: try with(badProof).encoded(), error: .inclusionFailed,
-                description: "one bit of the third event's inclusion proof changed"),
+                file: "invalid-proof.json",
+                bytes: try with(badProof).encoded(),
+                error: .inclusionFailed,
+                description: "one bit of the third event's inclusion proof changed"
+            ),
             Case(
                 file: "invalid-checkpoint-key.json",
                 bytes: try ProofBundle(checkpoint: wrongKey, roster: product.roster, products: product.products)
                     .encoded(),
-                error: .checkpointInvalid, description: "the checkpoint signed by the governance key, not the log key"),
+                error: .checkpointInvalid,
+                description: "the checkpoint signed by the governance key, not the log key"
+            ),
             Case(
                 file: "invalid-roster-missing.json",
                 bytes: try ProofBundle(checkpoint: product.checkpoint, roster: [], products: product.products)
                     .encoded(),
-                error: .rosterInvalid, description: "the roster entries left out"),
+                error: .rosterInvalid,
+                description: "the roster entries left out"
+            ),
             Case(
                 file: "invalid-member-index.json",
                 bytes: try ProofBundle(
-                    checkpoint: member.checkpoint, roster: member.roster,
+                    checkpoint: member.checkpoint,
+                    roster: member.roster,
                     products: [.init(product: memberChain.product, events: memberEvents)]
                 ).encoded(),
-                error: .memberProofFailed, description: "valid-member.json claiming member index 0 instead of 1"),
+                error: .memberProofFailed,
+                description: "valid-member.json claiming member index 0 instead of 1"
+            ),
             Case(
                 file: "invalid-certificate-partial.json",
                 bytes: try ProofBundle(
-                    checkpoint: certificate.checkpoint, roster: certificate.roster,
-                    products: Array(certificate.products.dropFirst()), certificate: certificate.certificate
+                    checkpoint: certificate.checkpoint,
+                    roster: certificate.roster,
+                    products: Array(certificate.products.dropFirst()),
+                    certificate: certificate.certificate
                 ).encoded(),
-                error: .certificateMismatch, description: "valid-certificate.json without its first member's chain"),
+                error: .certificateMismatch,
+                description: "valid-certificate.json without its first member's chain"
+            ),
             Case(
-                file: "invalid-not-canonical.json", bytes: pretty, error: .malformedBundle,
-                description: "valid-product.json with spaces after commas (not canonical JSON)"),
+                file: "invalid-not-canonical.json",
+                bytes: pretty,
+                error: .malformedBundle,
+                description: "valid-product.json with spaces after commas (not canonical JSON)"
+            ),
             Case(
-                file: "invalid-no-final-line-feed.json", bytes: Array(valid.dropLast()), error: .malformedBundle,
-                description: "valid-product.json without its final line feed (verification.md §4.1)"),
+                file: "invalid-no-final-line-feed.json",
+                bytes: Array(valid.dropLast()),
+                error: .malformedBundle,
+                description: "valid-product.json without its final line feed (verification.md §4.1)"
+            ),
             Case(
-                file: "invalid-member-previous.json", bytes: try memberBundle(changedPrevious),
+                file: "invalid-member-previous.json",
+                bytes: try memberBundle(changedPrevious),
                 error: .memberProofFailed,
                 description:
                     "valid-member.json with the recycle member's previous changed to ab…ab: the member "
-                    + "proof fails before the chain link is compared (verification.md §1 order)"),
+                    + "proof fails before the chain link is compared (verification.md §1 order)"
+            ),
             Case(
-                file: "invalid-member-missing.json", bytes: try memberBundle(withoutMember), error: .malformedBundle,
-                description: "valid-member.json with member, memberIndex and memberProof left out of the batch event"),
+                file: "invalid-member-missing.json",
+                bytes: try memberBundle(withoutMember),
+                error: .malformedBundle,
+                description: "valid-member.json with member, memberIndex and memberProof left out of the batch event"
+            ),
         ]
     }
 
@@ -182,9 +246,11 @@ struct BundleVectorTests {
                                         "index": .integer(Int64($0.index)), "id": .string($0.id.hex),
                                         "type": .string($0.statement.type.name),
                                     ])
-                                }),
+                                }
+                            ),
                         ])
-                    })
+                    }
+                )
             }
             list.append(.object(object))
         }
@@ -206,7 +272,9 @@ struct BundleVectorTests {
             try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
             for item in cases { try Data(item.bytes).write(to: Self.folder.appendingPathComponent(item.file)) }
             try Data(expected).write(to: Self.folder.appendingPathComponent("expected.json"))
-            Issue.record("spec/vectors/bundle rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS")
+            Issue.record(
+                "spec/vectors/bundle rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS"
+            )
             return
         }
         for item in cases {
@@ -218,17 +286,21 @@ struct BundleVectorTests {
     }
 
     @Test(
-        "every stored vector verifies, or is refused with its expected error code, using only expected.json's anchors")
+        "every stored vector verifies, or is refused with its expected error code, using only expected.json's anchors"
+    )
     func storedVectors() throws {
         let expected = try CanonicalJSON.decode(
-            [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))).dropLast(), options: .strict)
+            [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))).dropLast(),
+            options: .strict
+        )
         let anchorsJSON = try #require(expected["anchors"])
         let anchors = TrustAnchors(
             governance: try (anchorsJSON["governance"]?.arrayValue ?? []).map {
                 try NoteVerifier(parsing: $0.stringValue ?? "")
             },
             logKey: try NoteVerifier(parsing: anchorsJSON["logKey"]?.stringValue ?? ""),
-            origin: anchorsJSON["origin"]?.stringValue)
+            origin: anchorsJSON["origin"]?.stringValue
+        )
         let verifier = EvidenceVerifier(anchors: anchors)
         let cases = try #require(expected["cases"]?.arrayValue)
         #expect(cases.count == 15)
@@ -244,7 +316,8 @@ struct BundleVectorTests {
                     #expect(got.state.phase.name == want["phase"]?.stringValue, "\(file)")
                     #expect(
                         got.events.map(\.id.hex)
-                            == (want["events"]?.arrayValue ?? []).map { $0["id"]?.stringValue ?? "" })
+                            == (want["events"]?.arrayValue ?? []).map { $0["id"]?.stringValue ?? "" }
+                    )
                 }
                 #expect(Int64(verified.checkpoint.size) == item["checkpointSize"]?.integerValue)
             } else {

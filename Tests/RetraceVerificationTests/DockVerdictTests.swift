@@ -11,13 +11,25 @@ struct DockVerdictTests {
     static let inWindow = StoryLedger.time(days: 20)
 
     func verdict(
-        _ story: StoryLedger, _ product: SGTIN, scan: String? = nil, rma: String? = nil, order: Digest? = nil,
-        dock: String? = "litware", serves: Set<String>? = ["fabrikam"], now: Timestamp = inWindow
+        _ story: StoryLedger,
+        _ product: SGTIN,
+        scan: String? = nil,
+        rma: String? = nil,
+        order: Digest? = nil,
+        dock: String? = "litware",
+        serves: Set<String>? = ["fabrikam"],
+        now: Timestamp = inWindow
     ) throws -> DockVerdict {
         try story.verifier.verdict(
             DockRequest(
-                scan: scan ?? product.digitalLink, rma: rma, orderDigest: order, dock: dock, servesRetailers: serves,
-                now: now))
+                scan: scan ?? product.digitalLink,
+                rma: rma,
+                orderDigest: order,
+                dock: dock,
+                servesRetailers: serves,
+                now: now
+            )
+        )
     }
 
     @Test("a phone sold by Fabrikam and returned in time with its RMA at Litware's dock is genuine and returnable")
@@ -26,11 +38,20 @@ struct DockVerdictTests {
         let phone = try StoryLedger.product("PH-1001")
         try story.sell(phone)
         let rma = try story.record(
-            .returnAuthorize, phone, by: "fabrikam", day: 10,
-            details: ["rma": .string("RMA-77"), "reason": .string("defective")])
+            .returnAuthorize,
+            phone,
+            by: "fabrikam",
+            day: 10,
+            details: ["rma": .string("RMA-77"), "reason": .string("defective")]
+        )
         // The scanner reads the GS1 element string with FNC1; any identity form works.
         let result = try verdict(
-            story, phone, scan: "]d2" + phone.elementString, rma: "RMA-77", order: StoryLedger.order)
+            story,
+            phone,
+            scan: "]d2" + phone.elementString,
+            rma: "RMA-77",
+            order: StoryLedger.order
+        )
         #expect(result.code == .genuineReturnable)
         #expect(result.isReturnable)
         #expect(result.evidence.contains(rma.id.hex))
@@ -83,12 +104,20 @@ struct DockVerdictTests {
         let phone = try StoryLedger.product("PH-3003")
         try story.sell(phone)
         try story.record(
-            .returnAuthorize, phone, by: "fabrikam", day: 5,
-            details: ["rma": .string("RMA-1"), "reason": .string("no-longer-needed")])
+            .returnAuthorize,
+            phone,
+            by: "fabrikam",
+            day: 5,
+            details: ["rma": .string("RMA-1"), "reason": .string("no-longer-needed")]
+        )
         #expect(try verdict(story, phone, rma: "RMA-1").code == .genuineReturnable)
         let returned = try story.record(
-            .returnReceive, phone, by: "litware", day: 7,
-            details: ["condition": .string("sealed"), "scanned": .string(phone.digitalLink), "rma": .string("RMA-1")])
+            .returnReceive,
+            phone,
+            by: "litware",
+            day: 7,
+            details: ["condition": .string("sealed"), "scanned": .string(phone.digitalLink), "rma": .string("RMA-1")]
+        )
         // The clone arrives a week later with a copied label.
         let result = try verdict(story, phone, now: StoryLedger.time(days: 14))
         #expect(result.code == .alreadyReturned)
@@ -103,11 +132,15 @@ struct DockVerdictTests {
         try story.sell(laptop)
         try story.returnToDock(laptop, rma: "RMA-9", day: 5)
         let recycle = try story.record(
-            .recycle, laptop, by: "adatum", day: 9,
+            .recycle,
+            laptop,
+            by: "adatum",
+            day: 9,
             details: [
                 "certificate": .string("COR-2026-0001"), "method": .string("manual-disassembly"),
                 "materials": .object(["aluminium": .integer(800), "copper": .integer(150)]),
-            ])
+            ]
+        )
         let result = try verdict(story, laptop, now: StoryLedger.time(days: 12))
         #expect(result.code == .endOfLife)
         #expect(result.evidence == [recycle.id.hex])
@@ -121,8 +154,12 @@ struct DockVerdictTests {
         let charger = try StoryLedger.product("CH-5005")
         try story.sell(charger)
         let recall = try story.record(
-            .recall, charger, by: "northwind", day: 4,
-            details: ["notice": .string("RC-2026-01"), "reason": .string("safety"), "remedy": .string("replace")])
+            .recall,
+            charger,
+            by: "northwind",
+            day: 4,
+            details: ["notice": .string("RC-2026-01"), "reason": .string("safety"), "remedy": .string("replace")]
+        )
         let result = try verdict(story, charger)
         #expect(result.code == .recalled)
         #expect(result.evidence == [recall.id.hex])
@@ -151,8 +188,12 @@ struct DockVerdictTests {
         #expect(result.suggestedDisposition == .returnToCustomer)
         // An RMA authorised inside the window keeps the return valid after it.
         try story.record(
-            .returnAuthorize, speaker, by: "fabrikam", day: 30,
-            details: ["rma": .string("RMA-5"), "reason": .string("defective")])
+            .returnAuthorize,
+            speaker,
+            by: "fabrikam",
+            day: 30,
+            details: ["rma": .string("RMA-5"), "reason": .string("defective")]
+        )
         #expect(try verdict(story, speaker, now: StoryLedger.time(days: 60)).code == .genuineReturnable)
     }
 
@@ -168,7 +209,8 @@ struct DockVerdictTests {
         #expect(atRetailer.message.contains("Tailspin Market"))
         #expect(try verdict(story, watch, dock: "litware", serves: ["fabrikam"]).code == .wrongChannel)
         #expect(
-            try verdict(story, watch, dock: "litware", serves: ["fabrikam", "tailspin"]).code == .genuineReturnable)
+            try verdict(story, watch, dock: "litware", serves: ["fabrikam", "tailspin"]).code == .genuineReturnable
+        )
         #expect(try verdict(story, watch, dock: "tailspin", serves: nil).code == .genuineReturnable)
         #expect(try verdict(story, watch, dock: "northwind", serves: nil).code == .genuineReturnable)
     }
@@ -192,10 +234,18 @@ struct DockVerdictTests {
         let tampered = TamperingStore(base: story.store) { entry in
             guard entry.index == 4 else { return entry }
             let text = String(decoding: entry.bytes, as: UTF8.self).replacingOccurrences(
-                of: "2026-04-03", with: "2027-04-03")
+                of: "2026-04-03",
+                with: "2027-04-03"
+            )
             return StoredEntry(
-                index: entry.index, eventID: entry.eventID, type: entry.type, received: entry.received,
-                leafHash: entry.leafHash, bytes: Array(text.utf8), members: entry.members)
+                index: entry.index,
+                eventID: entry.eventID,
+                type: entry.type,
+                received: entry.received,
+                leafHash: entry.leafHash,
+                bytes: Array(text.utf8),
+                members: entry.members
+            )
         }
         let verifier = Verifier(store: tampered, anchors: StoryLedger.anchors)
         let result = try verifier.verdict(DockRequest(scan: phone.digitalLink, now: StoryLedger.time(days: 60)))
@@ -205,7 +255,8 @@ struct DockVerdictTests {
         // The untampered store still answers.
         #expect(
             try story.verifier.verdict(DockRequest(scan: phone.digitalLink, now: StoryLedger.time(days: 60))).code
-                == .outsideReturnWindow)
+                == .outsideReturnWindow
+        )
     }
 
     @Test("the verdict from an offline bundle equals the verdict from the database")
@@ -218,7 +269,10 @@ struct DockVerdictTests {
         let online = try story.verifier.verdict(request)
         let bytes = try story.verifier.bundle(scan: phone.digitalLink).encoded()
         let offline = try EvidenceVerifier(anchors: StoryLedger.anchors).verdict(
-            request, bundle: bytes, now: StoryLedger.time(days: 9))
+            request,
+            bundle: bytes,
+            now: StoryLedger.time(days: 9)
+        )
         #expect(online == offline)
         #expect(offline.code == .alreadyReturned)
         // The verdict is JSON-friendly for the CLI and the web page.

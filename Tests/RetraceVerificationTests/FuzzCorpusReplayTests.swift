@@ -67,7 +67,11 @@ struct FuzzCorpusReplayTests {
         let parties = try TestParties()
         let verifier = EvidenceVerifier(
             anchors: TrustAnchors(
-                governance: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin))
+                governance: [parties.governance.verifier],
+                logKey: parties.log.verifier,
+                origin: TestParties.origin
+            )
+        )
         var accepted = 0
         for (name, bytes) in try Self.corpus("FuzzBundle") {
             _ = try? verifier.verify(bytes: bytes)

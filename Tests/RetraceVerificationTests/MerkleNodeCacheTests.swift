@@ -54,8 +54,13 @@ struct MerkleNodeCacheTests {
 
     static func request(_ product: SGTIN) -> DockRequest {
         DockRequest(
-            scan: product.digitalLink, rma: nil, orderDigest: nil, dock: "litware", servesRetailers: ["fabrikam"],
-            now: StoryLedger.time(days: 20))
+            scan: product.digitalLink,
+            rma: nil,
+            orderDigest: nil,
+            dock: "litware",
+            servesRetailers: ["fabrikam"],
+            now: StoryLedger.time(days: 20)
+        )
     }
 
     @Test("scans after the first read the upper nodes from memory, and answer as a fresh verifier does")
@@ -79,7 +84,8 @@ struct MerkleNodeCacheTests {
         #expect(kept.count.repeatedReads(atOrAbove: 4) == 0, "an upper node was read from storage twice")
         #expect(
             kept.count.value < freshReads,
-            "one verifier read \(kept.count.value) nodes from storage; fresh verifiers read \(freshReads)")
+            "one verifier read \(kept.count.value) nodes from storage; fresh verifiers read \(freshReads)"
+        )
     }
 
     @Test("nodes stay across a checkpoint the log grew to, and go when the log was rewritten under the same key")

@@ -22,7 +22,8 @@ struct NodePrefetchTests {
 
     @Test(
         "the nodes read ahead are exactly those the inclusion proofs read",
-        arguments: [1, 2, 3, 7, 8, 9, 100, 1_000, 1_024, 1_025, 4_097])
+        arguments: [1, 2, 3, 7, 8, 9, 100, 1_000, 1_024, 1_025, 4_097]
+    )
     func sameNodes(size: Int) throws {
         let hashes = (0..<size).map { MerkleHash.leafHash(Array("leaf \($0)".utf8)) }
         let store = try InMemoryMerkleStore(leafHashes: hashes)

@@ -19,12 +19,14 @@ struct ProductHistoryTests {
         #expect(
             history.events.map(\.type) == [
                 "commission", "ship", "receive", "sell", "return-authorize", "return-receive", "inspect",
-            ])
+            ]
+        )
         #expect(history.events.first?.eventID == history.passport)
         #expect(
             history.events.map(\.party.id) == [
                 "northwind", "northwind", "fabrikam", "fabrikam", "fabrikam", "litware", "litware",
-            ])
+            ]
+        )
         #expect(history.events[3].party.role == "retailer")
         #expect(history.events[3].party.name == "Fabrikam Online")
         #expect(history.events[5].action == "received back at a returns dock")

@@ -26,7 +26,9 @@ struct ProofBundleTests {
         let second = try #require(try story.store.read { try $0.entry(at: 2) })
         try story.ledger.append([
             story.parties.signedRoster(
-                time: StoryLedger.time(days: 1, minutes: 5), previous: try LogEntry(parsing: second.bytes).statement.id)
+                time: StoryLedger.time(days: 1, minutes: 5),
+                previous: try LogEntry(parsing: second.bytes).statement.id
+            )
         ])
         try story.record(.sell, phone, by: "fabrikam", day: 2, details: ["orderDigest": .string(StoryLedger.order.hex)])
         return (story, phone)
@@ -113,8 +115,10 @@ struct ProofBundleTests {
             var events = chain.events
             events.remove(at: position)
             let cut = ProofBundle(
-                checkpoint: bundle.checkpoint, roster: bundle.roster,
-                products: [ProofBundle.Chain(product: chain.product, events: events)])
+                checkpoint: bundle.checkpoint,
+                roster: bundle.roster,
+                products: [ProofBundle.Chain(product: chain.product, events: events)]
+            )
             #expect {
                 try verifier.verify(bytes: cut.encoded())
             } throws: { error in
@@ -134,8 +138,10 @@ struct ProofBundleTests {
         // Dropping the newest roster or the newest event leaves a shorter, still consistent history: an offline
         // verifier cannot tell without a fresher source (spec/verification.md §4.4); the head it reports differs.
         let shorter = ProofBundle(
-            checkpoint: bundle.checkpoint, roster: bundle.roster,
-            products: [ProofBundle.Chain(product: chain.product, events: Array(chain.events.dropLast()))])
+            checkpoint: bundle.checkpoint,
+            roster: bundle.roster,
+            products: [ProofBundle.Chain(product: chain.product, events: Array(chain.events.dropLast()))]
+        )
         let verified = try verifier.verify(shorter)
         #expect(verified.products.first?.state.phase.name == "in-stock")
     }
@@ -151,15 +157,21 @@ struct ProofBundleTests {
         #expect {
             try verifier.verify(
                 ProofBundle(
-                    checkpoint: bundle.checkpoint, roster: bundle.roster,
-                    products: [.init(product: chain.product, events: swapped)]))
+                    checkpoint: bundle.checkpoint,
+                    roster: bundle.roster,
+                    products: [.init(product: chain.product, events: swapped)]
+                )
+            )
         } throws: { ($0 as? VerificationError)?.code == .chainBroken }
         let other = try StoryLedger.product("PH-2002").digitalLink
         #expect {
             try verifier.verify(
                 ProofBundle(
-                    checkpoint: bundle.checkpoint, roster: bundle.roster,
-                    products: [.init(product: other, events: chain.events)]))
+                    checkpoint: bundle.checkpoint,
+                    roster: bundle.roster,
+                    products: [.init(product: other, events: chain.events)]
+                )
+            )
         } throws: { ($0 as? VerificationError)?.code == .chainBroken }
         // The same story in another ledger: its checkpoint is signed by the same test log key but
         // covers a different tree, so this ledger's proofs do not lead to it.
@@ -169,8 +181,11 @@ struct ProofBundleTests {
         #expect {
             try verifier.verify(
                 ProofBundle(
-                    checkpoint: foreign.checkpoint, roster: bundle.roster,
-                    products: bundle.products))
+                    checkpoint: foreign.checkpoint,
+                    roster: bundle.roster,
+                    products: bundle.products
+                )
+            )
         } throws: { ($0 as? VerificationError)?.code == .inclusionFailed }
     }
 }

@@ -12,21 +12,31 @@ import Testing
 
 @Suite("Proof of recycling")
 struct RecyclingTests {
-    static func recycled(_ story: StoryLedger, _ laptop: SGTIN, grams: Int64, certificate: String = "COR-1") throws
+    static func recycled(
+        _ story: StoryLedger,
+        _ laptop: SGTIN,
+        grams: Int64,
+        certificate: String = "COR-1"
+    ) throws
         -> SignedStatement
     {
         try story.sell(laptop)
         try story.returnToDock(laptop, rma: "RMA-\(laptop.serial.value)", day: 5)
         return try story.record(
-            .recycle, laptop, by: "adatum", day: 9,
+            .recycle,
+            laptop,
+            by: "adatum",
+            day: 9,
             details: [
                 "certificate": .string(certificate), "method": .string("manual-disassembly"),
                 "materials": .object(["aluminium": .integer(grams)]),
-            ])
+            ]
+        )
     }
 
     @Test(
-        "a laptop recycled by an accredited recycler, with a plausible mass, is verified by serial and by certificate")
+        "a laptop recycled by an accredited recycler, with a plausible mass, is verified by serial and by certificate"
+    )
     func verified() throws {
         let story = try StoryLedger()
         let laptop = try StoryLedger.product("LT-7001")
@@ -70,7 +80,11 @@ struct RecyclingTests {
         #expect(verifier.certificateIndexEntriesRead == first + Int(try size() - before), "only the new entries")
         // A single recycle has no certificate bundle.
         #expect(try verifier.certificateBundles(certificate: "COR-B").isEmpty)
-        #expect(try verifier.recyclingProofs(certificate: "COR-B").map(\.product) == [try StoryLedger.product("LT-902").digitalLink])
+        #expect(
+            try verifier.recyclingProofs(certificate: "COR-B").map(\.product) == [
+                try StoryLedger.product("LT-902").digitalLink
+            ]
+        )
         for certificate in ["COR-A", "COR-B"] {
             #expect(try scan(certificate).count == (certificate == "COR-A" ? 2 : 1))
         }
@@ -108,11 +122,15 @@ struct RecyclingTests {
             try story.returnToDock(laptop, rma: "RMA-P\(position)", day: 5)
         }
         let certificate = try story.recordBatch(
-            .recycle, laptops, by: "adatum", day: 10,
+            .recycle,
+            laptops,
+            by: "adatum",
+            day: 10,
             details: [
                 "certificate": .string("COR-PALLET-7"), "method": .string("mechanical-shredding"),
                 "materials": .object(["aluminium": .integer(3_000), "copper": .integer(1_500)]),
-            ])
+            ]
+        )
         let proofs = try story.verifier.recyclingProofs(certificate: "COR-PALLET-7")
         #expect(proofs.count == 3)
         #expect(proofs.allSatisfy { $0.status == .verified && $0.declaredGrams == 6_000 && $0.batchCount == 3 })
@@ -139,8 +157,11 @@ struct RecyclingTests {
         // Leaving a member's chain out of the certificate bundle is refused.
         let full = try #require(bundles.first)
         let partial = ProofBundle(
-            checkpoint: full.checkpoint, roster: full.roster, products: Array(full.products.dropFirst()),
-            certificate: full.certificate)
+            checkpoint: full.checkpoint,
+            roster: full.roster,
+            products: Array(full.products.dropFirst()),
+            certificate: full.certificate
+        )
         #expect { try offline.verify(partial) } throws: { ($0 as? VerificationError)?.code == .certificateMismatch }
         // A member proof that points at another position is refused.
         let chain = try #require(productBundle.products.first)
@@ -149,16 +170,25 @@ struct RecyclingTests {
         events.removeLast()
         events.append(
             BundleEntry(
-                index: last.index, entry: last.entry, proof: last.proof, member: last.member, memberIndex: 0,
-                memberProof: last.memberProof))
+                index: last.index,
+                entry: last.entry,
+                proof: last.proof,
+                member: last.member,
+                memberIndex: 0,
+                memberProof: last.memberProof
+            )
+        )
         let moved = ProofBundle(
-            checkpoint: productBundle.checkpoint, roster: productBundle.roster,
-            products: [.init(product: chain.product, events: events)])
+            checkpoint: productBundle.checkpoint,
+            roster: productBundle.roster,
+            products: [.init(product: chain.product, events: events)]
+        )
         #expect { try offline.verify(moved) } throws: { ($0 as? VerificationError)?.code == .memberProofFailed }
     }
 
     @Test(
-        "a recycled serial seen again, even in a log whose operator let an event through, is fraud naming both events")
+        "a recycled serial seen again, even in a log whose operator let an event through, is fraud naming both events"
+    )
     func seenAgain() throws {
         let story = try StoryLedger()
         let laptop = try StoryLedger.product("LT-7004")
@@ -166,25 +196,41 @@ struct RecyclingTests {
         // A dishonest operator (holding the log key) appends a resale after the recycling, bypassing
         // the ledger's rules, and signs a checkpoint over it.
         let resale = try story.parties.sign(
-            .inspect, product: laptop, previous: recycle.id, by: "litware", at: StoryLedger.time(days: 40),
-            details: ["grade": .string("good")])
+            .inspect,
+            product: laptop,
+            previous: recycle.id,
+            by: "litware",
+            at: StoryLedger.time(days: 40),
+            details: ["grade": .string("good")]
+        )
         let entry = LogEntry(received: StoryLedger.logTime, signed: resale)
         try story.store.write { writer in
             let size = try writer.treeSize()
             try writer.insert(
                 entry: StoredEntry(
-                    index: size, eventID: resale.id.bytes, type: "inspect",
+                    index: size,
+                    eventID: resale.id.bytes,
+                    type: "inspect",
                     received: StoryLedger.logTime.secondsSinceEpoch,
-                    leafHash: entry.leafHash, bytes: entry.canonicalBytes, members: []))
+                    leafHash: entry.leafHash,
+                    bytes: entry.canonicalBytes,
+                    members: []
+                )
+            )
             try writer.insert(
-                nodes: MerkleTree.nodesToAppend(leafHashes: [entry.leafHash], startingAt: size, reader: writer))
+                nodes: MerkleTree.nodesToAppend(leafHashes: [entry.leafHash], startingAt: size, reader: writer)
+            )
             let root = try MerkleTree.rootHash(size: size + 1, reader: writer)
             guard let previousHead = try writer.head(of: laptop.digitalLink) else { throw SimulationError("no head") }
             try writer.insert(
                 link: ChainLink(
-                    chain: laptop.digitalLink, sequence: previousHead.sequence + 1, index: size,
+                    chain: laptop.digitalLink,
+                    sequence: previousHead.sequence + 1,
+                    index: size,
                     eventID: resale.id.bytes,
-                    state: previousHead.state))
+                    state: previousHead.state
+                )
+            )
             let note = try Checkpoint(origin: TestParties.origin, size: size + 1, rootHash: root)
                 .sign(with: story.parties.log).serialized
             try writer.insert(checkpoint: StoredCheckpoint(size: size + 1, root: root, note: note))

@@ -20,7 +20,10 @@ final class StoryLedger {
     static let start = try! Timestamp(parsing: "2026-03-02T09:00:00Z")
     static let logTime = try! Timestamp(parsing: "2026-12-01T00:00:00Z")
     static let anchors = TrustAnchors(
-        governance: [parties.governance.verifier], logKey: parties.log.verifier, origin: TestParties.origin)
+        governance: [parties.governance.verifier],
+        logKey: parties.log.verifier,
+        origin: TestParties.origin
+    )
 
     let directory: URL
     let store: SQLiteLedgerStore
@@ -34,9 +37,13 @@ final class StoryLedger {
         store = try SQLiteLedgerStore.create(path: directory.appendingPathComponent("ledger.sqlite").path)
         let logTime = Self.logTime
         ledger = try Ledger.create(
-            store: store, origin: TestParties.origin, logSigner: Self.parties.log,
-            governance: [Self.parties.governance.verifier], roster: Self.parties.signedRoster(time: Self.start),
-            clock: { logTime })
+            store: store,
+            origin: TestParties.origin,
+            logSigner: Self.parties.log,
+            governance: [Self.parties.governance.verifier],
+            roster: Self.parties.signedRoster(time: Self.start),
+            clock: { logTime }
+        )
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
@@ -56,12 +63,21 @@ final class StoryLedger {
     /// Signs `type` about `product` on its head and appends it.
     @discardableResult
     func record(
-        _ type: EventType, _ product: SGTIN, by party: String, day: Int64, minute: Int64 = 0,
+        _ type: EventType,
+        _ product: SGTIN,
+        by party: String,
+        day: Int64,
+        minute: Int64 = 0,
         details: [String: JSONValue] = [:]
     ) throws -> SignedStatement {
         let signed = try parties.sign(
-            type, product: product, previous: heads[product], by: party, at: Self.time(days: day, minutes: minute),
-            details: JSONObject(details))
+            type,
+            product: product,
+            previous: heads[product],
+            by: party,
+            at: Self.time(days: day, minutes: minute),
+            details: JSONObject(details)
+        )
         try ledger.append([signed])
         heads[product] = signed.id
         return signed
@@ -70,7 +86,11 @@ final class StoryLedger {
     /// Signs one batch statement over `products` (each on its head) and appends it.
     @discardableResult
     func recordBatch(
-        _ type: EventType, _ products: [SGTIN], by party: String, day: Int64, details: [String: JSONValue]
+        _ type: EventType,
+        _ products: [SGTIN],
+        by party: String,
+        day: Int64,
+        details: [String: JSONValue]
     ) throws -> SignedStatement {
         var members: [BatchMember] = []
         for product in products {
@@ -78,8 +98,14 @@ final class StoryLedger {
             members.append(BatchMember(product: product, previous: head))
         }
         let signed = try parties.sign(
-            type, product: nil, previous: nil, by: party, at: Self.time(days: day), details: JSONObject(details),
-            batch: members)
+            type,
+            product: nil,
+            previous: nil,
+            by: party,
+            at: Self.time(days: day),
+            details: JSONObject(details),
+            batch: members
+        )
         try ledger.append([signed])
         for product in products { heads[product] = signed.id }
         return signed
@@ -90,8 +116,12 @@ final class StoryLedger {
     func commission(_ product: SGTIN, day: Int64 = 0, massGrams: Int64 = 1_800) throws {
         let owner = product.gtin.digits.hasPrefix("0614141") ? "contoso" : "northwind"
         try record(
-            .commission, product, by: owner, day: day,
-            details: ["massGrams": .integer(massGrams), "materials": .object(["aluminium": .integer(massGrams / 2)])])
+            .commission,
+            product,
+            by: owner,
+            day: day,
+            details: ["massGrams": .integer(massGrams), "materials": .object(["aluminium": .integer(massGrams / 2)])]
+        )
     }
 
     /// Commission → ship → receive at `retailer`.
@@ -106,22 +136,34 @@ final class StoryLedger {
     func sell(_ product: SGTIN, by retailer: String = "fabrikam", day: Int64 = 0, massGrams: Int64 = 1_800) throws {
         try stock(product, at: retailer, day: day, massGrams: massGrams)
         try record(
-            .sell, product, by: retailer, day: day + 2,
+            .sell,
+            product,
+            by: retailer,
+            day: day + 2,
             details: [
                 "orderDigest": .string(Self.order.hex), "returnBy": .string(Self.time(days: day + 32).description),
-            ])
+            ]
+        )
     }
 
     /// Return authorised by `retailer`, received at Litware's dock.
     func returnToDock(_ product: SGTIN, retailer: String = "fabrikam", rma: String, day: Int64) throws {
         try record(
-            .returnAuthorize, product, by: retailer, day: day,
-            details: ["rma": .string(rma), "reason": .string("defective")])
+            .returnAuthorize,
+            product,
+            by: retailer,
+            day: day,
+            details: ["rma": .string(rma), "reason": .string("defective")]
+        )
         try record(
-            .returnReceive, product, by: "litware", day: day + 2,
+            .returnReceive,
+            product,
+            by: "litware",
+            day: day + 2,
             details: [
                 "condition": .string("opened"), "scanned": .string(product.elementString), "rma": .string(rma),
-            ])
+            ]
+        )
     }
 }
 

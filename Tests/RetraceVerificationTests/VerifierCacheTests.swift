@@ -20,8 +20,13 @@ struct VerifierCacheTests {
 
     static func request(_ product: SGTIN, rma: String? = nil, now: Timestamp = inWindow) -> DockRequest {
         DockRequest(
-            scan: product.digitalLink, rma: rma, orderDigest: nil, dock: "litware", servesRetailers: ["fabrikam"],
-            now: now)
+            scan: product.digitalLink,
+            rma: rma,
+            orderDigest: nil,
+            dock: "litware",
+            servesRetailers: ["fabrikam"],
+            now: now
+        )
     }
 
     /// A phone sold by Fabrikam and authorised for return (RMA-1): genuine and returnable at Litware.
@@ -29,8 +34,12 @@ struct VerifierCacheTests {
         let phone = try StoryLedger.product(serial)
         try story.sell(phone)
         try story.record(
-            .returnAuthorize, phone, by: "fabrikam", day: 5,
-            details: ["rma": .string("RMA-1"), "reason": .string("no-longer-needed")])
+            .returnAuthorize,
+            phone,
+            by: "fabrikam",
+            day: 5,
+            details: ["rma": .string("RMA-1"), "reason": .string("no-longer-needed")]
+        )
         return phone
     }
 
@@ -79,8 +88,10 @@ struct VerifierCacheTests {
         let forged = Switch()
         let forgery = try ForgedLog(story: story, corrupting: [3])
         let verifier = Verifier(
-            store: ForgedLogStore(base: story.store, forgery: forgery, isOn: forged), anchors: StoryLedger.anchors,
-            clock: { StoryLedger.logTime })
+            store: ForgedLogStore(base: story.store, forgery: forgery, isOn: forged),
+            anchors: StoryLedger.anchors,
+            clock: { StoryLedger.logTime }
+        )
         #expect(try verifier.verdict(Self.request(phone, rma: "RMA-1")).code == .genuineReturnable)
         let before = verifier.evidence.statistics
         forged.turnOn()
@@ -105,7 +116,8 @@ struct VerifierCacheTests {
 
     @Test(
         "with several forged signatures the first in log order is reported, as a sequential check would",
-        arguments: 1...8)
+        arguments: 1...8
+    )
     func firstFailureInLogOrder(round: Int) throws {
         let story = try StoryLedger()
         let phone = try Self.returnable(story, "PH-70\(round)")
@@ -113,8 +125,10 @@ struct VerifierCacheTests {
         let forged = Switch()
         forged.turnOn()
         let verifier = Verifier(
-            store: ForgedLogStore(base: story.store, forgery: forgery, isOn: forged), anchors: StoryLedger.anchors,
-            clock: { StoryLedger.logTime })
+            store: ForgedLogStore(base: story.store, forgery: forgery, isOn: forged),
+            anchors: StoryLedger.anchors,
+            clock: { StoryLedger.logTime }
+        )
         do {
             _ = try verifier.verifiedProduct(scan: phone.digitalLink)
             Issue.record("the forged chain verified")
@@ -131,8 +145,12 @@ struct VerifierCacheTests {
         let verifier = story.verifier
         #expect(try verifier.verdict(Self.request(phone, rma: "RMA-1")).code == .genuineReturnable)
         let returned = try story.record(
-            .returnReceive, phone, by: "litware", day: 7,
-            details: ["condition": .string("sealed"), "scanned": .string(phone.digitalLink), "rma": .string("RMA-1")])
+            .returnReceive,
+            phone,
+            by: "litware",
+            day: 7,
+            details: ["condition": .string("sealed"), "scanned": .string(phone.digitalLink), "rma": .string("RMA-1")]
+        )
         let result = try verifier.verdict(Self.request(phone, now: StoryLedger.time(days: 14)))
         #expect(result.code == .alreadyReturned)
         #expect(result.evidence.last == returned.id.hex)
@@ -147,14 +165,22 @@ struct VerifierCacheTests {
         let verifier = story.verifier
         #expect(try verifier.verdict(Self.request(tablet)).code == .neverSold)
         try story.record(
-            .sell, tablet, by: "fabrikam", day: 2,
+            .sell,
+            tablet,
+            by: "fabrikam",
+            day: 2,
             details: [
                 "orderDigest": .string(StoryLedger.order.hex),
                 "returnBy": .string(StoryLedger.time(days: 32).description),
-            ])
+            ]
+        )
         try story.record(
-            .returnAuthorize, tablet, by: "fabrikam", day: 5,
-            details: ["rma": .string("RMA-2"), "reason": .string("defective")])
+            .returnAuthorize,
+            tablet,
+            by: "fabrikam",
+            day: 5,
+            details: ["rma": .string("RMA-2"), "reason": .string("defective")]
+        )
         #expect(try verifier.verdict(Self.request(tablet, rma: "RMA-2")).code == .genuineReturnable)
     }
 
@@ -177,8 +203,14 @@ struct VerifierCacheTests {
     static func replacing(_ old: String, with new: String, in stored: StoredEntry) -> StoredEntry {
         let text = String(decoding: stored.bytes, as: UTF8.self).replacingOccurrences(of: old, with: new)
         return StoredEntry(
-            index: stored.index, eventID: stored.eventID, type: stored.type, received: stored.received,
-            leafHash: stored.leafHash, bytes: Array(text.utf8), members: stored.members)
+            index: stored.index,
+            eventID: stored.eventID,
+            type: stored.type,
+            received: stored.received,
+            leafHash: stored.leafHash,
+            bytes: Array(text.utf8),
+            members: stored.members
+        )
     }
 }
 
@@ -221,8 +253,14 @@ struct ForgedLog: Sendable {
             }
             tree.append(entry: bytes)
             entries[entry.index] = StoredEntry(
-                index: entry.index, eventID: entry.eventID, type: entry.type, received: entry.received,
-                leafHash: MerkleHash.leafHash(bytes), bytes: bytes, members: entry.members)
+                index: entry.index,
+                eventID: entry.eventID,
+                type: entry.type,
+                received: entry.received,
+                leafHash: MerkleHash.leafHash(bytes),
+                bytes: bytes,
+                members: entry.members
+            )
         }
         let root = try tree.rootHash()
         let note = try Checkpoint(origin: TestParties.origin, size: tree.size, rootHash: root)

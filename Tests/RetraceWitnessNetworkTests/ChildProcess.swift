@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import LoopbackHTTP
 import RetraceTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `retrace` subcommand running as a separate process that announces its address on standard
 /// output ("… at http://127.0.0.1:PORT/ …"), as `serve` and `witness` do.
@@ -25,7 +26,9 @@ final class ChildProcess: @unchecked Sendable {
         try process.run()
         let line = try await offPool { () -> String in
             var bytes: [UInt8] = []
-            while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0a { bytes.append(byte) }
+            while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0a {
+                bytes.append(byte)
+            }
             return String(decoding: bytes, as: UTF8.self)
         }
         guard let range = line.range(of: "http://127.0.0.1:"),
@@ -42,18 +45,30 @@ final class ChildProcess: @unchecked Sendable {
     func stop() async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, SIGTERM)
-        return (try? await offPool { [process] () -> Int32 in
-            process.waitUntilExit()
-            return process.terminationStatus
-        }) ?? -1
+        return
+            (try? await offPool { [process] () -> Int32 in
+                process.waitUntilExit()
+                return process.terminationStatus
+            }) ?? -1
     }
 
-    func request(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil) async throws
+    func request(
+        _ method: String,
+        _ path: String,
+        body: [UInt8]? = nil,
+        contentType: String? = nil
+    ) async throws
         -> LoopbackResponse
     {
         let port = self.port
         return try await offPool {
-            try loopbackRequest(port: port, method, path, headers: contentType.map { [("Content-Type", $0)] } ?? [], body: body)
+            try loopbackRequest(
+                port: port,
+                method,
+                path,
+                headers: contentType.map { [("Content-Type", $0)] } ?? [],
+                body: body
+            )
         }
     }
 

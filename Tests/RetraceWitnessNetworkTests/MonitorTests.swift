@@ -14,7 +14,9 @@ struct MonitorTests {
         try output.split(separator: "\n").map { try CanonicalJSON.decode(Array($0.utf8)) }
     }
 
-    @Test("Over HTTP: the first pass verifies the whole log; the next reports only the new commission, matched by prefix, product and key")
+    @Test(
+        "Over HTTP: the first pass verifies the whole log; the next reports only the new commission, matched by prefix, product and key"
+    )
     func followsServer() async throws {
         let setup = try WitnessNetworkTests.Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
@@ -46,7 +48,8 @@ struct MonitorTests {
         #expect(event["product"]?.stringValue == product.digitalLink)
         #expect(
             event["matched"]?.arrayValue?.compactMap(\.stringValue)
-                == ["key:\(brand.name)", "prefix:9506000", "product:\(product.digitalLink)"])
+                == ["key:\(brand.name)", "prefix:9506000", "product:\(product.digitalLink)"]
+        )
         #expect(event["signatureValid"] == .bool(true))
         #expect(events[1]["kind"]?.stringValue == "checkpoint")
         #expect(events[1]["newEntries"]?.integerValue == 1)
@@ -58,7 +61,9 @@ struct MonitorTests {
         #expect(await serve.stop() == 0)
     }
 
-    @Test("A log that shrinks is reported as a rollback, one that shows another tree of the same size as inconsistent (exit 1, state kept)")
+    @Test(
+        "A log that shrinks is reported as a rollback, one that shows another tree of the same size as inconsistent (exit 1, state kept)"
+    )
     func rollbackAndSplitView() async throws {
         let setup = try WitnessNetworkTests.Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
@@ -76,8 +81,12 @@ struct MonitorTests {
         // The same log key signs a different, shorter history (the operator rolled back).
         let other = setup.path("other.sqlite")
         let ledger = try Ledger.create(
-            store: try SQLiteLedgerStore.create(path: other), origin: TestParties.origin, logSigner: setup.logSigner,
-            governance: [setup.parties.governance.verifier], roster: setup.parties.signedRoster(time: DemoStory.start))
+            store: try SQLiteLedgerStore.create(path: other),
+            origin: TestParties.origin,
+            logSigner: setup.logSigner,
+            governance: [setup.parties.governance.verifier],
+            roster: setup.parties.signedRoster(time: DemoStory.start)
+        )
         let rollback = try await runCLI(monitor(other))
         #expect(rollback.status == 1, "\(rollback.output)")
         #expect(try Self.lines(rollback.output).last?["kind"]?.stringValue == "rollback")
@@ -87,12 +96,16 @@ struct MonitorTests {
         let model = SimulatedModel.phoneX
         for serial in ["FORK0001", "FORK0002"] {
             let signed = try setup.parties.sign(
-                .commission, product: try model.product(serial: serial), previous: nil, by: model.brand,
+                .commission,
+                product: try model.product(serial: serial),
+                previous: nil,
+                by: model.brand,
                 at: DemoStory.start.adding(seconds: 86_400),
                 details: [
                     "massGrams": .integer(model.massGrams),
                     "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
-                ])
+                ]
+            )
             _ = try ledger.append([signed])
         }
         let split = try await runCLI(monitor(other))

@@ -25,15 +25,21 @@ struct WitnessNetworkTests {
         let witnessKeys: [CosignerSigner]
 
         init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-witness-\(UUID().uuidString)")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "retrace-witness-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             db = directory.appendingPathComponent("ledger.sqlite").path
             parties = try TestParties()
             logSigner = try NoteSigner(name: TestParties.origin, privateKey: parties.log.privateKey)
             do {
                 _ = try Ledger.create(
-                    store: try SQLiteLedgerStore.create(path: db), origin: TestParties.origin, logSigner: logSigner,
-                    governance: [parties.governance.verifier], roster: parties.signedRoster(time: DemoStory.start))
+                    store: try SQLiteLedgerStore.create(path: db),
+                    origin: TestParties.origin,
+                    logSigner: logSigner,
+                    governance: [parties.governance.verifier],
+                    roster: parties.signedRoster(time: DemoStory.start)
+                )
             }
             witnessKeys = try (1...3).map { try CosignerSigner.generate(name: "witness\($0).test") }
             try write("log.key", logSigner.privateKeyText + "\n")
@@ -44,14 +50,18 @@ struct WitnessNetworkTests {
 
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-        func write(_ name: String, _ text: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: path(name))) }
+        func write(_ name: String, _ text: String) throws {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path(name)))
+        }
 
         func startWitness(_ n: Int, port: Int = 0) async throws -> ChildProcess {
             try await ChildProcess(
                 [
                     "witness", "--key", path("w\(n).key"), "--log", path("log.pub"), "--state", path("w\(n).state"),
                     "--port", "\(port)", "--log-level", "error",
-                ], stderr: path("w\(n).log"))
+                ],
+                stderr: path("w\(n).log")
+            )
         }
 
         /// A C2SP policy naming the three witnesses at `ports` and the quorum line given.
@@ -69,7 +79,8 @@ struct WitnessNetworkTests {
             try await ChildProcess(
                 ["serve", "--db", db, "--port", "0", "--log-key", path("log.key"), "--log-level", "error"]
                     + (witnessed ? ["--witness-policy", path("policy.txt")] : []) + extra,
-                stderr: path("serve.log"))
+                stderr: path("serve.log")
+            )
         }
 
         /// A commission of a fresh serial, posted to the log; returns the product.
@@ -77,19 +88,33 @@ struct WitnessNetworkTests {
             let model = SimulatedModel.phoneX
             let product = try model.product(serial: serial)
             let signed = try parties.sign(
-                .commission, product: product, previous: nil, by: model.brand, at: DemoStory.start.adding(seconds: 86_400),
+                .commission,
+                product: product,
+                previous: nil,
+                by: model.brand,
+                at: DemoStory.start.adding(seconds: 86_400),
                 details: [
                     "massGrams": .integer(model.massGrams),
                     "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
-                ])
+                ]
+            )
             let response = try await serve.request(
-                "POST", "/v1/events", body: try CanonicalJSON.encode(signed.json), contentType: "application/json")
+                "POST",
+                "/v1/events",
+                body: try CanonicalJSON.encode(signed.json),
+                contentType: "application/json"
+            )
             #expect(response.status == 201, "\(response.text)")
             return product
         }
 
         /// Polls `/checkpoint` until it is cosigned at `size` by every witness in `witnesses`.
-        func awaitCosigned(_ serve: ChildProcess, policy: WitnessPolicy, size: UInt64, by witnesses: Set<String>) async throws
+        func awaitCosigned(
+            _ serve: ChildProcess,
+            policy: WitnessPolicy,
+            size: UInt64,
+            by witnesses: Set<String>
+        ) async throws
             -> WitnessedCheckpoint
         {
             var last = ""
@@ -102,11 +127,15 @@ struct WitnessNetworkTests {
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            throw ChildFailure(description: "checkpoint \(size) was never cosigned by \(witnesses.sorted()); last: \(last)")
+            throw ChildFailure(
+                description: "checkpoint \(size) was never cosigned by \(witnesses.sorted()); last: \(last)"
+            )
         }
 
         func treeSize(_ serve: ChildProcess) async throws -> UInt64 {
-            UInt64(try CanonicalJSON.decode(try await serve.request("GET", "/v1/log").body)["treeSize"]?.integerValue ?? -1)
+            UInt64(
+                try CanonicalJSON.decode(try await serve.request("GET", "/v1/log").body)["treeSize"]?.integerValue ?? -1
+            )
         }
 
         /// A checkpoint the log key signs but the log never made (the test plays a dishonest operator).
@@ -116,18 +145,30 @@ struct WitnessNetworkTests {
         }
     }
 
-    static func addCheckpoint(_ witness: ChildProcess, old: UInt64, proof: [[UInt8]] = [], note: String) async throws
+    static func addCheckpoint(
+        _ witness: ChildProcess,
+        old: UInt64,
+        proof: [[UInt8]] = [],
+        note: String
+    ) async throws
         -> LoopbackResponse
     {
         try await witness.request(
-            "POST", "/add-checkpoint", body: Array(AddCheckpointRequest(oldSize: old, proof: proof, checkpoint: note).body.utf8))
+            "POST",
+            "/add-checkpoint",
+            body: Array(AddCheckpointRequest(oldSize: old, proof: proof, checkpoint: note).body.utf8)
+        )
     }
 
-    @Test("2 of 3: a quorum forms; split view and rollback are refused by every witness; a restarted witness keeps its state; stale evidence is refused")
+    @Test(
+        "2 of 3: a quorum forms; split view and rollback are refused by every witness; a restarted witness keeps its state; stale evidence is refused"
+    )
     func network() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        var witnesses = [try await setup.startWitness(1), try await setup.startWitness(2), try await setup.startWitness(3)]
+        var witnesses = [
+            try await setup.startWitness(1), try await setup.startWitness(2), try await setup.startWitness(3),
+        ]
         let policy = try setup.writePolicy(ports: witnesses.map(\.port), group: "2")
         let serve = try await setup.startServe()
 
@@ -167,10 +208,14 @@ struct WitnessNetworkTests {
 
         // 4. Unknown log (404) and a checkpoint signed by another key under the log's name (403).
         let stranger = try NoteSigner.generate(name: "elsewhere.test/log")
-        let foreign = try Checkpoint(origin: "elsewhere.test/log", size: 1, rootHash: SHA256.hash([5])).sign(with: stranger)
+        let foreign = try Checkpoint(origin: "elsewhere.test/log", size: 1, rootHash: SHA256.hash([5])).sign(
+            with: stranger
+        )
         #expect(try await Self.addCheckpoint(witnesses[0], old: 0, note: foreign.serialized).status == 404)
         let impostor = try NoteSigner.generate(name: TestParties.origin)
-        let impostorNote = try Checkpoint(origin: TestParties.origin, size: size + 1, rootHash: SHA256.hash([6])).sign(with: impostor)
+        let impostorNote = try Checkpoint(origin: TestParties.origin, size: size + 1, rootHash: SHA256.hash([6])).sign(
+            with: impostor
+        )
         #expect(try await Self.addCheckpoint(witnesses[0], old: size, note: impostorNote.serialized).status == 403)
 
         // 5. Restart witness 2 on the same port with the same state file: it still holds `size`.
@@ -188,7 +233,10 @@ struct WitnessNetworkTests {
 
         // 6. Freshness: the product's bundle carries the cosigned checkpoint; judged 10 minutes
         //    after the witnesses signed it passes, 2 hours after with --max-age 1h it is refused.
-        let bundle = try await serve.request("GET", "/v1/products/\(product.gtin.digits)/\(product.serial.value)/bundle")
+        let bundle = try await serve.request(
+            "GET",
+            "/v1/products/\(product.gtin.digits)/\(product.serial.value)/bundle"
+        )
         #expect(bundle.status == 200)
         try Data(bundle.body).write(to: URL(fileURLWithPath: setup.path("bundle.json")))
         let note = try #require(try CanonicalJSON.decode(Array(bundle.body.dropLast()))["checkpoint"]?.stringValue)
@@ -200,7 +248,10 @@ struct WitnessNetworkTests {
         ]
         let fresh = try await runCLI(verify + ["--now", at(witnessedAt + 600)])
         #expect(fresh.status == 0, "\(fresh.output)")
-        #expect(fresh.output.contains("witnessed \(WitnessedCheckpoint.minuteUTC(witnessedAt)) by 3 of 3"), "\(fresh.output)")
+        #expect(
+            fresh.output.contains("witnessed \(WitnessedCheckpoint.minuteUTC(witnessedAt)) by 3 of 3"),
+            "\(fresh.output)"
+        )
         let stale = try await runCLI(verify + ["--now", at(witnessedAt + 7_200)])
         #expect(stale.status == 1, "\(stale.output)")
         #expect(stale.output.contains("STALE"), "\(stale.output)")
@@ -223,7 +274,9 @@ struct WitnessNetworkTests {
         #expect(await serve.stop() == 0)
     }
 
-    @Test("--require-quorum: with one of three witnesses up and a policy needing all, /checkpoint is never published (503)")
+    @Test(
+        "--require-quorum: with one of three witnesses up and a policy needing all, /checkpoint is never published (503)"
+    )
     func requireQuorum() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
@@ -260,27 +313,42 @@ struct WitnessNetworkTests {
         defer { try? FileManager.default.removeItem(at: setup.directory) }
         try setup.write("w1.state", "{\"retrace.test/demo\": {\"size\": ")
         let started = try await runCLI(
-            ["witness", "--key", setup.path("w1.key"), "--log", setup.path("log.pub"), "--state", setup.path("w1.state"),
-             "--port", "0"])
+            [
+                "witness", "--key", setup.path("w1.key"), "--log", setup.path("log.pub"), "--state",
+                setup.path("w1.state"),
+                "--port", "0",
+            ])
         #expect(started.status == 2, "\(started.output)")
         #expect(started.output.contains("w1.state"), "\(started.output)")
         // A log key given as the witness's own key is refused with the reason.
         let wrongKey = try await runCLI(
-            ["witness", "--key", setup.path("log.key"), "--log", setup.path("log.pub"), "--state", setup.path("w2.state"),
-             "--port", "0"])
+            [
+                "witness", "--key", setup.path("log.key"), "--log", setup.path("log.pub"), "--state",
+                setup.path("w2.state"),
+                "--port", "0",
+            ])
         #expect(wrongKey.status == 2 && wrongKey.output.contains("keygen --cosigner"), "\(wrongKey.output)")
     }
 
-    @Test("An auditing witness (--audit-url) cosigns after checking the entries it fetched, and refuses a checkpoint whose entries the log serves differently")
+    @Test(
+        "An auditing witness (--audit-url) cosigns after checking the entries it fetched, and refuses a checkpoint whose entries the log serves differently"
+    )
     func auditingWitness() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
         // A read-only mirror of the ledger file is where the auditing witness fetches entries.
         let mirror = try await ChildProcess(
-            ["serve", "--db", setup.db, "--port", "0", "--read-only", "--log-level", "error"], stderr: setup.path("mirror.log"))
+            ["serve", "--db", setup.db, "--port", "0", "--read-only", "--log-level", "error"],
+            stderr: setup.path("mirror.log")
+        )
         let auditing = try await ChildProcess(
-            ["witness", "--key", setup.path("w1.key"), "--log", setup.path("log.pub"), "--state", setup.path("w1.state"),
-             "--port", "0", "--log-level", "error", "--audit-url", "http://127.0.0.1:\(mirror.port)"], stderr: setup.path("w1.log"))
+            [
+                "witness", "--key", setup.path("w1.key"), "--log", setup.path("log.pub"), "--state",
+                setup.path("w1.state"),
+                "--port", "0", "--log-level", "error", "--audit-url", "http://127.0.0.1:\(mirror.port)",
+            ],
+            stderr: setup.path("w1.log")
+        )
         let others = [try await setup.startWitness(2), try await setup.startWitness(3)]
         let policy = try setup.writePolicy(ports: [auditing.port] + others.map(\.port), group: "all")
         let serve = try await setup.startServe()
@@ -296,25 +364,40 @@ struct WitnessNetworkTests {
         // refuses the honest checkpoint (its entries do not hash to that root) and takes the fork's.
         let forkPath = setup.path("fork.sqlite")
         let fork = try Ledger.create(
-            store: try SQLiteLedgerStore.create(path: forkPath), origin: TestParties.origin, logSigner: setup.logSigner,
-            governance: [setup.parties.governance.verifier], roster: setup.parties.signedRoster(time: DemoStory.start))
+            store: try SQLiteLedgerStore.create(path: forkPath),
+            origin: TestParties.origin,
+            logSigner: setup.logSigner,
+            governance: [setup.parties.governance.verifier],
+            roster: setup.parties.signedRoster(time: DemoStory.start)
+        )
         let model = SimulatedModel.phoneX
         for serial in ["FORK0001", "FORK0002"] {
             _ = try fork.append([
                 try setup.parties.sign(
-                    .commission, product: try model.product(serial: serial), previous: nil, by: model.brand,
+                    .commission,
+                    product: try model.product(serial: serial),
+                    previous: nil,
+                    by: model.brand,
                     at: DemoStory.start.adding(seconds: 86_400),
                     details: [
                         "massGrams": .integer(model.massGrams),
                         "materials": .object(JSONObject(model.materials.mapValues { JSONValue.integer($0) })),
-                    ])
+                    ]
+                )
             ])
         }
         let forkMirror = try await ChildProcess(
-            ["serve", "--db", forkPath, "--port", "0", "--read-only", "--log-level", "error"], stderr: setup.path("fork.log"))
+            ["serve", "--db", forkPath, "--port", "0", "--read-only", "--log-level", "error"],
+            stderr: setup.path("fork.log")
+        )
         let fooled = try await ChildProcess(
-            ["witness", "--key", setup.path("w2.key"), "--log", setup.path("log.pub"), "--state", setup.path("w4.state"),
-             "--port", "0", "--log-level", "error", "--audit-url", "http://127.0.0.1:\(forkMirror.port)"], stderr: setup.path("w4.log"))
+            [
+                "witness", "--key", setup.path("w2.key"), "--log", setup.path("log.pub"), "--state",
+                setup.path("w4.state"),
+                "--port", "0", "--log-level", "error", "--audit-url", "http://127.0.0.1:\(forkMirror.port)",
+            ],
+            stderr: setup.path("w4.log")
+        )
         let honest = try await serve.request("GET", "/checkpoint").text
         let refused = try await Self.addCheckpoint(fooled, old: 0, note: honest)
         #expect(refused.status == 422, "\(refused.text)")
@@ -326,11 +409,15 @@ struct WitnessNetworkTests {
         for process in [fooled, forkMirror, serve, auditing, mirror] + others { #expect(await process.stop() == 0) }
     }
 
-    @Test("A witness that was down when the log committed cosigns the newest checkpoint once it is back, with no new commit")
+    @Test(
+        "A witness that was down when the log committed cosigns the newest checkpoint once it is back, with no new commit"
+    )
     func lateWitness() async throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        var witnesses = [try await setup.startWitness(1), try await setup.startWitness(2), try await setup.startWitness(3)]
+        var witnesses = [
+            try await setup.startWitness(1), try await setup.startWitness(2), try await setup.startWitness(3),
+        ]
         let policy = try setup.writePolicy(ports: witnesses.map(\.port), group: "all")
         let port3 = witnesses[2].port
         #expect(await witnesses[2].stop() == 0)

@@ -49,7 +49,10 @@ struct CosignatureVectorTests {
     @Test("a v1 reader that knows only the log key reads the cosigned checkpoint unchanged")
     func logOnlyReaderTolerates() throws {
         let opened = try Checkpoint.open(
-            checkpoint, verifiers: [try NoteVerifier(parsing: VectorFile.line("log.vkey"))], origin: nil)
+            checkpoint,
+            verifiers: [try NoteVerifier(parsing: VectorFile.line("log.vkey"))],
+            origin: nil
+        )
         #expect(opened.size == 20)
     }
 
@@ -107,7 +110,8 @@ struct CosignatureVectorTests {
             var changed = bytes
             changed[position] = changed[position] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
             tried += 1
-            guard let witnessed = try? WitnessedCheckpoint(note: String(decoding: changed, as: UTF8.self), policy: policy)
+            guard
+                let witnessed = try? WitnessedCheckpoint(note: String(decoding: changed, as: UTF8.self), policy: policy)
             else {
                 refused += 1
                 continue
@@ -125,7 +129,10 @@ struct CosignatureVectorTests {
         #expect(proof.index == 7)
         #expect(proof.extra == Array("demo".utf8))
         #expect(proof.serialized == VectorFile.text("proof.tlog-proof"))
-        let witnessed = try proof.verify(leafHash: MerkleHash.leafHash(Array(VectorFile.text("entry.bin").utf8)), policy: policy)
+        let witnessed = try proof.verify(
+            leafHash: MerkleHash.leafHash(Array(VectorFile.text("entry.bin").utf8)),
+            policy: policy
+        )
         #expect(witnessed.quorumMet)
         #expect(throws: WitnessError(.proofInvalid, "")) {
             try proof.verify(leafHash: MerkleHash.leafHash(Array("entry 8\n".utf8)), policy: policy)

@@ -33,7 +33,10 @@ struct FreshnessTests {
     @Test("the witnessed time of a 2-of-3 quorum is the time by which two witnesses had signed")
     func witnessedAt() throws {
         let note = try SignedNote(parsing: checkpoint)
-        let early = try CosignerSigner(parsing: VectorFile.line("witness2.skey")).cosign(checkpointText: note.text, time: 1_000)
+        let early = try CosignerSigner(parsing: VectorFile.line("witness2.skey")).cosign(
+            checkpointText: note.text,
+            time: 1_000
+        )
         let vector = try WitnessedCheckpoint(note: checkpoint, policy: policy)
         let times = vector.witnessings.map(\.time).sorted()
         #expect(vector.witnessedAt == times.first)
@@ -54,7 +57,10 @@ struct FreshnessTests {
             Issue.record("stale evidence accepted")
         } catch {
             #expect(error.code == .stale)
-            #expect(error.reason.contains("3d 1m before") && error.reason.contains("maximum age is 1d"), "\(error.reason)")
+            #expect(
+                error.reason.contains("3d 1m before") && error.reason.contains("maximum age is 1d"),
+                "\(error.reason)"
+            )
         }
     }
 }

@@ -47,7 +47,10 @@ struct ParserRobustnessTests {
             do { _ = try WitnessPolicy(parsing: text) } catch { #expect(error.code == .malformedPolicy) }
         }
         let request = AddCheckpointRequest(
-            oldSize: 7, proof: [SHA256.hash([1]), SHA256.hash([2])], checkpoint: VectorFile.text("checkpoint.txt"))
+            oldSize: 7,
+            proof: [SHA256.hash([1]), SHA256.hash([2])],
+            checkpoint: VectorFile.text("checkpoint.txt")
+        )
         for text in Self.variants(request.body) {
             do {
                 let parsed = try AddCheckpointRequest(parsing: text)

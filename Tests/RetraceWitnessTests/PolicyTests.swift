@@ -22,7 +22,8 @@ struct PolicyTests {
                 group XY all X Y
                 quorum XY
 
-                """)
+                """
+        )
         #expect(policy.witnesses[0].url == "http://127.0.0.1:1/")
         #expect(!policy.isSatisfied(by: ["X1", "X2"]))
         #expect(!policy.isSatisfied(by: ["X1", "Y1"]))
@@ -51,10 +52,12 @@ struct PolicyTests {
             "group G any A\nwitness A \(keys[0])\nquorum G\n",  // forward reference
             "witness A \(keys[0])\nquorum A\nquorum A\n",  // two quorum lines
             "witness none \(keys[0])\nquorum none\n",  // reserved name
-            "witness A log.example+923176b0+AXprTDJ25VDSjD1puL+3aAYLbWTSY2q4MuLhyFMcSJRK\nquorum A\n",  // log key as witness
+            // A log key (type 0x01) as a witness.
+            "witness A log.example+923176b0+AXprTDJ25VDSjD1puL+3aAYLbWTSY2q4MuLhyFMcSJRK\nquorum A\n",
             "witness A \(keys[0])\nquorum A\nfrobnicate\n",  // unknown keyword
             "witness A \(keys[0])\u{0B}\nquorum A\n",  // control character
-        ])
+        ]
+    )
     func refused(text: String) {
         #expect(throws: WitnessError(.malformedPolicy, "")) { try WitnessPolicy(parsing: text) }
     }

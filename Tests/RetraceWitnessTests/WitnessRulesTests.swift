@@ -23,8 +23,10 @@ struct WitnessRulesTests {
     func check(_ old: UInt64, _ proof: [[UInt8]], _ note: String, held: WitnessRules.Head?) -> Int {
         do {
             _ = try WitnessRules.check(
-                AddCheckpointRequest(oldSize: old, proof: proof, checkpoint: note), logs: [log.name: [log.verifier]],
-                stored: { _ in held })
+                AddCheckpointRequest(oldSize: old, proof: proof, checkpoint: note),
+                logs: [log.name: [log.verifier]],
+                stored: { _ in held }
+            )
             return 200
         } catch { return error.status }
     }
@@ -51,8 +53,10 @@ struct WitnessRulesTests {
         let five = try note(5)
         do {
             _ = try WitnessRules.check(
-                AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: five), logs: [log.name: [log.verifier]],
-                stored: { _ in held })
+                AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: five),
+                logs: [log.name: [log.verifier]],
+                stored: { _ in held }
+            )
             Issue.record("accepted")
         } catch { #expect(error.status == 409 && error.storedSize == 7) }
         // 422: a wrong proof, a proof with old 0, a split view at the held size, a bad empty tree.
@@ -75,7 +79,11 @@ struct WitnessRulesTests {
         ] {
             #expect(throws: WitnessError(.malformedRequest, "")) { try AddCheckpointRequest(parsing: body) }
         }
-        let request = AddCheckpointRequest(oldSize: 7, proof: try tree.consistencyProof(from: 7, to: 20), checkpoint: checkpoint)
+        let request = AddCheckpointRequest(
+            oldSize: 7,
+            proof: try tree.consistencyProof(from: 7, to: 20),
+            checkpoint: checkpoint
+        )
         #expect(try AddCheckpointRequest(parsing: request.body) == request)
     }
 }

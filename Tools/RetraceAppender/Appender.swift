@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CanonicalJSON
 import Foundation
 import RetraceEvents
@@ -10,6 +5,12 @@ import RetraceIdentity
 import RetraceLedger
 import RetraceSimulation
 import RetraceStorage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Appends generated, valid statements and reports each acknowledged one on stdout.
 ///
@@ -31,8 +32,12 @@ struct Appender {
         if options.create {
             let store = try SQLiteLedgerStore.create(path: options.db)
             ledger = try Ledger.create(
-                store: store, origin: TestParties.origin, logSigner: parties.log,
-                governance: [parties.governance.verifier], roster: parties.signedRoster(time: Self.now()))
+                store: store,
+                origin: TestParties.origin,
+                logSigner: parties.log,
+                governance: [parties.governance.verifier],
+                roster: parties.signedRoster(time: Self.now())
+            )
         } else {
             let store = try SQLiteLedgerStore.open(path: options.db)
             ledger = try Ledger.open(store: store, logSigner: parties.log)
@@ -81,7 +86,8 @@ struct Appender {
             let size = options.count == 0 ? options.batch : min(options.batch, options.count - acknowledged)
             let statements: [SignedStatement]
             do {
-                statements = try options.mode == .fresh
+                statements =
+                    try options.mode == .fresh
                     ? freshBatch(size: size, from: &fresh) : chainBatch(size: size, random: &random)
             } catch {
                 Self.emit("ERR build \(error)")
@@ -129,7 +135,13 @@ struct Appender {
             counter += 1
             let item = try product("\(options.prefix)\(options.seed)x\(counter)")
             return try parties.sign(
-                .commission, product: item, previous: nil, by: "northwind", at: Self.now(), location: site)
+                .commission,
+                product: item,
+                previous: nil,
+                by: "northwind",
+                at: Self.now(),
+                location: site
+            )
         }
     }
 
@@ -145,7 +157,13 @@ struct Appender {
             let item = try product("\(options.prefix)\(number)")
             let head = try ledger.store.read { try $0.head(of: item.digitalLink) }
             return try RacingStep.next(
-                for: item, head: head, racer: racer, tag: "R\(options.seed)", at: time, parties: parties)
+                for: item,
+                head: head,
+                racer: racer,
+                tag: "R\(options.seed)",
+                at: time,
+                parties: parties
+            )
         }
     }
 }
