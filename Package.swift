@@ -64,7 +64,8 @@ let package = Package(
             swiftSettings: strict),
         // The log as C2SP tlog-tiles: served, written to a folder for static hosts, and read back.
         .target(
-            name: "RetraceTiles", dependencies: ["MerkleLog", "RetraceStorage", "RetraceCrypto", "CanonicalJSON"],
+            name: "RetraceTiles",
+            dependencies: ["MerkleLog", "RetraceStorage", "RetraceCrypto", "CanonicalJSON", "CodedErrors"],
             swiftSettings: strict),
         // Who may say what, and what may happen next: roster and lifecycle, pure functions.
         .target(

@@ -1,5 +1,7 @@
-/// A failure to produce, write or read tiles. Equality is on ``code`` only.
-public struct TileError: Error, Hashable, Sendable, CustomStringConvertible {
+import CodedErrors
+
+/// A failure to produce, write or read tiles. Equality is on ``code`` only (``CodedError``).
+public struct TileError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notPublished, storage, entryTooLarge, unreadable, notFound, malformed, inconsistent, untrusted
@@ -35,8 +37,4 @@ public struct TileError: Error, Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "\(code): \(reason)" }
-
-    public static func == (lhs: TileError, rhs: TileError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -4,6 +4,7 @@ import Logging
 import NIOSSL
 import RetraceEvents
 import RetraceLedger
+import RetracePostgres
 import RetraceServer
 import RetraceSimulation
 import RetraceStorage
@@ -57,6 +58,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Publish at /checkpoint only checkpoints cosigned by the policy's quorum (503 until one is)."
     )
     var requireQuorum = false
+    @Option(
+        name: .customLong("witness-state"),
+        help: "Where the newest cosigned checkpoint is kept (default: DB.witnessed; required for postgres://)."
+    )
+    var witnessState: String?
 
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (the server's first).")
     var tlsCert: String?
@@ -127,6 +133,18 @@ struct ServeCommand: AsyncParsableCommand {
         )
     }
 
+    /// The file beside an SQLite ledger, or the one `--witness-state` names: a `postgres://` URL is
+    /// not a file path to put a suffix on.
+    func witnessStatePath() throws -> String {
+        if let witnessState { return witnessState }
+        guard !PostgresLedgerStore.isURL(db) else {
+            throw CLIError.usage(
+                "--witness-policy on a postgres:// ledger needs --witness-state FILE for its cosigned checkpoint"
+            )
+        }
+        return db + ".witnessed"
+    }
+
     /// The witnesses to gather cosignatures from, read from `--witness-policy`.
     func witnesses(for ledger: Ledger, logger: Logger) throws -> WitnessPublication? {
         guard let witnessPolicy else { return nil }
@@ -147,7 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
             gatherer = try CosignatureGatherer(
                 policy: policy,
                 log: WitnessPublication.log(store: ledger.store, logKey: ledger.logKey),
-                path: db + ".witnessed",
+                path: try witnessStatePath(),
                 logger: logger
             )
         } catch let error as WitnessError {
