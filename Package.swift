@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "CanonicalJSON", dependencies: ["CodedErrors"], swiftSettings: strict),
         .target(name: "RetraceIdentity", dependencies: ["CodedErrors"], swiftSettings: strict),
         .target(name: "MerkleLog", dependencies: ["RetraceCrypto", "CodedErrors"], swiftSettings: strict),
+        // The sparse Merkle map of every chain's head that each checkpoint commits to.
+        .target(name: "VerifiableMap", dependencies: ["RetraceCrypto"], swiftSettings: strict),
         // Witnessing, no I/O: C2SP cosigner keys and tlog-cosignature/v1, tlog-policy, tlog-proof,
         // and the checks a tlog-witness makes before it cosigns.
         .target(name: "RetraceWitness", dependencies: ["RetraceCrypto", "MerkleLog"], swiftSettings: strict),
@@ -73,18 +75,21 @@ let package = Package(
             swiftSettings: strict),
         // The append path: statements checked against rules, stored, covered by checkpoints.
         .target(
-            name: "RetraceLedger", dependencies: ["RetraceEvents", "RetraceRules", "RetraceStorage", "CodedErrors"],
+            name: "RetraceLedger",
+            dependencies: ["RetraceEvents", "RetraceRules", "RetraceStorage", "VerifiableMap", "CodedErrors"],
             swiftSettings: strict),
 
         // Verdicts, histories, offline proof bundles and proofs of recycling, from the database or a bundle.
-        .target(name: "RetraceVerification", dependencies: ["RetraceLedger", "CodedErrors"], swiftSettings: strict),
+        .target(
+            name: "RetraceVerification", dependencies: ["RetraceLedger", "VerifiableMap", "CodedErrors"],
+            swiftSettings: strict),
 
         // Whole-ledger audits, full or incremental, of a SQLite ledger or an export file.
         .target(
             name: "RetraceAudit",
             dependencies: [
                 "RetraceLedger", "RetraceRules", "RetraceEvents", "RetraceStorage", "RetraceIdentity", "MerkleLog",
-                "RetraceCrypto", "CanonicalJSON", "RetraceTiles", "CodedErrors",
+                "RetraceCrypto", "CanonicalJSON", "RetraceTiles", "CodedErrors", "VerifiableMap",
             ],
             swiftSettings: strict),
 
@@ -181,7 +186,7 @@ let package = Package(
             name: "RetraceBench",
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
-                "RetraceInsights",
+                "RetraceInsights", "VerifiableMap", "RetraceCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
@@ -215,7 +220,9 @@ let package = Package(
         .testTarget(name: "RetraceIdentityTests", dependencies: ["RetraceIdentity"], swiftSettings: strict),
         .testTarget(
             name: "RetraceLedgerTests",
-            dependencies: ["RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules", "RetraceEPCIS"],
+            dependencies: [
+                "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules", "RetraceEPCIS", "VerifiableMap",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceRulesTests",
@@ -229,7 +236,7 @@ let package = Package(
             dependencies: ["RetraceStorage", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
-            name: "RetraceVerificationTests", dependencies: ["RetraceVerification", "RetraceSimulation"],
+            name: "RetraceVerificationTests", dependencies: ["RetraceVerification", "RetraceSimulation", "VerifiableMap"],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceSimulationTests",
@@ -269,6 +276,8 @@ let package = Package(
                 "RetraceVerification", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 "RetraceStorage", "RetraceAudit", "RetraceInsights",
                 .product(name: "Logging", package: "swift-log"),
+                // The tamper tests edit a served ledger's rows as an attacker with the file would.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(
@@ -308,5 +317,6 @@ let package = Package(
         .testTarget(
             name: "RetraceWitnessTests", dependencies: ["RetraceWitness", "RetraceCrypto", "MerkleLog"], exclude: ["Vectors"],
             swiftSettings: strict),
+        .testTarget(name: "VerifiableMapTests", dependencies: ["VerifiableMap", "RetraceCrypto"], swiftSettings: strict),
     ]
 )

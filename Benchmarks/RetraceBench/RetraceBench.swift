@@ -90,15 +90,16 @@ struct Suite: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Only these sections, comma-separated: append, verdict, proofs, audit (machine limits always run).",
+            "Only these sections, comma-separated: append, verdict, proofs, audit, map (machine limits always run).",
             valueName: "list"
         )
     )
     var only: String?
 
     func run() throws {
-        let sections = Set((only ?? "append,verdict,proofs,audit").split(separator: ",").map(String.init))
-        let ledgers = try options.ledgers()
+        let sections = Set((only ?? "append,verdict,proofs,audit,map").split(separator: ",").map(String.init))
+        // The map section needs no ledger file.
+        let ledgers = sections.isSubset(of: ["map", "append"]) ? [] : try options.ledgers()
         print("Retrace benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
         print("Command: retrace-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
         let first = try Baseline.measure()
@@ -121,6 +122,12 @@ struct Suite: ParsableCommand {
         }
         if sections.contains("audit") {
             try AuditBenchmark.run(ledgers, baseline: first)
+        }
+        if sections.contains("map") {
+            try MapBenchmark.run(
+                sizes: options.quick ? [100_000, 1_000_000] : [100_000, 1_000_000, 10_000_000],
+                fullUpTo: 1_000_000
+            )
         }
         let last = try Baseline.measure()
         print("\n## Machine limits again, at the end of the run (the machine is shared: drift shows load)")

@@ -17,8 +17,27 @@ public struct Checkpoint: Hashable, Sendable {
     public let size: UInt64
     /// `MTH(D[0:size])`, 32 bytes.
     public let rootHash: [UInt8]
-    /// Opaque, non-empty extension lines (C2SP: NOT RECOMMENDED, as monitors cannot audit them).
+    /// Non-empty extension lines, all covered by the signature. Retrace writes one, the heads
+    /// root; any other is kept and ignored (spec/format.md §5).
     public let extensions: [String]
+    /// The root of the heads map over the entries this checkpoint covers, from the extension line
+    /// `retrace-heads/v1 <base64>`; `nil` for a checkpoint made before the map existed, for which
+    /// no verifier can prove a history complete.
+    public let headsRoot: [UInt8]?
+
+    /// The extension line's prefix, with its one separating space.
+    public static let headsPrefix = "retrace-heads/v1 "
+
+    /// A Retrace checkpoint committing to the heads map's root.
+    public init(origin: String, size: UInt64, rootHash: [UInt8], headsRoot: [UInt8]) throws(MerkleError) {
+        try MerkleHash.requireHash(headsRoot, "the heads root")
+        try self.init(
+            origin: origin,
+            size: size,
+            rootHash: rootHash,
+            extensions: [Self.headsPrefix + Base64.encode(headsRoot)]
+        )
+    }
 
     /// - Throws: ``MerkleError/Code/malformedCheckpoint`` for an empty origin or extension, or one
     ///   holding a newline or control character; ``MerkleError/Code/invalidHashLength`` for a root
@@ -26,9 +45,23 @@ public struct Checkpoint: Hashable, Sendable {
     public init(origin: String, size: UInt64, rootHash: [UInt8], extensions: [String] = []) throws(MerkleError) {
         try Self.validateLine(origin, "the origin line")
         try MerkleHash.requireHash(rootHash, "the checkpoint root hash")
+        var heads: [UInt8]?
         for (position, line) in extensions.enumerated() {
             try Self.validateLine(line, "extension line \(position + 1)")
+            if line.hasPrefix(Self.headsPrefix) {
+                guard heads == nil else {
+                    throw MerkleError(.malformedCheckpoint, "extension line \(position + 1) is a second heads root")
+                }
+                guard let root = Base64.decode(line.dropFirst(Self.headsPrefix.count)), root.count == 32 else {
+                    throw MerkleError(
+                        .malformedCheckpoint,
+                        "extension line \(position + 1) \"\(line)\" is not \(Self.headsPrefix)<canonical base64 of 32 bytes>"
+                    )
+                }
+                heads = root
+            }
         }
+        self.headsRoot = heads
         self.origin = origin
         self.size = size
         self.rootHash = rootHash

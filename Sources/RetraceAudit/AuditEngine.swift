@@ -8,6 +8,7 @@ import RetraceLedger
 import RetraceRules
 import RetraceStorage
 import Synchronization
+import VerifiableMap
 
 /// Thrown inside the engine to stop at the first failure when the auditor does not keep going.
 struct StopAudit: Error {}
@@ -73,6 +74,12 @@ struct AuditEngine {
     var lastGoodCheckpoint: UInt64 = 0
     var rootDiverged = false
     var checkpointsChecked: UInt64 = 0
+    /// The heads map recomputed from the entries alone, compared with each checkpoint's heads root.
+    var headsMap = HeadsMap()
+    /// False for an incremental audit whose starting map could not be established: heads roots
+    /// are then not compared.
+    var headsKnown = true
+    var headsRootsChecked: UInt64 = 0
     var entriesChecked: UInt64 = 0
     var failures: [AuditFailure] = []
     var failuresTruncated = false
@@ -278,6 +285,7 @@ struct AuditEngine {
         }
         frontier.append(leafHash: prepared.leafHash, completed: &nodes, collect: reader != nil)
         entriesChecked += 1
+        if let entry = prepared.entry { try advanceHeads(entry, index: index) }
         if let problem = prepared.problem {
             try fail(index, nil, problem.rule, problem.reason)
             return
@@ -473,6 +481,28 @@ struct AuditEngine {
         rosterHistory.last(where: { $0.index < index })?.trust
     }
 
+    // MARK: Heads map
+
+    /// Sets the head of each chain the entry extends, whether or not the entry passes the rules:
+    /// the map is defined by the log's content alone.
+    private mutating func advanceHeads(_ entry: LogEntry, index: UInt64) throws {
+        let statement = entry.statement
+        let keys: [[UInt8]]
+        if statement.type == .roster {
+            keys = [MapKey.roster]
+        } else if statement.batch != nil {
+            keys = entry.signed.members.map { MapKey.product($0.product.digitalLink) }
+        } else if let product = statement.product {
+            keys = [MapKey.product(product.digitalLink)]
+        } else {
+            keys = []
+        }
+        for key in keys {
+            let count = (headsMap.value(key)?.count ?? 0) + 1
+            try headsMap.set(key, try HeadValue(eventID: statement.id.bytes, count: count, index: index))
+        }
+    }
+
     // MARK: Checkpoints
 
     mutating func checkCheckpoint(note: String, stored: StoredCheckpoint?) throws {
@@ -536,6 +566,20 @@ struct AuditEngine {
             return
         }
         rootDiverged = false
+        if let signedHeads = checkpoint.headsRoot, headsKnown {
+            guard signedHeads == headsMap.root else {
+                try fail(
+                    at,
+                    nil,
+                    AuditRule.headsRoot,
+                    "checkpoint \(size)'s heads root \(Hex.encode(signedHeads.prefix(6))) differs from the heads map "
+                        + "recomputed from its \(size) entries (\(Hex.encode(headsMap.root.prefix(6)))): the ledger "
+                        + "signed a wrong commitment to the products' heads"
+                )
+                return
+            }
+            headsRootsChecked += 1
+        }
         lastGoodCheckpoint = size
         checkpointsChecked += 1
     }

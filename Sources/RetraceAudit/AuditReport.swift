@@ -16,6 +16,8 @@ public struct AuditReport: Sendable, Hashable {
     public var failures: [AuditFailure]
     /// Whether more failures were found than are listed.
     public var failuresTruncated: Bool
+    /// Checkpoints whose heads root (format.md §5.1) equalled the heads map recomputed from the entries.
+    public var headsRootsChecked: UInt64
 
     public init(
         entriesChecked: UInt64 = 0,
@@ -23,8 +25,10 @@ public struct AuditReport: Sendable, Hashable {
         treeSize: UInt64 = 0,
         rootHash: [UInt8] = [],
         failures: [AuditFailure] = [],
-        failuresTruncated: Bool = false
+        failuresTruncated: Bool = false,
+        headsRootsChecked: UInt64 = 0
     ) {
+        self.headsRootsChecked = headsRootsChecked
         self.entriesChecked = entriesChecked
         self.checkpointsChecked = checkpointsChecked
         self.treeSize = treeSize
@@ -108,4 +112,7 @@ public enum AuditRule {
     public static let storedProducts = "A18 stored-products"
     /// The export header or ledger metadata names other keys or another origin than the auditor trusts.
     public static let header = "A19 header"
+    /// A checkpoint's heads root (its `retrace-heads/v1` line) differs from the heads map
+    /// recomputed from the entries before it (spec/format.md §5.2).
+    public static let headsRoot = "A20 heads-root"
 }

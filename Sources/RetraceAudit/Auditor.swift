@@ -6,6 +6,7 @@ import RetraceLedger
 import RetraceRules
 import RetraceStorage
 import RetraceTiles
+import VerifiableMap
 
 /// Verifies a whole ledger trusting nothing but the governance trust roots and the log key
 /// (spec/audit.md).
@@ -132,7 +133,13 @@ public struct Auditor: Sendable {
                 let size = try reader.treeSize()
                 engine.total = size > oldSize ? size - oldSize : 0
                 guard try verifyNewest(reader, oldSize: oldSize, oldRoot: oldRoot, engine: &engine),
-                    try loadPrefix(reader, oldSize: oldSize, oldRoot: oldRoot, engine: &engine)
+                    try loadPrefix(
+                        reader,
+                        oldSize: oldSize,
+                        oldRoot: oldRoot,
+                        trustedNote: trustedCheckpoint,
+                        engine: &engine
+                    )
                 else { return }
                 engine.historyLoader = { engine, key in
                     guard let reader = engine.reader else { return nil }
@@ -220,10 +227,9 @@ public struct Auditor: Sendable {
         _ reader: any LedgerReader,
         oldSize: UInt64,
         oldRoot: [UInt8],
+        trustedNote: String,
         engine: inout AuditEngine
-    )
-        throws -> Bool
-    {
+    ) throws -> Bool {
         guard let range = try? CompactRange.load(size: oldSize, reader: reader), range.rootHash == oldRoot else {
             try engine.fail(
                 oldSize,
@@ -234,6 +240,25 @@ public struct Auditor: Sendable {
             return false
         }
         engine.frontier = TreeFrontier(range)
+        // The heads map at the trusted size, from the stored chain heads, believed only if it
+        // reproduces the trusted checkpoint's heads root; without one, heads roots are not compared.
+        engine.headsKnown = false
+        if let note = try? SignedNote(parsing: trustedNote), let trusted = try? Checkpoint(parsing: note.text),
+            let signedHeads = trusted.headsRoot
+        {
+            let seeded = try HeadsIndex.fromChainHeads(size: oldSize, reader: reader)
+            guard seeded.map.root == signedHeads else {
+                try engine.fail(
+                    oldSize,
+                    nil,
+                    AuditRule.headsRoot,
+                    "the stored chain heads at the trusted size \(oldSize) do not reproduce its heads root"
+                )
+                return false
+            }
+            engine.headsMap = seeded.map
+            engine.headsKnown = true
+        }
         engine.lastSeenCheckpoint = oldSize
         engine.lastGoodCheckpoint = oldSize
         func included(_ stored: StoredEntry) -> Bool {
@@ -469,7 +494,8 @@ public struct Auditor: Sendable {
             treeSize: engine.position,
             rootHash: engine.frontier.rootHash,
             failures: engine.failures,
-            failuresTruncated: engine.failuresTruncated
+            failuresTruncated: engine.failuresTruncated,
+            headsRootsChecked: engine.headsRootsChecked
         )
     }
 }

@@ -8,6 +8,7 @@ import RetraceIdentity
 import RetraceRules
 import RetraceStorage
 import Synchronization
+import VerifiableMap
 
 /// A Retrace ledger: the append path that turns signed statements into log entries.
 ///
@@ -28,6 +29,8 @@ public final class Ledger: Sendable {
     private let logSigner: NoteSigner?
     private let trustCache: Mutex<CachedTrust?>
     private let clock: @Sendable () -> Timestamp
+    /// The heads map every checkpoint commits to, kept at the tree size (and a few versions back).
+    public let heads: HeadsIndex
 
     struct CachedTrust {
         let rosterHead: [UInt8]?
@@ -49,6 +52,7 @@ public final class Ledger: Sendable {
         self.logSigner = logSigner
         self.trustCache = Mutex(nil)
         self.clock = clock
+        self.heads = HeadsIndex()
     }
 
     public static let systemClock: @Sendable () -> Timestamp = {
@@ -80,7 +84,7 @@ public final class Ledger: Sendable {
         // Metadata and the first roster commit together: a refused roster or a crash leaves no
         // half-created ledger (metadata on an empty log, which create would then refuse forever).
         let empty = CachedTrust(rosterHead: nil, state: TrustState(trustRoots: governance))
-        let committed: (AppendResult, CachedTrust)
+        let committed: Committed
         do {
             committed = try store.write { writer in
                 guard try writer.metadata("format") == nil else {
@@ -94,13 +98,15 @@ public final class Ledger: Sendable {
                     [roster],
                     preauthenticated: [nil],
                     snapshot: empty,
+                    heads: HeadsIndex.Version(size: 0, map: HeadsMap()),
                     now: clock(),
                     writer: writer
                 )
             }
         } catch { throw LedgerError.wrap(error) }
-        ledger.trustCache.withLock { $0 = committed.1 }
-        _ = try? ledger.publishCheckpoint(size: committed.0.treeSize, root: committed.0.rootHash, signer: logSigner)
+        ledger.trustCache.withLock { $0 = committed.trust }
+        ledger.heads.remember(committed.heads)
+        _ = try? ledger.publishCheckpoint(committed.result, signer: logSigner)
         return ledger
     }
 
@@ -158,8 +164,20 @@ public final class Ledger: Sendable {
         public let receipts: [Receipt]
         public let treeSize: UInt64
         public let rootHash: [UInt8]
+        /// The heads map's root over the same entries, committed to by the checkpoint.
+        public let headsRoot: [UInt8]
         /// The signed checkpoint note covering the batch, published only after it was durable.
         public let checkpoint: String?
+
+        func with(checkpoint: String?) -> AppendResult {
+            AppendResult(
+                receipts: receipts,
+                treeSize: treeSize,
+                rootHash: rootHash,
+                headsRoot: headsRoot,
+                checkpoint: checkpoint
+            )
+        }
     }
 
     /// Appends statements as one all-or-nothing batch.
@@ -177,27 +195,24 @@ public final class Ledger: Sendable {
         let snapshot = try currentTrust()
         let preauthenticated = authenticateInParallel(statements, trust: snapshot.state)
         let now = clock()
-        let committed: (AppendResult, CachedTrust)
+        let committed: Committed
         do {
             committed = try store.write { writer in
                 try self.commit(
                     statements,
                     preauthenticated: preauthenticated,
                     snapshot: snapshot,
+                    heads: nil,
                     now: now,
                     writer: writer
                 )
             }
         } catch { throw LedgerError.wrap(error) }
-        trustCache.withLock { $0 = committed.1 }
-        let result = committed.0
-        let note = try? publishCheckpoint(size: result.treeSize, root: result.rootHash, signer: logSigner)
-        return AppendResult(
-            receipts: result.receipts,
-            treeSize: result.treeSize,
-            rootHash: result.rootHash,
-            checkpoint: note
-        )
+        trustCache.withLock { $0 = committed.trust }
+        heads.remember(committed.heads)
+        let result = committed.result
+        let note = try? publishCheckpoint(result, signer: logSigner)
+        return result.with(checkpoint: note)
     }
 
     /// Appends statements with the received time another copy of this ledger gave them, checking
@@ -214,7 +229,7 @@ public final class Ledger: Sendable {
         guard !statements.isEmpty else { throw LedgerError(.emptyBatch, "nothing to append") }
         let snapshot = try currentTrust()
         let preauthenticated = authenticateInParallel(statements, trust: snapshot.state)
-        let committed: (AppendResult, CachedTrust)
+        let committed: Committed
         do {
             committed = try store.write { writer in
                 if let last = try writer.entry(at: max(try writer.treeSize(), 1) - 1),
@@ -229,13 +244,15 @@ public final class Ledger: Sendable {
                     statements,
                     preauthenticated: preauthenticated,
                     snapshot: snapshot,
+                    heads: nil,
                     now: received,
                     writer: writer
                 )
             }
         } catch { throw LedgerError.wrap(error) }
-        trustCache.withLock { $0 = committed.1 }
-        return committed.0
+        trustCache.withLock { $0 = committed.trust }
+        heads.remember(committed.heads)
+        return committed.result
     }
 
     /// Stores a checkpoint signed elsewhere for this log, after checking that it opens under this
@@ -262,6 +279,14 @@ public final class Ledger: Sendable {
                         "the checkpoint of size \(checkpoint.size) has another root than this ledger"
                     )
                 }
+                if let headsRoot = checkpoint.headsRoot,
+                    try heads.map(at: checkpoint.size, reader: writer).root != headsRoot
+                {
+                    throw LedgerError(
+                        .malformed,
+                        "the checkpoint of size \(checkpoint.size) commits to another heads map than this ledger's"
+                    )
+                }
                 try writer.insert(checkpoint: StoredCheckpoint(size: checkpoint.size, root: root, note: note))
             }
         } catch { throw LedgerError.wrap(error) }
@@ -283,6 +308,7 @@ public final class Ledger: Sendable {
                     statements,
                     preauthenticated: [Party?](repeating: nil, count: statements.count),
                     snapshot: snapshot,
+                    heads: nil,
                     now: now,
                     writer: DryRunWriter(base: reader)
                 )
@@ -338,10 +364,11 @@ public final class Ledger: Sendable {
         let snapshot: CachedTrust
         do { snapshot = try currentTrust() } catch { return groups.map { _ in .failure(error) } }
         let now = clock()
-        let committed: ([Result<AppendResult, LedgerError>], CachedTrust)
+        let committed: ([Result<AppendResult, LedgerError>], CachedTrust, HeadsIndex.Version?)
         do {
             committed = try store.write { writer in
                 var trust = snapshot
+                var map: HeadsIndex.Version?
                 var outcomes: [Result<AppendResult, LedgerError>] = []
                 for group in groups {
                     guard !group.statements.isEmpty else {
@@ -354,34 +381,45 @@ public final class Ledger: Sendable {
                         trust.rosterHead == group.rosterHead
                         ? group.parties : [Party?](repeating: nil, count: group.statements.count)
                     do {
-                        let (result, after) = try writer.withSavepoint {
+                        // A refused group's map is dropped with its savepoint; the next group
+                        // starts from the last accepted one's (a persistent value: no copy made).
+                        let done = try writer.withSavepoint {
                             try self.commit(
                                 group.statements,
                                 preauthenticated: parties,
                                 snapshot: trust,
+                                heads: map,
                                 now: now,
                                 writer: writer
                             )
                         }
-                        trust = after
-                        outcomes.append(.success(result))
+                        trust = done.trust
+                        map = done.heads
+                        outcomes.append(.success(done.result))
                     } catch let error as LedgerError where error.code != .storage {
                         outcomes.append(.failure(error))
                     }
                 }
-                return (outcomes, trust)
+                return (outcomes, trust, map)
             }
         } catch {
             let failure = LedgerError.wrap(error)
             return groups.map { _ in .failure(failure) }
         }
         trustCache.withLock { $0 = committed.1 }
+        if let map = committed.2 { heads.remember(map) }
         let accepted = committed.0.compactMap { try? $0.get() }
         guard let last = accepted.max(by: { $0.treeSize < $1.treeSize }) else { return committed.0 }
-        let note = try? publishCheckpoint(size: last.treeSize, root: last.rootHash, signer: logSigner)
+        let note = try? publishCheckpoint(last, signer: logSigner)
         return committed.0.map { outcome in
             outcome.map {
-                AppendResult(receipts: $0.receipts, treeSize: last.treeSize, rootHash: last.rootHash, checkpoint: note)
+                AppendResult(
+                    receipts: $0.receipts,
+                    treeSize: last.treeSize,
+                    rootHash: last.rootHash,
+                    headsRoot: last.headsRoot,
+                    checkpoint: note
+                )
             }
         }
     }
@@ -393,14 +431,23 @@ public final class Ledger: Sendable {
             (try reader.treeSize(), try reader.latestCheckpoint()?.size ?? 0)
         }
         guard size > covered else { return }
-        let root = try store.read { try MerkleTree.rootHash(size: size, reader: $0) }
-        try publishCheckpoint(size: size, root: root, signer: signer)
+        let (root, map) = try store.read { reader in
+            (try MerkleTree.rootHash(size: size, reader: reader), try heads.map(at: size, reader: reader))
+        }
+        try publishCheckpoint(size: size, root: root, headsRoot: map.root, signer: signer)
     }
 
-    /// Signs and stores a checkpoint for a head that is already durable.
     @discardableResult
-    func publishCheckpoint(size: UInt64, root: [UInt8], signer: NoteSigner) throws -> String {
-        let note = try Checkpoint(origin: origin, size: size, rootHash: root).sign(with: signer).serialized
+    func publishCheckpoint(_ result: AppendResult, signer: NoteSigner) throws -> String {
+        try publishCheckpoint(size: result.treeSize, root: result.rootHash, headsRoot: result.headsRoot, signer: signer)
+    }
+
+    /// Signs and stores a checkpoint for a head that is already durable, committing to the heads
+    /// map over the same entries in its extension line.
+    @discardableResult
+    func publishCheckpoint(size: UInt64, root: [UInt8], headsRoot: [UInt8], signer: NoteSigner) throws -> String {
+        let note = try Checkpoint(origin: origin, size: size, rootHash: root, headsRoot: headsRoot)
+            .sign(with: signer).serialized
         try store.write { writer in
             try writer.insert(checkpoint: StoredCheckpoint(size: size, root: root, note: note))
         }
@@ -429,16 +476,27 @@ public final class Ledger: Sendable {
     private struct PendingHead {
         var eventID: [UInt8]
         var sequence: Int64
+        var index: UInt64
         var state: ProductState
     }
 
+    /// What one committed batch leaves: its result, the roster it ends with, and the heads map after it.
+    struct Committed {
+        let result: AppendResult
+        let trust: CachedTrust
+        let heads: HeadsIndex.Version
+    }
+
+    /// - Parameter heads: the heads map at the current tree size when the caller has it (an earlier
+    ///   group of the same transaction); otherwise it is taken from ``heads`` and brought up to date.
     private func commit(
         _ statements: [SignedStatement],
         preauthenticated: [Party?],
         snapshot: CachedTrust,
+        heads startHeads: HeadsIndex.Version?,
         now: Timestamp,
         writer: any LedgerWriter
-    ) throws -> (AppendResult, CachedTrust) {
+    ) throws -> Committed {
         var size = try writer.treeSize()
         let startSize = size
         var trust = snapshot.state
@@ -523,6 +581,7 @@ public final class Ledger: Sendable {
                             head = PendingHead(
                                 eventID: stored.eventID,
                                 sequence: stored.sequence,
+                                index: stored.index,
                                 state: try ProductState(json: CanonicalJSON.decode(stored.state))
                             )
                         }
@@ -574,7 +633,7 @@ public final class Ledger: Sendable {
                                 )
                             )
                         }
-                        pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, state: state)
+                        pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, index: size, state: state)
                     }
                 }
                 try writer.insert(
@@ -606,9 +665,38 @@ public final class Ledger: Sendable {
         let nodes = try MerkleTree.nodesToAppend(leafHashes: leafHashes, startingAt: startSize, reader: writer)
         try writer.insert(nodes: nodes)
         let root = try MerkleTree.rootHash(size: size, reader: writer)
-        return (
-            AppendResult(receipts: receipts, treeSize: size, rootHash: root, checkpoint: nil),
-            CachedTrust(rosterHead: rosterHead?.eventID, state: trust)
+        var map: HeadsMap
+        if let startHeads, startHeads.size == startSize {
+            map = startHeads.map
+        } else {
+            map = try heads.map(at: startSize, reader: writer)
+        }
+        for (key, head) in pending {
+            try map.set(
+                MapKey.product(key),
+                try HeadValue(eventID: head.eventID, count: UInt64(head.sequence + 1), index: head.index)
+            )
+        }
+        if let rosterHead, rosterHead.index >= startSize {
+            try map.set(
+                MapKey.roster,
+                try HeadValue(
+                    eventID: rosterHead.eventID,
+                    count: UInt64(rosterHead.sequence + 1),
+                    index: rosterHead.index
+                )
+            )
+        }
+        return Committed(
+            result: AppendResult(
+                receipts: receipts,
+                treeSize: size,
+                rootHash: root,
+                headsRoot: map.root,
+                checkpoint: nil
+            ),
+            trust: CachedTrust(rosterHead: rosterHead?.eventID, state: trust),
+            heads: HeadsIndex.Version(size: size, map: map)
         )
     }
 

@@ -105,6 +105,15 @@ struct PostgresAccess: LedgerWriter {
             .map(makeLink)
     }
 
+    func chainHeads(below size: UInt64) throws -> [ChainLink] {
+        try rows(
+            """
+            SELECT DISTINCT ON (chain) chain, seq, idx, event_id, ''::bytea FROM chain_links
+            WHERE idx < \(Int64(clamping: size)) ORDER BY chain, seq DESC
+            """
+        ).map(makeLink)
+    }
+
     private func makeLink(_ row: PostgresRow) throws -> ChainLink {
         ChainLink(
             chain: try row.text(0),

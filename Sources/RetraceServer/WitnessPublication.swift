@@ -55,11 +55,6 @@ public struct WitnessPublication: Sendable {
             let theirs = try? SignedNote(parsing: cosigned.note),
             mine.text == theirs.text
         else { return bundle }
-        return ProofBundle(
-            checkpoint: cosigned.note,
-            roster: bundle.roster,
-            products: bundle.products,
-            certificate: bundle.certificate
-        )
+        return bundle.withCheckpoint(cosigned.note)
     }
 }

@@ -39,6 +39,22 @@ public final class DryRunWriter: ForwardingLedgerReader, LedgerWriter {
         return try base.head(of: chain)
     }
 
+    public func chainHeads(below size: UInt64) throws -> [ChainLink] {
+        // The links this writer holds are newer than any of the base's for the same chain.
+        var byChain: [String: ChainLink] = [:]
+        for link in try base.chainHeads(below: size) { byChain[link.chain] = link }
+        for (chain, link) in heads where link.index < size {
+            byChain[chain] = ChainLink(
+                chain: link.chain,
+                sequence: link.sequence,
+                index: link.index,
+                eventID: link.eventID,
+                state: []
+            )
+        }
+        return byChain.values.sorted { $0.chain < $1.chain }
+    }
+
     public func product(_ product: String) throws -> ProductRow? {
         if let row = products[product] { return row }
         return try base.product(product)

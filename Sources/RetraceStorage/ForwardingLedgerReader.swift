@@ -19,6 +19,7 @@ extension ForwardingLedgerReader {
     public func entryIndex(eventID: [UInt8]) throws -> UInt64? { try base.entryIndex(eventID: eventID) }
     public func head(of chain: String) throws -> ChainLink? { try base.head(of: chain) }
     public func chain(_ chain: String) throws -> [ChainLink] { try base.chain(chain) }
+    public func chainHeads(below size: UInt64) throws -> [ChainLink] { try base.chainHeads(below: size) }
     public func product(_ product: String) throws -> ProductRow? { try base.product(product) }
     public func products(withSerial serial: String) throws -> [ProductRow] { try base.products(withSerial: serial) }
     public func latestCheckpoint() throws -> StoredCheckpoint? { try base.latestCheckpoint() }

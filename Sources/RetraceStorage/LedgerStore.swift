@@ -23,6 +23,10 @@ public protocol LedgerReader: MerkleNodeReader {
     func entryIndex(eventID: [UInt8]) throws -> UInt64?
     func head(of chain: String) throws -> ChainLink?
     func chain(_ chain: String) throws -> [ChainLink]
+    /// The newest link of every chain among entries `[0, size)`, states left empty: what the heads
+    /// map is built from in one read. Derived rows, so the map built from them is checked against
+    /// a signed heads root before it is believed.
+    func chainHeads(below size: UInt64) throws -> [ChainLink]
     func product(_ product: String) throws -> ProductRow?
     func products(withSerial serial: String) throws -> [ProductRow]
     func latestCheckpoint() throws -> StoredCheckpoint?

@@ -89,6 +89,14 @@ struct SQLiteAccess: LedgerWriter {
         return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [chain]).map { try makeLink($0) }
     }
 
+    func chainHeads(below size: UInt64) throws -> [ChainLink] {
+        // SQLite takes the bare columns from the row holding MAX(seq).
+        let sql = "SELECT chain, MAX(seq), idx, event_id, x'' FROM chain_links WHERE idx < ? GROUP BY chain"
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [Int64(clamping: size)]).map {
+            try makeLink($0)
+        }
+    }
+
     private func makeLink(_ row: Row) throws -> ChainLink {
         ChainLink(
             chain: try row.text(0),

@@ -6,14 +6,16 @@ import CanonicalJSON
 extension DockVerdict {
     public var json: JSONValue {
         let verdict = self
-        return .object([
+        var object: JSONObject = [
             "verdict": .string(verdict.code.rawValue), "returnable": .bool(verdict.isReturnable),
             "message": .string(verdict.message), "reasons": .array(verdict.reasons.map { .string($0) }),
             "evidence": .array(verdict.evidence.map { .string($0) }), "product": .string(verdict.product),
             "passport": verdict.passport.map { .string($0) } ?? .null,
             "checkpointSize": verdict.checkpointSize.map { .integer(Int64($0)) } ?? .null,
             "disposition": verdict.suggestedDisposition.map { .string($0.rawValue) } ?? .null,
-        ])
+        ]
+        if let proof = verdict.absenceProof { object["absenceProof"] = .string(proof) }
+        return .object(object)
     }
 }
 
@@ -24,6 +26,7 @@ extension ProductHistory {
             "product": .string(history.product), "gtin": .string(history.gtin), "serial": .string(history.serial),
             "passport": .string(history.passport), "phase": .string(history.phase),
             "brandOwner": .string(history.brandOwner),
+            "completeness": .string(history.completeness),
             "checkpoint": .object([
                 "origin": .string(history.checkpoint.origin), "treeSize": .integer(Int64(history.checkpoint.size)),
                 "root": .string(history.checkpoint.rootHash),

@@ -1,11 +1,14 @@
 import CanonicalJSON
 import MerkleLog
+import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
+import VerifiableMap
 
 /// Everything a dock verdict is judged from, as one document a service can hand to a client that
 /// judges for itself: the product's own bundle, or else the bundles of other products that carry
-/// the same serial (a substitution), with the latest signed checkpoint that an absence is relative to.
+/// the same serial (a substitution), with the latest signed checkpoint that an absence is relative to
+/// and, when that checkpoint commits to a heads map, the map's proof that the product has no chain.
 ///
 /// Why a document: a client of a remote ledger must not take the service's verdict on its word.
 /// With this it recomputes the verdict with ``EvidenceVerifier/verdict(_:evidence:now:)``, the
@@ -19,15 +22,21 @@ public struct DockEvidence: Hashable, Sendable {
     public let others: [ProofBundle]
     /// The latest signed checkpoint note, when the product itself is unknown.
     public let checkpoint: String?
+    /// The non-membership proof of the product in ``checkpoint``'s heads map (spec/format.md §5.3);
+    /// required when that checkpoint carries a `retrace-heads/v1` line, so that a remote dock
+    /// can tell a serial never commissioned from one whose rows the service withholds.
+    public let absence: MapProof?
 
-    public init(bundle: ProofBundle?, others: [ProofBundle], checkpoint: String?) {
+    public init(bundle: ProofBundle?, others: [ProofBundle], checkpoint: String?, absence: MapProof? = nil) {
         self.bundle = bundle
         self.others = others
         self.checkpoint = checkpoint
+        self.absence = absence
     }
 
     public var json: JSONValue {
         .object([
+            "absence": absence.map { .string(Base64.encode($0.bytes)) } ?? .null,
             "bundle": bundle?.json ?? .null, "checkpoint": checkpoint.map { .string($0) } ?? .null,
             "format": .string(Self.format), "others": .array(others.map(\.json)),
         ])
@@ -42,7 +51,7 @@ public struct DockEvidence: Hashable, Sendable {
         guard let object = value.objectValue else {
             throw VerificationError(.malformedBundle, "the dock evidence is not a JSON object")
         }
-        let known: Set<String> = ["bundle", "checkpoint", "format", "others"]
+        let known: Set<String> = ["absence", "bundle", "checkpoint", "format", "others"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw VerificationError(.malformedBundle, "the dock evidence has an unknown member \"\(unknown)\"")
         }
@@ -50,10 +59,8 @@ public struct DockEvidence: Hashable, Sendable {
             throw VerificationError(.unsupportedFormat, "the dock evidence is not \(Self.format)")
         }
         func bundle(_ value: JSONValue, _ what: String) throws(VerificationError) -> ProofBundle {
-            do { return try ProofBundle(json: value) } catch let error as VerificationError {
+            do { return try ProofBundle(json: value) } catch {
                 throw VerificationError(error.code, "\(what): \(error.reason)")
-            } catch {
-                throw VerificationError(.malformedBundle, "\(what) cannot be read: \(error)")
             }
         }
         switch object["bundle"] {
@@ -69,6 +76,17 @@ public struct DockEvidence: Hashable, Sendable {
         case nil, .null?: self.checkpoint = nil
         case .string(let note)?: self.checkpoint = note
         default: throw VerificationError(.malformedBundle, "the dock evidence's checkpoint is not a string")
+        }
+        switch object["absence"] {
+        case nil, .null?: self.absence = nil
+        case .string(let text)?:
+            guard let bytes = Base64.decode(text) else {
+                throw VerificationError(.malformedBundle, "the dock evidence's absence proof is not base64")
+            }
+            do { self.absence = try MapProof(bytes: bytes) } catch {
+                throw VerificationError(.malformedBundle, "the dock evidence's absence proof cannot be read: \(error)")
+            }
+        default: throw VerificationError(.malformedBundle, "the dock evidence's absence proof is not a string")
         }
     }
 }
@@ -133,29 +151,51 @@ extension EvidenceVerifier {
                 suggestedDisposition: .quarantine
             )
         }
-        // Absence is relative to a checkpoint: name one that verifies under the log key.
+        // Absence is relative to a checkpoint: name one that verifies under the log key, and prove
+        // the product absent from its heads map when it commits to one.
         var size: UInt64?
+        var absenceProof: String?
         if let note = gathered.checkpoint {
-            do { size = try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin).size } catch {
+            let checkpoint: Checkpoint
+            do { checkpoint = try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin) } catch {
                 return DockJudge.integrityFailure(
                     product,
                     VerificationError(.checkpointInvalid, "the latest checkpoint does not verify: \(error)")
                 )
             }
+            size = checkpoint.size
+            if let root = checkpoint.headsRoot {
+                do throws(MapError) {
+                    guard let proof = gathered.absence else { throw MapError(.wrongKind, "no absence proof was given") }
+                    try proof.verifyAbsence(key: MapKey.product(product.digitalLink), root: root)
+                    absenceProof = Base64.encode(proof.bytes)
+                } catch {
+                    return DockJudge.integrityFailure(
+                        product,
+                        VerificationError(
+                            .ledgerIntegrityFailure,
+                            "\(product.digitalLink) cannot be proven absent from checkpoint \(checkpoint.size): \(error)"
+                        )
+                    )
+                }
+            }
         }
-        return DockVerdict(
+        var verdict = DockVerdict(
             code: .unknownSerial,
             message: "STOP: no brand ever registered serial \(product.serial.value) for GTIN \(product.gtin.digits): "
                 + "the item is counterfeit or its serial was invented.",
             reasons: [
                 "no commission of \(product.digitalLink) or of its serial under any GTIN, up to checkpoint "
                     + "\(size.map(String.init) ?? "none")"
+                    + (absenceProof == nil ? "" : "; its absence is proven by the checkpoint's heads map")
             ],
             evidence: [],
             product: product.digitalLink,
             checkpointSize: size,
             suggestedDisposition: .quarantine
         )
+        verdict.absenceProof = absenceProof
+        return verdict
     }
 
     /// Proofs of recycling for every product a certificate bundle covers, under the anchors alone.

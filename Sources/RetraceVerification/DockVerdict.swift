@@ -42,6 +42,9 @@ public struct DockVerdict: Codable, Hashable, Sendable {
     /// The size of the signed checkpoint the evidence was verified against (`nil` if none verified).
     public let checkpointSize: UInt64?
     public let suggestedDisposition: Disposition?
+    /// For `unknown-serial`: the proof (base64, spec/format.md §5.3) that the checkpoint's heads map
+    /// holds no chain of the product; `nil` when the checkpoint commits to no heads.
+    public var absenceProof: String?
 
     public init(
         code: Code,

@@ -1,9 +1,11 @@
 import CanonicalJSON
 import MerkleLog
+import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
 import RetraceStorage
+import VerifiableMap
 
 /// Gathers a product's (or a certificate's) evidence from a ledger store into a ``ProofBundle``.
 ///
@@ -13,21 +15,25 @@ import RetraceStorage
 /// Reads are O(events · log n) node reads, plus O(members) hashing per batch statement.
 public enum EvidenceCollector {
     /// The bundle of one product, or `nil` if the ledger has no chain for it below the checkpoint.
+    ///
+    /// When the checkpoint commits to a heads root, the bundle is v2: it carries the head proofs,
+    /// taken from `heads` (the map over the checkpoint's entries).
     public static func productBundle(
         _ product: SGTIN,
-        reader: any LedgerReader
-    ) throws(VerificationError)
-        -> ProofBundle?
-    {
+        reader: any LedgerReader,
+        heads: HeadsIndex = HeadsIndex()
+    ) throws(VerificationError) -> ProofBundle? {
         do {
             let checkpoint = try latest(reader)
             guard let chain = try chain(of: product.digitalLink, reader: reader, size: checkpoint.size) else {
                 return nil
             }
+            let map = try headsMap(checkpoint, reader: reader, heads: heads)
             return ProofBundle(
                 checkpoint: checkpoint.note,
                 roster: try roster(reader, size: checkpoint.size),
-                products: [chain]
+                products: [try withHead(chain, map)],
+                rosterHead: try map?.proof(MapKey.roster)
             )
         } catch let error as VerificationError {
             throw error
@@ -57,10 +63,9 @@ public enum EvidenceCollector {
     /// the chain of every member.
     public static func certificateBundle(
         at index: UInt64,
-        reader: any LedgerReader
-    ) throws(VerificationError)
-        -> ProofBundle
-    {
+        reader: any LedgerReader,
+        heads: HeadsIndex = HeadsIndex()
+    ) throws(VerificationError) -> ProofBundle {
         do {
             let checkpoint = try latest(reader)
             guard index < checkpoint.size, let stored = try reader.entry(at: index), !stored.members.isEmpty else {
@@ -87,11 +92,13 @@ public enum EvidenceCollector {
                 }
                 chains.append(chain)
             }
+            let map = try headsMap(checkpoint, reader: reader, heads: heads)
             return ProofBundle(
                 checkpoint: checkpoint.note,
                 roster: try roster(reader, size: checkpoint.size),
-                products: chains,
-                certificate: certificate
+                products: try chains.map { try withHead($0, map) },
+                certificate: certificate,
+                rosterHead: try map?.proof(MapKey.roster)
             )
         } catch let error as VerificationError {
             throw error
@@ -127,7 +134,54 @@ public enum EvidenceCollector {
         return entry["statement"]?["details"]?["certificate"]?.stringValue
     }
 
+    /// The proof that `product` has no chain up to the latest checkpoint, with that checkpoint's
+    /// note; `nil` proof for a checkpoint that commits to no heads (absence then rests on the
+    /// database alone). Throws when the map holds the product: its rows are missing.
+    public static func absence(
+        _ product: SGTIN,
+        reader: any LedgerReader,
+        heads: HeadsIndex = HeadsIndex()
+    )
+        throws(VerificationError) -> (checkpoint: String, proof: MapProof?)
+    {
+        do {
+            let checkpoint = try latest(reader)
+            guard let map = try headsMap(checkpoint, reader: reader, heads: heads) else {
+                return (checkpoint.note, nil)
+            }
+            let proof = try map.proof(MapKey.product(product.digitalLink))
+            guard !proof.isMembership else {
+                throw VerificationError(
+                    .ledgerIntegrityFailure,
+                    "checkpoint \(checkpoint.size) commits to a chain of \(product.digitalLink), but the database has none"
+                )
+            }
+            return (checkpoint.note, proof)
+        } catch let error as VerificationError {
+            throw error
+        } catch {
+            throw VerificationError(.storage, "proving \(product.digitalLink) absent: \(error)")
+        }
+    }
+
     // MARK: Pieces
+
+    /// The heads map over the checkpoint's entries, when the checkpoint commits to one.
+    static func headsMap(_ stored: StoredCheckpoint, reader: any LedgerReader, heads: HeadsIndex) throws -> HeadsMap? {
+        guard let note = try? SignedNote(parsing: stored.note), let checkpoint = try? Checkpoint(parsing: note.text),
+            checkpoint.headsRoot != nil
+        else { return nil }
+        return try heads.map(at: stored.size, reader: reader)
+    }
+
+    static func withHead(_ chain: ProofBundle.Chain, _ map: HeadsMap?) throws -> ProofBundle.Chain {
+        guard let map else { return chain }
+        return ProofBundle.Chain(
+            product: chain.product,
+            events: chain.events,
+            head: try map.proof(MapKey.product(chain.product))
+        )
+    }
 
     static func latest(_ reader: any LedgerReader) throws -> StoredCheckpoint {
         guard let checkpoint = try reader.latestCheckpoint() else {
@@ -148,6 +202,13 @@ public enum EvidenceCollector {
             guard let stored = try reader.entry(at: link.index) else {
                 throw VerificationError(.storage, "roster entry \(link.index) is missing", index: link.index)
             }
+            guard stored.eventID == link.eventID else {
+                throw VerificationError(
+                    .ledgerIntegrityFailure,
+                    "the roster chain row at log index \(link.index) names another event than that entry",
+                    index: link.index
+                )
+            }
             return BundleEntry(
                 index: link.index,
                 entry: try object(stored.bytes),
@@ -164,6 +225,14 @@ public enum EvidenceCollector {
         for link in links {
             guard let stored = try reader.entry(at: link.index) else {
                 throw VerificationError(.storage, "entry \(link.index) of \(product) is missing", index: link.index)
+            }
+            guard stored.eventID == link.eventID else {
+                throw VerificationError(
+                    .ledgerIntegrityFailure,
+                    "the chain row of \(product) at log index \(link.index) names event "
+                        + "\(Hex.encode(link.eventID.prefix(6))), but that entry is \(Hex.encode(stored.eventID.prefix(6)))",
+                    index: link.index
+                )
             }
             let proof = try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader)
             let entry = try object(stored.bytes)

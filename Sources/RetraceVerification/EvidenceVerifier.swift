@@ -7,6 +7,7 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceRules
 import Synchronization
+import VerifiableMap
 
 /// Verifies product evidence with only the trust anchors: the one codepath behind dock verdicts,
 /// histories, proof-of-recycling and offline bundles, whether the evidence came from a ledger
@@ -115,7 +116,108 @@ public final class EvidenceVerifier: Sendable {
         } else if products.count != 1 {
             throw VerificationError(.malformedBundle, "a product bundle carries exactly one chain")
         }
-        return VerifiedBundle(checkpoint: checkpoint, products: products, certificate: certificate, trust: newest)
+        let completeness = try checkHeads(bundle, checkpoint: checkpoint, rosterBytes: rosterBytes, products: products)
+        for position in products.indices { products[position].completeness = completeness }
+        return VerifiedBundle(
+            checkpoint: checkpoint,
+            products: products,
+            certificate: certificate,
+            trust: newest,
+            completeness: completeness
+        )
+    }
+
+    // MARK: Heads
+
+    /// Proves every chain and the roster complete from the checkpoint's heads root (v2 evidence).
+    ///
+    /// A checkpoint that commits to heads makes the proofs mandatory: a bundle that drops them
+    /// (posing as v1) could otherwise drop a chain's newest events as well. A checkpoint made before
+    /// the map existed proves inclusion only, and says so.
+    private func checkHeads(
+        _ bundle: ProofBundle,
+        checkpoint: Checkpoint,
+        rosterBytes: [[UInt8]],
+        products: [VerifiedProduct]
+    ) throws(VerificationError) -> VerifiedBundle.Completeness {
+        guard let root = checkpoint.headsRoot else {
+            if bundle.isVersion2 {
+                throw VerificationError(
+                    .malformedBundle,
+                    "the bundle carries head proofs but checkpoint \(checkpoint.size) commits to no heads root"
+                )
+            }
+            return .notProven
+        }
+        guard let rosterProof = bundle.rosterHead, let lastRoster = bundle.roster.last,
+            let lastRosterBytes = rosterBytes.last
+        else {
+            throw VerificationError(
+                .incompleteHistory,
+                "checkpoint \(checkpoint.size) commits to every chain's head, but the evidence carries no head proofs "
+                    + "(a v1 bundle made from a v2 checkpoint): it cannot be shown complete"
+            )
+        }
+        let rosterID = try parseEntry(lastRoster, bytes: lastRosterBytes, members: []).statement.id
+        try proveHead(
+            rosterProof,
+            key: MapKey.roster,
+            what: "the roster",
+            eventID: rosterID.bytes,
+            count: bundle.roster.count,
+            index: lastRoster.index,
+            root: root,
+            checkpoint: checkpoint
+        )
+        for (chain, verified) in zip(bundle.products, products) {
+            guard let proof = chain.head, let last = verified.events.last else {
+                throw VerificationError(.incompleteHistory, "the chain of \(chain.product) carries no head proof")
+            }
+            try proveHead(
+                proof,
+                key: MapKey.product(chain.product),
+                what: chain.product,
+                eventID: last.id.bytes,
+                count: verified.events.count,
+                index: last.index,
+                root: root,
+                checkpoint: checkpoint
+            )
+        }
+        return .proven(checkpoint: checkpoint.size)
+    }
+
+    private func proveHead(
+        _ proof: MapProof,
+        key: [UInt8],
+        what: String,
+        eventID: [UInt8],
+        count: Int,
+        index: UInt64,
+        root: [UInt8],
+        checkpoint: Checkpoint
+    ) throws(VerificationError) {
+        let proven: HeadValue?
+        do { proven = try proof.verify(key: key, root: root) } catch {
+            throw VerificationError(
+                .incompleteHistory,
+                "the head proof of \(what) does not verify against checkpoint \(checkpoint.size): \(error)"
+            )
+        }
+        guard let proven else {
+            throw VerificationError(
+                .incompleteHistory,
+                "checkpoint \(checkpoint.size) proves \(what) has no chain, yet evidence of one was given"
+            )
+        }
+        guard proven.eventID == eventID, proven.count == UInt64(count), proven.index == index else {
+            throw VerificationError(
+                .incompleteHistory,
+                "\(what) has \(proven.count) event(s) up to checkpoint \(checkpoint.size), the newest at log index "
+                    + "\(proven.index); the evidence holds \(count), the newest at index \(index): events are missing or added",
+                index: proven.index
+            )
+        }
     }
 
     /// The roster in force at a roster bundle's checkpoint (no product chains): every roster entry

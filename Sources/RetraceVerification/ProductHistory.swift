@@ -59,6 +59,9 @@ public struct ProductHistory: Codable, Hashable, Sendable {
     public let brandOwner: String
     public let events: [Event]
     public let checkpoint: CheckpointReference
+    /// "complete as of checkpoint N" when the heads map proved the chain whole, else
+    /// "completeness not proven" (evidence made before the map existed).
+    public let completeness: String
 
     public init(_ verified: VerifiedProduct) {
         product = verified.product.digitalLink
@@ -67,6 +70,7 @@ public struct ProductHistory: Codable, Hashable, Sendable {
         passport = verified.passport.hex
         phase = verified.state.phase.name
         brandOwner = verified.state.brandOwner
+        completeness = verified.completeness.description
         checkpoint = CheckpointReference(
             origin: verified.checkpoint.origin,
             size: verified.checkpoint.size,

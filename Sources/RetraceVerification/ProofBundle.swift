@@ -1,5 +1,7 @@
 import CanonicalJSON
+import RetraceCrypto
 import RetraceEvents
+import VerifiableMap
 
 /// An offline proof bundle (`retrace-bundle/v1`, spec/verification.md §4): everything needed to
 /// verify one product's history, or one batch certificate, with only the trust anchors.
@@ -7,18 +9,26 @@ import RetraceEvents
 /// It is a canonical JSON file: a signed checkpoint, the roster entries up to the checkpoint, and
 /// one or more product chains, every entry with its inclusion proof. A certificate bundle adds the
 /// batch statement with all its members, and carries the chain of every member.
+///
+/// Version 2 (`retrace-bundle/v2`) adds the head proofs: each chain's membership proof in the
+/// checkpoint's heads map, and the roster chain's, so a bundle that leaves out a chain's newest
+/// events (or rosters) is refused instead of verifying as a shorter history.
 public struct ProofBundle: Hashable, Sendable {
     public static let format = "retrace-bundle/v1"
+    public static let formatV2 = "retrace-bundle/v2"
 
     /// One product's chain: its events in chain order, commission first.
     public struct Chain: Hashable, Sendable {
         /// The canonical Digital Link of the product.
         public let product: String
         public let events: [BundleEntry]
+        /// v2: the proof of this chain's head in the checkpoint's heads map.
+        public let head: MapProof?
 
-        public init(product: String, events: [BundleEntry]) {
+        public init(product: String, events: [BundleEntry], head: MapProof? = nil) {
             self.product = product
             self.events = events
+            self.head = head
         }
     }
 
@@ -29,24 +39,63 @@ public struct ProofBundle: Hashable, Sendable {
     public let products: [Chain]
     /// For a certificate bundle: the batch statement, with all its `members`.
     public let certificate: BundleEntry?
+    /// v2: the proof of the roster chain's head in the checkpoint's heads map. A bundle is v2
+    /// exactly when it carries this (and then every chain carries its own head proof).
+    public let rosterHead: MapProof?
 
-    public init(checkpoint: String, roster: [BundleEntry], products: [Chain], certificate: BundleEntry? = nil) {
+    public init(
+        checkpoint: String,
+        roster: [BundleEntry],
+        products: [Chain],
+        certificate: BundleEntry? = nil,
+        rosterHead: MapProof? = nil
+    ) {
         self.checkpoint = checkpoint
         self.roster = roster
         self.products = products
         self.certificate = certificate
+        self.rosterHead = rosterHead
     }
+
+    public var isVersion2: Bool { rosterHead != nil }
 
     public var json: JSONValue {
         var object = JSONObject()
         if let certificate { object["certificate"] = certificate.json }
         object["checkpoint"] = .string(checkpoint)
-        object["format"] = .string(Self.format)
+        object["format"] = .string(isVersion2 ? Self.formatV2 : Self.format)
         object["products"] = .array(
-            products.map { .object(["events": .array($0.events.map(\.json)), "product": .string($0.product)]) }
+            products.map { chain in
+                var item: JSONObject = ["events": .array(chain.events.map(\.json)), "product": .string(chain.product)]
+                if isVersion2, let head = chain.head { item["head"] = .string(Base64.encode(head.bytes)) }
+                return .object(item)
+            }
         )
         object["roster"] = .array(roster.map(\.json))
+        if let rosterHead { object["rosterHead"] = .string(Base64.encode(rosterHead.bytes)) }
         return .object(object)
+    }
+
+    /// The same bundle over another signed note of the same checkpoint (the note with witnesses'
+    /// cosignatures added): everything else, head proofs included, is kept.
+    public func withCheckpoint(_ note: String) -> ProofBundle {
+        ProofBundle(
+            checkpoint: note,
+            roster: roster,
+            products: products,
+            certificate: certificate,
+            rosterHead: rosterHead
+        )
+    }
+
+    /// Strips the head proofs: the v1 form, for clients that predate v2.
+    public var version1: ProofBundle {
+        ProofBundle(
+            checkpoint: checkpoint,
+            roster: roster,
+            products: products.map { Chain(product: $0.product, events: $0.events) },
+            certificate: certificate
+        )
     }
 
     /// The bundle file: canonical JSON followed by one line feed.
@@ -80,9 +129,13 @@ public struct ProofBundle: Hashable, Sendable {
     public init(json value: JSONValue) throws(VerificationError) {
         var reader = try BundleReader(value, path: "bundle")
         let format = try reader.string("format")
-        guard format == Self.format else {
-            throw VerificationError(.unsupportedFormat, "format \"\(format)\" is not \(Self.format)")
+        guard format == Self.format || format == Self.formatV2 else {
+            throw VerificationError(
+                .unsupportedFormat,
+                "format \"\(format)\" is not \(Self.format) or \(Self.formatV2)"
+            )
         }
+        let v2 = format == Self.formatV2
         let checkpoint = try reader.string("checkpoint")
         var roster: [BundleEntry] = []
         for (position, item) in try reader.array("roster").enumerated() {
@@ -97,13 +150,30 @@ public struct ProofBundle: Hashable, Sendable {
             for (eventPosition, event) in try chainReader.array("events").enumerated() {
                 events.append(try BundleEntry(json: event, path: "\(path).events[\(eventPosition)]"))
             }
+            let head = v2 ? try Self.mapProof(try chainReader.string("head"), path: "\(path).head") : nil
             try chainReader.finish()
-            products.append(Chain(product: product, events: events))
+            products.append(Chain(product: product, events: events, head: head))
         }
+        let rosterHead = v2 ? try Self.mapProof(try reader.string("rosterHead"), path: "bundle.rosterHead") : nil
         let certificate = try reader.take("certificate").map { (value) throws(VerificationError) in
             try BundleEntry(json: value, path: "bundle.certificate")
         }
         try reader.finish()
-        self.init(checkpoint: checkpoint, roster: roster, products: products, certificate: certificate)
+        self.init(
+            checkpoint: checkpoint,
+            roster: roster,
+            products: products,
+            certificate: certificate,
+            rosterHead: rosterHead
+        )
+    }
+
+    private static func mapProof(_ text: String, path: String) throws(VerificationError) -> MapProof {
+        guard let bytes = Base64.decode(text) else {
+            throw VerificationError(.malformedBundle, "\(path) is not canonical base64")
+        }
+        do { return try MapProof(bytes: bytes) } catch {
+            throw VerificationError(.malformedBundle, "\(path): \(error)")
+        }
     }
 }

@@ -22,6 +22,8 @@ public struct VerificationError: CodedError {
             case notFound = "not-found"
             case invalidScan = "invalid-scan"
             case storage = "storage"
+            case incompleteHistory = "incomplete-history"
+            case ledgerIntegrityFailure = "ledger-integrity-failure"
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -56,6 +58,12 @@ public struct VerificationError: CodedError {
         public static let invalidScan = Code(.invalidScan)
         /// The ledger store could not be read.
         public static let storage = Code(.storage)
+        /// A chain (or the roster) is not the one the checkpoint's heads map commits to: newest
+        /// events left out, or a head proof missing where the checkpoint commits to heads.
+        public static let incompleteHistory = Code(.incompleteHistory)
+        /// Evidence the verifier gathered from a ledger's own database disagrees with what the
+        /// ledger signed: its derived rows were deleted, altered or added to.
+        public static let ledgerIntegrityFailure = Code(.ledgerIntegrityFailure)
 
         public var description: String { base.rawValue }
     }

@@ -11,6 +11,8 @@ public struct VerifiedProduct: Sendable {
     /// The state after the last event (recomputed, never read from storage).
     public let state: ProductState
     public let checkpoint: Checkpoint
+    /// Whether the checkpoint's heads map proved this chain complete.
+    public internal(set) var completeness: VerifiedBundle.Completeness = .notProven
 
     /// The passport id: the id of the commission statement.
     public var passport: Digest { state.passport }

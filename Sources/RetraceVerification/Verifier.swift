@@ -1,10 +1,12 @@
 import Dispatch
 import Foundation
 import MerkleLog
+import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
 import RetraceStorage
+import VerifiableMap
 
 /// Verification over a ledger store: dock verdicts, histories, bundles and proofs of recycling.
 ///
@@ -21,6 +23,8 @@ public final class Verifier: Sendable {
     private let nodes: MerkleNodeCache
     /// Recycle statements by certificate number, read once and then only for new entries.
     private let certificates: CertificateIndex
+    /// The heads map at the checkpoints scans are proven against, built once and then moved forward.
+    public let heads: HeadsIndex
 
     public init(
         store: any LedgerStore,
@@ -32,6 +36,7 @@ public final class Verifier: Sendable {
         self.clock = clock
         self.nodes = MerkleNodeCache()
         self.certificates = CertificateIndex()
+        self.heads = HeadsIndex()
     }
 
     public convenience init(ledger: Ledger, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) {
@@ -57,9 +62,17 @@ public final class Verifier: Sendable {
         let nodes = prefetchNodes(product)
         guard
             let bundle = try read({ reader throws(VerificationError) in
-                try EvidenceCollector.productBundle(product, reader: PrefetchedReader(base: reader, nodes: nodes))
+                try EvidenceCollector.productBundle(
+                    product,
+                    reader: PrefetchedReader(base: reader, nodes: nodes),
+                    heads: heads
+                )
             })
         else {
+            // No rows: believed only if the checkpoint's heads map proves the product absent.
+            _ = try read { reader throws(VerificationError) in
+                try EvidenceCollector.absence(product, reader: reader, heads: heads)
+            }
             throw VerificationError(.notFound, "\(product.digitalLink) was never commissioned in this ledger")
         }
         return bundle
@@ -71,7 +84,7 @@ public final class Verifier: Sendable {
             var bundles: [ProofBundle] = []
             for index in try recycleEntries(certificate: certificate, reader: reader) {
                 guard let stored = try? reader.entry(at: index), !stored.members.isEmpty else { continue }
-                bundles.append(try EvidenceCollector.certificateBundle(at: index, reader: reader))
+                bundles.append(try EvidenceCollector.certificateBundle(at: index, reader: reader, heads: heads))
             }
             return bundles
         }
@@ -114,7 +127,7 @@ public final class Verifier: Sendable {
         let verified: VerifiedBundle
         do { verified = try evidence.verify(gathered) } catch {
             nodes.removeAll()
-            throw error
+            throw Self.ownEvidence(error)
         }
         guard let item = verified.products.first(where: { $0.product == product }) else {
             throw VerificationError(.notFound, "the evidence does not cover \(product.digitalLink)")
@@ -137,7 +150,10 @@ public final class Verifier: Sendable {
             return integrityFailure(product, error)
         }
         let verdict = try evidence.verdict(request, evidence: gathered, now: now)
-        if verdict.code == .ledgerIntegrityFailure { nodes.removeAll() }
+        if verdict.code == .ledgerIntegrityFailure {
+            nodes.removeAll()
+            heads.removeAll()
+        }
         return verdict
     }
 
@@ -166,7 +182,7 @@ public final class Verifier: Sendable {
         {
             do {
                 let certificate = try read { reader throws(VerificationError) in
-                    try EvidenceCollector.certificateBundle(at: recycle.index, reader: reader)
+                    try EvidenceCollector.certificateBundle(at: recycle.index, reader: reader, heads: heads)
                 }
                 return ProofOfRecycling.check(product, evidence: try evidence.verify(certificate))
             } catch {
@@ -188,11 +204,14 @@ public final class Verifier: Sendable {
         for index in indices {
             let bundle = try read { reader throws(VerificationError) -> ProofBundle? in
                 guard let stored = try? reader.entry(at: index) else { return nil }
-                if !stored.members.isEmpty { return try EvidenceCollector.certificateBundle(at: index, reader: reader) }
+                if !stored.members.isEmpty {
+                    return try EvidenceCollector.certificateBundle(at: index, reader: reader, heads: heads)
+                }
                 return nil
             }
             if let bundle {
-                let verified = try evidence.verify(bundle)
+                let verified: VerifiedBundle
+                do { verified = try evidence.verify(bundle) } catch { throw Self.ownEvidence(error) }
                 proofs += verified.products.map { ProofOfRecycling.check($0.product, evidence: verified) }
             } else {
                 let scan = try read { reader throws(VerificationError) -> String in
@@ -215,7 +234,8 @@ public final class Verifier: Sendable {
         return try read { reader throws(VerificationError) in
             if let bundle = try EvidenceCollector.productBundle(
                 product,
-                reader: PrefetchedReader(base: reader, nodes: nodes)
+                reader: PrefetchedReader(base: reader, nodes: nodes),
+                heads: heads
             ) {
                 return DockEvidence(bundle: bundle, others: [], checkpoint: nil)
             }
@@ -227,14 +247,31 @@ public final class Verifier: Sendable {
             for row in rows where row.product != product.digitalLink {
                 if let other = try EvidenceCollector.productBundle(
                     try Self.product(scan: row.product),
-                    reader: reader
+                    reader: reader,
+                    heads: heads
                 ) {
                     others.append(other)
                 }
             }
-            let note = try? reader.latestCheckpoint()?.note
-            return DockEvidence(bundle: nil, others: others, checkpoint: note ?? nil)
+            guard others.isEmpty, (try? reader.latestCheckpoint()) != nil else {
+                return DockEvidence(bundle: nil, others: others, checkpoint: nil)
+            }
+            let absence = try EvidenceCollector.absence(product, reader: reader, heads: heads)
+            return DockEvidence(bundle: nil, others: [], checkpoint: absence.checkpoint, absence: absence.proof)
         }
+    }
+
+    /// A failure of evidence this verifier gathered from the ledger's own database: a chain that
+    /// is not the one the signed heads map commits to means the database's rows were changed, not
+    /// that someone handed over a short bundle.
+    static func ownEvidence(_ error: VerificationError) -> VerificationError {
+        guard error.code == .incompleteHistory else { return error }
+        return VerificationError(
+            .ledgerIntegrityFailure,
+            "the ledger's rows disagree with its signed heads map: \(error.reason)",
+            index: error.index,
+            events: error.events
+        )
     }
 
     /// Entries read so far to find recycle statements by certificate (the index's first build,
@@ -270,6 +307,7 @@ public final class Verifier: Sendable {
     /// storage cannot keep failing scans once the storage is repaired.
     private func integrityFailure(_ product: SGTIN, _ error: VerificationError) -> DockVerdict {
         nodes.removeAll()
+        heads.removeAll()
         return DockJudge.integrityFailure(product, error)
     }
 

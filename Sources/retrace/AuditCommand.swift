@@ -218,6 +218,7 @@ struct AuditCommand: ParsableCommand {
         .object([
             "passed": .bool(report.passed), "entriesChecked": .integer(Int64(report.entriesChecked)),
             "checkpointsChecked": .integer(Int64(report.checkpointsChecked)),
+            "headsRootsChecked": .integer(Int64(report.headsRootsChecked)),
             "treeSize": .integer(Int64(report.treeSize)), "root": .string(Hex.encode(report.rootHash)),
             "failuresTruncated": .bool(report.failuresTruncated),
             "failures": .array(
@@ -242,6 +243,7 @@ struct AuditCommand: ParsableCommand {
             Output.fields(
                 [
                     ("entries checked", "\(report.entriesChecked)"), ("checkpoints", "\(report.checkpointsChecked)"),
+                    ("heads roots", "\(report.headsRootsChecked) recomputed from the log and matched"),
                     ("tree size", sizeText), ("root", Hex.encode(report.rootHash)),
                 ],
                 indent: "  "

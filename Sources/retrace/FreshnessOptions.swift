@@ -101,11 +101,6 @@ struct FreshnessOptions: ParsableArguments {
             let theirs = try? SignedNote(parsing: cosigned), let mine = try? SignedNote(parsing: bundle.checkpoint),
             theirs.text == mine.text
         else { return bundle }
-        return ProofBundle(
-            checkpoint: cosigned,
-            roster: bundle.roster,
-            products: bundle.products,
-            certificate: bundle.certificate
-        )
+        return bundle.withCheckpoint(cosigned)
     }
 }

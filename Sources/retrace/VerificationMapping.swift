@@ -44,6 +44,7 @@ enum VerificationMapping {
                 "\(history.events.count) events against signed checkpoint \(history.checkpoint.size) "
                     + "(root \(history.checkpoint.rootHash.prefix(16))…)"
             ),
+            ("history", history.completeness),
         ])
         text +=
             "\n\n"

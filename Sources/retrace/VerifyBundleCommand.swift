@@ -67,6 +67,7 @@ struct VerifyBundleCommand: ParsableCommand {
                             }
                         ),
                         "certificate": verified.certificate.map { .string($0.id.hex) } ?? .null,
+                        "completeness": .string(verified.completeness.description),
                     ])
                 )
             )
@@ -74,7 +75,10 @@ struct VerifyBundleCommand: ParsableCommand {
             Output.print("VERIFIED \(file)")
             Output.print(
                 Output.fields(
-                    [("checkpoint", "\(verified.checkpoint.origin) size \(verified.checkpoint.size)")]
+                    [
+                        ("checkpoint", "\(verified.checkpoint.origin) size \(verified.checkpoint.size)"),
+                        ("history", verified.completeness.description),
+                    ]
                         + verified.products.map {
                             (
                                 "product",

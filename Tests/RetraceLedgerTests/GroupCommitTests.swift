@@ -8,6 +8,7 @@ import RetraceRules
 import RetraceSimulation
 import RetraceStorage
 import Testing
+import VerifiableMap
 
 /// `Ledger.append(groups:)`: several clients' batches in one transaction, each all-or-nothing.
 @Suite("Group commit")
@@ -85,6 +86,13 @@ struct GroupCommitTests {
         let checkpoint = try Checkpoint.open(note, verifiers: [parties.log.verifier], origin: TestParties.origin)
         #expect(checkpoint.size == 4)
         #expect(checkpoint.rootHash == third.rootHash)
+        // The heads root committed with the entries is the map of exactly the accepted groups:
+        // the refused group's heads (C) went with its savepoint. Replayed from the log alone:
+        var map = HeadsMap()
+        try store.read { reader in try reader.forEachEntry(from: 0, to: 4) { try HeadsIndex.apply($0, to: &map) } }
+        #expect(checkpoint.headsRoot == map.root && third.headsRoot == map.root)
+        #expect(map.value(MapKey.product(c.digitalLink)) == nil)
+        #expect(map.value(MapKey.product(a.digitalLink))?.count == 2)
     }
 
     @Test("a later group sees an earlier group's head; a replay across groups is a duplicate")

@@ -41,6 +41,8 @@ struct LargeLedgerTests {
         #expect(report.entriesChecked == size)
         #expect(report.treeSize == size)
         #expect(report.checkpointsChecked >= 1)
+        // Every checkpoint's heads root equals the map the auditor recomputed from the log alone.
+        #expect(report.headsRootsChecked == report.checkpointsChecked)
 
         // An auditor that trusted the checkpoint of the first half checks only what came after.
         let half = try #require(
@@ -50,9 +52,11 @@ struct LargeLedgerTests {
         )
         let incremental = try auditor.audit(store: fixture.ledger.store, since: half.note)
         #expect(incremental.passed, "\(incremental.failures.prefix(3))")
+        #expect(incremental.headsRootsChecked >= 1)
         print(
             "100k ledger: \(appended) events appended in \(Int(appendSeconds)) s (debug build, with generation), "
-                + "audited in \(Int(auditSeconds)) s"
+                + "audited in \(Int(auditSeconds)) s, heads map recomputed and checked against "
+                + "\(report.headsRootsChecked) checkpoints"
         )
     }
 }

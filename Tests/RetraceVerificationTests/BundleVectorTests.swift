@@ -115,6 +115,17 @@ struct BundleVectorTests {
             ).encoded()
         }
         let pretty = Array(String(decoding: valid, as: UTF8.self).replacingOccurrences(of: ",\"", with: ", \"").utf8)
+        // The newest event dropped, the head proofs kept: a consistent but incomplete history.
+        let truncated = ProofBundle(
+            checkpoint: product.checkpoint,
+            roster: product.roster,
+            products: [.init(product: chain.product, events: Array(chain.events.dropLast()), head: chain.head)],
+            rosterHead: product.rosterHead
+        )
+        // The same checkpoint re-signed without its heads line: what a ledger signed before the map.
+        let plain = try Checkpoint(origin: note.origin, size: note.size, rootHash: note.rootHash)
+            .sign(with: story.parties.log).serialized
+        let before = ProofBundle(checkpoint: plain, roster: product.roster, products: product.version1.products)
 
         return [
             Case(
@@ -220,6 +231,25 @@ struct BundleVectorTests {
                 error: .malformedBundle,
                 description: "valid-member.json with member, memberIndex and memberProof left out of the batch event"
             ),
+            Case(
+                file: "invalid-newest-event-dropped.json",
+                bytes: try truncated.encoded(),
+                error: .incompleteHistory,
+                description: "valid-product.json (v2) without its newest event (the return receipt), head proofs kept"
+            ),
+            Case(
+                file: "invalid-head-proofs-stripped.json",
+                bytes: try truncated.version1.encoded(),
+                error: .incompleteHistory,
+                description: "the same as v1: no head proofs, though its checkpoint commits to every chain's head"
+            ),
+            Case(
+                file: "valid-v1-before-heads.json",
+                bytes: try before.encoded(),
+                error: nil,
+                description: "a v1 bundle whose checkpoint has no heads line (signed before the map): verifies, "
+                    + "completeness not proven"
+            ),
         ]
     }
 
@@ -235,6 +265,7 @@ struct BundleVectorTests {
                 let verified = try verifier.verify(bytes: item.bytes)
                 object["valid"] = .bool(true)
                 object["checkpointSize"] = .integer(Int64(verified.checkpoint.size))
+                object["completeness"] = .string(verified.completeness.description)
                 object["products"] = .array(
                     verified.products.map { product in
                         .object([
@@ -303,7 +334,7 @@ struct BundleVectorTests {
         )
         let verifier = EvidenceVerifier(anchors: anchors)
         let cases = try #require(expected["cases"]?.arrayValue)
-        #expect(cases.count == 15)
+        #expect(cases.count == 18)
         for item in cases {
             let file = try #require(item["file"]?.stringValue)
             let bytes = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent(file)))
@@ -320,6 +351,7 @@ struct BundleVectorTests {
                     )
                 }
                 #expect(Int64(verified.checkpoint.size) == item["checkpointSize"]?.integerValue)
+                #expect(verified.completeness.description == item["completeness"]?.stringValue, "\(file)")
             } else {
                 let code = item["error"]?.stringValue
                 #expect(throws: VerificationError.self, "\(file)") { try verifier.verify(bytes: bytes) }

@@ -135,15 +135,31 @@ struct ProofBundleTests {
                 ($0 as? VerificationError)?.code == .rosterInvalid
             }
         }
-        // Dropping the newest roster or the newest event leaves a shorter, still consistent history: an offline
-        // verifier cannot tell without a fresher source (spec/verification.md §4.4); the head it reports differs.
+        // Dropping the newest event or the newest roster leaves a shorter, consistent history: the
+        // checkpoint's heads map refuses it (spec/verification.md §4.4), with or without the head proofs.
         let shorter = ProofBundle(
             checkpoint: bundle.checkpoint,
             roster: bundle.roster,
-            products: [ProofBundle.Chain(product: chain.product, events: Array(chain.events.dropLast()))]
+            products: [
+                ProofBundle.Chain(product: chain.product, events: Array(chain.events.dropLast()), head: chain.head)
+            ],
+            rosterHead: bundle.rosterHead
         )
-        let verified = try verifier.verify(shorter)
-        #expect(verified.products.first?.state.phase.name == "in-stock")
+        #expect(throws: VerificationError(.incompleteHistory, "")) { try verifier.verify(bytes: shorter.encoded()) }
+        #expect(throws: VerificationError(.incompleteHistory, "")) {
+            try verifier.verify(bytes: shorter.version1.encoded())
+        }
+        let fewerRosters = ProofBundle(
+            checkpoint: bundle.checkpoint,
+            roster: Array(bundle.roster.dropLast()),
+            products: bundle.products,
+            rosterHead: bundle.rosterHead
+        )
+        #expect(throws: VerificationError(.incompleteHistory, "")) {
+            try verifier.verify(bytes: fewerRosters.encoded())
+        }
+        // The whole bundle is complete as of its checkpoint.
+        #expect(try verifier.verify(bundle).completeness == .proven(checkpoint: 7))
     }
 
     @Test("events moved to another product, reordered or taken from another ledger are refused")

@@ -1,0 +1,133 @@
+import CanonicalJSON
+import MerkleLog
+import RetraceCrypto
+import RetraceEvents
+import RetraceStorage
+import Synchronization
+import VerifiableMap
+
+/// The heads map of a ledger at a given tree size, kept in memory and moved forward with the log.
+///
+/// The map is a function of the log alone (spec/format.md §5.2): each entry sets the head of the
+/// chains it extends. It is built once per process, from the derived chain rows when a signed heads
+/// root can vouch for them (one read, no parsing) and from the entries otherwise, then advanced by
+/// reading only new entries. A few recent versions are kept: they share all but their changed
+/// paths, so the writer's version and the latest checkpoint's cost little more than one.
+public final class HeadsIndex: Sendable {
+    /// One version of the map: the map over entries `[0, size)`.
+    public struct Version: Sendable {
+        public let size: UInt64
+        public let map: HeadsMap
+    }
+
+    private let versions: Mutex<[Version]>
+    static let keptVersions = 4
+
+    public init() { versions = Mutex([]) }
+
+    /// The map over entries `[0, size)` of `reader`'s log.
+    public func map(at size: UInt64, reader: any LedgerReader) throws -> HeadsMap {
+        let known = versions.withLock { $0 }
+        if let exact = known.first(where: { $0.size == size }) { return exact.map }
+        let version: Version
+        if let below = known.filter({ $0.size < size }).max(by: { $0.size < $1.size }) {
+            version = try Self.advance(below, to: size, reader: reader)
+        } else {
+            version = try Self.build(size: size, reader: reader)
+        }
+        remember(version)
+        return version.map
+    }
+
+    /// Keeps a version a writer computed itself (after its transaction committed).
+    public func remember(_ version: Version) {
+        versions.withLock { list in
+            guard !list.contains(where: { $0.size == version.size }) else { return }
+            list.append(version)
+            list.sort { $0.size > $1.size }
+            if list.count > Self.keptVersions { list.removeLast(list.count - Self.keptVersions) }
+        }
+    }
+
+    /// Forgets every version: after a failure that may have come from a map built on bad rows.
+    public func removeAll() { versions.withLock { $0.removeAll() } }
+
+    // MARK: Building
+
+    /// The map at `size` from scratch. The chain rows are used when the latest checkpoint at or
+    /// below `size` carries a heads root they reproduce; otherwise the entries are replayed.
+    static func build(size: UInt64, reader: any LedgerReader) throws -> Version {
+        // The checkpoint at exactly this size (a verifier asks at checkpoint sizes, in any order),
+        // else the latest one below it (a writer asks at the tree size).
+        var vouching = try reader.checkpoint(size: size)
+        if vouching == nil, let latest = try reader.latestCheckpoint(), latest.size <= size { vouching = latest }
+        if let stored = vouching, let signedRoot = headsRoot(of: stored) {
+            let fromRows = try fromChainHeads(size: stored.size, reader: reader)
+            let base =
+                fromRows.map.root == signedRoot
+                ? fromRows : try replay(from: Version(size: 0, map: HeadsMap()), to: stored.size, reader: reader)
+            return try advance(base, to: size, reader: reader)
+        }
+        return try replay(from: Version(size: 0, map: HeadsMap()), to: size, reader: reader)
+    }
+
+    /// The heads root a stored checkpoint's note carries (its signature is the verifier's business:
+    /// a wrong root here only makes the map be replayed from the entries).
+    static func headsRoot(of stored: StoredCheckpoint) -> [UInt8]? {
+        guard let note = try? SignedNote(parsing: stored.note), let checkpoint = try? Checkpoint(parsing: note.text)
+        else { return nil }
+        return checkpoint.headsRoot
+    }
+
+    public static func fromChainHeads(size: UInt64, reader: any LedgerReader) throws -> Version {
+        let heads = try reader.chainHeads(below: size)
+        let entries = try heads.map { link in
+            (
+                key: link.chain == Ledger.rosterChain ? MapKey.roster : MapKey.product(link.chain),
+                value: try HeadValue(eventID: link.eventID, count: UInt64(link.sequence + 1), index: link.index)
+            )
+        }
+        return Version(size: size, map: try HeadsMap(entries: entries))
+    }
+
+    static func advance(_ version: Version, to size: UInt64, reader: any LedgerReader) throws -> Version {
+        guard version.size < size else { return version }
+        return try replay(from: version, to: size, reader: reader)
+    }
+
+    /// Applies entries `[version.size, size)` one by one: the log-only definition of the map.
+    static func replay(from version: Version, to size: UInt64, reader: any LedgerReader) throws -> Version {
+        var map = version.map
+        try reader.forEachEntry(from: version.size, to: size) { stored in
+            try apply(stored, to: &map)
+        }
+        return Version(size: size, map: map)
+    }
+
+    /// Sets the head of every chain the entry extends: the roster's for a roster statement, the
+    /// product's, or each batch member's.
+    public static func apply(_ stored: StoredEntry, to map: inout HeadsMap) throws {
+        for key in try chainKeys(stored) {
+            let count = (map.value(key)?.count ?? 0) + 1
+            try map.set(key, try HeadValue(eventID: stored.eventID, count: count, index: stored.index))
+        }
+    }
+
+    /// The map keys of the chains an entry extends.
+    public static func chainKeys(_ stored: StoredEntry) throws -> [[UInt8]] {
+        if stored.type == EventType.roster.name { return [MapKey.roster] }
+        if !stored.members.isEmpty {
+            return try stored.members.enumerated().map { (position, bytes) in
+                MapKey.product(
+                    try BatchMember(json: CanonicalJSON.decode(bytes), path: "entry \(stored.index) member \(position)")
+                        .product.digitalLink
+                )
+            }
+        }
+        let entry = try LogEntry(parsing: stored.bytes)
+        guard let product = entry.statement.product else {
+            throw LedgerError(.malformed, "entry \(stored.index) names no product and no members")
+        }
+        return [MapKey.product(product.digitalLink)]
+    }
+}

@@ -1,0 +1,53 @@
+/// What the map commits to for one chain: its head, so a verifier can tell a complete chain from
+/// a shortened, lengthened or altered one without trusting whoever handed it over.
+///
+/// Encoded as 48 bytes, `eventID (32) ‖ count (uint64 BE) ‖ index (uint64 BE)`: fixed width, so
+/// the encoding has exactly one spelling and needs no parser beyond slicing.
+public struct HeadValue: Hashable, Sendable {
+    public static let byteCount = 48
+
+    /// The id (SHA-256 of the signed statement) of the chain's newest event.
+    public let eventID: [UInt8]
+    /// How many events the chain holds, commission first.
+    public let count: UInt64
+    /// The log index of the newest event.
+    public let index: UInt64
+
+    public init(eventID: [UInt8], count: UInt64, index: UInt64) throws(MapError) {
+        guard eventID.count == 32 else {
+            throw MapError(.malformedValue, "a head's event id is \(eventID.count) bytes, expected 32")
+        }
+        guard count >= 1 else { throw MapError(.malformedValue, "a head counts at least one event") }
+        self.eventID = eventID
+        self.count = count
+        self.index = index
+    }
+
+    public init(bytes: some Collection<UInt8>) throws(MapError) {
+        let bytes = Array(bytes)
+        guard bytes.count == Self.byteCount else {
+            throw MapError(.malformedValue, "a head value is \(bytes.count) bytes, expected \(Self.byteCount)")
+        }
+        try self.init(
+            eventID: Array(bytes[0..<32]),
+            count: Self.uint64(bytes[32..<40]),
+            index: Self.uint64(bytes[40..<48])
+        )
+    }
+
+    public var bytes: [UInt8] {
+        var out = eventID
+        out.reserveCapacity(Self.byteCount)
+        for shift in stride(from: 56, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: count >> UInt64(shift)))
+        }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: index >> UInt64(shift)))
+        }
+        return out
+    }
+
+    private static func uint64(_ slice: ArraySlice<UInt8>) -> UInt64 {
+        slice.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}

@@ -1,0 +1,159 @@
+/// A sparse Merkle tree over 256-bit keys with shortcut leaves: the commitment every checkpoint
+/// carries to every chain's head (spec/format.md §5.2).
+///
+/// A subtree with no key hashes to ``MapHash/empty``; a subtree with exactly one key is that key's
+/// leaf, placed where it first stands alone (not 256 levels down), so the tree is about log2(n)
+/// deep and a proof carries only that many siblings. The shape is a function of the set of keys,
+/// so any insertion order gives the same root.
+///
+/// The value is persistent: an update copies the O(log n) nodes on its path and shares the rest,
+/// so a writer can try a batch on a copy and drop it if the batch is refused (a savepoint rolled
+/// back) at no cost, and a reader keeps a version while the writer moves on.
+public struct HeadsMap: Sendable {
+    final class Node: Sendable {
+        let hash: [UInt8]
+        let kind: Kind
+
+        enum Kind: Sendable {
+            case leaf(key: [UInt8], value: HeadValue)
+            case branch(left: Node?, right: Node?)
+        }
+
+        init(leaf key: [UInt8], value: HeadValue) {
+            self.hash = MapHash.leaf(key: key, value: value)
+            self.kind = .leaf(key: key, value: value)
+        }
+
+        init(left: Node?, right: Node?) {
+            self.hash = MapHash.node(left?.hash ?? MapHash.empty, right?.hash ?? MapHash.empty)
+            self.kind = .branch(left: left, right: right)
+        }
+    }
+
+    private var top: Node?
+    /// How many keys the map holds.
+    public private(set) var count: Int
+
+    public init() {
+        top = nil
+        count = 0
+    }
+
+    /// The root hash; ``MapHash/empty`` for an empty map.
+    public var root: [UInt8] { top?.hash ?? MapHash.empty }
+
+    /// Sets `key`'s value (inserting the key if new).
+    public mutating func set(_ key: [UInt8], _ value: HeadValue) throws(MapError) {
+        guard key.count == MapKey.byteCount else {
+            throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
+        }
+        var inserted = false
+        top = Self.set(top, key: key, value: value, depth: 0, inserted: &inserted)
+        if inserted { count += 1 }
+    }
+
+    private static func set(_ node: Node?, key: [UInt8], value: HeadValue, depth: Int, inserted: inout Bool) -> Node {
+        guard let node else {
+            inserted = true
+            return Node(leaf: key, value: value)
+        }
+        switch node.kind {
+        case .leaf(let other, _):
+            if other == key { return Node(leaf: key, value: value) }
+            inserted = true
+            return split(Node(leaf: key, value: value), key, node, other, depth: depth)
+        case .branch(let left, let right):
+            if MapKey.bit(key, depth) {
+                return Node(
+                    left: left,
+                    right: set(right, key: key, value: value, depth: depth + 1, inserted: &inserted)
+                )
+            }
+            return Node(left: set(left, key: key, value: value, depth: depth + 1, inserted: &inserted), right: right)
+        }
+    }
+
+    /// Two leaves that shared a subtree at `depth`: branches down to the first bit where their keys differ.
+    private static func split(_ a: Node, _ aKey: [UInt8], _ b: Node, _ bKey: [UInt8], depth: Int) -> Node {
+        let aBit = MapKey.bit(aKey, depth)
+        if aBit != MapKey.bit(bKey, depth) {
+            return aBit ? Node(left: b, right: a) : Node(left: a, right: b)
+        }
+        let below = split(a, aKey, b, bKey, depth: depth + 1)
+        return aBit ? Node(left: nil, right: below) : Node(left: below, right: nil)
+    }
+
+    /// The value of `key`, or `nil`.
+    public func value(_ key: [UInt8]) -> HeadValue? {
+        guard key.count == MapKey.byteCount else { return nil }
+        var node = top
+        var depth = 0
+        while let current = node {
+            switch current.kind {
+            case .leaf(let other, let value): return other == key ? value : nil
+            case .branch(let left, let right):
+                node = MapKey.bit(key, depth) ? right : left
+                depth += 1
+            }
+        }
+        return nil
+    }
+
+    /// The proof of `key`'s value or of its absence, against ``root``.
+    public func proof(_ key: [UInt8]) throws(MapError) -> MapProof {
+        guard key.count == MapKey.byteCount else {
+            throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
+        }
+        var siblings: [[UInt8]?] = []
+        var node = top
+        var depth = 0
+        while let current = node {
+            switch current.kind {
+            case .leaf(let other, let value):
+                return MapProof(
+                    siblings: siblings,
+                    terminal: other == key ? .member(value) : .otherLeaf(key: other, value: value)
+                )
+            case .branch(let left, let right):
+                let goRight = MapKey.bit(key, depth)
+                siblings.append((goRight ? left : right)?.hash)
+                node = goRight ? right : left
+                depth += 1
+            }
+        }
+        return MapProof(siblings: siblings, terminal: .empty)
+    }
+}
+
+extension HeadsMap {
+    /// Builds the map of many keys at once: sorted, then each node hashed once (2n hashes, where
+    /// inserting one by one costs n·log n). A key given twice keeps its last value.
+    public init(entries: [(key: [UInt8], value: HeadValue)]) throws(MapError) {
+        for entry in entries where entry.key.count != MapKey.byteCount {
+            throw MapError(.malformedValue, "a map key is \(entry.key.count) bytes, expected \(MapKey.byteCount)")
+        }
+        var unique: [[UInt8]: HeadValue] = [:]
+        unique.reserveCapacity(entries.count)
+        for entry in entries { unique[entry.key] = entry.value }
+        let sorted = unique.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        self.init()
+        top = Self.build(sorted[...], depth: 0)
+        count = sorted.count
+    }
+
+    private static func build(_ slice: ArraySlice<(key: [UInt8], value: HeadValue)>, depth: Int) -> Node? {
+        if slice.isEmpty { return nil }
+        if slice.count == 1, let only = slice.first { return Node(leaf: only.key, value: only.value) }
+        // Sorted keys: those with bit `depth` clear come first; find the first with it set.
+        var low = slice.startIndex
+        var high = slice.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if MapKey.bit(slice[middle].key, depth) { high = middle } else { low = middle + 1 }
+        }
+        return Node(
+            left: build(slice[slice.startIndex..<low], depth: depth + 1),
+            right: build(slice[low...], depth: depth + 1)
+        )
+    }
+}

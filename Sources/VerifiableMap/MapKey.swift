@@ -1,0 +1,22 @@
+import RetraceCrypto
+
+/// The 256-bit keys of the heads map: SHA-256 of a domain-separated name, so keys are spread
+/// uniformly (the tree stays about log2(n) deep whatever the names) and a product's key can never
+/// equal the roster's.
+public enum MapKey {
+    public static let byteCount = 32
+
+    /// `SHA-256("retrace-heads/v1 product\n" ‖ canonical Digital Link)`.
+    public static func product(_ digitalLink: String) -> [UInt8] {
+        SHA256.hash(Array("retrace-heads/v1 product\n".utf8) + Array(digitalLink.utf8))
+    }
+
+    /// `SHA-256("retrace-heads/v1 roster\n")`: the one reserved key of the roster chain.
+    public static let roster: [UInt8] = SHA256.hash(Array("retrace-heads/v1 roster\n".utf8))
+
+    /// Bit `depth` of a key, most significant bit of byte 0 first: 0 goes left, 1 right.
+    @inline(__always)
+    static func bit(_ key: [UInt8], _ depth: Int) -> Bool {
+        key[depth >> 3] & (0x80 >> UInt8(depth & 7)) != 0
+    }
+}
