@@ -407,7 +407,7 @@ public final class Ledger: Sendable {
         return note
     }
 
-    private func authenticateInParallel(_ statements: [SignedStatement], trust: TrustState) -> [Party?] {
+    func authenticateInParallel(_ statements: [SignedStatement], trust: TrustState) -> [Party?] {
         let results = Mutex([Party?](repeating: nil, count: statements.count))
         // Below a few dozen statements the thread hand-off costs more than the signatures.
         let workers = statements.count >= 32 ? 2 * ProcessInfo.processInfo.activeProcessorCount : 1
@@ -432,7 +432,7 @@ public final class Ledger: Sendable {
         var state: ProductState
     }
 
-    private func commit(
+    func commit(
         _ statements: [SignedStatement],
         preauthenticated: [Party?],
         snapshot: CachedTrust,
