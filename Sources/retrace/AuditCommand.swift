@@ -5,6 +5,7 @@ import RetraceAudit
 import RetraceCrypto
 import RetraceKit
 import RetraceLedger
+import RetracePostgres
 import RetraceStorage
 import RetraceTiles
 
@@ -159,12 +160,21 @@ struct AuditCommand: ParsableCommand {
         let scratch = mirror == nil
         let location = mirror ?? (NSTemporaryDirectory() + "retrace-audit-\(UUID().uuidString).sqlite")
         defer { if scratch { LedgerAccess.removeLedgerFiles(location) } }
+        // A new SQLite mirror whose first run fails is removed again: a refusal leaves nothing behind.
+        let isNew = !PostgresLedgerStore.isURL(location) && !FileManager.default.fileExists(atPath: location)
         let store = try StoreLocation.openMirror(location)
         let threads = self.threads
         let all = self.all
-        let sync = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
-            try await LedgerMirror(store: store, ledger: ledger).sync(threads: threads, keepGoing: all)
+        let sync: LedgerMirror.Sync
+        do {
+            sync = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
+                try await LedgerMirror(store: store, ledger: ledger).sync(threads: threads, keepGoing: all)
+            }
+        } catch {
+            if isNew { LedgerAccess.removeLedgerFiles(location) }
+            throw error
         }
+        if isNew, !sync.committed { LedgerAccess.removeLedgerFiles(location) }
         let report = sync.report
         if output.json {
             guard case .object(var object) = Self.json(report) else { return }
