@@ -81,19 +81,26 @@ public struct Auditor: Sendable {
     /// `observe` is told of every event the audit accepts, in log order, as it is judged; an event
     /// seen there is vouched for only if the report passes (a later checkpoint may still fail).
     public func audit(store: any LedgerStore, observe: ((AuditedEvent) throws -> Void)? = nil) throws -> AuditReport {
+        var report: AuditReport?
+        try run { report = try store.read { reader in try audit(reader: reader, observe: observe) } }
+        guard let report else { throw AuditError(.storage, "the audit of the store did not finish") }
+        return report
+    }
+
+    /// ``audit(store:observe:)`` on a snapshot the caller holds: a writer's own transaction, so
+    /// that what it wrote is audited before it commits (a mirror's sync).
+    public func audit(reader: any LedgerReader, observe: ((AuditedEvent) throws -> Void)? = nil) throws -> AuditReport {
         var engine = makeEngine()
         engine.observer = observe
         defer { engine.settle() }
         try run {
-            try store.read { reader in
-                engine.reader = reader
-                defer { engine.reader = nil }
-                try checkMetadata(reader, &engine)
-                let size = try reader.treeSize()
-                engine.total = size
-                try stream(reader, from: 0, to: size, into: &engine)
-                try engine.finish(expectedSize: nil)
-            }
+            engine.reader = reader
+            defer { engine.reader = nil }
+            try checkMetadata(reader, &engine)
+            let size = try reader.treeSize()
+            engine.total = size
+            try stream(reader, from: 0, to: size, into: &engine)
+            try engine.finish(expectedSize: nil)
         }
         return report(engine)
     }
@@ -107,6 +114,20 @@ public struct Auditor: Sendable {
     /// does and does not establish.
     public func audit(
         store: any LedgerStore,
+        since trustedCheckpoint: String,
+        observe: ((AuditedEvent) throws -> Void)? = nil
+    ) throws -> AuditReport {
+        var report: AuditReport?
+        try run {
+            report = try store.read { reader in try audit(reader: reader, since: trustedCheckpoint, observe: observe) }
+        }
+        guard let report else { throw AuditError(.storage, "the audit of the store did not finish") }
+        return report
+    }
+
+    /// ``audit(store:since:observe:)`` on a snapshot the caller holds (see ``audit(reader:observe:)``).
+    public func audit(
+        reader: any LedgerReader,
         since trustedCheckpoint: String,
         observe: ((AuditedEvent) throws -> Void)? = nil
     ) throws -> AuditReport {
@@ -126,7 +147,7 @@ public struct Auditor: Sendable {
         let oldSize = trusted.size
         let oldRoot = trusted.rootHash
         try run {
-            try store.read { reader in
+            do {
                 engine.reader = reader
                 defer { engine.reader = nil }
                 try checkMetadata(reader, &engine)

@@ -6,6 +6,7 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceRules
 import RetraceVerification
+import RetraceWitness
 
 /// A remote ledger seen through the trust roots the party holds: every answer is recomputed here
 /// from evidence the service returns (proof bundles, signed checkpoints, inclusion proofs), with
@@ -18,11 +19,17 @@ public struct RemoteLedger: Sendable {
     public let client: LedgerClient
     public let anchors: TrustAnchors
     public let verifier: EvidenceVerifier
+    /// The witness quorum (and freshness) every checkpoint the service shows must meet; `nil`
+    /// demands none (then a split view or an old state cannot be told from the newest: §4.4).
+    public let witnessing: WitnessRequirement?
+    /// The newest witnessed checkpoint an answer relied on, to report.
+    public let witnessed = WitnessRecord()
 
-    public init(client: LedgerClient, anchors: TrustAnchors) {
+    public init(client: LedgerClient, anchors: TrustAnchors, witnessing: WitnessRequirement? = nil) {
         self.client = client
         self.anchors = anchors
         self.verifier = EvidenceVerifier(anchors: anchors)
+        self.witnessing = witnessing
     }
 
     // MARK: The log
@@ -30,10 +37,93 @@ public struct RemoteLedger: Sendable {
     /// The service's latest checkpoint, once its signature verifies under the log key held here.
     public func checkpoint() async throws -> (checkpoint: Checkpoint, note: String) {
         let note = try await client.checkpointNote()
-        return (try openCheckpoint(note, what: "the service's checkpoint"), note)
+        return (try await admit(note, what: "the service's checkpoint"), note)
+    }
+
+    /// A checkpoint the service showed, held to every pin: the log key, the origin and, with a
+    /// witness policy, a quorum of witnesses on a tree that contains it (``WitnessRequirement``).
+    /// - Throws: `VerificationError` for the signature or origin, `WitnessError` (`quorumNotMet`,
+    ///   `stale`, `cosignatureInvalid` …) for the witnessing.
+    public func admit(_ note: String, what: String) async throws -> Checkpoint {
+        let checkpoint = try openCheckpoint(note, what: what)
+        guard let witnessing else { return checkpoint }
+        let direct = try WitnessedCheckpoint(note: note, policy: witnessing.policy, logKeys: [anchors.logKey])
+        if direct.quorumMet {
+            try witnessing.require(direct)
+            witnessed.note(direct)
+            return checkpoint
+        }
+        let deadline = Date().addingTimeInterval(witnessing.patience)
+        while true {
+            let served = try await client.checkpointNote()
+            let published = try WitnessedCheckpoint(
+                note: served,
+                policy: witnessing.policy,
+                logKeys: [anchors.logKey],
+                origin: checkpoint.origin
+            )
+            if published.quorumMet, published.checkpoint.size >= checkpoint.size {
+                try await proveExtends(checkpoint, to: published.checkpoint)
+                try witnessing.require(published)
+                witnessed.note(published)
+                return checkpoint
+            }
+            guard Date() < deadline else {
+                try published.requireQuorum()
+                throw WitnessError(
+                    .quorumNotMet,
+                    "\(what) (size \(checkpoint.size)) is not yet witnessed: the newest checkpoint with the quorum "
+                        + "has size \(published.checkpoint.size)"
+                )
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// `newer` contains `older`: the same root at the same size, or a consistency proof checked here.
+    func proveExtends(_ older: Checkpoint, to newer: Checkpoint) async throws {
+        if older.size == newer.size {
+            guard older.rootHash == newer.rootHash else {
+                throw VerificationError(
+                    .checkpointInvalid,
+                    "the witnessed checkpoint of size \(newer.size) has another root than the evidence's: a split view"
+                )
+            }
+            return
+        }
+        let answer = try await client.consistencyProof(from: older.size, to: newer.size)
+        let proof = (answer["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
+        do {
+            try MerkleProof.verifyConsistency(
+                size1: older.size,
+                size2: newer.size,
+                proof: proof,
+                root1: older.rootHash,
+                root2: newer.rootHash
+            )
+        } catch {
+            throw VerificationError(
+                .checkpointInvalid,
+                "the evidence's checkpoint \(older.size) is not proven part of the witnessed checkpoint "
+                    + "\(newer.size): \(error)"
+            )
+        }
+    }
+
+    /// Refuses a note for another log than the one pinned, naming both origins.
+    func requireOrigin(_ note: String, what: String) throws {
+        guard let pinned = anchors.origin else { return }
+        let origin = note.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+        guard origin == pinned else {
+            throw VerificationError(
+                .checkpointInvalid,
+                "\(what) is for the log \"\(origin ?? "")\", not the origin \"\(pinned)\" you pinned (--origin)"
+            )
+        }
     }
 
     func openCheckpoint(_ note: String, what: String) throws -> Checkpoint {
+        try requireOrigin(note, what: what)
         do { return try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin) } catch {
             throw VerificationError(
                 .checkpointInvalid,
@@ -45,7 +135,10 @@ public struct RemoteLedger: Sendable {
     /// The roster in force, verified from the governance anchors held here.
     public func roster() async throws -> (checkpoint: Checkpoint, trust: TrustState) {
         let bundle = try ProofBundle(parsing: try await client.rosterBundle())
-        return try verifier.verifyRoster(bundle)
+        try requireOrigin(bundle.checkpoint, what: "the roster bundle's checkpoint")
+        let verified = try verifier.verifyRoster(bundle)
+        _ = try await admit(bundle.checkpoint, what: "the roster bundle's checkpoint")
+        return verified
     }
 
     /// An inclusion proof of entry `index` in the latest checkpoint, checked here: the entry's
@@ -78,13 +171,25 @@ public struct RemoteLedger: Sendable {
     /// Entry `index` as the log holds it: its exact leaf bytes, parsed with its batch members.
     func fetchEntry(_ index: UInt64) async throws -> (bytes: [UInt8], entry: LogEntry) {
         let page = try await client.entries(start: index, end: index + 1)
-        guard let first = page["entries"]?.arrayValue?.first?.objectValue, first["index"]?.integerValue == Int64(index),
-            let bytes = first["entry"]?.stringValue.flatMap({ Base64.decode($0) })
-        else {
+        guard let first = page["entries"]?.arrayValue?.first?.objectValue else {
             throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entry \(index) in the answer")
         }
+        return try Self.parseEntry(first, index: index)
+    }
+
+    /// One item of `GET /v1/entries`: the entry at `index`, its leaf bytes and its batch members.
+    static func parseEntry(_ item: JSONObject, index: UInt64) throws -> (bytes: [UInt8], entry: LogEntry) {
+        guard item["index"]?.integerValue == Int64(index),
+            let bytes = item["entry"]?.stringValue.flatMap({ Base64.decode($0) })
+        else {
+            throw ClientError(
+                .malformedAnswer,
+                request: "GET /v1/entries",
+                detail: "entry \(index) is missing or misnumbered in the answer"
+            )
+        }
         do {
-            let members = try (first["members"]?.arrayValue ?? []).enumerated().map { position, value in
+            let members = try (item["members"]?.arrayValue ?? []).enumerated().map { position, value in
                 guard let memberBytes = value.stringValue.flatMap({ Base64.decode($0) }) else {
                     throw VerificationError(.inclusionFailed, "member \(position) of entry \(index) is not base64")
                 }
@@ -108,18 +213,30 @@ public struct RemoteLedger: Sendable {
         do throws(VerificationError) { evidence = try DockEvidence(parsing: bytes) } catch {
             return DockJudge.integrityFailure(product, error)
         }
+        if let note = evidence.bundle?.checkpoint ?? evidence.checkpoint {
+            try requireOrigin(note, what: "the evidence's checkpoint")
+            let verdict = try verifier.verdict(request, evidence: evidence, now: now)
+            _ = try await admit(note, what: "the evidence's checkpoint")
+            return verdict
+        }
         return try verifier.verdict(request, evidence: evidence, now: now)
     }
 
     /// The product's proof bundle from the service, verified here; it must cover the product.
     public func verifiedBundle(_ product: SGTIN) async throws -> (bytes: [UInt8], verified: VerifiedBundle) {
         let bytes = try await client.bundle(product)
+        if let parsed = try? ProofBundle(parsing: bytes) {
+            try requireOrigin(parsed.checkpoint, what: "the bundle's checkpoint")
+        }
         let verified = try verifier.verify(bytes: bytes)
         guard verified.products.contains(where: { $0.product == product }) else {
             throw VerificationError(
                 .chainBroken,
                 "the service's bundle for \(product.digitalLink) does not hold that product's chain"
             )
+        }
+        if let parsed = try? ProofBundle(parsing: bytes) {
+            _ = try await admit(parsed.checkpoint, what: "the bundle's checkpoint")
         }
         return (bytes, verified)
     }
@@ -180,7 +297,9 @@ public struct RemoteLedger: Sendable {
         var proofs: [RecyclingProof] = []
         for value in found["bundles"]?.arrayValue ?? [] {
             let bundle = try ProofBundle(parsing: try Self.bundleBytes(value))
+            try requireOrigin(bundle.checkpoint, what: "the certificate bundle's checkpoint")
             let verified = try verifier.verify(bundle)
+            _ = try await admit(bundle.checkpoint, what: "the certificate bundle's checkpoint")
             guard let batch = verified.certificate,
                 batch.entry.statement.details["certificate"]?.stringValue == certificate
             else {
@@ -269,6 +388,8 @@ public struct RemoteLedger: Sendable {
             try await proveIncluded(statement, at: UInt64(index), in: checkpoint)
             entries.append(Receipt.Entry(index: UInt64(index), event: statement.id))
         }
+        // Proven included first, then witnessed: a quorum saw a tree that contains the statements.
+        _ = try await admit(note, what: "the receipt's checkpoint")
         return Receipt(entries: entries, checkpoint: checkpoint, note: note)
     }
 

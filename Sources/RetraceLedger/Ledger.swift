@@ -454,7 +454,7 @@ public final class Ledger: Sendable {
         return note
     }
 
-    private func authenticateInParallel(_ statements: [SignedStatement], trust: TrustState) -> [Party?] {
+    func authenticateInParallel(_ statements: [SignedStatement], trust: TrustState) -> [Party?] {
         let results = Mutex([Party?](repeating: nil, count: statements.count))
         // Below a few dozen statements the thread hand-off costs more than the signatures.
         let workers = statements.count >= 32 ? 2 * ProcessInfo.processInfo.activeProcessorCount : 1
@@ -489,7 +489,7 @@ public final class Ledger: Sendable {
 
     /// - Parameter heads: the heads map at the current tree size when the caller has it (an earlier
     ///   group of the same transaction); otherwise it is taken from ``heads`` and brought up to date.
-    private func commit(
+    func commit(
         _ statements: [SignedStatement],
         preauthenticated: [Party?],
         snapshot: CachedTrust,

@@ -18,6 +18,7 @@ struct AppendCommand: ParsableCommand {
     @Option(help: "The ledger file (SQLite).")
     var db: String?
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
     @Argument(help: "Files of JSON lines; standard input when none is given.")
     var files: [String] = []
     @Option(
@@ -37,6 +38,7 @@ struct AppendCommand: ParsableCommand {
         let server = try remote.address(db: db)
         let anchors = try server.map { _ in try Remote.anchors(governance: governanceKey, log: logKey) }
         if server == nil {
+            try freshness.requireServer("append")
             // A missing file is named before the input is read.
             _ = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
         }
@@ -59,10 +61,11 @@ struct AppendCommand: ParsableCommand {
         if let server, let anchors {
             // Pre-signed statements cannot be signed afresh here, so a chain conflict is reported, not retried.
             let batch = statements
-            let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+            let receipt = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
                 try await ledger.append(batch)
             }
             try RecordCommand.printReceipt(receipt, json: output.json, members: 1)
+            Remote.printWitnessed(json: output.json)
             return
         }
         let ledger = try LedgerAccess.openForAppend(db ?? "", logKeyFile: logKey, checking: statements)

@@ -5,6 +5,7 @@ import RetraceAudit
 import RetraceCrypto
 import RetraceKit
 import RetraceLedger
+import RetracePostgres
 import RetraceStorage
 import RetraceTiles
 
@@ -17,10 +18,13 @@ struct AuditCommand: ParsableCommand {
         discussion: """
             Without --governance-key/--log-key/--origin the keys recorded in the ledger or export are trusted: that \
             checks the file against itself only (a note on standard error says so). Give the key files and the \
-            origin you hold to audit independently. With --server the whole remote ledger is \
+            origin you hold to audit independently. With --server the remote ledger is \
             fetched over HTTP, every entry proven against the server's signed checkpoint, and audited here under the \
-            keys you give (required); --mirror FOLDER keeps that copy and continues from its last verified checkpoint \
-            next time (consistency-checked; a rollback or fork is reported and exits 1).
+            keys you give (required). --mirror STORE keeps that verified copy in a ledger store (an SQLite file or a \
+            postgres:// URL, as --db takes) that scan, history and audit --db then read offline; each run fetches \
+            only the entries after the checkpoint it verified last, checks the new checkpoint is consistent with it \
+            (a rollback or fork exits 1 and writes nothing), audits only the new entries and commits them with the \
+            checkpoint in one transaction, so a killed run leaves the mirror at its last verified checkpoint.
             """
     )
 
@@ -39,10 +43,14 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .customLong("log-key"), help: "Trusted log public key file.")
     var logKey: String?
     @OptionGroup var remote: RemoteOptions
-    @Option(help: "With --server: a folder that keeps the verified copy of the ledger between audits.")
+    @OptionGroup var freshness: FreshnessOptions
+    @Option(
+        help: """
+            With --server: the ledger store (SQLite file or postgres:// URL) that keeps the verified copy between \
+            audits; created on the first run.
+            """
+    )
     var mirror: String?
-    @Option(help: "The origin the log key is trusted for (required with --log-key).")
-    var origin: String?
     @Option(help: "Worker threads for signature checks (1 or 2).")
     var threads: Int = 2
     @OptionGroup var output: JSONFlag
@@ -70,7 +78,7 @@ struct AuditCommand: ParsableCommand {
         }
         // A log key is trusted for one origin (audit.md §1): without it, checkpoints the same key
         // signed for another log would pass.
-        guard (logKey == nil) == (origin == nil) else {
+        guard (logKey == nil) == (remote.origin == nil) else {
             throw ValidationError("give --origin ORIGIN with --log-key: a log key is trusted for one origin")
         }
     }
@@ -80,6 +88,7 @@ struct AuditCommand: ParsableCommand {
             try runRemote(server)
             return
         }
+        try freshness.requireServer("audit")
         let progress = Progress(total: 1, label: "audit")
         let callback: @Sendable (UInt64, UInt64) -> Void = { done, total in
             progress.update(Int(done), total: Int(total))
@@ -87,7 +96,7 @@ struct AuditCommand: ParsableCommand {
         let report: AuditReport
         var governance: [NoteVerifier]
         var log: NoteVerifier
-        var origin = self.origin
+        var origin = remote.origin
         if let governanceKey, let logKey {
             governance = [try LedgerAccess.readPublicKey(governanceKey, what: "governance key")]
             log = try LedgerAccess.readPublicKey(logKey, what: "log key")
@@ -144,40 +153,51 @@ struct AuditCommand: ParsableCommand {
         if !report.passed { throw ExitCode(CLIError.refused) }
     }
 
-    /// The remote ledger copied (into `--mirror`, or a scratch folder) with every entry proven
-    /// against a checkpoint verified here, then audited offline under the keys given.
+    /// The remote ledger copied into `--mirror` (or a scratch SQLite file) with every entry proven
+    /// against a checkpoint verified here, and only what is new audited, under the keys given.
     private func runRemote(_ server: String) throws {
         let anchors = try Remote.anchors(governance: governanceKey, log: logKey)
         let scratch = mirror == nil
-        let folder = mirror ?? (NSTemporaryDirectory() + "retrace-audit-\(UUID().uuidString)")
-        defer { if scratch { try? FileManager.default.removeItem(atPath: folder) } }
+        let location = mirror ?? (NSTemporaryDirectory() + "retrace-audit-\(UUID().uuidString).sqlite")
+        defer { if scratch { LedgerAccess.removeLedgerFiles(location) } }
+        // A new SQLite mirror whose first run fails is removed again: a refusal leaves nothing behind.
+        let isNew = !PostgresLedgerStore.isURL(location) && !FileManager.default.fileExists(atPath: location)
+        let store = try StoreLocation.openMirror(location)
         let threads = self.threads
         let all = self.all
-        let (sync, report) = try Remote.run(remote, server: server, anchors: anchors) { ledger in
-            let copy = LedgerMirror(folder: folder, ledger: ledger)
-            let sync = try await copy.sync()
-            return (sync, try copy.audit(threads: threads, keepGoing: all))
+        let sync: LedgerMirror.Sync
+        do {
+            sync = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
+                try await LedgerMirror(store: store, ledger: ledger).sync(threads: threads, keepGoing: all)
+            }
+        } catch {
+            if isNew { LedgerAccess.removeLedgerFiles(location) }
+            throw error
         }
+        if isNew, !sync.committed { LedgerAccess.removeLedgerFiles(location) }
+        let report = sync.report
         if output.json {
             guard case .object(var object) = Self.json(report) else { return }
             object["server"] = .string(server)
             object["mirror"] = mirror.map { .string($0) } ?? .null
             object["from"] = .integer(Int64(sync.from))
             object["fetched"] = .integer(Int64(sync.fetched))
-            object["discardedBytes"] = .integer(Int64(sync.discardedBytes))
+            object["committed"] = .bool(sync.committed)
             try Output.json(.object(object))
         } else {
-            Output.print(Self.text(report, source: server, ledgerSize: sync.to))
+            Output.print(Self.text(report, source: server, ledgerSize: sync.served))
             let from = sync.from == 0 ? "from the first entry" : "after checkpoint \(sync.from) (verified before)"
             Output.print(
-                "  fetched          \(sync.fetched) entries \(from) up to checkpoint \(sync.to), each proven against it"
-                    + (mirror.map { "; mirror \($0)" } ?? "")
+                "  fetched          \(sync.fetched) entries \(from) up to checkpoint \(sync.served), each proven against it"
             )
-            if sync.discardedBytes > 0 {
+            if let mirror {
                 Output.print(
-                    "  resumed          \(sync.discardedBytes) bytes of an interrupted run were cut back first"
+                    sync.committed
+                        ? "  mirror           \(mirror) holds checkpoint \(sync.to)"
+                        : "  mirror           \(mirror) unchanged at checkpoint \(sync.to): nothing was written"
                 )
             }
+            Remote.printWitnessed(json: false)
         }
         if !report.passed { throw ExitCode(CLIError.refused) }
     }

@@ -25,6 +25,7 @@ struct BundleCommand: ParsableCommand {
     @Option(help: "The ledger file (SQLite).")
     var db: String?
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
     @OptionGroup var trust: TrustOptions
     @Option(help: "The bundle file to write.")
     var out: String
@@ -41,13 +42,14 @@ struct BundleCommand: ParsableCommand {
         if let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(trust)
             let subject = self.subject
-            bundles = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+            bundles = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
                 if let product {
                     return [try ProofBundle(parsing: try await ledger.verifiedBundle(product).bytes)]
                 }
                 return try await Self.certificateBundles(subject, ledger: ledger)
             }
         } else {
+            try freshness.requireServer("bundle")
             let path = try RemoteOptions.requireDB(db)
             let ledger = try LedgerAccess.openReadOnly(path)
             let verifier = Verifier(ledger: ledger)
@@ -63,6 +65,7 @@ struct BundleCommand: ParsableCommand {
             } catch let error as VerificationError { throw VerificationMapping.cliError(error) }
         }
         try write(bundles, product: product)
+        Remote.printWitnessed(json: output.json)
     }
 
     /// Certificate bundles from a server, each verified here and checked to carry the certificate.

@@ -17,6 +17,7 @@ struct CheckpointCommand: ParsableCommand {
     @Option(help: "The ledger file (SQLite).")
     var db: String?
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
     @Option(name: .customLong("log-key"), help: "With --server: the log's public key the checkpoint must verify under.")
     var logKey: String?
     @OptionGroup var output: JSONFlag
@@ -33,12 +34,13 @@ struct CheckpointCommand: ParsableCommand {
             }
             logVerifier = try Remote.readVerifier(logKey, what: "log key")
             let anchors = TrustAnchors(governance: [], logKey: logVerifier, origin: nil)
-            let verified = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+            let verified = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
                 try await ledger.checkpoint()
             }
             checkpoint = verified.checkpoint
             note = verified.note
         } else {
+            try freshness.requireServer("checkpoint")
             let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
             let head = try LedgerFacts.head(ledger)
             // Re-verify before printing: a checkpoint that does not open under the log key is not shown as good.

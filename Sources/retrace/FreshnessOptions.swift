@@ -3,6 +3,7 @@ import CanonicalJSON
 import Foundation
 import RetraceCrypto
 import RetraceEvents
+import RetraceKit
 import RetraceVerification
 import RetraceWitness
 
@@ -15,7 +16,11 @@ import RetraceWitness
 struct FreshnessOptions: ParsableArguments {
     @Option(
         name: .customLong("witness-policy"),
-        help: "A C2SP tlog-policy file: report who cosigned the checkpoint and when; refuse it without the quorum."
+        help: """
+            A C2SP tlog-policy file of witnesses YOU trust: the checkpoint must carry a quorum of their valid \
+            cosignatures, else it is refused; says who cosigned and when. (serve --witness-policy is the log's \
+            side: whom it asks to cosign.)
+            """
     )
     var witnessPolicy: String?
     @Option(
@@ -30,6 +35,41 @@ struct FreshnessOptions: ParsableArguments {
         if maxAge != nil, witnessPolicy == nil { throw ValidationError("--max-age needs --witness-policy") }
         if let maxAge, WitnessedCheckpoint.parseDuration(maxAge) == nil {
             throw ValidationError("--max-age \"\(maxAge)\" is not a duration like 90s, 15m, 24h or 7d")
+        }
+    }
+
+    /// The demand a client of a remote ledger makes of every checkpoint it is shown; `nil`
+    /// without `--witness-policy`.
+    func requirement() throws -> WitnessRequirement? {
+        guard let witnessPolicy else { return nil }
+        let policy: WitnessPolicy
+        do {
+            policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy"))
+        } catch let error as WitnessError {
+            throw CLIError.usage("\(witnessPolicy): \(error.reason)")
+        }
+        return WitnessRequirement(
+            policy: policy,
+            maxAge: maxAge.flatMap { WitnessedCheckpoint.parseDuration($0) },
+            now: try now.map { UInt64(max(0, try LedgerAccess.parseTime($0, option: "--now").secondsSinceEpoch)) }
+        )
+    }
+
+    /// These options judge a remote server's checkpoints on commands that have no local check.
+    func requireServer(_ command: String) throws {
+        guard witnessPolicy == nil, maxAge == nil, now == nil else {
+            throw CLIError.usage(
+                "\(command) takes --witness-policy, --max-age and --now with --server (they pin what the server "
+                    + "shows); for a local ledger or bundle use verify-bundle, scan or history"
+            )
+        }
+    }
+
+    static func cliError(_ error: WitnessError) -> CLIError {
+        switch error.code {
+        case .stale: return CLIError(CLIError.refused, "STALE: \(error.reason)")
+        case .quorumNotMet: return CLIError(CLIError.refused, "NOT WITNESSED: \(error.reason)")
+        default: return CLIError(CLIError.refused, "WITNESSING FAILED: \(error.reason)")
         }
     }
 
@@ -52,11 +92,7 @@ struct FreshnessOptions: ParsableArguments {
             }
             return witnessed
         } catch {
-            switch error.code {
-            case .stale: throw CLIError(CLIError.refused, "STALE: \(error.reason)")
-            case .quorumNotMet: throw CLIError(CLIError.refused, "NOT WITNESSED: \(error.reason)")
-            default: throw CLIError(CLIError.refused, "WITNESSING FAILED: \(error.reason)")
-            }
+            throw Self.cliError(error)
         }
     }
 

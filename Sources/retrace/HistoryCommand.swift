@@ -30,9 +30,11 @@ struct HistoryCommand: ParsableCommand {
         let history: ProductHistory
         var witnessed: WitnessedCheckpoint?
         if let server = try remote.address(db: db) {
-            history = try Remote.run(remote, server: server, anchors: try Remote.anchors(trust)) { ledger in
+            history = try Remote.run(remote, server: server, anchors: try Remote.anchors(trust), freshness: freshness) {
+                ledger in
                 try await ledger.history(product)
             }
+            witnessed = Remote.witnessed.withLock { $0 }
         } else {
             let path = try RemoteOptions.requireDB(db)
             let ledger = try LedgerAccess.openReadOnly(path)

@@ -19,6 +19,7 @@ struct ProveCommand: ParsableCommand {
     @Option(help: "The ledger file (SQLite).")
     var db: String?
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
     @Option(name: .customLong("log-key"), help: "With --server: the log's public key the proof must lead to.")
     var logKey: String?
     @Option(help: "The log index of the entry to prove.")
@@ -65,8 +66,10 @@ struct ProveCommand: ParsableCommand {
     func run() throws {
         if let server = try remote.address(db: db) {
             try runRemote(server)
+            Remote.printWitnessed(json: output.json)
             return
         }
+        try freshness.requireServer("prove")
         let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
         let head = try LedgerFacts.head(ledger)
         let chosen = tlogProof == nil ? nil : try proofCheckpoint(ledger, head: head.size)
@@ -182,7 +185,8 @@ struct ProveCommand: ParsableCommand {
         let event = try self.event.map { try LedgerAccess.parseDigest($0, option: "--event") }
         let from = self.from
         let json = output.json
-        let lines = try Remote.run(remote, server: server, anchors: anchors) { ledger -> [String] in
+        let lines = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) {
+            ledger -> [String] in
             if let from {
                 let (checkpoint, _) = try await ledger.checkpoint()
                 let answer = try await ledger.client.consistencyProof(from: from, to: checkpoint.size)

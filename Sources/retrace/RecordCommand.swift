@@ -35,6 +35,7 @@ struct RecordCommand: ParsableCommand {
     @Option(help: "The ledger file (SQLite).")
     var db: String?
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
     @Option(help: "The signing party's private key file.")
     var key: String
     @Option(help: "A product identity, in any form (Digital Link, element string, EPC URN); repeat for a batch.")
@@ -125,7 +126,7 @@ struct RecordCommand: ParsableCommand {
         if let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(governance: governanceKey, log: logKey)
             let attempts = max(1, self.attempts)
-            let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+            let receipt = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
                 try await ledger.record(attempts: attempts) {
                     var heads: [SGTIN: Digest] = [:]
                     if type != .commission, explicit == nil {
@@ -135,8 +136,10 @@ struct RecordCommand: ParsableCommand {
                 }
             }
             try Self.printReceipt(receipt, json: output.json, members: items.count)
+            Remote.printWitnessed(json: output.json)
             return
         }
+        try freshness.requireServer("record")
         let path = try RemoteOptions.requireDB(db)
         let reading = try LedgerAccess.openReadOnly(path)
         var heads: [SGTIN: Digest] = [:]

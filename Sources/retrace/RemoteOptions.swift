@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import RetraceCrypto
 import RetraceKit
+import RetraceWitness
 import Synchronization
 
 /// `--server URL` (or `RETRACE_SERVER`) and `--ca-cert`: the command talks to a remote
@@ -19,6 +20,13 @@ struct RemoteOptions: ParsableArguments {
         help: "A PEM CA certificate to trust for the server's TLS certificate, besides the system's."
     )
     var caCert: String?
+    @Option(
+        help: """
+            The origin of the log you trust (the first line of its checkpoints, e.g. retrace.test/demo): a checkpoint \
+            with another origin is refused. audit requires it with --log-key.
+            """
+    )
+    var origin: String?
 
     /// The server to use: `--server`, else `RETRACE_SERVER` unless a ledger file was named.
     func address(db: String?) throws -> String? {
@@ -75,17 +83,27 @@ enum Remote {
 
     /// Opens a client, runs `body` against the remote ledger, closes the client, and turns any
     /// failure into the CLI's one-line error with its exit code.
+    ///
+    /// The pins of `options` (`--origin`) and `freshness` (`--witness-policy`, `--max-age`, `--now`)
+    /// apply to every checkpoint the server shows (``RemoteLedger/admit(_:what:)``).
     static func run<T: Sendable>(
         _ options: RemoteOptions,
         server: String,
         anchors: TrustAnchors,
+        freshness: FreshnessOptions,
         _ body: @escaping @Sendable (RemoteLedger) async throws -> T
     ) throws -> T {
+        let requirement = try freshness.requirement()
         let client: LedgerClient
         do { client = try LedgerClient(server: server, caCertificateFile: options.caCert) } catch {
             throw cliError(error)
         }
-        let ledger = RemoteLedger(client: client, anchors: anchors)
+        let pinned = TrustAnchors(
+            governance: anchors.governance,
+            logKey: anchors.logKey,
+            origin: options.origin ?? anchors.origin
+        )
+        let ledger = RemoteLedger(client: client, anchors: pinned, witnessing: requirement)
         let outcome = blocking {
             let result: Result<T, any Error>
             do { result = .success(try await body(ledger)) } catch { result = .failure(error) }
@@ -93,9 +111,20 @@ enum Remote {
             return result
         }
         switch outcome {
-        case .success(let value): return value
+        case .success(let value):
+            if let seen = ledger.witnessed.witnessed { witnessed.withLock { $0 = seen } }
+            return value
         case .failure(let error): throw cliError(error)
         }
+    }
+
+    /// The newest witnessed checkpoint the last remote operation relied on (with `--witness-policy`).
+    static let witnessed = Mutex<WitnessedCheckpoint?>(nil)
+
+    /// Prints `witnessed … by N of M (checkpoint S)` after a remote command's text output.
+    static func printWitnessed(json: Bool) {
+        guard !json, let seen = witnessed.withLock({ $0 }) else { return }
+        Output.print(FreshnessOptions.line(seen))
     }
 
     /// Waits on this thread for `body`, which runs on the concurrency pool: the commands are
@@ -140,6 +169,8 @@ enum Remote {
             }
         case let error as VerificationError:
             return VerificationMapping.cliError(error)
+        case let error as WitnessError:
+            return FreshnessOptions.cliError(error)
         case let error as LedgerMirror.Inconsistency:
             return CLIError(CLIError.refused, "the mirror refuses the server's log: \(error.description)")
         default:

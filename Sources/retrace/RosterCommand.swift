@@ -66,16 +66,23 @@ struct RosterCommand: ParsableCommand {
         @Option(help: "The ledger file (SQLite).")
         var db: String?
         @OptionGroup var remote: RemoteOptions
+        @OptionGroup var freshness: FreshnessOptions
         @OptionGroup var trust: TrustOptions
         @OptionGroup var output: JSONFlag
 
         func run() throws {
             let trust: TrustState
             if let server = try remote.address(db: db) {
-                trust = try Remote.run(remote, server: server, anchors: try Remote.anchors(self.trust)) { ledger in
+                trust = try Remote.run(
+                    remote,
+                    server: server,
+                    anchors: try Remote.anchors(self.trust),
+                    freshness: freshness
+                ) { ledger in
                     try await ledger.roster().trust
                 }
             } else {
+                try freshness.requireServer("roster show")
                 trust = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db)).trustState()
             }
             guard let roster = trust.roster, let id = trust.rosterID else { throw CLIError.usage("no roster in force") }
@@ -298,6 +305,7 @@ struct RosterCommand: ParsableCommand {
         @Option(help: "The ledger file (SQLite).")
         var db: String?
         @OptionGroup var remote: RemoteOptions
+        @OptionGroup var freshness: FreshnessOptions
         @Option(name: .customLong("governance-key"), help: "A governance private key of the roster in force.")
         var governanceKey: String
         @Option(
@@ -332,7 +340,7 @@ struct RosterCommand: ParsableCommand {
                     logKey: try Remote.readVerifier(logKey, what: "log key"),
                     origin: nil
                 )
-                let receipt = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+                let receipt = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
                     try await ledger.record {
                         // Signed on the roster head verified now, so a concurrent roster change is a conflict, then retried.
                         let head = try await ledger.roster().trust.rosterID
@@ -342,6 +350,7 @@ struct RosterCommand: ParsableCommand {
                 try RecordCommand.printReceipt(receipt, json: output.json, members: 1)
                 return
             }
+            try freshness.requireServer("roster sign")
             let path = try RemoteOptions.requireDB(db)
             let trust = try LedgerAccess.openReadOnly(path).trustState()
             let signed = try RosterFiles.sign(document, previous: trust.rosterID, with: governance, time: when)

@@ -72,9 +72,10 @@ struct ScanCommand: ParsableCommand {
         var witnessed: WitnessedCheckpoint?
         if bundle == nil, db == nil, let server = try remote.address(db: db) {
             let anchors = try Remote.anchors(trust)
-            verdict = try Remote.run(remote, server: server, anchors: anchors) { ledger in
+            verdict = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
                 try await ledger.verdict(request, now: now)
             }
+            witnessed = Remote.witnessed.withLock { $0 }
         } else if let bundle {
             let anchors = try trust.offlineAnchors(quiet: output.json)
             let bytes = try LedgerAccess.readFile(bundle, what: "bundle")

@@ -50,7 +50,11 @@ struct ServeCommand: AsyncParsableCommand {
     var trustLog: String?
     @Option(
         name: .customLong("witness-policy"),
-        help: "A C2SP tlog-policy file with witness URLs: send each new checkpoint to them and serve it cosigned."
+        help: """
+            The log's side of witnessing: a C2SP tlog-policy file with witness URLs; each new checkpoint is sent to \
+            them and served with the cosignatures gathered. It demands nothing of readers: a verifier brings its own \
+            policy (--witness-policy of scan, history, verify-bundle and every --server command).
+            """
     )
     var witnessPolicy: String?
     @Flag(

@@ -28,6 +28,7 @@ struct VerifyRecyclingCommand: ParsableCommand {
     @Option(help: "Check offline against this proof bundle (product or certificate bundle).")
     var bundle: String?
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
     @OptionGroup var trust: TrustOptions
     @OptionGroup var output: JSONFlag
 
@@ -38,14 +39,17 @@ struct VerifyRecyclingCommand: ParsableCommand {
             guard db == nil, remote.server == nil else {
                 throw CLIError.usage("give one of --db, --server or --bundle")
             }
+            try freshness.requireServer("verify-recycling --bundle")
             proofs = try offline(bundle, product: product)
         } else if let server = try remote.address(db: db) {
             let subject = self.subject
-            proofs = try Remote.run(remote, server: server, anchors: try Remote.anchors(trust)) { ledger in
+            proofs = try Remote.run(remote, server: server, anchors: try Remote.anchors(trust), freshness: freshness) {
+                ledger in
                 if let product { return [try await ledger.recyclingProof(product)] }
                 return try await ledger.recyclingProofs(certificate: subject)
             }
         } else {
+            try freshness.requireServer("verify-recycling --db")
             let ledger = try LedgerAccess.openReadOnly(try RemoteOptions.requireDB(db))
             let verifier = Verifier(store: ledger.store, anchors: try trust.anchors(for: ledger))
             do {
@@ -69,6 +73,7 @@ struct VerifyRecyclingCommand: ParsableCommand {
                 Output.print("  \(proof.message)")
                 for reason in proof.reasons { Output.print("    - \(reason)") }
             }
+            Remote.printWitnessed(json: false)
         }
         if !allVerified { throw ExitCode(CLIError.refused) }
     }

@@ -158,12 +158,9 @@ struct LyingServerTests {
         }
         // Honest first: through the proxy the recalled item is recalled.
         #expect(try await scan(recalled).json?["verdict"]?.stringValue == "recalled")
-        let audit = try await auditor.run(["audit", "--mirror", "mirror", "--json"])
+        let audit = try await auditor.run(["audit", "--mirror", "mirror.sqlite", "--json"])
         #expect(audit.code == 0, "\(audit.stderr)")
-        let oldNote = try String(
-            contentsOf: auditor.folder.appendingPathComponent("mirror/state.json"),
-            encoding: .utf8
-        )
+        let oldNote = try await Party.execute(["checkpoint", "--db", "mirror.sqlite"], in: auditor.folder).stdout
 
         // 1. The recalled item's evidence answered with a genuine item's: never "genuine-returnable".
         let recalledPath = "\(recalled.product.gtin.digits)/\(recalled.product.serial.value)"
@@ -198,7 +195,7 @@ struct LyingServerTests {
             "https://id.gs1.org/01/09506000134352/21/GROWS",
         ])
         #expect(commissioned.code == 0, "\(commissioned.stderr)")
-        #expect(try await auditor.run(["audit", "--mirror", "mirror"]).code == 0)
+        #expect(try await auditor.run(["audit", "--mirror", "mirror.sqlite"]).code == 0)
         // 5. A chain conflict is answered by signing again on the fresh head, and said.
         proxy.lie.withLock { $0 = .conflictOnce }
         let retried = try await brand.run([
@@ -214,13 +211,15 @@ struct LyingServerTests {
         ])
         #expect(once.code == 1)
         #expect(once.stderr.contains("409 chain-conflict") && once.stderr.contains("C1 chain-head"), "\(once.stderr)")
-        #expect(try await auditor.run(["audit", "--mirror", "mirror"]).code == 0)
+        #expect(try await auditor.run(["audit", "--mirror", "mirror.sqlite"]).code == 0)
 
-        let state = try CanonicalJSON.decode(Array(oldNote.utf8), options: .lenient)
-        let older = try #require(state["checkpoint"]?.stringValue)
-        proxy.lie.withLock { $0 = .rollback(note: older) }
-        let rolledBack = try await auditor.run(["audit", "--mirror", "mirror"])
+        #expect(oldNote.hasPrefix("retrace.test/demo\n"), "\(oldNote)")
+        let held = try await Party.execute(["checkpoint", "--db", "mirror.sqlite"], in: auditor.folder).stdout
+        proxy.lie.withLock { $0 = .rollback(note: oldNote) }
+        let rolledBack = try await auditor.run(["audit", "--mirror", "mirror.sqlite"])
         #expect(rolledBack.code == 1)
         #expect(rolledBack.stderr.contains("rollback"), "\(rolledBack.stderr)")
+        // Nothing was written: the mirror still holds the checkpoint it verified last.
+        #expect(try await Party.execute(["checkpoint", "--db", "mirror.sqlite"], in: auditor.folder).stdout == held)
     }
 }

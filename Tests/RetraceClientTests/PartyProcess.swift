@@ -91,17 +91,21 @@ final class ServedLedger: @unchecked Sendable {
     let folder: URL
     let ca: URL
 
-    init(root: URL) throws {
+    /// Serves `db` (the demo ledger, created when absent) in the operator folder under `root`, on
+    /// `port` (0: any free one); a restart in the same folder keeps the certificates, so the
+    /// parties' CA still holds, and `port` lets it come back at the same address.
+    init(root: URL, port: Int = 0, db: String = "ledger.sqlite", extra: [String] = []) throws {
         folder = root.appendingPathComponent("operator")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         ca = folder.appendingPathComponent("ca.pem")
-        try Self.makeCertificates(in: folder)
+        if !FileManager.default.fileExists(atPath: ca.path) { try Self.makeCertificates(in: folder) }
         process = Process()
         process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_CLI")
-        process.arguments = [
-            "serve", "--demo", "--db", "ledger.sqlite", "--port", "0", "--log-level", "error",
-            "--tls-cert", "server.pem", "--tls-key", "server.key",
-        ]
+        process.arguments =
+            [
+                "serve", "--demo", "--db", db, "--port", "\(port)", "--log-level", "error",
+                "--tls-cert", "server.pem", "--tls-key", "server.key",
+            ] + extra
         process.currentDirectoryURL = folder
         let output = Pipe()
         process.standardOutput = output
