@@ -19,12 +19,18 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// Creates a new, empty ledger file. Refuses to touch an existing file.
+    ///
+    /// The file appears at `path` only once its schema is committed: it is built under a staging
+    /// name and linked into place, so a process killed while creating it leaves no half-made file
+    /// that a later run would refuse as "not a Retrace ledger" (a mirror's first run, `init`).
     public static func create(path: String) throws -> SQLiteLedgerStore {
         if FileManager.default.fileExists(atPath: path) {
             throw StorageError(.alreadyExists, "\(path) already exists; choose a new path for a new ledger")
         }
+        let staging = path + ".creating-\(UUID().uuidString.prefix(8))"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) } }
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
+            let pool = try DatabasePool(path: staging, configuration: configuration(readOnly: false))
             try enforceDurability(pool)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
@@ -34,11 +40,22 @@ public final class SQLiteLedgerStore: LedgerStore {
                     try db.execute(sql: Schema.appendOnlyTriggers)
                     return .commit
                 }
+                // Everything into the main file, so that the file alone is the ledger.
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             }
-            return SQLiteLedgerStore(path: path, pool: pool)
+            try pool.close()
         } catch let error as DatabaseError {
             throw map(error, path: path)
         }
+        // link(2) never replaces an existing file: two creators of one path cannot both win.
+        guard link(staging, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if errno == EEXIST {
+                throw StorageError(.alreadyExists, "\(path) already exists; choose a new path for a new ledger")
+            }
+            throw StorageError(.io, "\(path) could not be created: \(reason)")
+        }
+        return try open(path: path)
     }
 
     /// Opens an existing ledger. Nothing is written to a file that turns out not to be a ledger.
