@@ -33,3 +33,20 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var short: String { String(hex.prefix(12)) }
     public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 }
+
+/// 64 lowercase hex digits, as everywhere in Retrace's JSON; for local caches of derived figures
+/// (`retrace insights --state`), never for signed bytes, which go through canonical JSON.
+extension Digest: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do { self = try Digest(hex: text, field: "digest") } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.reason)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}

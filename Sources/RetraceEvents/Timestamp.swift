@@ -91,3 +91,16 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
+
+/// Seconds since the epoch, for local caches of derived figures (`retrace insights --state`);
+/// signed bytes carry the RFC 3339 text instead.
+extension Timestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        self.init(secondsSinceEpoch: try decoder.singleValueContainer().decode(Int64.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(secondsSinceEpoch)
+    }
+}

@@ -1,6 +1,6 @@
 /// Durations summarised by count, median and 90th percentile (nearest-rank: the smallest value
 /// with at least p% of the values at or below it, so every figure is one observed duration).
-public struct Distribution: Sendable, Hashable {
+public struct Distribution: Sendable, Hashable, Codable {
     public private(set) var values: [Int64] = []
     private var sorted = true
 

@@ -1,7 +1,7 @@
 import RetraceEvents
 
 /// Which part of the ledger a report covers. Every member is optional; `nil` means "all".
-public struct InsightsFilter: Sendable, Hashable {
+public struct InsightsFilter: Sendable, Hashable, Codable {
     /// Events at or after this time (the statement's own `time`).
     public var from: Timestamp?
     /// Events strictly before this time.

@@ -7,11 +7,11 @@ import RetraceRules
 ///
 /// Memory is a few counters per group plus one small record per product that was sold, returned
 /// or recalled: O(products), never O(events), so the same code serves 10^6 events.
-public struct ReturnInsights: Sendable {
+public struct ReturnInsights: Sendable, Codable {
     public let filter: InsightsFilter
 
     /// Sales and returns counted by one dimension (GTIN, brand, retailer, channel, month).
-    public struct Tally: Sendable, Hashable {
+    public struct Tally: Sendable, Hashable, Codable {
         public internal(set) var sales = 0
         public internal(set) var returns = 0
         /// Returns per 10,000 sales (basis points); `nil` without sales.
@@ -19,7 +19,7 @@ public struct ReturnInsights: Sendable {
     }
 
     /// What became of one returned unit after its return.
-    public enum Outcome: String, Sendable, CaseIterable {
+    public enum Outcome: String, Sendable, CaseIterable, Codable {
         case awaitingDecision = "awaiting-decision"
         case inRepair = "in-repair"
         case restocked
@@ -34,7 +34,7 @@ public struct ReturnInsights: Sendable {
     }
 
     /// One recall notice on one lot.
-    public struct RecallLot: Sendable, Hashable {
+    public struct RecallLot: Sendable, Hashable, Codable {
         public let notice: String
         public let lot: String
         public internal(set) var reason = ""
@@ -49,13 +49,13 @@ public struct ReturnInsights: Sendable {
     }
 
     /// A sale price in minor units of a currency (catalogue 1.1).
-    public struct Price: Sendable, Hashable {
+    public struct Price: Sendable, Hashable, Codable {
         public let amount: Int64
         public let currency: String
     }
 
     /// Returned units' original prices against what their resale recovered, in one currency.
-    public struct Value: Sendable, Hashable {
+    public struct Value: Sendable, Hashable, Codable {
         /// Returned units whose sale stated a price in this currency.
         public internal(set) var returnedUnits = 0
         public internal(set) var originalPrice: Int64 = 0
@@ -65,7 +65,7 @@ public struct ReturnInsights: Sendable {
     }
 
     /// A customer (salted digest only) who returned more than once.
-    public struct Returner: Sendable, Hashable {
+    public struct Returner: Sendable, Hashable, Codable {
         public let customerDigest: Digest
         public internal(set) var returns = 0
         public internal(set) var retailers: Set<String> = []
@@ -91,7 +91,14 @@ public struct ReturnInsights: Sendable {
     public private(set) var leaseReturns = 0
     // Recovery.
     private var outcomes: [Outcome] = []
-    private var openReturn: [String: (outcome: Int, time: Timestamp, price: Price?)] = [:]
+    /// A returned unit whose outcome is still open: its place in ``outcomes``, when it came back,
+    /// and what it had been sold for.
+    struct OpenReturn: Sendable, Codable {
+        let outcome: Int
+        let time: Timestamp
+        let price: Price?
+    }
+    private var openReturn: [String: OpenReturn] = [:]
     /// Per currency: what returned units had been sold for, and what their resale brought
     /// (catalogue 1.1 `price`; units sold without a price are not in these sums).
     public private(set) var value: [String: Value] = [:]
@@ -246,7 +253,7 @@ public struct ReturnInsights: Sendable {
         // Recovery follows every return in scope, whatever the window, so that a return inside the
         // window whose resale falls outside it still counts its outcome.
         let price = salePrice.removeValue(forKey: key)
-        openReturn[key] = (outcomes.count, time, price)
+        openReturn[key] = OpenReturn(outcome: outcomes.count, time: time, price: price)
         outcomes.append(.awaitingDecision)
         if let price {
             value[price.currency, default: Value()].returnedUnits += 1

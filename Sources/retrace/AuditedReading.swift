@@ -12,6 +12,7 @@ enum AuditedReading {
         db: String,
         trust: TrustOptions,
         label: String,
+        since: String? = nil,
         observe: @escaping (AuditedEvent) throws -> Void
     ) throws -> AuditReport {
         let ledger = try LedgerAccess.openReadOnly(db)
@@ -25,7 +26,11 @@ enum AuditedReading {
         )
         let report: AuditReport
         do {
-            report = try auditor.audit(store: ledger.store, observe: observe)
+            if let since {
+                report = try auditor.audit(store: ledger.store, since: since, observe: observe)
+            } else {
+                report = try auditor.audit(store: ledger.store, observe: observe)
+            }
         } catch let error as AuditError {
             progress.finish()
             throw CLIError(CLIError.cannotCheck, "\(label): the ledger could not be audited: \(error.reason)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CanonicalJSON
 import Foundation
+import RetraceAudit
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
@@ -32,6 +33,16 @@ struct InsightsCommand: ParsableCommand {
     var gtin: String?
     @Option(name: .customLong("scans"), help: "A dock's signed scan journal (retrace scan --journal); repeatable.")
     var scans: [String] = []
+    @Option(
+        name: .customLong("state"),
+        help: ArgumentHelp(
+            "Keep the figures and the checkpoint they cover in FILE; the next run audits and folds only the entries "
+                + "appended since (after a consistency proof from that checkpoint). Delete FILE to fold the whole "
+                + "ledger again.",
+            valueName: "FILE"
+        )
+    )
+    var state: String?
     @OptionGroup var trust: TrustOptions
     @OptionGroup var output: JSONFlag
 
@@ -49,11 +60,52 @@ struct InsightsCommand: ParsableCommand {
             }
         }
         var insights = ReturnInsights(filter: filter)
-        var lastTrust: TrustState?
-        let report = try AuditedReading.read(db: database.db, trust: trust, label: "insights") { event in
-            insights.add(event)
-            lastTrust = event.trust
+        var since: InsightsSnapshot?
+        if let state {
+            let loaded: InsightsSnapshot?
+            do { loaded = try InsightsSnapshot.load(path: state) } catch {
+                throw CLIError(
+                    CLIError.cannotCheck,
+                    "--state \(state) cannot be read (\(error)); delete it to fold the whole ledger again"
+                )
+            }
+            if let loaded, loaded.insights.filter == filter {
+                insights = loaded.insights
+                since = loaded
+            } else if loaded != nil {
+                Output.error(
+                    "retrace: note: --state \(state) holds figures for other filters: folding the whole ledger, then replacing it"
+                )
+            }
         }
+        var lastTrust: TrustState?
+        let report: AuditReport
+        do {
+            report = try AuditedReading.read(
+                db: database.db,
+                trust: trust,
+                label: "insights",
+                since: since?.checkpoint
+            ) { event in
+                insights.add(event)
+                lastTrust = event.trust
+            }
+        } catch let error as CLIError where since != nil {
+            throw CLIError(
+                error.exitCode,
+                "\(error.message) (the figures in --state \(state ?? "") cover checkpoint \(since?.treeSize ?? 0); a ledger "
+                    + "that does not extend that checkpoint is refused: delete the file to fold this ledger from the start)"
+            )
+        }
+        let ledger = try LedgerAccess.openReadOnly(database.db)
+        if let state, let note = try ledger.store.read({ try $0.checkpoint(size: report.treeSize) })?.note {
+            do {
+                try InsightsSnapshot(checkpoint: note, treeSize: report.treeSize, insights: insights).save(path: state)
+            } catch {
+                throw CLIError(CLIError.cannotCheck, "--state \(state) could not be written: \(error)")
+            }
+        }
+        if lastTrust == nil, !scans.isEmpty { lastTrust = try ledger.trustState() }
         var dockScans: DockScans?
         if !scans.isEmpty {
             var tally = DockScans(filter: filter)
@@ -68,11 +120,22 @@ struct InsightsCommand: ParsableCommand {
             }
             dockScans = tally
         }
-        let json = insights.json(treeSize: report.treeSize, root: Hex.encode(report.rootHash), scans: dockScans)
+        var json = insights.json(treeSize: report.treeSize, root: Hex.encode(report.rootHash), scans: dockScans)
+        if case .object(var object) = json {
+            let resumedFrom: JSONValue = since.map { JSONValue.integer(Int64($0.treeSize)) } ?? .null
+            let audited = JSONValue.integer(Int64(report.entriesChecked))
+            object["run"] = .object(["resumedFrom": resumedFrom, "entriesAudited": audited])
+            json = .object(object)
+        }
         if output.json {
             try Output.json(json)
         } else {
             Output.print(Self.text(json, source: database.db))
+            if let since {
+                Output.print(
+                    "\n(continued from --state: checkpoint \(since.treeSize), \(report.entriesChecked) new entries audited)"
+                )
+            }
         }
     }
 

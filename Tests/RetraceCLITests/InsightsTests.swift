@@ -269,6 +269,79 @@ struct InsightsTests {
     }
 
     @Test(
+        "--state: a later run audits and folds only the new entries and gives the figures of a full fold; a rolled-back ledger is refused"
+    )
+    func incrementalState() throws {
+        let work = try Workspace()
+        defer { work.remove() }
+        try work.initLedger()
+        let product = "(01)09506000134352(21)INC001"
+        let steps: [(String, String, String, [String])] = [
+            ("commission", "northwind", "2026-03-02T10:00:00Z", []),
+            ("ship", "northwind", "2026-03-02T11:00:00Z", ["consignee=fabrikam"]),
+            ("receive", "fabrikam", "2026-03-02T12:00:00Z", []),
+            (
+                "sell", "fabrikam", "2026-03-02T13:00:00Z",
+                ["orderDigest=\(String(repeating: "3", count: 64))", "price=79900", "currency=EUR"]
+            ),
+            ("return-authorize", "fabrikam", "2026-03-04T13:00:00Z", ["rma=RMA-I1", "reason=defective"]),
+            (
+                "return-receive", "litware", "2026-03-06T13:00:00Z",
+                ["rma=RMA-I1", "condition=used", "scanned=\(product)"]
+            ),
+            ("inspect", "litware", "2026-03-06T14:00:00Z", ["grade=good"]),
+        ]
+        func record(_ range: Range<Int>) throws {
+            for (type, party, time, details) in steps[range] {
+                let result = try work.run(
+                    [
+                        "record", type, "--db", "ledger.sqlite", "--key", "keys/\(party).key", "--product", product,
+                        "--time", time, "--log-key", "keys/log.key",
+                    ] + details.flatMap { ["--detail", $0] }
+                )
+                #expect(result.code == 0, "\(type): \(result.stderr)")
+            }
+        }
+        func figures(_ run: CLIResult) throws -> (JSONObject, JSONObject) {
+            var report = try #require(run.json, "\(run.stderr)")
+            let meta = try #require(report.object("run"))
+            report["run"] = nil
+            return (report, meta)
+        }
+        try record(0..<4)
+        try FileManager.default.copyItem(atPath: work.path("ledger.sqlite"), toPath: work.path("older.sqlite"))
+        let first = try figures(try work.run(["insights", "--db", "ledger.sqlite", "--state", "state.json", "--json"]))
+        #expect(first.1["resumedFrom"] == .null)
+        let sizeAfterSale = try #require(first.0.object("ledger")?.integer("treeSize"))
+
+        try record(4..<steps.count)
+        let continued = try figures(
+            try work.run(["insights", "--db", "ledger.sqlite", "--state", "state.json", "--json"])
+        )
+        #expect(continued.1.integer("resumedFrom") == sizeAfterSale)
+        #expect(continued.1.integer("entriesAudited") == 3)
+        let full = try figures(try work.run(["insights", "--db", "ledger.sqlite", "--json"]))
+        #expect(continued.0 == full.0)
+        #expect(continued.0.object("returns")?.integer("returns") == 1)
+        #expect(full.1.integer("entriesAudited") == sizeAfterSale + 3)
+
+        // The state now covers a checkpoint the older copy never signed: refused, the state kept.
+        let kept = try Data(contentsOf: URL(fileURLWithPath: work.path("state.json")))
+        let rolledBack = try work.run(["insights", "--db", "older.sqlite", "--state", "state.json"])
+        #expect(rolledBack.code != 0)
+        #expect(rolledBack.stderr.contains("delete the file"), "\(rolledBack.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: work.path("state.json"))) == kept)
+
+        // Figures kept for other filters are not reused: the whole ledger is folded again.
+        let other = try work.run([
+            "insights", "--db", "ledger.sqlite", "--state", "state.json", "--gtin", "09506000134352", "--json",
+        ])
+        let otherMeta = try figures(other).1
+        #expect(otherMeta["resumedFrom"] == .null)
+        #expect(other.stderr.contains("other filters"), "\(other.stderr)")
+    }
+
+    @Test(
         "value recovered: a unit sold at a price (catalogue 1.1), returned, restocked and sold again at a lower price"
     )
     func valueRecovered() throws {
