@@ -33,7 +33,9 @@ struct InsightsFigures: ParsableCommand {
             "refresh after entries",
             "refresh s",
             "returns",
-            "sales"
+            "sales",
+            "state KB",
+            "state save+load s"
         )
         for ledger in ledgers {
             let store = try SQLiteLedgerStore.open(path: ledger.path, readOnly: true)
@@ -62,6 +64,16 @@ struct InsightsFigures: ParsableCommand {
                 refreshText = "\(report.treeSize - earlier.size)"
                 guard since.passed else { throw BenchError("the incremental audit of \(ledger.path) failed") }
             }
+            // What `retrace insights --state` keeps between runs, and its cost at each end of a run.
+            let statePath = NSTemporaryDirectory() + "retrace-bench-insights-\(UUID().uuidString).json"
+            defer { try? FileManager.default.removeItem(atPath: statePath) }
+            let note = try store.read { try $0.checkpoint(size: report.treeSize)?.note } ?? ""
+            let stateStart = Date()
+            try InsightsSnapshot(checkpoint: note, treeSize: report.treeSize, insights: full).save(path: statePath)
+            guard let reloaded = try InsightsSnapshot.load(path: statePath), reloaded.insights.returns == full.returns
+            else { throw BenchError("the insights state of \(ledger.path) did not read back") }
+            let stateSeconds = Date().timeIntervalSince(stateStart)
+            let stateBytes = (try? FileManager.default.attributesOfItem(atPath: statePath)[.size] as? Int) ?? 0
             table.add(
                 "\(report.treeSize)",
                 Measure.format(fullSeconds, 1),
@@ -69,7 +81,9 @@ struct InsightsFigures: ParsableCommand {
                 refreshText,
                 refreshSeconds,
                 "\(full.returns)",
-                "\(full.sales)"
+                "\(full.sales)",
+                "\(stateBytes / 1024)",
+                Measure.format(stateSeconds, 2)
             )
         }
         print("\n## Return insights (full fold = full audit + figures; refresh = audit since a checkpoint + figures)")
