@@ -26,18 +26,89 @@ public enum NoteKey {
     }
 
     public static func keyID(name: String, publicKey: Ed25519PublicKey) -> UInt32 {
+        keyID(name: name, algorithm: ed25519Algorithm, publicKey: publicKey)
+    }
+
+    /// `SHA-256(name ‖ "\n" ‖ algorithm ‖ key)[:4]`, big-endian: the id of a signed-note key of any
+    /// signature type (0x01 a log's Ed25519 key, 0x04 a witness's cosignature/v1 key).
+    public static func keyID(name: String, algorithm: UInt8, publicKey: Ed25519PublicKey) -> UInt32 {
         var input = Array(name.utf8)
         input.append(0x0a)
-        input.append(ed25519Algorithm)
+        input.append(algorithm)
         input.append(contentsOf: publicKey.rawRepresentation)
         let digest = SHA256.hash(input)
         return digest[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
     }
 
-    static func hex8(_ id: UInt32) -> String {
+    public static func hex8(_ id: UInt32) -> String {
         let hex = String(id, radix: 16)
         return String(repeating: "0", count: 8 - hex.count) + hex
     }
+
+    /// The fields of a key string of the signed-note family, with its 32 bytes of key material:
+    /// what ``decode(_:private:algorithm:what:)`` checked, before the caller builds the key and
+    /// compares ``writtenID`` with the id it derives.
+    public struct Decoded: Sendable {
+        public let name: String
+        public let writtenID: UInt32
+        public let material: [UInt8]
+    }
+
+    /// Splits and checks `name+keyid+base64(algorithm ‖ key)` (or, for a private key,
+    /// `PRIVATE+KEY+name+keyid+base64(algorithm ‖ seed)`, one final line feed allowed): one parser
+    /// for log keys and witness keys, which differ only in their type byte. `what` names the key in
+    /// errors ("verifier key", "cosigner vkey", …); a key of another known type is named as such.
+    public static func decode(
+        _ text: String,
+        private isPrivate: Bool,
+        algorithm: UInt8,
+        what: String
+    )
+        throws(CryptoError) -> Decoded
+    {
+        let body = isPrivate && text.hasSuffix("\n") ? String(text.dropLast()) : text
+        let fields = body.split(separator: "+", maxSplits: isPrivate ? 4 : 2, omittingEmptySubsequences: false)
+        let parts: ArraySlice<Substring>
+        if isPrivate {
+            guard fields.count == 5, fields[0] == "PRIVATE", fields[1] == "KEY" else {
+                throw CryptoError(.invalidKeyEncoding, "a \(what) has the form PRIVATE+KEY+name+keyid+base64")
+            }
+            parts = fields[2...]
+        } else {
+            guard fields.count == 3 else {
+                throw CryptoError(
+                    .invalidKeyEncoding,
+                    "a \(what) has the form name+keyid+base64, found \(fields.count) field(s)"
+                )
+            }
+            parts = fields[...]
+        }
+        let name = String(parts[parts.startIndex])
+        try validateName(name)
+        let id = parts[parts.startIndex + 1]
+        guard id.count == 8, let written = UInt32(id, radix: 16) else {
+            throw CryptoError(.invalidKeyEncoding, "\(what) \"\(name)\": key id must be 8 hex digits, found \"\(id)\"")
+        }
+        let expected = isPrivate ? Ed25519.seedByteCount : Ed25519.publicKeyByteCount
+        guard let raw = Base64.decode(parts[parts.startIndex + 2]), raw.count == 1 + expected else {
+            throw CryptoError(
+                .invalidKeyEncoding,
+                "\(what) \"\(name)\": expected base64 of a type byte and a \(expected)-byte "
+                    + (isPrivate ? "Ed25519 seed" : "key")
+            )
+        }
+        guard raw[0] == algorithm else {
+            let known = [ed25519Algorithm: "a log (signed-note Ed25519) key", 0x04: "a witness (cosignature/v1) key"]
+            throw CryptoError(
+                .invalidKeyEncoding,
+                "\(what) \"\(name)\": signature type 0x\(hex2(raw[0])), expected 0x\(hex2(algorithm))"
+                    + (known[raw[0]].map { "; this is \($0)" } ?? "")
+            )
+        }
+        return Decoded(name: name, writtenID: written, material: Array(raw.dropFirst()))
+    }
+
+    static func hex2(_ byte: UInt8) -> String { byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }
 }
 
 /// A named Ed25519 public key that verifies signed notes and Retrace signatures.
@@ -56,35 +127,18 @@ public struct NoteVerifier: Sendable, Hashable, CustomStringConvertible {
     /// Parses `name+keyid+base64`. The base64 part may itself contain `+`, so only the first two
     /// `+` separate fields; the key id is recomputed and must match the one written.
     public init(parsing text: String) throws(CryptoError) {
-        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3 else {
+        let decoded = try NoteKey.decode(
+            text,
+            private: false,
+            algorithm: NoteKey.ed25519Algorithm,
+            what: "verifier key"
+        )
+        try self.init(name: decoded.name, publicKey: Ed25519PublicKey(rawRepresentation: decoded.material))
+        guard keyID == decoded.writtenID else {
             throw CryptoError(
                 .invalidKeyEncoding,
-                "a verifier key has the form name+keyid+base64, found \(parts.count) field(s)"
-            )
-        }
-        let name = String(parts[0])
-        try NoteKey.validateName(name)
-        guard parts[1].count == 8, let written = UInt32(parts[1], radix: 16) else {
-            throw CryptoError(
-                .invalidKeyEncoding,
-                "verifier key \"\(name)\": key id must be 8 hex digits, found \"\(parts[1])\""
-            )
-        }
-        guard let raw = Base64.decode(parts[2]) else {
-            throw CryptoError(.invalidKeyEncoding, "verifier key \"\(name)\": the key is not valid base64")
-        }
-        guard raw.count == 1 + Ed25519.publicKeyByteCount, raw[0] == NoteKey.ed25519Algorithm else {
-            throw CryptoError(
-                .invalidKeyEncoding,
-                "verifier key \"\(name)\": expected algorithm 0x01 (Ed25519) and a 32-byte key, found \(raw.count) bytes"
-            )
-        }
-        try self.init(name: name, publicKey: Ed25519PublicKey(rawRepresentation: Array(raw.dropFirst())))
-        guard keyID == written else {
-            throw CryptoError(
-                .invalidKeyEncoding,
-                "verifier key \"\(name)\": key id \(parts[1]) does not match the key (expected \(NoteKey.hex8(keyID)))"
+                "verifier key \"\(name)\": key id \(NoteKey.hex8(decoded.writtenID)) does not match the key "
+                    + "(expected \(NoteKey.hex8(keyID)))"
             )
         }
     }
@@ -116,27 +170,13 @@ public struct NoteSigner: Sendable {
 
     /// Parses `PRIVATE+KEY+name+keyid+base64(0x01 ‖ seed)`; the key id must match the derived key.
     public init(parsing text: String) throws(CryptoError) {
-        let trimmed = text.hasSuffix("\n") ? String(text.dropLast()) : text
-        let parts = trimmed.split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY" else {
-            throw CryptoError(.invalidKeyEncoding, "a private key has the form PRIVATE+KEY+name+keyid+base64")
-        }
-        let name = String(parts[2])
-        try NoteKey.validateName(name)
-        guard parts[3].count == 8, let written = UInt32(parts[3], radix: 16) else {
-            throw CryptoError(.invalidKeyEncoding, "private key \"\(name)\": key id must be 8 hex digits")
-        }
-        guard let raw = Base64.decode(parts[4]), raw.count == 1 + Ed25519.seedByteCount,
-            raw[0] == NoteKey.ed25519Algorithm
-        else {
+        let decoded = try NoteKey.decode(text, private: true, algorithm: NoteKey.ed25519Algorithm, what: "private key")
+        try self.init(name: decoded.name, privateKey: Ed25519PrivateKey(seed: decoded.material))
+        guard verifier.keyID == decoded.writtenID else {
             throw CryptoError(
                 .invalidKeyEncoding,
-                "private key \"\(name)\": expected base64 of 0x01 followed by a 32-byte Ed25519 seed"
+                "private key \"\(name)\": key id \(NoteKey.hex8(decoded.writtenID)) does not match the key"
             )
-        }
-        try self.init(name: name, privateKey: Ed25519PrivateKey(seed: Array(raw.dropFirst())))
-        guard verifier.keyID == written else {
-            throw CryptoError(.invalidKeyEncoding, "private key \"\(name)\": key id \(parts[3]) does not match the key")
         }
     }
 

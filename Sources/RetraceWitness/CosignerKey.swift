@@ -23,42 +23,18 @@ public struct CosignerVerifier: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a vkey `name+keyid+base64(0x04 ‖ 32-byte key)`; the key id is recomputed and must match.
     public init(parsing text: String) throws(WitnessError) {
-        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3 else {
-            throw WitnessError(
-                .invalidKey,
-                "a cosigner vkey has the form name+keyid+base64, found \(parts.count) field(s)"
-            )
-        }
-        let name = String(parts[0])
-        guard parts[1].count == 8, let written = UInt32(parts[1], radix: 16) else {
-            throw WitnessError(
-                .invalidKey,
-                "cosigner vkey \"\(name)\": key id must be 8 hex digits, found \"\(parts[1])\""
-            )
-        }
-        guard let raw = Base64.decode(parts[2]), raw.count == 1 + Ed25519.publicKeyByteCount else {
-            throw WitnessError(
-                .invalidKey,
-                "cosigner vkey \"\(name)\": expected base64 of a type byte and a 32-byte key"
-            )
-        }
-        guard raw[0] == Self.algorithm else {
-            throw WitnessError(
-                .invalidKey,
-                "cosigner vkey \"\(name)\": signature type 0x\(String(raw[0], radix: 16)), expected 0x04 "
-                    + "(Ed25519 cosignature/v1)\(raw[0] == NoteKey.ed25519Algorithm ? "; this is a log key" : "")"
-            )
-        }
+        let decoded: NoteKey.Decoded
         let key: Ed25519PublicKey
-        do { key = try Ed25519PublicKey(rawRepresentation: Array(raw.dropFirst())) } catch {
-            throw WitnessError(.invalidKey, "cosigner vkey \"\(name)\": \(error.reason)")
-        }
-        try self.init(name: name, publicKey: key)
-        guard keyID == written else {
+        do {
+            decoded = try NoteKey.decode(text, private: false, algorithm: Self.algorithm, what: "cosigner vkey")
+            key = try Ed25519PublicKey(rawRepresentation: decoded.material)
+        } catch { throw WitnessError(.invalidKey, error.reason) }
+        try self.init(name: decoded.name, publicKey: key)
+        guard keyID == decoded.writtenID else {
             throw WitnessError(
                 .invalidKey,
-                "cosigner vkey \"\(name)\": key id \(parts[1]) does not match the key (expected \(Self.hex8(keyID)))"
+                "cosigner vkey \"\(name)\": key id \(Self.hex8(decoded.writtenID)) does not match the key "
+                    + "(expected \(Self.hex8(keyID)))"
             )
         }
     }
@@ -68,14 +44,10 @@ public struct CosignerVerifier: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func keyID(name: String, publicKey: Ed25519PublicKey) -> UInt32 {
-        let digest = SHA256.hash(Array(name.utf8) + [0x0a, algorithm] + publicKey.rawRepresentation)
-        return digest[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
+        NoteKey.keyID(name: name, algorithm: algorithm, publicKey: publicKey)
     }
 
-    static func hex8(_ id: UInt32) -> String {
-        let hex = String(id, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
-    }
+    static func hex8(_ id: UInt32) -> String { NoteKey.hex8(id) }
 }
 
 /// A cosigner's private key, in the signed-note private key form with type byte 0x04:
@@ -98,32 +70,22 @@ public struct CosignerSigner: Sendable {
     }
 
     public init(parsing text: String) throws(WitnessError) {
-        let trimmed = text.hasSuffix("\n") ? String(text.dropLast()) : text
-        let parts = trimmed.split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY" else {
-            throw WitnessError(.invalidKey, "a cosigner private key has the form PRIVATE+KEY+name+keyid+base64")
-        }
-        let name = String(parts[2])
-        guard parts[3].count == 8, let written = UInt32(parts[3], radix: 16) else {
-            throw WitnessError(.invalidKey, "cosigner private key \"\(name)\": key id must be 8 hex digits")
-        }
-        guard let raw = Base64.decode(parts[4]), raw.count == 1 + Ed25519.seedByteCount,
-            raw[0] == CosignerVerifier.algorithm
-        else {
-            throw WitnessError(
-                .invalidKey,
-                "cosigner private key \"\(name)\": expected base64 of 0x04 followed by a 32-byte Ed25519 seed"
-            )
-        }
+        let decoded: NoteKey.Decoded
         let key: Ed25519PrivateKey
-        do { key = try Ed25519PrivateKey(seed: Array(raw.dropFirst())) } catch {
-            throw WitnessError(.invalidKey, "cosigner private key \"\(name)\": \(error.reason)")
-        }
-        try self.init(name: name, privateKey: key)
-        guard verifier.keyID == written else {
+        do {
+            decoded = try NoteKey.decode(
+                text,
+                private: true,
+                algorithm: CosignerVerifier.algorithm,
+                what: "cosigner private key"
+            )
+            key = try Ed25519PrivateKey(seed: decoded.material)
+        } catch { throw WitnessError(.invalidKey, error.reason) }
+        try self.init(name: decoded.name, privateKey: key)
+        guard verifier.keyID == decoded.writtenID else {
             throw WitnessError(
                 .invalidKey,
-                "cosigner private key \"\(name)\": key id \(parts[3]) does not match the key"
+                "cosigner private key \"\(name)\": key id \(CosignerVerifier.hex8(decoded.writtenID)) does not match the key"
             )
         }
     }
