@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CanonicalJSON
 import Foundation
+import MerkleLog
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -173,6 +174,24 @@ public final class LedgerClient: Sendable {
 
     public func consistencyProof(from: UInt64, to: UInt64) async throws -> JSONObject {
         try await json("/v1/proofs/consistency?from=\(from)&to=\(to)")
+    }
+
+    /// Fetches the consistency proof between two checkpoints this client already verified and
+    /// checks it against their roots: the server supplies hashes, never the verdict. Throws the
+    /// proof's own error when the newer tree does not extend the older one.
+    public func proveConsistency(
+        from older: (size: UInt64, root: [UInt8]),
+        to newer: (size: UInt64, root: [UInt8])
+    ) async throws {
+        let answer = try await consistencyProof(from: older.size, to: newer.size)
+        let proof = (answer["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
+        try MerkleProof.verifyConsistency(
+            size1: older.size,
+            size2: newer.size,
+            proof: proof,
+            root1: older.root,
+            root2: newer.root
+        )
     }
 
     public func inclusionProof(index: UInt64, treeSize: UInt64) async throws -> JSONObject {

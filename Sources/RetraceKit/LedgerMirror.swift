@@ -162,17 +162,12 @@ public struct LedgerMirror: Sendable {
             }
             return
         }
-        let proof = try await ledger.client.consistencyProof(from: previous.size, to: latest.size)
-        let hashes = (proof["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
         do {
-            try MerkleProof.verifyConsistency(
-                size1: previous.size,
-                size2: latest.size,
-                proof: hashes,
-                root1: previous.rootHash,
-                root2: latest.rootHash
+            try await ledger.client.proveConsistency(
+                from: (previous.size, previous.rootHash),
+                to: (latest.size, latest.rootHash)
             )
-        } catch {
+        } catch let error as MerkleError {
             throw Inconsistency(
                 kind: .fork,
                 detail: "checkpoint \(latest.size) is not consistent with checkpoint "

@@ -91,17 +91,9 @@ public struct RemoteLedger: Sendable {
             }
             return
         }
-        let answer = try await client.consistencyProof(from: older.size, to: newer.size)
-        let proof = (answer["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { Hex.decode($0) } }
         do {
-            try MerkleProof.verifyConsistency(
-                size1: older.size,
-                size2: newer.size,
-                proof: proof,
-                root1: older.rootHash,
-                root2: newer.rootHash
-            )
-        } catch {
+            try await client.proveConsistency(from: (older.size, older.rootHash), to: (newer.size, newer.rootHash))
+        } catch let error as MerkleError {
             throw VerificationError(
                 .checkpointInvalid,
                 "the evidence's checkpoint \(older.size) is not proven part of the witnessed checkpoint "

@@ -42,12 +42,7 @@ struct FreshnessOptions: ParsableArguments {
     /// without `--witness-policy`.
     func requirement() throws -> WitnessRequirement? {
         guard let witnessPolicy else { return nil }
-        let policy: WitnessPolicy
-        do {
-            policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy"))
-        } catch let error as WitnessError {
-            throw CLIError.usage("\(witnessPolicy): \(error.reason)")
-        }
+        let policy = try FreshnessOptions.readPolicy(witnessPolicy)
         return WitnessRequirement(
             policy: policy,
             maxAge: maxAge.flatMap { WitnessedCheckpoint.parseDuration($0) },
@@ -65,6 +60,15 @@ struct FreshnessOptions: ParsableArguments {
         }
     }
 
+    /// A C2SP tlog-policy file, or a usage error naming the file and what is wrong in it.
+    static func readPolicy(_ path: String) throws -> WitnessPolicy {
+        do {
+            return try WitnessPolicy(parsing: try LedgerAccess.readText(path, what: "witness policy"))
+        } catch let error as WitnessError {
+            throw CLIError.usage("\(path): \(error.reason)")
+        }
+    }
+
     static func cliError(_ error: WitnessError) -> CLIError {
         switch error.code {
         case .stale: return CLIError(CLIError.refused, "STALE: \(error.reason)")
@@ -77,12 +81,7 @@ struct FreshnessOptions: ParsableArguments {
     /// when no policy is given.
     func check(note: String, logKey: NoteVerifier) throws -> WitnessedCheckpoint? {
         guard let witnessPolicy else { return nil }
-        let policy: WitnessPolicy
-        do {
-            policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy"))
-        } catch let error as WitnessError {
-            throw CLIError.usage("\(witnessPolicy): \(error.reason)")
-        }
+        let policy = try FreshnessOptions.readPolicy(witnessPolicy)
         let judgedAt = try LedgerAccess.parseTime(now, option: "--now").secondsSinceEpoch
         do {
             let witnessed = try WitnessedCheckpoint(note: note, policy: policy, logKeys: [logKey])

@@ -152,12 +152,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// The witnesses to gather cosignatures from, read from `--witness-policy`.
     func witnesses(for ledger: Ledger, logger: Logger) throws -> WitnessPublication? {
         guard let witnessPolicy else { return nil }
-        let policy: WitnessPolicy
-        do {
-            policy = try WitnessPolicy(parsing: try LedgerAccess.readText(witnessPolicy, what: "witness policy"))
-        } catch let error as WitnessError {
-            throw CLIError.usage("\(witnessPolicy): \(error.reason)")
-        }
+        let policy = try FreshnessOptions.readPolicy(witnessPolicy)
         guard ledger.logKey.name == ledger.origin else {
             throw CLIError.usage(
                 "witnesses identify a log by its origin, and this ledger's log key is named \(ledger.logKey.name), "
