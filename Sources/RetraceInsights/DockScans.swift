@@ -21,6 +21,12 @@ public struct DockScans: Sendable {
 
     public init(filter: InsightsFilter) { self.filter = filter }
 
+    /// A journal that could not be read at all: reported among the rejections, never skipped.
+    public mutating func unreadable(journal name: String, reason: String) {
+        journals += 1
+        rejected.append("\(name): cannot be read: \(reason)")
+    }
+
     /// Counts one journal's lines, judged under `trust` (the roster in force at the ledger's end).
     public mutating func add(journal name: String, lines: [[UInt8]], trust: TrustState, treeSize: UInt64) {
         journals += 1

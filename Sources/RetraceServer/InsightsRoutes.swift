@@ -6,6 +6,7 @@ import RetraceEPCIS
 import RetraceEvents
 import RetraceIdentity
 import RetraceInsights
+import RetraceRules
 
 /// Return insights (`/v1/insights`, the `/insights` page) and the read-only EPCIS 2.0 query
 /// (`/epcis/events`), all derived from the events a full audit of the ledger accepts
@@ -17,20 +18,42 @@ struct InsightsRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/insights") { request, _ in
-            let (insights, size, root) = try await service.audited.insights(try Self.filter(request))
-            return Responses.json(insights.json(treeSize: size, root: Hex.encode(root)))
+            let filter = try Self.filter(request)
+            let (insights, size, root) = try await service.audited.insights(filter)
+            let scans = try dockScans(filter, treeSize: size)
+            return Responses.json(insights.json(treeSize: size, root: Hex.encode(root), scans: scans))
         }
         router.get("/insights") { request, _ in
-            let (insights, size, root) = try await service.audited.insights(try Self.filter(request))
+            let filter = try Self.filter(request)
+            let (insights, size, root) = try await service.audited.insights(filter)
+            let scans = try dockScans(filter, treeSize: size)
             var query: [String: String] = [:]
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
             return Responses.html(
-                InsightsPage.render(insights.json(treeSize: size, root: Hex.encode(root)), query: query)
+                InsightsPage.render(insights.json(treeSize: size, root: Hex.encode(root), scans: scans), query: query)
             )
         }
         router.get("/epcis/events") { request, _ in
             try await events(request)
         }
+    }
+
+    /// The docks' journals counted under the roster in force at the ledger's end; `nil` when the
+    /// service was given none.
+    func dockScans(_ filter: InsightsFilter, treeSize: UInt64) throws(Problem) -> DockScans? {
+        guard !service.scanJournals.isEmpty else { return nil }
+        let trust: TrustState
+        do { trust = try service.ledger.trustState() } catch { throw LedgerService.storageProblem(error) }
+        var scans = DockScans(filter: filter)
+        for path in service.scanJournals {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                scans.unreadable(journal: path, reason: "no such file, or not readable")
+                continue
+            }
+            let lines = [UInt8](data).split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init)
+            scans.add(journal: path, lines: lines, trust: trust, treeSize: treeSize)
+        }
+        return scans
     }
 
     static func filter(_ request: Request) throws(Problem) -> InsightsFilter {

@@ -21,6 +21,9 @@ public final class LedgerService: Sendable {
     public let witnesses: WitnessPublication?
     /// Insights and the EPCIS query, folded over audited events (``AuditedView``).
     let audited: AuditedView
+    /// Docks' signed scan journals (`retrace serve --scan-journal`), counted into `/v1/insights`
+    /// and `/insights` at each request, so a journal a dock keeps appending to is always current.
+    public let scanJournals: [String]
     let logger: Logger
 
     public init(
@@ -29,9 +32,11 @@ public final class LedgerService: Sendable {
         canAppend: Bool,
         metrics: ServiceMetrics = ServiceMetrics(),
         witnesses: WitnessPublication? = nil,
+        scanJournals: [String] = [],
         logger: Logger = Logger(label: "retrace.server")
     ) {
         self.ledger = ledger
+        self.scanJournals = scanJournals
         self.verifier = verifier
         self.metrics = metrics
         self.witnesses = witnesses

@@ -72,6 +72,15 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
     var tlsKey: String?
+    @Option(
+        name: .customLong("scan-journal"),
+        help: ArgumentHelp(
+            "A dock's signed scan journal (retrace scan --journal), counted into /v1/insights and /insights at "
+                + "each request; repeatable.",
+            valueName: "FILE"
+        )
+    )
+    var scanJournals: [String] = []
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else {
@@ -236,6 +245,7 @@ struct ServeCommand: AsyncParsableCommand {
             verifier: verifier,
             canAppend: !readOnly,
             witnesses: try witnesses(for: ledger, logger: logger),
+            scanJournals: scanJournals,
             logger: logger
         )
         var configuration = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBody)

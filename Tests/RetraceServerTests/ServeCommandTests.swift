@@ -61,6 +61,63 @@ extension ServerTests {
             #expect(process.terminationReason == .exit)
         }
 
+        @Test(
+            "--scan-journal: /v1/insights counts the docks' signed scans; an unreadable journal is reported, not skipped"
+        )
+        func insightsCountJournals() async throws {
+            let binary = try CLIBinary.locate()
+            let directory = try Self.scratchDirectory("retrace-journal")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let db = directory.appendingPathComponent("demo.sqlite").path
+            let (made, madeText) = try CLIBinary.run(binary, ["demo", "--db", db])
+            #expect(made == 0, "\(madeText)")
+            let journal = directory.appendingPathComponent("demo-scans.jsonl").path
+            let (counted, countedText) = try CLIBinary.run(
+                binary,
+                ["insights", "--db", db, "--scans", journal, "--scans", journal + ".missing", "--json"]
+            )
+            #expect(counted == 2, "the command refuses an unreadable journal: \(countedText)")
+            let (local, localText) = try CLIBinary.run(binary, ["insights", "--db", db, "--scans", journal, "--json"])
+            #expect(local == 0, "\(localText)")
+            let expected = try #require(try CanonicalJSON.decode(Array(localText.utf8.dropLast()))["dockScans"])
+
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = [
+                "serve", "--demo", "--db", db, "--port", "0", "--log-level", "error", "--scan-journal", journal,
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            let line = try await ServerFixture.offPool { () -> String in
+                var bytes: [UInt8] = []
+                while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0a {
+                    bytes.append(byte)
+                }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            let port = try #require(Int(line.split(separator: ":").last?.dropLast() ?? ""))
+            let answer = try await ServerFixture.offPool { try loopbackRequest(port: port, "GET", "/v1/insights") }
+            #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
+            let served = try #require(try CanonicalJSON.decode(answer.body)["dockScans"])
+            #expect(served == expected, "the server counts the journal as retrace insights --scans does")
+            #expect(served["observations"]?.integerValue == 11)
+            let page = try await ServerFixture.offPool { try loopbackRequest(port: port, "GET", "/insights") }
+            #expect(page.status == 200)
+
+            // A journal that disappears is named among the rejections, the rest still counted.
+            try FileManager.default.moveItem(atPath: journal, toPath: journal + ".moved")
+            let gone = try await ServerFixture.offPool { try loopbackRequest(port: port, "GET", "/v1/insights") }
+            let scans = try #require(try CanonicalJSON.decode(gone.body)["dockScans"])
+            #expect(scans["observations"]?.integerValue == 0)
+            #expect(
+                scans["rejected"]?.arrayValue?.first?.stringValue?.contains("cannot be read") == true,
+                "\(String(decoding: gone.body, as: UTF8.self))"
+            )
+        }
+
         /// A new empty folder for one test's ledger; the caller removes it.
         static func scratchDirectory(_ prefix: String) throws -> URL {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
