@@ -91,6 +91,24 @@ public final class PostgresLedgerStore: LedgerStore {
         return store
     }
 
+    /// Drops the ledger's schema and everything in it: only for a ledger this process has just
+    /// created with ``create(url:)`` and whose first writes failed (`init`, `import`, `demo`), so that
+    /// a refusal leaves nothing behind, as a removed SQLite file does. Refuses a schema that is not
+    /// a Retrace ledger.
+    public func dropCreated() throws {
+        try withConnection { connection in
+            let found = try rows(
+                connection,
+                "SELECT value FROM schema_info WHERE key = 'application'",
+                missingTableIsNotALedger: true
+            )
+            guard let row = found.first, try row.decode(String.self) == PostgresSchema.applicationTag else {
+                throw StorageError(.notALedger, "\(location) schema \"\(schema)\" is not a Retrace ledger; not dropped")
+            }
+            try run(connection, PostgresQuery(unsafeSQL: "DROP SCHEMA \(PostgresSchema.quoted(schema)) CASCADE"))
+        }
+    }
+
     /// Opens an existing ledger, checking that its schema is a Retrace ledger this code can read.
     public static func open(url text: String, readOnly: Bool = false) throws -> PostgresLedgerStore {
         let store = PostgresLedgerStore(url: try PostgresURL(parsing: text))

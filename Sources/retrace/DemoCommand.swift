@@ -40,8 +40,9 @@ struct DemoCommand: ParsableCommand {
         parties: TestParties,
         progress: @escaping (Int, Int) -> Void = { _, _ in }
     ) throws -> (Ledger, DemoScript) {
+        // Only what this command created is removed on failure: never a ledger that was already there.
+        let store = try StoreLocation.create(db)
         do {
-            let store = try StoreLocation.create(db)
             let ledger = try Ledger.create(
                 store: store,
                 origin: TestParties.origin,
@@ -53,7 +54,7 @@ struct DemoCommand: ParsableCommand {
             let script = try DemoStory.play(on: ledger, parties: parties, progress: progress)
             return (ledger, script)
         } catch {
-            LedgerAccess.removeLedgerFiles(db)
+            LedgerAccess.removeCreatedLedger(db)
             throw error
         }
     }

@@ -97,8 +97,9 @@ struct ImportCommand: ParsableCommand {
             signer = test
         }
         let progress = Progress(total: statements.count, label: "import")
+        // Only what this command created is removed on failure: never a ledger that was already there.
+        let store = try StoreLocation.create(path)
         do {
-            let store = try StoreLocation.create(path)
             let ledger = try Ledger.create(
                 store: store,
                 origin: origin,
@@ -135,7 +136,7 @@ struct ImportCommand: ParsableCommand {
             }
         } catch {
             progress.finish()
-            LedgerAccess.removeLedgerFiles(path)
+            LedgerAccess.removeCreatedLedger(path)
             throw error
         }
     }

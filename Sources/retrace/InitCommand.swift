@@ -48,8 +48,9 @@ struct InitCommand: ParsableCommand {
             time: LedgerAccess.parseTime(time, option: "--time")
         )
         let ledger: Ledger
+        // Only what this command created is removed on failure: never a ledger that was already there.
+        let store = try StoreLocation.create(path)
         do {
-            let store = try StoreLocation.create(path)
             ledger = try Ledger.create(
                 store: store,
                 origin: origin,
@@ -58,7 +59,7 @@ struct InitCommand: ParsableCommand {
                 roster: signed
             )
         } catch {
-            LedgerAccess.removeLedgerFiles(path)
+            LedgerAccess.removeCreatedLedger(path)
             throw error
         }
         let head = try LedgerFacts.head(ledger)

@@ -4,6 +4,7 @@ import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
+import RetracePostgres
 import RetraceSimulation
 import RetraceStorage
 
@@ -137,6 +138,16 @@ enum LedgerAccess {
     }
 
     /// Removes a ledger file and its SQLite side files (after a failed creation).
+    /// Removes a ledger this process has just created and failed to fill: the SQLite file and its
+    /// WAL, or the PostgreSQL schema (dropped only if it is a Retrace ledger).
+    static func removeCreatedLedger(_ location: String) {
+        if PostgresLedgerStore.isURL(location) {
+            try? PostgresLedgerStore.open(url: location).dropCreated()
+        } else {
+            removeLedgerFiles(location)
+        }
+    }
+
     static func removeLedgerFiles(_ path: String) {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }

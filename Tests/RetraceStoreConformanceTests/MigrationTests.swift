@@ -1,5 +1,6 @@
 import Foundation
 import RetraceLedger
+import RetracePostgres
 import RetraceStorage
 import RetraceTestSupport
 import Testing
@@ -70,6 +71,51 @@ struct MigrationTests {
         #expect(source.0.contains { !$0.members.isEmpty })
         #expect(try Self.everything(try middle.open(readOnly: true)) == source)
         #expect(try Self.everything(try back.open(readOnly: true)) == source)
+    }
+
+    @Test("init onto a PostgreSQL schema that holds a ledger is refused, and that ledger is left whole")
+    func createOverExisting() throws {
+        guard Backend.postgres.available else { return }
+        let target = try ScratchLocation(.postgres)
+        defer { target.remove() }
+        let ledger = try LedgerStoreConformanceTests.ledger(on: try target.create())
+        try ledger.append(Array(try LedgerStoreConformanceTests.statements(12)))
+        let before = try Self.everything(try target.open(readOnly: true))
+        let process = Process()
+        process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_BIN")
+        process.arguments = [
+            "init", "--db", target.db, "--origin", "retrace.test/cli", "--log-key",
+            Self.keys.appendingPathComponent("log.key").path, "--governance-key",
+            Self.keys.appendingPathComponent("governance.key").path, "--roster",
+            Self.keys.appendingPathComponent("roster.json").path, "--time", "2026-03-02T09:00:00Z",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "\(text)")
+        #expect(text.contains("already has a schema"), "\(text)")
+        #expect(try Self.everything(try target.open(readOnly: true)) == before)
+    }
+
+    @Test("a schema created and then left unfilled is dropped whole; a schema that is no ledger is never dropped")
+    func dropCreated() throws {
+        guard Backend.postgres.available else { return }
+        let target = try ScratchLocation(.postgres)
+        defer { target.remove() }
+        _ = try target.create()
+        let store = try PostgresLedgerStore.open(url: target.db)
+        try store.dropCreated()
+        #expect(throws: StorageError(.notFound, "")) { try target.open() }
+        let stranger = try ScratchLocation(.postgres)
+        defer { stranger.remove() }
+        let made = try stranger.rawExecute(
+            "CREATE SCHEMA \(stranger.schema); CREATE TABLE \(stranger.schema).t (x int)"
+        )
+        #expect(made.accepted, "\(made.message)")
+        #expect(throws: StorageError.self) { try PostgresLedgerStore.open(url: stranger.db).dropCreated() }
     }
 
     @Test("A source whose entry was altered is refused before anything is written")
