@@ -187,6 +187,14 @@ struct LedgerStoreConformanceTests {
                 proof: proof,
                 rootHash: reference.rootHash()
             )
+            let consistency = try MerkleTree.consistencyProof(from: 20, to: 37, reader: reader)
+            try MerkleProof.verifyConsistency(
+                size1: 20,
+                size2: 37,
+                proof: consistency,
+                root1: reference.rootHash(size: 20),
+                root2: reference.rootHash()
+            )
         }
     }
 
