@@ -8,6 +8,7 @@ import RetraceLedger
 import RetracePostgres
 import RetraceStorage
 import RetraceTiles
+import RetraceVerification
 
 /// `retrace audit`: verify a whole ledger (or only what came after a trusted checkpoint), or an export.
 struct AuditCommand: ParsableCommand {
@@ -160,21 +161,15 @@ struct AuditCommand: ParsableCommand {
         let scratch = mirror == nil
         let location = mirror ?? (NSTemporaryDirectory() + "retrace-audit-\(UUID().uuidString).sqlite")
         defer { if scratch { LedgerAccess.removeLedgerFiles(location) } }
-        // A new SQLite mirror whose first run fails is removed again: a refusal leaves nothing behind.
-        let isNew = !PostgresLedgerStore.isURL(location) && !FileManager.default.fileExists(atPath: location)
-        let store = try StoreLocation.openMirror(location)
-        let threads = self.threads
-        let all = self.all
-        let sync: LedgerMirror.Sync
-        do {
-            sync = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
-                try await LedgerMirror(store: store, ledger: ledger).sync(threads: threads, keepGoing: all)
-            }
-        } catch {
-            if isNew { LedgerAccess.removeLedgerFiles(location) }
-            throw error
-        }
-        if isNew, !sync.committed { LedgerAccess.removeLedgerFiles(location) }
+        let sync = try Self.syncMirror(
+            server: server,
+            into: location,
+            remote: remote,
+            freshness: freshness,
+            anchors: anchors,
+            threads: threads,
+            keepGoing: all
+        )
         let report = sync.report
         if output.json {
             guard case .object(var object) = Self.json(report) else { return }
@@ -200,6 +195,33 @@ struct AuditCommand: ParsableCommand {
             Remote.printWitnessed(json: false)
         }
         if !report.passed { throw ExitCode(CLIError.refused) }
+    }
+
+    /// Brings the verified copy at `location` up to the server's checkpoint (see the command's
+    /// discussion); shared with `insights --server`, which then reads the copy.
+    static func syncMirror(
+        server: String,
+        into location: String,
+        remote: RemoteOptions,
+        freshness: FreshnessOptions,
+        anchors: TrustAnchors,
+        threads: Int,
+        keepGoing: Bool
+    ) throws -> LedgerMirror.Sync {
+        // A new SQLite mirror whose first run fails is removed again: a refusal leaves nothing behind.
+        let isNew = !PostgresLedgerStore.isURL(location) && !FileManager.default.fileExists(atPath: location)
+        let store = try StoreLocation.openMirror(location)
+        let sync: LedgerMirror.Sync
+        do {
+            sync = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
+                try await LedgerMirror(store: store, ledger: ledger).sync(threads: threads, keepGoing: keepGoing)
+            }
+        } catch {
+            if isNew { LedgerAccess.removeLedgerFiles(location) }
+            throw error
+        }
+        if isNew, !sync.committed { LedgerAccess.removeLedgerFiles(location) }
+        return sync
     }
 
     private func recordedKeys() throws -> ([NoteVerifier], NoteVerifier) {

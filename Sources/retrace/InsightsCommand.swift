@@ -16,11 +16,24 @@ struct InsightsCommand: ParsableCommand {
         discussion: """
             The ledger is audited as it is read (under --governance-key/--log-key, or the keys it records); a ledger \
             that fails its audit gives no figures (exit 1). Customers appear only as the salted digests the \
-            retailers wrote.
+            retailers wrote. With --server (and both key files) the remote ledger is first copied and verified as \
+            `audit --server --mirror` does, and the figures are folded from that verified copy, never taken from \
+            the server's own report.
             """
     )
 
-    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The ledger (an SQLite file or a postgres:// URL).")
+    var db: String?
+    @OptionGroup var remote: RemoteOptions
+    @OptionGroup var freshness: FreshnessOptions
+    @Option(
+        help: ArgumentHelp(
+            "With --server: the ledger store that keeps the verified copy between runs (as audit --mirror); "
+                + "without it a scratch copy is made and removed.",
+            valueName: "STORE"
+        )
+    )
+    var mirror: String?
     @Option(help: "Only events at or after this time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.")
     var from: String?
     @Option(help: "Only events before this time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.")
@@ -47,6 +60,37 @@ struct InsightsCommand: ParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() throws {
+        guard let server = try remote.address(db: db) else {
+            guard let db else { throw CLIError.usage("give --db LEDGER or --server URL") }
+            guard mirror == nil else { throw CLIError.usage("--mirror works with --server") }
+            try freshness.requireServer("insights")
+            try report(db: db, source: db)
+            return
+        }
+        let anchors = try Remote.anchors(governance: trust.governanceKey, log: trust.logKey)
+        let scratch = mirror == nil
+        let location = mirror ?? (NSTemporaryDirectory() + "retrace-insights-\(UUID().uuidString).sqlite")
+        defer { if scratch { LedgerAccess.removeLedgerFiles(location) } }
+        let sync = try AuditCommand.syncMirror(
+            server: server,
+            into: location,
+            remote: remote,
+            freshness: freshness,
+            anchors: anchors,
+            threads: 2,
+            keepGoing: false
+        )
+        guard sync.report.passed else {
+            let first = sync.report.failures.first.map { ": \($0.description)" } ?? ""
+            throw CLIError(
+                CLIError.refused,
+                "insights: the remote ledger fails its audit\(first); nothing is reported from a ledger that does not verify"
+            )
+        }
+        try report(db: location, source: server)
+    }
+
+    private func report(db: String, source: String) throws {
         var filter = InsightsFilter(brand: brand, retailer: retailer)
         filter.from = try from.map { try Self.time($0, option: "--from") }
         filter.to = try to.map { try Self.time($0, option: "--to") }
@@ -82,7 +126,7 @@ struct InsightsCommand: ParsableCommand {
         let report: AuditReport
         do {
             report = try AuditedReading.read(
-                db: database.db,
+                db: db,
                 trust: trust,
                 label: "insights",
                 since: since?.checkpoint
@@ -97,7 +141,7 @@ struct InsightsCommand: ParsableCommand {
                     + "that does not extend that checkpoint is refused: delete the file to fold this ledger from the start)"
             )
         }
-        let ledger = try LedgerAccess.openReadOnly(database.db)
+        let ledger = try LedgerAccess.openReadOnly(db)
         if let state, let note = try ledger.store.read({ try $0.checkpoint(size: report.treeSize) })?.note {
             do {
                 try InsightsSnapshot(checkpoint: note, treeSize: report.treeSize, insights: insights).save(path: state)
@@ -130,7 +174,7 @@ struct InsightsCommand: ParsableCommand {
         if output.json {
             try Output.json(json)
         } else {
-            Output.print(Self.text(json, source: database.db))
+            Output.print(Self.text(json, source: source))
             if let since {
                 Output.print(
                     "\n(continued from --state: checkpoint \(since.treeSize), \(report.entriesChecked) new entries audited)"

@@ -167,6 +167,33 @@ struct MirrorAndPinsTests {
         #expect(local.json?["treeSize"]?.integerValue == resumed.json?["treeSize"]?.integerValue)
     }
 
+    @Test("insights --server folds the figures from a verified copy; they equal the operator's own report")
+    func remoteInsights() async throws {
+        let world = try World()
+        defer { world.remove() }
+        func figures(_ run: Party.Run) throws -> JSONObject {
+            var object = try #require(run.json, "\(run.stderr)")
+            object["run"] = nil
+            return object
+        }
+        let arguments = ["insights", "--mirror", "mirror.sqlite", "--state", "state.json", "--json"]
+        let first = try await world.auditor.run(arguments)
+        #expect(first.code == 0, "\(first.stderr)")
+        try await world.commission(["INSIGHT-1"])
+        let second = try await world.auditor.run(arguments)
+        #expect(second.code == 0, "\(second.stderr)")
+        #expect(second.json?["run"]?["entriesAudited"]?.integerValue == 1)
+        let local = try await Party.execute(
+            ["insights", "--db", "ledger.sqlite", "--json"],
+            in: world.served.folder
+        )
+        #expect(local.code == 0, "\(local.stderr)")
+        #expect(try figures(second) == (try figures(local)))
+        // Without the key files there is nothing to verify the copy under: refused.
+        let unkeyed = try await world.auditor.run(["insights", "--json"], trust: false)
+        #expect(unkeyed.code == 2, "\(unkeyed.stderr)")
+    }
+
     @Test("a mirror in PostgreSQL continues the same way (RETRACE_TEST_POSTGRES)")
     func postgresMirror() async throws {
         guard let base = ProcessInfo.processInfo.environment["RETRACE_TEST_POSTGRES"] else {
