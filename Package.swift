@@ -133,7 +133,7 @@ let package = Package(
             name: "RetraceKit",
             dependencies: [
                 "RetraceVerification", "RetraceAudit", "RetraceLedger", "RetraceRules", "RetraceStorage", "RetraceEvents",
-                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceWitness",
+                "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog", "RetraceWitness", "RetraceTiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

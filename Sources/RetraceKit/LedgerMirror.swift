@@ -25,9 +25,11 @@ import RetraceVerification
 /// one starts from there, and nothing needs cutting back.
 public struct LedgerMirror: Sendable {
     public let store: any LedgerStore
-    public let ledger: RemoteLedger
+    /// Where the entries come from: a service's `/v1` API (``RemoteLedger``) or C2SP tiles on any
+    /// static host (``TiledSource``); either way nothing it says is believed unproven.
+    public let ledger: any MirrorSource
 
-    public init(store: any LedgerStore, ledger: RemoteLedger) {
+    public init(store: any LedgerStore, ledger: any MirrorSource) {
         self.store = store
         self.ledger = ledger
     }
@@ -101,7 +103,7 @@ public struct LedgerMirror: Sendable {
                 return Sync(from: from, to: from, served: from, report: report)
             }
         }
-        let entries = try await fetch(from: from, to: latest.size)
+        let entries = try await ledger.entries(from: from, to: latest.size)
         let replica = Ledger.replica(
             store: store,
             origin: origin,
@@ -163,7 +165,7 @@ public struct LedgerMirror: Sendable {
             return
         }
         do {
-            try await ledger.client.proveConsistency(
+            try await ledger.proveConsistency(
                 from: (previous.size, previous.rootHash),
                 to: (latest.size, latest.rootHash)
             )
@@ -174,32 +176,6 @@ public struct LedgerMirror: Sendable {
                     + "\(previous.size) that this mirror verified: \(error)"
             )
         }
-    }
-
-    /// Entries `[from, to)` from the service, in pages, each parsed with its batch members.
-    func fetch(from: UInt64, to: UInt64) async throws -> [LogEntry] {
-        var entries: [LogEntry] = []
-        entries.reserveCapacity(Int(to - from))
-        var position = from
-        while position < to {
-            let page = try await ledger.client.entries(start: position, end: to)
-            let items = page["entries"]?.arrayValue ?? []
-            guard !items.isEmpty else {
-                throw ClientError(.malformedAnswer, request: "GET /v1/entries", detail: "no entries from \(position)")
-            }
-            for item in items.prefix(Int(to - position)) {
-                guard let object = item.objectValue else {
-                    throw ClientError(
-                        .malformedAnswer,
-                        request: "GET /v1/entries",
-                        detail: "entry \(position) is no object"
-                    )
-                }
-                entries.append(try RemoteLedger.parseEntry(object, index: position).entry)
-                position += 1
-            }
-        }
-        return entries
     }
 
     static func inconsistency(_ error: LedgerError) -> Inconsistency {

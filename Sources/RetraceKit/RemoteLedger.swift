@@ -114,7 +114,7 @@ public struct RemoteLedger: Sendable {
         }
     }
 
-    func openCheckpoint(_ note: String, what: String) throws -> Checkpoint {
+    public func openCheckpoint(_ note: String, what: String) throws -> Checkpoint {
         try requireOrigin(note, what: what)
         do { return try Checkpoint.open(note, verifiers: [anchors.logKey], origin: anchors.origin) } catch {
             throw VerificationError(

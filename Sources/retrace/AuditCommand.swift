@@ -66,7 +66,7 @@ struct AuditCommand: ParsableCommand {
             }
             return
         }
-        guard mirror == nil else { throw ValidationError("--mirror works with --server") }
+        guard mirror == nil || tiles != nil else { throw ValidationError("--mirror works with --server or --tiles") }
         guard [db, export, tiles].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --db, --export, --tiles or --server")
         }
@@ -110,6 +110,16 @@ struct AuditCommand: ParsableCommand {
                 "note: trusting the keys and origin recorded in the file itself: this checks it against itself, "
                     + "not against keys you hold (give --governance-key, --log-key and --origin)"
             )
+        }
+        if let tiles, let mirror {
+            try runTilesMirror(
+                TiledSource(
+                    log: TiledLog.at(tiles),
+                    anchors: TrustAnchors(governance: governance, logKey: log, origin: origin)
+                ),
+                into: mirror
+            )
+            return
         }
         let trustedNote = try since.map { try LedgerAccess.readText($0, what: "checkpoint") }
         let auditor = Auditor(
@@ -195,6 +205,50 @@ struct AuditCommand: ParsableCommand {
             Remote.printWitnessed(json: false)
         }
         if !report.passed { throw ExitCode(CLIError.refused) }
+    }
+
+    /// `--tiles DIR|URL --mirror STORE`: the same verified, incremental copy as `--server` makes,
+    /// read from C2SP tiles on any static host instead of the service's API.
+    private func runTilesMirror(_ source: TiledSource, into location: String) throws {
+        let isNew = !PostgresLedgerStore.isURL(location) && !FileManager.default.fileExists(atPath: location)
+        let store = try StoreLocation.openMirror(location)
+        let threads = self.threads
+        let all = self.all
+        let outcome = Remote.blocking { () -> Result<LedgerMirror.Sync, any Error> in
+            do {
+                return .success(
+                    try await LedgerMirror(store: store, ledger: source).sync(threads: threads, keepGoing: all)
+                )
+            } catch { return .failure(error) }
+        }
+        let sync: LedgerMirror.Sync
+        switch outcome {
+        case .success(let value): sync = value
+        case .failure(let error):
+            if isNew { LedgerAccess.removeLedgerFiles(location) }
+            if let error = error as? TileError {
+                throw CLIError(CLIError.cannotCheck, "audit could not read the tiles: \(error.reason)")
+            }
+            throw Remote.cliError(error)
+        }
+        if isNew, !sync.committed { LedgerAccess.removeLedgerFiles(location) }
+        if output.json {
+            guard case .object(var object) = Self.json(sync.report) else { return }
+            object["tiles"] = .string(source.log.location)
+            object["mirror"] = .string(location)
+            object["from"] = .integer(Int64(sync.from))
+            object["fetched"] = .integer(Int64(sync.fetched))
+            object["committed"] = .bool(sync.committed)
+            try Output.json(.object(object))
+        } else {
+            Output.print(Self.text(sync.report, source: source.log.location, ledgerSize: sync.served))
+            Output.print(
+                sync.committed
+                    ? "  mirror           \(location) holds checkpoint \(sync.to) (\(sync.fetched) entries read from tiles)"
+                    : "  mirror           \(location) unchanged at checkpoint \(sync.to): nothing was written"
+            )
+        }
+        if !sync.report.passed { throw ExitCode(CLIError.refused) }
     }
 
     /// Brings the verified copy at `location` up to the server's checkpoint (see the command's

@@ -1,6 +1,8 @@
 import Foundation
 import LoopbackHTTP
 import MerkleLog
+import RetraceSimulation
+import RetraceStorage
 import RetraceTestSupport
 import RetraceTiles
 import Testing
@@ -101,5 +103,73 @@ struct ServedTilesTests {
             "--log-key", keys.appendingPathComponent("log.pub").path, "--origin", "another.example/log",
         ])
         #expect(audited == 1, "an origin the log key is not trusted for fails: \(auditOutput)")
+    }
+}
+
+/// `audit --tiles DIR|URL --mirror STORE`: a verified copy made from tiles alone, continued from
+/// the checkpoint it verified last, as `audit --server --mirror` does from the service's API.
+@Suite("A mirror read from tiles", .serialized)
+struct TilesMirrorTests {
+    static func mirror(
+        _ tiles: String,
+        into store: String,
+        origin: String = TestParties.origin
+    ) throws -> (Int32, String) {
+        let keys = GeneratedLedger.keys
+        return try ServedTilesTests.run([
+            "audit", "--tiles", tiles, "--mirror", store, "--governance-key",
+            keys.appendingPathComponent("governance.pub").path, "--log-key",
+            keys.appendingPathComponent("log.pub").path,
+            "--origin", origin, "--json",
+        ])
+    }
+
+    static func json(_ output: String) -> [String: Any] {
+        let line = output.split(separator: "\n").last.map(String.init) ?? ""
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+    }
+
+    @Test("the copy continues with only the new entries, reads offline, and refuses tiles that do not extend it")
+    func continues() throws {
+        let generated = try GeneratedLedger(events: 600)
+        defer { generated.remove() }
+        let half = generated.statements.count / 2
+        try generated.append(0..<half)
+        let folder = generated.tiles("published")
+        let store = generated.directory.appendingPathComponent("mirror.sqlite").path
+        let (tiled, tiledOutput) = try ServedTilesTests.run(["tiles", "--db", generated.path, "--out", folder])
+        #expect(tiled == 0, "\(tiledOutput)")
+        let (first, firstOutput) = try Self.mirror(folder, into: store)
+        #expect(first == 0, "\(firstOutput)")
+        let firstSize = generated.treeSize
+        #expect(Self.json(firstOutput)["fetched"] as? Int == Int(firstSize))
+
+        try generated.append(half..<generated.statements.count)
+        _ = try ServedTilesTests.run(["tiles", "--db", generated.path, "--out", folder])
+        let (second, secondOutput) = try Self.mirror(folder, into: store)
+        #expect(second == 0, "\(secondOutput)")
+        #expect(Self.json(secondOutput)["fetched"] as? Int == Int(generated.treeSize - firstSize))
+        #expect(Self.json(secondOutput)["entriesChecked"] as? Int == Int(generated.treeSize - firstSize))
+        // The copy is a ledger: the same entries byte for byte, and it audits under the same keys.
+        let copy = try SQLiteLedgerStore.open(path: store, readOnly: true)
+        for index in [UInt64(0), firstSize, generated.treeSize - 1] {
+            #expect(
+                try copy.read { try $0.entry(at: index) }
+                    == (try generated.ledger.store.read { try $0.entry(at: index) })
+            )
+        }
+        #expect(try generated.auditor().audit(store: copy).passed)
+
+        // Tiles of another ledger published at the same place: not an extension of what the copy
+        // verified, refused with the copy unchanged.
+        let other = try GeneratedLedger(events: 300, seed: 11)
+        defer { other.remove() }
+        try other.append(0..<other.statements.count)
+        let otherFolder = other.tiles("other")
+        _ = try ServedTilesTests.run(["tiles", "--db", other.path, "--out", otherFolder])
+        let (refused, refusedOutput) = try Self.mirror(otherFolder, into: store)
+        #expect(refused == 1, "\(refusedOutput)")
+        #expect(refusedOutput.contains("rollback") || refusedOutput.contains("fork"), "\(refusedOutput)")
+        #expect(try copy.read { try $0.treeSize() } == generated.treeSize)
     }
 }
