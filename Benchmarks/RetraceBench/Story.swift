@@ -98,13 +98,13 @@ struct Story: Sendable {
         let base = (directory as NSString).appendingPathComponent(
             "ledger-e\(ledger.events)-s\(seed)-r\(LedgerCache.recipe)"
         )
-        return (base + ".next-\(count).jsonl", base + ".probes.json", base + ".next-\(count).remainder")
+        return (base + ".next-\(count).jsonl", base + ".probes-v2.json", base + ".next-\(count).remainder")
     }
 
-    /// Products a statement touches: its own, or every member of a batch statement.
-    static func products(of signed: SignedStatement) -> [String] {
-        if let product = signed.statement.product { return [product.digitalLink] }
-        return signed.members.map(\.product.digitalLink)
+    /// Serials of the products a statement touches: its own, or every member's of a batch statement.
+    static func serials(of signed: SignedStatement) -> [String] {
+        if let product = signed.statement.product { return [product.serial.value] }
+        return signed.members.map(\.product.serial.value)
     }
 
     private static func generate(events: Int, seed: UInt64, count: Int) throws -> Story {
@@ -116,13 +116,14 @@ struct Story: Sendable {
         var seen = 0
         var next: [SignedStatement] = []
         // A product with an event after the cut is not complete in the ledger: its scan would be judged
-        // on half a story, so its probe is left out.
+        // on half a story, so its probe is left out. Kept by serial, because a substitution probe scans
+        // another model carrying the unfinished product's serial.
         var unfinished: Set<String> = []
         let summary = try LedgerGenerator(configuration: config, parties: Workload.parties).run { batch in
             for signed in batch {
                 if seen >= events {
                     if next.count < count { next.append(signed) }
-                    unfinished.formUnion(products(of: signed))
+                    unfinished.formUnion(serials(of: signed))
                 }
                 seen += 1
             }
@@ -134,7 +135,7 @@ struct Story: Sendable {
             more.serialTag = "N"
             try LedgerGenerator(configuration: more, parties: Workload.parties).run { next += $0 }
         }
-        let probes = summary.probes.filter { !unfinished.contains($0.product.digitalLink) }.map(Probe.init)
+        let probes = summary.probes.filter { !unfinished.contains($0.product.serial.value) }.map(Probe.init)
         return Story(next: next, remainder: remainder, probes: probes)
     }
 
