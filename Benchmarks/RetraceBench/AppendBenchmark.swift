@@ -1,87 +1,242 @@
 import Foundation
 import RetraceEvents
 import RetraceLedger
+import RetraceStorage
 import Synchronization
 
-/// Append throughput: durable, every signature verified on append, one checkpoint per batch.
+/// Append throughput on the generator's realistic mix, continuing a cached ledger's story.
+///
+/// Each mode appends the same next events of the seeded story (``Story``) to its own byte copy of
+/// the largest ledger of the run (10^5 entries with `--quick`, 10^6 otherwise), so every append
+/// looks up chain heads and decodes product states in a file of that size, as a service's appends
+/// do. Durable (synchronous=FULL), every signature, roster, chain and lifecycle rule checked, one
+/// checkpoint signed per batch. Before timing, the copy is opened and the first batch is judged
+/// without writing (``Ledger/check(_:)``): that builds the in-memory heads map and reads the
+/// roster, which a running service has done once at start, not per batch.
 enum AppendBenchmark {
-    static func run(quick: Bool, ceiling: Double) throws {
+    /// One mode's figures.
+    struct Figures: Codable, Sendable {
+        /// `sequential` (each batch verified, then committed) or `pipelined` (the next batch verified
+        /// on the other cores while this one commits, as the HTTP service's sequencer does).
+        let mode: String
+        let batch: Int
+        let ledgerEntries: UInt64
+        let events: Int
+        let seconds: Double
+        let eventsPerSecond: Double
+        let batchP50Ms: Double
+        let batchP99Ms: Double
+        /// User + system CPU of the whole process (all threads) per appended event.
+        let cpuMicrosPerEvent: Double
+        let userMicrosPerEvent: Double
+        let systemMicrosPerEvent: Double
+        /// The wrapper's 1-core verify rate measured just before this mode.
+        let verifyPerSecondBefore: Double
+        /// events/s ÷ (cores × that rate).
+        let ratioToCoresTimesVerify: Double
+        /// events/s ÷ (cores × `openssl speed ed25519` verify/s of this run), when openssl ran.
+        let ratioToCoresTimesOpensslSpeed: Double?
+    }
+
+    /// What the appended events are.
+    struct Mix: Codable, Sendable {
+        let events: Int
+        /// Event type → count among the appended events.
+        let types: [String: Int]
+        /// Events extending a chain whose head was in the ledger file before the benchmark.
+        let continuingFileChains: Int
+        /// Events extending a chain whose head an earlier batch of this benchmark committed (a lookup
+        /// in the file, as for the previous kind).
+        let continuingEarlierBatch: Int
+        /// Events extending a chain whose head is in the same batch (found without the file).
+        let continuingSameBatch: Int
+        /// Events starting a chain (commissions) or with no single previous (batch statements).
+        let other: Int
+    }
+
+    struct Result: Codable, Sendable {
+        let mix: Mix
+        let modes: [Figures]
+    }
+
+    static func events(quick: Bool) -> Int { quick ? 10_000 : 50_000 }
+
+    static func run(
+        _ ledger: LedgerCache.Prepared,
+        story: Story,
+        events count: Int,
+        opensslSpeed: Double?
+    ) throws -> Result {
+        let statements = Array(story.next.prefix(count))
+        let batches = stride(from: 0, to: statements.count, by: 1_000).map {
+            Array(statements[$0..<min(statements.count, $0 + 1_000)])
+        }
+        let mix = mix(of: statements)
+        print("\n## Append on the generator's realistic mix, continuing a ledger of \(ledger.treeSize) entries")
         print(
-            "\n## Append (durable: synchronous=FULL; signature, roster, chain and lifecycle checked; checkpoint per batch)"
+            "durable (synchronous=FULL); signature, roster, chain and lifecycle checked; checkpoint per batch; "
+                + "each mode on its own copy of the ledger file"
         )
-        print("batch    events   events/s   batch p50 ms   batch p99 ms   ratio to cores×verify")
-        let plans: [(batch: Int, events: Int)] =
-            quick ? [(1, 100), (100, 2_000), (1_000, 5_000)] : [(1, 500), (100, 10_000), (1_000, 50_000)]
-        for plan in plans {
-            let statements = try Workload.commissions(plan.events, serialPrefix: "B\(plan.batch)-")
-            let (ledger, path) = try Workload.temporaryLedger("append-\(plan.batch)")
-            defer { Workload.remove(path) }
-            var samples: [UInt64] = []
-            let total = try Measure.seconds {
-                var offset = 0
-                while offset < statements.count {
-                    let batch = Array(statements[offset..<min(statements.count, offset + plan.batch)])
+        print(
+            "appended: \(mix.events) events; \(mix.continuingFileChains) extend a chain already in the file, "
+                + "\(mix.continuingEarlierBatch) one an earlier batch committed, \(mix.continuingSameBatch) one in the same "
+                + "batch; \(mix.other) commissions or batch statements"
+        )
+        print(
+            "types: " + mix.types.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        )
+        var table = Table(
+            "mode",
+            "batch",
+            "events",
+            "events/s",
+            "batch p50 ms",
+            "batch p99 ms",
+            "CPU µs/event",
+            "verify/s before",
+            "ratio to cores×verify",
+            "ratio to cores×openssl speed"
+        )
+        var modes: [Figures] = []
+        for mode in ["sequential", "pipelined"] {
+            let local = try Baseline.measure(seconds: 1)
+            let figures = try measure(
+                mode: mode,
+                ledger: ledger,
+                batches: batches,
+                baseline: local,
+                opensslSpeed: opensslSpeed
+            )
+            modes.append(figures)
+            table.add(
+                mode,
+                "\(figures.batch)",
+                "\(figures.events)",
+                Measure.format(figures.eventsPerSecond),
+                Measure.ms(figures.batchP50Ms),
+                Measure.ms(figures.batchP99Ms),
+                Measure.format(figures.cpuMicrosPerEvent, 1),
+                Measure.format(local.verifyPerSecond),
+                Measure.percent(figures.ratioToCoresTimesVerify),
+                figures.ratioToCoresTimesOpensslSpeed.map(Measure.percent) ?? "-"
+            )
+        }
+        table.print()
+        print("(pipelined: the next batch's signatures are checked while this one commits)")
+        return Result(mix: mix, modes: modes)
+    }
+
+    static func mix(of statements: [SignedStatement], batch: Int = 1_000) -> Mix {
+        var types: [String: Int] = [:]
+        var batchOf: [Digest: Int] = [:]
+        var file = 0
+        var earlier = 0
+        var same = 0
+        var other = 0
+        for (index, signed) in statements.enumerated() {
+            types[signed.statement.type.name, default: 0] += 1
+            if let previous = signed.statement.previous {
+                switch batchOf[previous] {
+                case nil: file += 1
+                case index / batch: same += 1
+                default: earlier += 1
+                }
+            } else {
+                other += 1
+            }
+            batchOf[signed.id] = index / batch
+        }
+        return Mix(
+            events: statements.count,
+            types: types,
+            continuingFileChains: file,
+            continuingEarlierBatch: earlier,
+            continuingSameBatch: same,
+            other: other
+        )
+    }
+
+    /// Copies `path` (and its WAL) into a fresh temporary directory; returns the copy's path.
+    static func copy(_ path: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "retrace-bench-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let target = directory.appendingPathComponent("append.sqlite").path
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: target + suffix)
+        }
+        return target
+    }
+
+    static func measure(
+        mode: String,
+        ledger cached: LedgerCache.Prepared,
+        batches: [[SignedStatement]],
+        baseline: Baseline,
+        opensslSpeed: Double?
+    ) throws -> Figures {
+        let path = try copy(cached.path)
+        defer { Workload.remove(path) }
+        let ledger = try Ledger.open(store: SQLiteLedgerStore.open(path: path), logSigner: Workload.parties.log)
+        try ledger.check(batches[0])
+        LedgerCache.warmPageCache(path)
+        var samples: [UInt64] = []
+        let used = try Measure.cpu {
+            if mode == "pipelined" {
+                samples = try pipelined(ledger, batches)
+            } else {
+                for batch in batches {
                     let start = Measure.now()
                     try ledger.append(batch)
                     samples.append(Measure.now() - start)
-                    offset += plan.batch
                 }
             }
-            let rate = Double(statements.count) / total
-            let (p50, p99) = Measure.percentiles(samples)
-            print(
-                "\(pad(plan.batch, 5))  \(pad(plan.events, 8))  \(pad(Int(rate), 9))   \(pad(p50, 12))   \(pad(p99, 12))   "
-                    + "\(Measure.format(rate / ceiling * 100, 1))%"
-            )
         }
-        try pipelined(events: quick ? 5_000 : 50_000, batch: 1_000, ceiling: ceiling)
-    }
-
-    /// Batches of 1,000 with the next batch's signatures checked (``Ledger/prepare(_:)``, on all
-    /// cores) while the current one commits, as the HTTP service's sequencer does: verification
-    /// and the sequential commit overlap instead of alternating.
-    static func pipelined(events: Int, batch size: Int, ceiling: Double) throws {
-        let statements = try Workload.commissions(events, serialPrefix: "P\(size)-")
-        let (ledger, path) = try Workload.temporaryLedger("append-pipelined")
-        defer { Workload.remove(path) }
-        let batches = stride(from: 0, to: statements.count, by: size).map {
-            Array(statements[$0..<min(statements.count, $0 + size)])
-        }
-        var samples: [UInt64] = []
-        let total = try Measure.seconds {
-            var current = ledger.prepare(batches[0])
-            for index in batches.indices {
-                let next = Mutex<Ledger.PreparedBatch?>(nil)
-                let group = DispatchGroup()
-                if index + 1 < batches.count {
-                    let upcoming = batches[index + 1]
-                    DispatchQueue.global().async(group: group) {
-                        let prepared = ledger.prepare(upcoming)
-                        next.withLock { $0 = prepared }
-                    }
-                }
-                let start = Measure.now()
-                _ = try ledger.append(prepared: [current])[0].get()
-                samples.append(Measure.now() - start)
-                group.wait()
-                if let prepared = next.withLock({ $0 }) { current = prepared }
-            }
-        }
-        let rate = Double(statements.count) / total
+        let events = batches.reduce(0) { $0 + $1.count }
+        let rate = Double(events) / used.wall
         let (p50, p99) = Measure.percentiles(samples)
-        print(
-            "\(pad(size, 5))p \(pad(events, 8))  \(pad(Int(rate), 9))   \(pad(p50, 12))   \(pad(p99, 12))   "
-                + "\(Measure.format(rate / ceiling * 100, 1))%   (p: next batch verified while this one commits)"
+        let perEvent = { (nanos: UInt64) in Double(nanos) / 1e3 / Double(max(1, events)) }
+        return Figures(
+            mode: mode,
+            batch: batches.first?.count ?? 0,
+            ledgerEntries: cached.treeSize,
+            events: events,
+            seconds: used.wall,
+            eventsPerSecond: rate,
+            batchP50Ms: p50,
+            batchP99Ms: p99,
+            cpuMicrosPerEvent: perEvent(used.user + used.system),
+            userMicrosPerEvent: perEvent(used.user),
+            systemMicrosPerEvent: perEvent(used.system),
+            verifyPerSecondBefore: baseline.verifyPerSecond,
+            ratioToCoresTimesVerify: rate / baseline.ceiling,
+            ratioToCoresTimesOpensslSpeed: opensslSpeed.map { rate / (Double(baseline.cores) * $0) }
         )
     }
 
-    static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: " ", count: max(0, width - text.count)) + text
-    }
-
-    static func pad(_ value: Double, _ width: Int) -> String {
-        let text = Measure.format(value, 2)
-        return String(repeating: " ", count: max(0, width - text.count)) + text
+    /// Batches with the next batch's signatures checked (``Ledger/prepare(_:)``, on all cores)
+    /// while the current one commits: verification and the sequential commit overlap instead of
+    /// alternating. Returns each commit's wall time.
+    static func pipelined(_ ledger: Ledger, _ batches: [[SignedStatement]]) throws -> [UInt64] {
+        var samples: [UInt64] = []
+        var current = ledger.prepare(batches[0])
+        for index in batches.indices {
+            let next = Mutex<Ledger.PreparedBatch?>(nil)
+            let group = DispatchGroup()
+            if index + 1 < batches.count {
+                let upcoming = batches[index + 1]
+                DispatchQueue.global().async(group: group) {
+                    let prepared = ledger.prepare(upcoming)
+                    next.withLock { $0 = prepared }
+                }
+            }
+            let start = Measure.now()
+            _ = try ledger.append(prepared: [current])[0].get()
+            samples.append(Measure.now() - start)
+            group.wait()
+            if let prepared = next.withLock({ $0 }) { current = prepared }
+        }
+        return samples
     }
 }

@@ -9,9 +9,28 @@ enum AuditBenchmark {
         let passed: Bool
         let startKiB: Double
         let peakKiB: Double
+        /// User + system CPU of the audit (all its threads), from the child's `getrusage`.
+        let cpuNanoseconds: Double
     }
 
-    static func run(_ ledgers: [LedgerCache.Prepared], baseline: Baseline) throws {
+    /// One audit's figures.
+    struct Row: Codable, Sendable {
+        let ledgerEntries: UInt64
+        let threads: Int
+        let entriesPerSecond: Double
+        let verifyPerSecondBefore: Double
+        /// entries/s ÷ (threads × that rate).
+        let ratioToThreadsTimesVerify: Double
+        /// entries/s ÷ (threads × `openssl speed ed25519` verify/s of this run).
+        let ratioToThreadsTimesOpensslSpeed: Double?
+        let cpuMicrosPerEntry: Double
+        let passed: Bool
+        let childPeakMiB: Double
+        let bytesOnDiskPerEntry: Int
+    }
+
+    static func run(_ ledgers: [LedgerCache.Prepared], opensslSpeed: Double?) throws -> [Row] {
+        var rows: [Row] = []
         var table = Table(
             "ledger entries",
             "threads",
@@ -21,6 +40,8 @@ enum AuditBenchmark {
             "result",
             "child RSS before MiB",
             "child peak MiB",
+            "CPU µs/entry",
+            "ratio to threads×openssl speed",
             "bytes on disk per entry"
         )
         for ledger in ledgers {
@@ -29,6 +50,19 @@ enum AuditBenchmark {
                 let local = try Baseline.measure(seconds: 1)
                 let result = try child(ledger.path, threads: threads)
                 let rate = result.entries / result.seconds
+                let row = Row(
+                    ledgerEntries: ledger.treeSize,
+                    threads: threads,
+                    entriesPerSecond: rate,
+                    verifyPerSecondBefore: local.verifyPerSecond,
+                    ratioToThreadsTimesVerify: rate / (Double(threads) * local.verifyPerSecond),
+                    ratioToThreadsTimesOpensslSpeed: opensslSpeed.map { rate / (Double(threads) * $0) },
+                    cpuMicrosPerEntry: result.cpuNanoseconds / 1e3 / max(1, result.entries),
+                    passed: result.passed,
+                    childPeakMiB: result.peakKiB / 1024,
+                    bytesOnDiskPerEntry: LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize)
+                )
+                rows.append(row)
                 table.add(
                     "\(ledger.treeSize)",
                     "\(threads)",
@@ -38,13 +72,16 @@ enum AuditBenchmark {
                     result.passed ? "passed" : "FAILED",
                     Measure.format(result.startKiB / 1024, 0),
                     Measure.format(result.peakKiB / 1024, 0),
-                    "\(LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize))"
+                    Measure.format(row.cpuMicrosPerEntry, 1),
+                    row.ratioToThreadsTimesOpensslSpeed.map(Measure.percent) ?? "-",
+                    "\(row.bytesOnDiskPerEntry)"
                 )
             }
         }
         print("\n## Audit (every signature, chain link, roster, lifecycle rule, checkpoint, stored derived value)")
         print("Each audit runs in a child process of its own; peak = that process's VmHWM (Linux): the audit's memory.")
         table.print()
+        return rows
     }
 
     static func child(_ path: String, threads: Int) throws -> Result {
@@ -73,7 +110,8 @@ enum AuditBenchmark {
             seconds: seconds,
             passed: fields["passed"] == "true",
             startKiB: fields["startKiB"].flatMap(Double.init) ?? 0,
-            peakKiB: peak
+            peakKiB: peak,
+            cpuNanoseconds: fields["cpuNs"].flatMap(Double.init) ?? 0
         )
     }
 }

@@ -20,7 +20,9 @@ import RetraceStorage
 /// leaves nothing that looks reusable.
 enum LedgerCache {
     /// Bump when the generator, the probe layout or the ledger format changes: old files are then ignored.
-    static let recipe = 1
+    /// 2: checkpoints commit to the heads map (issue 11), so ledgers of recipe 1 no longer look like
+    /// what a current ledger holds (their heads map would be replayed from every entry on first use).
+    static let recipe = 2
     static let shortCount = 200
     static let longCount = 100
     static let tailBatches = 16
@@ -53,13 +55,15 @@ enum LedgerCache {
     }
 
     /// The cached ledger for `events` generated events, generated first if missing or unusable.
-    static func prepare(events: Int, seed: UInt64, directory: String) throws -> Prepared {
+    static func prepare(events: Int, seed: UInt64, directory: String, generate allowed: Bool = true) throws -> Prepared
+    {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let name = "ledger-e\(events)-s\(seed)-r\(recipe)"
         let path = (directory as NSString).appendingPathComponent("\(name).sqlite")
         let expected = expectedSize(events: events)
         var seconds: Double?
         if (try? validSize(path)) != expected {
+            guard allowed else { throw BenchError("no cached ledger at \(path)") }
             remove(path)
             let partial = (directory as NSString).appendingPathComponent("\(name).partial.sqlite")
             remove(partial)

@@ -58,3 +58,22 @@ enum Measure {
         return Double(sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1))]) / 1e3
     }
 }
+
+extension Measure {
+    /// User and system CPU time of this process so far, every thread, in nanoseconds (`getrusage`):
+    /// the work a phase did, which unlike wall time does not grow when other processes share the cores.
+    static func cpuTimes() -> (user: UInt64, system: UInt64) {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return (0, 0) }
+        func nanos(_ time: timeval) -> UInt64 { UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_usec) * 1_000 }
+        return (nanos(usage.ru_utime), nanos(usage.ru_stime))
+    }
+
+    /// CPU time (user + system, all threads) spent in `body`, in nanoseconds, beside its wall time.
+    static func cpu(_ body: () throws -> Void) rethrows -> (wall: Double, user: UInt64, system: UInt64) {
+        let before = cpuTimes()
+        let wall = try seconds(body)
+        let after = cpuTimes()
+        return (wall, after.user - before.user, after.system - before.system)
+    }
+}

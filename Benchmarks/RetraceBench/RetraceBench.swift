@@ -15,7 +15,7 @@ struct RetraceBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retrace-bench",
         abstract: "Measure Retrace's append, verdict, proof and audit figures on this machine.",
-        subcommands: [Suite.self, Prepare.self, AuditChild.self, InsightsFigures.self],
+        subcommands: [Suite.self, Prepare.self, AuditChild.self, PhaseChild.self, InsightsFigures.self],
         defaultSubcommand: Suite.self
     )
 }
@@ -90,38 +90,97 @@ struct Suite: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Only these sections, comma-separated: append, verdict, proofs, audit, map (machine limits always run).",
+            "Only these sections, comma-separated: append, verdict, proofs, audit, map, instructions "
+                + "(machine limits always run).",
             valueName: "list"
         )
     )
     var only: String?
 
+    @Flag(
+        help:
+            "Write every figure, ratio and judged target as one JSON document (stdout, or --out); tables go to stderr."
+    )
+    var json = false
+
+    @Option(help: "With --json: write the document to this file instead of stdout (tables stay on stdout).")
+    var out: String?
+
+    @Flag(help: "Also run retrace-load (built beside retrace-bench) with 64 clients for the HTTP appends/s target.")
+    var http = false
+
     func run() throws {
-        let sections = Set((only ?? "append,verdict,proofs,audit,map").split(separator: ",").map(String.init))
+        // With the document on stdout, everything printed for people goes to stderr.
+        var documentHandle = FileHandle.standardOutput
+        if json, out == nil {
+            fflush(nil)
+            let saved = dup(STDOUT_FILENO)
+            dup2(STDERR_FILENO, STDOUT_FILENO)
+            documentHandle = FileHandle(fileDescriptor: saved, closeOnDealloc: true)
+        }
+        let sections = Set(
+            (only ?? "append,verdict,proofs,audit,map,instructions").split(separator: ",").map(String.init)
+        )
         // The map section needs no ledger file.
-        let ledgers = sections.isSubset(of: ["map", "append"]) ? [] : try options.ledgers()
-        print("Retrace benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
+        let ledgers = sections.isSubset(of: ["map"]) ? [] : try options.ledgers()
+        let date = Date()
+        print("Retrace benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(date)")
         print("Command: retrace-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
         let first = try Baseline.measure()
         let speed = Baseline.opensslSpeedVerify()
         first.print(opensslSpeed: speed)
+        if let speed {
+            print("Wrapper ÷ openssl speed: \(Measure.percent(first.verifyPerSecond / speed))")
+            print(
+                "Ceiling by openssl speed: cores × openssl verify = \(Measure.format(Double(first.cores) * speed)) /s"
+            )
+        }
         LedgerReport.print(ledgers)
+        var report = BenchReport(
+            date: ISO8601DateFormatter().string(from: date),
+            command: Array(CommandLine.arguments.dropFirst()),
+            quick: options.quick,
+            cores: first.cores,
+            machine: BenchReport.Machine(
+                wrapperVerifyPerSecond: first.verifyPerSecond,
+                opensslSpeedVerifyPerSecond: speed,
+                sha256MBPerSecond: first.sha256MBPerSecond
+            )
+        )
+        report.ledgers = ledgers.map { ledger in
+            let bytes = LedgerReport.fileBytes(ledger.path)
+            return BenchReport.LedgerFigures(
+                generatedEvents: ledger.events,
+                entries: ledger.treeSize,
+                bytes: bytes,
+                bytesPerEntry: bytes / Int(ledger.treeSize),
+                generatedSeconds: ledger.generatedSeconds
+            )
+        }
+        let needsStory = !sections.isDisjoint(with: ["append", "verdict"])
+        let stories =
+            try needsStory
+            ? ledgers.map { try Story.after($0, seed: options.seed, directory: options.cacheDir) } : []
+        let largest = ledgers.indices.max { ledgers[$0].treeSize < ledgers[$1].treeSize }
 
-        if sections.contains("append") {
-            let local = try Baseline.measure(seconds: 1)
-            print("\n(verify rate just before this section: \(Measure.format(local.verifyPerSecond)) /s per core)")
-            try AppendBenchmark.run(quick: options.quick, ceiling: local.ceiling)
+        if sections.contains("append"), let largest {
+            report.append = try AppendBenchmark.run(
+                ledgers[largest],
+                story: stories[largest],
+                events: AppendBenchmark.events(quick: options.quick),
+                opensslSpeed: speed
+            )
         }
         if sections.contains("verdict") {
             let local = try Baseline.measure(seconds: 1)
             print("\n(verify rate just before this section: \(Measure.format(local.verifyPerSecond)) /s per core)")
-            try VerdictBenchmark.run(ledgers, baseline: local)
+            report.verdicts = try VerdictBenchmark.run(Array(zip(ledgers, stories)), baseline: local)
         }
-        if sections.contains("proofs"), let largest = ledgers.max(by: { $0.treeSize < $1.treeSize }) {
-            try ProofBenchmark.run(largest)
+        if sections.contains("proofs"), let largest {
+            try ProofBenchmark.run(ledgers[largest])
         }
         if sections.contains("audit") {
-            try AuditBenchmark.run(ledgers, baseline: first)
+            report.audit = try AuditBenchmark.run(ledgers, opensslSpeed: speed)
         }
         if sections.contains("map") {
             try MapBenchmark.run(
@@ -129,12 +188,55 @@ struct Suite: ParsableCommand {
                 fullUpTo: 1_000_000
             )
         }
+        if sections.contains("instructions"), let smallest = ledgers.min(by: { $0.treeSize < $1.treeSize }) {
+            _ = try Story.after(smallest, seed: options.seed, directory: options.cacheDir)
+            let counts = InstructionCounts.measure(ledger: smallest, seed: options.seed, cacheDir: options.cacheDir)
+            report.instructions = counts
+            print("\n## Instructions (\(counts.method); do not move with load)")
+            let format = { (value: Double?) in value.map { Measure.format($0 / 1e3, 0) + " k" } ?? "unavailable" }
+            print("append, per event (batches of 1,000):   \(format(counts.appendPerEvent))")
+            print("dock verdict, 20-event product, cold:   \(format(counts.verdictColdPerScan))")
+            print("dock verdict, 20-event product, warm:   \(format(counts.verdictWarmPerScan))")
+            print("(\(counts.note))")
+        }
+        if http { report.http = LoadRun.run() }
         let last = try Baseline.measure()
+        let lastSpeed = Baseline.opensslSpeedVerify()
+        report.machine.wrapperVerifyPerSecondAtEnd = last.verifyPerSecond
+        report.machine.opensslSpeedVerifyPerSecondAtEnd = lastSpeed
         print("\n## Machine limits again, at the end of the run (the machine is shared: drift shows load)")
         print(
             "Ed25519 verify, 1 core: \(Measure.format(last.verifyPerSecond)) /s (start of run: "
-                + "\(Measure.format(first.verifyPerSecond)) /s); SHA-256: \(Measure.format(last.sha256MBPerSecond)) MB/s"
+                + "\(Measure.format(first.verifyPerSecond)) /s); openssl speed: "
+                + "\(lastSpeed.map { Measure.format($0) } ?? "-") /s; SHA-256: \(Measure.format(last.sha256MBPerSecond)) MB/s"
         )
+        report.judgeTargets()
+        print("\n## Targets (issue 15)")
+        var table = Table("target", "value", "goal", "met", "note")
+        for target in report.targets {
+            table.add(
+                target.name,
+                target.value.map { Measure.format($0, $0 < 100 ? 2 : 0) + " " + target.unit } ?? "null",
+                "\(target.comparison.rawValue) \(Measure.format(target.goal, 0)) \(target.unit)",
+                target.met ? "yes" : "no",
+                target.note ?? ""
+            )
+        }
+        table.print()
+        if json {
+            fflush(nil)
+            let document = try report.encoded() + Data("\n".utf8)
+            if let out {
+                try document.write(to: URL(fileURLWithPath: out))
+                print("JSON written to \(out)")
+            } else {
+                documentHandle.write(document)
+            }
+        }
+        let mismatches = report.verdicts?.rows.reduce(0) { $0 + $1.mismatches } ?? 0
+        if mismatches > 0 {
+            throw BenchError("\(mismatches) dock verdicts differed from what their stories imply (see MISMATCH lines)")
+        }
     }
 }
 
@@ -163,10 +265,11 @@ struct AuditChild: ParsableCommand {
         )
         let store = try SQLiteLedgerStore.open(path: ledger)
         var report: AuditReport?
-        let seconds = try Measure.seconds { report = try auditor.audit(store: store) }
+        let used = try Measure.cpu { report = try auditor.audit(store: store) }
+        let seconds = used.wall
         let passed = report?.passed == true
         print(
-            "entries=\(report?.entriesChecked ?? 0) seconds=\(seconds) passed=\(passed) "
+            "entries=\(report?.entriesChecked ?? 0) seconds=\(seconds) passed=\(passed) cpuNs=\(used.user + used.system) "
                 + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB())"
         )
         if !passed, let failure = report?.firstFailure { FileHandle.standardError.write(Data("\(failure)\n".utf8)) }

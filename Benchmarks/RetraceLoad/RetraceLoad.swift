@@ -15,7 +15,8 @@ import Synchronization
 
 /// `retrace-load`: drives `retrace serve`'s code from many concurrent loopback clients and prints
 /// appends/s and dock-verdict latency, beside the machine's own Ed25519 verify rate measured in the
-/// same run. Figures only; nothing is asserted.
+/// same run. Figures only; nothing is asserted on time, but every verdict answer is checked against
+/// the verdict its product's story implies, and a wrong answer fails the run.
 @main
 struct RetraceLoad: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,26 +28,70 @@ struct RetraceLoad: ParsableCommand {
     var clients: String = "1,8,32,64"
     @Option(help: "Single-statement appends per client count.")
     var appends: Int = 3_000
-    @Option(help: "Dock verdict requests per client count.")
-    var verdicts: Int = 2_000
+    @Option(
+        help:
+            "Distinct products scanned per client count (each once cold, then once warm); the ledger gets this many planted-fraud products per client count."
+    )
+    var verdicts: Int = 500
     @Option(
         name: .customLong("direct-append"),
         help:
             "Instead: append this many statements straight through Ledger.append in batches of 1,000 (no HTTP), for profiling the append path under `perf record`."
     )
     var directAppend: Int?
+    @Flag(help: "Print the figures as one JSON document on stdout (the tables go to stderr).")
+    var json = false
+
+    /// What `--json` writes.
+    struct Document: Encodable {
+        struct Appends: Encodable {
+            let clients: Int
+            let requests: Int
+            let appendsPerSecond: Double
+            let p50Ms: Double
+            let p99Ms: Double
+            let commits: Int
+            let statementsPerCommit: Double
+            let ratioToCoresTimesVerify: Double
+        }
+        struct Verdicts: Encodable {
+            let clients: Int
+            /// `cold` (first scan of each product by the service) or `warm` (the same products again).
+            let pass: String
+            let requests: Int
+            let verdictsPerSecond: Double
+            let p50Ms: Double
+            let p99Ms: Double
+            /// Answers whose verdict was not the one the story implies.
+            let mismatches: Int
+        }
+        let verifyPerSecond: Double
+        let cores: Int
+        var appends: [Appends] = []
+        var verdicts: [Verdicts] = []
+    }
 
     func run() throws {
         if let directAppend { return try Self.directAppend(directAppend) }
+        var documentHandle = FileHandle.standardOutput
+        if json {
+            fflush(nil)
+            let saved = dup(STDOUT_FILENO)
+            dup2(STDERR_FILENO, STDOUT_FILENO)
+            documentHandle = FileHandle(fileDescriptor: saved, closeOnDealloc: true)
+        }
         let clientCounts = clients.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let verify = Self.verifyRate()
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        var document = Document(verifyPerSecond: verify, cores: cores)
         print("## HTTP service under load (server and clients in one process, 2 cores shared; keep-alive loopback)")
         print("Ed25519 verify, 1 core (same run): \(Int(verify)) /s; cores × verify = \(Int(verify) * cores) /s")
         print("")
-        let harness = try Harness()
+        let harness = try Harness(fraudProducts: verdicts * clientCounts.count)
         defer { harness.stop() }
-        print("Appends: POST /v1/events, one signed statement per request, durable (synchronous=FULL) before 201")
+        print(
+            "Appends: POST /v1/events, one signed commission of a fresh serial per request, durable (synchronous=FULL) before 201"
+        )
         print("clients   requests   appends/s   p50 ms   p99 ms   commits   statements/commit   ratio to cores×verify")
         var serial = 0
         for count in clientCounts {
@@ -58,34 +103,83 @@ struct RetraceLoad: ParsableCommand {
             let run = try Self.drive(
                 port: harness.port,
                 clients: count,
-                requests: statements.map { ("/v1/events", $0) }
+                requests: statements.map { Request(path: "/v1/events", body: $0, expectedVerdict: nil) }
             )
             let commits = harness.commits() - commitsBefore
             guard run.failures == 0 else {
                 throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)")
             }
             let rate = Double(statements.count) / run.seconds
+            let perCommit = Double(statements.count) / Double(max(commits, 1))
+            document.appends.append(
+                Document.Appends(
+                    clients: count,
+                    requests: statements.count,
+                    appendsPerSecond: rate,
+                    p50Ms: run.p50,
+                    p99Ms: run.p99,
+                    commits: commits,
+                    statementsPerCommit: perCommit,
+                    ratioToCoresTimesVerify: rate / (verify * Double(cores))
+                )
+            )
             print(
                 pad(count, 7) + pad(statements.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
-                    + pad(commits, 10) + pad(Double(statements.count) / Double(max(commits, 1)), 20, 1)
+                    + pad(commits, 10) + pad(perCommit, 20, 1)
                     + "   " + String(format: "%.1f%%", 100 * rate / (verify * Double(cores)))
             )
         }
         print("")
-        print("Dock verdicts: POST /v1/verdicts over the demo's planted returns (full re-verification per scan)")
-        print("clients   requests   verdicts/s   p50 ms   p99 ms")
-        let scans = harness.scans
-        for count in clientCounts {
-            let requests = (0..<verdicts).map { ("/v1/verdicts", scans[$0 % scans.count]) }
-            let run = try Self.drive(port: harness.port, clients: count, requests: requests)
-            guard run.failures == 0 else {
-                throw ValidationError("\(run.failures) verdicts failed: \(run.firstFailure)")
+        print(
+            "Dock verdicts: POST /v1/verdicts, \(verdicts) distinct planted-fraud products per client count (generated story)."
+        )
+        print(
+            "cold = the service's first scan of each product (its events and signatures not yet verified by this process);"
+        )
+        print("warm = the same products scanned again. Every answer's verdict is checked against the story's.")
+        print("clients   pass   requests   verdicts/s   p50 ms   p99 ms   mismatches")
+        var mismatches: [String] = []
+        for (index, count) in clientCounts.enumerated() {
+            let group = harness.probes[(index * verdicts)..<min(harness.probes.count, (index + 1) * verdicts)]
+            let requests = group.map { Request(path: "/v1/verdicts", body: $0.body, expectedVerdict: $0.expected) }
+            for pass in ["cold", "warm"] {
+                let run = try Self.drive(port: harness.port, clients: count, requests: requests)
+                mismatches += run.failureList.prefix(10)
+                document.verdicts.append(
+                    Document.Verdicts(
+                        clients: count,
+                        pass: pass,
+                        requests: requests.count,
+                        verdictsPerSecond: Double(requests.count) / run.seconds,
+                        p50Ms: run.p50,
+                        p99Ms: run.p99,
+                        mismatches: run.failures
+                    )
+                )
+                print(
+                    pad(count, 7) + "   " + pass + pad(requests.count, 11)
+                        + pad(Int(Double(requests.count) / run.seconds), 13) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
+                        + pad(run.failures, 13)
+                )
             }
-            print(
-                pad(count, 7) + pad(requests.count, 11) + pad(Int(Double(requests.count) / run.seconds), 13)
-                    + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
-            )
         }
+        for line in mismatches.prefix(20) { print("MISMATCH \(line)") }
+        if json {
+            fflush(nil)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            documentHandle.write(try encoder.encode(document) + Data("\n".utf8))
+        }
+        guard mismatches.isEmpty else {
+            throw ValidationError("\(mismatches.count)+ verdict answers were wrong or failed: \(mismatches[0])")
+        }
+    }
+
+    /// One request a client sends; for a verdict, the verdict its answer must carry.
+    struct Request: Sendable {
+        let path: String
+        let body: [UInt8]
+        let expectedVerdict: String?
     }
 
     /// The append path alone, for a profiler: commissions of fresh serials, batches of 1,000.
@@ -111,11 +205,15 @@ struct RetraceLoad: ParsableCommand {
         let p50: Double
         let p99: Double
         let failures: Int
-        let firstFailure: String
+        let failureList: [String]
+        var firstFailure: String { failureList.first ?? "" }
     }
 
+    /// The `verdict` field of a verdict answer.
+    private struct VerdictAnswer: Decodable { let verdict: String }
+
     /// Spreads `requests` over `clients` threads, each on one keep-alive connection.
-    static func drive(port: Int, clients: Int, requests: [(String, [UInt8])]) throws -> Run {
+    static func drive(port: Int, clients: Int, requests: [Request]) throws -> Run {
         let latencies = Mutex<[UInt64]>([])
         let failures = Mutex<[String]>([])
         let start = DispatchTime.now().uptimeNanoseconds
@@ -129,17 +227,24 @@ struct RetraceLoad: ParsableCommand {
                 var local: [UInt64] = []
                 do {
                     let connection = try LoopbackConnection(port: port, timeoutSeconds: 120)
-                    for (path, body) in mine {
+                    for request in mine {
                         let begin = DispatchTime.now().uptimeNanoseconds
                         let response = try connection.request(
                             "POST",
-                            path,
+                            request.path,
                             headers: [("Content-Type", "application/json")],
-                            body: body
+                            body: request.body
                         )
                         local.append(DispatchTime.now().uptimeNanoseconds - begin)
                         if response.status >= 300 {
                             failures.withLock { $0.append("\(response.status) \(response.text)") }
+                        } else if let expected = request.expectedVerdict {
+                            let answer = try? JSONDecoder().decode(VerdictAnswer.self, from: Data(response.body))
+                            if answer?.verdict != expected {
+                                let got = answer?.verdict ?? "no verdict"
+                                let scan = String(decoding: request.body, as: UTF8.self)
+                                failures.withLock { $0.append("expected \(expected), got \(got): \(scan)") }
+                            }
                         }
                     }
                 } catch { failures.withLock { $0.append("\(error)") } }
@@ -158,7 +263,7 @@ struct RetraceLoad: ParsableCommand {
             p50: at(0.5),
             p99: at(0.99),
             failures: failed.count,
-            firstFailure: failed.first ?? ""
+            failureList: failed
         )
     }
 
@@ -176,17 +281,21 @@ struct RetraceLoad: ParsableCommand {
     }
 }
 
-/// The demo ledger in a temporary directory behind a server on a free loopback port.
+/// The demo ledger plus a generated story of planted-fraud products, in a temporary directory behind
+/// a server on a free loopback port.
 final class Harness: @unchecked Sendable {
     let directory: URL
     let parties: TestParties
     let service: LedgerService
     let server: RunningServer
-    let scans: [[UInt8]]
+    /// One verdict request per planted-fraud product of the generated story, with the verdict it implies.
+    let probes: [(body: [UInt8], expected: String)]
     var port: Int { server.port }
     static let now = DemoStory.start.adding(seconds: 140 * 86_400)
 
-    init() throws {
+    /// - Parameter fraudProducts: how many products of the generated story are planted frauds, each
+    ///   with a dock scan whose verdict its story implies (0 for the direct-append profile).
+    init(fraudProducts: Int = 0) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-load-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         parties = try TestParties()
@@ -199,14 +308,27 @@ final class Harness: @unchecked Sendable {
             roster: parties.signedRoster(time: DemoStory.start),
             clock: clock
         )
-        let script = try DemoStory.play(on: ledger, parties: parties, progress: nil)
-        scans = try script.scans.map { scan in
+        _ = try DemoStory.play(on: ledger, parties: parties, progress: nil)
+        var scans: [DemoScan] = []
+        if fraudProducts > 0 {
+            FileHandle.standardError.write(Data("generating \(fraudProducts) planted-fraud products…\n".utf8))
+            let config = LedgerGenerator.Configuration(
+                products: fraudProducts,
+                seed: 15,
+                fraudShare: 1,
+                batchSize: 1_000,
+                serialTag: "L"
+            )
+            let summary = try LedgerGenerator(configuration: config, parties: parties).run { try ledger.append($0) }
+            scans = summary.probes
+        }
+        probes = try scans.map { scan in
             var request: [String: JSONValue] = [
                 "scan": .string(scan.scan), "dock": .string(scan.dock), "now": .string(scan.time.description),
             ]
             if let rma = scan.claimedRMA { request["rma"] = .string(rma) }
             if let digest = scan.claimedOrderDigest { request["orderDigest"] = .string(digest.hex) }
-            return try CanonicalJSON.encode(.object(JSONObject(request)))
+            return (try CanonicalJSON.encode(.object(JSONObject(request))), scan.expectedVerdict)
         }
         var logger = Logger(label: "retrace.load")
         logger.logLevel = .error

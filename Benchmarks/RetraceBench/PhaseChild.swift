@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import RetraceLedger
+import RetraceStorage
+import RetraceVerification
+
+/// Hidden: one fixed phase of the benchmark on a cached ledger and story, for counting its
+/// instructions from outside (``InstructionCounts``: under `perf stat` or callgrind). It never
+/// generates or signs anything: what it needs must already be in the cache.
+struct PhaseChild: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phase",
+        abstract: "Run one fixed benchmark phase on a cached ledger (internal).",
+        shouldDisplay: false
+    )
+
+    @Option(help: "append, verdict-cold or verdict-warm.") var phase: String
+    @Option(help: "The cached ledger's generated events.") var events: Int
+    @Option var seed: UInt64 = 7
+    @Option var cacheDir = ".bench-cache"
+    @Option(help: "Events to append (batches of 1,000), or 20-event products to scan.") var count: Int
+
+    func run() throws {
+        let ledger = try LedgerCache.prepare(events: events, seed: seed, directory: cacheDir, generate: false)
+        switch phase {
+        case "append":
+            let statements = try Story.cachedNext(after: ledger, seed: seed, directory: cacheDir, limit: count)
+            let path = try AppendBenchmark.copy(ledger.path)
+            defer { Workload.remove(path) }
+            let appender = try Ledger.open(store: SQLiteLedgerStore.open(path: path), logSigner: Workload.parties.log)
+            try appender.check(Array(statements.prefix(1_000)))
+            for start in stride(from: 0, to: statements.count, by: 1_000) {
+                try appender.append(Array(statements[start..<min(statements.count, start + 1_000)]))
+            }
+        case "verdict-cold", "verdict-warm":
+            let verifier = Verifier(
+                store: try SQLiteLedgerStore.open(path: ledger.path),
+                anchors: VerdictBenchmark.anchors
+            )
+            _ = try verifier.verdict(VerdictBenchmark.request(try LedgerCache.shortProducts()[0]))
+            let products = ledger.longProducts.prefix(count)
+            for _ in 0..<(phase == "verdict-warm" ? 2 : 1) {
+                for product in products {
+                    let verdict = try verifier.verdict(VerdictBenchmark.request(product))
+                    guard verdict.code == VerdictBenchmark.expectedLong else {
+                        throw BenchError(
+                            "\(product.digitalLink): \(verdict.code), not \(VerdictBenchmark.expectedLong)"
+                        )
+                    }
+                }
+            }
+        default:
+            throw ValidationError("--phase is append, verdict-cold or verdict-warm")
+        }
+    }
+}
