@@ -90,21 +90,22 @@ struct Suite: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Only these sections, comma-separated: append, verdict, proofs, audit, map (machine limits always run).",
+            "Only these sections, comma-separated: floor, append, verdict, proofs, audit, map (machine limits always run).",
             valueName: "list"
         )
     )
     var only: String?
 
     func run() throws {
-        let sections = Set((only ?? "append,verdict,proofs,audit,map").split(separator: ",").map(String.init))
+        let sections = Set((only ?? "floor,append,verdict,proofs,audit,map").split(separator: ",").map(String.init))
         // The map section needs no ledger file.
-        let ledgers = sections.isSubset(of: ["map", "append"]) ? [] : try options.ledgers()
+        let ledgers = sections.isSubset(of: ["map", "append", "floor"]) ? [] : try options.ledgers()
         print("Retrace benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
         print("Command: retrace-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
         let first = try Baseline.measure()
         let speed = Baseline.opensslSpeedVerify()
         first.print(opensslSpeed: speed)
+        if sections.contains("floor"), let floor = try SignatureFloor.measure() { floor.print() }
         LedgerReport.print(ledgers)
 
         if sections.contains("append") {
