@@ -1,5 +1,6 @@
 import Foundation
 import RetraceCrypto
+import Synchronization
 
 /// The machine's own limits, measured in the same run as the figures they are compared with.
 struct Baseline {
@@ -41,9 +42,14 @@ struct Baseline {
 
     func print(opensslSpeed: Double?) {
         Swift.print("\n## Machine limits (same run)")
-        Swift.print("Ed25519 verify, 1 core (libcrypto via Retrace's wrapper): \(Measure.format(verifyPerSecond)) /s")
+        Swift.print(
+            "Ed25519 verify, 1 core, wall clock (libcrypto via Retrace's wrapper): \(Measure.format(verifyPerSecond)) /s"
+        )
         if let opensslSpeed {
-            Swift.print("Ed25519 verify, 1 core (`openssl speed ed25519`):        \(Measure.format(opensslSpeed)) /s")
+            // Not the same clock: see ``SignatureFloor`` for the like-for-like comparison.
+            Swift.print(
+                "Ed25519 verify, 1 core, per user CPU-second (`openssl speed ed25519`): \(Measure.format(opensslSpeed)) /s"
+            )
         }
         Swift.print("SHA-256, 1 core: \(Measure.format(sha256MBPerSecond)) MB/s")
         Swift.print("Ceiling for signature-checked work: cores × verify = \(Measure.format(ceiling)) /s")
@@ -68,5 +74,255 @@ struct Baseline {
             if let verify = numbers.last { return verify }
         }
         return nil
+    }
+}
+
+/// The signature floor: Ed25519 verify and sign and SHA-256 through Retrace's wrapper, each beside
+/// `openssl speed` for the same work measured at the same time, and the ratio (issue 15: the
+/// wrapper should reach ≥ 95 % of the library's own verify rate in every run).
+///
+/// Why not compare with ``Baseline/verifyPerSecond``: `openssl speed` divides its count by the
+/// **user CPU time** it got (`-elapsed` would use wall time), so on a shared machine its rate
+/// barely moves with load while a wall-clock rate does. Here the wrapper is timed the same way,
+/// by this thread's CPU time, on the same 20-byte message `openssl speed ed25519` uses (3.0's loop
+/// reuses one initialised context), and **while** `openssl speed` runs the same operation: its
+/// `-mr` phase lines on stderr (`+DTP`/`+DT` when a phase starts, `+R` when it ends) start and
+/// stop the wrapper's loop, so both see the same machine (load, caches, clock) at the same time.
+/// Measured one after the other, on this machine under load, the ratio moved by ±15 % per round;
+/// at the same time by about ±5–10 %, so the target is judged on the median of the rounds.
+struct SignatureFloor {
+    struct Round {
+        let wrapperVerify, wrapperSign, speedVerify, speedSign: Double
+        var verifyRatio: Double { wrapperVerify / speedVerify }
+        var signRatio: Double { wrapperSign / speedSign }
+    }
+
+    struct HashRate {
+        let bytes: Int
+        let wrapper, speed: Double  // MB/s
+        var ratio: Double { wrapper / speed }
+    }
+
+    let seconds: Int
+    let rounds: [Round]
+    let hashes: [HashRate]
+    /// The statement-sized (420-byte) verify rate by CPU time, beside the 20-byte one: the
+    /// difference is SHA-512 over 400 more bytes, not the wrapper.
+    let statementVerify: Double
+
+    /// `RETRACE_FLOOR_ROUNDS` (default 5) rounds of `openssl speed -seconds 3 ed25519`
+    /// (`RETRACE_FLOOR_SECONDS` to change the 3).
+    static func measure() throws -> SignatureFloor? {
+        let environment = ProcessInfo.processInfo.environment
+        let rounds = max(1, Int(environment["RETRACE_FLOOR_ROUNDS"] ?? "") ?? 5)
+        let seconds = max(1, Int(environment["RETRACE_FLOOR_SECONDS"] ?? "") ?? 3)
+        let key = try Ed25519PrivateKey(seed: [UInt8](repeating: 7, count: 32))
+        let message = [UInt8](repeating: 0x61, count: 20)
+        let signature = try key.sign(message)
+        let verifier = key.publicKey
+        var measured: [Round] = []
+        for _ in 0..<rounds {
+            guard
+                let run = shadow(
+                    ["-seconds", "\(seconds)", "ed25519"],
+                    phases: [
+                        { (try? key.sign(message)) != nil }, { verifier.isValidSignature(signature, for: message) },
+                    ]
+                ),
+                let speed = run.lines.lazy.compactMap(parseEd25519).first
+            else { return nil }
+            measured.append(
+                Round(
+                    wrapperVerify: run.rates[1],
+                    wrapperSign: run.rates[0],
+                    speedVerify: speed.verify,
+                    speedSign: speed.sign
+                )
+            )
+        }
+        var hashes: [HashRate] = []
+        for size in [64, 1024, 16384] {
+            let block = [UInt8](repeating: 0x5a, count: size)
+            guard
+                let run = shadow(
+                    ["-seconds", "1", "-bytes", "\(size)", "sha256"],
+                    phases: [{ !SHA256.hash(block).isEmpty }]
+                ),
+                let speed = run.lines.lazy.compactMap(parseDigest).first
+            else { return nil }
+            hashes.append(HashRate(bytes: size, wrapper: run.rates[0] * Double(size) / 1e6, speed: speed / 1e6))
+        }
+        let statement = [UInt8](repeating: 0x61, count: 420)
+        let statementSignature = try key.sign(statement)
+        let statementVerify = cpuRate(seconds: 1) { verifier.isValidSignature(statementSignature, for: statement) }
+        return SignatureFloor(seconds: seconds, rounds: measured, hashes: hashes, statementVerify: statementVerify)
+    }
+
+    func print() {
+        Swift.print("\n## Signature floor: Retrace's wrapper beside `openssl speed` (same work, at the same time)")
+        Swift.print("Per CPU-second of one thread, as `openssl speed` counts (user CPU time). Each round is one")
+        Swift.print(
+            "`openssl speed -seconds \(seconds) ed25519` (20-byte message); the wrapper runs the same operation on"
+        )
+        Swift.print("this thread during each of its phases.")
+        var table = Table(
+            "round",
+            "wrapper verify/s",
+            "openssl verify/s",
+            "ratio",
+            "wrapper sign/s",
+            "openssl sign/s",
+            "ratio"
+        )
+        for (index, round) in rounds.enumerated() {
+            table.add(
+                "\(index + 1)",
+                Measure.format(round.wrapperVerify),
+                Measure.format(round.speedVerify),
+                Measure.percent(round.verifyRatio),
+                Measure.format(round.wrapperSign),
+                Measure.format(round.speedSign),
+                Measure.percent(round.signRatio)
+            )
+        }
+        table.print()
+        let verifyRatios = rounds.map(\.verifyRatio).sorted()
+        let signRatios = rounds.map(\.signRatio).sorted()
+        let medianVerify = verifyRatios[verifyRatios.count / 2]
+        Swift.print(
+            "verify ratio median \(Measure.percent(medianVerify)) (min \(Measure.percent(verifyRatios.first ?? 0)), "
+                + "max \(Measure.percent(verifyRatios.last ?? 0))); sign ratio median "
+                + "\(Measure.percent(signRatios[signRatios.count / 2])) (min \(Measure.percent(signRatios.first ?? 0)), "
+                + "max \(Measure.percent(signRatios.last ?? 0)))"
+        )
+        Swift.print(
+            "target verify ≥ 95.0% of openssl speed: \(medianVerify >= 0.95 ? "met" : "not met") by the median; "
+                + "\(verifyRatios.allSatisfy { $0 >= 0.95 } ? "every" : "not every") round ≥ 95.0% "
+                + "(single rounds move by several % with the machine's load)"
+        )
+        Swift.print(
+            "Ed25519 verify of a 420-byte statement through the wrapper: \(Measure.format(statementVerify)) /s per CPU-second"
+        )
+        var hashTable = Table("SHA-256 block bytes", "wrapper MB/s", "openssl speed MB/s", "ratio")
+        for hash in hashes {
+            hashTable.add(
+                "\(hash.bytes)",
+                Measure.format(hash.wrapper),
+                Measure.format(hash.speed),
+                Measure.percent(hash.ratio)
+            )
+        }
+        hashTable.print()
+    }
+
+    /// Operations per second of this thread's CPU time; `body` returns whether the operation
+    /// gave the expected answer, so a broken wrapper cannot look fast.
+    static func cpuRate(seconds: Double, _ body: () -> Bool) -> Double {
+        var count = 0
+        let start = threadCPUSeconds()
+        var elapsed = 0.0
+        while elapsed < seconds {
+            for _ in 0..<16 {
+                precondition(body(), "the wrapper gave a wrong answer while being measured")
+                count += 1
+            }
+            elapsed = threadCPUSeconds() - start
+        }
+        return Double(count) / elapsed
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// What `openssl speed -mr` has printed so far, read on a background thread.
+    final class SpeedOutput: Sendable {
+        /// Phases started (`+DT…` lines) and finished (`+R…` lines).
+        let started = Atomic<Int>(0)
+        let finished = Atomic<Int>(0)
+        let closed = Atomic<Bool>(false)
+        let lines = Mutex<[String]>([])
+        let pending = Mutex<[UInt8]>([])
+
+        func receive(_ data: Data) {
+            if data.isEmpty {
+                closed.store(true, ordering: .releasing)
+                return
+            }
+            let complete: [String] = pending.withLock { buffer in
+                buffer.append(contentsOf: data)
+                var found: [String] = []
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    found.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+                return found
+            }
+            for line in complete {
+                lines.withLock { $0.append(line) }
+                if line.hasPrefix("+DT") { started.add(1, ordering: .releasing) }
+                if line.hasPrefix("+R") { finished.add(1, ordering: .releasing) }
+            }
+        }
+    }
+
+    /// Runs `openssl speed -mr <arguments>` and, during its phase `i`, `phases[i]` in a loop on
+    /// this thread; returns every line it printed and the wrapper's rate per phase (per CPU-second).
+    static func shadow(_ arguments: [String], phases: [() -> Bool]) -> (lines: [Substring], rates: [Double])? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["speed", "-mr"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let output = SpeedOutput()
+        guard (try? process.run()) != nil else { return nil }
+        let reader = pipe.fileHandleForReading
+        // A blocking reader of its own: `readabilityHandler` never reports end of file on Linux.
+        Thread.detachNewThread {
+            while true {
+                let data = reader.availableData
+                output.receive(data)
+                if data.isEmpty { return }
+            }
+        }
+        var rates: [Double] = []
+        for (index, body) in phases.enumerated() {
+            while output.started.load(ordering: .acquiring) <= index {
+                guard process.isRunning else { return nil }
+                usleep(200)
+            }
+            var count = 0
+            let start = threadCPUSeconds()
+            while output.finished.load(ordering: .acquiring) <= index, process.isRunning {
+                for _ in 0..<4 {
+                    precondition(body(), "the wrapper gave a wrong answer while being measured")
+                    count += 1
+                }
+            }
+            rates.append(Double(count) / (threadCPUSeconds() - start))
+        }
+        process.waitUntilExit()
+        while !output.closed.load(ordering: .acquiring) { usleep(200) }
+        let lines = output.lines.withLock { $0 }
+        return (lines.map { Substring($0) }, rates)
+    }
+
+    /// `+F6:0:253:Ed25519:<sign/s>:<verify/s>` (OpenSSL 3.0 `-mr`).
+    static func parseEd25519(_ line: Substring) -> (sign: Double, verify: Double)? {
+        let fields = line.split(separator: ":")
+        guard fields.count == 6, fields[0] == "+F6", fields[3] == "Ed25519",
+            let sign = Double(fields[4]), let verify = Double(fields[5])
+        else { return nil }
+        return (sign, verify)
+    }
+
+    /// `+F:6:sha256:<bytes/s>` for the one `-bytes` size asked for.
+    static func parseDigest(_ line: Substring) -> Double? {
+        let fields = line.split(separator: ":")
+        guard fields.count == 4, fields[0] == "+F", fields[2] == "sha256" else { return nil }
+        return Double(fields[3])
     }
 }

@@ -90,7 +90,7 @@ struct Suite: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Only these sections, comma-separated: append, verdict, proofs, audit, map, instructions "
+            "Only these sections, comma-separated: floor, append, verdict, proofs, audit, map, instructions "
                 + "(machine limits always run).",
             valueName: "list"
         )
@@ -119,10 +119,10 @@ struct Suite: ParsableCommand {
             documentHandle = FileHandle(fileDescriptor: saved, closeOnDealloc: true)
         }
         let sections = Set(
-            (only ?? "append,verdict,proofs,audit,map,instructions").split(separator: ",").map(String.init)
+            (only ?? "floor,append,verdict,proofs,audit,map,instructions").split(separator: ",").map(String.init)
         )
-        // The map section needs no ledger file.
-        let ledgers = sections.isSubset(of: ["map"]) ? [] : try options.ledgers()
+        // The map and floor sections need no ledger file.
+        let ledgers = sections.isSubset(of: ["map", "floor"]) ? [] : try options.ledgers()
         let date = Date()
         print("Retrace benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(date)")
         print("Command: retrace-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
@@ -135,6 +135,7 @@ struct Suite: ParsableCommand {
                 "Ceiling by openssl speed: cores × openssl verify = \(Measure.format(Double(first.cores) * speed)) /s"
             )
         }
+        if sections.contains("floor"), let floor = try SignatureFloor.measure() { floor.print() }
         LedgerReport.print(ledgers)
         var report = BenchReport(
             date: ISO8601DateFormatter().string(from: date),

@@ -10,10 +10,12 @@ public enum Ed25519 {
 /// An Ed25519 private key, kept as the parsed `EVP_PKEY` so signing does not re-parse the seed.
 ///
 /// The class is immutable after initialisation and libcrypto allows concurrent signing with one
-/// `EVP_PKEY` as long as each operation has its own `EVP_MD_CTX`, which ``sign(_:)`` creates;
-/// that is why it can be `@unchecked Sendable`.
+/// `EVP_PKEY` as long as each operation has its own `EVP_MD_CTX`, which ``sign(_:)`` copies from
+/// a template that is only ever read (see ``Ed25519ContextTemplate``); that is why it can be
+/// `@unchecked Sendable`.
 public final class Ed25519PrivateKey: @unchecked Sendable {
     private let key: OpaquePointer
+    private let template: Ed25519ContextTemplate
     /// The 32-byte RFC 8032 seed. Never printed or logged.
     public let seed: [UInt8]
     public let publicKey: Ed25519PublicKey
@@ -39,6 +41,7 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
             throw CryptoError(.openSSLFailure, "libcrypto could not derive the Ed25519 public key")
         }
         self.key = key
+        self.template = Ed25519ContextTemplate(key: key, operation: .sign)
         self.seed = seed
         self.publicKey = try Ed25519PublicKey(rawRepresentation: publicBytes)
     }
@@ -52,13 +55,10 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
 
     public func sign(_ message: some Collection<UInt8>) throws(CryptoError) -> [UInt8] {
         let bytes = Array(message)
-        guard let context = EVP_MD_CTX_new() else {
-            throw CryptoError(.openSSLFailure, "libcrypto could not allocate a signing context")
-        }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestSignInit(context, nil, nil, nil, key) == 1 else {
+        guard let context = template.context() else {
             throw CryptoError(.openSSLFailure, "libcrypto could not start an Ed25519 signature")
         }
+        defer { EVP_MD_CTX_free(context) }
         var signature = [UInt8](repeating: 0, count: Ed25519.signatureByteCount)
         var length = signature.count
         let ok = signature.withUnsafeMutableBufferPointer { out in
@@ -77,9 +77,13 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
 ///
 /// Parsing a raw key into an `EVP_PKEY` costs about as much as a hash; a verifier that checks
 /// millions of signatures by a few hundred parties keeps one of these per key. Immutable, and
-/// every ``isValidSignature(_:for:)`` uses its own context, so it is safe to share across threads.
+/// every ``isValidSignature(_:for:)`` uses its own context (a copy of the key's template), so it
+/// is safe to share across threads.
+///
+/// What it accepts is pinned in spec/format.md §1.3 and by `spec/vectors/ed25519-edge-cases.json`.
 public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomStringConvertible {
     private let key: OpaquePointer
+    private let template: Ed25519ContextTemplate
     public let rawRepresentation: [UInt8]
 
     public init(rawRepresentation bytes: [UInt8]) throws(CryptoError) {
@@ -94,6 +98,7 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
             throw CryptoError(.invalidKeyEncoding, "libcrypto refused the Ed25519 public key")
         }
         self.key = key
+        self.template = Ed25519ContextTemplate(key: key, operation: .verify)
         self.rawRepresentation = bytes
     }
 
@@ -104,9 +109,8 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
     /// A signature of the wrong length is simply invalid: a verifier must never crash or throw on
     /// attacker-supplied bytes.
     public func isValidSignature(_ signature: [UInt8], for message: some Collection<UInt8>) -> Bool {
-        guard signature.count == Ed25519.signatureByteCount, let context = EVP_MD_CTX_new() else { return false }
+        guard signature.count == Ed25519.signatureByteCount, let context = template.context() else { return false }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, nil, nil, key) == 1 else { return false }
         let verify: (UnsafeBufferPointer<UInt8>) -> Int32 = { input in
             signature.withUnsafeBufferPointer { sig in
                 EVP_DigestVerify(context, sig.baseAddress, sig.count, input.baseAddress, input.count)
@@ -127,4 +131,57 @@ extension Ed25519PublicKey {
     /// `SHA-256(0x01 ‖ public key)`: the full-length key identifier Retrace statements name their
     /// signer by. The 4-byte signed-note key id is too short to be unambiguous across a roster.
     public var fingerprint: [UInt8] { SHA256.hash([NoteKey.ed25519Algorithm] + rawRepresentation) }
+}
+
+/// A signing or verification context initialised once per key, copied for every operation.
+///
+/// In OpenSSL 3 `EVP_DigestSignInit`/`EVP_DigestVerifyInit` fetch the algorithm from the provider
+/// (a locked lookup in the method store), allocate an `EVP_PKEY_CTX` and the provider's context,
+/// and encode an AlgorithmIdentifier: about 2 µs here, 2–3 % of a verification and 5–7 % of a
+/// signature (BENCHMARKS.md, "The signature floor"). Copying an initialised context
+/// (`EVP_MD_CTX_copy_ex`, about 0.15 µs) skips all of that: the provider's `dupctx` copies a
+/// small struct and takes a reference on the key. The template is written only here, in `init`,
+/// and only read afterwards (the copy takes it as `const` and changes nothing but atomic
+/// reference counts), so threads may copy it concurrently. OpenSSL 3.0 has no one-shot `EVP_PKEY_verify_message_*`
+/// (3.4) nor `EVP_MD_CTX_dup` (3.1). Should the template be missing or a copy fail, the context
+/// is initialised the slow way, so the answer never depends on this optimisation.
+final class Ed25519ContextTemplate {
+    enum Operation { case sign, verify }
+
+    private let key: OpaquePointer
+    private let operation: Operation
+    private let template: OpaquePointer?
+
+    /// `key` belongs to the owner of the template, which calls ``context()`` only while it holds
+    /// the key; the template's own context keeps a reference on the key of its own.
+    init(key: OpaquePointer, operation: Operation) {
+        self.key = key
+        self.operation = operation
+        self.template = Self.initialised(key: key, operation: operation)
+    }
+
+    deinit { EVP_MD_CTX_free(template) }
+
+    /// A fresh context ready for one `EVP_DigestSign`/`EVP_DigestVerify`; the caller frees it.
+    func context() -> OpaquePointer? {
+        if let template, let copy = EVP_MD_CTX_new() {
+            if EVP_MD_CTX_copy_ex(copy, template) == 1 { return copy }
+            EVP_MD_CTX_free(copy)
+        }
+        return Self.initialised(key: key, operation: operation)
+    }
+
+    private static func initialised(key: OpaquePointer, operation: Operation) -> OpaquePointer? {
+        guard let context = EVP_MD_CTX_new() else { return nil }
+        let ok =
+            switch operation {
+            case .sign: EVP_DigestSignInit(context, nil, nil, nil, key)
+            case .verify: EVP_DigestVerifyInit(context, nil, nil, nil, key)
+            }
+        guard ok == 1 else {
+            EVP_MD_CTX_free(context)
+            return nil
+        }
+        return context
+    }
 }

@@ -2,9 +2,13 @@ import COpenSSL
 
 /// SHA-256 through the system libcrypto.
 ///
-/// The one-shot `SHA256()` of libcrypto is used rather than an `EVP_MD_CTX` because every hash
-/// Retrace computes (event ids, Merkle leaves and nodes) is over a buffer already in memory, and
-/// the one-shot call allocates nothing.
+/// Every hash Retrace computes (event ids, Merkle leaves and nodes, heads-map nodes) is over a
+/// buffer already in memory, so each is one `EVP_Digest` call with the algorithm fetched once
+/// (``algorithm``). Most are short (a Merkle node is 65 bytes), where the per-call overhead is
+/// most of the cost: OpenSSL 3.0's one-shot `SHA256()` goes through `EVP_Q_digest`, which fetches
+/// SHA-256 from the provider on every call (under callgrind, 58 % of the instructions of a 65-byte
+/// hash), and took 0.36–0.50 µs per node here against 0.15–0.21 µs for `EVP_Digest` with a
+/// pre-fetched algorithm (BENCHMARKS.md, "The signature floor").
 public enum SHA256 {
     public static let byteCount = 32
 
@@ -42,14 +46,24 @@ public enum SHA256 {
         }
     }
 
+    /// SHA-256 fetched once from the default provider, for the life of the process (never
+    /// freed). An `EVP_MD` is immutable once fetched and libcrypto lets any number of threads
+    /// digest with it at once, which is why sharing this pointer is safe.
+    private nonisolated(unsafe) static let algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
     private static func hash(buffer: UnsafeRawBufferPointer) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+            count = byteCount
+            if let algorithm, EVP_Digest(buffer.baseAddress, buffer.count, out.baseAddress, nil, algorithm, nil) == 1 {
+                return
+            }
+            // Only if libcrypto could not fetch SHA-256 or allocate a context: the slow path,
+            // which gives the same digest.
             _ = COpenSSL.SHA256(
                 buffer.baseAddress?.assumingMemoryBound(to: UInt8.self),
                 buffer.count,
                 out.baseAddress
             )
-            count = byteCount
         }
     }
 }
