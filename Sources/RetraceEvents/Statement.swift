@@ -11,10 +11,12 @@ public struct Statement: Hashable, Sendable {
     public static let version: Int64 = 1
 
     public let type: EventType
-    /// The product this statement is about; `nil` for batch statements and roster updates.
+    /// The product this statement is about; `nil` for batch statements, roster updates and
+    /// product classes (whose GTIN is ``classGTIN``).
     public let product: SGTIN?
-    /// The id of the product's previous statement (its chain head), or of the previous roster;
-    /// `nil` only for a commissioning, the first roster, and batch statements (whose members carry it).
+    /// The id of the product's previous statement (its chain head), of the previous roster, or of
+    /// the GTIN's previous `product-class`; `nil` only for a commissioning, the first roster, a
+    /// GTIN's first `product-class`, and batch statements (whose members carry it).
     public let previous: Digest?
     /// For a batch statement, the Merkle root over its members and their count.
     public let batch: BatchCommitment?
