@@ -294,6 +294,8 @@ struct AuditEngine {
         let statement = entry.statement
         if statement.type == .roster {
             try processRoster(entry, index: index)
+        } else if statement.type == .productClass {
+            try processClass(entry, index: index, prepared: prepared, preparedGeneration: preparedGeneration)
         } else {
             try processEvent(entry, index: index, prepared: prepared, preparedGeneration: preparedGeneration)
         }
@@ -348,6 +350,72 @@ struct AuditEngine {
             linkDigest: Self.linkDigest(rosterHead?.linkDigest ?? [], sequence, index, id, []),
             lastIndex: index,
             commissionIndex: rosterHead?.commissionIndex ?? index
+        )
+    }
+
+    /// A brand owner's `product-class` statement: authenticated, judged (`L13`, `L3`, `L4`) and
+    /// linked to its GTIN's class chain (`C1`), which carries no product state.
+    private mutating func processClass(
+        _ entry: LogEntry,
+        index: UInt64,
+        prepared: PreparedEntry,
+        preparedGeneration: Int
+    ) throws {
+        let signed = entry.signed
+        let statement = signed.statement
+        let key = Statement.classChain(gtin: statement.classGTIN ?? "")
+        guard !broken.contains(key) else { return }
+        let authentication =
+            preparedGeneration == trustGeneration
+            ? prepared.authentication : Result { () throws(RuleViolation) in try trust.authenticate(signed) }
+        let party: Party
+        switch authentication {
+        case .success(let found): party = found
+        case .failure(let violation):
+            broken.insert(key)
+            try fail(index, key, AuditRule.signature, "\(violation.rule): \(violation.reason)")
+            return
+        case nil:
+            try fail(index, nil, AuditRule.signature, "the statement was not authenticated")
+            return
+        }
+        do {
+            _ = try Lifecycle.judgeClass(statement, signer: party)
+        } catch {
+            broken.insert(key)
+            try fail(index, key, AuditRule.lifecycle, "\(error.rule): \(error.reason)")
+            return
+        }
+        var head = try heads.head(key)
+        if head == nil, let historyLoader {
+            head = try historyLoader(&self, key)
+            guard !broken.contains(key) else { return }
+        }
+        guard statement.previous?.bytes == head?.eventID else {
+            broken.insert(key)
+            try fail(
+                index,
+                key,
+                AuditRule.chainLink,
+                head.map {
+                    "C1 chain-head: previous \(statement.previous?.short ?? "none") is not the class head "
+                        + "\(Hex.encode($0.eventID.prefix(6))) (entry \($0.lastIndex))"
+                } ?? "C1 chain-head: the GTIN's first product-class statement names a previous statement"
+            )
+            return
+        }
+        let sequence = (head?.sequence ?? -1) + 1
+        try heads.set(
+            key,
+            ChainHead(
+                eventID: statement.id.bytes,
+                sequence: sequence,
+                state: nil,
+                linkDigest: reader == nil
+                    ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index, statement.id.bytes, []),
+                lastIndex: index,
+                commissionIndex: head?.commissionIndex ?? index
+            )
         )
     }
 
@@ -490,6 +558,8 @@ struct AuditEngine {
         let keys: [[UInt8]]
         if statement.type == .roster {
             keys = [MapKey.roster]
+        } else if let gtin = statement.classGTIN {
+            keys = [MapKey.productClass(gtin)]
         } else if statement.batch != nil {
             keys = entry.signed.members.map { MapKey.product($0.product.digitalLink) }
         } else if let product = statement.product {

@@ -6,7 +6,7 @@ import RetraceIdentity
 import RetraceRules
 import RetraceStorage
 
-/// Replays one product's stored chain link by link, re-deriving everything from the entries.
+/// Replays one product's (or product class's) stored chain link by link, re-deriving everything from the entries.
 ///
 /// Nothing stored is believed: each link's entry is re-read and parsed, optionally proven included
 /// in a trusted root, re-authenticated under the roster in force at its index, re-linked to the
@@ -103,6 +103,9 @@ struct ChainReplay {
                 "the link's event id differs from entry \(link.index)'s statement"
             )
         }
+        if let gtin = statement.classGTIN {
+            return stepClass(link, signed: signed, gtin: gtin)
+        }
         let previous: Digest?
         let product: SGTIN
         if let own = statement.product, own.digitalLink == key {
@@ -146,6 +149,47 @@ struct ChainReplay {
         guard stateBytes == link.state else {
             return problem(AuditRule.storedChainLinks, "the stored derived state differs from the replayed state")
         }
+        advance(link, sequence: sequence, state: state, stateBytes: stateBytes)
+        return nil
+    }
+
+    /// A link of a GTIN's class chain: a `product-class` statement for this GTIN, linked to the
+    /// previous link, authenticated and judged; its stored state is empty.
+    private mutating func stepClass(
+        _ link: ChainLink,
+        signed: SignedStatement,
+        gtin: String
+    ) -> AuditFailure? {
+        let key = self.key
+        func problem(_ rule: String, _ reason: String) -> AuditFailure {
+            AuditFailure(index: link.index, product: key, rule: rule, reason: reason)
+        }
+        let statement = signed.statement
+        guard Statement.classChain(gtin: gtin) == key else {
+            return problem(AuditRule.storedChainLinks, "entry \(link.index) is not about this product class")
+        }
+        guard statement.previous?.bytes == head?.eventID else {
+            return problem(AuditRule.chainLink, "C1 chain-head: previous is not the preceding link's event")
+        }
+        guard let trust = rosterHistory.last(where: { $0.index < link.index })?.trust else {
+            return problem(AuditRule.signature, "no roster was in force at entry \(link.index)")
+        }
+        do {
+            let party = try trust.authenticate(signed)
+            do { _ = try Lifecycle.judgeClass(statement, signer: party) } catch {
+                return problem(AuditRule.lifecycle, "\(error.rule): \(error.reason)")
+            }
+        } catch {
+            return problem(AuditRule.signature, "\(error.rule): \(error.reason)")
+        }
+        guard link.state.isEmpty else {
+            return problem(AuditRule.storedChainLinks, "a class chain link stores a state; it has none")
+        }
+        advance(link, sequence: (head?.sequence ?? -1) + 1, state: nil, stateBytes: [])
+        return nil
+    }
+
+    private mutating func advance(_ link: ChainLink, sequence: Int64, state: ProductState?, stateBytes: [UInt8]) {
         head = ChainHead(
             eventID: link.eventID,
             sequence: sequence,
@@ -154,6 +198,5 @@ struct ChainReplay {
             lastIndex: link.index,
             commissionIndex: head?.commissionIndex ?? link.index
         )
-        return nil
     }
 }

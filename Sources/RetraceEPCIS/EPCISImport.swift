@@ -131,8 +131,13 @@ public enum EPCISImport {
 
         let type: EventType
         if let named = object[EPCISVocabulary.eventType] {
-            guard let name = named.string, let known = try? EventType(name: name), known != .roster else {
-                throw EPCISError("\(EPCISVocabulary.eventType) \(named.text) is not a Retrace event type")
+            guard let name = named.string, let known = try? EventType(name: name),
+                EventType.productEvents.contains(known)
+            else {
+                throw EPCISError(
+                    "\(EPCISVocabulary.eventType) \(named.text) is not a Retrace event type of a product (product-class "
+                        + "is master data, not an EPCIS event)"
+                )
             }
             type = known
         } else {

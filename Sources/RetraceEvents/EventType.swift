@@ -1,4 +1,5 @@
-/// The kind of a statement: a step in a product's life, or a roster update.
+/// The kind of a statement: a step in a product's life, a roster update, or a brand owner's
+/// description of a product class (GTIN).
 ///
 /// A struct rather than an enum because the catalogue grows with new versions of the format; a
 /// reader refuses names it does not know (``EventType/init(name:)``) instead of guessing.
@@ -19,6 +20,8 @@ public struct EventType: Hashable, Sendable, Comparable, CustomStringConvertible
 
     // Trust.
     public static let roster = EventType("roster")
+    // Master data: what a GTIN is (name, model, image), signed by its brand owner; a chain per GTIN.
+    public static let productClass = EventType("product-class")
     // Forward flow.
     public static let commission = EventType("commission")
     public static let ship = EventType("ship")
@@ -52,7 +55,12 @@ public struct EventType: Hashable, Sendable, Comparable, CustomStringConvertible
         .roster, .commission, .ship, .receive, .sell, .deliver, .deliveryFailed, .returnAuthorize, .returnReceive,
         .inspect, .restock, .repair, .refurbish, .resell, .warrantyClaim, .warrantyResolve, .tradeIn, .leaseOut,
         .leaseReturn, .excessDisposition, .recall, .recallRemedy, .reportStolen, .reportLost, .recycle, .dispose,
+        .productClass,
     ]
+
+    /// The types that are steps in a product's life: every type but `roster` and `product-class`,
+    /// which form chains of their own and are judged outside any product's state.
+    public static let productEvents: [EventType] = all.filter { $0 != .roster && $0 != .productClass }
 
     /// Types that may be signed once for many products (a pallet certificate, a lot recall).
     public static let batchable: Set<EventType> = [

@@ -11,10 +11,12 @@ public struct Statement: Hashable, Sendable {
     public static let version: Int64 = 1
 
     public let type: EventType
-    /// The product this statement is about; `nil` for batch statements and roster updates.
+    /// The product this statement is about; `nil` for batch statements, roster updates and
+    /// product classes (whose GTIN is ``classGTIN``).
     public let product: SGTIN?
-    /// The id of the product's previous statement (its chain head), or of the previous roster;
-    /// `nil` only for a commissioning, the first roster, and batch statements (whose members carry it).
+    /// The id of the product's previous statement (its chain head), of the previous roster, or of
+    /// the GTIN's previous `product-class`; `nil` only for a commissioning, the first roster, a
+    /// GTIN's first `product-class`, and batch statements (whose members carry it).
     public let previous: Digest?
     /// For a batch statement, the Merkle root over its members and their count.
     public let batch: BatchCommitment?
@@ -142,6 +144,14 @@ public struct Statement: Hashable, Sendable {
                     "a roster statement names no product, no batch and no location"
                 )
             }
+        case .productClass:
+            guard product == nil, batch == nil, location == nil else {
+                throw FormatError(
+                    .invalidValue,
+                    field: path,
+                    "a product-class statement names its GTIN in details.gtin, and no product, batch or location"
+                )
+            }
         case .commission:
             guard product != nil, previous == nil, batch == nil else {
                 throw FormatError(
@@ -176,6 +186,18 @@ public struct Statement: Hashable, Sendable {
             }
         }
     }
+
+    /// The GTIN a `product-class` statement describes (`details.gtin`), `nil` for other types.
+    ///
+    /// Read without judging it: the catalogue (rule `L13`) checks that it is a GTIN-14 with its
+    /// check digit; a logged statement has passed that check.
+    public var classGTIN: String? {
+        guard type == .productClass, case .string(let gtin)? = details["gtin"] else { return nil }
+        return gtin
+    }
+
+    /// The name of the chain a `product-class` statement extends: `class/{gtin}`.
+    public static func classChain(gtin: String) -> String { "class/" + gtin }
 
     /// Products are written in exactly one form, the canonical Digital Link, so that the same
     /// product never appears under two spellings in signed bytes.

@@ -149,6 +149,11 @@ public final class LedgerClient: Sendable {
     /// The roster chain as a bundle without products (unverified).
     public func rosterBundle() async throws -> [UInt8] { try await get("/v1/roster") }
 
+    /// The class bundle of a GTIN-14: the roster and the GTIN's product-class chain, with head proofs.
+    public func classBundle(gtin: String) async throws -> [UInt8] {
+        try await get("/v1/classes/\(Self.percentEncoded(gtin))")
+    }
+
     public func dockEvidence(_ product: SGTIN) async throws -> [UInt8] {
         try await get(Self.productPath(product) + "/evidence")
     }

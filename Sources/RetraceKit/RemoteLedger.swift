@@ -254,6 +254,22 @@ public struct RemoteLedger: Sendable {
         }
     }
 
+    /// The product class in force for a GTIN-14, from the service's class bundle verified here
+    /// (its chain proven complete by the checkpoint's heads map); `nil` when the GTIN has none.
+    public func productClass(gtin: String) async throws -> VerifiedProductClass? {
+        let bundle = try ProofBundle(parsing: try await client.classBundle(gtin: gtin))
+        try requireOrigin(bundle.checkpoint, what: "the class bundle's checkpoint")
+        let verified = try verifier.verifyClass(bundle, gtin: gtin)
+        _ = try await admit(bundle.checkpoint, what: "the class bundle's checkpoint")
+        return verified.productClass
+    }
+
+    /// The id of a GTIN's newest `product-class` statement (its class chain head), `nil` when it
+    /// has none: proven, not believed, so a first statement cannot be made to fork the chain.
+    public func classHead(gtin: String) async throws -> Digest? {
+        try await productClass(gtin: gtin)?.id
+    }
+
     /// Proof of recycling of one product; a batch recycle is checked with its whole certificate.
     public func recyclingProof(_ product: SGTIN) async throws -> RecyclingProof {
         let (bytes, verified) = try await verifiedBundle(product)

@@ -83,7 +83,7 @@ public final class HeadsIndex: Sendable {
         let heads = try reader.chainHeads(below: size)
         let entries = try heads.map { link in
             (
-                key: link.chain == Ledger.rosterChain ? MapKey.roster : MapKey.product(link.chain),
+                key: mapKey(chain: link.chain),
                 value: try HeadValue(eventID: link.eventID, count: UInt64(link.sequence + 1), index: link.index)
             )
         }
@@ -105,7 +105,7 @@ public final class HeadsIndex: Sendable {
     }
 
     /// Sets the head of every chain the entry extends: the roster's for a roster statement, the
-    /// product's, or each batch member's.
+    /// GTIN's class chain for a product-class statement, the product's, or each batch member's.
     public static func apply(_ stored: StoredEntry, to map: inout HeadsMap) throws {
         for key in try chainKeys(stored) {
             let count = (map.value(key)?.count ?? 0) + 1
@@ -113,9 +113,27 @@ public final class HeadsIndex: Sendable {
         }
     }
 
+    /// The map key of a stored chain: `roster`, `class/{gtin}` or a product's Digital Link.
+    public static func mapKey(chain: String) -> [UInt8] {
+        if chain == Ledger.rosterChain { return MapKey.roster }
+        if chain.hasPrefix(classChainPrefix) {
+            return MapKey.productClass(String(chain.dropFirst(classChainPrefix.count)))
+        }
+        return MapKey.product(chain)
+    }
+
+    static let classChainPrefix = Statement.classChain(gtin: "")
+
     /// The map keys of the chains an entry extends.
     public static func chainKeys(_ stored: StoredEntry) throws -> [[UInt8]] {
         if stored.type == EventType.roster.name { return [MapKey.roster] }
+        if stored.type == EventType.productClass.name {
+            let entry = try LogEntry(parsing: stored.bytes)
+            guard let gtin = entry.statement.classGTIN else {
+                throw LedgerError(.malformed, "entry \(stored.index) is a product-class statement without details.gtin")
+            }
+            return [MapKey.productClass(gtin)]
+        }
         if !stored.members.isEmpty {
             return try stored.members.enumerated().map { (position, bytes) in
                 MapKey.product(

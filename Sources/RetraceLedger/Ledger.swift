@@ -477,7 +477,8 @@ public final class Ledger: Sendable {
         var eventID: [UInt8]
         var sequence: Int64
         var index: UInt64
-        var state: ProductState
+        /// `nil` for a class chain, which has no product state.
+        var state: ProductState?
     }
 
     /// What one committed batch leaves: its result, the roster it ends with, and the heads map after it.
@@ -569,6 +570,37 @@ public final class Ledger: Sendable {
                     )
                     try writer.insert(link: link)
                     rosterHead = link
+                } else if statement.type == .productClass, let party {
+                    // A class chain holds no product state and has no products row: only the
+                    // chain of the GTIN's statements, so the one in force is provable (C1).
+                    _ = try Lifecycle.judgeClass(statement, signer: party)
+                    let key = Statement.classChain(gtin: statement.classGTIN ?? "")
+                    var head = pending[key]
+                    if head == nil, let stored = try writer.head(of: key) {
+                        head = PendingHead(
+                            eventID: stored.eventID,
+                            sequence: stored.sequence,
+                            index: stored.index,
+                            state: nil
+                        )
+                    }
+                    guard statement.previous?.bytes == head?.eventID else {
+                        throw LedgerError(
+                            .chainConflict,
+                            head.map {
+                                "previous \(statement.previous?.short ?? "none") is not the current head "
+                                    + "\(Hex.encode($0.eventID.prefix(6))) of \(key); read the head and sign again"
+                            }
+                                ?? "\(key) has no statement yet; the first names no previous",
+                            product: key,
+                            rule: "C1 chain-head"
+                        )
+                    }
+                    let sequence = (head?.sequence ?? -1) + 1
+                    try writer.insert(
+                        link: ChainLink(chain: key, sequence: sequence, index: size, eventID: id.bytes, state: [])
+                    )
+                    pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, index: size, state: nil)
                 } else if let party {
                     let targets: [(SGTIN, Digest?)] =
                         statement.batch == nil
@@ -673,7 +705,7 @@ public final class Ledger: Sendable {
         }
         for (key, head) in pending {
             try map.set(
-                MapKey.product(key),
+                HeadsIndex.mapKey(chain: key),
                 try HeadValue(eventID: head.eventID, count: UInt64(head.sequence + 1), index: head.index)
             )
         }

@@ -232,6 +232,13 @@ public struct LogMonitor: Sendable {
                 matched.append(.string("product:\(product.digitalLink)"))
             }
         }
+        // A product-class statement describes a GTIN: a brand watching its prefix sees every
+        // description of its products (and a correction it did not make).
+        if let gtin = statement.classGTIN {
+            for prefix in watch.companyPrefixes where gtin.dropFirst().hasPrefix(prefix) {
+                matched.append(.string("prefix:\(prefix)"))
+            }
+        }
         var signatureValid: JSONValue = .null
         for key in watch.keys where statement.signer.bytes == key.publicKey.fingerprint {
             matched.append(.string("key:\(key.name)"))
@@ -245,6 +252,7 @@ public struct LogMonitor: Sendable {
             "matched": .array(Array(Set(matched.compactMap(\.stringValue))).sorted().map { .string($0) }),
         ]
         if let product = statement.product { object["product"] = .string(product.digitalLink) }
+        if let gtin = statement.classGTIN { object["gtin"] = .string(gtin) }
         if !entry.signed.members.isEmpty { object["members"] = .integer(Int64(entry.signed.members.count)) }
         if signatureValid != .null { object["signatureValid"] = signatureValid }
         try report(.object(object))

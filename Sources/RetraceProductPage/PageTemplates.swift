@@ -30,6 +30,9 @@ enum PageTemplates {
         dl { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
         dt { color: var(--muted); }
         dd { margin: 0; overflow-wrap: anywhere; }
+        .nowrap { white-space: nowrap; overflow-wrap: normal; font-variant-numeric: tabular-nums; }
+        .product-name { font-size: 1.3rem; font-weight: 700; margin: .2rem 0 0; }
+        .product-id { color: var(--muted); margin: 0 0 .6rem; }
         ol.timeline { list-style: none; padding: 0; margin: 0; border-left: 3px solid var(--line); }
         ol.timeline > li { position: relative; padding: 0 0 1.1rem 1.2rem; }
         ol.timeline > li::before { content: ""; position: absolute; left: -.55rem; top: .35rem; width: .8rem;
@@ -65,8 +68,10 @@ enum PageTemplates {
 
         <section aria-labelledby="item-title">
         <h2 id="item-title">The item</h2>
+        {{#productClass}}<p class="product-name">{{productClass.title}}</p>
+        <p class="product-id">GTIN <span class="nowrap">{{gtin}}</span> · described by {{productClass.brand}}</p>{{/productClass}}
         <dl>
-        <dt>Product (GTIN)</dt><dd>{{gtin}}</dd>
+        <dt>Product (GTIN)</dt><dd class="nowrap">{{gtin}}</dd>
         <dt>Serial number</dt><dd>{{serial}}</dd>
         <dt>Brand owner</dt><dd>{{brand}}</dd>
         <dt>Now</dt><dd>{{phase}}</dd>
@@ -112,7 +117,7 @@ enum PageTemplates {
         {{#identity}}
         <section aria-labelledby="item-title">
         <h2 id="item-title">What was scanned</h2>
-        <dl><dt>Product (GTIN)</dt><dd>{{gtin}}</dd><dt>Serial number</dt><dd>{{serial}}</dd></dl>
+        <dl><dt>Product (GTIN)</dt><dd class="nowrap">{{gtin}}</dd><dt>Serial number</dt><dd>{{serial}}</dd></dl>
         </section>
         {{/identity}}
         """

@@ -112,6 +112,14 @@ public struct ProductPage: Sendable {
                 "root": String(history.checkpoint.rootHash.prefix(16)) + "…",
             ],
         ]
+        if let productClass = verified.productClass {
+            // The brand owner's signed name and model are the page's title; the GTIN, a secondary
+            // line that never wraps mid-number.
+            context["title"] = "\(history.title) / \(history.serial)"
+            context["productClass"] = [
+                "title": history.title, "brand": productClass.party.name,
+            ]
+        }
         if let grade = state.grade { context["grade"] = grade }
         if let months = state.refurbishedWarrantyMonths,
             let refurbished = verified.events.last(where: { $0.statement.type == .refurbish })

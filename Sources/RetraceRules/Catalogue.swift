@@ -296,6 +296,22 @@ public enum Catalogue {
         ),
     ]
 
+    /// The `product-class` statement (catalogue revision 1.2): what a GTIN is, said by its brand
+    /// owner. Not in ``entries``: it is no step in a product's life and has no CBV business step
+    /// (in EPCIS terms it is master data). `massGrams` and `materials` are declared for the class;
+    /// a `commission`'s own declaration wins for its item.
+    public static let productClass = Entry(
+        type: .productClass,
+        roles: [.brandOwner],
+        bizStep: "",  // none: see above
+
+        disposition: nil,
+        fields: [
+            required("gtin", .gtin), required("name", .text(1...200)), optional("model", .text(1...100)),
+            optional("image", .image), optional("massGrams", .grams), optional("materials", .materials),
+        ]
+    )
+
     private static let byType: [EventType: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ($0.type, $0) })
 
     /// The catalogue entry of an event type; `nil` for `roster`, which is not an event.
@@ -309,7 +325,7 @@ public enum Catalogue {
     /// - Throws: ``RuleViolation/Code/invalidDetails`` (rule `L13 details`) naming the field, or
     ///   ``RuleViolation/Code/notAnEvent`` for a roster statement.
     public static func validate(_ statement: Statement) throws(RuleViolation) {
-        guard let entry = entry(for: statement.type) else {
+        guard let entry = statement.type == .productClass ? productClass : entry(for: statement.type) else {
             throw RuleViolation(
                 .notAnEvent,
                 rule: Rule.details,
@@ -336,7 +352,7 @@ public enum Catalogue {
         let details = statement.details
         let path = "statement.details"
         switch statement.type {
-        case .commission:
+        case .commission, .productClass:
             if case .integer(let mass)? = details["massGrams"], case .object(let materials)? = details["materials"] {
                 let total = materials.values.reduce(Int64(0)) { $0 + ($1.integerValue ?? 0) }
                 guard total <= mass else {

@@ -13,7 +13,9 @@ public struct DetailField: Hashable, Sendable {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         enum Base: Hashable, Sendable {
             case reference, slug, digest, time, flag, grams, currency, version, scan, party, product
+            case gtin, image
             case integer(ClosedRange<Int64>)
+            case text(ClosedRange<Int>)
             case choice([String])
             case slugs, digests, parts, materials
         }
@@ -49,7 +51,16 @@ public struct DetailField: Hashable, Sendable {
         /// An object of 1-64 members: material slug → whole grams (0 to 10^9).
         public static let materials = Kind(base: .materials)
 
+        /// A GTIN-14 (exactly 14 digits) with its GS1 check digit: the one spelling of a product class.
+        public static let gtin = Kind(base: .gtin)
+        /// `{"sha256": digest, "url": https URL}`: an image by reference, bound to its bytes by their hash.
+        public static let image = Kind(base: .image)
+
         public static func integer(_ range: ClosedRange<Int64>) -> Kind { Kind(base: .integer(range)) }
+        /// Free text of `range` Unicode code points: no control characters, no white space at either
+        /// end. Only for what a brand owner says about a product class (its name and model), never
+        /// about a person.
+        public static func text(_ range: ClosedRange<Int>) -> Kind { Kind(base: .text(range)) }
         public static func choice(_ values: [String]) -> Kind { Kind(base: .choice(values)) }
 
         /// The allowed values of a choice, empty for other kinds.
@@ -71,7 +82,10 @@ public struct DetailField: Hashable, Sendable {
             case .scan: "scan"
             case .party: "party id"
             case .product: "product"
+            case .gtin: "GTIN"
+            case .image: "image"
             case .integer(let range): "integer \(range.lowerBound)-\(range.upperBound)"
+            case .text(let range): "text \(range.lowerBound)-\(range.upperBound)"
             case .choice(let values): "one of " + values.map { "`\($0)`" }.joined(separator: ", ")
             case .slugs: "list of codes"
             case .digests: "list of digests"
@@ -134,6 +148,35 @@ public struct DetailField: Hashable, Sendable {
             let text = try StrictReader.string(value, path: path)
             guard let scan = try? IdentityParser.parse(text), scan.sgtin.digitalLink == text else {
                 throw FieldProblem(path: path, reason: "expected a product's canonical GS1 Digital Link URI")
+            }
+        case .gtin:
+            try Self.text(value, path: path, Self.isGTIN14, "a GTIN-14: 14 digits ending in the GS1 check digit")
+        case .image:
+            var image = try StrictReader(value, path: path)
+            try DetailField("sha256", .digest, required: true).check(image.required("sha256"), path: image.at("sha256"))
+            try Self.text(
+                image.required("url"),
+                path: image.at("url"),
+                Self.isHTTPSURL,
+                "an https URL of at most \(Self.maxURLLength) characters, without spaces or user information"
+            )
+            try image.finish()
+        case .text(let range):
+            let text = try StrictReader.string(value, path: path)
+            let scalars = text.unicodeScalars
+            guard range.contains(scalars.count) else {
+                throw FieldProblem(
+                    path: path,
+                    reason: "expected \(range.lowerBound) to \(range.upperBound) characters, found \(scalars.count)"
+                )
+            }
+            guard !scalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw FieldProblem(path: path, reason: "expected text without control characters (line breaks, tabs)")
+            }
+            guard let first = scalars.first, let last = scalars.last, !first.properties.isWhitespace,
+                !last.properties.isWhitespace
+            else {
+                throw FieldProblem(path: path, reason: "expected text without white space at either end")
             }
         case .integer(let range):
             let number = try StrictReader.integer(value, path: path)
@@ -219,6 +262,27 @@ public struct DetailField: Hashable, Sendable {
     }
 
     // MARK: Alphabets
+
+    /// Longest image URL: beyond it a link is not a reference but a payload.
+    static let maxURLLength = 2_000
+
+    static func isGTIN14(_ text: String) -> Bool {
+        let digits = Array(text.utf8)
+        guard digits.count == 14, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        return (try? GTIN(text))?.digits == text
+    }
+
+    /// `https://host[:port][/path][?query][#fragment]`, printable ASCII only, no `@` before the path
+    /// (no user information: a URL with a password in it would be signed into the log for ever).
+    static func isHTTPSURL(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        let scheme = Array("https://".utf8)
+        guard bytes.count <= maxURLLength, bytes.count > scheme.count, Array(bytes.prefix(scheme.count)) == scheme,
+            bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f && !"\"<>\\^`{|}".utf8.contains($0) })
+        else { return false }
+        let authority = bytes.dropFirst(scheme.count).prefix { $0 != 0x2f && $0 != 0x3f && $0 != 0x23 }
+        return !authority.isEmpty && !authority.contains(0x40) && authority.first != 0x3a
+    }
 
     static func isReference(_ text: String) -> Bool {
         let bytes = text.utf8

@@ -113,6 +113,56 @@ public enum Lifecycle {
         return Rule.stateTable
     }
 
+    // MARK: Product classes
+
+    /// Judges a `product-class` statement: its details (`L13`), its signer's role (`L3`) and that
+    /// the GTIN is under one of the signer's company prefixes (`L4`), as for a `commission`.
+    ///
+    /// The class chain itself (`previous` is the GTIN's current class head, `C1`) is the caller's:
+    /// it holds no product state, so nothing here depends on the chain.
+    /// - Returns: the details read.
+    /// - Throws: a ``RuleViolation`` naming the rule; `notAnEvent` for any other type.
+    public static func judgeClass(_ statement: Statement, signer: Party) throws(RuleViolation) -> ProductClassDetails {
+        do {
+            return try judgeClassStatement(statement, signer: signer)
+        } catch {
+            guard error.product == nil, let gtin = statement.classGTIN else { throw error }
+            throw error.about(Statement.classChain(gtin: gtin))
+        }
+    }
+
+    private static func judgeClassStatement(
+        _ statement: Statement,
+        signer: Party
+    ) throws(RuleViolation) -> ProductClassDetails {
+        guard statement.type == .productClass else {
+            throw RuleViolation(
+                .notAnEvent,
+                rule: Rule.statementProduct,
+                "a \(statement.type) statement is no product class"
+            )
+        }
+        let details = try ProductClassDetails(statement)
+        let entry = Catalogue.productClass
+        guard !signer.roles.intersection(entry.roles).isEmpty else {
+            let held = signer.roles.sorted().map(\.name).joined(separator: ", ")
+            throw RuleViolation(
+                .wrongRole,
+                rule: Rule.role,
+                "product-class is recorded by brand-owner; \(signer.id) is \(held)"
+            )
+        }
+        guard let gtin = try? GTIN(details.gtin), signer.owns(gtin) else {
+            throw RuleViolation(
+                .prefixNotOwned,
+                rule: Rule.ownPrefix,
+                "GTIN \(details.gtin) is not under a company prefix of \(signer.id) "
+                    + "(\(signer.companyPrefixes.joined(separator: ", ")))"
+            )
+        }
+        return details
+    }
+
     // MARK: Judging one event
 
     /// Judges one event about `product` (the statement's product, or one member of a batch

@@ -1,4 +1,5 @@
 import Hummingbird
+import RetraceIdentity
 import RetraceVerification
 
 /// The transparency-log face of the service: the signed checkpoint in C2SP form (so existing
@@ -42,6 +43,17 @@ struct LogRoutes: Sendable {
         router.get("/v1/roster") { _, _ in
             let bundle: [UInt8]
             do throws(VerificationError) { bundle = try service.verifier.rosterBundle().encoded() } catch {
+                throw Problem.verification(error)
+            }
+            return Responses.bytes(bundle, contentType: "application/json")
+        }
+        router.get("/v1/classes/:gtin") { _, context in
+            let gtin = context.parameters.get("gtin") ?? ""
+            guard gtin.utf8.count == 14, (try? GTIN(gtin))?.digits == gtin else {
+                throw Problem.badRequest("\(gtin) is not a GTIN-14 (14 digits ending in the GS1 check digit)")
+            }
+            let bundle: [UInt8]
+            do throws(VerificationError) { bundle = try service.verifier.classBundle(gtin: gtin).encoded() } catch {
                 throw Problem.verification(error)
             }
             return Responses.bytes(bundle, contentType: "application/json")

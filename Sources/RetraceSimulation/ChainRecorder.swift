@@ -50,6 +50,32 @@ public struct ChainRecorder: Sendable {
         return signed
     }
 
+    /// The id of each GTIN's latest recorded `product-class` statement.
+    public private(set) var classHeads: [GTIN: Digest] = [:]
+
+    /// Signs a brand owner's `product-class` statement for `gtin`, chained to the GTIN's class head.
+    @discardableResult
+    public mutating func recordClass(
+        _ gtin: GTIN,
+        by party: String,
+        at time: Timestamp,
+        details: JSONObject
+    ) throws -> SignedStatement {
+        var details = details
+        details["gtin"] = .string(gtin.digits)
+        let signed = try parties.sign(
+            .productClass,
+            product: nil,
+            previous: classHeads[gtin],
+            by: party,
+            at: time,
+            details: details
+        )
+        classHeads[gtin] = signed.id
+        statements.append(signed)
+        return signed
+    }
+
     /// Signs one batch statement covering `products` (a pallet, a lot), each member chained to its head.
     @discardableResult
     public mutating func recordBatch(

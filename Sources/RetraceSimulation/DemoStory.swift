@@ -45,6 +45,23 @@ public struct DemoStory {
         return script
     }
 
+    /// The model designations the demo's brand owners publish in their `product-class` statements.
+    static let designations: [String: String] = [
+        "Northwind Phone X": "NX-26", "Northwind Phone Lite": "NL-26", "Northwind Laptop 14": "NB14-G3",
+        "Northwind Tab 11": "NT11", "Contoso Sound Bar Mini": "SBM-200", "Contoso Studio Headphones": "SH-7",
+        "Contoso Buds": "CB-2",
+    ]
+
+    /// A model's signed description: name, model designation, declared mass and materials.
+    static func classDetails(_ model: SimulatedModel) -> JSONObject {
+        var details: JSONObject = [
+            "name": .string(model.name), "massGrams": .integer(model.massGrams),
+            "materials": .object(JSONObject(model.materials.map { ($0.key, JSONValue.integer($0.value)) })),
+        ]
+        if let designation = designations[model.name] { details["model"] = .string(designation) }
+        return details
+    }
+
     /// The sites the story's parties sign from (GLNs of the test roster).
     static let sites: [String: String] = [
         "northwind": "9506000000015", "contoso": "0614141000012", "alpine": "9520007000014",
@@ -1263,6 +1280,13 @@ extension DemoStory {
             guard let showcase, let first = ordered.first, let last = ordered.last else {
                 throw SimulationError("the demo story is empty")
             }
+            // Last of all, each brand owner describes its GTINs (name, model, declared mass): appended
+            // after the story, so every earlier entry keeps its log index.
+            var end = last.time
+            for (position, model) in SimulatedModel.all.enumerated() {
+                end = last.time.adding(seconds: Int64(3_600 + 60 * position))
+                try recorder.recordClass(model.gtin, by: model.brand, at: end, details: DemoStory.classDetails(model))
+            }
             let script = DemoScript(
                 scans: scans.sorted { $0.time < $1.time },
                 showcase: showcase,
@@ -1271,7 +1295,7 @@ extension DemoStory {
                 products: products,
                 statementCount: recorder.statements.count,
                 start: first.time,
-                end: last.time
+                end: end
             )
             return (recorder.statements, script)
         }

@@ -26,6 +26,21 @@ extension ProductHistory {
             "product": .string(history.product), "gtin": .string(history.gtin), "serial": .string(history.serial),
             "passport": .string(history.passport), "phase": .string(history.phase),
             "brandOwner": .string(history.brandOwner),
+            "productClass": history.productClass.map { productClass in
+                var object: JSONObject = [
+                    "name": .string(productClass.name), "event": .string(productClass.event),
+                    "index": .integer(Int64(productClass.index)), "party": .string(productClass.party),
+                ]
+                if let model = productClass.model { object["model"] = .string(model) }
+                if let image = productClass.image {
+                    object["image"] = .object(["url": .string(image.url), "sha256": .string(image.sha256)])
+                }
+                if let mass = productClass.massGrams { object["massGrams"] = .integer(mass) }
+                if let materials = productClass.materials {
+                    object["materials"] = .object(JSONObject(materials.map { ($0.key, JSONValue.integer($0.value)) }))
+                }
+                return .object(object)
+            } ?? .null,
             "completeness": .string(history.completeness),
             "checkpoint": .object([
                 "origin": .string(history.checkpoint.origin), "treeSize": .integer(Int64(history.checkpoint.size)),

@@ -33,7 +33,10 @@ public enum EvidenceCollector {
                 checkpoint: checkpoint.note,
                 roster: try roster(reader, size: checkpoint.size),
                 products: [try withHead(chain, map)],
-                rosterHead: try map?.proof(MapKey.roster)
+                rosterHead: try map?.proof(MapKey.roster),
+                productClass: try map.map { map in
+                    try classChain(gtin: product.gtin.digits, reader: reader, size: checkpoint.size, map: map)
+                }
             )
         } catch let error as VerificationError {
             throw error
@@ -56,6 +59,39 @@ public enum EvidenceCollector {
             throw error
         } catch {
             throw VerificationError(.storage, "reading the roster: \(error)")
+        }
+    }
+
+    /// The class bundle of `gtin`: the roster and the GTIN's class chain up to the latest
+    /// checkpoint, with both head proofs, so a client learns the class in force (and the head to
+    /// sign a correction on) without taking the service's word for it.
+    ///
+    /// - Throws: `not-found` when the latest checkpoint commits to no heads map (nothing could
+    ///   prove the chain complete).
+    public static func classBundle(
+        gtin: String,
+        reader: any LedgerReader,
+        heads: HeadsIndex = HeadsIndex()
+    ) throws(VerificationError) -> ProofBundle {
+        do {
+            let checkpoint = try latest(reader)
+            guard let map = try headsMap(checkpoint, reader: reader, heads: heads) else {
+                throw VerificationError(
+                    .notFound,
+                    "checkpoint \(checkpoint.size) commits to no heads map: no product class can be proven"
+                )
+            }
+            return ProofBundle(
+                checkpoint: checkpoint.note,
+                roster: try roster(reader, size: checkpoint.size),
+                products: [],
+                rosterHead: try map.proof(MapKey.roster),
+                productClass: try classChain(gtin: gtin, reader: reader, size: checkpoint.size, map: map)
+            )
+        } catch let error as VerificationError {
+            throw error
+        } catch {
+            throw VerificationError(.storage, "reading the class chain of \(gtin): \(error)")
         }
     }
 
@@ -256,6 +292,36 @@ public enum EvidenceCollector {
             previous = link.eventID
         }
         return ProofBundle.Chain(product: product, events: events)
+    }
+
+    /// The class chain of `gtin` below `size` (possibly empty) with its head proof from `map`.
+    static func classChain(
+        gtin: String,
+        reader: any LedgerReader,
+        size: UInt64,
+        map: HeadsMap
+    ) throws
+        -> ProofBundle.ClassChain
+    {
+        let key = Statement.classChain(gtin: gtin)
+        let entries = try reader.chain(key).filter { $0.index < size }.map { link in
+            guard let stored = try reader.entry(at: link.index) else {
+                throw VerificationError(.storage, "entry \(link.index) of \(key) is missing", index: link.index)
+            }
+            guard stored.eventID == link.eventID else {
+                throw VerificationError(
+                    .ledgerIntegrityFailure,
+                    "the chain row of \(key) at log index \(link.index) names another event than that entry",
+                    index: link.index
+                )
+            }
+            return BundleEntry(
+                index: link.index,
+                entry: try object(stored.bytes),
+                proof: try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader)
+            )
+        }
+        return ProofBundle.ClassChain(gtin: gtin, entries: entries, head: try map.proof(MapKey.productClass(gtin)))
     }
 
     /// The member of `product`: found by its exact bytes when the previous link is known, else by decoding.

@@ -89,6 +89,9 @@ public final class EvidenceVerifier: Sendable {
         let chainBytes = try bundle.products.map { (chain) throws(VerificationError) in
             try chain.events.map { (item) throws(VerificationError) in try includedBytes(item, checkpoint: checkpoint) }
         }
+        let classBytes = try (bundle.productClass?.entries ?? []).map { (item) throws(VerificationError) in
+            try includedBytes(item, checkpoint: checkpoint).bytes
+        }
         let certificateBytes = try bundle.certificate.map { (item) throws(VerificationError) in
             try includedBytes(item, checkpoint: checkpoint).bytes
         }
@@ -108,6 +111,17 @@ public final class EvidenceVerifier: Sendable {
             }
             products.append(try verifyChain(chain, prepared: prepared, checkpoint: checkpoint))
         }
+        if let classChain = bundle.productClass {
+            guard bundle.certificate == nil, products.count == 1 else {
+                throw VerificationError(.malformedBundle, "only a product bundle carries a productClass")
+            }
+            products[0].productClass = try verifyClass(
+                classChain,
+                bytes: classBytes,
+                rosters: rosters,
+                gtin: products[0].product.gtin.digits
+            )
+        }
         var certificate: VerifiedCertificate?
         if let item = bundle.certificate, let bytes = certificateBytes {
             let verified = try verifyCertificate(item, bytes: bytes, rosters: rosters)
@@ -116,7 +130,13 @@ public final class EvidenceVerifier: Sendable {
         } else if products.count != 1 {
             throw VerificationError(.malformedBundle, "a product bundle carries exactly one chain")
         }
-        let completeness = try checkHeads(bundle, checkpoint: checkpoint, rosterBytes: rosterBytes, products: products)
+        let completeness = try checkHeads(
+            bundle,
+            checkpoint: checkpoint,
+            rosterBytes: rosterBytes,
+            products: products,
+            classBytes: classBytes
+        )
         for position in products.indices { products[position].completeness = completeness }
         return VerifiedBundle(
             checkpoint: checkpoint,
@@ -138,7 +158,8 @@ public final class EvidenceVerifier: Sendable {
         _ bundle: ProofBundle,
         checkpoint: Checkpoint,
         rosterBytes: [[UInt8]],
-        products: [VerifiedProduct]
+        products: [VerifiedProduct],
+        classBytes: [[UInt8]]
     ) throws(VerificationError) -> VerifiedBundle.Completeness {
         guard let root = checkpoint.headsRoot else {
             if bundle.isVersion2 {
@@ -184,7 +205,57 @@ public final class EvidenceVerifier: Sendable {
                 checkpoint: checkpoint
             )
         }
+        if let classChain = bundle.productClass {
+            try proveClassHead(classChain, bytes: classBytes, root: root, checkpoint: checkpoint)
+        }
         return .proven(checkpoint: checkpoint.size)
+    }
+
+    /// The class chain carried is the GTIN's whole class chain at the checkpoint: a membership
+    /// proof of its newest statement, or an absence proof when it carries none.
+    private func proveClassHead(
+        _ classChain: ProofBundle.ClassChain,
+        bytes: [[UInt8]],
+        root: [UInt8],
+        checkpoint: Checkpoint
+    ) throws(VerificationError) {
+        let what = Statement.classChain(gtin: classChain.gtin)
+        guard let proof = classChain.head else {
+            throw VerificationError(
+                .incompleteHistory,
+                "the class chain \(what) carries no head proof: it cannot be shown complete"
+            )
+        }
+        let key = MapKey.productClass(classChain.gtin)
+        guard let last = classChain.entries.last, let lastBytes = bytes.last else {
+            let proven: HeadValue?
+            do { proven = try proof.verify(key: key, root: root) } catch {
+                throw VerificationError(
+                    .incompleteHistory,
+                    "the head proof of \(what) does not verify against checkpoint \(checkpoint.size): \(error)"
+                )
+            }
+            if let proven {
+                throw VerificationError(
+                    .incompleteHistory,
+                    "\(what) has \(proven.count) statement(s) up to checkpoint \(checkpoint.size), the newest at log "
+                        + "index \(proven.index); the evidence holds none: the product class was left out",
+                    index: proven.index
+                )
+            }
+            return
+        }
+        let id = try parseEntry(last, bytes: lastBytes, members: []).statement.id
+        try proveHead(
+            proof,
+            key: key,
+            what: what,
+            eventID: id.bytes,
+            count: classChain.entries.count,
+            index: last.index,
+            root: root,
+            checkpoint: checkpoint
+        )
     }
 
     private func proveHead(
@@ -233,6 +304,44 @@ public final class EvidenceVerifier: Sendable {
             throw VerificationError(.rosterInvalid, "the bundle carries no roster")
         }
         return (checkpoint, newest)
+    }
+
+    /// The product class in force for `gtin` at a class bundle's checkpoint (a service's answer to
+    /// `GET /v1/classes/{gtin}`: the roster, the GTIN's class chain and both head proofs, no product
+    /// chain); `nil` when the checkpoint proves the GTIN has no class statement.
+    ///
+    /// - Throws: `incomplete-history` when the chain is not the one the heads map commits to, and
+    ///   `malformed-bundle` for any other shape (a product chain, no class chain, another GTIN).
+    public func verifyClass(
+        _ bundle: ProofBundle,
+        gtin: String
+    ) throws(VerificationError) -> (checkpoint: Checkpoint, productClass: VerifiedProductClass?) {
+        guard bundle.products.isEmpty, bundle.certificate == nil, let classChain = bundle.productClass,
+            bundle.isVersion2
+        else {
+            throw VerificationError(
+                .malformedBundle,
+                "a class bundle is v2 and carries the roster and a productClass, and no product chain"
+            )
+        }
+        let checkpoint = try openCheckpoint(bundle.checkpoint)
+        let rosterBytes = try bundle.roster.map { (item) throws(VerificationError) in
+            try includedBytes(item, checkpoint: checkpoint).bytes
+        }
+        let classBytes = try classChain.entries.map { (item) throws(VerificationError) in
+            try includedBytes(item, checkpoint: checkpoint).bytes
+        }
+        let rosters = try verifyRoster(bundle.roster, bytes: rosterBytes)
+        guard !rosters.isEmpty else { throw VerificationError(.rosterInvalid, "the bundle carries no roster") }
+        let verified = try verifyClass(classChain, bytes: classBytes, rosters: rosters, gtin: gtin)
+        _ = try checkHeads(
+            bundle,
+            checkpoint: checkpoint,
+            rosterBytes: rosterBytes,
+            products: [],
+            classBytes: classBytes
+        )
+        return (checkpoint, verified)
     }
 
     // MARK: Checkpoints
@@ -706,6 +815,95 @@ public final class EvidenceVerifier: Sendable {
         }
         guard let state else { throw VerificationError(.chainBroken, "the chain of \(chain.product) has no events") }
         return VerifiedProduct(product: product, events: events, state: state, checkpoint: checkpoint)
+    }
+
+    // MARK: Product classes
+
+    /// Checks a GTIN's class chain like a product chain: entries in log order, receipts not going
+    /// backwards, each a `product-class` statement of this GTIN naming the previous one, signed by a
+    /// key of the roster in force and accepted by the class rules (`L13`, `L3`, `L4`).
+    private func verifyClass(
+        _ classChain: ProofBundle.ClassChain,
+        bytes: [[UInt8]],
+        rosters: [RosterPoint],
+        gtin: String
+    ) throws(VerificationError) -> VerifiedProductClass? {
+        guard classChain.gtin == gtin else {
+            throw VerificationError(
+                .malformedBundle,
+                "the productClass describes GTIN \(classChain.gtin), not the product's \(gtin)"
+            )
+        }
+        var last: (index: UInt64, id: Digest, received: Timestamp)?
+        var current: VerifiedProductClass?
+        for (item, entryBytes) in zip(classChain.entries, bytes) {
+            let entry = try parseEntry(item, bytes: entryBytes, members: [])
+            let statement = entry.statement
+            guard item.member == nil, item.members.isEmpty else {
+                throw VerificationError(
+                    .malformedBundle,
+                    "class entry \(item.index) carries batch members",
+                    index: item.index
+                )
+            }
+            if let last {
+                guard item.index > last.index else {
+                    throw VerificationError(
+                        .chainBroken,
+                        "class entry \(item.index) comes after entry \(last.index) in the chain but not in the log",
+                        index: item.index
+                    )
+                }
+                guard entry.received >= last.received else {
+                    throw VerificationError(
+                        .timeInvalid,
+                        "entry \(item.index) was received before entry \(last.index)",
+                        index: item.index
+                    )
+                }
+            }
+            guard statement.time.secondsSinceEpoch <= entry.received.secondsSinceEpoch + 300 else {
+                throw VerificationError(
+                    .timeInvalid,
+                    "the statement is dated \(statement.time), after its receipt \(entry.received)",
+                    index: item.index
+                )
+            }
+            guard statement.classGTIN == classChain.gtin, statement.previous == last?.id else {
+                throw VerificationError(
+                    .chainBroken,
+                    "entry \(item.index) (\(statement.type)) is not the next product-class statement of GTIN "
+                        + "\(classChain.gtin): a statement is missing, out of order or about another GTIN",
+                    index: item.index
+                )
+            }
+            let trust = try trust(at: item.index, rosters: rosters)
+            let party: Party
+            do { party = try trust.authenticate(entry.signed) } catch {
+                throw VerificationError(
+                    .authenticationFailed,
+                    "entry \(item.index): \(error.reason)",
+                    index: item.index
+                )
+            }
+            let details: ProductClassDetails
+            do { details = try Lifecycle.judgeClass(statement, signer: party) } catch {
+                throw VerificationError(
+                    .lifecycleViolation,
+                    "entry \(item.index): rule \(error.rule): \(error.reason)",
+                    index: item.index
+                )
+            }
+            last = (item.index, statement.id, entry.received)
+            current = VerifiedProductClass(
+                details: details,
+                index: item.index,
+                id: statement.id,
+                party: party,
+                statements: (current?.statements ?? 0) + 1
+            )
+        }
+        return current
     }
 
     // MARK: Certificates

@@ -51,8 +51,31 @@ public struct ProductHistory: Codable, Hashable, Sendable {
         public let phase: String
     }
 
+    /// The brand owner's signed description of the product's GTIN in force at the checkpoint
+    /// (the newest `product-class` statement), proven like the events.
+    public struct ProductClass: Codable, Hashable, Sendable {
+        public struct Image: Codable, Hashable, Sendable {
+            public let url: String
+            /// SHA-256 of the image's bytes: show the image only when what was fetched hashes to it.
+            public let sha256: String
+        }
+
+        public let name: String
+        public let model: String?
+        public let image: Image?
+        /// The statement in force: its id and log index.
+        public let event: String
+        public let index: UInt64
+        /// The brand owner that signed it.
+        public let party: String
+        public let massGrams: Int64?
+        public let materials: [String: Int64]?
+    }
+
     public let product: String
     public let gtin: String
+    /// `nil` when the GTIN has no class statement up to the checkpoint, or the evidence did not carry it.
+    public let productClass: ProductClass?
     public let serial: String
     public let passport: String
     public let phase: String
@@ -77,6 +100,26 @@ public struct ProductHistory: Codable, Hashable, Sendable {
             rootHash: Hex.encode(verified.checkpoint.rootHash)
         )
         events = verified.events.map(Self.event)
+        productClass = verified.productClass.map { verified in
+            let details = verified.details
+            return ProductClass(
+                name: details.name,
+                model: details.model,
+                image: details.image.map { ProductClass.Image(url: $0.url, sha256: $0.sha256.hex) },
+                event: verified.id.hex,
+                index: verified.index,
+                party: verified.party.id,
+                massGrams: details.massGrams,
+                materials: details.materials.isEmpty ? nil : details.materials
+            )
+        }
+    }
+
+    /// The title a page or a terminal shows for the product: "name model", or the GTIN when no
+    /// class is known.
+    public var title: String {
+        guard let productClass else { return "GTIN \(gtin)" }
+        return [productClass.name, productClass.model].compactMap { $0 }.joined(separator: " ")
     }
 
     private static func event(_ event: VerifiedEvent) -> Event {
@@ -135,6 +178,7 @@ public struct ProductHistory: Codable, Hashable, Sendable {
             .leaseReturn: "returned from lease", .excessDisposition: "disposed of as excess inventory",
             .recall: "recalled", .recallRemedy: "recall remedied", .reportStolen: "reported stolen",
             .reportLost: "reported lost", .recycle: "recycled", .dispose: "destroyed",
+            .productClass: "product class described by its brand",
         ]
         return words[type] ?? type.name
     }

@@ -32,6 +32,30 @@ public struct ProofBundle: Hashable, Sendable {
         }
     }
 
+    /// v2, product bundles only: the class chain of the product's GTIN (its `product-class`
+    /// statements up to the checkpoint, oldest first, possibly none) and the proof of its head in
+    /// the heads map (membership of the newest, or absence when there is none), so the offline
+    /// proof names the product and a stale or stripped class is refused.
+    public struct ClassChain: Hashable, Sendable {
+        /// The GTIN-14 described: the GTIN of the bundle's product.
+        public let gtin: String
+        public let entries: [BundleEntry]
+        /// `nil` only in a bundle that lost it, which the verifier refuses (`incomplete-history`).
+        public let head: MapProof?
+
+        public init(gtin: String, entries: [BundleEntry], head: MapProof?) {
+            self.gtin = gtin
+            self.entries = entries
+            self.head = head
+        }
+
+        var json: JSONValue {
+            var object: JSONObject = ["entries": .array(entries.map(\.json)), "gtin": .string(gtin)]
+            if let head { object["head"] = .string(Base64.encode(head.bytes)) }
+            return .object(object)
+        }
+    }
+
     /// The signed note of the checkpoint every proof leads to.
     public let checkpoint: String
     /// Roster entries in log order, from entry 0.
@@ -42,19 +66,24 @@ public struct ProofBundle: Hashable, Sendable {
     /// v2: the proof of the roster chain's head in the checkpoint's heads map. A bundle is v2
     /// exactly when it carries this (and then every chain carries its own head proof).
     public let rosterHead: MapProof?
+    /// v2 product bundles: the class chain of the product's GTIN; `nil` when not carried (v1, a
+    /// certificate bundle, or a bundle made before product classes), which proves no class.
+    public let productClass: ClassChain?
 
     public init(
         checkpoint: String,
         roster: [BundleEntry],
         products: [Chain],
         certificate: BundleEntry? = nil,
-        rosterHead: MapProof? = nil
+        rosterHead: MapProof? = nil,
+        productClass: ClassChain? = nil
     ) {
         self.checkpoint = checkpoint
         self.roster = roster
         self.products = products
         self.certificate = certificate
         self.rosterHead = rosterHead
+        self.productClass = productClass
     }
 
     public var isVersion2: Bool { rosterHead != nil }
@@ -64,6 +93,7 @@ public struct ProofBundle: Hashable, Sendable {
         if let certificate { object["certificate"] = certificate.json }
         object["checkpoint"] = .string(checkpoint)
         object["format"] = .string(isVersion2 ? Self.formatV2 : Self.format)
+        if isVersion2, let productClass { object["productClass"] = productClass.json }
         object["products"] = .array(
             products.map { chain in
                 var item: JSONObject = ["events": .array(chain.events.map(\.json)), "product": .string(chain.product)]
@@ -84,7 +114,8 @@ public struct ProofBundle: Hashable, Sendable {
             roster: roster,
             products: products,
             certificate: certificate,
-            rosterHead: rosterHead
+            rosterHead: rosterHead,
+            productClass: productClass
         )
     }
 
@@ -158,14 +189,37 @@ public struct ProofBundle: Hashable, Sendable {
         let certificate = try reader.take("certificate").map { (value) throws(VerificationError) in
             try BundleEntry(json: value, path: "bundle.certificate")
         }
+        // Only v2 knows the member: in a v1 bundle it stays unknown and `finish` refuses it.
+        let productClass = try (v2 ? reader.take("productClass") : nil).map { (value) throws(VerificationError) in
+            try Self.classChain(value)
+        }
         try reader.finish()
         self.init(
             checkpoint: checkpoint,
             roster: roster,
             products: products,
             certificate: certificate,
-            rosterHead: rosterHead
+            rosterHead: rosterHead,
+            productClass: productClass
         )
+    }
+
+    private static func classChain(_ value: JSONValue) throws(VerificationError) -> ClassChain {
+        let path = "bundle.productClass"
+        var reader = try BundleReader(value, path: path)
+        let gtin = try reader.string("gtin")
+        var entries: [BundleEntry] = []
+        for (position, item) in try reader.array("entries").enumerated() {
+            entries.append(try BundleEntry(json: item, path: "\(path).entries[\(position)]"))
+        }
+        let head = try reader.take("head").map { (value) throws(VerificationError) in
+            guard case .string(let text) = value else {
+                throw VerificationError(.malformedBundle, "\(path).head is not a string")
+            }
+            return try mapProof(text, path: "\(path).head")
+        }
+        try reader.finish()
+        return ClassChain(gtin: gtin, entries: entries, head: head)
     }
 
     private static func mapProof(_ text: String, path: String) throws(VerificationError) -> MapProof {

@@ -120,6 +120,21 @@ public final class Verifier: Sendable {
         try read { reader throws(VerificationError) in try EvidenceCollector.rosterBundle(reader: reader) }
     }
 
+    /// The class bundle of a GTIN-14 (`GET /v1/classes/{gtin}`), gathered and verified here first.
+    public func classBundle(gtin: String) throws(VerificationError) -> ProofBundle {
+        let bundle = try read { reader throws(VerificationError) in
+            try EvidenceCollector.classBundle(gtin: gtin, reader: reader, heads: heads)
+        }
+        do { _ = try evidence.verifyClass(bundle, gtin: gtin) } catch {
+            heads.removeAll()
+            throw VerificationError(
+                .ledgerIntegrityFailure,
+                "the class chain of \(gtin) read from the ledger does not verify: \(error.reason)"
+            )
+        }
+        return bundle
+    }
+
     /// The product's verified evidence.
     public func verifiedProduct(scan: String) throws(VerificationError) -> VerifiedProduct {
         let product = try Self.product(scan: scan)

@@ -1,14 +1,20 @@
 import RetraceCrypto
 
 /// The 256-bit keys of the heads map: SHA-256 of a domain-separated name, so keys are spread
-/// uniformly (the tree stays about log2(n) deep whatever the names) and a product's key can never
-/// equal the roster's.
+/// uniformly (the tree stays about log2(n) deep whatever the names) and no product's key can ever
+/// equal the roster's or a product class's.
 public enum MapKey {
     public static let byteCount = 32
 
     /// `SHA-256("retrace-heads/v1 product\n" ‖ canonical Digital Link)`.
     public static func product(_ digitalLink: String) -> [UInt8] {
         SHA256.hash(Array("retrace-heads/v1 product\n".utf8) + Array(digitalLink.utf8))
+    }
+
+    /// `SHA-256("retrace-heads/v1 class\n" ‖ GTIN-14)`: the chain of a GTIN's `product-class`
+    /// statements. Its own prefix keeps it apart from every product key, whatever the GTIN.
+    public static func productClass(_ gtin: String) -> [UInt8] {
+        SHA256.hash(Array("retrace-heads/v1 class\n".utf8) + Array(gtin.utf8))
     }
 
     /// `SHA-256("retrace-heads/v1 roster\n")`: the one reserved key of the roster chain.

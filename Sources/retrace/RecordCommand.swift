@@ -20,7 +20,9 @@ struct RecordCommand: ParsableCommand {
         commandName: "record",
         abstract: "Build, sign and append one event for a product, or one batch event for many.",
         discussion: """
-            Event types: \(EventType.all.filter { $0 != .roster }.map(\.name).joined(separator: ", ")). \
+            Event types: \(EventType.productEvents.map(\.name).joined(separator: ", ")). \
+            A brand owner describes a GTIN with `record product-class --gtin G --detail name=… [--detail model=…]` \
+            (also image={"sha256":…,"url":"https://…"}, massGrams, materials). \
             Batch types (several products): \(EventType.batchable.map(\.name).sorted().joined(separator: ", ")).
             """
     )
@@ -42,6 +44,10 @@ struct RecordCommand: ParsableCommand {
     var product: [String] = []
     @Option(help: "A file of product identities, one per line (blank lines and lines starting with # are skipped).")
     var products: String?
+    @Option(
+        help: "product-class only: the GTIN described (14 digits); the statement extends its class chain."
+    )
+    var gtin: String?
     @Option(help: "The product's previous event id, or `auto` to read its current head (one product only).")
     var previous: String = "auto"
     @Option(help: "The event time, YYYY-MM-DDTHH:MM:SSZ (default: now).")
@@ -88,6 +94,8 @@ struct RecordCommand: ParsableCommand {
             throw CLIError.usage("unknown event type \"\(eventType)\"; see `retrace record --help` for the list")
         }
         guard type != .roster else { throw CLIError.usage("rosters are appended with `retrace roster sign`") }
+        if type == .productClass { return try recordClass() }
+        guard gtin == nil else { throw CLIError.usage("--gtin is for product-class; give --product for events") }
         let signer = try LedgerAccess.readPrivateKey(key, what: "key")
         let items = try Self.productList(product, file: products)
         if items.count > 1 {
@@ -156,6 +164,61 @@ struct RecordCommand: ParsableCommand {
         let ledger = try LedgerAccess.openForAppend(path, logKeyFile: logKey, checking: [signed])
         let result = try ledger.append([signed])
         try AppendReport.print(result, json: output.json)
+    }
+
+    /// `record product-class --gtin G`: a brand owner's description of a GTIN, chained on the
+    /// GTIN's class head (read from the ledger file, or proven from the service's class bundle).
+    private func recordClass() throws {
+        guard product.isEmpty, products == nil, location == nil else {
+            throw CLIError.usage("a product-class names a GTIN (--gtin), no --product(s) and no --location")
+        }
+        guard let text = gtin else { throw CLIError.usage("give the GTIN described: --gtin DIGITS") }
+        let described: String
+        do { described = try GTIN(text).digits } catch {
+            throw CLIError.usage("--gtin \(text): \(error.description)")
+        }
+        let signer = try LedgerAccess.readPrivateKey(key, what: "key")
+        let when = try LedgerAccess.parseTime(time, option: "--time")
+        var detailObject = try Self.parseDetails(details)
+        guard detailObject["gtin"] == nil else { throw CLIError.usage("give the GTIN as --gtin, not --detail gtin=") }
+        detailObject["gtin"] = .string(described)
+        let explicit: Digest? =
+            previous == "auto" || previous == "none"
+            ? nil : try LedgerAccess.parseDigest(previous, option: "--previous")
+        let fixed = previous != "auto"
+        let finalDetails = detailObject
+        let build: @Sendable (Digest?) throws -> SignedStatement = { head in
+            let statement = try Statement(
+                type: .productClass,
+                product: nil,
+                previous: fixed ? explicit : head,
+                signer: try Digest(bytes: signer.verifier.publicKey.fingerprint),
+                time: when,
+                details: finalDetails
+            )
+            return try SignedStatement.sign(statement, with: signer.privateKey)
+        }
+        if let server = try remote.address(db: db) {
+            let anchors = try Remote.anchors(governance: governanceKey, log: logKey)
+            let attempts = max(1, self.attempts)
+            let receipt = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
+                try await ledger.record(attempts: attempts) {
+                    [try build(fixed ? nil : try await ledger.classHead(gtin: described))]
+                }
+            }
+            try Self.printReceipt(receipt, json: output.json, members: 1)
+            Remote.printWitnessed(json: output.json)
+            return
+        }
+        try freshness.requireServer("record")
+        let path = try RemoteOptions.requireDB(db)
+        let reading = try LedgerAccess.openReadOnly(path)
+        let head = try reading.store.read { reader in
+            try reader.head(of: Statement.classChain(gtin: described)).map { try Digest(bytes: $0.eventID) }
+        }
+        let signed = try build(head)
+        let ledger = try LedgerAccess.openForAppend(path, logKeyFile: logKey, checking: [signed])
+        try AppendReport.print(try ledger.append([signed]), json: output.json)
     }
 
     /// The statement for `products`: one product's event, or a batch statement over all of them.

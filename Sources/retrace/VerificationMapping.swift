@@ -37,15 +37,29 @@ enum VerificationMapping {
     static func historyJSON(_ history: ProductHistory) -> JSONValue { history.json }
 
     static func historyText(_ history: ProductHistory) -> String {
-        var text = Output.fields([
-            ("product", history.product), ("passport", history.passport), ("phase", history.phase),
-            (
-                "verified",
-                "\(history.events.count) events against signed checkpoint \(history.checkpoint.size) "
-                    + "(root \(history.checkpoint.rootHash.prefix(16))…)"
-            ),
-            ("history", history.completeness),
-        ])
+        var fields: [(String, String)] = []
+        if let productClass = history.productClass {
+            fields.append(
+                (
+                    "class",
+                    history.title + " (GTIN \(history.gtin); \(productClass.party), entry \(productClass.index))"
+                )
+            )
+            if let image = productClass.image {
+                fields.append(("image", "\(image.url) sha256 \(image.sha256.prefix(16))…"))
+            }
+        }
+        var text = Output.fields(
+            fields + [
+                ("product", history.product), ("passport", history.passport), ("phase", history.phase),
+                (
+                    "verified",
+                    "\(history.events.count) events against signed checkpoint \(history.checkpoint.size) "
+                        + "(root \(history.checkpoint.rootHash.prefix(16))…)"
+                ),
+                ("history", history.completeness),
+            ]
+        )
         text +=
             "\n\n"
             + Output.table(

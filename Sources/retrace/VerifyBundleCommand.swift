@@ -63,6 +63,7 @@ struct VerifyBundleCommand: ParsableCommand {
                                 .object([
                                     "product": .string($0.product.digitalLink), "passport": .string($0.passport.hex),
                                     "events": .integer(Int64($0.events.count)), "phase": .string($0.state.phase.name),
+                                    "productClass": $0.productClass.map { .string($0.details.name) } ?? .null,
                                 ])
                             }
                         ),
@@ -84,6 +85,17 @@ struct VerifyBundleCommand: ParsableCommand {
                                 "product",
                                 "\($0.product.digitalLink): \($0.events.count) events, now \($0.state.phase.name)"
                             )
+                        }
+                        + verified.products.compactMap { product in
+                            // The class in force, proven by the class chain's head (verification.md §4.4).
+                            product.productClass.map { productClass in
+                                (
+                                    "class",
+                                    ([productClass.details.name] + (productClass.details.model.map { [$0] } ?? []))
+                                        .joined(separator: " ")
+                                        + " (GTIN \(productClass.details.gtin), entry \(productClass.index))"
+                                )
+                            }
                         },
                     indent: "  "
                 )

@@ -56,6 +56,39 @@ struct RecordAppendTests {
         #expect(events.first?.objectValue?.string("party") == "northwind")
     }
 
+    @Test("record product-class describes a GTIN on its class chain; history shows it; another prefix is refused")
+    func recordProductClass() throws {
+        let work = try Workspace()
+        defer { work.remove() }
+        try work.initLedger()
+        #expect(try Self.record(work, "commission", key: "northwind", time: "2026-03-02T10:00:00Z").code == 0)
+        func describe(_ key: String, _ extra: [String]) throws -> CLIResult {
+            try work.run(
+                [
+                    "record", "product-class", "--gtin", "9506000134352", "--db", "ledger.sqlite", "--key",
+                    "keys/\(key).key", "--time", "2026-03-02T10:30:00Z", "--log-key", "keys/log.key",
+                ] + extra
+            )
+        }
+        let first = try describe("northwind", ["--detail", "name=Phone X", "--detail", "model=NX-26"])
+        #expect(first.code == 0, "\(first.stderr)")
+        let correction = try describe("northwind", ["--detail", "name=Phone X (2026)"])
+        #expect(correction.code == 0, "\(correction.stderr)")
+        let history = try work.run(["history", Self.product, "--db", "ledger.sqlite", "--json"])
+        #expect(history.code == 0, "\(history.stderr)")
+        let productClass = try #require(history.json?["productClass"]?.objectValue)
+        #expect(productClass.string("name") == "Phone X (2026)")
+        #expect(productClass.integer("index") == 3)
+        let text = try work.run(["history", Self.product, "--db", "ledger.sqlite"])
+        #expect(text.stdout.contains("class     Phone X (2026) (GTIN 09506000134352"), "\(text.stdout)")
+        let foreign = try describe("contoso", ["--detail", "name=Phone X"])
+        #expect(foreign.code == 1 && foreign.stderr.contains("L4 own-prefix"), "\(foreign.stderr)")
+        let stale = try describe("northwind", ["--detail", "name=Phone X", "--previous", "none"])
+        #expect(stale.code == 1 && stale.stderr.contains("C1 chain-head"), "\(stale.stderr)")
+        let withProduct = try describe("northwind", ["--detail", "name=Phone X", "--product", Self.product])
+        #expect(withProduct.code == 2, "\(withProduct.stderr)")
+    }
+
     @Test("an illegal event is refused with exit 1, one line naming the rule, and the ledger unchanged")
     func illegalEventsRefused() throws {
         let work = try Workspace()

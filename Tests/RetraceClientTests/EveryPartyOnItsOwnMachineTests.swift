@@ -73,6 +73,22 @@ struct EveryPartyOnItsOwnMachineTests {
         let history = try await retailer.run(["history", product, "--json"])
         #expect(history.code == 0, "\(history.stderr)")
         #expect(history.json?["events"]?.arrayValue?.count == 4)
+        #expect(history.json?["productClass"]?["name"] == .string("Northwind Phone X"), "the demo's class")
+
+        // The brand corrects its GTIN's class: the head comes from the class bundle, verified here.
+        let described = try await brand.run(
+            [
+                "record", "product-class", "--gtin", "09506000134352", "--key", "northwind.key", "--detail",
+                "name=Phone X", "--detail", "model=NX-26", "--json",
+            ])
+        #expect(described.code == 0, "\(described.stderr)")
+        let classed = try await retailer.run(["history", product, "--json"])
+        #expect(classed.json?["productClass"]?["name"] == .string("Phone X"))
+        #expect(classed.json?["productClass"]?["model"] == .string("NX-26"))
+        let foreign = try await retailer.run(
+            ["record", "product-class", "--gtin", "09506000134352", "--key", "fabrikam.key", "--detail", "name=X"]
+        )
+        #expect(foreign.code == 1 && foreign.stderr.contains("L3"), "\(foreign.stderr)")
 
         // The dock gets every verdict of the demo, each recomputed from the server's evidence.
         let (_, script) = try DemoStory.statements(parties: try TestParties())

@@ -34,7 +34,7 @@ struct LedgerRefusalTests {
         for (phaseIndex, phase) in Phase.all.enumerated() {
             let chain = try ProductChain.inPhase(phase, serial: "LR-\(phaseIndex)", parties: parties)
             try ledger.append(chain.history)
-            for event in EventType.all where event != .roster && event != .commission {
+            for event in EventType.productEvents where event != .commission {
                 let legal = StateTableTests.expected[phase.name]?[event.name] != nil
                 let overlay = StateTableTests.overlays.contains(event.name) && !phase.isTerminal
                 let size = try ledger.store.read { try $0.treeSize() }

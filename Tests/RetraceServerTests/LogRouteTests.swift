@@ -3,6 +3,7 @@ import LoopbackHTTP
 import MerkleLog
 import RetraceCrypto
 import RetraceSimulation
+import RetraceVerification
 import Testing
 
 extension ServerTests {
@@ -25,6 +26,33 @@ extension ServerTests {
             #expect(log["logKey"]?.stringValue == fixture.parties.log.verifier.description)
             #expect(UInt64(try #require(log["treeSize"]?.integerValue)) >= checkpoint.size)
             #expect(try await fixture.get("/v1/log/key").text == fixture.parties.log.verifier.description + "\n")
+        }
+
+        @Test("/v1/classes/{gtin} is a class bundle that verifies to the class in force; a non-GTIN-14 is 400")
+        func productClass() async throws {
+            let fixture = try await ServerFixture.shared.value
+            let gtin = SimulatedModel.phoneX.gtin.digits
+            let response = try await fixture.get("/v1/classes/\(gtin)")
+            #expect(response.status == 200)
+            let bundle = try ProofBundle(parsing: response.body)
+            let verifier = EvidenceVerifier(
+                anchors: TrustAnchors(
+                    governance: [fixture.parties.governance.verifier],
+                    logKey: fixture.parties.log.verifier,
+                    origin: TestParties.origin
+                )
+            )
+            let verified = try verifier.verifyClass(bundle, gtin: gtin)
+            #expect(verified.productClass?.details.name == "Northwind Phone X")
+            #expect(verified.productClass?.details.model == "NX-26")
+            // A GTIN with no class statement: the chain is proven empty, not just missing.
+            let none = try await fixture.get("/v1/classes/09506000999999")
+            #expect(
+                try verifier.verifyClass(ProofBundle(parsing: none.body), gtin: "09506000999999").productClass == nil
+            )
+            // Someone else's GTIN passed off: refused.
+            #expect(throws: VerificationError.self) { try verifier.verifyClass(bundle, gtin: "09506000999999") }
+            #expect(try await fixture.get("/v1/classes/9506000134352").status == 400)
         }
 
         @Test("Consistency proofs between two sizes verify; entries reproduce the tree's root")

@@ -61,6 +61,12 @@ extension ServerTests {
             #expect(text.contains("Received after the trade-in"))
             #expect(!text.contains("Received back at a returns dock"))
             #expect(text.contains("Every step above was signed"))
+            // Point 20: the brand owner's signed name and model title the page; the GTIN is a
+            // secondary line that never wraps mid-number.
+            #expect(response.text.contains("<title>Northwind Phone X NX-26 / "), "\(response.text.prefix(400))")
+            #expect(response.text.contains("<p class=\"product-name\">Northwind Phone X NX-26</p>"))
+            #expect(response.text.contains("GTIN <span class=\"nowrap\">09506000134352</span>"))
+            #expect(response.text.contains("white-space: nowrap"))
             // Digests (orders, customers) never reach the page.
             #expect(response.text.range(of: "[0-9a-f]{64}", options: .regularExpression) == nil)
         }

@@ -43,6 +43,25 @@ struct BundleVectorTests {
                 "materials": .object(["aluminium": .integer(2_400), "glass": .integer(900)]),
             ]
         )
+        // Last, the brand owner describes the GTIN, then corrects it: the class chain every bundle of
+        // this GTIN carries (appended after the story, so the earlier entries keep their indices).
+        let gtin = phone.gtin.digits
+        try story.recordClass(
+            gtin: gtin,
+            day: 13,
+            details: ["name": "Northwind Phone X", "model": "NX-26", "massGrams": .integer(204)]
+        )
+        try story.recordClass(
+            gtin: gtin,
+            day: 14,
+            details: [
+                "name": "Northwind Phone X", "model": "NX-26",
+                "image": .object([
+                    "url": "https://img.northwind.test/nx-26.png",
+                    "sha256": .string(Hex.encode(SHA256.hash(Array("nx-26.png".utf8)))),
+                ]),
+            ]
+        )
         let verifier = story.verifier
         let product = try verifier.bundle(scan: phone.digitalLink)
         let member = try verifier.bundle(scan: laptops[1].digitalLink)
@@ -126,13 +145,55 @@ struct BundleVectorTests {
         let plain = try Checkpoint(origin: note.origin, size: note.size, rootHash: note.rootHash)
             .sign(with: story.parties.log).serialized
         let before = ProofBundle(checkpoint: plain, roster: product.roster, products: product.version1.products)
+        let productClass = try #require(product.productClass)
+        func withClass(_ productClass: ProofBundle.ClassChain?) -> ProofBundle {
+            ProofBundle(
+                checkpoint: product.checkpoint,
+                roster: product.roster,
+                products: product.products,
+                rosterHead: product.rosterHead,
+                productClass: productClass
+            )
+        }
 
         return [
             Case(
                 file: "valid-product.json",
                 bytes: valid,
                 error: nil,
-                description: "a phone commissioned, shipped, received, sold, return authorised and received back"
+                description: "a phone commissioned, shipped, received, sold, return authorised and received back; "
+                    + "v2, with the class chain of its GTIN (two product-class statements: name, model, image)"
+            ),
+            Case(
+                file: "valid-v2-without-class.json",
+                bytes: try withClass(nil).encoded(),
+                error: nil,
+                description: "valid-product.json without productClass: still valid, no product class shown"
+            ),
+            Case(
+                file: "invalid-class-head-stripped.json",
+                bytes: try withClass(.init(gtin: productClass.gtin, entries: productClass.entries, head: nil))
+                    .encoded(),
+                error: .incompleteHistory,
+                description: "valid-product.json with the class chain's head proof left out"
+            ),
+            Case(
+                file: "invalid-class-stale.json",
+                bytes: try withClass(
+                    .init(
+                        gtin: productClass.gtin,
+                        entries: Array(productClass.entries.dropLast()),
+                        head: productClass.head
+                    )
+                ).encoded(),
+                error: .incompleteHistory,
+                description: "valid-product.json showing the GTIN's first class statement, not the correction in force"
+            ),
+            Case(
+                file: "invalid-class-stripped.json",
+                bytes: try withClass(.init(gtin: productClass.gtin, entries: [], head: productClass.head)).encoded(),
+                error: .incompleteHistory,
+                description: "valid-product.json with the class statements removed, the head proof kept"
             ),
             Case(
                 file: "valid-member.json",
@@ -266,6 +327,13 @@ struct BundleVectorTests {
                 object["valid"] = .bool(true)
                 object["checkpointSize"] = .integer(Int64(verified.checkpoint.size))
                 object["completeness"] = .string(verified.completeness.description)
+                if let productClass = verified.products.first?.productClass {
+                    object["productClass"] = .object([
+                        "event": .string(productClass.id.hex), "index": .integer(Int64(productClass.index)),
+                        "name": .string(productClass.details.name),
+                        "model": productClass.details.model.map { .string($0) } ?? .null,
+                    ])
+                }
                 object["products"] = .array(
                     verified.products.map { product in
                         .object([
@@ -334,7 +402,7 @@ struct BundleVectorTests {
         )
         let verifier = EvidenceVerifier(anchors: anchors)
         let cases = try #require(expected["cases"]?.arrayValue)
-        #expect(cases.count == 18)
+        #expect(cases.count == 22)
         for item in cases {
             let file = try #require(item["file"]?.stringValue)
             let bytes = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent(file)))
@@ -352,6 +420,7 @@ struct BundleVectorTests {
                 }
                 #expect(Int64(verified.checkpoint.size) == item["checkpointSize"]?.integerValue)
                 #expect(verified.completeness.description == item["completeness"]?.stringValue, "\(file)")
+                #expect(verified.products.first?.productClass?.id.hex == item["productClass"]?["event"]?.stringValue)
             } else {
                 let code = item["error"]?.stringValue
                 #expect(throws: VerificationError.self, "\(file)") { try verifier.verify(bytes: bytes) }

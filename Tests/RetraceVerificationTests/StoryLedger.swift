@@ -29,6 +29,7 @@ final class StoryLedger {
     let store: SQLiteLedgerStore
     let ledger: Ledger
     private(set) var heads: [SGTIN: Digest] = [:]
+    private(set) var classHeads: [String: Digest] = [:]
     var parties: TestParties { Self.parties }
 
     init() throws {
@@ -80,6 +81,29 @@ final class StoryLedger {
         )
         try ledger.append([signed])
         heads[product] = signed.id
+        return signed
+    }
+
+    /// Signs a brand owner's `product-class` statement for `gtin` on the GTIN's class head and appends it.
+    @discardableResult
+    func recordClass(
+        gtin: String,
+        by party: String = "northwind",
+        day: Int64,
+        details: [String: JSONValue]
+    ) throws -> SignedStatement {
+        var members = JSONObject(details)
+        members["gtin"] = .string(gtin)
+        let signed = try parties.sign(
+            .productClass,
+            product: nil,
+            previous: classHeads[gtin],
+            by: party,
+            at: Self.time(days: day),
+            details: members
+        )
+        try ledger.append([signed])
+        classHeads[gtin] = signed.id
         return signed
     }
 
