@@ -223,6 +223,7 @@ let package = Package(
             name: "RetraceLedgerTests",
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceAudit", "RetraceRules", "RetraceEPCIS", "VerifiableMap",
+                "RetraceTestSupport",
             ],
             swiftSettings: strict),
         .testTarget(
@@ -237,7 +238,8 @@ let package = Package(
             dependencies: ["RetraceStorage", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
-            name: "RetraceVerificationTests", dependencies: ["RetraceVerification", "RetraceSimulation", "VerifiableMap"],
+            name: "RetraceVerificationTests",
+            dependencies: ["RetraceVerification", "RetraceSimulation", "VerifiableMap", "RetraceTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceSimulationTests",
@@ -258,7 +260,7 @@ let package = Package(
             name: "RetraceAuditTests",
             dependencies: [
                 "RetraceAudit", "RetraceLedger", "RetraceSimulation", "RetraceRules", "RetraceEvents", "RetraceStorage",
-                "RetraceIdentity", "MerkleLog", "RetraceCrypto", "CanonicalJSON",
+                "RetraceIdentity", "MerkleLog", "RetraceCrypto", "CanonicalJSON", "RetraceTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
@@ -318,6 +320,8 @@ let package = Package(
         .testTarget(
             name: "RetraceWitnessTests", dependencies: ["RetraceWitness", "RetraceCrypto", "MerkleLog"], exclude: ["Vectors"],
             swiftSettings: strict),
-        .testTarget(name: "VerifiableMapTests", dependencies: ["VerifiableMap", "RetraceCrypto"], swiftSettings: strict),
+        .testTarget(
+            name: "VerifiableMapTests", dependencies: ["VerifiableMap", "RetraceCrypto", "RetraceTestSupport"],
+            swiftSettings: strict),
     ]
 )

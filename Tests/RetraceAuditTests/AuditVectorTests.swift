@@ -4,6 +4,7 @@ import MerkleLog
 import RetraceAudit
 import RetraceCrypto
 import RetraceSimulation
+import RetraceTestSupport
 import Testing
 
 /// spec/vectors/audit/: export files with the codes and indices an auditor must report, for the
@@ -201,24 +202,13 @@ struct AuditVectorTests {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let expected = try Self.expectedJSON(cases, in: scratch)
-        // Writing is a step of its own: a run that rewrites the files has checked nothing.
-        if ProcessInfo.processInfo.environment["RETRACE_WRITE_VECTORS"] == "1" {
-            try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
-            for item in cases {
-                try Data(Self.fileBytes(item)).write(to: Self.folder.appendingPathComponent(item.file))
-            }
-            try Data(expected).write(to: Self.folder.appendingPathComponent("expected.json"))
-            Issue.record(
-                "spec/vectors/audit rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS"
-            )
-            return
+        let files =
+            cases.map { (url: Self.folder.appendingPathComponent($0.file), bytes: Self.fileBytes($0)) }
+            + [(url: Self.folder.appendingPathComponent("expected.json"), bytes: expected)]
+        switch try SpecVectors.check(files) {
+        case .rewritten(let note): Issue.record("\(note)")
+        case .compared(let differing): #expect(differing.isEmpty, "\(differing) differ from the regenerated exports")
         }
-        for item in cases {
-            let stored = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent(item.file)))
-            #expect(stored == Self.fileBytes(item), "\(item.file) differs from the regenerated export")
-        }
-        let stored = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json")))
-        #expect(stored == expected)
     }
 
     @Test("each stored vector gets exactly its expected answer, with only expected.json's anchors")

@@ -4,6 +4,7 @@ import MerkleLog
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
+import RetraceTestSupport
 import RetraceVerification
 import Testing
 
@@ -365,23 +366,13 @@ struct BundleVectorTests {
     func regenerate() throws {
         let cases = try Self.cases()
         let expected = try Self.expectedJSON(cases)
-        // Writing is a step of its own: a run that rewrites the files has checked nothing, so it
-        // never passes (issue 16 point 25). Review the diff, then run again without the variable.
-        if ProcessInfo.processInfo.environment["RETRACE_WRITE_VECTORS"] == "1" {
-            try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
-            for item in cases { try Data(item.bytes).write(to: Self.folder.appendingPathComponent(item.file)) }
-            try Data(expected).write(to: Self.folder.appendingPathComponent("expected.json"))
-            Issue.record(
-                "spec/vectors/bundle rewritten, not checked: review with git diff, run again without RETRACE_WRITE_VECTORS"
-            )
-            return
+        let files =
+            cases.map { (url: Self.folder.appendingPathComponent($0.file), bytes: $0.bytes) }
+            + [(url: Self.folder.appendingPathComponent("expected.json"), bytes: expected)]
+        switch try SpecVectors.check(files) {
+        case .rewritten(let note): Issue.record("\(note)")
+        case .compared(let differing): #expect(differing.isEmpty, "\(differing) differ from the regenerated bundles")
         }
-        for item in cases {
-            let stored = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent(item.file)))
-            #expect(stored == item.bytes, "\(item.file) differs from the regenerated bundle")
-        }
-        let stored = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("expected.json")))
-        #expect(stored == expected)
     }
 
     @Test(
