@@ -703,22 +703,30 @@ public final class Ledger: Sendable {
         } else {
             map = try heads.map(at: startSize, reader: writer)
         }
+        var updates: [(key: [UInt8], value: HeadValue)] = []
+        updates.reserveCapacity(pending.count + 1)
         for (key, head) in pending {
-            try map.set(
-                HeadsIndex.mapKey(chain: key),
-                try HeadValue(eventID: head.eventID, count: UInt64(head.sequence + 1), index: head.index)
-            )
-        }
-        if let rosterHead, rosterHead.index >= startSize {
-            try map.set(
-                MapKey.roster,
-                try HeadValue(
-                    eventID: rosterHead.eventID,
-                    count: UInt64(rosterHead.sequence + 1),
-                    index: rosterHead.index
+            updates.append(
+                (
+                    HeadsIndex.mapKey(chain: key),
+                    try HeadValue(eventID: head.eventID, count: UInt64(head.sequence + 1), index: head.index)
                 )
             )
         }
+        if let rosterHead, rosterHead.index >= startSize {
+            updates.append(
+                (
+                    MapKey.roster,
+                    try HeadValue(
+                        eventID: rosterHead.eventID,
+                        count: UInt64(rosterHead.sequence + 1),
+                        index: rosterHead.index
+                    )
+                )
+            )
+        }
+        // One pass over the union of the keys' paths, each node rebuilt once.
+        try map.set(all: updates)
         return Committed(
             result: AppendResult(
                 receipts: receipts,

@@ -73,6 +73,63 @@ public struct HeadsMap: Sendable {
         }
     }
 
+    /// Sets many keys at once, as many ``set(_:_:)`` calls would (a key given twice keeps its last
+    /// value), but rebuilding each node on the union of their paths once: the paths of a commit's
+    /// keys share their upper levels, so a batch of a thousand keys hashes and allocates about half
+    /// the nodes the one-by-one updates would (the append path's map cost, issue 11).
+    public mutating func set(all updates: [(key: [UInt8], value: HeadValue)]) throws(MapError) {
+        for update in updates where update.key.count != MapKey.byteCount {
+            throw MapError(.malformedValue, "a map key is \(update.key.count) bytes, expected \(MapKey.byteCount)")
+        }
+        guard !updates.isEmpty else { return }
+        var unique: [[UInt8]: HeadValue] = [:]
+        unique.reserveCapacity(updates.count)
+        for update in updates { unique[update.key] = update.value }
+        let sorted = unique.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        var inserted = 0
+        top = Self.set(top, sorted[...], depth: 0, inserted: &inserted)
+        count += inserted
+    }
+
+    /// `updates` sorted by key, all under `node`'s subtree at `depth`.
+    private static func set(
+        _ node: Node?,
+        _ updates: ArraySlice<(key: [UInt8], value: HeadValue)>,
+        depth: Int,
+        inserted: inout Int
+    ) -> Node? {
+        if updates.isEmpty { return node }
+        guard let node else {
+            inserted += updates.count
+            return build(updates, depth: depth)
+        }
+        switch node.kind {
+        case .leaf(let other, let value):
+            // The subtree's keys are the updates plus the existing leaf unless one replaces it:
+            // its shape is a function of that set, so build it afresh.
+            if updates.contains(where: { $0.key == other }) {
+                inserted += updates.count - 1
+                return build(updates, depth: depth)
+            }
+            inserted += updates.count
+            var merged = Array(updates)
+            let at = merged.firstIndex { !$0.key.lexicographicallyPrecedes(other) } ?? merged.endIndex
+            merged.insert((key: other, value: value), at: at)
+            return build(merged[...], depth: depth)
+        case .branch(let left, let right):
+            var low = updates.startIndex
+            var high = updates.endIndex
+            while low < high {
+                let middle = (low + high) / 2
+                if MapKey.bit(updates[middle].key, depth) { high = middle } else { low = middle + 1 }
+            }
+            return Node(
+                left: set(left, updates[updates.startIndex..<low], depth: depth + 1, inserted: &inserted),
+                right: set(right, updates[low...], depth: depth + 1, inserted: &inserted)
+            )
+        }
+    }
+
     /// Two leaves that shared a subtree at `depth`: branches down to the first bit where their keys differ.
     private static func split(_ a: Node, _ aKey: [UInt8], _ b: Node, _ bKey: [UInt8], depth: Int) -> Node {
         let aBit = MapKey.bit(aKey, depth)

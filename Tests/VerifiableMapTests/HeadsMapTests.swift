@@ -76,6 +76,45 @@ struct HeadsMapTests {
         #expect(map.root == bulk.root)
     }
 
+    @Test(
+        "set(all:) equals the same updates one by one: new keys, changed values, repeats, leaves split and replaced",
+        arguments: [0, 1, 2, 50, 600]
+    )
+    func batchEqualsSequential(start: Int) throws {
+        var generator = SplitMix(state: UInt64(start) &+ 7)
+        var map = try HeadsMap(entries: (0..<start).map { (key: productKey($0), value: try head($0)) })
+        for round in 0..<6 {
+            let size = [1, 2, 3, 17, 200, 1_000][round]
+            // Existing keys, new ones and keys repeated in the batch (the last value wins).
+            let updates = try (0..<size).map { _ in
+                let n = Int(generator.next() % UInt64(max(start * 2, 8)))
+                return (key: productKey(n), value: try head(Int(generator.next() % 10_000)))
+            }
+            var sequential = map
+            for update in updates { try sequential.set(update.key, update.value) }
+            var batched = map
+            try batched.set(all: updates)
+            #expect(batched.root == sequential.root, "start \(start), round \(round)")
+            #expect(batched.count == sequential.count)
+            for update in updates { #expect(batched.value(update.key) == sequential.value(update.key)) }
+            // The original value is untouched (persistence), and proofs of the batched map verify.
+            let sample = try #require(updates.first)
+            try batched.proof(sample.key).verifyMembership(
+                key: sample.key,
+                value: try #require(sequential.value(sample.key)),
+                root: batched.root
+            )
+            map = batched
+        }
+        #expect(
+            try {
+                var empty = map
+                try empty.set(all: [])
+                return empty.root
+            }() == map.root
+        )
+    }
+
     @Test("every member and absent key proves, round-trips its encoding, and is O(log n)")
     func proofsVerify() throws {
         let entries = try (0..<2_000).map { (key: productKey($0), value: try head($0)) }
