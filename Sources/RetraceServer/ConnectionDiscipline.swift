@@ -147,9 +147,11 @@ final class ConnectionDiscipline: ChannelDuplexHandler, RemovableChannelHandler 
             promise: nil
         )
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        // Counted before the answer leaves, so a client that reads it and then asks `/metrics`
+        // always finds it counted.
+        metrics.request(route: "unparsed", method: "unparsed", status: Int(status.code), duration: .zero)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-        metrics.request(route: "unparsed", method: "unparsed", status: Int(status.code), duration: .zero)
     }
 
     /// The parser's complaint in words a client can act on.
