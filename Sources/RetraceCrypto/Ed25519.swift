@@ -131,6 +131,38 @@ extension Ed25519PublicKey {
     /// `SHA-256(0x01 ‖ public key)`: the full-length key identifier Retrace statements name their
     /// signer by. The 4-byte signed-note key id is too short to be unambiguous across a roster.
     public var fingerprint: [UInt8] { SHA256.hash([NoteKey.ed25519Algorithm] + rawRepresentation) }
+
+    /// Whether the key is a point of small order (order 1, 2, 4 or 8), under any encoding.
+    ///
+    /// Retrace's verification accepts signatures under such keys when the equation holds
+    /// (spec/format.md §1.3), and for them it holds for forged signatures: with the identity as the
+    /// key, `R` the identity and `S = 0` verify every message. Honest key generation never yields
+    /// one (`A = [a]B` has order `L`), so a key of small order is refused wherever it would be
+    /// trusted (a roster, a log or witness key), which closes that door without changing what a
+    /// signature check accepts.
+    ///
+    /// The curve's 8-torsion has five `y` coordinates (1, −1, 0 and the two of order 8); `y = 0`
+    /// and `y = 1` also have the non-canonical encodings `p` and `p + 1`, and each encoding comes
+    /// with either sign bit: the 14 encodings below, the same set as libsodium's blocklist and the
+    /// ZIP 215 small-order test set (`spec/vectors/ed25519-edge-cases.json`).
+    public var hasSmallOrder: Bool {
+        var y = rawRepresentation
+        y[31] &= 0x7f
+        return Self.smallOrderYs.contains(y)
+    }
+
+    private static let smallOrderYs: [[UInt8]] = {
+        let ff = [UInt8](repeating: 0xff, count: 30)
+        return [
+            [UInt8](repeating: 0, count: 32),  // y = 0, order 4
+            [0x01] + [UInt8](repeating: 0, count: 31),  // y = 1, the identity
+            [0xec] + ff + [0x7f],  // y = p − 1 = −1, order 2
+            [0xed] + ff + [0x7f],  // y = p ≡ 0, non-canonical
+            [0xee] + ff + [0x7f],  // y = p + 1 ≡ 1, non-canonical
+            Hex.decode("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")!,  // order 8
+            Hex.decode("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")!,  // order 8
+        ]
+    }()
 }
 
 /// A signing or verification context initialised once per key, copied for every operation.

@@ -105,7 +105,16 @@ public enum NoteKey {
                     + (known[raw[0]].map { "; this is \($0)" } ?? "")
             )
         }
-        return Decoded(name: name, writtenID: written, material: Array(raw.dropFirst()))
+        let material = Array(raw.dropFirst())
+        // A trusted key of small order would let anyone sign as its holder (spec/format.md §1.3).
+        if !isPrivate, (try? Ed25519PublicKey(rawRepresentation: material))?.hasSmallOrder == true {
+            throw CryptoError(
+                .invalidKeyEncoding,
+                "\(what) \"\(name)\": the key is a point of small order, under which anyone can sign; "
+                    + "no honestly generated key is one"
+            )
+        }
+        return Decoded(name: name, writtenID: written, material: material)
     }
 
     static func hex2(_ byte: UInt8) -> String { byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }

@@ -61,6 +61,40 @@ struct Ed25519EdgeCaseTests {
         #expect(Set(cases.map(\.name)).count == cases.count, "case names are unique")
     }
 
+    /// A key of small order is refused where it would be trusted (spec/format.md §1.3): the 14
+    /// small-order encodings are exactly the `A` values of the ZIP 215 set, built there from the
+    /// curve's torsion points, independently of the list in the wrapper.
+    @Test("exactly the 14 small-order encodings of the ZIP 215 set are of small order; no other key of the file is")
+    func smallOrderKeys() throws {
+        let cases = try Self.load()
+        let torsion = Set(cases.filter { $0.group == "zip215-small-order" }.map(\.publicKey))
+        #expect(torsion.count == 14)
+        for text in Set(cases.map(\.publicKey)) {
+            guard let bytes = Hex.decode(text), let key = try? Ed25519PublicKey(rawRepresentation: bytes) else {
+                continue
+            }
+            #expect(key.hasSmallOrder == torsion.contains(text), "\(text)")
+        }
+        for _ in 0..<64 {
+            #expect(!(try Ed25519PrivateKey.generate().publicKey.hasSmallOrder))
+        }
+    }
+
+    @Test("a verifier-key text carrying any of the 14 small-order encodings is refused, saying why")
+    func smallOrderKeyTexts() throws {
+        for text in Set(try Self.load().filter { $0.group == "zip215-small-order" }.map(\.publicKey)) {
+            let bytes = try #require(Hex.decode(text))
+            let key = try Ed25519PublicKey(rawRepresentation: bytes)
+            let id = NoteKey.hex8(NoteKey.keyID(name: "forger", publicKey: key))
+            let line = "forger+\(id)+" + Base64.encode([NoteKey.ed25519Algorithm] + bytes)
+            #expect {
+                _ = try NoteVerifier(parsing: line)
+            } throws: { error in
+                "\(error)".contains("small order")
+            }
+        }
+    }
+
     /// The speccheck row of OpenSSL 3.0 in "Taming the many EdDSAs" (and of Go): cases 0–3 and 11
     /// accepted; 4 and 5 (cofactored-only), 6 and 7 (S ≥ L), 8 and 9 (non-canonical R) and 10
     /// (non-canonical A hashed reduced) refused.

@@ -7,6 +7,12 @@ import Testing
 
 /// keys/ and keys/roster.json, and the roster document's strict parsing and invariants.
 struct RosterDocumentTests {
+    /// What a refusal says, for tests that check it names the place and the reason.
+    static func message(_ body: () throws -> Void) -> String {
+        do { try body() } catch { return "\(error)" }
+        return ""
+    }
+
     func code(_ body: () throws -> Void) -> RuleViolation.Code? {
         do { try body() } catch let error as RuleViolation { return error.code } catch { return nil }
         return nil
@@ -141,6 +147,26 @@ struct RosterDocumentTests {
         let governanceKey = PartyKey(verifier: parties.governance.verifier, validFrom: TestParties.start)
         let governed = try withParty(1) { $0["keys"] = .array([governanceKey.json]) }
         #expect(code { _ = try RosterDocument(json: governed) } == .invalidRoster)
+    }
+
+    @Test("a key of small order is refused in a party's keys and in the governance, naming where")
+    func smallOrderKeys() throws {
+        // The identity point: with it, R the identity and S = 0 verify every message.
+        let identityKey: [UInt8] = [0x01] + [UInt8](repeating: 0, count: 31)
+        let key = try Ed25519PublicKey(rawRepresentation: identityKey)
+        let name = "forger.test"
+        let text =
+            "\(name)+\(NoteKey.hex8(NoteKey.keyID(name: name, publicKey: key)))+"
+            + Base64.encode([NoteKey.ed25519Algorithm] + identityKey)
+        let forged = try withParty(1) {
+            $0["keys"] = .array([.object(["key": .string(text), "validFrom": "2026-01-01T00:00:00Z"])])
+        }
+        #expect(code { _ = try RosterDocument(json: forged) } == .invalidRoster)
+        let message = Self.message { _ = try RosterDocument(json: forged) }
+        #expect(message.contains("roster.parties[1].keys[0].key") && message.contains("small order"), "\(message)")
+        var roster = try rosterObject()
+        roster["governance"] = .array([.string(text)])
+        #expect(code { _ = try RosterDocument(json: .object(roster)) } == .invalidRoster)
     }
 
     @Test("accreditations belong to refurbishers and recyclers only")
