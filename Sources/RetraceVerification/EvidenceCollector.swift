@@ -113,7 +113,7 @@ public enum EvidenceCollector {
             let certificate = BundleEntry(
                 index: index,
                 entry: try object(stored.bytes),
-                proof: try MerkleTree.inclusionProof(leafIndex: index, treeSize: checkpoint.size, reader: reader),
+                proof: try MerkleNodeCache.inclusionProof(leaf: index, size: checkpoint.size, reader: reader),
                 members: members
             )
             var chains: [ProofBundle.Chain] = []
@@ -248,7 +248,7 @@ public enum EvidenceCollector {
             return BundleEntry(
                 index: link.index,
                 entry: try object(stored.bytes),
-                proof: try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader)
+                proof: try MerkleNodeCache.inclusionProof(leaf: link.index, size: size, reader: reader)
             )
         }
     }
@@ -270,7 +270,7 @@ public enum EvidenceCollector {
                     index: link.index
                 )
             }
-            let proof = try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader)
+            let proof = try MerkleNodeCache.inclusionProof(leaf: link.index, size: size, reader: reader)
             let entry = try object(stored.bytes)
             if stored.members.isEmpty {
                 events.append(BundleEntry(index: link.index, entry: entry, proof: proof))
@@ -318,7 +318,7 @@ public enum EvidenceCollector {
             return BundleEntry(
                 index: link.index,
                 entry: try object(stored.bytes),
-                proof: try MerkleTree.inclusionProof(leafIndex: link.index, treeSize: size, reader: reader)
+                proof: try MerkleNodeCache.inclusionProof(leaf: link.index, size: size, reader: reader)
             )
         }
         return ProofBundle.ClassChain(gtin: gtin, entries: entries, head: try map.proof(MapKey.productClass(gtin)))

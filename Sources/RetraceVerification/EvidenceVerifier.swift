@@ -34,7 +34,26 @@ public final class EvidenceVerifier: Sendable {
     private let rosterCache: Mutex<[[UInt8]: TrustState]>
     private let checkpointCache: Mutex<[(note: String, checkpoint: Checkpoint)]>
     private let eventCache: Mutex<EventCache>
+    /// Inclusions already proven: a leaf hash at an index of the tree with a given size and root.
+    private let inclusions: Mutex<Set<Inclusion>>
     private let counters = Counters()
+
+    /// An inclusion proof that verified: this proof leads from this leaf hash at `index` to `root`
+    /// in the tree of `size` leaves. A repeated scan offers the same proof again, and need not
+    /// recompute its 17–20 hashes (a fifth of a warm scan's instructions). Keyed by every input of
+    /// the check, the proof included, like the event cache: a changed byte anywhere is a miss and
+    /// is checked afresh, so the answer for a given bundle never depends on what was seen before
+    /// (a valid claim with a damaged proof is still refused).
+    private struct Inclusion: Hashable {
+        let leafHash: [UInt8]
+        let index: UInt64
+        let size: UInt64
+        let root: [UInt8]
+        let proof: [[UInt8]]
+    }
+
+    /// How many verified proofs are kept (under 1 KiB each); cleared when full.
+    public static let inclusionCacheCapacity = 1 << 16
 
     /// How many events' verified facts are kept (two generations of half that each), about 1–2 KiB
     /// each: tens of megabytes at most, for the events of the last few thousand products scanned.
@@ -47,6 +66,7 @@ public final class EvidenceVerifier: Sendable {
         self.rosterCache = Mutex([:])
         self.checkpointCache = Mutex([])
         self.eventCache = Mutex(EventCache(capacity: Self.eventCacheCapacity))
+        self.inclusions = Mutex([])
     }
 
     /// Work done so far: signatures checked and facts taken from the caches.
@@ -385,6 +405,14 @@ public final class EvidenceVerifier: Sendable {
             )
         }
         let leafHash = MerkleHash.leafHash(bytes)
+        let fact = Inclusion(
+            leafHash: leafHash,
+            index: item.index,
+            size: checkpoint.size,
+            root: checkpoint.rootHash,
+            proof: item.proof
+        )
+        if inclusions.withLock({ $0.contains(fact) }) { return (bytes, leafHash) }
         do {
             try MerkleProof.verifyInclusion(
                 leafHash: leafHash,
@@ -393,6 +421,10 @@ public final class EvidenceVerifier: Sendable {
                 proof: item.proof,
                 rootHash: checkpoint.rootHash
             )
+            inclusions.withLock { proven in
+                if proven.count >= Self.inclusionCacheCapacity { proven.removeAll() }
+                proven.insert(fact)
+            }
         } catch {
             throw VerificationError(
                 .inclusionFailed,

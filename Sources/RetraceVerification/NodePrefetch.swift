@@ -59,7 +59,10 @@ enum NodePrefetch {
             return (size, (try reader.chain(Ledger.rosterChain) + chain).map(\.index))
         }
         guard let plan = plan ?? nil else { return [:] }
-        let all = nodes(leaves: plan.leaves, treeSize: plan.size)
+        // Proofs the verifier kept need no nodes (a repeated scan against the same checkpoint).
+        let leaves = cache.map { cache in plan.leaves.filter { cache.proof(leaf: $0, size: plan.size) == nil } }
+        let all = nodes(leaves: leaves ?? plan.leaves, treeSize: plan.size)
+        guard !all.isEmpty else { return [:] }
         let held = cache?.cached(all, counting: false) ?? [:]
         let wanted = held.isEmpty ? all : all.filter { held[$0] == nil }
         guard !wanted.isEmpty else { return [:] }
@@ -78,9 +81,10 @@ enum NodePrefetch {
 
 /// A reader whose Merkle nodes come from a read-ahead first (see ``NodePrefetch``), the rest from
 /// the underlying reader.
-struct PrefetchedReader: ForwardingLedgerReader {
+struct PrefetchedReader: ForwardingLedgerReader, ProofCachingReader {
     let base: any LedgerReader
     let nodes: [NodeID: [UInt8]]
+    var proofCache: MerkleNodeCache? { (base as? any ProofCachingReader)?.proofCache }
 
     func hashes(of wanted: [NodeID]) throws -> [NodeID: [UInt8]] {
         var found: [NodeID: [UInt8]] = [:]

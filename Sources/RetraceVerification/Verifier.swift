@@ -127,6 +127,7 @@ public final class Verifier: Sendable {
         }
         do { _ = try evidence.verifyClass(bundle, gtin: gtin) } catch {
             heads.removeAll()
+            nodes.removeAll()
             throw VerificationError(
                 .ledgerIntegrityFailure,
                 "the class chain of \(gtin) read from the ledger does not verify: \(error.reason)"

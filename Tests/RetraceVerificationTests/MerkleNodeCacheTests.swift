@@ -88,6 +88,26 @@ struct MerkleNodeCacheTests {
         )
     }
 
+    @Test("a repeat scan against the same checkpoint reads no Merkle node from storage and answers the same")
+    func repeatScanReusesProofs() throws {
+        let story = try StoryLedger()
+        let products = try Self.products(story, 12, prefix: "NP")
+        let kept = CountingStore(base: story.store)
+        let verifier = Verifier(store: kept, anchors: StoryLedger.anchors, clock: { StoryLedger.logTime })
+        let first = try products.map { try verifier.verdict(Self.request($0)) }
+        let read = kept.count.value
+        #expect(read > 0)
+        #expect(try products.map { try verifier.verdict(Self.request($0)) } == first)
+        #expect(kept.count.value == read, "the repeat scans read \(kept.count.value - read) nodes again")
+        // A new checkpoint needs new proofs: they are built (and read) again, and agree with a fresh verifier.
+        try story.sell(try StoryLedger.product("NP-late"))
+        let fresh = Verifier(store: story.store, anchors: StoryLedger.anchors, clock: { StoryLedger.logTime })
+        for product in products {
+            #expect(try verifier.verdict(Self.request(product)) == fresh.verdict(Self.request(product)))
+        }
+        #expect(kept.count.value > read)
+    }
+
     @Test("nodes stay across a checkpoint the log grew to, and go when the log was rewritten under the same key")
     func anchoredByConsistency() throws {
         let story = try StoryLedger()
@@ -101,11 +121,20 @@ struct MerkleNodeCacheTests {
             return nodes
         }
         #expect(!upper.isEmpty && cache.cached(upper).count == upper.count)
+        let size = try #require(try story.store.read { try $0.latestCheckpoint() }).size
+        let proof = try story.store.read { reader in
+            try MerkleTree.inclusionProof(leafIndex: 1, treeSize: size, reader: reader)
+        }
+        cache.remember(proof: proof, leaf: 1, size: size)
+        cache.remember(proof: proof, leaf: 2, size: size + 1)  // beyond the anchor: not kept
+        #expect(cache.proof(leaf: 1, size: size) == proof)
+        #expect(cache.proof(leaf: 2, size: size + 1) == nil)
 
         // The log grows: the new checkpoint is consistent with the old one, the nodes stay.
         try story.sell(try StoryLedger.product("NA-late"))
         try story.store.read { reader in cache.anchor(to: reader) }
         #expect(cache.cached(upper).count == upper.count)
+        #expect(cache.proof(leaf: 1, size: size) == proof)
 
         // The same log rewritten and re-signed with the real log key: not consistent, all gone.
         let forgery = try ForgedLog(story: story, corrupting: [3])
@@ -115,6 +144,7 @@ struct MerkleNodeCacheTests {
             cache.anchor(to: reader)
         }
         #expect(cache.cached(upper).isEmpty)
+        #expect(cache.proof(leaf: 1, size: size) == nil)
         _ = products
     }
 

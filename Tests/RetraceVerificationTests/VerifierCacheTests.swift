@@ -198,6 +198,39 @@ struct VerifierCacheTests {
         #expect(try verifier.evidence.verify(bytes: bytes).products.first?.events.count == 5)
     }
 
+    @Test("a bundle whose proof was damaged after the same bundle verified is still refused by that verifier")
+    func damagedProofAfterCachedVerify() throws {
+        let story = try StoryLedger()
+        let phone = try Self.returnable(story)
+        let verifier = story.verifier
+        let bundle = try verifier.bundle(scan: phone.digitalLink)
+        _ = try verifier.evidence.verify(bundle)
+        // The claim (this entry at this index under this root) is true; only its proof is damaged.
+        var json = try #require(bundle.json.objectValue)
+        var products = try #require(json["products"]?.arrayValue)
+        var chain = try #require(products[0].objectValue)
+        var events = try #require(chain["events"]?.arrayValue)
+        var event = try #require(events[1].objectValue)
+        var proof = try #require(event["proof"]?.arrayValue)
+        let first = try #require(proof[0].stringValue)
+        var hash = try #require(Hex.decode(first))
+        hash[0] ^= 0x01
+        proof[0] = .string(Hex.encode(hash))
+        event["proof"] = .array(proof)
+        events[1] = .object(event)
+        chain["events"] = .array(events)
+        products[0] = .object(chain)
+        json["products"] = .array(products)
+        let damaged = try ProofBundle(json: .object(json))
+        do {
+            _ = try verifier.evidence.verify(damaged)
+            Issue.record("a bundle with a damaged proof verified")
+        } catch {
+            #expect(error.code == .inclusionFailed)
+        }
+        #expect(try verifier.evidence.verify(bundle).products.first?.events.count == 5)
+    }
+
     // MARK: Helpers
 
     static func replacing(_ old: String, with new: String, in stored: StoredEntry) -> StoredEntry {
