@@ -14,7 +14,7 @@ struct PhaseChild: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "append, verdict-cold or verdict-warm.") var phase: String
+    @Option(help: "append, verdict-cold, verdict-warm or verdict-moved.") var phase: String
     @Option(help: "The cached ledger's generated events.") var events: Int
     @Option var seed: UInt64 = 7
     @Option var cacheDir = ".bench-cache"
@@ -49,8 +49,25 @@ struct PhaseChild: ParsableCommand {
                     }
                 }
             }
+        case "verdict-moved":
+            // As the verdict benchmark's moved-head column: warm scans against newer and newer tail
+            // checkpoints, after one scan has built the heads map at the oldest of them.
+            let moving = MovingHeadStore(base: try SQLiteLedgerStore.open(path: ledger.path))
+            let verifier = Verifier(store: moving, anchors: VerdictBenchmark.anchors)
+            let products = Array(ledger.longProducts.prefix(count))
+            for product in products { _ = try verifier.verdict(VerdictBenchmark.request(product)) }
+            let tail = ledger.tailCheckpoints
+            moving.pin(tail[0])
+            _ = try verifier.verdict(VerdictBenchmark.request(try LedgerCache.shortProducts()[0]))
+            for (scanned, product) in products.enumerated() {
+                moving.pin(tail[min(tail.count - 1, scanned * tail.count / products.count)])
+                let verdict = try verifier.verdict(VerdictBenchmark.request(product))
+                guard verdict.code == VerdictBenchmark.expectedLong else {
+                    throw BenchError("\(product.digitalLink): \(verdict.code), not \(VerdictBenchmark.expectedLong)")
+                }
+            }
         default:
-            throw ValidationError("--phase is append, verdict-cold or verdict-warm")
+            throw ValidationError("--phase is append, verdict-cold, verdict-warm or verdict-moved")
         }
     }
 }
