@@ -42,10 +42,12 @@ let package = Package(
         .target(name: "RetraceIdentity", dependencies: ["CodedErrors"], swiftSettings: strict),
         .target(name: "MerkleLog", dependencies: ["RetraceCrypto", "CodedErrors"], swiftSettings: strict),
         // The sparse Merkle map of every chain's head that each checkpoint commits to.
-        .target(name: "VerifiableMap", dependencies: ["RetraceCrypto"], swiftSettings: strict),
+        .target(name: "VerifiableMap", dependencies: ["RetraceCrypto", "CodedErrors"], swiftSettings: strict),
         // Witnessing, no I/O: C2SP cosigner keys and tlog-cosignature/v1, tlog-policy, tlog-proof,
         // and the checks a tlog-witness makes before it cosigns.
-        .target(name: "RetraceWitness", dependencies: ["RetraceCrypto", "MerkleLog"], swiftSettings: strict),
+        .target(
+            name: "RetraceWitness", dependencies: ["RetraceCrypto", "MerkleLog", "CodedErrors"],
+            swiftSettings: strict),
         // The signed formats: statements, entries, batches.
         .target(
             name: "RetraceEvents",

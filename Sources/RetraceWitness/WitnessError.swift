@@ -1,9 +1,11 @@
+import CodedErrors
+
 /// A failure in witnessing: a cosigner key, a cosignature, a witness policy, a tlog-witness
 /// request or a tlog-proof file that is malformed, or evidence that does not meet a policy.
 ///
 /// Equality is on ``code`` only, so tests can match the kind of failure without the wording of
 /// ``reason``, which says what was wrong, where, and what was expected.
-public struct WitnessError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct WitnessError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidKey, malformedCosignature, cosignatureInvalid
@@ -48,7 +50,4 @@ public struct WitnessError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { reason }
-
-    public static func == (lhs: WitnessError, rhs: WitnessError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

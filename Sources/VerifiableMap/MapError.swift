@@ -1,8 +1,10 @@
+import CodedErrors
+
 /// Why a map proof or value was refused: the code for programs, the reason for people.
 ///
 /// Equality is on ``code`` only, so callers and tests compare against a bare code.
-public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Code: String, Hashable, Sendable {
+public struct MapError: CodedError {
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The proof bytes do not parse (length, depth, bitmap, trailing bytes).
         case malformedProof = "malformed-proof"
         /// A head value or key is not the fixed size.
@@ -11,6 +13,8 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
         case rootMismatch = "root-mismatch"
         /// A membership proof was offered for an absence, or the other way round.
         case wrongKind = "wrong-kind"
+
+        public var description: String { rawValue }
     }
 
     public let code: Code
@@ -22,7 +26,4 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(reason) (\(code.rawValue))" }
-
-    public static func == (lhs: MapError, rhs: MapError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
