@@ -142,7 +142,7 @@ public final class PostgresLedgerStore: LedgerStore {
         try withConnection { connection in
             try run(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             do {
-                let result = try body(PostgresAccess(store: self, connection: connection))
+                let result = try body(PostgresAccess(store: self, connection: connection, pending: PendingRows()))
                 try run(connection, "COMMIT")
                 return result
             } catch {
@@ -158,7 +158,11 @@ public final class PostgresLedgerStore: LedgerStore {
             do {
                 // One writer per ledger, across processes and hosts, held until COMMIT or ROLLBACK.
                 try run(connection, "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey(schema)))")
-                let result = try body(PostgresAccess(store: self, connection: connection))
+                let access = PostgresAccess(store: self, connection: connection, pending: PendingRows())
+                let result = try body(access)
+                // The rows still held go out before COMMIT; a duplicate among them fails the whole
+                // transaction (23505, `.conflict`), as it did when each row was sent on its own.
+                try access.flush()
                 try run(connection, "COMMIT")
                 return result
             } catch {
