@@ -136,6 +136,23 @@ public final class PostgresLedgerStore: LedgerStore {
         return store
     }
 
+    /// Bytes the ledger's tables take in the database: rows, indexes and TOAST of every table of
+    /// its schema (`pg_total_relation_size`), the figure to compare with an SQLite file's size.
+    /// The write-ahead log and the cluster's own files are not counted.
+    public func bytesOnDisk() throws -> Int {
+        try withConnection { connection in
+            let found = try rows(
+                connection,
+                """
+                SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = \(schema) AND c.relkind = 'r'
+                """
+            )
+            guard let row = found.first else { return 0 }
+            return Int(try row.int64(0))
+        }
+    }
+
     // MARK: LedgerStore
 
     public func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
