@@ -191,6 +191,43 @@ struct PostgresAccess: LedgerWriter {
         }
     }
 
+    func entryIndices(eventIDs: [[UInt8]]) throws -> [[UInt8]: UInt64] {
+        var found: [[UInt8]: UInt64] = [:]
+        var asked: [ByteBuffer] = []
+        for id in eventIDs where found[id] == nil {
+            if let held = pending.entryIndex(eventID: id) {
+                found[id] = held
+            } else {
+                asked.append(ByteBuffer(bytes: id))
+            }
+        }
+        guard !asked.isEmpty else { return found }
+        for row in try rows("SELECT event_id, idx FROM entries WHERE event_id = ANY(\(asked)::bytea[])") {
+            found[try row.bytes(0)] = try row.unsigned(1)
+        }
+        return found
+    }
+
+    func heads(of chains: [String]) throws -> [String: ChainLink] {
+        guard !chains.isEmpty else { return [:] }
+        var found: [String: ChainLink] = [:]
+        for link in try rows(
+            """
+            SELECT DISTINCT ON (chain) chain, seq, idx, event_id, state FROM chain_links
+            WHERE chain = ANY(\(Array(Set(chains)))::text[]) ORDER BY chain, seq DESC
+            """
+        ).map(makeLink) {
+            found[link.chain] = link
+        }
+        // As in head(of:): a held link is newer than the stored head unless the INSERT will refuse it.
+        for chain in chains {
+            guard let held = pending.head(of: chain) else { continue }
+            if let stored = found[chain], stored.sequence > held.sequence { continue }
+            found[chain] = held
+        }
+        return found
+    }
+
     func head(of chain: String) throws -> ChainLink? {
         let stored = try rows(
             """

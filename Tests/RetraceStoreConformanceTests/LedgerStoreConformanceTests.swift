@@ -166,6 +166,8 @@ struct LedgerStoreConformanceTests {
                 "head \(try writer.head(of: "a")?.sequence ?? -1)",
                 "product \(try writer.product("a")?.serial ?? "none")",
                 "node \(try writer.hashes(of: [node.0])[node.0] == node.1)",
+                "heads \(try writer.heads(of: ["a", "z", "a"]).mapValues(\.sequence))",
+                "ids \(try writer.entryIndices(eventIDs: [Self.entry(0).eventID, Self.entry(1).eventID, [9]]).values.sorted())",
             ]
             // Refused before anything of its own reached the database.
             do {
@@ -206,7 +208,8 @@ struct LedgerStoreConformanceTests {
         }
         #expect(
             seen == [
-                "size 2", "entry true", "id 1", "head 1", "product s", "node true", "group chain 1",
+                "size 2", "entry true", "id 1", "head 1", "product s", "node true", "heads [\"a\": 1]", "ids [0, 1]",
+                "group chain 1",
                 "nested chain 1", "nested undone true", "group head 2", "after size 2", "after head 1",
                 "after b 0",
             ]
