@@ -188,7 +188,7 @@ let package = Package(
             name: "RetraceBench",
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
-                "RetraceInsights", "VerifiableMap", "RetraceCrypto",
+                "RetraceInsights", "VerifiableMap", "RetraceCrypto", "RetracePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
@@ -197,7 +197,7 @@ let package = Package(
         .executableTarget(
             name: "RetraceLoad",
             dependencies: [
-                "RetraceServer", "LoopbackHTTP", "RetraceLedger", "RetraceSimulation", "RetraceVerification",
+                "RetraceServer", "LoopbackHTTP", "RetraceLedger", "RetraceSimulation", "RetraceVerification", "MerkleLog",
                 "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RetraceAudit
 import RetraceLedger
+import RetracePostgres
 import RetraceSimulation
 import RetraceStorage
 
@@ -15,7 +16,9 @@ struct RetraceBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retrace-bench",
         abstract: "Measure Retrace's append, verdict, proof and audit figures on this machine.",
-        subcommands: [Suite.self, Prepare.self, AuditChild.self, PhaseChild.self, InsightsFigures.self],
+        subcommands: [
+            Suite.self, Prepare.self, AuditChild.self, PhaseChild.self, InsightsFigures.self, StoresFigures.self,
+        ],
         defaultSubcommand: Suite.self
     )
 }
@@ -264,7 +267,9 @@ struct AuditChild: ParsableCommand {
             threads: threads,
             residentChains: residentChains
         )
-        let store = try SQLiteLedgerStore.open(path: ledger)
+        let store: any LedgerStore =
+            PostgresLedgerStore.isURL(ledger)
+            ? try PostgresLedgerStore.open(url: ledger, readOnly: true) : try SQLiteLedgerStore.open(path: ledger)
         var report: AuditReport?
         let used = try Measure.cpu { report = try auditor.audit(store: store) }
         let seconds = used.wall

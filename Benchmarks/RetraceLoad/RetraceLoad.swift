@@ -3,6 +3,7 @@ import CanonicalJSON
 import Foundation
 import Logging
 import LoopbackHTTP
+import MerkleLog
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
@@ -39,6 +40,20 @@ struct RetraceLoad: ParsableCommand {
             "Instead: append this many statements straight through Ledger.append in batches of 1,000 (no HTTP), for profiling the append path under `perf record`."
     )
     var directAppend: Int?
+    @Option(
+        help:
+            "Drive a server already running on this loopback port (`retrace serve`, any store) instead of one in this process: appends only, no verdicts."
+    )
+    var port: Int?
+    @Option(
+        help:
+            "Instead: GET these paths (comma-separated; tile paths may end in `{n}`, replaced by successive tile indices) on --port, --requests in all, and print requests/s."
+    )
+    var get: String?
+    @Option(help: "With --get: requests per client count.")
+    var requests: Int = 10_000
+    @Option(help: "With --get: the tile index that `{n}` runs up to (exclusive); below it, every index in turn.")
+    var tiles: Int = 1
     @Flag(help: "Print the figures as one JSON document on stdout (the tables go to stderr).")
     var json = false
 
@@ -67,8 +82,18 @@ struct RetraceLoad: ParsableCommand {
         }
         let verifyPerSecond: Double
         let cores: Int
+        struct Reads: Encodable {
+            let path: String
+            let clients: Int
+            let requests: Int
+            let requestsPerSecond: Double
+            let p50Ms: Double
+            let p99Ms: Double
+            let kibPerAnswer: Double
+        }
         var appends: [Appends] = []
         var verdicts: [Verdicts] = []
+        var reads: [Reads] = []
     }
 
     func run() throws {
@@ -81,12 +106,32 @@ struct RetraceLoad: ParsableCommand {
             documentHandle = FileHandle(fileDescriptor: saved, closeOnDealloc: true)
         }
         let clientCounts = clients.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-        let verify = Self.verifyRate()
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let get {
+            guard let port else { throw ValidationError("--get needs --port: the server to read from") }
+            var document = Document(verifyPerSecond: 0, cores: cores)
+            document.reads = try Self.reads(
+                paths: get,
+                port: port,
+                clientCounts: clientCounts,
+                requests: requests,
+                tiles: tiles
+            )
+            return try write(document, to: documentHandle)
+        }
+        let verify = Self.verifyRate()
         var document = Document(verifyPerSecond: verify, cores: cores)
-        print("## HTTP service under load (server and clients in one process, 2 cores shared; keep-alive loopback)")
+        print(
+            port == nil
+                ? "## HTTP service under load (server and clients in one process, 2 cores shared; keep-alive loopback)"
+                : "## A server in another process under load (keep-alive loopback, 2 cores shared)"
+        )
         print("Ed25519 verify, 1 core (same run): \(Int(verify)) /s; cores × verify = \(Int(verify) * cores) /s")
         print("")
+        if let port {
+            document.appends = try Self.externalAppends(port: port, clientCounts: clientCounts, appends: appends)
+            return try write(document, to: documentHandle)
+        }
         let harness = try Harness(fraudProducts: verdicts * clientCounts.count)
         defer { harness.stop() }
         print(
@@ -164,19 +209,133 @@ struct RetraceLoad: ParsableCommand {
             }
         }
         for line in mismatches.prefix(20) { print("MISMATCH \(line)") }
-        if json {
-            fflush(nil)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            documentHandle.write(try encoder.encode(document) + Data("\n".utf8))
-        }
+        try write(document, to: documentHandle)
         guard mismatches.isEmpty else {
             throw ValidationError("\(mismatches.count)+ verdict answers were wrong or failed: \(mismatches[0])")
         }
     }
 
+    private func write(_ document: Document, to handle: FileHandle) throws {
+        guard json else { return }
+        fflush(nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        handle.write(try encoder.encode(document) + Data("\n".utf8))
+    }
+
+    /// Appends to a server of another process, so the same load reaches `retrace serve` on SQLite
+    /// and on PostgreSQL. Commits per request are not known from outside: the server's own
+    /// `retrace_group_commits_total` is read before and after from `/metrics`.
+    static func externalAppends(port: Int, clientCounts: [Int], appends: Int) throws -> [Document.Appends] {
+        let parties = try TestParties()
+        let verify = verifyRate()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        // Fresh serials on every run, so a ledger driven twice refuses none as a second commission.
+        var serial = Int(Date().timeIntervalSince1970) % 1_000_000 * 1_000
+        var rows: [Document.Appends] = []
+        print("Appends to the server on port \(port): POST /v1/events, one signed commission of a fresh serial each")
+        print("clients   requests   appends/s   p50 ms   p99 ms   commits   statements/commit")
+        for count in clientCounts {
+            let statements = try (0..<appends).map { _ -> [UInt8] in
+                serial += 1
+                return try CanonicalJSON.encode(try Harness.commission(serial: serial, parties: parties).json)
+            }
+            let before = try commits(port: port)
+            let run = try drive(
+                port: port,
+                clients: count,
+                requests: statements.map { Request(path: "/v1/events", body: $0, expectedVerdict: nil) }
+            )
+            guard run.failures == 0 else {
+                throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)")
+            }
+            let commits = try commits(port: port) - before
+            let rate = Double(statements.count) / run.seconds
+            let perCommit = Double(statements.count) / Double(max(commits, 1))
+            rows.append(
+                Document.Appends(
+                    clients: count,
+                    requests: statements.count,
+                    appendsPerSecond: rate,
+                    p50Ms: run.p50,
+                    p99Ms: run.p99,
+                    commits: commits,
+                    statementsPerCommit: perCommit,
+                    ratioToCoresTimesVerify: rate / (verify * Double(cores))
+                )
+            )
+            print(
+                pad(count, 7) + pad(statements.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
+                    + pad(commits, 10) + pad(perCommit, 20, 1)
+            )
+        }
+        return rows
+    }
+
+    static func commits(port: Int) throws -> Int {
+        let response = try LoopbackConnection(port: port, timeoutSeconds: 30).request("GET", "/metrics")
+        for line in response.text.split(separator: "\n") where line.hasPrefix("retrace_group_commits_total ") {
+            return Int(Double(line.split(separator: " ").last ?? "0") ?? 0)
+        }
+        throw ValidationError("the server on port \(port) reports no retrace_group_commits_total at /metrics")
+    }
+
+    /// GETs of fixed paths (tiles, entry pages) from `clients` keep-alive connections; every answer
+    /// must be 200, so a load that only collects errors is never reported as a rate.
+    static func reads(
+        paths: String,
+        port: Int,
+        clientCounts: [Int],
+        requests: Int,
+        tiles: Int
+    ) throws
+        -> [Document.Reads]
+    {
+        var rows: [Document.Reads] = []
+        print("GETs on port \(port), keep-alive loopback; every answer must be 200")
+        print(
+            "path                                       clients   requests   requests/s   p50 ms   p99 ms   KiB/answer"
+        )
+        for template in paths.split(separator: ",").map(String.init) {
+            let expanded = (0..<requests).map { index in
+                template.replacingOccurrences(of: "{n}", with: Tile.encodeIndex(UInt64(index % max(1, tiles))))
+                    .replacingOccurrences(of: "{start}", with: "\(index % max(1, tiles) * 256)")
+                    .replacingOccurrences(of: "{end}", with: "\((index % max(1, tiles) + 1) * 256)")
+            }
+            for count in clientCounts {
+                let run = try drive(
+                    port: port,
+                    clients: count,
+                    requests: expanded.map { Request(method: "GET", path: $0, body: [], expectedVerdict: nil) }
+                )
+                guard run.failures == 0 else {
+                    throw ValidationError("\(run.failures) GETs of \(template) failed: \(run.firstFailure)")
+                }
+                let rate = Double(requests) / run.seconds
+                let kib = Double(run.bytes) / Double(max(1, requests)) / 1024
+                rows.append(
+                    Document.Reads(
+                        path: template,
+                        clients: count,
+                        requests: requests,
+                        requestsPerSecond: rate,
+                        p50Ms: run.p50,
+                        p99Ms: run.p99,
+                        kibPerAnswer: kib
+                    )
+                )
+                print(
+                    template.padding(toLength: 42, withPad: " ", startingAt: 0) + pad(count, 9) + pad(requests, 11)
+                        + pad(Int(rate), 13) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2) + pad(kib, 13, 1)
+                )
+            }
+        }
+        return rows
+    }
+
     /// One request a client sends; for a verdict, the verdict its answer must carry.
     struct Request: Sendable {
+        var method = "POST"
         let path: String
         let body: [UInt8]
         let expectedVerdict: String?
@@ -206,6 +365,8 @@ struct RetraceLoad: ParsableCommand {
         let p99: Double
         let failures: Int
         let failureList: [String]
+        /// Response body bytes received, all clients.
+        var bytes = 0
         var firstFailure: String { failureList.first ?? "" }
     }
 
@@ -216,6 +377,7 @@ struct RetraceLoad: ParsableCommand {
     static func drive(port: Int, clients: Int, requests: [Request]) throws -> Run {
         let latencies = Mutex<[UInt64]>([])
         let failures = Mutex<[String]>([])
+        let received = Atomic<Int>(0)
         let start = DispatchTime.now().uptimeNanoseconds
         let group = DispatchGroup()
         for client in 0..<clients {
@@ -230,12 +392,13 @@ struct RetraceLoad: ParsableCommand {
                     for request in mine {
                         let begin = DispatchTime.now().uptimeNanoseconds
                         let response = try connection.request(
-                            "POST",
+                            request.method,
                             request.path,
-                            headers: [("Content-Type", "application/json")],
-                            body: request.body
+                            headers: request.method == "POST" ? [("Content-Type", "application/json")] : [],
+                            body: request.method == "POST" ? request.body : nil
                         )
                         local.append(DispatchTime.now().uptimeNanoseconds - begin)
+                        received.add(response.body.count, ordering: .relaxed)
                         if response.status >= 300 {
                             failures.withLock { $0.append("\(response.status) \(response.text)") }
                         } else if let expected = request.expectedVerdict {
@@ -263,7 +426,8 @@ struct RetraceLoad: ParsableCommand {
             p50: at(0.5),
             p99: at(0.99),
             failures: failed.count,
-            failureList: failed
+            failureList: failed,
+            bytes: received.load(ordering: .relaxed)
         )
     }
 
@@ -365,6 +529,10 @@ final class Harness: @unchecked Sendable {
     }
 
     func signedCommission(serial: Int) throws -> SignedStatement {
+        try Self.commission(serial: serial, parties: parties)
+    }
+
+    static func commission(serial: Int, parties: TestParties) throws -> SignedStatement {
         let model = SimulatedModel.phoneX
         let product = try model.product(serial: "LOAD\(serial)")
         return try parties.sign(

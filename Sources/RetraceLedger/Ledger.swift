@@ -488,6 +488,24 @@ public final class Ledger: Sendable {
         let heads: HeadsIndex.Version
     }
 
+    /// The chains a batch's statements extend (products, product classes), for one read of their
+    /// heads; a chain missed here is looked up on its own.
+    static func chainKeys(of statements: [SignedStatement]) -> Set<String> {
+        var keys: Set<String> = []
+        for signed in statements {
+            let statement = signed.statement
+            if statement.type == .roster { continue }
+            if statement.type == .productClass {
+                keys.insert(Statement.classChain(gtin: statement.classGTIN ?? ""))
+            } else if statement.batch == nil {
+                if let product = statement.product { keys.insert(product.digitalLink) }
+            } else {
+                for member in signed.members { keys.insert(member.product.digitalLink) }
+            }
+        }
+        return keys
+    }
+
     /// - Parameter heads: the heads map at the current tree size when the caller has it (an earlier
     ///   group of the same transaction); otherwise it is taken from ``heads`` and brought up to date.
     func commit(
@@ -512,6 +530,16 @@ public final class Ledger: Sendable {
         var seenIDs: Set<Digest> = []
         var receipts: [AppendResult.Receipt] = []
         var leafHashes: [[UInt8]] = []
+        // The batch's lookups in two reads instead of two per statement (a store across the
+        // network pays a round trip for each): which ids are logged, and the head of every chain
+        // the batch names, as they are before this commit writes. A chain this commit has written
+        // is in `pending`, so these answers are only used for chains it has not touched yet.
+        let logged = try writer.entryIndices(eventIDs: statements.map(\.statement.id.bytes))
+        let chainKeys = Self.chainKeys(of: statements)
+        let storedHeads = try writer.heads(of: Array(chainKeys))
+        func storedHead(_ key: String) throws -> ChainLink? {
+            chainKeys.contains(key) ? storedHeads[key] : try writer.head(of: key)
+        }
 
         for (position, signed) in statements.enumerated() {
             let statement = signed.statement
@@ -554,7 +582,8 @@ public final class Ledger: Sendable {
                 } else {
                     party = try trust.authenticate(signed)
                 }
-                guard seenIDs.insert(id).inserted, try writer.entryIndex(eventID: id.bytes) == nil else {
+                // An id written earlier in this commit is in `seenIDs`; `logged` holds those before it.
+                guard seenIDs.insert(id).inserted, logged[id.bytes] == nil else {
                     throw LedgerError(.duplicate, "statement \(id.short) is already in the log")
                 }
                 let entry = LogEntry(received: received, signed: signed)
@@ -576,7 +605,7 @@ public final class Ledger: Sendable {
                     _ = try Lifecycle.judgeClass(statement, signer: party)
                     let key = Statement.classChain(gtin: statement.classGTIN ?? "")
                     var head = pending[key]
-                    if head == nil, let stored = try writer.head(of: key) {
+                    if head == nil, let stored = try storedHead(key) {
                         head = PendingHead(
                             eventID: stored.eventID,
                             sequence: stored.sequence,
@@ -609,7 +638,7 @@ public final class Ledger: Sendable {
                     for (product, previous) in targets {
                         let key = product.digitalLink
                         var head = pending[key]
-                        if head == nil, let stored = try writer.head(of: key) {
+                        if head == nil, let stored = try storedHead(key) {
                             head = PendingHead(
                                 eventID: stored.eventID,
                                 sequence: stored.sequence,

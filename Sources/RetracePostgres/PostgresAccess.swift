@@ -6,27 +6,120 @@ import RetraceStorage
 /// Reads and writes inside one PostgreSQL transaction (see ``PostgresLedgerStore``).
 ///
 /// Every value read is checked for type and sign, as the SQLite reader does: a tampered row gives
-/// ``StorageError`` `.corrupt`, never a trap.
+/// ``StorageError`` `.corrupt`, never a trap. Inserts are held in ``PendingRows`` and sent as one
+/// multi-row `INSERT` per table: before a read that could see them, when a savepoint group needs
+/// them inside its savepoint, and before `COMMIT` (``flush()``).
 struct PostgresAccess: LedgerWriter {
     let store: PostgresLedgerStore
     let connection: PostgresConnection
+    let pending: PendingRows
 
     /// Entries read per query when streaming, so memory stays flat on any ledger size.
     static let page: Int64 = 1_000
+    /// Rows per multi-row `INSERT`: bounds one message's size whatever the transaction holds.
+    static let rowsPerInsert = 5_000
 
     private func rows(_ query: PostgresQuery) throws -> [PostgresRow] { try store.rows(connection, query) }
     private func run(_ query: PostgresQuery) throws { try store.run(connection, query) }
 
+    /// A group whose rows all stay in ``pending`` costs no round trip: refused, its rows are
+    /// dropped; accepted, they join the enclosing transaction's. Only when rows must be sent while
+    /// it runs does ``flush()`` open its PostgreSQL savepoint, so a refused group is undone exactly
+    /// either way.
     func withSavepoint<T>(_ body: () throws -> T) throws -> T {
-        try run("SAVEPOINT retrace_group")
+        let level = pending.groups.count
+        pending.groups.append(PendingRows.Group(start: pending.total))
+        let result: T
         do {
-            let result = try body()
-            try run("RELEASE SAVEPOINT retrace_group")
-            return result
+            result = try body()
         } catch {
-            try run("ROLLBACK TO SAVEPOINT retrace_group")
-            try run("RELEASE SAVEPOINT retrace_group")
+            let group = pending.groups.removeLast()
+            pending.discard(from: group.start)
+            if group.opened {
+                try run(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT retrace_group_\(level)"))
+                try run(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT retrace_group_\(level)"))
+            }
             throw error
+        }
+        let group = pending.groups.removeLast()
+        if group.opened { try run(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT retrace_group_\(level)")) }
+        return result
+    }
+
+    /// Sends every held row, first opening the savepoint of each running group that has none yet
+    /// (after sending the rows inserted before it), so each group's rows land inside its own.
+    func flush() throws {
+        for level in pending.groups.indices where !pending.groups[level].opened {
+            try send(upTo: pending.groups[level].start)
+            try run(PostgresQuery(unsafeSQL: "SAVEPOINT retrace_group_\(level)"))
+            pending.groups[level].opened = true
+        }
+        try send(upTo: pending.total)
+    }
+
+    private func flush(if needed: Bool) throws {
+        if needed { try flush() }
+    }
+
+    private func send(upTo marks: PendingRows.Marks) throws {
+        let taken = pending.take(upTo: marks)
+        for chunk in chunks(taken.entries) {
+            try run(
+                """
+                INSERT INTO entries (idx, event_id, type, received, leaf_hash, bytes)
+                SELECT * FROM unnest(\(chunk.map { Int64(clamping: $0.index) })::bigint[],
+                    \(chunk.map { ByteBuffer(bytes: $0.eventID) })::bytea[], \(chunk.map(\.type))::text[],
+                    \(chunk.map(\.received))::bigint[], \(chunk.map { ByteBuffer(bytes: $0.leafHash) })::bytea[],
+                    \(chunk.map { ByteBuffer(bytes: $0.bytes) })::bytea[])
+                """
+            )
+            let members = chunk.flatMap { entry in
+                entry.members.enumerated().map { (Int64(clamping: entry.index), Int64($0.offset), $0.element) }
+            }
+            guard !members.isEmpty else { continue }
+            try run(
+                """
+                INSERT INTO batch_members (idx, position, bytes)
+                SELECT * FROM unnest(\(members.map(\.0))::bigint[], \(members.map(\.1))::bigint[],
+                    \(members.map { ByteBuffer(bytes: $0.2) })::bytea[])
+                """
+            )
+        }
+        for chunk in chunks(taken.links) {
+            try run(
+                """
+                INSERT INTO chain_links (chain, seq, idx, event_id, state)
+                SELECT * FROM unnest(\(chunk.map(\.chain))::text[], \(chunk.map(\.sequence))::bigint[],
+                    \(chunk.map { Int64(clamping: $0.index) })::bigint[],
+                    \(chunk.map { ByteBuffer(bytes: $0.eventID) })::bytea[],
+                    \(chunk.map { ByteBuffer(bytes: $0.state) })::bytea[])
+                """
+            )
+        }
+        for chunk in chunks(taken.products) {
+            try run(
+                """
+                INSERT INTO products (product, gtin, serial, passport)
+                SELECT * FROM unnest(\(chunk.map(\.product))::text[], \(chunk.map(\.gtin))::text[],
+                    \(chunk.map(\.serial))::text[], \(chunk.map { ByteBuffer(bytes: $0.passport) })::bytea[])
+                """
+            )
+        }
+        for chunk in chunks(taken.nodes) {
+            try run(
+                """
+                INSERT INTO nodes (level, idx, hash)
+                SELECT * FROM unnest(\(chunk.map { Int64($0.0.level) })::bigint[],
+                    \(chunk.map { Int64(clamping: $0.0.index) })::bigint[],
+                    \(chunk.map { ByteBuffer(bytes: $0.1) })::bytea[])
+                """
+            )
+        }
+    }
+
+    private func chunks<Row>(_ rows: ArraySlice<Row>) -> [ArraySlice<Row>] {
+        stride(from: rows.startIndex, to: rows.endIndex, by: Self.rowsPerInsert).map {
+            rows[$0..<min($0 + Self.rowsPerInsert, rows.endIndex)]
         }
     }
 
@@ -35,11 +128,16 @@ struct PostgresAccess: LedgerWriter {
     }
 
     func treeSize() throws -> UInt64 {
-        guard let row = try rows("SELECT MAX(idx) FROM entries").first, try row.cell(0).bytes != nil else { return 0 }
-        return try row.unsigned(0) + 1
+        var size: UInt64 = 0
+        if let row = try rows("SELECT MAX(idx) FROM entries").first, try row.cell(0).bytes != nil {
+            size = try row.unsigned(0) + 1
+        }
+        if let last = pending.lastEntryIndex { size = max(size, last + 1) }
+        return size
     }
 
     func entry(at index: UInt64) throws -> StoredEntry? {
+        if let held = pending.entry(at: index) { return held }
         var found: StoredEntry?
         try forEachEntry(from: index, to: index &+ 1) { found = $0 }
         return found
@@ -47,6 +145,7 @@ struct PostgresAccess: LedgerWriter {
 
     func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws {
         guard from < to else { return }
+        try flush(if: pending.hasEntries(from: from, to: to))
         var start = Int64(clamping: from)
         let end = Int64(clamping: to)
         while start < end {
@@ -86,27 +185,71 @@ struct PostgresAccess: LedgerWriter {
     }
 
     func entryIndex(eventID: [UInt8]) throws -> UInt64? {
-        try rows("SELECT idx FROM entries WHERE event_id = \(ByteBuffer(bytes: eventID))").first.map {
+        if let held = pending.entryIndex(eventID: eventID) { return held }
+        return try rows("SELECT idx FROM entries WHERE event_id = \(ByteBuffer(bytes: eventID))").first.map {
             try $0.unsigned(0)
         }
     }
 
+    func entryIndices(eventIDs: [[UInt8]]) throws -> [[UInt8]: UInt64] {
+        var found: [[UInt8]: UInt64] = [:]
+        var asked: [ByteBuffer] = []
+        for id in eventIDs where found[id] == nil {
+            if let held = pending.entryIndex(eventID: id) {
+                found[id] = held
+            } else {
+                asked.append(ByteBuffer(bytes: id))
+            }
+        }
+        guard !asked.isEmpty else { return found }
+        for row in try rows("SELECT event_id, idx FROM entries WHERE event_id = ANY(\(asked)::bytea[])") {
+            found[try row.bytes(0)] = try row.unsigned(1)
+        }
+        return found
+    }
+
+    func heads(of chains: [String]) throws -> [String: ChainLink] {
+        guard !chains.isEmpty else { return [:] }
+        var found: [String: ChainLink] = [:]
+        for link in try rows(
+            """
+            SELECT DISTINCT ON (chain) chain, seq, idx, event_id, state FROM chain_links
+            WHERE chain = ANY(\(Array(Set(chains)))::text[]) ORDER BY chain, seq DESC
+            """
+        ).map(makeLink) {
+            found[link.chain] = link
+        }
+        // As in head(of:): a held link is newer than the stored head unless the INSERT will refuse it.
+        for chain in chains {
+            guard let held = pending.head(of: chain) else { continue }
+            if let stored = found[chain], stored.sequence > held.sequence { continue }
+            found[chain] = held
+        }
+        return found
+    }
+
     func head(of chain: String) throws -> ChainLink? {
-        try rows(
+        let stored = try rows(
             """
             SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = \(chain)
             ORDER BY seq DESC LIMIT 1
             """
         ).first.map(makeLink)
+        // A held link is newer than the stored head of its chain unless the INSERT will refuse it.
+        guard let held = pending.head(of: chain) else { return stored }
+        guard let stored else { return held }
+        return held.sequence >= stored.sequence ? held : stored
     }
 
     func chain(_ chain: String) throws -> [ChainLink] {
-        try rows("SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = \(chain) ORDER BY seq")
+        try flush(if: pending.hasLinks(of: chain))
+        return try rows("SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = \(chain) ORDER BY seq")
             .map(makeLink)
     }
 
     func chainHeads(below size: UInt64) throws -> [ChainLink] {
-        try rows(
+        try flush(if: !pending.links.isEmpty)
+        return try rows(
             """
             SELECT DISTINCT ON (chain) chain, seq, idx, event_id, ''::bytea FROM chain_links
             WHERE idx < \(Int64(clamping: size)) ORDER BY chain, seq DESC
@@ -125,14 +268,18 @@ struct PostgresAccess: LedgerWriter {
     }
 
     func product(_ product: String) throws -> ProductRow? {
-        try rows("SELECT product, gtin, serial, passport FROM products WHERE product = \(product)").first.map(
+        if let held = pending.product(product) { return held }
+        return try rows("SELECT product, gtin, serial, passport FROM products WHERE product = \(product)").first.map(
             makeProduct
         )
     }
 
     func products(withSerial serial: String) throws -> [ProductRow] {
-        try rows("SELECT product, gtin, serial, passport FROM products WHERE serial = \(serial) ORDER BY product")
-            .map(makeProduct)
+        try flush(if: pending.products.contains { $0.serial == serial })
+        return try rows(
+            "SELECT product, gtin, serial, passport FROM products WHERE serial = \(serial) ORDER BY product"
+        )
+        .map(makeProduct)
     }
 
     private func makeProduct(_ row: PostgresRow) throws -> ProductRow {
@@ -159,10 +306,14 @@ struct PostgresAccess: LedgerWriter {
 
     /// All asked-for nodes in one round trip (the tree code asks for a whole proof at once).
     func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] {
-        guard !nodes.isEmpty else { return [:] }
-        let levels = nodes.map { Int64($0.level) }
-        let indices = nodes.map { Int64(clamping: $0.index) }
         var found: [NodeID: [UInt8]] = [:]
+        var asked: [NodeID] = []
+        for node in nodes {
+            if let held = pending.hash(of: node) { found[node] = held } else { asked.append(node) }
+        }
+        guard !asked.isEmpty else { return found }
+        let levels = asked.map { Int64($0.level) }
+        let indices = asked.map { Int64(clamping: $0.index) }
         for row in try rows(
             """
             SELECT n.level, n.idx, n.hash FROM nodes n
@@ -180,59 +331,33 @@ struct PostgresAccess: LedgerWriter {
     // MARK: Writing
 
     func setMetadata(_ key: String, _ value: String) throws {
+        // Sent now, with the held rows, so that a running group's savepoint is open first.
+        try flush()
         try run("INSERT INTO meta (key, value) VALUES (\(key), \(value))")
     }
 
     func insert(entry: StoredEntry) throws {
-        let index = Int64(clamping: entry.index)
-        try run(
-            """
-            INSERT INTO entries (idx, event_id, type, received, leaf_hash, bytes) VALUES
-            (\(index), \(ByteBuffer(bytes: entry.eventID)), \(entry.type), \(entry.received),
-             \(ByteBuffer(bytes: entry.leafHash)), \(ByteBuffer(bytes: entry.bytes)))
-            """
-        )
-        guard !entry.members.isEmpty else { return }
-        let positions = entry.members.indices.map { Int64($0) }
-        let bytes = entry.members.map { ByteBuffer(bytes: $0) }
-        try run(
-            """
-            INSERT INTO batch_members (idx, position, bytes)
-            SELECT \(index), p, b FROM unnest(\(positions)::bigint[], \(bytes)::bytea[]) AS m(p, b)
-            """
-        )
+        pending.add(entry)
+        try sendIfLarge()
     }
 
     func insert(nodes: [(NodeID, [UInt8])]) throws {
-        guard !nodes.isEmpty else { return }
-        let levels = nodes.map { Int64($0.0.level) }
-        let indices = nodes.map { Int64(clamping: $0.0.index) }
-        let hashes = nodes.map { ByteBuffer(bytes: $0.1) }
-        try run(
-            """
-            INSERT INTO nodes (level, idx, hash)
-            SELECT l, i, h FROM unnest(\(levels)::bigint[], \(indices)::bigint[], \(hashes)::bytea[]) AS n(l, i, h)
-            """
-        )
+        nodes.forEach(pending.add)
+        try sendIfLarge()
     }
 
     func insert(link: ChainLink) throws {
-        try run(
-            """
-            INSERT INTO chain_links (chain, seq, idx, event_id, state) VALUES
-            (\(link.chain), \(link.sequence), \(Int64(clamping: link.index)), \(ByteBuffer(bytes: link.eventID)),
-             \(ByteBuffer(bytes: link.state)))
-            """
-        )
+        pending.add(link)
+        try sendIfLarge()
     }
 
     func insert(product: ProductRow) throws {
-        try run(
-            """
-            INSERT INTO products (product, gtin, serial, passport) VALUES
-            (\(product.product), \(product.gtin), \(product.serial), \(ByteBuffer(bytes: product.passport)))
-            """
-        )
+        pending.add(product)
+        try sendIfLarge()
+    }
+
+    private func sendIfLarge() throws {
+        try flush(if: pending.heldBytes > PendingRows.sendThreshold)
     }
 
     func insert(checkpoint: StoredCheckpoint) throws {
@@ -245,6 +370,7 @@ struct PostgresAccess: LedgerWriter {
             }
             return
         }
+        try flush()
         try run(
             """
             INSERT INTO checkpoints (size, root, note) VALUES

@@ -136,13 +136,30 @@ public final class PostgresLedgerStore: LedgerStore {
         return store
     }
 
+    /// Bytes the ledger's tables take in the database: rows, indexes and TOAST of every table of
+    /// its schema (`pg_total_relation_size`), the figure to compare with an SQLite file's size.
+    /// The write-ahead log and the cluster's own files are not counted.
+    public func bytesOnDisk() throws -> Int {
+        try withConnection { connection in
+            let found = try rows(
+                connection,
+                """
+                SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = \(schema) AND c.relkind = 'r'
+                """
+            )
+            guard let row = found.first else { return 0 }
+            return Int(try row.int64(0))
+        }
+    }
+
     // MARK: LedgerStore
 
     public func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
         try withConnection { connection in
             try run(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             do {
-                let result = try body(PostgresAccess(store: self, connection: connection))
+                let result = try body(PostgresAccess(store: self, connection: connection, pending: PendingRows()))
                 try run(connection, "COMMIT")
                 return result
             } catch {
@@ -158,7 +175,11 @@ public final class PostgresLedgerStore: LedgerStore {
             do {
                 // One writer per ledger, across processes and hosts, held until COMMIT or ROLLBACK.
                 try run(connection, "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey(schema)))")
-                let result = try body(PostgresAccess(store: self, connection: connection))
+                let access = PostgresAccess(store: self, connection: connection, pending: PendingRows())
+                let result = try body(access)
+                // The rows still held go out before COMMIT; a duplicate among them fails the whole
+                // transaction (23505, `.conflict`), as it did when each row was sent on its own.
+                try access.flush()
                 try run(connection, "COMMIT")
                 return result
             } catch {

@@ -32,6 +32,31 @@ public protocol LedgerReader: MerkleNodeReader {
     func latestCheckpoint() throws -> StoredCheckpoint?
     func checkpoints() throws -> [StoredCheckpoint]
     func checkpoint(size: UInt64) throws -> StoredCheckpoint?
+    /// ``entryIndex(eventID:)`` for many ids at once; ids not logged are absent. An append asks
+    /// this once for its whole batch: on a store across the network one query instead of one per
+    /// statement.
+    func entryIndices(eventIDs: [[UInt8]]) throws -> [[UInt8]: UInt64]
+    /// ``head(of:)`` for many chains at once; chains with no link are absent.
+    func heads(of chains: [String]) throws -> [String: ChainLink]
+}
+
+extension LedgerReader {
+    /// One lookup per id: as cheap as the bulk form for a store in the same process.
+    public func entryIndices(eventIDs: [[UInt8]]) throws -> [[UInt8]: UInt64] {
+        var found: [[UInt8]: UInt64] = [:]
+        for id in eventIDs where found[id] == nil {
+            if let index = try entryIndex(eventID: id) { found[id] = index }
+        }
+        return found
+    }
+
+    public func heads(of chains: [String]) throws -> [String: ChainLink] {
+        var found: [String: ChainLink] = [:]
+        for chain in chains where found[chain] == nil {
+            if let link = try head(of: chain) { found[chain] = link }
+        }
+        return found
+    }
 }
 
 public protocol LedgerWriter: LedgerReader {

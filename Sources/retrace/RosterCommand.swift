@@ -341,10 +341,11 @@ struct RosterCommand: ParsableCommand {
                     origin: nil
                 )
                 let receipt = try Remote.run(remote, server: server, anchors: anchors, freshness: freshness) { ledger in
-                    try await ledger.record {
+                    try await ledger.record(attempts: 3) {
                         // Signed on the roster head verified now, so a concurrent roster change is a conflict, then retried.
                         let head = try await ledger.roster().trust.rosterID
-                        return [try RosterFiles.sign(document, previous: head, with: governance, time: when)]
+                        let signed = try RosterFiles.sign(document, previous: head, with: governance, time: when)
+                        return [signed]
                     }
                 }
                 try RecordCommand.printReceipt(receipt, json: output.json, members: 1)

@@ -137,6 +137,127 @@ struct LedgerStoreConformanceTests {
     }
 
     @Test(
+        "Inside a write, reads see the rows written before them; a refused group is undone exactly, sent or not",
+        arguments: Backend.allCases
+    )
+    func readsSeeWritesAndGroupsUndoExactly(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        struct Refused: Error {}
+        let node = (NodeID(level: 0, index: 0), [UInt8](repeating: 7, count: 32))
+        func link(_ chain: String, _ sequence: Int64, _ index: UInt64) -> ChainLink {
+            ChainLink(chain: chain, sequence: sequence, index: index, eventID: Self.entry(index).eventID, state: [1])
+        }
+        try store.write { writer in
+            try writer.insert(entry: Self.entry(0))
+            try writer.insert(link: link("a", 0, 0))
+        }
+        let seen = try store.write { writer -> [String] in
+            try writer.insert(entry: Self.entry(1))
+            try writer.insert(link: link("a", 1, 1))
+            try writer.insert(product: ProductRow(product: "a", gtin: "g", serial: "s", passport: [1]))
+            try writer.insert(nodes: [node])
+            var seen = [
+                "size \(try writer.treeSize())",
+                "entry \(try writer.entry(at: 1) == Self.entry(1))",
+                "id \(try writer.entryIndex(eventID: Self.entry(1).eventID).map(String.init) ?? "none")",
+                "head \(try writer.head(of: "a")?.sequence ?? -1)",
+                "product \(try writer.product("a")?.serial ?? "none")",
+                "node \(try writer.hashes(of: [node.0])[node.0] == node.1)",
+                "heads \(try writer.heads(of: ["a", "z", "a"]).mapValues(\.sequence))",
+                "ids \(try writer.entryIndices(eventIDs: [Self.entry(0).eventID, Self.entry(1).eventID, [9]]).values.sorted())",
+            ]
+            // Refused before anything of its own reached the database.
+            do {
+                try writer.withSavepoint {
+                    try writer.insert(entry: Self.entry(2))
+                    try writer.insert(link: link("a", 2, 2))
+                    throw Refused()
+                }
+            } catch is Refused {}
+            // Refused after a read made it send its rows (inside its savepoint), and a nested
+            // group refused after the same.
+            do {
+                try writer.withSavepoint {
+                    try writer.insert(entry: Self.entry(2, id: 20))
+                    try writer.insert(link: link("b", 0, 2))
+                    seen.append("group chain \(try writer.chain("b").count)")
+                    do {
+                        try writer.withSavepoint {
+                            try writer.insert(link: link("c", 0, 2))
+                            seen.append("nested chain \(try writer.chain("c").count)")
+                            throw Refused()
+                        }
+                    } catch is Refused {}
+                    seen.append("nested undone \(try writer.head(of: "c") == nil)")
+                    try writer.insert(link: link("a", 2, 2))
+                    seen.append("group head \(try writer.head(of: "a")?.sequence ?? -1)")
+                    throw Refused()
+                }
+            } catch is Refused {}
+            seen.append("after size \(try writer.treeSize())")
+            seen.append("after head \(try writer.head(of: "a")?.sequence ?? -1)")
+            seen.append("after b \(try writer.chain("b").count)")
+            try writer.withSavepoint {
+                try writer.insert(entry: Self.entry(2, id: 30))
+                try writer.insert(link: link("a", 2, 2))
+            }
+            return seen
+        }
+        #expect(
+            seen == [
+                "size 2", "entry true", "id 1", "head 1", "product s", "node true", "heads [\"a\": 1]", "ids [0, 1]",
+                "group chain 1",
+                "nested chain 1", "nested undone true", "group head 2", "after size 2", "after head 1",
+                "after b 0",
+            ]
+        )
+        let stored = try store.read { reader in
+            [
+                "size \(try reader.treeSize())", "entry \(try reader.entry(at: 2) == Self.entry(2, id: 30))",
+                "refused id \(try reader.entryIndex(eventID: Self.entry(2, id: 20).eventID) == nil)",
+                "a \(try reader.chain("a").map(\.sequence))", "b \(try reader.chain("b").count)",
+                "c \(try reader.chain("c").count)", "product \(try reader.product("a")?.serial ?? "none")",
+                "node \(try reader.hashes(of: [node.0])[node.0] == node.1)",
+            ]
+        }
+        #expect(
+            stored == [
+                "size 3", "entry true", "refused id true", "a [0, 1, 2]", "b 0", "c 0", "product s", "node true",
+            ]
+        )
+    }
+
+    @Test(
+        "A duplicate among rows written in one transaction refuses the whole transaction",
+        arguments: Backend.allCases
+    )
+    func duplicateWithinOneWrite(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        #expect(throws: StorageError(.conflict, "")) {
+            try store.write { writer in
+                try writer.insert(entry: Self.entry(0))
+                try writer.insert(entry: Self.entry(1))
+                try writer.insert(entry: Self.entry(2, id: 1))
+            }
+        }
+        #expect(throws: StorageError(.conflict, "")) {
+            try store.write { writer in
+                try writer.insert(entry: Self.entry(0))
+                try writer.insert(link: ChainLink(chain: "a", sequence: 0, index: 0, eventID: [1], state: []))
+                try writer.insert(link: ChainLink(chain: "a", sequence: 0, index: 0, eventID: [2], state: []))
+            }
+        }
+        #expect(try store.read { try $0.treeSize() } == 0)
+        #expect(try store.read { try $0.chain("a") }.isEmpty)
+    }
+
+    @Test(
         "Same-size checkpoints: the same root is a no-op, another root is refused; duplicate ids conflict",
         arguments: Backend.allCases
     )
