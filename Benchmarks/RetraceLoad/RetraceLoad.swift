@@ -129,7 +129,12 @@ struct RetraceLoad: ParsableCommand {
         print("Ed25519 verify, 1 core (same run): \(Int(verify)) /s; cores × verify = \(Int(verify) * cores) /s")
         print("")
         if let port {
-            document.appends = try Self.externalAppends(port: port, clientCounts: clientCounts, appends: appends)
+            document.appends = try Self.externalAppends(
+                port: port,
+                clientCounts: clientCounts,
+                appends: appends,
+                verify: verify
+            )
             return try write(document, to: documentHandle)
         }
         let harness = try Harness(fraudProducts: verdicts * clientCounts.count)
@@ -137,43 +142,16 @@ struct RetraceLoad: ParsableCommand {
         print(
             "Appends: POST /v1/events, one signed commission of a fresh serial per request, durable (synchronous=FULL) before 201"
         )
-        print("clients   requests   appends/s   p50 ms   p99 ms   commits   statements/commit   ratio to cores×verify")
-        var serial = 0
-        for count in clientCounts {
-            let statements = try (0..<appends).map { _ -> [UInt8] in
-                serial += 1
-                return try harness.commission(serial: serial)
-            }
-            let commitsBefore = harness.commits()
-            let run = try Self.drive(
-                port: harness.port,
-                clients: count,
-                requests: statements.map { Request(path: "/v1/events", body: $0, expectedVerdict: nil) }
-            )
-            let commits = harness.commits() - commitsBefore
-            guard run.failures == 0 else {
-                throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)")
-            }
-            let rate = Double(statements.count) / run.seconds
-            let perCommit = Double(statements.count) / Double(max(commits, 1))
-            document.appends.append(
-                Document.Appends(
-                    clients: count,
-                    requests: statements.count,
-                    appendsPerSecond: rate,
-                    p50Ms: run.p50,
-                    p99Ms: run.p99,
-                    commits: commits,
-                    statementsPerCommit: perCommit,
-                    ratioToCoresTimesVerify: rate / (verify * Double(cores))
-                )
-            )
-            print(
-                pad(count, 7) + pad(statements.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
-                    + pad(commits, 10) + pad(perCommit, 20, 1)
-                    + "   " + String(format: "%.1f%%", 100 * rate / (verify * Double(cores)))
-            )
-        }
+        document.appends = try Self.appendRuns(
+            port: harness.port,
+            clientCounts: clientCounts,
+            appends: appends,
+            verify: verify,
+            showsRatio: true,
+            firstSerial: 0,
+            commission: harness.commission(serial:),
+            commits: harness.commits
+        )
         print("")
         print(
             "Dock verdicts: POST /v1/verdicts, \(verdicts) distinct planted-fraud products per client count (generated story)."
@@ -226,21 +204,55 @@ struct RetraceLoad: ParsableCommand {
     /// Appends to a server of another process, so the same load reaches `retrace serve` on SQLite
     /// and on PostgreSQL. Commits per request are not known from outside: the server's own
     /// `retrace_group_commits_total` is read before and after from `/metrics`.
-    static func externalAppends(port: Int, clientCounts: [Int], appends: Int) throws -> [Document.Appends] {
+    static func externalAppends(
+        port: Int,
+        clientCounts: [Int],
+        appends: Int,
+        verify: Double
+    ) throws
+        -> [Document.Appends]
+    {
         let parties = try TestParties()
-        let verify = verifyRate()
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        // Fresh serials on every run, so a ledger driven twice refuses none as a second commission.
-        var serial = Int(Date().timeIntervalSince1970) % 1_000_000 * 1_000
-        var rows: [Document.Appends] = []
         print("Appends to the server on port \(port): POST /v1/events, one signed commission of a fresh serial each")
-        print("clients   requests   appends/s   p50 ms   p99 ms   commits   statements/commit")
+        // Fresh serials on every run, so a ledger driven twice refuses none as a second commission.
+        return try appendRuns(
+            port: port,
+            clientCounts: clientCounts,
+            appends: appends,
+            verify: verify,
+            showsRatio: false,
+            firstSerial: Int(Date().timeIntervalSince1970) % 1_000_000 * 1_000,
+            commission: { try CanonicalJSON.encode(try Harness.commission(serial: $0, parties: parties).json) },
+            commits: { try commits(port: port) }
+        )
+    }
+
+    /// `appends` single-statement appends per client count, commissions of serials counting up
+    /// from `firstSerial + 1`, against the server on `port`; `commits` reads how many group commits
+    /// the server has made so far (before and after each run). Prints the table as it goes.
+    static func appendRuns(
+        port: Int,
+        clientCounts: [Int],
+        appends: Int,
+        verify: Double,
+        showsRatio: Bool,
+        firstSerial: Int,
+        commission: (Int) throws -> [UInt8],
+        commits: () throws -> Int
+    ) throws -> [Document.Appends] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print(
+            "clients   requests   appends/s   p50 ms   p99 ms   commits   statements/commit"
+                + (showsRatio ? "   ratio to cores×verify" : "")
+        )
+        var serial = firstSerial
+        var rows: [Document.Appends] = []
         for count in clientCounts {
             let statements = try (0..<appends).map { _ -> [UInt8] in
                 serial += 1
-                return try CanonicalJSON.encode(try Harness.commission(serial: serial, parties: parties).json)
+                return try commission(serial)
             }
-            let before = try commits(port: port)
+            let before = try commits()
             let run = try drive(
                 port: port,
                 clients: count,
@@ -249,9 +261,10 @@ struct RetraceLoad: ParsableCommand {
             guard run.failures == 0 else {
                 throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)")
             }
-            let commits = try commits(port: port) - before
+            let made = try commits() - before
             let rate = Double(statements.count) / run.seconds
-            let perCommit = Double(statements.count) / Double(max(commits, 1))
+            let perCommit = Double(statements.count) / Double(max(made, 1))
+            let ratio = rate / (verify * Double(cores))
             rows.append(
                 Document.Appends(
                     clients: count,
@@ -259,14 +272,15 @@ struct RetraceLoad: ParsableCommand {
                     appendsPerSecond: rate,
                     p50Ms: run.p50,
                     p99Ms: run.p99,
-                    commits: commits,
+                    commits: made,
                     statementsPerCommit: perCommit,
-                    ratioToCoresTimesVerify: rate / (verify * Double(cores))
+                    ratioToCoresTimesVerify: ratio
                 )
             )
             print(
                 pad(count, 7) + pad(statements.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
-                    + pad(commits, 10) + pad(perCommit, 20, 1)
+                    + pad(made, 10) + pad(perCommit, 20, 1)
+                    + (showsRatio ? "   " + String(format: "%.1f%%", 100 * ratio) : "")
             )
         }
         return rows
