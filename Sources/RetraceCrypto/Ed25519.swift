@@ -145,10 +145,14 @@ extension Ed25519PublicKey {
     /// and `y = 1` also have the non-canonical encodings `p` and `p + 1`, and each encoding comes
     /// with either sign bit: the 14 encodings below, the same set as libsodium's blocklist and the
     /// ZIP 215 small-order test set (`spec/vectors/ed25519-edge-cases.json`).
-    public var hasSmallOrder: Bool {
-        var y = rawRepresentation
+    public var hasSmallOrder: Bool { Self.hasSmallOrder(rawRepresentation) }
+
+    /// ``hasSmallOrder`` of 32 key bytes, for a parser that checks before it builds the key.
+    public static func hasSmallOrder(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == Ed25519.publicKeyByteCount else { return false }
+        var y = bytes
         y[31] &= 0x7f
-        return Self.smallOrderYs.contains(y)
+        return smallOrderYs.contains(y)
     }
 
     private static let smallOrderYs: [[UInt8]] = {

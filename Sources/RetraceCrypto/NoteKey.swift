@@ -107,7 +107,7 @@ public enum NoteKey {
         }
         let material = Array(raw.dropFirst())
         // A trusted key of small order would let anyone sign as its holder (spec/format.md §1.3).
-        if !isPrivate, (try? Ed25519PublicKey(rawRepresentation: material))?.hasSmallOrder == true {
+        if !isPrivate, Ed25519PublicKey.hasSmallOrder(material) {
             throw CryptoError(
                 .invalidKeyEncoding,
                 "\(what) \"\(name)\": the key is a point of small order, under which anyone can sign; "
