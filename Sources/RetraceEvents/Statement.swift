@@ -202,6 +202,7 @@ public struct Statement: Hashable, Sendable {
     /// Products are written in exactly one form, the canonical Digital Link, so that the same
     /// product never appears under two spellings in signed bytes.
     static func canonicalProduct(_ text: String, field: String) throws(FormatError) -> SGTIN {
+        if let product = SGTIN(canonicalDigitalLink: text) { return product }
         let scan: ProductScan
         do { scan = try IdentityParser.parse(text) } catch {
             throw FormatError(.invalidIdentity, field: field, "\(error)")

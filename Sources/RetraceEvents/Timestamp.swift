@@ -48,6 +48,34 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let days = secondsSinceEpoch >= 0 ? secondsSinceEpoch / 86_400 : (secondsSinceEpoch - 86_399) / 86_400
         let rest = secondsSinceEpoch - days * 86_400
         let (y, m, d) = Self.civilFromDays(days)
+        // Every product state and statement carries several times, so this sits on the append
+        // and audit paths: the 20 bytes are written in place (string interpolation of six padded
+        // numbers cost ~32 K instructions per appended event). Years outside 0...9999 are never
+        // parsed from statements; they keep the general spelling below.
+        if (0...9999).contains(y) {
+            return String(unsafeUninitializedCapacity: 20) { out in
+                func put(_ value: Int64, _ width: Int, at start: Int) {
+                    var value = value
+                    for offset in stride(from: width - 1, through: 0, by: -1) {
+                        out[start + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                }
+                put(y, 4, at: 0)
+                out[4] = UInt8(ascii: "-")
+                put(m, 2, at: 5)
+                out[7] = UInt8(ascii: "-")
+                put(d, 2, at: 8)
+                out[10] = UInt8(ascii: "T")
+                put(rest / 3600, 2, at: 11)
+                out[13] = UInt8(ascii: ":")
+                put(rest % 3600 / 60, 2, at: 14)
+                out[16] = UInt8(ascii: ":")
+                put(rest % 60, 2, at: 17)
+                out[19] = UInt8(ascii: "Z")
+                return 20
+            }
+        }
         func pad(_ v: Int64, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s

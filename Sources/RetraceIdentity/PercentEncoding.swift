@@ -18,16 +18,26 @@ enum PercentEncoding {
     /// Escapes every UTF-8 byte for which `keep` is false as `%XX` with uppercase hex (the RFC 3986 recommendation,
     /// and what makes the canonical form byte-for-byte stable).
     static func encode(_ text: String, keeping keep: (UInt8) -> Bool) -> String {
-        var output = ""
+        // Every appended event spells its product's Digital Link several times, and nearly every
+        // serial needs no escape: return it as it is, and otherwise build the bytes in one buffer
+        // (appending scalar by scalar was ~16 K instructions per link in issue 15's profile).
+        if text.utf8.allSatisfy(keep) { return text }
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count * 3)
         for byte in text.utf8 {
             if keep(byte) {
-                output.unicodeScalars.append(Unicode.Scalar(byte))
+                output.append(byte)
             } else {
-                let hex = String(byte, radix: 16, uppercase: true)
-                output += "%" + (hex.count == 1 ? "0" : "") + hex
+                output.append(UInt8(ascii: "%"))
+                output.append(upperHexDigit(byte >> 4))
+                output.append(upperHexDigit(byte & 0x0f))
             }
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func upperHexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble + UInt8(ascii: "0") : nibble - 10 + UInt8(ascii: "A")
     }
 
     static func hexValue(_ character: Character) -> UInt8? {

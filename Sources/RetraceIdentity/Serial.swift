@@ -23,5 +23,10 @@ public struct Serial: Hashable, Sendable, CustomStringConvertible {
         self.value = source.string
     }
 
+    /// For text this module has checked against a subset of character set 82, within the length.
+    init(validated text: String) {
+        self.value = text
+    }
+
     public var description: String { value }
 }

@@ -72,6 +72,20 @@ struct DigitalLinkTests {
         #expect(try scan(Self.base + "/21/" + encoded).sgtin.serial.value == serial)
     }
 
+    @Test(
+        "the canonical link escapes exactly what is not unreserved, in upper-case hex, and reads back",
+        arguments: [
+            ("ABC%2F1", "ABC%2F1"), ("100%25", "100%25"), ("A%26B", "A%26B"), ("%22q%22", "%22q%22"),
+            ("a%2fb", "a%2Fb"), ("%41BC", "ABC"), ("A+B", "A%2BB"), ("x%3Cy%3E%3F", "x%3Cy%3E%3F"),
+            ("plain-._09", "plain-._09"),
+        ]
+    )
+    func canonicalSpelling(input: String, canonical: String) throws {
+        let sgtin = try scan(Self.base + "/21/" + input).sgtin
+        #expect(sgtin.digitalLink == Self.base + "/21/" + canonical)
+        #expect(try scan(sgtin.digitalLink).sgtin == sgtin)
+    }
+
     @Test("a Digital Link without 21 is missing its serial")
     func missingSerial() {
         expectRefused(Self.base, .missingSerial, mentioning: ["missing serial"])
