@@ -56,7 +56,10 @@ let package = Package(
         // Where statements are kept (behind a protocol; SQLite through GRDB).
         .target(
             name: "RetraceStorage",
-            dependencies: ["MerkleLog", "CodedErrors", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "MerkleLog", "CodedErrors", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         // Where a shared ledger is stored: the LedgerStore protocol on PostgreSQL (postgres-nio).
         .target(
