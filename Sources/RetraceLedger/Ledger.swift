@@ -31,6 +31,8 @@ public final class Ledger: Sendable {
     private let clock: @Sendable () -> Timestamp
     /// The heads map every checkpoint commits to, kept at the tree size (and a few versions back).
     public let heads: HeadsIndex
+    /// Decoded states of recently extended chains (a commit's cost, not a source of truth).
+    let headStates = HeadStates()
 
     struct CachedTrust {
         let rosterHead: [UInt8]?
@@ -639,11 +641,18 @@ public final class Ledger: Sendable {
                         let key = product.digitalLink
                         var head = pending[key]
                         if head == nil, let stored = try storedHead(key) {
+                            let state: ProductState
+                            if let kept = headStates.state(key, bytes: stored.state) {
+                                state = kept
+                            } else {
+                                state = try ProductState(json: CanonicalJSON.decode(stored.state))
+                                headStates.remember(key, bytes: stored.state, state: state)
+                            }
                             head = PendingHead(
                                 eventID: stored.eventID,
                                 sequence: stored.sequence,
                                 index: stored.index,
-                                state: try ProductState(json: CanonicalJSON.decode(stored.state))
+                                state: state
                             )
                         }
                         if let head {
@@ -675,15 +684,17 @@ public final class Ledger: Sendable {
                             trust: trust
                         )
                         let sequence = (head?.sequence ?? -1) + 1
+                        let stateBytes = try CanonicalJSON.encode(state.json)
                         try writer.insert(
                             link: ChainLink(
                                 chain: key,
                                 sequence: sequence,
                                 index: size,
                                 eventID: id.bytes,
-                                state: try CanonicalJSON.encode(state.json)
+                                state: stateBytes
                             )
                         )
+                        headStates.remember(key, bytes: stateBytes, state: state)
                         if head == nil {
                             try writer.insert(
                                 product: ProductRow(
