@@ -70,6 +70,7 @@ public struct Auditor: Sendable {
             progress: progress
         )
         engine.heads = ChainHeads(capacity: residentChains)
+        engine.pendingHeadsLimit = max(residentChains, 1)
         engine.probe = probe
         return engine
     }
