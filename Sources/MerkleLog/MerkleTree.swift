@@ -106,6 +106,47 @@ public enum MerkleTree {
         )
     }
 
+    /// The inclusion proofs of several leaves of one tree, in the order of `leafIndices`; each is
+    /// the one ``inclusionProof(leafIndex:treeSize:reader:)`` gives for its leaf.
+    ///
+    /// A verifier proves all of a product's events at once, and their paths share most upper
+    /// subtrees and (for leaves left of the right edge) the same incomplete right-edge subtree.
+    /// One by one, each proof found its nodes through hashed sets and dictionaries and folded that
+    /// right edge again: about a quarter of a cold 20-event scan's instructions. Here the distinct
+    /// subtrees are found by sorting, every node is fetched in one reader call and every
+    /// incomplete subtree is folded once.
+    public static func inclusionProofs(
+        leafIndices: [UInt64],
+        treeSize: UInt64,
+        reader: some MerkleNodeReader
+    ) throws -> [[[UInt8]]] {
+        for leafIndex in leafIndices where leafIndex >= treeSize {
+            throw MerkleError(
+                .indexOutOfRange,
+                "leaf index \(leafIndex) is not below the tree size \(treeSize)"
+            )
+        }
+        let paths = leafIndices.map { inclusionSpans(leafIndex: $0, treeSize: treeSize) }
+        let spanOrder: (Span, Span) -> Bool = { ($0.start, $0.end) < ($1.start, $1.end) }
+        let spans = sortedUnique(Array(paths.joined()), by: spanOrder)
+        let tiles = spans.map { perfectSubtrees(from: $0.start, to: $0.end) }
+        let nodeOrder: (NodeID, NodeID) -> Bool = { ($0.level, $0.index) < ($1.level, $1.index) }
+        let wanted = sortedUnique(Array(tiles.joined()), by: nodeOrder)
+        let fetched = try fetch(
+            wanted,
+            reader: reader,
+            context: "the inclusion proofs of \(leafIndices.count) leaves in size \(treeSize)"
+        )
+        func node(_ id: NodeID) -> [UInt8] { fetched[sortedPosition(of: id, in: wanted, by: nodeOrder)] }
+        let hashes = tiles.map { pieces in
+            // Right fold: RFC 9162 hashes an incomplete subtree as node(left, rest).
+            var hash = node(pieces[pieces.count - 1])
+            for piece in pieces.dropLast().reversed() { hash = MerkleHash.nodeHash(node(piece), hash) }
+            return hash
+        }
+        return paths.map { path in path.map { hashes[sortedPosition(of: $0, in: spans, by: spanOrder)] } }
+    }
+
     /// RFC 9162 §2.1.4.1 `PROOF(size1, D[0:size2])`, empty when the sizes are equal.
     ///
     /// Sizes must satisfy 0 < size1 ≤ size2: every tree extends the empty tree and the RFC defines
@@ -229,6 +270,27 @@ public enum MerkleTree {
             }
             return hash
         }
+    }
+
+    /// `items` sorted by `less`, each distinct one once.
+    static func sortedUnique<T>(_ items: [T], by less: (T, T) -> Bool) -> [T] {
+        var unique: [T] = []
+        unique.reserveCapacity(items.count)
+        for item in items.sorted(by: less) where unique.last.map({ less($0, item) }) ?? true {
+            unique.append(item)
+        }
+        return unique
+    }
+
+    /// The position of `item` in `sorted` (sorted and unique by `less`); `item` must be there.
+    static func sortedPosition<T>(of item: T, in sorted: [T], by less: (T, T) -> Bool) -> Int {
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if less(sorted[middle], item) { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Reads `nodes` in one call (none if empty), in the same order, refusing absent or malformed ones.

@@ -234,7 +234,9 @@ public enum EvidenceCollector {
     }
 
     static func roster(_ reader: any LedgerReader, size: UInt64) throws -> [BundleEntry] {
-        try reader.chain(Ledger.rosterChain).filter { $0.index < size }.map { link in
+        let links = try reader.chain(Ledger.rosterChain).filter { $0.index < size }
+        let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
+        return try zip(links, proofs).map { link, proof in
             guard let stored = try reader.entry(at: link.index) else {
                 throw VerificationError(.storage, "roster entry \(link.index) is missing", index: link.index)
             }
@@ -245,20 +247,17 @@ public enum EvidenceCollector {
                     index: link.index
                 )
             }
-            return BundleEntry(
-                index: link.index,
-                entry: try object(stored.bytes),
-                proof: try MerkleNodeCache.inclusionProof(leaf: link.index, size: size, reader: reader)
-            )
+            return BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
         }
     }
 
     static func chain(of product: String, reader: any LedgerReader, size: UInt64) throws -> ProofBundle.Chain? {
         let links = try reader.chain(product).filter { $0.index < size }
         guard !links.isEmpty else { return nil }
+        let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
         var events: [BundleEntry] = []
         var previous: [UInt8]?
-        for link in links {
+        for (link, proof) in zip(links, proofs) {
             guard let stored = try reader.entry(at: link.index) else {
                 throw VerificationError(.storage, "entry \(link.index) of \(product) is missing", index: link.index)
             }
@@ -270,7 +269,6 @@ public enum EvidenceCollector {
                     index: link.index
                 )
             }
-            let proof = try MerkleNodeCache.inclusionProof(leaf: link.index, size: size, reader: reader)
             let entry = try object(stored.bytes)
             if stored.members.isEmpty {
                 events.append(BundleEntry(index: link.index, entry: entry, proof: proof))
@@ -304,7 +302,9 @@ public enum EvidenceCollector {
         -> ProofBundle.ClassChain
     {
         let key = Statement.classChain(gtin: gtin)
-        let entries = try reader.chain(key).filter { $0.index < size }.map { link in
+        let links = try reader.chain(key).filter { $0.index < size }
+        let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
+        let entries = try zip(links, proofs).map { link, proof in
             guard let stored = try reader.entry(at: link.index) else {
                 throw VerificationError(.storage, "entry \(link.index) of \(key) is missing", index: link.index)
             }
@@ -315,11 +315,7 @@ public enum EvidenceCollector {
                     index: link.index
                 )
             }
-            return BundleEntry(
-                index: link.index,
-                entry: try object(stored.bytes),
-                proof: try MerkleNodeCache.inclusionProof(leaf: link.index, size: size, reader: reader)
-            )
+            return BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
         }
         return ProofBundle.ClassChain(gtin: gtin, entries: entries, head: try map.proof(MapKey.productClass(gtin)))
     }

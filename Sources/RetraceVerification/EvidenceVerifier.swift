@@ -50,6 +50,21 @@ public final class EvidenceVerifier: Sendable {
         let size: UInt64
         let root: [UInt8]
         let proof: [[UInt8]]
+
+        /// Hashes the bytes eight at a time: the synthesized hash feeds ~700 bytes to the hasher one
+        /// call per byte, which was 1.1 M of a cold 20-event scan's 16 M instructions. Equality is
+        /// still the synthesized one, over every field.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(index)
+            hasher.combine(size)
+            leafHash.withUnsafeBytes { hasher.combine(bytes: $0) }
+            root.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hasher.combine(proof.count)
+            for hash in proof {
+                hasher.combine(hash.count)
+                hash.withUnsafeBytes { hasher.combine(bytes: $0) }
+            }
+        }
     }
 
     /// How many verified proofs are kept (under 1 KiB each); cleared when full.

@@ -116,17 +116,16 @@ final class MerkleNodeCache: Sendable {
         }
     }
 
-    /// The cached hashes among `wanted`. A read-ahead asks with `counting: false`, so that the
-    /// statistics count each node a scan needs once.
-    func cached(_ wanted: [NodeID], counting: Bool = true) -> [NodeID: [UInt8]] {
-        if counting { lookups.add(wanted.count, ordering: .relaxed) }
+    /// The cached hashes among `wanted`.
+    func cached(_ wanted: [NodeID]) -> [NodeID: [UInt8]] {
+        lookups.add(wanted.count, ordering: .relaxed)
         let found = state.withLock { state -> [NodeID: [UInt8]] in
             var found: [NodeID: [UInt8]] = [:]
             guard !state.nodes.isEmpty else { return found }
             for node in wanted { if let hash = state.nodes[node] { found[node] = hash } }
             return found
         }
-        if counting { hits.add(found.count, ordering: .relaxed) }
+        hits.add(found.count, ordering: .relaxed)
         return found
     }
 
@@ -175,5 +174,25 @@ extension MerkleNodeCache {
         let proof = try MerkleTree.inclusionProof(leafIndex: leaf, treeSize: size, reader: reader)
         cache?.remember(proof: proof, leaf: leaf, size: size)
         return proof
+    }
+
+    /// The inclusion proofs of `leaves` in the tree of `size`, in order: those the cache of
+    /// `reader` holds from it, the rest built together (``MerkleTree/inclusionProofs(leafIndices:treeSize:reader:)``)
+    /// and then kept.
+    static func inclusionProofs(leaves: [UInt64], size: UInt64, reader: any LedgerReader) throws -> [[[UInt8]]] {
+        let cache = (reader as? any ProofCachingReader)?.proofCache
+        var proofs = leaves.map { cache?.proof(leaf: $0, size: size) }
+        let missing = proofs.indices.filter { proofs[$0] == nil }
+        guard !missing.isEmpty else { return proofs.compactMap { $0 } }
+        let built = try MerkleTree.inclusionProofs(
+            leafIndices: missing.map { leaves[$0] },
+            treeSize: size,
+            reader: reader
+        )
+        for (position, proof) in zip(missing, built) {
+            proofs[position] = proof
+            cache?.remember(proof: proof, leaf: leaves[position], size: size)
+        }
+        return proofs.compactMap { $0 }
     }
 }

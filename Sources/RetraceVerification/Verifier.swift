@@ -20,7 +20,7 @@ public final class Verifier: Sendable {
     public let evidence: EvidenceVerifier
     private let clock: @Sendable () -> Timestamp
     /// Upper Merkle nodes kept across scans while the log is proven append-only (see ``MerkleNodeCache``).
-    private let nodes: MerkleNodeCache
+    let nodes: MerkleNodeCache
     /// Recycle statements by certificate number, read once and then only for new entries.
     private let certificates: CertificateIndex
     /// The heads map at the checkpoints scans are proven against, built once and then moved forward.
@@ -59,14 +59,10 @@ public final class Verifier: Sendable {
     /// The offline proof bundle of a product.
     public func bundle(scan: String) throws(VerificationError) -> ProofBundle {
         let product = try Self.product(scan: scan)
-        let nodes = prefetchNodes(product)
+        prepareProofs(product)
         guard
             let bundle = try read({ reader throws(VerificationError) in
-                try EvidenceCollector.productBundle(
-                    product,
-                    reader: PrefetchedReader(base: reader, nodes: nodes),
-                    heads: heads
-                )
+                try EvidenceCollector.productBundle(product, reader: reader, heads: heads)
             })
         else {
             // No rows: believed only if the checkpoint's heads map proves the product absent.
@@ -246,13 +242,9 @@ public final class Verifier: Sendable {
     /// products that carry the same serial (a substitution or a relabelled item), with the latest
     /// checkpoint note when nothing matches.
     private func dockEvidence(_ product: SGTIN) throws(VerificationError) -> DockEvidence {
-        let nodes = prefetchNodes(product)
+        prepareProofs(product)
         return try read { reader throws(VerificationError) in
-            if let bundle = try EvidenceCollector.productBundle(
-                product,
-                reader: PrefetchedReader(base: reader, nodes: nodes),
-                heads: heads
-            ) {
+            if let bundle = try EvidenceCollector.productBundle(product, reader: reader, heads: heads) {
                 return DockEvidence(bundle: bundle, others: [], checkpoint: nil)
             }
             var others: [ProofBundle] = []
@@ -373,11 +365,11 @@ public final class Verifier: Sendable {
         return group
     }
 
-    /// The Merkle nodes of the product's proofs, read ahead on all cores (see ``NodePrefetch``).
-    private func prefetchNodes(_ product: SGTIN) -> [NodeID: [UInt8]] {
+    /// The product's inclusion proofs, built ahead with their nodes read on all cores (see ``NodePrefetch``).
+    private func prepareProofs(_ product: SGTIN) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard cores > 1 else { return [:] }
-        return NodePrefetch.read(product: product.digitalLink, store: store, workers: cores, cache: nodes)
+        guard cores > 1 else { return }
+        NodePrefetch.prepare(product: product.digitalLink, store: store, workers: cores, cache: nodes)
     }
 
     private func read<T>(_ body: (any LedgerReader) throws(VerificationError) -> T) throws(VerificationError) -> T {

@@ -1,39 +1,86 @@
 import MerkleLog
+import RetraceIdentity
+import RetraceLedger
+import RetraceStorage
 import Testing
 
 @testable import RetraceVerification
 
-/// The verifier reads a scan's Merkle nodes ahead, in parallel; it must name exactly the nodes the
-/// proofs then ask for (a missing one would only be read late, an extra one read for nothing).
-@Suite("Merkle node read-ahead")
+/// The verifier builds a scan's inclusion proofs ahead, reading their nodes in parallel, and keeps
+/// them for the gathering. They must be the proofs the store gives, and a proof built from a
+/// damaged node must be refused like any other, without outliving the damage.
+@Suite("inclusion proofs built ahead")
 struct NodePrefetchTests {
-    /// Records which nodes a proof asks for.
-    final class Recorder: MerkleNodeReader {
-        let base: InMemoryMerkleStore
-        var asked: Set<NodeID> = []
-
-        init(base: InMemoryMerkleStore) { self.base = base }
-
-        func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] {
-            asked.formUnion(nodes)
-            return base.hashes(of: nodes)
+    @Test("the proofs built ahead are the store's proofs of the product's chain and the roster")
+    func sameProofs() throws {
+        let story = try StoryLedger()
+        let products = try MerkleNodeCacheTests.products(story, 9, prefix: "PA")
+        let cache = MerkleNodeCache()
+        NodePrefetch.prepare(product: products[4].digitalLink, store: story.store, workers: 3, cache: cache)
+        try story.store.read { reader in
+            let size = try #require(try reader.latestCheckpoint()).size
+            let leaves = try (reader.chain(Ledger.rosterChain) + reader.chain(products[4].digitalLink)).map(\.index)
+            #expect(!leaves.isEmpty)
+            for leaf in leaves {
+                let expected = try MerkleTree.inclusionProof(leafIndex: leaf, treeSize: size, reader: reader)
+                #expect(cache.proof(leaf: leaf, size: size) == expected, "leaf \(leaf)")
+            }
         }
     }
 
+    @Test("a product with no chain, or a store that cannot be read, leaves nothing behind")
+    func nothingToBuild() throws {
+        let story = try StoryLedger()
+        _ = try MerkleNodeCacheTests.products(story, 3, prefix: "PN")
+        let cache = MerkleNodeCache()
+        let absent = try StoryLedger.product("PN-absent")
+        NodePrefetch.prepare(product: absent.digitalLink, store: story.store, workers: 2, cache: cache)
+        let size = try #require(try story.store.read { try $0.latestCheckpoint() }).size
+        #expect((0..<size).allSatisfy { cache.proof(leaf: $0, size: size) == nil })
+    }
+
     @Test(
-        "the nodes read ahead are exactly those the inclusion proofs read",
-        arguments: [1, 2, 3, 7, 8, 9, 100, 1_000, 1_024, 1_025, 4_097]
+        "a node damaged in storage while proofs are built ahead is refused, and the verdict recovers with the storage"
     )
-    func sameNodes(size: Int) throws {
-        let hashes = (0..<size).map { MerkleHash.leafHash(Array("leaf \($0)".utf8)) }
-        let store = try InMemoryMerkleStore(leafHashes: hashes)
-        let leaves = Array(Set([0, size / 3, size / 2, size - 2, size - 1].filter { $0 >= 0 }.map(UInt64.init)))
-        let recorder = Recorder(base: store)
-        for leaf in leaves {
-            _ = try MerkleTree.inclusionProof(leafIndex: leaf, treeSize: UInt64(size), reader: recorder)
+    func damagedNode() throws {
+        let story = try StoryLedger()
+        let products = try MerkleNodeCacheTests.products(story, 10, prefix: "PD")
+        let damaged = Switch()
+        let store = NodeDamagingStore(base: story.store, isOn: damaged)
+        let verifier = Verifier(store: store, anchors: StoryLedger.anchors, clock: { StoryLedger.logTime })
+        let fresh = story.verifier
+        damaged.turnOn()
+        // Built ahead the way a scan does, whatever the core count, then judged.
+        NodePrefetch.prepare(product: products[3].digitalLink, store: store, workers: 2, cache: verifier.nodes)
+        let refused = try verifier.verdict(MerkleNodeCacheTests.request(products[3]))
+        #expect(refused.code == .ledgerIntegrityFailure)
+        damaged.turnOff()
+        for product in products {
+            let request = MerkleNodeCacheTests.request(product)
+            #expect(try verifier.verdict(request) == fresh.verdict(request))
         }
-        let ahead = NodePrefetch.nodes(leaves: leaves, treeSize: UInt64(size))
-        #expect(Set(ahead) == recorder.asked)
-        #expect(Set(ahead).count == ahead.count)
+    }
+}
+
+/// A store whose Merkle nodes come back with their first byte flipped while `isOn`.
+struct NodeDamagingStore: LedgerStore {
+    let base: any LedgerStore
+    let isOn: Switch
+
+    func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
+        try base.read { reader in try body(NodeDamagingReader(base: reader, isOn: isOn)) }
+    }
+
+    func write<T>(_ body: (any LedgerWriter) throws -> T) throws -> T { try base.write(body) }
+}
+
+struct NodeDamagingReader: ForwardingLedgerReader {
+    let base: any LedgerReader
+    let isOn: Switch
+
+    func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] {
+        let found = try base.hashes(of: nodes)
+        guard isOn.isOn else { return found }
+        return found.mapValues { hash in hash.isEmpty ? hash : [hash[0] ^ 0xFF] + hash.dropFirst() }
     }
 }
