@@ -58,6 +58,12 @@ enum InstructionCounts {
             )
         }
         FileHandle.standardError.write(Data("instruction counts (\(method), a few minutes)…\n".utf8))
+        defer {
+            strippedCopy.withLock { copy in
+                if let made = copy, made != (try? executable()) { try? FileManager.default.removeItem(atPath: made) }
+                copy = nil
+            }
+        }
         let common = ["phase", "--events", "\(ledger.events)", "--seed", "\(seed)", "--cache-dir", cacheDir]
         func difference(_ phase: [String], _ small: Int, _ large: Int) -> Double? {
             guard let a = try? counter(common + phase + ["--count", "\(small)"]),
@@ -102,7 +108,7 @@ enum InstructionCounts {
         defer { try? FileManager.default.removeItem(at: out) }
         let output = try run(
             "/usr/bin/valgrind",
-            ["--tool=callgrind", "--callgrind-out-file=\(out.path)", try executable()] + arguments
+            ["--tool=callgrind", "--callgrind-out-file=\(out.path)", try callgrindExecutable()] + arguments
         )
         // "==1234== Collected : 123456789"
         guard output.status == 0,
@@ -115,6 +121,29 @@ enum InstructionCounts {
     static func executable() throws -> String {
         try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     }
+
+    /// This binary without its debug information, made once per run: valgrind 3.19 (Debian 12)
+    /// cannot read the DWARF 5 forms of this toolchain and gives up on the whole image ("unhandled
+    /// dwarf2 abbrev form code 0x25"), while the symbol table it needs for nothing here survives
+    /// `objcopy --strip-debug`. Without objcopy, the binary itself is tried.
+    static func callgrindExecutable() throws -> String {
+        try strippedCopy.withLock { copy in
+            if let copy { return copy }
+            let original = try executable()
+            let stripped = FileManager.default.temporaryDirectory
+                .appendingPathComponent("retrace-bench-nodebug-\(getpid())").path
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/objcopy"),
+                (try? run("/usr/bin/objcopy", ["--strip-debug", original, stripped]))?.status == 0
+            else {
+                copy = original
+                return original
+            }
+            copy = stripped
+            return stripped
+        }
+    }
+
+    private static let strippedCopy = Mutex<String?>(nil)
 
     static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
