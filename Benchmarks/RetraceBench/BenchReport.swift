@@ -28,6 +28,9 @@ struct BenchReport: Encodable, Sendable {
         var sha256MBPerSecond: Double
         var wrapperVerifyPerSecondAtEnd: Double?
         var opensslSpeedVerifyPerSecondAtEnd: Double?
+        /// The floor section's verify ratios (wrapper ÷ `openssl speed`, each round measured at the
+        /// same time), when it ran: what the wrapper target is judged on.
+        var floorVerifyRatios: [Double]?
     }
 
     struct LedgerFigures: Encodable, Sendable {
@@ -178,17 +181,34 @@ struct BenchReport: Encodable, Sendable {
                 note: http?.note ?? "not measured: pass --http to run retrace-load (built beside retrace-bench)"
             )
         )
-        targets.append(
-            Target(
-                "Ed25519 verify through the wrapper vs openssl speed",
-                value: machine.opensslSpeedVerifyPerSecond.map { machine.wrapperVerifyPerSecond / $0 * 100 },
-                .atLeast,
-                95,
-                unit: "%",
-                note: machine.opensslSpeedVerifyPerSecond == nil
-                    ? "openssl speed did not run" : "start of run, measured back to back"
+        // Judged on the floor section when it ran: measured back to back, one after the other, the
+        // two rates see different loads on this shared machine (the section's own note).
+        if let ratios = machine.floorVerifyRatios?.sorted(), !ratios.isEmpty {
+            let median = ratios[ratios.count / 2]
+            targets.append(
+                Target(
+                    "Ed25519 verify through the wrapper vs openssl speed",
+                    value: median * 100,
+                    .atLeast,
+                    95,
+                    unit: "%",
+                    note: "floor section: median of \(ratios.count) rounds, each measured at the same time as openssl "
+                        + "speed (min \(Measure.percent(ratios[0])), max \(Measure.percent(ratios[ratios.count - 1])))"
+                )
             )
-        )
+        } else {
+            targets.append(
+                Target(
+                    "Ed25519 verify through the wrapper vs openssl speed",
+                    value: machine.opensslSpeedVerifyPerSecond.map { machine.wrapperVerifyPerSecond / $0 * 100 },
+                    .atLeast,
+                    95,
+                    unit: "%",
+                    note: machine.opensslSpeedVerifyPerSecond == nil
+                        ? "openssl speed did not run" : "start of run, measured back to back (floor section not run)"
+                )
+            )
+        }
         // Generation time scales with the events (signing plus the durable append path); a quick run
         // projects its largest freshly generated ledger to 10^6 events.
         let generated = ledgers.filter { $0.generatedSeconds != nil }.max { $0.generatedEvents < $1.generatedEvents }

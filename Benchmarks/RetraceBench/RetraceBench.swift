@@ -138,7 +138,8 @@ struct Suite: ParsableCommand {
                 "Ceiling by openssl speed: cores × openssl verify = \(Measure.format(Double(first.cores) * speed)) /s"
             )
         }
-        if sections.contains("floor"), let floor = try SignatureFloor.measure() { floor.print() }
+        let floor = sections.contains("floor") ? try SignatureFloor.measure() : nil
+        floor?.print()
         LedgerReport.print(ledgers)
         var report = BenchReport(
             date: ISO8601DateFormatter().string(from: date),
@@ -148,7 +149,8 @@ struct Suite: ParsableCommand {
             machine: BenchReport.Machine(
                 wrapperVerifyPerSecond: first.verifyPerSecond,
                 opensslSpeedVerifyPerSecond: speed,
-                sha256MBPerSecond: first.sha256MBPerSecond
+                sha256MBPerSecond: first.sha256MBPerSecond,
+                floorVerifyRatios: floor?.rounds.map(\.verifyRatio)
             )
         )
         report.ledgers = ledgers.map { ledger in
