@@ -5,6 +5,7 @@ import RetraceIdentity
 import RetraceLedger
 import RetraceSimulation
 import RetraceStorage
+import Synchronization
 
 /// The benchmark ledgers: generated once from a seed and kept under a cache directory, keyed by
 /// size, seed and ``recipe``, so a rerun (or the 10^6 ledger, which takes minutes) is not rebuilt.
@@ -129,8 +130,27 @@ enum LedgerCache {
         var done = 0
         var nextStep = 0
         var lastReport = Measure.now()
-        try generator.run { batch in
-            try ledger.append(batch)
+        // Signing the story and checking each batch's signatures run on a thread of their own,
+        // a few batches ahead, while this thread commits: the same durable append path (each
+        // batch still all its checks, committed with synchronous=FULL and checkpointed), with the
+        // generator's own signing no longer in series with it (issue 15's generation target).
+        let pipeline = BatchPipeline(capacity: 4)
+        let producer = Thread {
+            do {
+                _ = try generator.run { batch in pipeline.put(.success(ledger.prepare(batch))) }
+                pipeline.put(nil)
+            } catch {
+                pipeline.put(.failure(error))
+            }
+        }
+        producer.stackSize = 8 << 20
+        producer.start()
+        defer { pipeline.cancel() }
+        while let next = pipeline.take() {
+            let prepared = try next.get()
+            if let refused = ledger.append(prepared: [prepared]).first, case .failure(let error) = refused {
+                throw error
+            }
             done += 1
             while nextStep < steps.count, nextStep * batches / stepCount < done {
                 try ledger.append(steps[nextStep])
@@ -233,5 +253,46 @@ enum LedgerCache {
             at: next(),
             details: ["condition": .string("sealed"), "scanned": .string(product.digitalLink), "rma": .string(rma)]
         )
+    }
+}
+
+/// A bounded hand-off of prepared batches from the generating thread to the committing one, in
+/// order; `nil` marks the end.
+final class BatchPipeline: Sendable {
+    private struct State {
+        var items: [Result<Ledger.PreparedBatch, any Error>?] = []
+        var cancelled = false
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+    private let condition = NSCondition()
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Waits while the pipeline is full; drops the item once the consumer has given up.
+    func put(_ item: Result<Ledger.PreparedBatch, any Error>?) {
+        condition.lock()
+        defer { condition.unlock() }
+        while state.withLock({ !$0.cancelled && $0.items.count >= capacity }) { condition.wait() }
+        state.withLock { if !$0.cancelled { $0.items.append(item) } }
+        condition.broadcast()
+    }
+
+    func take() -> Result<Ledger.PreparedBatch, any Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while state.withLock({ $0.items.isEmpty }) { condition.wait() }
+        let item = state.withLock { $0.items.removeFirst() }
+        condition.broadcast()
+        return item
+    }
+
+    /// Lets a producer blocked in ``put(_:)`` finish without anyone taking its batches.
+    func cancel() {
+        condition.lock()
+        state.withLock { $0.cancelled = true }
+        condition.broadcast()
+        condition.unlock()
     }
 }
