@@ -184,6 +184,48 @@ struct PostgresAccess: LedgerWriter {
         }
     }
 
+    func entries(at indices: [UInt64]) throws -> [UInt64: StoredEntry] {
+        var found: [UInt64: StoredEntry] = [:]
+        var asked: [Int64] = []
+        for index in Set(indices) {
+            if let held = pending.entry(at: index) {
+                found[index] = held
+            } else if let stored = Int64(exactly: index) {
+                asked.append(stored)
+            }
+        }
+        guard !asked.isEmpty else { return found }
+        let entryRows = try rows(
+            """
+            SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries
+            WHERE idx = ANY(\(asked)::bigint[])
+            """
+        )
+        var members: [Int64: [[UInt8]]] = [:]
+        for row in try rows(
+            """
+            SELECT idx, position, bytes FROM batch_members WHERE idx = ANY(\(asked)::bigint[])
+            ORDER BY idx, position
+            """
+        ) {
+            members[try row.int64(0), default: []].append(try row.bytes(2))
+        }
+        for row in entryRows {
+            let index = try row.int64(0)
+            let type = try row.text(2)
+            found[try row.unsigned(0)] = StoredEntry(
+                index: try row.unsigned(0),
+                eventID: try row.bytes(1),
+                type: type,
+                received: try row.int64(3),
+                leafHash: try row.bytes(4),
+                bytes: try row.bytes(5),
+                members: type == "roster" ? [] : members[index] ?? []
+            )
+        }
+        return found
+    }
+
     func entryIndex(eventID: [UInt8]) throws -> UInt64? {
         if let held = pending.entryIndex(eventID: eventID) { return held }
         return try rows("SELECT idx FROM entries WHERE event_id = \(ByteBuffer(bytes: eventID))").first.map {

@@ -38,6 +38,10 @@ public protocol LedgerReader: MerkleNodeReader {
     func entryIndices(eventIDs: [[UInt8]]) throws -> [[UInt8]: UInt64]
     /// ``head(of:)`` for many chains at once; chains with no link are absent.
     func heads(of chains: [String]) throws -> [String: ChainLink]
+    /// ``entry(at:)`` for many indices at once; indices with no entry are absent. A verdict reads
+    /// a product's whole chain and the roster's: on a store across the network one query instead
+    /// of one (or two) per entry.
+    func entries(at indices: [UInt64]) throws -> [UInt64: StoredEntry]
 }
 
 extension LedgerReader {
@@ -54,6 +58,14 @@ extension LedgerReader {
         var found: [String: ChainLink] = [:]
         for chain in chains where found[chain] == nil {
             if let link = try head(of: chain) { found[chain] = link }
+        }
+        return found
+    }
+
+    public func entries(at indices: [UInt64]) throws -> [UInt64: StoredEntry] {
+        var found: [UInt64: StoredEntry] = [:]
+        for index in indices where found[index] == nil {
+            if let entry = try entry(at: index) { found[index] = entry }
         }
         return found
     }

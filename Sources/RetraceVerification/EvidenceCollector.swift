@@ -236,8 +236,9 @@ public enum EvidenceCollector {
     static func roster(_ reader: any LedgerReader, size: UInt64) throws -> [BundleEntry] {
         let links = try reader.chain(Ledger.rosterChain).filter { $0.index < size }
         let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
+        let read = try reader.entries(at: links.map(\.index))
         return try zip(links, proofs).map { link, proof in
-            guard let stored = try reader.entry(at: link.index) else {
+            guard let stored = read[link.index] else {
                 throw VerificationError(.storage, "roster entry \(link.index) is missing", index: link.index)
             }
             guard stored.eventID == link.eventID else {
@@ -255,10 +256,11 @@ public enum EvidenceCollector {
         let links = try reader.chain(product).filter { $0.index < size }
         guard !links.isEmpty else { return nil }
         let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
+        let read = try reader.entries(at: links.map(\.index))
         var events: [BundleEntry] = []
         var previous: [UInt8]?
         for (link, proof) in zip(links, proofs) {
-            guard let stored = try reader.entry(at: link.index) else {
+            guard let stored = read[link.index] else {
                 throw VerificationError(.storage, "entry \(link.index) of \(product) is missing", index: link.index)
             }
             guard stored.eventID == link.eventID else {
@@ -304,8 +306,9 @@ public enum EvidenceCollector {
         let key = Statement.classChain(gtin: gtin)
         let links = try reader.chain(key).filter { $0.index < size }
         let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
+        let read = try reader.entries(at: links.map(\.index))
         let entries = try zip(links, proofs).map { link, proof in
-            guard let stored = try reader.entry(at: link.index) else {
+            guard let stored = read[link.index] else {
                 throw VerificationError(.storage, "entry \(link.index) of \(key) is missing", index: link.index)
             }
             guard stored.eventID == link.eventID else {

@@ -158,6 +158,9 @@ struct CachedNodeReader: ForwardingLedgerReader, ProofCachingReader {
         found.merge(read) { first, _ in first }
         return found
     }
+
+    /// Entries are not altered here, so the store's bulk read (one query on PostgreSQL) is kept.
+    func entries(at indices: [UInt64]) throws -> [UInt64: StoredEntry] { try base.entries(at: indices) }
 }
 
 /// A reader that can keep whole inclusion proofs across scans (see ``MerkleNodeCache/proof(leaf:size:)``).

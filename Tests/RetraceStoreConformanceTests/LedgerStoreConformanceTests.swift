@@ -168,6 +168,7 @@ struct LedgerStoreConformanceTests {
                 "node \(try writer.hashes(of: [node.0])[node.0] == node.1)",
                 "heads \(try writer.heads(of: ["a", "z", "a"]).mapValues(\.sequence))",
                 "ids \(try writer.entryIndices(eventIDs: [Self.entry(0).eventID, Self.entry(1).eventID, [9]]).values.sorted())",
+                "entries \(try writer.entries(at: [1, 0, 7, 1]).mapValues { $0 == Self.entry($0.index) }.sorted { $0.key < $1.key })",
             ]
             // Refused before anything of its own reached the database.
             do {
@@ -209,7 +210,7 @@ struct LedgerStoreConformanceTests {
         #expect(
             seen == [
                 "size 2", "entry true", "id 1", "head 1", "product s", "node true", "heads [\"a\": 1]", "ids [0, 1]",
-                "group chain 1",
+                "entries [(key: 0, value: true), (key: 1, value: true)]", "group chain 1",
                 "nested chain 1", "nested undone true", "group head 2", "after size 2", "after head 1",
                 "after b 0",
             ]
@@ -382,6 +383,11 @@ struct LedgerStoreConformanceTests {
         try referenceLedger.store.read { try $0.forEachEntry(from: 0, to: size) { theirs.append($0) } }
         #expect(mine == theirs)
         #expect(mine.contains { !$0.members.isEmpty }, "batch statements are stored with their members")
+        // The bulk read answers what one read per index answers, members included; past the end, nothing.
+        let asked = [size + 5, 0, size - 1, 3, 3] + mine.filter { !$0.members.isEmpty }.map(\.index)
+        let bulk = try ledger.store.read { try $0.entries(at: asked) }
+        #expect(bulk.count == Set(asked).count - 1)
+        for index in asked where index < size { #expect(bulk[index] == mine[Int(index)]) }
         #expect(try ledger.store.read { try $0.checkpoints() } == referenceLedger.store.read { try $0.checkpoints() })
 
         let report = try Auditor(
