@@ -58,6 +58,12 @@ public final class PostgresLedgerStore: LedgerStore {
     }
 
     /// Whether a `--db` value names a PostgreSQL ledger rather than a file.
+    /// The schema a `postgres://` URL names (`retrace` when it names none), or `nil` for text that is
+    /// not such a URL: what a command names its own files after, since a URL is not a path.
+    public static func schemaName(url text: String) -> String? {
+        (try? PostgresURL(parsing: text))?.schema
+    }
+
     public static func isURL(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }

@@ -5,6 +5,7 @@ import RetraceAudit
 import RetraceCrypto
 import RetraceEvents
 import RetraceLedger
+import RetracePostgres
 import RetraceSimulation
 import RetraceStorage
 import RetraceVerification
@@ -60,7 +61,12 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let base = db.hasSuffix(".sqlite") ? String(db.dropLast(".sqlite".count)) : db
+        // The bundle, keys and scan journal sit beside an SQLite ledger; a PostgreSQL ledger has no
+        // "beside", so they go to the current directory under its schema's name.
+        let base =
+            PostgresLedgerStore.isURL(db)
+            ? "retrace-demo-\(PostgresLedgerStore.schemaName(url: db) ?? "retrace")"
+            : db.hasSuffix(".sqlite") ? String(db.dropLast(".sqlite".count)) : db
         let bundlePath = base + "-bundle.json"
         let keyDirectory = base + "-keys"
         let journalPath = base + "-scans.jsonl"

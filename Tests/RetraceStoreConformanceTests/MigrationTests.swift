@@ -140,3 +140,39 @@ struct MigrationTests {
         #expect(throws: StorageError(.notFound, "")) { try target.open() }
     }
 }
+
+/// `retrace demo` on a PostgreSQL ledger: its bundle, keys and scan journal are files, and a URL has
+/// no folder to put them beside, so they go to the working directory under the schema's name.
+@Suite("retrace demo on PostgreSQL")
+struct DemoOnPostgresTests {
+    @Test("the demo plays into a schema and writes its files as retrace-demo-<schema>-…; audit passes")
+    func demoOnPostgres() throws {
+        guard Backend.postgres.available else { return }
+        let location = try ScratchLocation(.postgres)
+        defer {
+            location.remove()
+            try? FileManager.default.removeItem(at: location.directory)
+        }
+        func retrace(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_BIN")
+            process.arguments = arguments
+            process.currentDirectoryURL = location.directory
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let (status, output) = try retrace(["demo", "--db", location.db])
+        #expect(status == 0, "\(output)")
+        for suffix in ["-bundle.json", "-scans.jsonl", "-keys/log.pub"] {
+            let path = location.directory.appendingPathComponent("retrace-demo-\(location.schema)\(suffix)").path
+            #expect(FileManager.default.fileExists(atPath: path), "\(path) missing")
+        }
+        let (audited, report) = try retrace(["audit", "--db", location.db])
+        #expect(audited == 0, "\(report)")
+    }
+}
