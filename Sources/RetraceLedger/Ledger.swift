@@ -801,8 +801,10 @@ public final class Ledger: Sendable {
 
     static func loadTrust(roots: [NoteVerifier], reader: any LedgerReader) throws -> TrustState {
         var trust = TrustState(trustRoots: roots)
-        for link in try reader.chain(rosterChain) {
-            guard let stored = try reader.entry(at: link.index) else {
+        let links = try reader.chain(rosterChain)
+        let read = try reader.entries(at: links.map(\.index))
+        for link in links {
+            guard let stored = read[link.index] else {
                 throw StorageError(.corrupt, "roster entry \(link.index) is missing")
             }
             trust = try trust.applying(roster: LogEntry(parsing: stored.bytes).signed)

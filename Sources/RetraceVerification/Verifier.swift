@@ -350,13 +350,15 @@ public final class Verifier: Sendable {
         let evidence = self.evidence
         DispatchQueue.global(qos: .userInitiated).async(group: group) {
             let stored = try? store.read { reader in
-                let roster = try reader.chain(Ledger.rosterChain).compactMap { link in
-                    try reader.entry(at: link.index).map {
-                        (index: link.index, leafHash: MerkleHash.leafHash($0.bytes))
-                    }
+                // Both chains' entries in one read each (one query on PostgreSQL).
+                let rosterLinks = try reader.chain(Ledger.rosterChain)
+                let chainLinks = try reader.chain(product.digitalLink)
+                let read = try reader.entries(at: rosterLinks.map(\.index) + chainLinks.map(\.index))
+                let roster = rosterLinks.compactMap { link in
+                    read[link.index].map { (index: link.index, leafHash: MerkleHash.leafHash($0.bytes)) }
                 }
-                let entries = try reader.chain(product.digitalLink).compactMap { link in
-                    try reader.entry(at: link.index).map { (index: link.index, bytes: $0.bytes) }
+                let entries = chainLinks.compactMap { link in
+                    read[link.index].map { (index: link.index, bytes: $0.bytes) }
                 }
                 return (roster, entries)
             }
