@@ -320,6 +320,7 @@ let package = Package(
             dependencies: [
                 "retrace", "RetraceTestSupport", "LoopbackHTTP", "RetraceWitness", "RetraceSimulation", "RetraceLedger",
                 "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
+                "RetraceWitnessService",
             ],
             swiftSettings: strict),
         .testTarget(

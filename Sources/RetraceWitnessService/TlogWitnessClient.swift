@@ -14,6 +14,8 @@ public struct TlogWitnessClient: Sendable {
 
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public let description: String
+        /// An answer over the size limit: another connection would bring the same.
+        var oversized = false
     }
 
     public let host: String
@@ -50,14 +52,35 @@ public struct TlogWitnessClient: Sendable {
     }
 
     /// A GET below the URL's path (monitors read `/checkpoint`, proofs and entries this way).
+    ///
+    /// A GET changes nothing, so a connection that fails before a whole answer (refused, reset, or
+    /// closed by the server before the request was written: NIO's "I/O on closed channel") is
+    /// tried again, up to ``getAttempts`` times in all, within the one timeout. A monitor polling
+    /// a log across a network should not report a dropped connection as a failure of the log.
     public func get(_ path: String) async throws -> Reply {
-        try await post(path: prefix + path, body: nil)
+        try await post(path: prefix + path, body: nil, attempts: Self.getAttempts)
     }
 
-    func post(path: String, body: [UInt8]?) async throws -> Reply {
+    /// Connections a GET may use before its failure is reported.
+    public static let getAttempts = 3
+
+    func post(path: String, body: [UInt8]?, attempts: Int = 1) async throws -> Reply {
         let timeout = timeoutSeconds
         return try await withThrowingTaskGroup(of: Reply.self) { group in
-            group.addTask { try await exchange(path: path, body: body) }
+            group.addTask {
+                var attempt = 1
+                while true {
+                    do {
+                        return try await exchange(path: path, body: body)
+                    } catch let failure as Failure where failure.oversized {
+                        throw failure
+                    } catch {
+                        guard attempt < attempts, !Task.isCancelled else { throw error }
+                        try await Task.sleep(for: .milliseconds(100 * attempt * attempt))
+                        attempt += 1
+                    }
+                }
+            }
             group.addTask {
                 try await Task.sleep(for: .seconds(timeout))
                 throw Failure(description: "no answer from \(host):\(port) within \(timeout) s")
@@ -107,7 +130,7 @@ public struct TlogWitnessClient: Sendable {
                 case .body(var buffer):
                     bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
                     guard bytes.count <= 64 << 20 else {
-                        throw Failure(description: "answer from \(host):\(port) is over 64 MiB")
+                        throw Failure(description: "answer from \(host):\(port) is over 64 MiB", oversized: true)
                     }
                 case .end:
                     return Reply(status: status, contentType: contentType, body: String(decoding: bytes, as: UTF8.self))
