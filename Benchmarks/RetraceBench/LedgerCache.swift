@@ -5,7 +5,6 @@ import RetraceIdentity
 import RetraceLedger
 import RetraceSimulation
 import RetraceStorage
-import Synchronization
 
 /// The benchmark ledgers: generated once from a seed and kept under a cache directory, keyed by
 /// size, seed and ``recipe``, so a rerun (or the 10^6 ledger, which takes minutes) is not rebuilt.
@@ -257,15 +256,11 @@ enum LedgerCache {
 }
 
 /// A bounded hand-off of prepared batches from the generating thread to the committing one, in
-/// order; `nil` marks the end.
-final class BatchPipeline: Sendable {
-    private struct State {
-        var items: [Result<Ledger.PreparedBatch, any Error>?] = []
-        var cancelled = false
-    }
-
+/// order; `nil` marks the end. Its state is only touched with `condition` locked.
+final class BatchPipeline: @unchecked Sendable {
+    private var items: [Result<Ledger.PreparedBatch, any Error>?] = []
+    private var cancelled = false
     private let capacity: Int
-    private let state = Mutex(State())
     private let condition = NSCondition()
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
@@ -274,16 +269,16 @@ final class BatchPipeline: Sendable {
     func put(_ item: Result<Ledger.PreparedBatch, any Error>?) {
         condition.lock()
         defer { condition.unlock() }
-        while state.withLock({ !$0.cancelled && $0.items.count >= capacity }) { condition.wait() }
-        state.withLock { if !$0.cancelled { $0.items.append(item) } }
+        while !cancelled, items.count >= capacity { condition.wait() }
+        if !cancelled { items.append(item) }
         condition.broadcast()
     }
 
     func take() -> Result<Ledger.PreparedBatch, any Error>? {
         condition.lock()
         defer { condition.unlock() }
-        while state.withLock({ $0.items.isEmpty }) { condition.wait() }
-        let item = state.withLock { $0.items.removeFirst() }
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
         condition.broadcast()
         return item
     }
@@ -291,8 +286,8 @@ final class BatchPipeline: Sendable {
     /// Lets a producer blocked in ``put(_:)`` finish without anyone taking its batches.
     func cancel() {
         condition.lock()
-        state.withLock { $0.cancelled = true }
+        defer { condition.unlock() }
+        cancelled = true
         condition.broadcast()
-        condition.unlock()
     }
 }

@@ -150,36 +150,21 @@ struct PostgresAccess: LedgerWriter {
         let end = Int64(clamping: to)
         while start < end {
             let pageEnd = min(end, start &+ Self.page)
-            let entryRows = try rows(
-                """
-                SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries
-                WHERE idx >= \(start) AND idx < \(pageEnd) ORDER BY idx
-                """
-            )
-            var members: [Int64: [[UInt8]]] = [:]
-            for row in try rows(
-                """
-                SELECT idx, position, bytes FROM batch_members WHERE idx >= \(start) AND idx < \(pageEnd)
-                ORDER BY idx, position
-                """
-            ) {
-                members[try row.int64(0), default: []].append(try row.bytes(2))
-            }
-            for row in entryRows {
-                let index = try row.int64(0)
-                let type = try row.text(2)
-                try body(
-                    StoredEntry(
-                        index: try row.unsigned(0),
-                        eventID: try row.bytes(1),
-                        type: type,
-                        received: try row.int64(3),
-                        leafHash: try row.bytes(4),
-                        bytes: try row.bytes(5),
-                        members: type == "roster" ? [] : members[index] ?? []
-                    )
+            let entries = try Self.entries(
+                rows(
+                    """
+                    SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries
+                    WHERE idx >= \(start) AND idx < \(pageEnd) ORDER BY idx
+                    """
+                ),
+                members: rows(
+                    """
+                    SELECT idx, position, bytes FROM batch_members WHERE idx >= \(start) AND idx < \(pageEnd)
+                    ORDER BY idx, position
+                    """
                 )
-            }
+            )
+            for entry in entries { try body(entry) }
             start = pageEnd
         }
     }
@@ -195,35 +180,41 @@ struct PostgresAccess: LedgerWriter {
             }
         }
         guard !asked.isEmpty else { return found }
-        let entryRows = try rows(
-            """
-            SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries
-            WHERE idx = ANY(\(asked)::bigint[])
-            """
+        let entries = try Self.entries(
+            rows(
+                """
+                SELECT idx, event_id, type, received, leaf_hash, bytes FROM entries
+                WHERE idx = ANY(\(asked)::bigint[])
+                """
+            ),
+            members: rows(
+                """
+                SELECT idx, position, bytes FROM batch_members WHERE idx = ANY(\(asked)::bigint[])
+                ORDER BY idx, position
+                """
+            )
         )
+        for entry in entries { found[entry.index] = entry }
+        return found
+    }
+
+    /// Entries from `SELECT idx, event_id, type, received, leaf_hash, bytes` rows, each with the
+    /// members among `SELECT idx, position, bytes` rows (in position order) when it is a batch.
+    private static func entries(_ entryRows: [PostgresRow], members memberRows: [PostgresRow]) throws -> [StoredEntry] {
         var members: [Int64: [[UInt8]]] = [:]
-        for row in try rows(
-            """
-            SELECT idx, position, bytes FROM batch_members WHERE idx = ANY(\(asked)::bigint[])
-            ORDER BY idx, position
-            """
-        ) {
-            members[try row.int64(0), default: []].append(try row.bytes(2))
-        }
-        for row in entryRows {
-            let index = try row.int64(0)
+        for row in memberRows { members[try row.int64(0), default: []].append(try row.bytes(2)) }
+        return try entryRows.map { row in
             let type = try row.text(2)
-            found[try row.unsigned(0)] = StoredEntry(
+            return StoredEntry(
                 index: try row.unsigned(0),
                 eventID: try row.bytes(1),
                 type: type,
                 received: try row.int64(3),
                 leafHash: try row.bytes(4),
                 bytes: try row.bytes(5),
-                members: type == "roster" ? [] : members[index] ?? []
+                members: type == "roster" ? [] : members[try row.int64(0)] ?? []
             )
         }
-        return found
     }
 
     func entryIndex(eventID: [UInt8]) throws -> UInt64? {

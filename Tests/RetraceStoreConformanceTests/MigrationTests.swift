@@ -13,14 +13,20 @@ struct MigrationTests {
         .deletingLastPathComponent().appendingPathComponent("keys")
 
     static func migrate(_ from: String, _ to: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_BIN")
-        process.arguments = [
+        try retrace([
             "migrate", "--from", from, "--to", to, "--governance-key",
             keys.appendingPathComponent("governance.pub").path,
             "--log-public-key", keys.appendingPathComponent("log.pub").path,
             "--log-key", keys.appendingPathComponent("log.key").path, "--batch", "150",
-        ]
+        ])
+    }
+
+    /// Runs the built `retrace` to completion (in `directory` when given): exit status and output.
+    static func retrace(_ arguments: [String], in directory: URL? = nil) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_BIN")
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -153,26 +159,13 @@ struct DemoOnPostgresTests {
             location.remove()
             try? FileManager.default.removeItem(at: location.directory)
         }
-        func retrace(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = try BuiltExecutable.locate("retrace", override: "RETRACE_BIN")
-            process.arguments = arguments
-            process.currentDirectoryURL = location.directory
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
-        let (status, output) = try retrace(["demo", "--db", location.db])
+        let (status, output) = try MigrationTests.retrace(["demo", "--db", location.db], in: location.directory)
         #expect(status == 0, "\(output)")
         for suffix in ["-bundle.json", "-scans.jsonl", "-keys/log.pub"] {
             let path = location.directory.appendingPathComponent("retrace-demo-\(location.schema)\(suffix)").path
             #expect(FileManager.default.fileExists(atPath: path), "\(path) missing")
         }
-        let (audited, report) = try retrace(["audit", "--db", location.db])
+        let (audited, report) = try MigrationTests.retrace(["audit", "--db", location.db])
         #expect(audited == 0, "\(report)")
     }
 }
