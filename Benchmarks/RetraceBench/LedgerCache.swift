@@ -22,7 +22,9 @@ enum LedgerCache {
     /// Bump when the generator, the probe layout or the ledger format changes: old files are then ignored.
     /// 2: checkpoints commit to the heads map (issue 11), so ledgers of recipe 1 no longer look like
     /// what a current ledger holds (their heads map would be replayed from every entry on first use).
-    static let recipe = 2
+    /// 3: ledger schema 2 keeps a chain's derived state at its head only; an upgraded recipe 2 file
+    /// keeps the freed pages, so its size would still read as schema 1's.
+    static let recipe = 3
     static let shortCount = 200
     static let longCount = 100
     static let tailBatches = 16

@@ -354,7 +354,7 @@ struct AuditEngine {
             eventID: id,
             sequence: sequence,
             state: nil,
-            linkDigest: Self.linkDigest(rosterHead?.linkDigest ?? [], sequence, index, id, []),
+            linkDigest: Self.linkDigest(rosterHead?.linkDigest ?? [], sequence, index, id),
             lastIndex: index,
             commissionIndex: rosterHead?.commissionIndex ?? index
         )
@@ -419,7 +419,7 @@ struct AuditEngine {
                 sequence: sequence,
                 state: nil,
                 linkDigest: reader == nil
-                    ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index, statement.id.bytes, []),
+                    ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index, statement.id.bytes),
                 lastIndex: index,
                 commissionIndex: head?.commissionIndex ?? index
             )
@@ -509,11 +509,8 @@ struct AuditEngine {
                 continue
             }
             let sequence = (head?.sequence ?? -1) + 1
-            var digest: [UInt8] = []
-            if reader != nil {
-                let stateBytes = try CanonicalJSON.encode(state.json)
-                digest = Self.linkDigest(head?.linkDigest ?? [], sequence, index, id.bytes, stateBytes)
-            }
+            // The state is compared once per chain, at its head (`compare`), as only the head stores one.
+            let digest = reader == nil ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index, id.bytes)
             try heads.set(
                 key,
                 ChainHead(
@@ -532,22 +529,14 @@ struct AuditEngine {
         }
     }
 
-    /// `SHA-256(previous digest ‖ sequence ‖ index ‖ event id ‖ SHA-256(state))`.
-    static func linkDigest(
-        _ previous: [UInt8],
-        _ sequence: Int64,
-        _ index: UInt64,
-        _ eventID: [UInt8],
-        _ state: [UInt8]
-    )
-        -> [UInt8]
-    {
+    /// `SHA-256(previous digest ‖ sequence ‖ index ‖ event id)`: a chain's links, in order. The
+    /// derived state is not in it: only the head stores one (schema 2), checked in `compare`.
+    static func linkDigest(_ previous: [UInt8], _ sequence: Int64, _ index: UInt64, _ eventID: [UInt8]) -> [UInt8] {
         var input = previous
-        input.reserveCapacity(previous.count + 16 + eventID.count + 32)
+        input.reserveCapacity(previous.count + 16 + eventID.count)
         withUnsafeBytes(of: UInt64(bitPattern: sequence).bigEndian) { input.append(contentsOf: $0) }
         withUnsafeBytes(of: index.bigEndian) { input.append(contentsOf: $0) }
         input.append(contentsOf: eventID)
-        input.append(contentsOf: SHA256.hash(state))
         return SHA256.hash(input)
     }
 
@@ -723,7 +712,7 @@ struct AuditEngine {
     private mutating func compareChains(reader: any LedgerReader) throws {
         if let rosterHead, !broken.contains(Ledger.rosterChain) {
             let links = try reader.chain(Ledger.rosterChain)
-            if let problem = Self.compare(links, with: rosterHead) {
+            if let problem = try Self.compare(links, with: rosterHead) ?? Self.statesOfStatelessChain(links) {
                 try fail(problem.index, Ledger.rosterChain, AuditRule.storedChainLinks, problem.reason)
             }
         }
@@ -733,9 +722,15 @@ struct AuditEngine {
         try heads.forEachSorted { key, head in
             guard !broken.contains(key) else { return }
             let links = try reader.chain(key)
-            if let problem = Self.compare(links, with: head) {
+            if let problem = try Self.compare(links, with: head) {
                 let located = try diagnose(key: key, head: head, links: links, reader: reader) ?? problem
                 try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
+            } else if links.dropLast().contains(where: { !$0.state.isEmpty }),
+                let problem = try diagnose(key: key, head: head, links: links, reader: reader)
+            {
+                // A superseded link that still stores a state (a schema 1 ledger read as it is)
+                // must store the state replayed at that link: only a replay can tell.
+                try fail(problem.index, key, AuditRule.storedChainLinks, problem.reason)
             }
             guard let state = head.state else { return }
             let row = try reader.product(key)
@@ -755,10 +750,12 @@ struct AuditEngine {
         }
     }
 
-    static func compare(_ links: [ChainLink], with head: ChainHead) -> (index: UInt64?, reason: String)? {
+    /// The stored links against the replayed chain: the same links in order, and the head link
+    /// storing exactly the replayed head state (empty for the roster and class chains).
+    static func compare(_ links: [ChainLink], with head: ChainHead) throws -> (index: UInt64?, reason: String)? {
         var digest: [UInt8] = []
         for link in links {
-            digest = linkDigest(digest, link.sequence, link.index, link.eventID, link.state)
+            digest = linkDigest(digest, link.sequence, link.index, link.eventID)
         }
         guard links.count == head.sequence + 1, digest == head.linkDigest else {
             return (
@@ -767,7 +764,21 @@ struct AuditEngine {
                     + "events, head at entry \(head.lastIndex))"
             )
         }
+        let expected = try head.state.map { try CanonicalJSON.encode($0.json) } ?? []
+        guard links.last?.state == expected else {
+            return (
+                head.lastIndex,
+                "the head link's stored derived state (\(links.last?.state.count ?? 0) bytes) differs from the "
+                    + "replayed state (\(expected.count) bytes)"
+            )
+        }
         return nil
+    }
+
+    /// The roster chain stores no state at any link.
+    static func statesOfStatelessChain(_ links: [ChainLink]) -> (index: UInt64?, reason: String)? {
+        guard let stored = links.first(where: { !$0.state.isEmpty }) else { return nil }
+        return (stored.index, "a roster chain link stores a derived state; the roster chain has none")
     }
 
     /// Finds the first stored link that disagrees with the entries, by replaying the stored chain.
@@ -782,6 +793,9 @@ struct AuditEngine {
         var replay = ChainReplay(key: key, reader: reader, rosterHistory: rosterHistory, inclusion: nil)
         for link in links {
             if let problem = try replay.step(link) { return (problem.index, "\(problem.rule): \(problem.reason)") }
+        }
+        if let last = links.last, last.sequence == head.sequence, last.state.isEmpty, replay.head?.state != nil {
+            return (last.index, "the chain's head link stores no derived state; the head keeps the replayed state")
         }
         if let last = links.last, last.sequence < head.sequence {
             return (

@@ -324,8 +324,7 @@ public struct Auditor: Sendable {
                     engine.rosterHead?.linkDigest ?? [],
                     sequence,
                     link.index,
-                    link.eventID,
-                    []
+                    link.eventID
                 ),
                 lastIndex: link.index,
                 commissionIndex: engine.rosterHead?.commissionIndex ?? link.index

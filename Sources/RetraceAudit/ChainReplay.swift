@@ -10,7 +10,7 @@ import RetraceStorage
 ///
 /// Nothing stored is believed: each link's entry is re-read and parsed, optionally proven included
 /// in a trusted root, re-authenticated under the roster in force at its index, re-linked to the
-/// previous link and re-judged by the lifecycle rules; the derived state must equal the stored one.
+/// previous link and re-judged by the lifecycle rules; a stored derived state must equal the replayed one.
 /// Used to load a product's state at the trusted size (incremental audit) and to name the first
 /// bad link when a stored chain differs from the streamed one.
 struct ChainReplay {
@@ -145,11 +145,14 @@ struct ChainReplay {
         } catch {
             return problem(AuditRule.signature, "\(error.rule): \(error.reason)")
         }
-        let stateBytes = try CanonicalJSON.encode(state.json)
-        guard stateBytes == link.state else {
-            return problem(AuditRule.storedChainLinks, "the stored derived state differs from the replayed state")
+        // Only a chain's head stores its state (schema 2; a schema 1 ledger stores one at every
+        // link): a stored state must be the replayed one; an empty one is a superseded link's.
+        if !link.state.isEmpty {
+            guard try CanonicalJSON.encode(state.json) == link.state else {
+                return problem(AuditRule.storedChainLinks, "the stored derived state differs from the replayed state")
+            }
         }
-        advance(link, sequence: sequence, state: state, stateBytes: stateBytes)
+        advance(link, sequence: sequence, state: state)
         return nil
     }
 
@@ -185,16 +188,16 @@ struct ChainReplay {
         guard link.state.isEmpty else {
             return problem(AuditRule.storedChainLinks, "a class chain link stores a state; it has none")
         }
-        advance(link, sequence: (head?.sequence ?? -1) + 1, state: nil, stateBytes: [])
+        advance(link, sequence: (head?.sequence ?? -1) + 1, state: nil)
         return nil
     }
 
-    private mutating func advance(_ link: ChainLink, sequence: Int64, state: ProductState?, stateBytes: [UInt8]) {
+    private mutating func advance(_ link: ChainLink, sequence: Int64, state: ProductState?) {
         head = ChainHead(
             eventID: link.eventID,
             sequence: sequence,
             state: state,
-            linkDigest: AuditEngine.linkDigest(head?.linkDigest ?? [], sequence, link.index, link.eventID, stateBytes),
+            linkDigest: AuditEngine.linkDigest(head?.linkDigest ?? [], sequence, link.index, link.eventID),
             lastIndex: link.index,
             commissionIndex: head?.commissionIndex ?? link.index
         )

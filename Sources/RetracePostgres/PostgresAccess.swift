@@ -95,6 +95,17 @@ struct PostgresAccess: LedgerWriter {
                     \(chunk.map { ByteBuffer(bytes: $0.state) })::bytea[])
                 """
             )
+            // Only a chain's head keeps its state (schema version 2): empty the links these supersede.
+            let superseded = chunk.filter { $0.sequence > 0 }
+            guard !superseded.isEmpty else { continue }
+            try run(
+                """
+                UPDATE chain_links AS old SET state = ''::bytea
+                FROM unnest(\(superseded.map(\.chain))::text[], \(superseded.map { $0.sequence - 1 })::bigint[])
+                    AS superseded (chain, seq)
+                WHERE old.chain = superseded.chain AND old.seq = superseded.seq AND length(old.state) > 0
+                """
+            )
         }
         for chunk in chunks(taken.products) {
             try run(

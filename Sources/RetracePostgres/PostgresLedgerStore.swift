@@ -138,8 +138,34 @@ public final class PostgresLedgerStore: LedgerStore {
                         + "\(PostgresSchema.version): upgrade retrace"
                 )
             }
+            if !readOnly, number < PostgresSchema.version { try store.upgrade(connection) }
         }
         return store
+    }
+
+    /// Brings an older ledger schema to ``PostgresSchema/version``, all or nothing, under the
+    /// writers' lock; re-read inside it, since another instance may have upgraded it meanwhile.
+    private func upgrade(_ connection: PostgresConnection) throws {
+        try run(connection, "BEGIN ISOLATION LEVEL READ COMMITTED")
+        do {
+            try run(connection, "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey(schema)))")
+            let found = try rows(connection, "SELECT value FROM schema_info WHERE key = 'version'")
+            let current = try found.first.map { try $0.decode(String.self) }.flatMap(Int.init) ?? 0
+            if current == 1 {
+                for statement in PostgresSchema.upgradeFrom1 {
+                    try run(connection, PostgresQuery(unsafeSQL: statement))
+                }
+            } else if current != PostgresSchema.version {
+                throw StorageError(
+                    .notALedger,
+                    "\(location) has ledger schema \(current), which no retrace release wrote; expected 1 or 2"
+                )
+            }
+            try run(connection, "COMMIT")
+        } catch {
+            _ = try? run(connection, "ROLLBACK")
+            throw error
+        }
     }
 
     /// Bytes the ledger's tables take in the database: rows, indexes and TOAST of every table of

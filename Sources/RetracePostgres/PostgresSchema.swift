@@ -1,10 +1,11 @@
 import Foundation
 import RetraceStorage
 
-/// The PostgreSQL schema of a Retrace ledger, version 1: the SQLite tables (spec/format.md §6) in
-/// PostgreSQL types, append-only by trigger.
+/// The PostgreSQL schema of a Retrace ledger, version 2: the SQLite tables (spec/format.md §6) in
+/// PostgreSQL types, append-only by trigger but for the one UPDATE SQLite's schema also allows
+/// (emptying a superseded chain link's derived state).
 enum PostgresSchema {
-    static let version = 1
+    static let version = 2
     /// Marks a schema as a Retrace ledger, as `PRAGMA application_id` does for an SQLite file.
     static let applicationTag = "retrace-ledger"
 
@@ -64,11 +65,12 @@ enum PostgresSchema {
             CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION 'retrace: % is append-only', TG_TABLE_NAME; END $$
             """,
+            refuseLinkChange,
         ]
         for table in tables {
             statements.append(
                 "CREATE TRIGGER \(table)_append_only BEFORE UPDATE OR DELETE ON \(table) "
-                    + "FOR EACH ROW EXECUTE FUNCTION refuse_change()"
+                    + "FOR EACH ROW EXECUTE FUNCTION \(table == "chain_links" ? "refuse_link_change" : "refuse_change")()"
             )
             statements.append(
                 "CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table) "
@@ -77,6 +79,38 @@ enum PostgresSchema {
         }
         return statements
     }
+
+    /// `chain_links`' trigger: every UPDATE or DELETE is refused except emptying the state of a link
+    /// a newer link of its chain has superseded, its other columns unchanged (as SQLite's schema).
+    static let refuseLinkChange = """
+        CREATE OR REPLACE FUNCTION refuse_link_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND NEW.chain = OLD.chain AND NEW.seq = OLD.seq AND NEW.idx = OLD.idx
+                AND NEW.event_id = OLD.event_id AND NEW.state = ''::bytea
+                AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = OLD.chain AND newer.seq > OLD.seq)
+            THEN RETURN NEW; END IF;
+            RAISE EXCEPTION 'retrace: chain_links is append-only but for superseded states';
+        END $$
+        """
+
+    /// Version 1 → 2, in one transaction holding the writers' lock: the new `chain_links`
+    /// trigger, every superseded link's state emptied, the version recorded (its row's own
+    /// trigger is stepped around for that one UPDATE).
+    static let upgradeFrom1 = [
+        refuseLinkChange,
+        "DROP TRIGGER chain_links_append_only ON chain_links",
+        """
+        CREATE TRIGGER chain_links_append_only BEFORE UPDATE OR DELETE ON chain_links
+            FOR EACH ROW EXECUTE FUNCTION refuse_link_change()
+        """,
+        """
+        UPDATE chain_links AS old SET state = ''::bytea WHERE length(old.state) > 0
+            AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = old.chain AND newer.seq > old.seq)
+        """,
+        "ALTER TABLE schema_info DISABLE TRIGGER schema_info_append_only",
+        "UPDATE schema_info SET value = '2' WHERE key = 'version'",
+        "ALTER TABLE schema_info ENABLE TRIGGER schema_info_append_only",
+    ]
 }
 
 /// `postgres://user[:password]@host[:port]/database[?schema=NAME]`.

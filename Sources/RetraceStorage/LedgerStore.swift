@@ -75,6 +75,7 @@ public protocol LedgerWriter: LedgerReader {
     func setMetadata(_ key: String, _ value: String) throws
     func insert(entry: StoredEntry) throws
     func insert(nodes: [(NodeID, [UInt8])]) throws
+    /// Stores a chain's next link and empties the derived state of the link it supersedes.
     func insert(link: ChainLink) throws
     func insert(product: ProductRow) throws
     /// Inserting a checkpoint that exists with the same size is a no-op; a different root for the
@@ -123,7 +124,10 @@ public struct ChainLink: Hashable, Sendable {
     public let sequence: Int64
     public let index: UInt64
     public let eventID: [UInt8]
-    /// The derived state after this step (canonical JSON), so the next append need not replay the chain.
+    /// The derived state after this step (canonical JSON), so the next append need not replay the
+    /// chain. Kept only while the link is its chain's head: storing a newer link empties it
+    /// (spec/format.md §6), so a superseded link reads as empty (or, in a ledger read as schema 1
+    /// left it, as the state it had). Always empty on the roster and class chains.
     public let state: [UInt8]
 
     public init(chain: String, sequence: Int64, index: UInt64, eventID: [UInt8], state: [UInt8]) {

@@ -185,7 +185,7 @@ struct SQLiteAccess: LedgerWriter {
     }
 
     func insert(entry: StoredEntry) throws {
-        try insert(
+        try execute(
             "INSERT INTO entries (idx, event_id, type, received, leaf_hash, bytes) VALUES (?, ?, ?, ?, ?, ?)",
             .integer(Int64(entry.index)),
             .blob(entry.eventID),
@@ -195,7 +195,7 @@ struct SQLiteAccess: LedgerWriter {
             .blob(entry.bytes)
         )
         for (position, bytes) in entry.members.enumerated() {
-            try insert(
+            try execute(
                 "INSERT INTO batch_members (idx, position, bytes) VALUES (?, ?, ?)",
                 .integer(Int64(entry.index)),
                 .integer(Int64(position)),
@@ -206,7 +206,7 @@ struct SQLiteAccess: LedgerWriter {
 
     func insert(nodes: [(NodeID, [UInt8])]) throws {
         for (node, hash) in nodes {
-            try insert(
+            try execute(
                 "INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)",
                 .integer(Int64(node.level)),
                 .integer(Int64(node.index)),
@@ -216,7 +216,7 @@ struct SQLiteAccess: LedgerWriter {
     }
 
     func insert(link: ChainLink) throws {
-        try insert(
+        try execute(
             "INSERT INTO chain_links (chain, seq, idx, event_id, state) VALUES (?, ?, ?, ?, ?)",
             .text(link.chain),
             .integer(link.sequence),
@@ -224,10 +224,19 @@ struct SQLiteAccess: LedgerWriter {
             .blob(link.eventID),
             .blob(link.state)
         )
+        // Only a chain's head keeps its state (Schema version 2); the row just superseded sits
+        // beside the new one, so this rewrites the page the INSERT already dirtied.
+        if link.sequence > 0 {
+            try execute(
+                "UPDATE chain_links SET state = x'' WHERE chain = ? AND seq = ? AND length(state) > 0",
+                .text(link.chain),
+                .integer(link.sequence - 1)
+            )
+        }
     }
 
     func insert(product: ProductRow) throws {
-        try insert(
+        try execute(
             "INSERT INTO products (product, gtin, serial, passport) VALUES (?, ?, ?, ?)",
             .text(product.product),
             .text(product.gtin),
@@ -243,13 +252,13 @@ struct SQLiteAccess: LedgerWriter {
         case blob([UInt8])
     }
 
-    /// Runs one of the append path's cached INSERTs, binding each value directly with SQLite's C
+    /// Runs one of the append path's cached INSERTs (or its one UPDATE), binding each value directly with SQLite's C
     /// API. Going through GRDB's `StatementArguments` converted every blob to `Data` and every
     /// value to a `DatabaseValue` first: about a third of the commit's SQLite cost in the append
     /// profile (issue 15), for the five rows each appended event writes. A failure is reported as
     /// GRDB's `DatabaseError` with SQLite's own code and message, exactly as before, so
     /// ``SQLiteLedgerStore`` maps it (a duplicate key to `.conflict`) unchanged.
-    private func insert(_ sql: String, _ values: Bound...) throws {
+    private func execute(_ sql: String, _ values: Bound...) throws {
         let handle = try db.cachedStatement(sql: sql).sqliteStatement
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)

@@ -59,11 +59,18 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// Opens an existing ledger. Nothing is written to a file that turns out not to be a ledger.
+    ///
+    /// A writable open upgrades an older schema in one transaction (``Schema/upgradeFrom1``); a
+    /// read-only one reads it as it is (a version 1 file keeps every link's state, which readers
+    /// and the audit accept: an equal state is no lie).
     public static func open(path: String, readOnly: Bool = false) throws -> SQLiteLedgerStore {
-        try probe(path: path)
+        let version = try probe(path: path)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
-            if !readOnly { try enforceDurability(pool) }
+            if !readOnly {
+                try enforceDurability(pool)
+                if version < Schema.version { try upgrade(pool, from: version, path: path) }
+            }
             return SQLiteLedgerStore(path: path, pool: pool)
         } catch let error as DatabaseError {
             throw map(error, path: path)
@@ -78,7 +85,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// of other connections already open here, after which another process could checkpoint and
     /// delete the WAL under them (SQLite's "how to corrupt" §2.2). SQLite itself refuses a file
     /// that is not a database (`SQLITE_NOTADB`) without writing to it.
-    private static func probe(path: String) throws {
+    @discardableResult
+    private static func probe(path: String) throws -> Int {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StorageError(.notFound, "no ledger at \(path); create one with `retrace init` or `retrace demo`")
         }
@@ -108,8 +116,28 @@ public final class SQLiteLedgerStore: LedgerStore {
                     "\(path) has ledger schema \(version); this retrace reads up to \(Schema.version): upgrade retrace"
                 )
             }
+            return version
         } catch let error as DatabaseError {
             throw map(error, path: path)
+        }
+    }
+
+    /// Brings a ledger of schema `version` to ``Schema/version``, all or nothing; re-checked inside
+    /// the write lock, since another process may have upgraded the file since the probe.
+    private static func upgrade(_ pool: DatabasePool, from version: Int, path: String) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                let current = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                guard current < Schema.version else { return .commit }
+                guard current == 1 else {
+                    throw StorageError(
+                        .notALedger,
+                        "\(path) has ledger schema \(current), which no retrace release wrote; expected 1 or 2"
+                    )
+                }
+                try db.execute(sql: Schema.upgradeFrom1)
+                return .commit
+            }
         }
     }
 

@@ -1,10 +1,15 @@
-/// The SQLite schema of a Retrace ledger, version 1.
+/// The SQLite schema of a Retrace ledger, version 2.
 ///
 /// Every ledger table is append-only in the schema itself: triggers abort any UPDATE or DELETE, so
 /// no code path, present or future, can rewrite history without first dropping a trigger (which
 /// the audit would still catch, since every byte is covered by the Merkle tree).
+///
+/// One UPDATE is allowed, and only in one shape: emptying the derived `state` of a chain link that
+/// a newer link of its chain has superseded (version 2). The state exists so the next append need
+/// not replay the chain; only the head's is ever read, and keeping one per step was 603 of the
+/// 1,713 bytes each entry cost on disk (issue 15). Nothing signed or hashed is in that column.
 enum Schema {
-    static let version = 1
+    static let version = 2
     /// `PRAGMA application_id`: "RTRC". Lets a reader tell a Retrace ledger from any other SQLite file
     /// without trusting table names.
     static let applicationID: Int32 = 0x5254_5243
@@ -53,12 +58,42 @@ enum Schema {
 
     static var appendOnlyTriggers: String {
         tables.map { table in
-            """
-            CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
-                BEGIN SELECT RAISE(ABORT, 'retrace: \(table) is append-only'); END;
-            CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
-                BEGIN SELECT RAISE(ABORT, 'retrace: \(table) is append-only'); END;
-            """
+            if table == "chain_links" { return chainLinkTriggers }
+            return
+                """
+                CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'retrace: \(table) is append-only'); END;
+                CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'retrace: \(table) is append-only'); END;
+                """
         }.joined(separator: "\n")
     }
+
+    /// `chain_links` refuses DELETE and every UPDATE except emptying a superseded link's state:
+    /// the link's other columns unchanged, its new state empty, and a newer link of its chain
+    /// already stored.
+    static let chainLinkTriggers = """
+        \(chainLinkUpdateTrigger)
+        CREATE TRIGGER chain_links_no_delete BEFORE DELETE ON chain_links
+            BEGIN SELECT RAISE(ABORT, 'retrace: chain_links is append-only'); END;
+        """
+
+    static let chainLinkUpdateTrigger = """
+        CREATE TRIGGER chain_links_no_update BEFORE UPDATE ON chain_links
+            WHEN NEW.chain IS NOT OLD.chain OR NEW.seq IS NOT OLD.seq OR NEW.idx IS NOT OLD.idx
+                OR NEW.event_id IS NOT OLD.event_id OR NEW.state IS NOT x''
+                OR NOT EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = OLD.chain AND newer.seq > OLD.seq)
+            BEGIN SELECT RAISE(ABORT, 'retrace: chain_links is append-only but for superseded states'); END;
+        """
+
+    /// Version 1 → 2, in one transaction: the new `chain_links` trigger, and every superseded
+    /// link's state emptied (the pages are reused by later appends, or returned by `VACUUM`).
+    static let upgradeFrom1 = """
+        DROP TRIGGER chain_links_no_update;
+        \(chainLinkUpdateTrigger)
+        UPDATE chain_links SET state = x''
+            WHERE length(state) > 0 AND EXISTS (
+                SELECT 1 FROM chain_links AS newer WHERE newer.chain = chain_links.chain AND newer.seq > chain_links.seq);
+        PRAGMA user_version = 2;
+        """
 }

@@ -122,14 +122,53 @@ struct SQLiteTamperTests {
     func chainLinksAndProducts() throws {
         let target = try Attacker.index(of: "sell", offset: 50)
         let product = try Attacker.product(at: target)
+        // Only the head link stores a state (schema 2): a superseded link given one (the head's, so
+        // valid JSON of a real state, but not the state after this step) ...
         let state = try Attacker.tamper("link-state") { db in
             try db.execute(
-                sql: "UPDATE chain_links SET state = (SELECT state FROM chain_links WHERE chain = ? AND seq = 2) "
-                    + "WHERE chain = ? AND idx = ?",
+                sql: "UPDATE chain_links SET state = (SELECT state FROM chain_links WHERE chain = ? "
+                    + "ORDER BY seq DESC LIMIT 1) WHERE chain = ? AND idx = ?",
                 arguments: [product, product, target]
             )
         }
         expectDetected(try auditFile(state), index: target, rule: AuditRule.storedChainLinks, product: product)
+        // ... the head's state changed (the next append would judge from it) or emptied.
+        let head = try #require(
+            try Attacker.query { db in
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT idx FROM chain_links WHERE chain = ? ORDER BY seq DESC LIMIT 1",
+                    arguments: [product]
+                )
+            }
+        )
+        let headState = try Attacker.tamper("head-state") { db in
+            try db.execute(
+                sql:
+                    "UPDATE chain_links SET state = CAST(replace(CAST(state AS TEXT), '\"phase\":\"', '\"phase\":\"x') "
+                    + "AS BLOB) WHERE chain = ? AND idx = ? AND instr(CAST(state AS TEXT), '\"phase\":\"') > 0",
+                arguments: [product, head]
+            )
+            #expect(db.changesCount == 1)
+        }
+        expectDetected(
+            try auditFile(headState),
+            index: UInt64(head),
+            rule: AuditRule.storedChainLinks,
+            product: product
+        )
+        let headEmptied = try Attacker.tamper("head-state-emptied") { db in
+            try db.execute(
+                sql: "UPDATE chain_links SET state = x'' WHERE chain = ? AND idx = ?",
+                arguments: [product, head]
+            )
+        }
+        expectDetected(
+            try auditFile(headEmptied),
+            index: UInt64(head),
+            rule: AuditRule.storedChainLinks,
+            product: product
+        )
 
         let eventID = try Attacker.tamper("link-event") { db in
             try db.execute(

@@ -84,11 +84,16 @@ struct ScratchLocation {
             let base = (Backend.postgresURL ?? "").split(separator: "?").first.map(String.init) ?? ""
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-            process.arguments = [base, "-v", "ON_ERROR_STOP=1", "-q", "-c", "SET search_path TO \(schema); \(sql)"]
+            // On standard input, in one transaction (`-1`): a long script does not fit in one argument.
+            process.arguments = [base, "-v", "ON_ERROR_STOP=1", "-q", "-1", "-f", "-"]
+            let input = Pipe()
             let output = Pipe()
+            process.standardInput = input
             process.standardOutput = output
             process.standardError = output
             try process.run()
+            input.fileHandleForWriting.write(Data("SET search_path TO \(schema); \(sql)".utf8))
+            try input.fileHandleForWriting.close()
             let data = output.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             return (process.terminationStatus == 0, String(decoding: data, as: UTF8.self))

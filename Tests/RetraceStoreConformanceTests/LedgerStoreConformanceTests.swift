@@ -99,6 +99,155 @@ struct LedgerStoreConformanceTests {
     }
 
     @Test(
+        "Only a chain's head keeps its derived state: the one UPDATE the schema allows empties a superseded one",
+        arguments: Backend.allCases
+    )
+    func headKeepsState(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        func link(_ chain: String, _ sequence: Int64, _ state: String) -> ChainLink {
+            ChainLink(
+                chain: chain,
+                sequence: sequence,
+                index: UInt64(sequence),
+                eventID: [UInt8](repeating: UInt8(sequence), count: 32),
+                state: Array(state.utf8)
+            )
+        }
+        func states(_ chain: String) throws -> [String] {
+            try store.read { try $0.chain(chain) }.map { String(decoding: $0.state, as: UTF8.self) }
+        }
+        try store.write { try $0.insert(link: link("p", 0, "a")) }
+        try store.write { try $0.insert(link: link("p", 1, "b")) }
+        #expect(try states("p") == ["", "b"])
+        // Three links in one transaction (on PostgreSQL, one batch of held rows).
+        try store.write { writer in
+            for (sequence, state) in ["x", "y", "z"].enumerated() {
+                try writer.insert(link: link("q", Int64(sequence), state))
+            }
+        }
+        #expect(try states("q") == ["", "", "z"])
+        #expect(try store.read { try $0.head(of: "q") }?.state == Array("z".utf8))
+        // A refused group leaves the superseded link's state where it was.
+        struct Refused: Error {}
+        try store.write { writer in
+            _ = try? writer.withSavepoint {
+                try writer.insert(link: link("p", 2, "c"))
+                _ = try writer.chain("p")  // sends held rows on PostgreSQL, so the UPDATE runs inside the group
+                throw Refused()
+            }
+        }
+        #expect(try states("p") == ["", "b"])
+        // Outside Retrace: emptying the head's state, giving a superseded link a state, or changing
+        // any other column of a link are all refused.
+        for sql in [
+            "UPDATE chain_links SET state = '' WHERE chain = 'p' AND seq = 1",
+            "UPDATE chain_links SET state = 'b' WHERE chain = 'p' AND seq = 0",
+            "UPDATE chain_links SET idx = 7 WHERE chain = 'p' AND seq = 0",
+            "UPDATE chain_links SET event_id = state WHERE chain = 'q' AND seq = 1",
+        ] {
+            let (accepted, message) = try location.rawExecute(
+                backend == .sqlite ? sql.replacingOccurrences(of: "''", with: "x''") : sql
+            )
+            #expect(!accepted, "\(sql) was accepted")
+            #expect(message.contains("append-only"), "\(sql): \(message)")
+        }
+        #expect(try states("p") == ["", "b"])
+    }
+
+    @Test(
+        "A schema 1 ledger (a state at every link) reads and audits as it is; a writable open upgrades it at once",
+        arguments: Backend.allCases
+    )
+    func upgradeFromSchema1(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let all = try Self.statements(140)
+        let statements = all.dropLast(20)
+        var written: [String: [Int64: [UInt8]]] = [:]
+        do {
+            let ledger = try Self.ledger(on: try location.create())
+            for signed in statements {
+                _ = try ledger.append([signed])
+                for product in [signed.statement.product].compactMap(\.self) + signed.members.map(\.product) {
+                    if let head = try ledger.store.read({ try $0.head(of: product.digitalLink) }) {
+                        written[head.chain, default: [:]][head.sequence] = head.state
+                    }
+                }
+            }
+        }
+        let long = try #require(written.filter { $0.value.count >= 4 }.keys.min())
+        func literal(_ bytes: [UInt8]) -> String {
+            backend == .sqlite ? "x'\(Hex.encode(bytes))'" : "'\\x\(Hex.encode(bytes))'::bytea"
+        }
+        // What schema 1 stored and allowed: every link's state, no UPDATE at all.
+        let (oldTrigger, newTrigger, version): (String, String, String)
+        if backend == .sqlite {
+            oldTrigger =
+                "CREATE TRIGGER chain_links_no_update BEFORE UPDATE ON chain_links BEGIN SELECT RAISE(ABORT, 'retrace: chain_links is append-only'); END;"
+            newTrigger = "DROP TRIGGER chain_links_no_update;"
+            version = "PRAGMA user_version = 1;"
+        } else {
+            oldTrigger =
+                "CREATE TRIGGER chain_links_append_only BEFORE UPDATE OR DELETE ON chain_links FOR EACH ROW EXECUTE FUNCTION refuse_change();"
+            newTrigger = "DROP TRIGGER chain_links_append_only ON chain_links;"
+            version =
+                "ALTER TABLE schema_info DISABLE TRIGGER USER; UPDATE schema_info SET value = '1' WHERE key = 'version'; ALTER TABLE schema_info ENABLE TRIGGER USER;"
+        }
+        func setStates(_ states: [(String, Int64, [UInt8])]) throws {
+            let updates = states.map {
+                "UPDATE chain_links SET state = \(literal($0.2)) WHERE chain = '\($0.0)' AND seq = \($0.1);"
+            }
+            let (accepted, message) = try location.rawExecute(newTrigger + updates.joined() + oldTrigger)
+            #expect(accepted, "\(message)")
+        }
+        try setStates(written.flatMap { chain, links in links.map { (chain, $0.key, $0.value) } })
+        #expect(try location.rawExecute(version).accepted)
+
+        let auditor = Auditor(
+            trustRoots: [Self.parties.governance.verifier],
+            logKey: Self.parties.log.verifier,
+            origin: TestParties.origin
+        )
+        let oldLinks = try location.open(readOnly: true).read { try $0.chain(long) }
+        #expect(oldLinks.allSatisfy { !$0.state.isEmpty })
+        let clean = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(clean.passed, "\(clean.failures)")
+        // A superseded state that is not the one replayed there is found, read as schema 1 too.
+        try setStates([(long, 1, written[long]![3]!)])
+        let tampered = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(tampered.failures.first?.rule == AuditRule.storedChainLinks)
+        #expect(tampered.failures.first?.index == oldLinks[1].index)
+        try setStates([(long, 1, written[long]![1]!)])
+
+        // A writable open upgrades: superseded states emptied, heads kept, and the new rule enforced.
+        let upgraded = try location.open()
+        let links = try upgraded.read { try $0.chain(long) }
+        #expect(links.map(\.eventID) == oldLinks.map(\.eventID))
+        #expect(links.dropLast().allSatisfy { $0.state.isEmpty })
+        #expect(links.last?.state == oldLinks.last?.state)
+        let after = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(after.passed, "\(after.failures)")
+        let refused = try location.rawExecute(
+            "UPDATE chain_links SET state = \(literal([1])) WHERE chain = '\(long)' AND seq = 0"
+        )
+        #expect(!refused.accepted)
+        // Opening again finds schema 2; appends go on and the ledger still audits.
+        let ledger = try Ledger.open(
+            store: try location.open(),
+            logSigner: Self.parties.log,
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) }
+        )
+        _ = try ledger.append(Array(all.suffix(20)))
+        #expect(try ledger.store.read { try $0.treeSize() } == UInt64(all.count) + 1)
+        let extended = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(extended.passed, "\(extended.failures)")
+    }
+
+    @Test(
         "A write transaction that throws leaves nothing; a savepoint undoes only its own part",
         arguments: Backend.allCases
     )
