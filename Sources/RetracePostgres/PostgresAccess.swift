@@ -85,7 +85,27 @@ struct PostgresAccess: LedgerWriter {
                 """
             )
         }
-        for chunk in chunks(taken.links) {
+        // Only a chain's head keeps its state (schema 2). A link superseded by another link sent
+        // now goes out with its state already empty: an UPDATE would leave the old row version
+        // behind until vacuum (a copied or replayed ledger supersedes nearly every link it sends).
+        // Only links whose predecessor was stored by an earlier send need the UPDATE.
+        struct Position: Hashable {
+            let chain: String
+            let sequence: Int64
+        }
+        let sending = Set(taken.links.map { Position(chain: $0.chain, sequence: $0.sequence) })
+        let links = taken.links.map { link in
+            sending.contains(Position(chain: link.chain, sequence: link.sequence + 1))
+                ? ChainLink(
+                    chain: link.chain,
+                    sequence: link.sequence,
+                    index: link.index,
+                    eventID: link.eventID,
+                    state: []
+                )
+                : link
+        }
+        for chunk in chunks(links[...]) {
             try run(
                 """
                 INSERT INTO chain_links (chain, seq, idx, event_id, state)
@@ -95,13 +115,15 @@ struct PostgresAccess: LedgerWriter {
                     \(chunk.map { ByteBuffer(bytes: $0.state) })::bytea[])
                 """
             )
-            // Only a chain's head keeps its state (schema version 2): empty the links these supersede.
-            let superseded = chunk.filter { $0.sequence > 0 }
-            guard !superseded.isEmpty else { continue }
+        }
+        let storedBefore = taken.links.filter {
+            $0.sequence > 0 && !sending.contains(Position(chain: $0.chain, sequence: $0.sequence - 1))
+        }
+        for chunk in chunks(storedBefore[...]) {
             try run(
                 """
                 UPDATE chain_links AS old SET state = ''::bytea
-                FROM unnest(\(superseded.map(\.chain))::text[], \(superseded.map { $0.sequence - 1 })::bigint[])
+                FROM unnest(\(chunk.map(\.chain))::text[], \(chunk.map { $0.sequence - 1 })::bigint[])
                     AS superseded (chain, seq)
                 WHERE old.chain = superseded.chain AND old.seq = superseded.seq AND length(old.state) > 0
                 """
