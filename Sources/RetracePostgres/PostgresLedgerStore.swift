@@ -115,6 +115,18 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
+    /// Removes the ledger at `url` for a command told to replace it (`retrace demo --force`), as
+    /// removing the file does on SQLite: nothing happens when the schema does not exist, and a
+    /// schema that holds anything but a Retrace ledger is refused and kept.
+    public static func dropLedger(url text: String) throws {
+        let store = PostgresLedgerStore(url: try PostgresURL(parsing: text))
+        let exists = try store.withConnection { connection in
+            try !store.rows(connection, "SELECT 1 FROM information_schema.schemata WHERE schema_name = \(store.schema)")
+                .isEmpty
+        }
+        if exists { try store.dropCreated() }
+    }
+
     /// Opens an existing ledger, checking that its schema is a Retrace ledger this code can read.
     public static func open(url text: String, readOnly: Bool = false) throws -> PostgresLedgerStore {
         let store = PostgresLedgerStore(url: try PostgresURL(parsing: text))

@@ -75,6 +75,11 @@ struct DemoCommand: ParsableCommand {
             guard force else { throw CLIError.usage("\(path) already exists; pass --force to replace the demo files") }
         }
         if force {
+            if PostgresLedgerStore.isURL(db) {
+                do { try PostgresLedgerStore.dropLedger(url: db) } catch {
+                    throw CLIError.usage("--force cannot replace \(db): \(error)")
+                }
+            }
             LedgerAccess.removeLedgerFiles(db)
             try? manager.removeItem(atPath: bundlePath)
             try? manager.removeItem(atPath: keyDirectory)

@@ -167,5 +167,39 @@ struct DemoOnPostgresTests {
         }
         let (audited, report) = try MigrationTests.retrace(["audit", "--db", location.db])
         #expect(audited == 0, "\(report)")
+
+        // Again on the same schema: refused without --force, the ledger kept; replaced with it.
+        let (again, refusal) = try MigrationTests.retrace(["demo", "--db", location.db], in: location.directory)
+        #expect(again != 0)
+        #expect(refusal.contains("already"), "\(refusal)")
+        #expect(try MigrationTests.retrace(["audit", "--db", location.db]).0 == 0)
+        let (forced, replaced) = try MigrationTests.retrace(
+            ["demo", "--force", "--db", location.db],
+            in: location.directory
+        )
+        #expect(forced == 0, "\(replaced)")
+        #expect(try MigrationTests.retrace(["audit", "--db", location.db]).0 == 0)
+    }
+
+    @Test("demo --force on a schema that is not a Retrace ledger refuses and leaves it alone")
+    func forceKeepsForeignSchema() throws {
+        guard Backend.postgres.available else { return }
+        let location = try ScratchLocation(.postgres)
+        defer {
+            location.remove()
+            try? FileManager.default.removeItem(at: location.directory)
+        }
+        #expect(
+            try location.rawExecute(
+                "RESET search_path; CREATE SCHEMA \(location.schema); CREATE TABLE \(location.schema).mine (x INT)"
+            ).accepted
+        )
+        let (status, output) = try MigrationTests.retrace(
+            ["demo", "--force", "--db", location.db],
+            in: location.directory
+        )
+        #expect(status == 2, "\(output)")
+        #expect(output.contains("no Retrace ledger"), "\(output)")
+        #expect(try location.rawExecute("SELECT * FROM mine").accepted)
     }
 }
