@@ -199,6 +199,9 @@ public final class PostgresLedgerStore: LedgerStore {
 
     // MARK: LedgerStore
 
+    /// Each read transaction costs `BEGIN` and `COMMIT` round trips besides its queries.
+    public var prefersParallelReads: Bool { false }
+
     public func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
         try withConnection { connection in
             try run(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -343,8 +343,9 @@ public final class Verifier: Sendable {
 
     /// Fills ``EvidenceVerifier``'s event cache, keyed by the exact bytes, while this core gathers
     /// the proofs (the larger part of a scan's reading); the verification that follows is unchanged.
+    /// Not on a store that prefers one snapshot per reader (``LedgerStore/prefersParallelReads``).
     private func prewarm(_ product: SGTIN) -> DispatchGroup? {
-        guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
+        guard ProcessInfo.processInfo.activeProcessorCount > 1, store.prefersParallelReads else { return nil }
         let group = DispatchGroup()
         let store = self.store
         let evidence = self.evidence
@@ -367,10 +368,11 @@ public final class Verifier: Sendable {
         return group
     }
 
-    /// The product's inclusion proofs, built ahead with their nodes read on all cores (see ``NodePrefetch``).
+    /// The product's inclusion proofs, built ahead with their nodes read on all cores (see
+    /// ``NodePrefetch``), where the store gains by parallel reads.
     private func prepareProofs(_ product: SGTIN) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard cores > 1 else { return }
+        guard cores > 1, store.prefersParallelReads else { return }
         NodePrefetch.prepare(product: product.digitalLink, store: store, workers: cores, cache: nodes)
     }
 

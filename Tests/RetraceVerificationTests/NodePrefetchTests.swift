@@ -1,7 +1,9 @@
+import Foundation
 import MerkleLog
 import RetraceIdentity
 import RetraceLedger
 import RetraceStorage
+import Synchronization
 import Testing
 
 @testable import RetraceVerification
@@ -83,4 +85,57 @@ struct NodeDamagingReader: ForwardingLedgerReader {
         guard isOn.isOn else { return found }
         return found.mapValues { hash in hash.isEmpty ? hash : [hash[0] ^ 0xFF] + hash.dropFirst() }
     }
+}
+
+/// A verifier over a store that prefers one snapshot per reader (a database server: each read
+/// transaction costs round trips) reads a scan's evidence in one transaction: no read-ahead on
+/// other threads. The same verdicts either way.
+@Suite("read transactions per scan")
+struct ReadTransactionsTests {
+    @Test("a store that prefers one snapshot gets one read per warm scan; an embedded one gets the read-ahead too")
+    func oneSnapshot() throws {
+        let story = try StoryLedger()
+        let products = try MerkleNodeCacheTests.products(story, 4, prefix: "RT")
+        let serial = ReadCountingStore(base: story.store, parallel: false)
+        let embedded = ReadCountingStore(base: story.store, parallel: true)
+        let oneRead = Verifier(store: serial, anchors: StoryLedger.anchors, clock: { StoryLedger.logTime })
+        let readAhead = Verifier(store: embedded, anchors: StoryLedger.anchors, clock: { StoryLedger.logTime })
+        for product in products {
+            let request = MerkleNodeCacheTests.request(product)
+            #expect(try oneRead.verdict(request) == readAhead.verdict(request))
+        }
+        // Warm: the same products again, counted from here.
+        serial.reset()
+        embedded.reset()
+        for product in products {
+            let request = MerkleNodeCacheTests.request(product)
+            #expect(try oneRead.verdict(request) == readAhead.verdict(request))
+        }
+        #expect(serial.reads == products.count)
+        // The read-ahead only runs where the machine has a second core to run it on.
+        if ProcessInfo.processInfo.activeProcessorCount > 1 { #expect(embedded.reads > products.count) }
+    }
+}
+
+/// Counts read transactions, and says whether it prefers parallel reads as it is told.
+final class ReadCountingStore: LedgerStore, @unchecked Sendable {
+    let base: any LedgerStore
+    let parallel: Bool
+    private let count = Mutex(0)
+
+    init(base: any LedgerStore, parallel: Bool) {
+        self.base = base
+        self.parallel = parallel
+    }
+
+    var prefersParallelReads: Bool { parallel }
+    var reads: Int { count.withLock { $0 } }
+    func reset() { count.withLock { $0 = 0 } }
+
+    func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
+        count.withLock { $0 += 1 }
+        return try base.read(body)
+    }
+
+    func write<T>(_ body: (any LedgerWriter) throws -> T) throws -> T { try base.write(body) }
 }
