@@ -116,9 +116,13 @@ public struct TlogWitnessClient: Sendable {
                 head.headers.add(name: "Content-Length", value: "\(body.count)")
             }
             head.headers.add(name: "Connection", value: "close")
-            try await outbound.write(.head(head))
-            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            // The whole request in one write: a server may answer and close as soon as it has the
+            // request head (a GET is whole then), and a separate later write of `.end` would then
+            // fail on the closed channel ("I/O on closed channel") with the answer already there.
+            var parts: [HTTPClientRequestPart] = [.head(head)]
+            if let body { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            parts.append(.end(nil))
+            try await outbound.write(contentsOf: parts)
             var status = 0
             var contentType = ""
             var bytes: [UInt8] = []
