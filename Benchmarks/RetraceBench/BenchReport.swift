@@ -209,8 +209,11 @@ struct BenchReport: Encodable, Sendable {
                 )
             )
         }
-        // Generation time scales with the events (signing plus the durable append path); a quick run
-        // projects its largest freshly generated ledger to 10^6 events.
+        // Only a run that generates the 10^6 ledger judges this target. A quick run prints its largest
+        // fresh ledger's time scaled by entries, an estimate and not a measurement: time per entry
+        // changes with the ledger's size (fixed costs weigh on 10^4; at 10^6 the B-trees outgrow the
+        // caches: on 2026-12-02, 10^5 in 11.8 s scaled to 115 s while 10^6 took 159.8 s), and judging
+        // the estimate said "met" of a target that was not.
         let generated = ledgers.filter { $0.generatedSeconds != nil }.max { $0.generatedEvents < $1.generatedEvents }
         let full = Double(LedgerCache.expectedSize(events: 1_000_000))
         let projected = generated.flatMap { ledger in ledger.generatedSeconds.map { $0 * full / Double(ledger.entries) }
@@ -225,9 +228,11 @@ struct BenchReport: Encodable, Sendable {
                 note: generated.map { ledger in
                     ledger.generatedEvents == 1_000_000
                         ? "generated in this run"
-                        : "projected by log entries from the \(ledger.generatedEvents)-event ledger generated in this run "
-                            + "(\(Measure.format(ledger.generatedSeconds ?? 0, 1)) s for \(ledger.entries) entries)"
-                } ?? "every ledger came from the cache; nothing was generated in this run"
+                        : "not judged: an estimate scaled by log entries from the \(ledger.generatedEvents)-event "
+                            + "ledger generated in this run (\(Measure.format(ledger.generatedSeconds ?? 0, 1)) s for "
+                            + "\(ledger.entries) entries); time per entry changes with the ledger's size"
+                } ?? "every ledger came from the cache; nothing was generated in this run",
+                judged: generated?.generatedEvents == 1_000_000
             )
         )
         return targets

@@ -29,13 +29,23 @@ struct Target: Codable, Sendable, Equatable {
     /// Where it was judged (ledger size) and anything a reader of the number must know.
     let note: String?
 
-    init(_ name: String, value: Double?, _ comparison: Comparison, _ goal: Double, unit: String, note: String? = nil) {
+    /// `judged: false` reports a value that cannot decide the target (an estimate from a smaller
+    /// run): it is printed, and `met` stays false whatever it is.
+    init(
+        _ name: String,
+        value: Double?,
+        _ comparison: Comparison,
+        _ goal: Double,
+        unit: String,
+        note: String? = nil,
+        judged: Bool = true
+    ) {
         self.name = name
         self.value = value
         self.goal = goal
         self.comparison = comparison
         self.unit = unit
-        self.met = value.map { comparison.holds($0, goal) } ?? false
+        self.met = judged && (value.map { comparison.holds($0, goal) } ?? false)
         self.note = note
     }
 
