@@ -108,7 +108,7 @@ enum PostgresSchema {
             AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = old.chain AND newer.seq > old.seq)
         """,
         "ALTER TABLE schema_info DISABLE TRIGGER schema_info_append_only",
-        "UPDATE schema_info SET value = '2' WHERE key = 'version'",
+        "UPDATE schema_info SET value = '\(version)' WHERE key = 'version'",
         "ALTER TABLE schema_info ENABLE TRIGGER schema_info_append_only",
     ]
 }

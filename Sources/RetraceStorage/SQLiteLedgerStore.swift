@@ -69,7 +69,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             let pool = try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
             if !readOnly {
                 try enforceDurability(pool)
-                if version < Schema.version { try upgrade(pool, from: version, path: path) }
+                if version < Schema.version { try upgrade(pool, path: path) }
             }
             return SQLiteLedgerStore(path: path, pool: pool)
         } catch let error as DatabaseError {
@@ -122,9 +122,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    /// Brings a ledger of schema `version` to ``Schema/version``, all or nothing; re-checked inside
-    /// the write lock, since another process may have upgraded the file since the probe.
-    private static func upgrade(_ pool: DatabasePool, from version: Int, path: String) throws {
+    /// Brings an older ledger to ``Schema/version``, all or nothing; its version is read again
+    /// inside the write lock, since another process may have upgraded the file since the probe.
+    private static func upgrade(_ pool: DatabasePool, path: String) throws {
         try pool.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 let current = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
