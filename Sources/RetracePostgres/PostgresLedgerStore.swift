@@ -74,11 +74,7 @@ public final class PostgresLedgerStore: LedgerStore {
         try store.withConnection { connection in
             try store.run(connection, "BEGIN")
             do {
-                let exists = try store.rows(
-                    connection,
-                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = \(store.schema)"
-                )
-                guard exists.isEmpty else {
+                guard try !store.schemaExists(connection) else {
                     throw StorageError(
                         .alreadyExists,
                         "\(store.location) already has a schema \"\(store.schema)\"; "
@@ -120,11 +116,12 @@ public final class PostgresLedgerStore: LedgerStore {
     /// schema that holds anything but a Retrace ledger is refused and kept.
     public static func dropLedger(url text: String) throws {
         let store = PostgresLedgerStore(url: try PostgresURL(parsing: text))
-        let exists = try store.withConnection { connection in
-            try !store.rows(connection, "SELECT 1 FROM information_schema.schemata WHERE schema_name = \(store.schema)")
-                .isEmpty
-        }
-        if exists { try store.dropCreated() }
+        if try store.withConnection({ try store.schemaExists($0) }) { try store.dropCreated() }
+    }
+
+    /// Whether the URL's schema exists at all (a ledger or anything else).
+    private func schemaExists(_ connection: PostgresConnection) throws -> Bool {
+        try !rows(connection, "SELECT 1 FROM information_schema.schemata WHERE schema_name = \(schema)").isEmpty
     }
 
     /// Opens an existing ledger, checking that its schema is a Retrace ledger this code can read.

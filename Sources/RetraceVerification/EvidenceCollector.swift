@@ -234,43 +234,45 @@ public enum EvidenceCollector {
     }
 
     static func roster(_ reader: any LedgerReader, size: UInt64) throws -> [BundleEntry] {
-        let links = try reader.chain(Ledger.rosterChain).filter { $0.index < size }
+        try linked(Ledger.rosterChain, reader: reader, size: size).map { link, stored, proof in
+            BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
+        }
+    }
+
+    /// The links of `chain` below `size`, each with its stored entry (read in one call) and its
+    /// inclusion proof (built together); refused when an entry is missing or is not the event its
+    /// link names.
+    static func linked(
+        _ chain: String,
+        reader: any LedgerReader,
+        size: UInt64
+    ) throws -> [(link: ChainLink, stored: StoredEntry, proof: [[UInt8]])] {
+        let links = try reader.chain(chain).filter { $0.index < size }
+        guard !links.isEmpty else { return [] }
         let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
         let read = try reader.entries(at: links.map(\.index))
         return try zip(links, proofs).map { link, proof in
             guard let stored = read[link.index] else {
-                throw VerificationError(.storage, "roster entry \(link.index) is missing", index: link.index)
+                throw VerificationError(.storage, "entry \(link.index) of \(chain) is missing", index: link.index)
             }
             guard stored.eventID == link.eventID else {
                 throw VerificationError(
                     .ledgerIntegrityFailure,
-                    "the roster chain row at log index \(link.index) names another event than that entry",
-                    index: link.index
-                )
-            }
-            return BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
-        }
-    }
-
-    static func chain(of product: String, reader: any LedgerReader, size: UInt64) throws -> ProofBundle.Chain? {
-        let links = try reader.chain(product).filter { $0.index < size }
-        guard !links.isEmpty else { return nil }
-        let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
-        let read = try reader.entries(at: links.map(\.index))
-        var events: [BundleEntry] = []
-        var previous: [UInt8]?
-        for (link, proof) in zip(links, proofs) {
-            guard let stored = read[link.index] else {
-                throw VerificationError(.storage, "entry \(link.index) of \(product) is missing", index: link.index)
-            }
-            guard stored.eventID == link.eventID else {
-                throw VerificationError(
-                    .ledgerIntegrityFailure,
-                    "the chain row of \(product) at log index \(link.index) names event "
+                    "the chain row of \(chain) at log index \(link.index) names event "
                         + "\(Hex.encode(link.eventID.prefix(6))), but that entry is \(Hex.encode(stored.eventID.prefix(6)))",
                     index: link.index
                 )
             }
+            return (link, stored, proof)
+        }
+    }
+
+    static func chain(of product: String, reader: any LedgerReader, size: UInt64) throws -> ProofBundle.Chain? {
+        let links = try linked(product, reader: reader, size: size)
+        guard !links.isEmpty else { return nil }
+        var events: [BundleEntry] = []
+        var previous: [UInt8]?
+        for (link, stored, proof) in links {
             let entry = try object(stored.bytes)
             if stored.members.isEmpty {
                 events.append(BundleEntry(index: link.index, entry: entry, proof: proof))
@@ -303,22 +305,11 @@ public enum EvidenceCollector {
     ) throws
         -> ProofBundle.ClassChain
     {
-        let key = Statement.classChain(gtin: gtin)
-        let links = try reader.chain(key).filter { $0.index < size }
-        let proofs = try MerkleNodeCache.inclusionProofs(leaves: links.map(\.index), size: size, reader: reader)
-        let read = try reader.entries(at: links.map(\.index))
-        let entries = try zip(links, proofs).map { link, proof in
-            guard let stored = read[link.index] else {
-                throw VerificationError(.storage, "entry \(link.index) of \(key) is missing", index: link.index)
-            }
-            guard stored.eventID == link.eventID else {
-                throw VerificationError(
-                    .ledgerIntegrityFailure,
-                    "the chain row of \(key) at log index \(link.index) names another event than that entry",
-                    index: link.index
-                )
-            }
-            return BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
+        let entries = try linked(Statement.classChain(gtin: gtin), reader: reader, size: size).map {
+            link,
+            stored,
+            proof in
+            BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
         }
         return ProofBundle.ClassChain(gtin: gtin, entries: entries, head: try map.proof(MapKey.productClass(gtin)))
     }

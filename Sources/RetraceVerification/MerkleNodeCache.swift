@@ -129,6 +129,21 @@ final class MerkleNodeCache: Sendable {
         return found
     }
 
+    /// `wanted`'s hashes: those held here, the rest from `readMissing` (storage), of which the
+    /// upper levels are then kept. What every reader in front of this cache does.
+    func hashes(
+        of wanted: [NodeID],
+        readingMissing readMissing: ([NodeID]) throws -> [NodeID: [UInt8]]
+    ) rethrows -> [NodeID: [UInt8]] {
+        var found = cached(wanted)
+        let missing = found.isEmpty ? wanted : wanted.filter { found[$0] == nil }
+        guard !missing.isEmpty else { return found }
+        let read = try readMissing(missing)
+        insert(read)
+        found.merge(read) { first, _ in first }
+        return found
+    }
+
     /// Keeps the nodes of the upper levels among those just read from storage.
     func insert(_ read: [NodeID: [UInt8]]) {
         state.withLock { state in
@@ -150,13 +165,7 @@ struct CachedNodeReader: ForwardingLedgerReader, ProofCachingReader {
     var proofCache: MerkleNodeCache? { cache }
 
     func hashes(of wanted: [NodeID]) throws -> [NodeID: [UInt8]] {
-        var found = cache.cached(wanted)
-        let missing = found.isEmpty ? wanted : wanted.filter { found[$0] == nil }
-        guard !missing.isEmpty else { return found }
-        let read = try base.hashes(of: missing)
-        cache.insert(read)
-        found.merge(read) { first, _ in first }
-        return found
+        try cache.hashes(of: wanted) { missing in try base.hashes(of: missing) }
     }
 
     /// Entries are not altered here, so the store's bulk read (one query on PostgreSQL) is kept.
@@ -183,7 +192,21 @@ extension MerkleNodeCache {
     /// `reader` holds from it, the rest built together (``MerkleTree/inclusionProofs(leafIndices:treeSize:reader:)``)
     /// and then kept.
     static func inclusionProofs(leaves: [UInt64], size: UInt64, reader: any LedgerReader) throws -> [[[UInt8]]] {
-        let cache = (reader as? any ProofCachingReader)?.proofCache
+        try inclusionProofs(
+            leaves: leaves,
+            size: size,
+            reader: reader,
+            cache: (reader as? any ProofCachingReader)?.proofCache
+        )
+    }
+
+    /// The same, with the proofs kept in (and taken from) `cache` when there is one.
+    static func inclusionProofs(
+        leaves: [UInt64],
+        size: UInt64,
+        reader: some MerkleNodeReader,
+        cache: MerkleNodeCache?
+    ) throws -> [[[UInt8]]] {
         var proofs = leaves.map { cache?.proof(leaf: $0, size: size) }
         let missing = proofs.indices.filter { proofs[$0] == nil }
         guard !missing.isEmpty else { return proofs.compactMap { $0 } }

@@ -30,12 +30,12 @@ enum NodePrefetch {
         }
         guard let plan = plan ?? nil else { return }
         // Proofs the verifier kept need no nodes (a repeated scan against the same checkpoint).
-        let leaves = plan.leaves.filter { $0 < plan.size && cache.proof(leaf: $0, size: plan.size) == nil }
-        guard !leaves.isEmpty else { return }
-        let reader = ParallelNodeReader(store: store, workers: workers, cache: cache)
-        guard let proofs = try? MerkleTree.inclusionProofs(leafIndices: leaves, treeSize: plan.size, reader: reader)
-        else { return }
-        for (leaf, proof) in zip(leaves, proofs) { cache.remember(proof: proof, leaf: leaf, size: plan.size) }
+        _ = try? MerkleNodeCache.inclusionProofs(
+            leaves: plan.leaves.filter { $0 < plan.size },
+            size: plan.size,
+            reader: ParallelNodeReader(store: store, workers: workers, cache: cache),
+            cache: cache
+        )
     }
 }
 
@@ -47,19 +47,15 @@ struct ParallelNodeReader: MerkleNodeReader {
     let cache: MerkleNodeCache
 
     func hashes(of wanted: [NodeID]) throws -> [NodeID: [UInt8]] {
-        var found = cache.cached(wanted)
-        let missing = found.isEmpty ? wanted : wanted.filter { found[$0] == nil }
-        guard !missing.isEmpty else { return found }
-        let parts = max(1, min(workers, missing.count / 8))
-        let read = Mutex<[NodeID: [UInt8]]>([:])
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let slice = stride(from: part, to: missing.count, by: parts).map { missing[$0] }
-            guard let hashes = try? store.read({ reader in try reader.hashes(of: slice) }) else { return }
-            read.withLock { all in all.merge(hashes) { first, _ in first } }
+        cache.hashes(of: wanted) { missing in
+            let parts = max(1, min(workers, missing.count / 8))
+            let read = Mutex<[NodeID: [UInt8]]>([:])
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let slice = stride(from: part, to: missing.count, by: parts).map { missing[$0] }
+                guard let hashes = try? store.read({ reader in try reader.hashes(of: slice) }) else { return }
+                read.withLock { all in all.merge(hashes) { first, _ in first } }
+            }
+            return read.withLock { $0 }
         }
-        let all = read.withLock { $0 }
-        cache.insert(all)
-        found.merge(all) { first, _ in first }
-        return found
     }
 }

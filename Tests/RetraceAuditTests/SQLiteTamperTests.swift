@@ -142,33 +142,21 @@ struct SQLiteTamperTests {
                 )
             }
         )
-        let headState = try Attacker.tamper("head-state") { db in
-            try db.execute(
-                sql:
-                    "UPDATE chain_links SET state = CAST(replace(CAST(state AS TEXT), '\"phase\":\"', '\"phase\":\"x') "
-                    + "AS BLOB) WHERE chain = ? AND idx = ? AND instr(CAST(state AS TEXT), '\"phase\":\"') > 0",
-                arguments: [product, head]
-            )
-            #expect(db.changesCount == 1)
+        let headEdits = [
+            (
+                "head-state",
+                "UPDATE chain_links SET state = CAST(replace(CAST(state AS TEXT), '\"phase\":\"', '\"phase\":\"x') "
+                    + "AS BLOB) WHERE chain = ? AND idx = ? AND instr(CAST(state AS TEXT), '\"phase\":\"') > 0"
+            ),
+            ("head-state-emptied", "UPDATE chain_links SET state = x'' WHERE chain = ? AND idx = ?"),
+        ]
+        for (name, sql) in headEdits {
+            let path = try Attacker.tamper(name) { db in
+                try db.execute(sql: sql, arguments: [product, head])
+                #expect(db.changesCount == 1, "\(name)")
+            }
+            expectDetected(try auditFile(path), index: UInt64(head), rule: AuditRule.storedChainLinks, product: product)
         }
-        expectDetected(
-            try auditFile(headState),
-            index: UInt64(head),
-            rule: AuditRule.storedChainLinks,
-            product: product
-        )
-        let headEmptied = try Attacker.tamper("head-state-emptied") { db in
-            try db.execute(
-                sql: "UPDATE chain_links SET state = x'' WHERE chain = ? AND idx = ?",
-                arguments: [product, head]
-            )
-        }
-        expectDetected(
-            try auditFile(headEmptied),
-            index: UInt64(head),
-            rule: AuditRule.storedChainLinks,
-            product: product
-        )
 
         let eventID = try Attacker.tamper("link-event") { db in
             try db.execute(
