@@ -258,8 +258,14 @@ struct StoryLedger {
     /// A copy of the SQLite file (with its WAL folded in) that a test may tamper with.
     func copy(_ name: String) throws -> String {
         let target = directory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
-        let queue = try DatabaseQueue(path: path)
-        try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [target]) }
+        // Read-only and waiting for locks: tests copy the shared story side by side, and a writable
+        // connection that closes checkpoints the WAL under an exclusive lock, which another test's
+        // open then met as "database is locked" (seen once in a full suite).
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(15)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [target]) }
         try queue.close()
         return target
     }

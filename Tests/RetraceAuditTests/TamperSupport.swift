@@ -109,6 +109,7 @@ enum Attacker {
     static var readOnly: Configuration {
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(15)
         return configuration
     }
 
