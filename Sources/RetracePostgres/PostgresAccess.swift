@@ -70,7 +70,7 @@ struct PostgresAccess: LedgerWriter {
                 SELECT * FROM unnest(\(chunk.map { Int64(clamping: $0.index) })::bigint[],
                     \(chunk.map { ByteBuffer(bytes: $0.eventID) })::bytea[], \(chunk.map(\.type))::text[],
                     \(chunk.map(\.received))::bigint[], \(chunk.map { ByteBuffer(bytes: $0.leafHash) })::bytea[],
-                    \(chunk.map { ByteBuffer(bytes: $0.bytes) })::bytea[])
+                    \(chunk.map { ByteBuffer(bytes: EntryPacking.pack($0.bytes)) })::bytea[])
                 """
             )
             let members = chunk.flatMap { entry in
@@ -238,13 +238,14 @@ struct PostgresAccess: LedgerWriter {
         for row in memberRows { members[try row.int64(0), default: []].append(try row.bytes(2)) }
         return try entryRows.map { row in
             let type = try row.text(2)
+            let index = try row.unsigned(0)
             return StoredEntry(
-                index: try row.unsigned(0),
+                index: index,
                 eventID: try row.bytes(1),
                 type: type,
                 received: try row.int64(3),
                 leafHash: try row.bytes(4),
-                bytes: try row.bytes(5),
+                bytes: try EntryPacking.unpack(row.bytes(5), entry: index),
                 members: type == "roster" ? [] : members[try row.int64(0)] ?? []
             )
         }

@@ -160,16 +160,18 @@ public final class PostgresLedgerStore: LedgerStore {
             try run(connection, "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey(schema)))")
             let found = try rows(connection, "SELECT value FROM schema_info WHERE key = 'version'")
             let current = try found.first.map { try $0.decode(String.self) }.flatMap(Int.init) ?? 0
-            if current == 1 {
-                for statement in PostgresSchema.upgradeFrom1 {
-                    try run(connection, PostgresQuery(unsafeSQL: statement))
-                }
-            } else if current != PostgresSchema.version {
+            let steps: [String]
+            switch current {
+            case 1: steps = PostgresSchema.upgradeFrom1
+            case 2: steps = PostgresSchema.upgradeFrom2
+            case PostgresSchema.version: steps = []
+            default:
                 throw StorageError(
                     .notALedger,
-                    "\(location) has ledger schema \(current), which no retrace release wrote; expected 1 or 2"
+                    "\(location) has ledger schema \(current), which no retrace release wrote; expected 1, 2 or 3"
                 )
             }
+            for statement in steps { try run(connection, PostgresQuery(unsafeSQL: statement)) }
             try run(connection, "COMMIT")
         } catch {
             _ = try? run(connection, "ROLLBACK")

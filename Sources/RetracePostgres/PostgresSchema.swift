@@ -1,11 +1,11 @@
 import Foundation
 import RetraceStorage
 
-/// The PostgreSQL schema of a Retrace ledger, version 2: the SQLite tables (spec/format.md §6) in
+/// The PostgreSQL schema of a Retrace ledger, version 3: the SQLite tables (spec/format.md §6) in
 /// PostgreSQL types, append-only by trigger but for the one UPDATE SQLite's schema also allows
-/// (emptying a superseded chain link's derived state).
+/// (emptying a superseded chain link's derived state), entries packed as SQLite packs them.
 enum PostgresSchema {
-    static let version = 2
+    static let version = 3
     /// Marks a schema as a Retrace ledger, as `PRAGMA application_id` does for an SQLite file.
     static let applicationTag = "retrace-ledger"
 
@@ -93,20 +93,27 @@ enum PostgresSchema {
         END $$
         """
 
-    /// Version 1 → 2, in one transaction holding the writers' lock: the new `chain_links`
-    /// trigger, every superseded link's state emptied, the version recorded (its row's own
-    /// trigger is stepped around for that one UPDATE).
-    static let upgradeFrom1 = [
-        refuseLinkChange,
-        "DROP TRIGGER chain_links_append_only ON chain_links",
-        """
-        CREATE TRIGGER chain_links_append_only BEFORE UPDATE OR DELETE ON chain_links
-            FOR EACH ROW EXECUTE FUNCTION refuse_link_change()
-        """,
-        """
-        UPDATE chain_links AS old SET state = ''::bytea WHERE length(old.state) > 0
-            AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = old.chain AND newer.seq > old.seq)
-        """,
+    /// Version 1 → 3, in one transaction holding the writers' lock: the new `chain_links`
+    /// trigger (version 2), every superseded link's state emptied, the version recorded.
+    static let upgradeFrom1 =
+        [
+            refuseLinkChange,
+            "DROP TRIGGER chain_links_append_only ON chain_links",
+            """
+            CREATE TRIGGER chain_links_append_only BEFORE UPDATE OR DELETE ON chain_links
+                FOR EACH ROW EXECUTE FUNCTION refuse_link_change()
+            """,
+            """
+            UPDATE chain_links AS old SET state = ''::bytea WHERE length(old.state) > 0
+                AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = old.chain AND newer.seq > old.seq)
+            """,
+        ] + recordVersion
+
+    /// Version 2 → 3: no row changes (entries stored before stay verbatim; see ``EntryPacking``).
+    static let upgradeFrom2 = recordVersion
+
+    /// The version recorded (its row's own trigger is stepped around for that one UPDATE).
+    static let recordVersion = [
         "ALTER TABLE schema_info DISABLE TRIGGER schema_info_append_only",
         "UPDATE schema_info SET value = '\(version)' WHERE key = 'version'",
         "ALTER TABLE schema_info ENABLE TRIGGER schema_info_append_only",

@@ -91,7 +91,7 @@ struct SQLiteAccess: LedgerWriter {
             type: type,
             received: try row.int64(3),
             leafHash: try row.blob(4),
-            bytes: try row.blob(5),
+            bytes: try EntryPacking.unpack(row.blob(5), entry: unsignedIndex),
             members: members
         )
     }
@@ -192,7 +192,7 @@ struct SQLiteAccess: LedgerWriter {
             .text(entry.type),
             .integer(entry.received),
             .blob(entry.leafHash),
-            .blob(entry.bytes)
+            .blob(EntryPacking.pack(entry.bytes))
         )
         for (position, bytes) in entry.members.enumerated() {
             try execute(

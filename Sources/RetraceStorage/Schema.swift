@@ -1,4 +1,4 @@
-/// The SQLite schema of a Retrace ledger, version 2.
+/// The SQLite schema of a Retrace ledger, version 3.
 ///
 /// Every ledger table is append-only in the schema itself: triggers abort any UPDATE or DELETE, so
 /// no code path, present or future, can rewrite history without first dropping a trigger (which
@@ -8,8 +8,11 @@
 /// a newer link of its chain has superseded (version 2). The state exists so the next append need
 /// not replay the chain; only the head's is ever read, and keeping one per step was 603 of the
 /// 1,713 bytes each entry cost on disk (issue 15). Nothing signed or hashed is in that column.
+///
+/// Version 3 changes no table: `entries.bytes` may hold an entry packed (``EntryPacking``), which
+/// a version 2 reader would take for the entry itself, so the version says it may.
 enum Schema {
-    static let version = 2
+    static let version = 3
     /// `PRAGMA application_id`: "RTRC". Lets a reader tell a Retrace ledger from any other SQLite file
     /// without trusting table names.
     static let applicationID: Int32 = 0x5254_5243
@@ -96,4 +99,8 @@ enum Schema {
                 SELECT 1 FROM chain_links AS newer WHERE newer.chain = chain_links.chain AND newer.seq > chain_links.seq);
         PRAGMA user_version = 2;
         """
+
+    /// Version 2 → 3: nothing to rewrite. Entries stored before stay verbatim and read as they
+    /// are; entries appended from now on are packed.
+    static let upgradeFrom2 = "PRAGMA user_version = 3;"
 }

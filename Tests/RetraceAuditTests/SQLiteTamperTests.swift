@@ -39,6 +39,41 @@ struct SQLiteTamperTests {
         expectDetected(try auditFile(path), index: target, rule: AuditRule.storedLeafHash)
     }
 
+    @Test("entries are stored packed, and a changed packed byte is caught at that index")
+    func packedByte() throws {
+        let target = try Attacker.index(of: "sell", offset: 120)
+        let stored = try Attacker.query { db in
+            try [UInt8](
+                Data.fetchOne(db, sql: "SELECT bytes FROM entries WHERE idx = ?", arguments: [target]) ?? Data()
+            )
+        }
+        #expect(stored.first == 0x01, "entry \(target) is not stored packed")
+        // Byte 20 lies inside the packed signature: the entry unpacks to other bytes.
+        let path = try Attacker.tamper("packed-byte") { db in
+            var changed = stored
+            changed[20] ^= 0x40
+            try db.execute(sql: "UPDATE entries SET bytes = ? WHERE idx = ?", arguments: [Data(changed), target])
+        }
+        expectDetected(try auditFile(path), index: target, rule: AuditRule.storedLeafHash)
+
+        let invalid = try Attacker.tamper("packed-token") { db in
+            try db.execute(
+                sql: "UPDATE entries SET bytes = ? WHERE idx = ?",
+                arguments: [Data(stored + [0xF7]), target]
+            )
+        }
+        do {
+            let report = try auditFile(invalid)
+            Issue.record(
+                "an entry that cannot be unpacked was audited: \(report.firstFailure?.description ?? "passed")"
+            )
+        } catch let error as AuditError {
+            // Like a damaged page: the audit stops, naming the entry it could not read.
+            #expect(error.code == .storage)
+            #expect("\(error)".contains("entry \(target): a packed entry has the invalid token"), "\(error)")
+        }
+    }
+
     @Test("a changed statement time, signer or signature is refused at that index")
     func timeSignerSignature() throws {
         let target = try Attacker.index(of: "receive", offset: 99)

@@ -32,7 +32,8 @@ enum Attacker {
         else {
             throw SimulationError("no entry \(index)")
         }
-        return [UInt8](data)
+        // Stored packed (schema 3); the attacker writes it back verbatim, which a reader accepts.
+        return try EntryPacking.unpack([UInt8](data))
     }
 
     /// Rewrites entry `index` through `transform` of its text. A careful attacker (`fixColumns`)

@@ -100,6 +100,29 @@ struct ScratchLocation {
         }
     }
 
+    /// The first column of the first row of `sql`, as text, read outside Retrace.
+    func rawScalar(_ sql: String) throws -> String {
+        switch backend {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: db)
+            defer { try? queue.close() }
+            return try queue.read { try String.fetchOne($0, sql: sql) } ?? ""
+        case .postgres:
+            let base = (Backend.postgresURL ?? "").split(separator: "?").first.map(String.init) ?? ""
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            process.arguments = [
+                base, "-v", "ON_ERROR_STOP=1", "-q", "-t", "-A", "-c", "SET search_path TO \(schema); \(sql)",
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
     func remove() {
         try? FileManager.default.removeItem(at: directory)
         if backend == .postgres { _ = try? rawExecute("RESET search_path; DROP SCHEMA IF EXISTS \(schema) CASCADE") }

@@ -246,7 +246,7 @@ struct LedgerStoreConformanceTests {
             "UPDATE chain_links SET state = \(literal([1])) WHERE chain = '\(long)' AND seq = 0"
         )
         #expect(!refused.accepted)
-        // Opening again finds schema 2; appends go on and the ledger still audits.
+        // Opening again finds schema 3; appends go on and the ledger still audits.
         let ledger = try Ledger.open(
             store: try location.open(),
             logSigner: Self.parties.log,
@@ -256,6 +256,71 @@ struct LedgerStoreConformanceTests {
         #expect(try ledger.store.read { try $0.treeSize() } == UInt64(all.count) + 1)
         let extended = try auditor.audit(store: try location.open(readOnly: true))
         #expect(extended.passed, "\(extended.failures)")
+    }
+
+    @Test(
+        "A schema 2 ledger (entries verbatim) reads and audits as it is; once upgraded, new entries are packed",
+        arguments: Backend.allCases
+    )
+    func upgradeFromSchema2(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let all = try Self.statements(140)
+        let ledger = try Self.ledger(on: try location.create())
+        _ = try ledger.append(Array(all.dropLast(20)))
+        let size = try ledger.store.read { try $0.treeSize() }
+        var entries: [StoredEntry] = []
+        try ledger.store.read { reader in try reader.forEachEntry(from: 0, to: size) { entries.append($0) } }
+        let packed = backend == .sqlite ? "substr(bytes, 1, 1) = x'01'" : "get_byte(bytes, 0) = 1"
+        #expect(try location.rawScalar("SELECT count(*) FROM entries WHERE \(packed)") == "\(size)")
+
+        // What schema 2 stored: every entry verbatim.
+        let rewrite = entries.map {
+            backend == .sqlite
+                ? "UPDATE entries SET bytes = x'\(Hex.encode($0.bytes))' WHERE idx = \($0.index);"
+                : "UPDATE entries SET bytes = '\\x\(Hex.encode($0.bytes))'::bytea WHERE idx = \($0.index);"
+        }.joined()
+        let script =
+            backend == .sqlite
+            ? "DROP TRIGGER entries_no_update; \(rewrite) PRAGMA user_version = 2; "
+                + "CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, 'no'); END;"
+            : "ALTER TABLE entries DISABLE TRIGGER USER; \(rewrite) ALTER TABLE entries ENABLE TRIGGER USER; "
+                + "ALTER TABLE schema_info DISABLE TRIGGER USER; UPDATE schema_info SET value = '2' WHERE key = 'version'; "
+                + "ALTER TABLE schema_info ENABLE TRIGGER USER;"
+        let (accepted, message) = try location.rawExecute(script)
+        #expect(accepted, "\(message)")
+        #expect(try location.rawScalar("SELECT count(*) FROM entries WHERE \(packed)") == "0")
+
+        let auditor = Auditor(
+            trustRoots: [Self.parties.governance.verifier],
+            logKey: Self.parties.log.verifier,
+            origin: TestParties.origin
+        )
+        var reread: [StoredEntry] = []
+        try location.open(readOnly: true).read { reader in
+            try reader.forEachEntry(from: 0, to: size) { reread.append($0) }
+        }
+        #expect(reread == entries)
+        let clean = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(clean.passed, "\(clean.failures)")
+
+        // A writable open records version 3; what is appended from then on is packed, and both
+        // kinds read and audit together.
+        let upgraded = try Ledger.open(
+            store: try location.open(),
+            logSigner: Self.parties.log,
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) }
+        )
+        let version =
+            backend == .sqlite ? "PRAGMA user_version" : "SELECT value FROM schema_info WHERE key = 'version'"
+        #expect(try location.rawScalar(version) == "3")
+        _ = try upgraded.append(Array(all.suffix(20)))
+        #expect(try location.rawScalar("SELECT count(*) FROM entries WHERE \(packed)") == "20")
+        #expect(try location.rawScalar("SELECT count(*) FROM entries WHERE NOT (\(packed))") == "\(size)")
+        let extended = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(extended.passed, "\(extended.failures)")
+        #expect(extended.entriesChecked == size + 20)
     }
 
     @Test(
