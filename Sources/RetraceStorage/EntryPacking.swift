@@ -65,7 +65,7 @@ public enum EntryPacking {
         // 92–111: frequent values.
         "true", "false", "online", "store", "intact", "damaged", "sealed", "opened", "as-new", "good",
         "defective", "wrong-size", "no-longer-needed", "not-as-described", "software-update",
-        "mechanical-shredding", "manual-disassembly", "signature", "safe-place", "northwind",
+        "mechanical-shredding", "manual-disassembly", "signature", "safe-place", "plastic",
     ]
 
     private static let words: [[UInt8]] = dictionary.map { Array($0.utf8) }
