@@ -4,10 +4,10 @@
 /// same few dozen keys and words; stored verbatim it was 516 of the 1,054 bytes each entry cost
 /// (issue 15). General compressors were measured on these entries and rejected: zstd with a raw
 /// dictionary took 59 K instructions to compress one (292 B from 547), deflate with a preset
-/// dictionary 198 K to compress and decompress it (270 B) — on the commit thread, which already bounds appends. Packing
-/// replaces exactly those shapes by their binary form and the common strings by one byte each,
-/// in a single pass: the same entry packs to 240 B in a few thousand instructions, and unpacking
-/// is a table walk.
+/// dictionary 198 K to compress and decompress it (270 B); the compressing would run on the commit
+/// thread, which already bounds appends. Packing replaces exactly those shapes by their binary
+/// form and the common strings by one byte each, in a single pass: the same entry packs to 218 B,
+/// and unpacking is a table walk.
 ///
 /// Packing never has to be right for the ledger to stay honest: the Merkle leaf is the hash of
 /// the unpacked bytes, so a wrong unpacking is a failed audit, not a silent change. It is still
