@@ -710,8 +710,9 @@ struct AuditEngine {
     }
 
     private mutating func compareChains(reader: any LedgerReader) throws {
-        if let rosterHead, !broken.contains(Ledger.rosterChain) {
-            let links = try reader.chain(Ledger.rosterChain)
+        if let rosterHead, !broken.contains(Ledger.rosterChain),
+            let links = try storedLinks(Ledger.rosterChain, head: rosterHead, reader: reader)
+        {
             if let problem = try Self.compare(links, with: rosterHead) ?? Self.statesOfStatelessChain(links) {
                 try fail(problem.index, Ledger.rosterChain, AuditRule.storedChainLinks, problem.reason)
             }
@@ -720,8 +721,7 @@ struct AuditEngine {
         // `fail` records into `self`.
         let heads = self.heads
         try heads.forEachSorted { key, head in
-            guard !broken.contains(key) else { return }
-            let links = try reader.chain(key)
+            guard !broken.contains(key), let links = try storedLinks(key, head: head, reader: reader) else { return }
             if let problem = try Self.compare(links, with: head) {
                 let located = try diagnose(key: key, head: head, links: links, reader: reader) ?? problem
                 try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
@@ -747,6 +747,24 @@ struct AuditEngine {
                             + "commission \(state.passport.short)"
                 )
             }
+        }
+    }
+
+    /// The stored links of a chain, or nil once recorded why they cannot be read: a link naming an
+    /// entry the ledger does not hold (its event id is read from that entry) is a wrong derived
+    /// row like any other, not a reason to stop the audit.
+    private mutating func storedLinks(
+        _ key: String,
+        head: ChainHead,
+        reader: any LedgerReader
+    ) throws
+        -> [ChainLink]?
+    {
+        do {
+            return try reader.chain(key)
+        } catch let error as StorageError where error.code == .corrupt {
+            try fail(head.lastIndex, key, AuditRule.storedChainLinks, error.reason)
+            return nil
         }
     }
 

@@ -262,27 +262,6 @@ public struct Auditor: Sendable {
             return false
         }
         engine.frontier = TreeFrontier(range)
-        // The heads map at the trusted size, from the stored chain heads, believed only if it
-        // reproduces the trusted checkpoint's heads root; without one, heads roots are not compared.
-        engine.headsKnown = false
-        if let note = try? SignedNote(parsing: trustedNote), let trusted = try? Checkpoint(parsing: note.text),
-            let signedHeads = trusted.headsRoot
-        {
-            let seeded = try HeadsIndex.fromChainHeads(size: oldSize, reader: reader)
-            guard seeded.map.root == signedHeads else {
-                try engine.fail(
-                    oldSize,
-                    nil,
-                    AuditRule.headsRoot,
-                    "the stored chain heads at the trusted size \(oldSize) do not reproduce its heads root"
-                )
-                return false
-            }
-            engine.headsMap = seeded.map
-            engine.headsKnown = true
-        }
-        engine.lastSeenCheckpoint = oldSize
-        engine.lastGoodCheckpoint = oldSize
         func included(_ stored: StoredEntry) -> Bool {
             guard
                 let proof = try? MerkleTree.inclusionProof(leafIndex: stored.index, treeSize: oldSize, reader: reader)
@@ -296,6 +275,47 @@ public struct Auditor: Sendable {
                     rootHash: oldRoot
                 )) != nil
         }
+        // The heads map at the trusted size, from the stored chain heads, believed only if it
+        // reproduces the trusted checkpoint's heads root; without one, heads roots are not compared.
+        engine.headsKnown = false
+        if let note = try? SignedNote(parsing: trustedNote), let trusted = try? Checkpoint(parsing: note.text),
+            let signedHeads = trusted.headsRoot
+        {
+            let seeded = try HeadsIndex.fromChainHeads(size: oldSize, reader: reader)
+            guard seeded.map.root == signedHeads else {
+                // A head's event id is read from its entry (schema 4), so an entry rewritten
+                // before the trusted size shows here first: name it when its bytes are not the
+                // ones the trusted root includes, or its id column not theirs.
+                for link in try reader.chainHeads(below: oldSize).sorted(by: { $0.index < $1.index }) {
+                    let stored = try reader.entry(at: link.index)
+                    if let stored, included(stored),
+                        (try? LogEntry(parsing: stored.bytes, members: ChainReplay.members(stored)))?.statement.id.bytes
+                            == link.eventID
+                    {
+                        continue
+                    }
+                    try engine.fail(
+                        link.index,
+                        link.chain,
+                        AuditRule.consistency,
+                        "entry \(link.index), the stored head of its chain at the trusted size \(oldSize), is not the "
+                            + "entry the trusted checkpoint includes there"
+                    )
+                    return false
+                }
+                try engine.fail(
+                    oldSize,
+                    nil,
+                    AuditRule.headsRoot,
+                    "the stored chain heads at the trusted size \(oldSize) do not reproduce its heads root"
+                )
+                return false
+            }
+            engine.headsMap = seeded.map
+            engine.headsKnown = true
+        }
+        engine.lastSeenCheckpoint = oldSize
+        engine.lastGoodCheckpoint = oldSize
         for link in try reader.chain(Ledger.rosterChain) where link.index < oldSize {
             guard let stored = try reader.entry(at: link.index), included(stored),
                 let entry = try? LogEntry(parsing: stored.bytes), entry.statement.id.bytes == link.eventID

@@ -108,10 +108,9 @@ struct PostgresAccess: LedgerWriter {
         for chunk in chunks(links[...]) {
             try run(
                 """
-                INSERT INTO chain_links (chain, seq, idx, event_id, state)
+                INSERT INTO chain_links (chain, seq, idx, state)
                 SELECT * FROM unnest(\(chunk.map(\.chain))::text[], \(chunk.map(\.sequence))::bigint[],
                     \(chunk.map { Int64(clamping: $0.index) })::bigint[],
-                    \(chunk.map { ByteBuffer(bytes: $0.eventID) })::bytea[],
                     \(chunk.map { ByteBuffer(bytes: $0.state) })::bytea[])
                 """
             )
@@ -280,8 +279,9 @@ struct PostgresAccess: LedgerWriter {
         var found: [String: ChainLink] = [:]
         for link in try rows(
             """
-            SELECT DISTINCT ON (chain) chain, seq, idx, event_id, state FROM chain_links
-            WHERE chain = ANY(\(Array(Set(chains)))::text[]) ORDER BY chain, seq DESC
+            SELECT DISTINCT ON (l.chain) l.chain, l.seq, l.idx, e.event_id, l.state
+            FROM chain_links AS l LEFT JOIN entries AS e ON e.idx = l.idx
+            WHERE l.chain = ANY(\(Array(Set(chains)))::text[]) ORDER BY l.chain, l.seq DESC
             """
         ).map(makeLink) {
             found[link.chain] = link
@@ -298,8 +298,9 @@ struct PostgresAccess: LedgerWriter {
     func head(of chain: String) throws -> ChainLink? {
         let stored = try rows(
             """
-            SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = \(chain)
-            ORDER BY seq DESC LIMIT 1
+            SELECT l.chain, l.seq, l.idx, e.event_id, l.state
+            FROM chain_links AS l LEFT JOIN entries AS e ON e.idx = l.idx
+            WHERE l.chain = \(chain) ORDER BY l.seq DESC LIMIT 1
             """
         ).first.map(makeLink)
         // A held link is newer than the stored head of its chain unless the INSERT will refuse it.
@@ -310,25 +311,42 @@ struct PostgresAccess: LedgerWriter {
 
     func chain(_ chain: String) throws -> [ChainLink] {
         try flush(if: pending.hasLinks(of: chain))
-        return try rows("SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = \(chain) ORDER BY seq")
-            .map(makeLink)
+        return try rows(
+            """
+            SELECT l.chain, l.seq, l.idx, e.event_id, l.state
+            FROM chain_links AS l LEFT JOIN entries AS e ON e.idx = l.idx
+            WHERE l.chain = \(chain) ORDER BY l.seq
+            """
+        ).map(makeLink)
     }
 
     func chainHeads(below size: UInt64) throws -> [ChainLink] {
         try flush(if: !pending.links.isEmpty)
         return try rows(
             """
-            SELECT DISTINCT ON (chain) chain, seq, idx, event_id, ''::bytea FROM chain_links
-            WHERE idx < \(Int64(clamping: size)) ORDER BY chain, seq DESC
+            SELECT h.chain, h.seq, h.idx, e.event_id, ''::bytea FROM
+                (SELECT DISTINCT ON (chain) chain, seq, idx FROM chain_links
+                WHERE idx < \(Int64(clamping: size)) ORDER BY chain, seq DESC) AS h
+            LEFT JOIN entries AS e ON e.idx = h.idx
             """
         ).map(makeLink)
     }
 
+    /// A link's event id is its entry's, joined on `idx` (schema 4 stores it once).
     private func makeLink(_ row: PostgresRow) throws -> ChainLink {
-        ChainLink(
-            chain: try row.text(0),
-            sequence: try row.int64(1),
-            index: try row.unsigned(2),
+        let chain = try row.text(0)
+        let sequence = try row.int64(1)
+        let index = try row.unsigned(2)
+        guard try row.cell(3).bytes != nil else {
+            throw StorageError(
+                .corrupt,
+                "chain link \(sequence) of \(chain) points at entry \(index), which the ledger does not hold"
+            )
+        }
+        return ChainLink(
+            chain: chain,
+            sequence: sequence,
+            index: index,
             eventID: try row.bytes(3),
             state: try row.bytes(4)
         )

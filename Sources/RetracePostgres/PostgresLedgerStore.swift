@@ -160,15 +160,11 @@ public final class PostgresLedgerStore: LedgerStore {
             try run(connection, "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey(schema)))")
             let found = try rows(connection, "SELECT value FROM schema_info WHERE key = 'version'")
             let current = try found.first.map { try $0.decode(String.self) }.flatMap(Int.init) ?? 0
-            let steps: [String]
-            switch current {
-            case 1: steps = PostgresSchema.upgradeFrom1
-            case 2: steps = PostgresSchema.upgradeFrom2
-            case PostgresSchema.version: steps = []
-            default:
+            guard let steps = PostgresSchema.upgrade(from: current) else {
                 throw StorageError(
                     .notALedger,
-                    "\(location) has ledger schema \(current), which no retrace release wrote; expected 1, 2 or 3"
+                    "\(location) has ledger schema \(current), which no retrace release wrote; "
+                        + "expected 1 to \(PostgresSchema.version)"
                 )
             }
             for statement in steps { try run(connection, PostgresQuery(unsafeSQL: statement)) }

@@ -1,11 +1,12 @@
 import Foundation
 import RetraceStorage
 
-/// The PostgreSQL schema of a Retrace ledger, version 3: the SQLite tables (spec/format.md §6) in
+/// The PostgreSQL schema of a Retrace ledger, version 4: the SQLite tables (spec/format.md §6) in
 /// PostgreSQL types, append-only by trigger but for the one UPDATE SQLite's schema also allows
-/// (emptying a superseded chain link's derived state), entries packed as SQLite packs them.
+/// (emptying a superseded chain link's derived state), entries packed as SQLite packs them, chain
+/// links without a copy of their entry's event id.
 enum PostgresSchema {
-    static let version = 3
+    static let version = 4
     /// Marks a schema as a Retrace ledger, as `PRAGMA application_id` does for an SQLite file.
     static let applicationTag = "retrace-ledger"
 
@@ -52,7 +53,7 @@ enum PostgresSchema {
             """,
             """
             CREATE TABLE chain_links (chain TEXT COLLATE "C" NOT NULL, seq BIGINT NOT NULL, idx BIGINT NOT NULL,
-                event_id BYTEA NOT NULL, state BYTEA NOT NULL, PRIMARY KEY (chain, seq))
+                state BYTEA NOT NULL, PRIMARY KEY (chain, seq))
             """,
             """
             CREATE TABLE products (product TEXT COLLATE "C" PRIMARY KEY, gtin TEXT NOT NULL,
@@ -86,31 +87,44 @@ enum PostgresSchema {
         CREATE OR REPLACE FUNCTION refuse_link_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'UPDATE' AND NEW.chain = OLD.chain AND NEW.seq = OLD.seq AND NEW.idx = OLD.idx
-                AND NEW.event_id = OLD.event_id AND NEW.state = ''::bytea
+                AND NEW.state = ''::bytea
                 AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = OLD.chain AND newer.seq > OLD.seq)
             THEN RETURN NEW; END IF;
             RAISE EXCEPTION 'retrace: chain_links is append-only but for superseded states';
         END $$
         """
 
-    /// Version 1 → 3, in one transaction holding the writers' lock: the new `chain_links`
-    /// trigger (version 2), every superseded link's state emptied, the version recorded.
-    static let upgradeFrom1 =
-        [
-            refuseLinkChange,
-            "DROP TRIGGER chain_links_append_only ON chain_links",
-            """
-            CREATE TRIGGER chain_links_append_only BEFORE UPDATE OR DELETE ON chain_links
-                FOR EACH ROW EXECUTE FUNCTION refuse_link_change()
-            """,
-            """
-            UPDATE chain_links AS old SET state = ''::bytea WHERE length(old.state) > 0
-                AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = old.chain AND newer.seq > old.seq)
-            """,
-        ] + recordVersion
+    /// Version 1 → 2: the `chain_links` trigger that lets a superseded link's state be emptied,
+    /// and every superseded link's state emptied.
+    static let upgradeFrom1 = [
+        refuseLinkChange,
+        "DROP TRIGGER chain_links_append_only ON chain_links",
+        """
+        CREATE TRIGGER chain_links_append_only BEFORE UPDATE OR DELETE ON chain_links
+            FOR EACH ROW EXECUTE FUNCTION refuse_link_change()
+        """,
+        """
+        UPDATE chain_links AS old SET state = ''::bytea WHERE length(old.state) > 0
+            AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = old.chain AND newer.seq > old.seq)
+        """,
+    ]
 
     /// Version 2 → 3: no row changes (entries stored before stay verbatim; see ``EntryPacking``).
-    static let upgradeFrom2 = recordVersion
+    static let upgradeFrom2: [String] = []
+
+    /// Version 3 → 4: `chain_links.event_id` dropped, the trigger's function first (it named the
+    /// column). PostgreSQL drops a column without rewriting rows: the old rows' bytes are freed as
+    /// they are rewritten (a superseded state emptied) or by `VACUUM FULL`.
+    static let upgradeFrom3 = [refuseLinkChange, "ALTER TABLE chain_links DROP COLUMN event_id"]
+
+    /// The statements bringing `version` to the current one, in one transaction holding the
+    /// writers' lock; nil for a version no release wrote.
+    static func upgrade(from version: Int) -> [String]? {
+        let steps = [1: upgradeFrom1, 2: upgradeFrom2, 3: upgradeFrom3]
+        guard version >= 1, version <= self.version else { return nil }
+        guard version < self.version else { return [] }
+        return (version..<self.version).flatMap { steps[$0] ?? [] } + recordVersion
+    }
 
     /// The version recorded (its row's own trigger is stepped around for that one UPDATE).
     static let recordVersion = [

@@ -31,6 +31,8 @@ public protocol LedgerReader: MerkleNodeReader {
     /// Streams entries `[from, to)` in log order without loading them all.
     func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws
     func entryIndex(eventID: [UInt8]) throws -> UInt64?
+    /// A chain's newest link. Its event id is read from the entry it names; a link naming no
+    /// stored entry is `StorageError.corrupt`, as are the reads below.
     func head(of chain: String) throws -> ChainLink?
     func chain(_ chain: String) throws -> [ChainLink]
     /// The newest link of every chain among entries `[0, size)`, states left empty: what the heads
@@ -86,6 +88,9 @@ public protocol LedgerWriter: LedgerReader {
     func insert(entry: StoredEntry) throws
     func insert(nodes: [(NodeID, [UInt8])]) throws
     /// Stores a chain's next link and empties the derived state of the link it supersedes.
+    ///
+    /// The link's `eventID` is not stored: it must be the one of the entry at `link.index`, which is
+    /// where reads take it from (schema 4), so that entry is inserted first.
     func insert(link: ChainLink) throws
     func insert(product: ProductRow) throws
     /// Inserting a checkpoint that exists with the same size is a no-op; a different root for the

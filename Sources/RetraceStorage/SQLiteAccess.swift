@@ -104,29 +104,48 @@ struct SQLiteAccess: LedgerWriter {
         .map { UInt64($0) }
     }
 
+    /// A link's event id is its entry's (schema 4 stores it once, in `entries`): read by a join on
+    /// the entry's index, a lookup by rowid in pages the append path has just touched.
+    private static let linkColumns =
+        "SELECT l.chain, l.seq, l.idx, e.event_id, l.state FROM chain_links AS l "
+        + "LEFT JOIN entries AS e ON e.idx = l.idx"
+
     func head(of chain: String) throws -> ChainLink? {
-        let sql = "SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = ? ORDER BY seq DESC LIMIT 1"
+        let sql = Self.linkColumns + " WHERE l.chain = ? ORDER BY l.seq DESC LIMIT 1"
         return try first(db.cachedStatement(sql: sql), [chain]) { try makeLink($0) }
     }
 
     func chain(_ chain: String) throws -> [ChainLink] {
-        let sql = "SELECT chain, seq, idx, event_id, state FROM chain_links WHERE chain = ? ORDER BY seq"
+        let sql = Self.linkColumns + " WHERE l.chain = ? ORDER BY l.seq"
         return try all(db.cachedStatement(sql: sql), [chain]) { try makeLink($0) }
     }
 
     func chainHeads(below size: UInt64) throws -> [ChainLink] {
-        // SQLite takes the bare columns from the row holding MAX(seq).
-        let sql = "SELECT chain, MAX(seq), idx, event_id, x'' FROM chain_links WHERE idx < ? GROUP BY chain"
+        // SQLite takes the bare column `idx` from the row holding MAX(seq).
+        let sql = """
+            SELECT h.chain, h.seq, h.idx, e.event_id, x'' FROM
+                (SELECT chain, MAX(seq) AS seq, idx FROM chain_links WHERE idx < ? GROUP BY chain) AS h
+            LEFT JOIN entries AS e ON e.idx = h.idx
+            """
         return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [Int64(clamping: size)]).map {
             try makeLink($0)
         }
     }
 
     private func makeLink(_ row: Row) throws -> ChainLink {
-        ChainLink(
-            chain: try row.text(0),
-            sequence: try row.int64(1),
-            index: try row.unsigned(2),
+        let chain = try row.text(0)
+        let sequence = try row.int64(1)
+        let index = try row.unsigned(2)
+        guard !row.hasNull(atIndex: 3) else {
+            throw StorageError(
+                .corrupt,
+                "chain link \(sequence) of \(chain) points at entry \(index), which the ledger does not hold"
+            )
+        }
+        return ChainLink(
+            chain: chain,
+            sequence: sequence,
+            index: index,
             eventID: try row.blob(3),
             state: try row.blob(4)
         )
@@ -217,11 +236,10 @@ struct SQLiteAccess: LedgerWriter {
 
     func insert(link: ChainLink) throws {
         try execute(
-            "INSERT INTO chain_links (chain, seq, idx, event_id, state) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO chain_links (chain, seq, idx, state) VALUES (?, ?, ?, ?)",
             .text(link.chain),
             .integer(link.sequence),
             .integer(Int64(link.index)),
-            .blob(link.eventID),
             .blob(link.state)
         )
         // Only a chain's head keeps its state (Schema version 2); the row just superseded sits

@@ -60,8 +60,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     /// Opens an existing ledger. Nothing is written to a file that turns out not to be a ledger.
     ///
-    /// A writable open upgrades an older schema in one transaction (``Schema/upgradeFrom1``,
-    /// ``Schema/upgradeFrom2``); a
+    /// A writable open upgrades an older schema in one transaction (``Schema/upgrades``); a
     /// read-only one reads it as it is (a version 1 file keeps every link's state, which readers
     /// and the audit accept: an equal state is no lie).
     public static func open(path: String, readOnly: Bool = false) throws -> SQLiteLedgerStore {
@@ -130,14 +129,13 @@ public final class SQLiteLedgerStore: LedgerStore {
             try db.inTransaction(.immediate) {
                 let current = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 guard current < Schema.version else { return .commit }
-                guard current == 1 || current == 2 else {
+                guard current >= 1 else {
                     throw StorageError(
                         .notALedger,
-                        "\(path) has ledger schema \(current), which no retrace release wrote; expected 1, 2 or 3"
+                        "\(path) has ledger schema \(current), which no retrace release wrote; expected 1 to \(Schema.version)"
                     )
                 }
-                if current == 1 { try db.execute(sql: Schema.upgradeFrom1) }
-                try db.execute(sql: Schema.upgradeFrom2)
+                for step in Schema.upgrades where step.from >= current { try db.execute(sql: step.sql) }
                 return .commit
             }
         }

@@ -1,4 +1,4 @@
-/// The SQLite schema of a Retrace ledger, version 3.
+/// The SQLite schema of a Retrace ledger, version 4.
 ///
 /// Every ledger table is append-only in the schema itself: triggers abort any UPDATE or DELETE, so
 /// no code path, present or future, can rewrite history without first dropping a trigger (which
@@ -11,8 +11,12 @@
 ///
 /// Version 3 changes no table: `entries.bytes` may hold an entry packed (``EntryPacking``), which
 /// a version 2 reader would take for the entry itself, so the version says it may.
+///
+/// Version 4 drops `chain_links.event_id`: it was the 32 bytes of the linked entry's own
+/// `event_id`, stored twice (33 of the 711 bytes an entry cost at 10^5 events). Readers join on
+/// `idx`, so a link can no longer name an event other than its entry's.
 enum Schema {
-    static let version = 3
+    static let version = 4
     /// `PRAGMA application_id`: "RTRC". Lets a reader tell a Retrace ledger from any other SQLite file
     /// without trusting table names.
     static let applicationID: Int32 = 0x5254_5243
@@ -39,7 +43,6 @@ enum Schema {
             chain TEXT NOT NULL,
             seq INTEGER NOT NULL,
             idx INTEGER NOT NULL,
-            event_id BLOB NOT NULL,
             state BLOB NOT NULL,
             PRIMARY KEY (chain, seq)
         ) WITHOUT ROWID;
@@ -84,7 +87,7 @@ enum Schema {
     static let chainLinkUpdateTrigger = """
         CREATE TRIGGER chain_links_no_update BEFORE UPDATE ON chain_links
             WHEN NEW.chain IS NOT OLD.chain OR NEW.seq IS NOT OLD.seq OR NEW.idx IS NOT OLD.idx
-                OR NEW.event_id IS NOT OLD.event_id OR NEW.state IS NOT x''
+                OR NEW.state IS NOT x''
                 OR NOT EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = OLD.chain AND newer.seq > OLD.seq)
             BEGIN SELECT RAISE(ABORT, 'retrace: chain_links is append-only but for superseded states'); END;
         """
@@ -103,4 +106,16 @@ enum Schema {
     /// Version 2 → 3: nothing to rewrite. Entries stored before stay verbatim and read as they
     /// are; entries appended from now on are packed.
     static let upgradeFrom2 = "PRAGMA user_version = 3;"
+
+    /// Version 3 → 4: `chain_links` rewritten without `event_id` (SQLite's DROP COLUMN copies the
+    /// table; the trigger naming the column goes first and comes back without it).
+    static let upgradeFrom3 = """
+        DROP TRIGGER chain_links_no_update;
+        ALTER TABLE chain_links DROP COLUMN event_id;
+        \(chainLinkUpdateTrigger)
+        PRAGMA user_version = 4;
+        """
+
+    /// Each step from the version it starts at, run in order inside one transaction.
+    static let upgrades: [(from: Int, sql: String)] = [(1, upgradeFrom1), (2, upgradeFrom2), (3, upgradeFrom3)]
 }

@@ -153,7 +153,7 @@ struct SQLiteTamperTests {
         expectDetected(try auditFile(dropped), index: batch, rule: AuditRule.batchMembers)
     }
 
-    @Test("a changed chain link (state or event id) or product passport is named at the link's index")
+    @Test("a changed chain link (state, or an entry it names) or product passport is named at the link's index")
     func chainLinksAndProducts() throws {
         let target = try Attacker.index(of: "sell", offset: 50)
         let product = try Attacker.product(at: target)
@@ -193,13 +193,31 @@ struct SQLiteTamperTests {
             expectDetected(try auditFile(path), index: UInt64(head), rule: AuditRule.storedChainLinks, product: product)
         }
 
-        let eventID = try Attacker.tamper("link-event") { db in
+        // A link's event id is its entry's (schema 4): a link pointed at another product's entry
+        // names that entry's event, which the replayed chain does not have; the replay of the
+        // stored links names the entry it was pointed at ...
+        let moved = try Attacker.tamper("link-moved") { db in
             try db.execute(
-                sql: "UPDATE chain_links SET event_id = zeroblob(32) WHERE chain = ? AND idx = ?",
+                sql: "UPDATE chain_links SET idx = ? WHERE chain = ? AND idx = ?",
+                arguments: [target - 1, product, target]
+            )
+        }
+        expectDetected(try auditFile(moved), index: target - 1, rule: AuditRule.storedChainLinks, product: product)
+        // ... and pointing a link at an entry the ledger does
+        // not hold is found, not a reason to stop.
+        let dangling = try Attacker.tamper("link-dangling") { db in
+            try db.execute(
+                sql: "UPDATE chain_links SET idx = 4000000000 WHERE chain = ? AND idx = ?",
                 arguments: [product, target]
             )
         }
-        expectDetected(try auditFile(eventID), index: target, rule: AuditRule.storedChainLinks, product: product)
+        let danglingReport = try auditFile(dangling)
+        expectDetected(danglingReport, index: UInt64(head), rule: AuditRule.storedChainLinks, product: product)
+        #expect(
+            danglingReport.firstFailure?.reason.contains("points at entry 4000000000, which the ledger does not hold")
+                == true,
+            "\(danglingReport.failures)"
+        )
 
         let deleted = try Attacker.tamper("link-deleted") { db in
             try db.execute(sql: "DELETE FROM chain_links WHERE chain = ? AND idx = ?", arguments: [product, target])

@@ -61,8 +61,8 @@ struct DerivedRowTamperTests {
                 case "add":
                     try db.execute(
                         sql: """
-                            INSERT INTO chain_links (chain, seq, idx, event_id, state)
-                            SELECT chain, seq + 1, 0, event_id, state FROM chain_links
+                            INSERT INTO chain_links (chain, seq, idx, state)
+                            SELECT chain, seq + 1, 0, state FROM chain_links
                             WHERE chain = ? ORDER BY seq DESC LIMIT 1
                             """,
                         arguments: [link]

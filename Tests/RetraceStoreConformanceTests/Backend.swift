@@ -123,6 +123,44 @@ struct ScratchLocation {
         }
     }
 
+    /// Puts back what schemas 1–3 stored and schema 4 dropped: `chain_links.event_id`, a copy of
+    /// each link's entry's event id, and the SQLite trigger that named it. The upgrade tests start
+    /// from a current ledger and rewrite it into an older one's shape.
+    func restoreSchema3ChainLinks() throws {
+        let script: String
+        switch backend {
+        case .sqlite:
+            script = """
+                DROP TRIGGER chain_links_no_update;
+                ALTER TABLE chain_links ADD COLUMN event_id BLOB NOT NULL DEFAULT x'';
+                UPDATE chain_links SET event_id = (SELECT event_id FROM entries WHERE entries.idx = chain_links.idx);
+                CREATE TRIGGER chain_links_no_update BEFORE UPDATE ON chain_links
+                    WHEN NEW.chain IS NOT OLD.chain OR NEW.seq IS NOT OLD.seq OR NEW.idx IS NOT OLD.idx
+                        OR NEW.event_id IS NOT OLD.event_id OR NEW.state IS NOT x''
+                        OR NOT EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = OLD.chain AND newer.seq > OLD.seq)
+                    BEGIN SELECT RAISE(ABORT, 'retrace: chain_links is append-only but for superseded states'); END;
+                """
+        case .postgres:
+            script = """
+                ALTER TABLE chain_links DISABLE TRIGGER USER;
+                ALTER TABLE chain_links ADD COLUMN event_id BYTEA;
+                UPDATE chain_links AS l SET event_id = e.event_id FROM entries AS e WHERE e.idx = l.idx;
+                ALTER TABLE chain_links ALTER COLUMN event_id SET NOT NULL;
+                ALTER TABLE chain_links ENABLE TRIGGER USER;
+                CREATE OR REPLACE FUNCTION refuse_link_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'UPDATE' AND NEW.chain = OLD.chain AND NEW.seq = OLD.seq AND NEW.idx = OLD.idx
+                        AND NEW.event_id = OLD.event_id AND NEW.state = ''::bytea
+                        AND EXISTS (SELECT 1 FROM chain_links AS newer WHERE newer.chain = OLD.chain AND newer.seq > OLD.seq)
+                    THEN RETURN NEW; END IF;
+                    RAISE EXCEPTION 'retrace: chain_links is append-only but for superseded states';
+                END $$;
+                """
+        }
+        let (accepted, message) = try rawExecute(script)
+        #expect(accepted, "restoring schema 3's chain_links.event_id: \(message)")
+    }
+
     func remove() {
         try? FileManager.default.removeItem(at: directory)
         if backend == .postgres { _ = try? rawExecute("RESET search_path; DROP SCHEMA IF EXISTS \(schema) CASCADE") }

@@ -119,6 +119,8 @@ struct LedgerStoreConformanceTests {
         func states(_ chain: String) throws -> [String] {
             try store.read { try $0.chain(chain) }.map { String(decoding: $0.state, as: UTF8.self) }
         }
+        // The entries the links name: a link's event id is read from its entry (schema 4).
+        try store.write { writer in for index in 0..<3 { try writer.insert(entry: Self.entry(UInt64(index))) } }
         try store.write { try $0.insert(link: link("p", 0, "a")) }
         try store.write { try $0.insert(link: link("p", 1, "b")) }
         #expect(try states("p") == ["", "b"])
@@ -157,7 +159,7 @@ struct LedgerStoreConformanceTests {
             "UPDATE chain_links SET state = '' WHERE chain = 'p' AND seq = 1",
             "UPDATE chain_links SET state = 'b' WHERE chain = 'p' AND seq = 0",
             "UPDATE chain_links SET idx = 7 WHERE chain = 'p' AND seq = 0",
-            "UPDATE chain_links SET event_id = state WHERE chain = 'q' AND seq = 1",
+            "UPDATE chain_links SET chain = 'r' WHERE chain = 'q' AND seq = 1",
         ] {
             let (accepted, message) = try location.rawExecute(
                 backend == .sqlite ? sql.replacingOccurrences(of: "''", with: "x''") : sql
@@ -215,6 +217,7 @@ struct LedgerStoreConformanceTests {
             let (accepted, message) = try location.rawExecute(newTrigger + updates.joined() + oldTrigger)
             #expect(accepted, "\(message)")
         }
+        try location.restoreSchema3ChainLinks()
         try setStates(written.flatMap { chain, links in links.map { (chain, $0.key, $0.value) } })
         #expect(try location.rawExecute(version).accepted)
 
@@ -246,7 +249,7 @@ struct LedgerStoreConformanceTests {
             "UPDATE chain_links SET state = \(literal([1])) WHERE chain = '\(long)' AND seq = 0"
         )
         #expect(!refused.accepted)
-        // Opening again finds schema 3; appends go on and the ledger still audits.
+        // Opening again finds schema 4; appends go on and the ledger still audits.
         let ledger = try Ledger.open(
             store: try location.open(),
             logSigner: Self.parties.log,
@@ -290,6 +293,7 @@ struct LedgerStoreConformanceTests {
                 + "ALTER TABLE schema_info ENABLE TRIGGER USER;"
         let (accepted, message) = try location.rawExecute(script)
         #expect(accepted, "\(message)")
+        try location.restoreSchema3ChainLinks()
         #expect(try location.rawScalar("SELECT count(*) FROM entries WHERE \(packed)") == "0")
 
         let auditor = Auditor(
@@ -305,8 +309,8 @@ struct LedgerStoreConformanceTests {
         let clean = try auditor.audit(store: try location.open(readOnly: true))
         #expect(clean.passed, "\(clean.failures)")
 
-        // A writable open records version 3; what is appended from then on is packed, and both
-        // kinds read and audit together.
+        // A writable open brings it to version 4; what is appended from then on is packed, and
+        // both kinds read and audit together.
         let upgraded = try Ledger.open(
             store: try location.open(),
             logSigner: Self.parties.log,
@@ -314,13 +318,122 @@ struct LedgerStoreConformanceTests {
         )
         let version =
             backend == .sqlite ? "PRAGMA user_version" : "SELECT value FROM schema_info WHERE key = 'version'"
-        #expect(try location.rawScalar(version) == "3")
+        #expect(try location.rawScalar(version) == "4")
         _ = try upgraded.append(Array(all.suffix(20)))
         #expect(try location.rawScalar("SELECT count(*) FROM entries WHERE \(packed)") == "20")
         #expect(try location.rawScalar("SELECT count(*) FROM entries WHERE NOT (\(packed))") == "\(size)")
         let extended = try auditor.audit(store: try location.open(readOnly: true))
         #expect(extended.passed, "\(extended.failures)")
         #expect(extended.entriesChecked == size + 20)
+    }
+
+    @Test(
+        "A schema 3 ledger (each link a copy of its entry's event id) reads as it is; the upgrade drops the copy",
+        arguments: Backend.allCases
+    )
+    func upgradeFromSchema3(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let all = try Self.statements(140)
+        let ledger = try Self.ledger(on: try location.create())
+        _ = try ledger.append(Array(all.dropLast(20)))
+        let size = try ledger.store.read { try $0.treeSize() }
+        let chains = try ledger.store.read { try $0.chainHeads(below: size) }.map(\.chain)
+        #expect(chains.count > 10)
+        func links(_ store: any LedgerStore) throws -> [[ChainLink]] {
+            try store.read { reader in try chains.map { try reader.chain($0) } }
+        }
+        let before = try links(ledger.store)
+        let column =
+            backend == .sqlite
+            ? "SELECT count(*) FROM pragma_table_info('chain_links') WHERE name = 'event_id'"
+            : "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+                + "AND table_name = 'chain_links' AND column_name = 'event_id'"
+        #expect(try location.rawScalar(column) == "0")
+
+        try location.restoreSchema3ChainLinks()
+        let version =
+            backend == .sqlite ? "PRAGMA user_version" : "SELECT value FROM schema_info WHERE key = 'version'"
+        let setVersion =
+            backend == .sqlite
+            ? "PRAGMA user_version = 3;"
+            : "ALTER TABLE schema_info DISABLE TRIGGER USER; UPDATE schema_info SET value = '3' WHERE key = 'version'; "
+                + "ALTER TABLE schema_info ENABLE TRIGGER USER;"
+        #expect(try location.rawExecute(setVersion).accepted)
+        #expect(try location.rawScalar(column) == "1")
+        #expect(
+            try location.rawScalar(
+                "SELECT count(*) FROM chain_links AS l JOIN entries AS e ON e.idx = l.idx WHERE l.event_id = e.event_id"
+            ) == location.rawScalar("SELECT count(*) FROM chain_links")
+        )
+        let auditor = Auditor(
+            trustRoots: [Self.parties.governance.verifier],
+            logKey: Self.parties.log.verifier,
+            origin: TestParties.origin
+        )
+        // Read-only, as it is: the same links, and a clean audit.
+        #expect(try links(location.open(readOnly: true)) == before)
+        #expect(try location.rawScalar(version) == "3")
+        let clean = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(clean.passed, "\(clean.failures)")
+
+        // A writable open drops the column in one transaction; links read the same, the trigger
+        // still refuses every change but the one, and appends go on.
+        let upgraded = try Ledger.open(
+            store: try location.open(),
+            logSigner: Self.parties.log,
+            clock: { Timestamp(secondsSinceEpoch: 1_900_000_000) }
+        )
+        #expect(try location.rawScalar(version) == "4")
+        #expect(try location.rawScalar(column) == "0")
+        #expect(try links(upgraded.store) == before)
+        let long = try #require(before.first { $0.count >= 3 })
+        let refused = try location.rawExecute(
+            "UPDATE chain_links SET idx = idx + 1 WHERE chain = '\(long[0].chain)' AND seq = 0"
+        )
+        #expect(!refused.accepted)
+        #expect(refused.message.contains("append-only"), "\(refused.message)")
+        _ = try upgraded.append(Array(all.suffix(20)))
+        let extended = try auditor.audit(store: try location.open(readOnly: true))
+        #expect(extended.passed, "\(extended.failures)")
+        #expect(extended.entriesChecked == size + 20)
+    }
+
+    @Test(
+        "A link naming an entry the ledger does not hold is refused when read, as a corrupt ledger",
+        arguments: Backend.allCases
+    )
+    func danglingLink(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        try store.write { writer in
+            try writer.insert(entry: Self.entry(0))
+            try writer.insert(
+                link: ChainLink(chain: "a", sequence: 0, index: 0, eventID: Self.entry(0).eventID, state: [])
+            )
+        }
+        #expect(try store.read { try $0.head(of: "a") }?.eventID == Self.entry(0).eventID)
+        let empty = backend == .sqlite ? "x''" : "''::bytea"
+        #expect(
+            try location.rawExecute("INSERT INTO chain_links (chain, seq, idx, state) VALUES ('a', 1, 5, \(empty))")
+                .accepted
+        )
+        for read in [
+            { (reader: any LedgerReader) in _ = try reader.head(of: "a") },
+            { (reader: any LedgerReader) in _ = try reader.chain("a") },
+            { (reader: any LedgerReader) in _ = try reader.chainHeads(below: 10) },
+        ] {
+            do {
+                try store.read(read)
+                Issue.record("a link naming entry 5 was read")
+            } catch let error as StorageError {
+                #expect(error.code == .corrupt)
+                #expect(error.reason == "chain link 1 of a points at entry 5, which the ledger does not hold")
+            }
+        }
     }
 
     @Test(
