@@ -723,10 +723,10 @@ struct AuditEngine {
         try heads.forEachSorted { key, head in
             guard !broken.contains(key), let links = try storedLinks(key, head: head, reader: reader) else { return }
             if let problem = try Self.compare(links, with: head) {
-                let located = try diagnose(key: key, head: head, links: links, reader: reader) ?? problem
+                let located = try diagnoseReadable(key: key, head: head, links: links, reader: reader) ?? problem
                 try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
             } else if links.dropLast().contains(where: { !$0.state.isEmpty }),
-                let problem = try diagnose(key: key, head: head, links: links, reader: reader)
+                let problem = try diagnoseReadable(key: key, head: head, links: links, reader: reader)
             {
                 // A superseded link that still stores a state (a schema 1 ledger read as it is)
                 // must store the state replayed at that link: only a replay can tell.
@@ -747,6 +747,22 @@ struct AuditEngine {
                             + "commission \(state.passport.short)"
                 )
             }
+        }
+    }
+
+    /// ``diagnose(key:head:links:reader:)``, naming an entry of the chain that cannot be read (already
+    /// reported as such where the stream met it) rather than stopping at it.
+    private func diagnoseReadable(
+        key: String,
+        head: ChainHead,
+        links: [ChainLink],
+        reader: any LedgerReader
+    ) throws -> (index: UInt64?, reason: String)? {
+        do {
+            return try diagnose(key: key, head: head, links: links, reader: reader)
+        } catch let error as StorageError {
+            guard let damaged = error.unreadableEntry else { throw error }
+            return (damaged.index, "the chain's stored links name entry \(damaged.index), which cannot be read")
         }
     }
 

@@ -18,6 +18,10 @@ enum RawEntry: Sendable {
     case stored(StoredEntry)
     case exportLine([UInt8])
     case tiled(index: UInt64, bytes: [UInt8], members: [[UInt8]])
+    /// A stored entry whose value cannot be read back (``StorageError/unreadableEntry``): reported
+    /// at its index, the tree carried on with the leaf hash stored beside it, which the next
+    /// checkpoint's root judges.
+    case unreadable(index: UInt64, storedLeafHash: [UInt8], reason: String)
 }
 
 /// An entry after the parallel phase: parsed, hashed and (for events) authenticated against the
@@ -75,6 +79,14 @@ struct PreparedEntry: Sendable {
                     return prepared
                 }
             }
+        case .unreadable(let index, let storedLeafHash, let reason):
+            prepared.claimedIndex = index
+            prepared.leafHash = storedLeafHash.count == 32 ? storedLeafHash : MerkleHash.leafHash([])
+            prepared.problem = Problem(
+                rule: AuditRule.entryFormat,
+                reason: "the stored entry cannot be read: \(reason)"
+            )
+            return prepared
         case .exportLine(let line):
             do {
                 let parsed = try ExportLine.entry(line)

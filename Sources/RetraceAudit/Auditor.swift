@@ -171,12 +171,29 @@ public struct Auditor: Sendable {
                         rosterHistory: engine.rosterHistory,
                         inclusion: (oldSize, oldRoot)
                     )
-                    for link in try reader.chain(key) where link.index < oldSize {
-                        if let problem = try replay.step(link) {
-                            engine.broken.insert(key)
-                            try engine.fail(problem.index, key, problem.rule, problem.reason)
-                            return nil
+                    do {
+                        for link in try reader.chain(key) where link.index < oldSize {
+                            if let problem = try replay.step(link) {
+                                engine.broken.insert(key)
+                                try engine.fail(problem.index, key, problem.rule, problem.reason)
+                                return nil
+                            }
                         }
+                    } catch let error as StorageError where error.code == .corrupt {
+                        // An earlier entry of the chain that cannot be read, or a link naming
+                        // none: a finding about this chain, and the audit goes on.
+                        engine.broken.insert(key)
+                        if let damaged = error.unreadableEntry {
+                            try engine.fail(
+                                damaged.index,
+                                key,
+                                AuditRule.entryFormat,
+                                "the stored entry cannot be read: \(error.reason)"
+                            )
+                        } else {
+                            try engine.fail(oldSize, key, AuditRule.storedChainLinks, error.reason)
+                        }
+                        return nil
                     }
                     return replay.head
                 }
@@ -316,8 +333,18 @@ public struct Auditor: Sendable {
         }
         engine.lastSeenCheckpoint = oldSize
         engine.lastGoodCheckpoint = oldSize
+        // An entry that cannot be read back is reported as such; the checks below then find it
+        // missing.
+        func readable(_ index: UInt64) throws -> StoredEntry? {
+            do {
+                return try reader.entry(at: index)
+            } catch let error as StorageError where error.unreadableEntry != nil {
+                try engine.fail(index, nil, AuditRule.entryFormat, "the stored entry cannot be read: \(error.reason)")
+                return nil
+            }
+        }
         for link in try reader.chain(Ledger.rosterChain) where link.index < oldSize {
-            guard let stored = try reader.entry(at: link.index), included(stored),
+            guard let stored = try readable(link.index), included(stored),
                 let entry = try? LogEntry(parsing: stored.bytes), entry.statement.id.bytes == link.eventID
             else {
                 try engine.fail(
@@ -352,7 +379,11 @@ public struct Auditor: Sendable {
         }
         engine.trustGeneration += 1
         if oldSize > 0 {
-            guard let stored = try reader.entry(at: oldSize - 1), included(stored),
+            guard let stored = try readable(oldSize - 1) else {
+                // Only its received time was wanted: the next entry's order goes unchecked.
+                return true
+            }
+            guard included(stored),
                 let entry = try? LogEntry(parsing: stored.bytes, members: ChainReplay.members(stored))
             else {
                 try engine.fail(
@@ -369,10 +400,34 @@ public struct Auditor: Sendable {
     }
 
     private func stream(_ reader: any LedgerReader, from: UInt64, to: UInt64, into engine: inout AuditEngine) throws {
-        try reader.forEachEntry(from: from, to: to) { stored in
-            try engine.feed(.entry(.stored(stored)))
-            if let checkpoint = try reader.checkpoint(size: stored.index + 1) {
+        func feed(_ raw: RawEntry, index: UInt64) throws {
+            try engine.feed(.entry(raw))
+            if let checkpoint = try reader.checkpoint(size: index + 1) {
                 try engine.feed(.checkpoint(note: checkpoint.note, stored: checkpoint))
+            }
+        }
+        // An entry that cannot be read back is a finding at its index, and the stream goes on
+        // after it (a chunked reader may not have handed over the entries before it yet).
+        var next = from
+        while next < to {
+            do {
+                try reader.forEachEntry(from: next, to: to) { stored in
+                    next = stored.index + 1
+                    try feed(.stored(stored), index: stored.index)
+                }
+                return
+            } catch let error as StorageError {
+                guard let damaged = error.unreadableEntry, damaged.index >= next, damaged.index < to else {
+                    throw error
+                }
+                try reader.forEachEntry(from: next, to: damaged.index) { stored in
+                    try feed(.stored(stored), index: stored.index)
+                }
+                try feed(
+                    .unreadable(index: damaged.index, storedLeafHash: damaged.storedLeafHash, reason: error.reason),
+                    index: damaged.index
+                )
+                next = damaged.index + 1
             }
         }
     }

@@ -238,13 +238,14 @@ struct PostgresAccess: LedgerWriter {
         return try entryRows.map { row in
             let type = try row.text(2)
             let index = try row.unsigned(0)
+            let leafHash = try row.bytes(4)
             return StoredEntry(
                 index: index,
                 eventID: try row.bytes(1),
                 type: type,
                 received: try row.int64(3),
-                leafHash: try row.bytes(4),
-                bytes: try EntryPacking.unpack(row.bytes(5), entry: index),
+                leafHash: leafHash,
+                bytes: try EntryPacking.unpack(row.bytes(5), entry: index, leafHash: leafHash),
                 members: type == "roster" ? [] : members[try row.int64(0)] ?? []
             )
         }

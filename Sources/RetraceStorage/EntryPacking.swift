@@ -107,12 +107,17 @@ public enum EntryPacking {
         return try stored.withUnsafeBufferPointer { try unpackTokens($0) }
     }
 
-    /// ``unpack(_:)`` for the entry at `index`, which a damaged value's error names.
-    public static func unpack(_ stored: [UInt8], entry index: UInt64) throws -> [UInt8] {
+    /// ``unpack(_:)`` for the entry at `index`, which a damaged value's error names (with the leaf
+    /// hash stored beside it: ``StorageError/unreadableEntry``).
+    public static func unpack(_ stored: [UInt8], entry index: UInt64, leafHash: [UInt8] = []) throws -> [UInt8] {
         do {
             return try unpack(stored)
         } catch let error as StorageError {
-            throw StorageError(error.code, "entry \(index): \(error.reason)")
+            throw StorageError(
+                error.code,
+                "entry \(index): \(error.reason)",
+                unreadableEntry: .init(index: index, storedLeafHash: leafHash)
+            )
         }
     }
 

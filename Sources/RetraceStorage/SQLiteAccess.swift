@@ -85,13 +85,14 @@ struct SQLiteAccess: LedgerWriter {
         guard let unsignedIndex = UInt64(exactly: index) else {
             throw StorageError(.corrupt, "an entry has the negative index \(index)")
         }
+        let leafHash = try row.blob(4)
         return StoredEntry(
             index: unsignedIndex,
             eventID: try row.blob(1),
             type: type,
             received: try row.int64(3),
-            leafHash: try row.blob(4),
-            bytes: try EntryPacking.unpack(row.blob(5), entry: unsignedIndex),
+            leafHash: leafHash,
+            bytes: try EntryPacking.unpack(row.blob(5), entry: unsignedIndex, leafHash: leafHash),
             members: members
         )
     }

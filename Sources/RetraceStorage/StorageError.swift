@@ -29,10 +29,28 @@ public struct StorageError: CodedError {
 
     public let code: Code
     public let reason: String
+    /// Set when one stored entry's value cannot be read back (a damaged packed entry): which one,
+    /// and the leaf hash stored beside it, so that an audit reports that entry and goes on.
+    public let unreadableEntry: UnreadableEntry?
+
+    public struct UnreadableEntry: Sendable {
+        public let index: UInt64
+        public let storedLeafHash: [UInt8]
+
+        public init(index: UInt64, storedLeafHash: [UInt8]) {
+            self.index = index
+            self.storedLeafHash = storedLeafHash
+        }
+    }
 
     public init(_ code: Code, _ reason: String) {
+        self.init(code, reason, unreadableEntry: nil)
+    }
+
+    public init(_ code: Code, _ reason: String, unreadableEntry: UnreadableEntry?) {
         self.code = code
         self.reason = reason
+        self.unreadableEntry = unreadableEntry
     }
 
     public var description: String { reason }

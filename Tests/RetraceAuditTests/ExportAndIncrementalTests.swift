@@ -172,6 +172,34 @@ struct IncrementalAuditTests {
         expectDetected(report, index: target, rule: AuditRule.consistency)
     }
 
+    @Test("an earlier entry of a product touched later that cannot be unpacked is named, and the audit goes on")
+    func unreadableBefore() throws {
+        let (note, size) = try Self.trusted(10)
+        let target: UInt64 = try Attacker.query { db in
+            let index = try Int64.fetchOne(
+                db,
+                sql: "SELECT idx FROM chain_links WHERE idx < ? AND chain != 'roster' AND chain IN "
+                    + "(SELECT chain FROM chain_links WHERE idx >= ?) ORDER BY idx DESC LIMIT 1",
+                arguments: [size, size]
+            )
+            return UInt64(index ?? 0)
+        }
+        let path = try Attacker.tamper("incremental-unreadable") { db in
+            let stored = try [UInt8](
+                Data.fetchOne(db, sql: "SELECT bytes FROM entries WHERE idx = ?", arguments: [target]) ?? Data()
+            )
+            #expect(stored.first == 0x01, "entry \(target) is not stored packed")
+            try db.execute(
+                sql: "UPDATE entries SET bytes = ? WHERE idx = ?",
+                arguments: [Data(stored + [0xF7]), target]
+            )
+        }
+        let report = try Shared.auditor(keepGoing: true).audit(store: Shared.open(path), since: note)
+        expectDetected(report, index: target, rule: AuditRule.entryFormat)
+        #expect(report.firstFailure?.reason.contains("invalid token") == true, "\(report.failures)")
+        #expect(report.entriesChecked == Shared.story.entryCount - size)
+    }
+
     @Test(
         "a history rewritten and re-signed by the log operator fails the consistency proof from the trusted checkpoint"
     )

@@ -401,6 +401,50 @@ struct LedgerStoreConformanceTests {
     }
 
     @Test(
+        "An entry that cannot be unpacked is an audit finding at its index; the audit reads on past it",
+        arguments: Backend.allCases
+    )
+    func unreadableEntry(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let ledger = try Self.ledger(on: try location.create())
+        _ = try ledger.append(try Self.statements(140))
+        let size = try ledger.store.read { try $0.treeSize() }
+        // Entries 70 and 71 damaged in the middle of what PostgreSQL reads as one chunk: the byte
+        // 0xF7, a token no packing writes, after the stream.
+        let hex = backend == .sqlite ? "hex(bytes)" : "encode(bytes, 'hex')"
+        let damage = try [70, 71].map { index -> String in
+            let stored = try location.rawScalar("SELECT \(hex) FROM entries WHERE idx = \(index)").lowercased()
+            #expect(stored.hasPrefix("01"), "entry \(index) is not stored packed")
+            let value = backend == .sqlite ? "x'\(stored)f7'" : "'\\x\(stored)f7'::bytea"
+            return "UPDATE entries SET bytes = \(value) WHERE idx = \(index);"
+        }.joined()
+        let script =
+            backend == .sqlite
+            ? "DROP TRIGGER entries_no_update; \(damage)"
+            : "ALTER TABLE entries DISABLE TRIGGER USER; \(damage) ALTER TABLE entries ENABLE TRIGGER USER;"
+        let (accepted, message) = try location.rawExecute(script)
+        #expect(accepted, "\(message)")
+        #expect(throws: StorageError(.corrupt, "")) { try location.open(readOnly: true).read { try $0.entry(at: 70) } }
+
+        let report = try Auditor(
+            trustRoots: [Self.parties.governance.verifier],
+            logKey: Self.parties.log.verifier,
+            origin: TestParties.origin,
+            keepGoing: true
+        ).audit(store: try location.open(readOnly: true))
+        #expect(report.entriesChecked == size)
+        let unreadable = report.failures.filter { $0.rule == AuditRule.entryFormat }
+        #expect(unreadable.map(\.index) == [70, 71], "\(report.failures)")
+        #expect(unreadable.allSatisfy { $0.reason.contains("the stored entry cannot be read") }, "\(report.failures)")
+        #expect(
+            !report.failures.contains { $0.rule == AuditRule.checkpointRoot || $0.rule == AuditRule.entrySequence },
+            "\(report.failures)"
+        )
+    }
+
+    @Test(
         "A link naming an entry the ledger does not hold is refused when read, as a corrupt ledger",
         arguments: Backend.allCases
     )
