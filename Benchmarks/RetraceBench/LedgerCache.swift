@@ -24,7 +24,10 @@ enum LedgerCache {
     /// what a current ledger holds (their heads map would be replayed from every entry on first use).
     /// 3: ledger schema 2 keeps a chain's derived state at its head only; an upgraded recipe 2 file
     /// keeps the freed pages, so its size would still read as schema 1's.
-    static let recipe = 3
+    /// 4: ledger schemas 3 and 4 store entries packed and chain links without their entry's event
+    /// id; a cached schema 2 file would keep its verbatim entries, and an upgraded one its rewritten
+    /// `chain_links` compacted, neither what a ledger written today holds.
+    static let recipe = 4
     static let shortCount = 200
     static let longCount = 100
     static let tailBatches = 16
