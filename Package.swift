@@ -240,7 +240,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "RetraceStorageTests",
-            dependencies: ["RetraceStorage", "MerkleLog", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RetraceStorage", "MerkleLog", "RetraceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "RetraceVerificationTests",
