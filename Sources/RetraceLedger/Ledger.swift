@@ -14,8 +14,10 @@ import VerifiableMap
 ///
 /// Every append re-reads the product heads, the roster and the tree size inside one exclusive
 /// storage transaction, so two writers (threads or processes) can never fork a product's chain
-/// or interleave half-batches. Signatures are checked before the lock is taken, on all cores;
-/// only the cheap state checks run under it.
+/// or interleave half-batches. Signatures are checked on the other cores while the state checks
+/// and inserts run under the lock (a large batch's are streamed beside its commit; group commit
+/// checks the next batches while this one commits), so the lock is held about as long as the
+/// batch's signatures take on the cores not committing.
 public final class Ledger: Sendable {
     public static let rosterChain = "roster"
     /// How far ahead of the log's clock a statement's own time may be.
@@ -98,7 +100,7 @@ public final class Ledger: Sendable {
                 try writer.setMetadata("governance", governance.map(\.description).joined(separator: "\n"))
                 return try ledger.commit(
                     [roster],
-                    preauthenticated: [nil],
+                    preauthenticated: .none(count: 1),
                     snapshot: empty,
                     heads: HeadsIndex.Version(size: 0, map: HeadsMap()),
                     now: clock(),
@@ -195,7 +197,8 @@ public final class Ledger: Sendable {
         }
         guard !statements.isEmpty else { throw LedgerError(.emptyBatch, "nothing to append") }
         let snapshot = try currentTrust()
-        let preauthenticated = authenticateInParallel(statements, trust: snapshot.state)
+        let preauthenticated = authentications(statements, trust: snapshot.state)
+        defer { preauthenticated.finish() }
         let now = clock()
         let committed: Committed
         do {
@@ -230,7 +233,8 @@ public final class Ledger: Sendable {
     {
         guard !statements.isEmpty else { throw LedgerError(.emptyBatch, "nothing to append") }
         let snapshot = try currentTrust()
-        let preauthenticated = authenticateInParallel(statements, trust: snapshot.state)
+        let preauthenticated = authentications(statements, trust: snapshot.state)
+        defer { preauthenticated.finish() }
         let committed: Committed
         do {
             committed = try store.write { writer in
@@ -308,7 +312,7 @@ public final class Ledger: Sendable {
             _ = try store.read { reader in
                 try self.commit(
                     statements,
-                    preauthenticated: [Party?](repeating: nil, count: statements.count),
+                    preauthenticated: .none(count: statements.count),
                     snapshot: snapshot,
                     heads: nil,
                     now: now,
@@ -388,7 +392,7 @@ public final class Ledger: Sendable {
                         let done = try writer.withSavepoint {
                             try self.commit(
                                 group.statements,
-                                preauthenticated: parties,
+                                preauthenticated: .known(parties),
                                 snapshot: trust,
                                 heads: map,
                                 now: now,
@@ -456,6 +460,14 @@ public final class Ledger: Sendable {
         return note
     }
 
+    /// Signatures for a batch one caller commits: below a few dozen statements checked here (the
+    /// hand-off to other threads costs more than the signatures), above that streamed beside the
+    /// commit, which starts after the first chunk instead of after the last.
+    func authentications(_ statements: [SignedStatement], trust: TrustState) -> Authentications {
+        statements.count >= 32
+            ? .stream(statements, trust: trust) : .known(authenticateInParallel(statements, trust: trust))
+    }
+
     func authenticateInParallel(_ statements: [SignedStatement], trust: TrustState) -> [Party?] {
         let results = Mutex([Party?](repeating: nil, count: statements.count))
         // Below a few dozen statements the thread hand-off costs more than the signatures.
@@ -512,7 +524,7 @@ public final class Ledger: Sendable {
     ///   group of the same transaction); otherwise it is taken from ``heads`` and brought up to date.
     func commit(
         _ statements: [SignedStatement],
-        preauthenticated: [Party?],
+        preauthenticated: Authentications,
         snapshot: CachedTrust,
         heads startHeads: HeadsIndex.Version?,
         now: Timestamp,
@@ -579,7 +591,7 @@ public final class Ledger: Sendable {
                     }
                     trust = try trust.applying(roster: signed)
                     trustChanged = true
-                } else if !trustChanged, let known = preauthenticated[position] {
+                } else if !trustChanged, let known = preauthenticated.party(at: position) {
                     party = known
                 } else {
                     party = try trust.authenticate(signed)
@@ -684,7 +696,7 @@ public final class Ledger: Sendable {
                             trust: trust
                         )
                         let sequence = (head?.sequence ?? -1) + 1
-                        let stateBytes = try CanonicalJSON.encode(state.json)
+                        let stateBytes = try state.canonicalBytes()
                         try writer.insert(
                             link: ChainLink(
                                 chain: key,

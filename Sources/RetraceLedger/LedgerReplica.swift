@@ -69,7 +69,7 @@ extension Ledger {
                 do {
                     let done = try commit(
                         group,
-                        preauthenticated: authenticateInParallel(group, trust: trust.state),
+                        preauthenticated: .known(authenticateInParallel(group, trust: trust.state)),
                         snapshot: trust,
                         heads: map,
                         now: received,
