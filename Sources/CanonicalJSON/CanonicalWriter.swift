@@ -124,6 +124,21 @@ struct CanonicalWriter {
         }
     }
 
+    @inline(__always)
+    mutating func appendByte(_ byte: UInt8) { bytes.append(byte) }
+
+    mutating func writeBool(_ value: Bool) {
+        if value {
+            append4(0x74, 0x72, 0x75, 0x65)
+        } else {
+            append4(0x66, 0x61, 0x6C, 0x73)
+            bytes.append(0x65)
+        }
+    }
+
+    /// An integer the caller has already checked is within ±(2^53−1).
+    mutating func writeSafeInteger(_ number: Int64) { writeInteger(number) }
+
     /// Lowercase hexadecimal digit for a nibble (RFC 8785 requires lowercase in `\u00xx`).
     @inline(__always)
     private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble }

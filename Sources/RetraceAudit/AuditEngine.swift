@@ -798,7 +798,7 @@ struct AuditEngine {
                     + "events, head at entry \(head.lastIndex))"
             )
         }
-        let expected = try head.state.map { try CanonicalJSON.encode($0.json) } ?? []
+        let expected = try head.state.map { try $0.canonicalBytes() } ?? []
         guard links.last?.state == expected else {
             return (
                 head.lastIndex,

@@ -95,7 +95,7 @@ struct ChainHeads {
             bytes.append(UInt8(field.count))
             bytes.append(contentsOf: field)
         }
-        if let state = head.state { bytes.append(contentsOf: try CanonicalJSON.encode(state.json)) }
+        if let state = head.state { bytes.append(contentsOf: try state.canonicalBytes()) }
         return bytes
     }
 

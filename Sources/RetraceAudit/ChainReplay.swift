@@ -148,7 +148,7 @@ struct ChainReplay {
         // Only a chain's head stores its state (schema 2; a schema 1 ledger stores one at every
         // link): a stored state must be the replayed one; an empty one is a superseded link's.
         if !link.state.isEmpty {
-            guard try CanonicalJSON.encode(state.json) == link.state else {
+            guard try state.canonicalBytes() == link.state else {
                 return problem(AuditRule.storedChainLinks, "the stored derived state differs from the replayed state")
             }
         }

@@ -196,6 +196,86 @@ public struct ProductState: Hashable, Sendable {
         return .object(object)
     }
 
+    /// `CanonicalJSON.encode(json)`, written member by member without building the tree: a state
+    /// is encoded once per appended event and compared once per audited one, so this is on both
+    /// paths. The members and their order are those of ``json``; `ProductStateTests` holds the two
+    /// to the same bytes for every kind of state.
+    public func canonicalBytes() throws -> [UInt8] {
+        var out = CanonicalObjectWriter()
+        out.string("brandOwner", brandOwner)
+        if certifiedRefurbished { out.bool("certifiedRefurbished", true) }
+        if let consignee { out.string("consignee", consignee) }
+        try out.object("counters") { (o: inout CanonicalObjectWriter) throws(CanonicalJSONError) in
+            try o.integer("refurbishments", counters.refurbishments)
+            try o.integer("repairs", counters.repairs)
+            try o.integer("returns", counters.returns)
+            try o.integer("sales", counters.sales)
+            try o.integer("warrantyClaims", counters.warrantyClaims)
+        }
+        if let custodian { out.string("custodian", custodian) }
+        if let declaredMassGrams { try out.integer("declaredMassGrams", declaredMassGrams) }
+        if !declaredMaterials.isEmpty { try out.integers("declaredMaterials", declaredMaterials) }
+        if let grade { out.string("grade", grade) }
+        out.string("gtin", gtin)
+        out.string("head", head.hex)
+        out.string("lastEventTime", lastEventTime.description)
+        out.string("lastEventType", lastEventType.name)
+        if let lease {
+            out.object("lease") { o in
+                o.string("leaseDigest", lease.leaseDigest.hex)
+                o.string("lessor", lease.lessor)
+                o.string("until", lease.until.description)
+            }
+        }
+        if let missing {
+            out.object("missing") { o in
+                o.string("kind", missing.kind)
+                o.string("reportedBy", missing.reportedBy)
+                o.string("time", missing.time.description)
+            }
+        }
+        out.string("passport", passport.hex)
+        out.string("phase", phase.name)
+        if let recall {
+            out.object("recall") { o in
+                o.string("event", recall.event.hex)
+                o.string("notice", recall.notice)
+                o.string("reason", recall.reason)
+                o.string("recalledBy", recall.recalledBy)
+                o.string("remedy", recall.remedy)
+                o.string("time", recall.time.description)
+            }
+        }
+        if let refurbishedWarrantyMonths { try out.integer("refurbishedWarrantyMonths", refurbishedWarrantyMonths) }
+        if let rma = returnAuthorization {
+            out.object("returnAuthorization") { o in
+                o.string("authorizedBy", rma.authorizedBy)
+                o.string("reason", rma.reason)
+                o.string("rma", rma.rma)
+                o.string("time", rma.time.description)
+            }
+        }
+        if let sale {
+            out.object("sale") { o in
+                if sale.certifiedPreOwned { o.bool("certifiedPreOwned", true) }
+                if let customer = sale.customerDigest { o.string("customerDigest", customer.hex) }
+                o.string("orderDigest", sale.orderDigest.hex)
+                if sale.preOwned { o.bool("preOwned", true) }
+                o.string("retailer", sale.retailer)
+                if let returnBy = sale.returnBy { o.string("returnBy", returnBy.description) }
+                o.string("time", sale.time.description)
+            }
+        }
+        if let claim = warrantyClaim {
+            out.object("warrantyClaim") { o in
+                o.string("claim", claim.claim)
+                o.string("openedBy", claim.openedBy)
+                o.string("time", claim.time.description)
+            }
+        }
+        return out.finish()
+    }
+
     /// Reads a stored state back, strictly.
     ///
     /// - Throws: `FormatError` naming the field: a stored state that does not parse means the
