@@ -17,6 +17,12 @@ enum InstructionCounts {
         let ledgerEntries: UInt64?
         /// Instructions per appended event, batches of 1,000, sequential (both threads' work).
         let appendPerEvent: Double?
+        /// Instructions per statement authenticated (roster lookup and Ed25519 verify through the
+        /// wrapper): the part of an append or an audit that no layout or parser change removes.
+        let verifyPerStatement: Double?
+        /// verifyPerStatement ÷ appendPerEvent: the most the sequential and pipelined append
+        /// ratios could reach with every other instruction perfectly overlapped on the cores.
+        let signatureShareOfAppend: Double?
         /// Instructions per cold dock verdict of a 20-event probe product.
         let verdictColdPerScan: Double?
         /// Instructions per warm dock verdict of the same products.
@@ -52,6 +58,8 @@ enum InstructionCounts {
                 method: method,
                 ledgerEntries: nil,
                 appendPerEvent: nil,
+                verifyPerStatement: nil,
+                signatureShareOfAppend: nil,
                 verdictColdPerScan: nil,
                 verdictWarmPerScan: nil,
                 note: "no hardware counters (perf: <not supported>) and no valgrind"
@@ -72,16 +80,20 @@ enum InstructionCounts {
             return (b - a) / Double(large - small)
         }
         let append = difference(["--phase", "append"], 1_000, 2_000)
+        let verify = difference(["--phase", "verify"], 200, 400)
         let cold = difference(["--phase", "verdict-cold"], 5, 15)
         let coldAndWarm = difference(["--phase", "verdict-warm"], 5, 15)
         return Figures(
             method: method,
             ledgerEntries: ledger.treeSize,
             appendPerEvent: append,
+            verifyPerStatement: verify,
+            signatureShareOfAppend: zip(verify, append).flatMap { $1 > 0 ? $0 / $1 : nil },
             verdictColdPerScan: cold,
             verdictWarmPerScan: zip(coldAndWarm, cold).map { $0 - $1 },
             note:
                 "the smallest ledger of the run; append: (I(2 batches) − I(1 batch)) / 1,000 of the story's next events; "
+                + "signature: (I(400) − I(200)) / 200 statements of the story authenticated; "
                 + "verdicts: (I(15 products) − I(5)) / 10 of the 20-event probe products"
                 + (perf ? "" : "; perf stat -e instructions is <not supported> on this VM, so callgrind counts them")
         )

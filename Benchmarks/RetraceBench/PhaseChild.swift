@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RetraceLedger
+import RetraceRules
 import RetraceStorage
 import RetraceVerification
 
@@ -14,11 +15,12 @@ struct PhaseChild: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "append, verdict-cold, verdict-warm or verdict-moved.") var phase: String
+    @Option(help: "append, verify, verdict-cold, verdict-warm or verdict-moved.") var phase: String
     @Option(help: "The cached ledger's generated events.") var events: Int
     @Option var seed: UInt64 = 7
     @Option var cacheDir = ".bench-cache"
-    @Option(help: "Events to append (batches of 1,000), or 20-event products to scan.") var count: Int
+    @Option(help: "Events to append (batches of 1,000), signatures to check, or 20-event products to scan.")
+    var count: Int
 
     func run() throws {
         let ledger = try LedgerCache.prepare(events: events, seed: seed, directory: cacheDir, generate: false)
@@ -32,6 +34,18 @@ struct PhaseChild: ParsableCommand {
             for start in stride(from: 0, to: statements.count, by: 1_000) {
                 try appender.append(Array(statements[start..<min(statements.count, start + 1_000)]))
             }
+        case "verify":
+            // What one appended or audited statement cannot avoid: its signer's key looked up in
+            // the roster and its Ed25519 signature checked through the wrapper, as the append does.
+            let statements = try Story.cachedNext(after: ledger, seed: seed, directory: cacheDir, limit: 1_000)
+            let appender = try Ledger.open(store: SQLiteLedgerStore.open(path: ledger.path))
+            let trust = try appender.trustState()
+            var checked = 0
+            for round in 0..<count {
+                let signed = statements[round % statements.count]
+                if signed.statement.type != .roster, (try? trust.authenticate(signed)) != nil { checked += 1 }
+            }
+            guard checked > 0 else { throw BenchError("no statement of the story authenticated") }
         case "verdict-cold", "verdict-warm":
             let verifier = Verifier(
                 store: try SQLiteLedgerStore.open(path: ledger.path),
@@ -67,7 +81,7 @@ struct PhaseChild: ParsableCommand {
                 }
             }
         default:
-            throw ValidationError("--phase is append, verdict-cold, verdict-warm or verdict-moved")
+            throw ValidationError("--phase is append, verify, verdict-cold, verdict-warm or verdict-moved")
         }
     }
 }

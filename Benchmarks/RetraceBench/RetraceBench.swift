@@ -201,6 +201,13 @@ struct Suite: ParsableCommand {
             print("\n## Instructions (\(counts.method); do not move with load)")
             let format = { (value: Double?) in value.map { Measure.format($0 / 1e3, 0) + " k" } ?? "unavailable" }
             print("append, per event (batches of 1,000):   \(format(counts.appendPerEvent))")
+            print("signature check, per statement:          \(format(counts.verifyPerStatement))")
+            if let share = counts.signatureShareOfAppend {
+                print(
+                    "signature share of an appended event:    \(Measure.percent(share)) "
+                        + "(the append ratios' ceiling with everything else overlapped)"
+                )
+            }
             print("dock verdict, 20-event product, cold:   \(format(counts.verdictColdPerScan))")
             print("dock verdict, 20-event product, warm:   \(format(counts.verdictWarmPerScan))")
             print("(\(counts.note))")
