@@ -178,13 +178,44 @@ struct AuditEngine {
     struct InFlight {
         let items: [AuditInput]
         let generation: Int
-        let result: PreparedChunk
+        let work: ChunkWork
+        /// Left by every worker task of this chunk, so that an audit that stops waits for them.
         let done: DispatchGroup
     }
 
-    /// Where a worker leaves a prepared chunk; read only after the group has finished.
-    final class PreparedChunk: Sendable {
-        let entries = Mutex<[PreparedEntry]>([])
+    /// Entries per piece of a chunk handed to a worker.
+    static let pieceSize = 64
+
+    /// A chunk's parsing and signature checks, in pieces of ``pieceSize`` entries that whoever is
+    /// free takes: the workers, and the judging thread when it reaches a chunk not yet finished.
+    /// One contiguous slice per thread left a worker idle at the end of every chunk whenever the
+    /// judging thread had slowed the other one down, and the judging thread idle while it waited
+    /// (two threads used 1.66 of the 2 cores, issue 15's audit profile).
+    final class ChunkWork: Sendable {
+        let raws: [RawEntry]
+        let trust: TrustState
+        let pieces: Int
+        private let next = Atomic<Int>(0)
+        private let slices: Mutex<[[PreparedEntry]]>
+
+        init(_ raws: [RawEntry], trust: TrustState) {
+            self.raws = raws
+            self.trust = trust
+            pieces = (raws.count + AuditEngine.pieceSize - 1) / AuditEngine.pieceSize
+            slices = Mutex([[PreparedEntry]](repeating: [], count: pieces))
+        }
+
+        /// Prepares pieces until none is left unclaimed.
+        func work() {
+            while case let piece = next.wrappingAdd(1, ordering: .relaxed).oldValue, piece < pieces {
+                let range = (piece * AuditEngine.pieceSize)..<min(raws.count, (piece + 1) * AuditEngine.pieceSize)
+                let slice = raws[range].map { PreparedEntry.prepare($0, trust: trust) }
+                slices.withLock { $0[piece] = slice }
+            }
+        }
+
+        /// Every piece, in order; only once every claimed piece is finished (the group waited for).
+        var prepared: [PreparedEntry] { slices.withLock { $0.flatMap { $0 } } }
     }
 
     private mutating func dispatch() -> InFlight {
@@ -192,28 +223,32 @@ struct AuditEngine {
         pending = []
         pendingEntries = 0
         let raws: [RawEntry] = items.compactMap { if case .entry(let raw) = $0 { raw } else { nil } }
-        let chunk = InFlight(items: items, generation: trustGeneration, result: PreparedChunk(), done: DispatchGroup())
-        let trust = self.trust
-        let threads = self.threads
+        let chunk = InFlight(
+            items: items,
+            generation: trustGeneration,
+            work: ChunkWork(raws, trust: trust),
+            done: DispatchGroup()
+        )
         if threads > 1 {
-            let result = chunk.result
             let probe = self.probe
-            probe?.running.add(1, ordering: .relaxed)
-            DispatchQueue.global().async(group: chunk.done) {
-                defer { probe?.running.subtract(1, ordering: .releasing) }
-                let prepared = Self.prepareInParallel(raws, trust: trust, threads: threads)
-                result.entries.withLock { $0 = prepared }
+            for _ in 0..<min(threads, chunk.work.pieces) {
+                probe?.running.add(1, ordering: .relaxed)
+                DispatchQueue.global().async(group: chunk.done) { [work = chunk.work] in
+                    defer { probe?.running.subtract(1, ordering: .releasing) }
+                    work.work()
+                }
             }
         } else {
-            let prepared = Self.prepareInParallel(raws, trust: trust, threads: threads)
-            chunk.result.entries.withLock { $0 = prepared }
+            chunk.work.work()
         }
         return chunk
     }
 
     private mutating func judge(_ chunk: InFlight) throws {
+        // Whatever no worker has claimed yet is checked here rather than waited for.
+        chunk.work.work()
         chunk.done.wait()
-        let prepared = chunk.result.entries.withLock { $0 }
+        let prepared = chunk.work.prepared
         var nodes: [(NodeID, [UInt8])] = []
         var next = 0
         for item in chunk.items {
@@ -228,30 +263,6 @@ struct AuditEngine {
         }
         if let reader, !nodes.isEmpty { try compareNodes(nodes, reader: reader) }
         progress?(entriesChecked, total)
-    }
-
-    /// Entries per piece of a chunk handed to a worker.
-    static let pieceSize = 64
-
-    /// Parses and authenticates a chunk on the workers, in pieces of ``pieceSize`` entries that
-    /// each worker takes as it becomes free. One contiguous slice per thread left a worker idle
-    /// at the end of every chunk whenever the judging thread had slowed the other one down (the
-    /// two threads used 1.66 of the 2 cores, issue 15's audit profile).
-    static func prepareInParallel(_ raws: [RawEntry], trust: TrustState, threads: Int) -> [PreparedEntry] {
-        guard threads > 1, raws.count >= 2 * pieceSize else {
-            return raws.map { PreparedEntry.prepare($0, trust: trust) }
-        }
-        let pieces = (raws.count + pieceSize - 1) / pieceSize
-        let slices = Mutex([[PreparedEntry]](repeating: [], count: pieces))
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while case let piece = next.wrappingAdd(1, ordering: .relaxed).oldValue, piece < pieces {
-                let range = (piece * pieceSize)..<min(raws.count, (piece + 1) * pieceSize)
-                let slice = raws[range].map { PreparedEntry.prepare($0, trust: trust) }
-                slices.withLock { $0[piece] = slice }
-            }
-        }
-        return slices.withLock { $0.flatMap { $0 } }
     }
 
     // MARK: One entry
