@@ -56,7 +56,10 @@ public struct CanonicalObjectWriter {
     /// A member holding an object of integers keyed by data (sorted here).
     public mutating func integers(_ key: String, _ values: [String: Int64]) throws(CanonicalJSONError) {
         try object(key) { (inner: inout CanonicalObjectWriter) throws(CanonicalJSONError) in
-            for name in values.keys.sorted(by: UTF16KeyOrder.less) { try inner.integer(name, values[name]!) }
+            // Pairs sorted once, so no key is hashed again to find its value.
+            for (name, value) in values.sorted(by: { UTF16KeyOrder.less($0.key, $1.key) }) {
+                try inner.integer(name, value)
+            }
         }
     }
 
