@@ -27,6 +27,12 @@ enum AuditBenchmark {
         let passed: Bool
         let childPeakMiB: Double
         let bytesOnDiskPerEntry: Int
+        /// CPU per statement of authenticating the ledger's first 2,000 statements on one core,
+        /// just before this audit (``SignatureCPU``).
+        let signatureMicrosPerEntry: Double
+        /// signatureMicrosPerEntry ÷ cpuMicrosPerEntry: the ratio's ceiling with every other
+        /// microsecond perfectly overlapped.
+        let signatureShareOfCPU: Double
     }
 
     static func run(_ ledgers: [LedgerCache.Prepared], opensslSpeed: Double?) throws -> [Row] {
@@ -42,13 +48,17 @@ enum AuditBenchmark {
             "child peak MiB",
             "CPU µs/entry",
             "ratio to threads×openssl speed",
-            "bytes on disk per entry"
+            "bytes on disk per entry",
+            "signature CPU µs/entry",
+            "signature share of CPU"
         )
         for ledger in ledgers {
             for threads in [1, 2] {
                 // The verify rate again just before each audit: the machine is shared and drifts.
                 let local = try Baseline.measure(seconds: 1)
+                let signature = try SignatureCPU.microsPerStatement(ledgerPath: ledger.path)
                 let result = try child(ledger.path, threads: threads)
+                let cpuPerEntry = result.cpuNanoseconds / 1e3 / max(1, result.entries)
                 let rate = result.entries / result.seconds
                 let row = Row(
                     ledgerEntries: ledger.treeSize,
@@ -57,10 +67,12 @@ enum AuditBenchmark {
                     verifyPerSecondBefore: local.verifyPerSecond,
                     ratioToThreadsTimesVerify: rate / (Double(threads) * local.verifyPerSecond),
                     ratioToThreadsTimesOpensslSpeed: opensslSpeed.map { rate / (Double(threads) * $0) },
-                    cpuMicrosPerEntry: result.cpuNanoseconds / 1e3 / max(1, result.entries),
+                    cpuMicrosPerEntry: cpuPerEntry,
                     passed: result.passed,
                     childPeakMiB: result.peakKiB / 1024,
-                    bytesOnDiskPerEntry: LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize)
+                    bytesOnDiskPerEntry: LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize),
+                    signatureMicrosPerEntry: signature,
+                    signatureShareOfCPU: signature / max(cpuPerEntry, 1e-9)
                 )
                 rows.append(row)
                 table.add(
@@ -74,7 +86,9 @@ enum AuditBenchmark {
                     Measure.format(result.peakKiB / 1024, 0),
                     Measure.format(row.cpuMicrosPerEntry, 1),
                     row.ratioToThreadsTimesOpensslSpeed.map(Measure.percent) ?? "-",
-                    "\(row.bytesOnDiskPerEntry)"
+                    "\(row.bytesOnDiskPerEntry)",
+                    Measure.format(signature, 1),
+                    Measure.percent(row.signatureShareOfCPU)
                 )
             }
         }
