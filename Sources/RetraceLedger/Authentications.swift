@@ -39,7 +39,9 @@ struct Authentications: Sendable {
         }
     }
 
-    /// Stops a stream's workers after the chunk each is checking. Nothing to do for known parties.
+    /// Stops a stream's workers after the chunk each is checking, and waits for them: a command
+    /// that exits with a worker still inside libcrypto can crash in its exit-time cleanup (as the
+    /// audit found), turning a clear refusal into a signal. Nothing to do for known parties.
     func finish() {
         if case .stream(let stream) = source { stream.stop() }
     }
@@ -67,6 +69,7 @@ final class AuthenticationStream: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let progress: Mutex<Progress>
     private let finished: [DispatchSemaphore]
+    private let workers = DispatchGroup()
 
     init(_ statements: [SignedStatement], trust: TrustState) {
         self.statements = statements
@@ -80,9 +83,9 @@ final class AuthenticationStream: Sendable {
         )
         finished = (0..<chunks).map { _ in DispatchSemaphore(value: 0) }
         // The asking thread is the last core's worker.
-        let workers = min(chunks, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
-        for _ in 0..<workers {
-            DispatchQueue.global(qos: .userInitiated).async { [self] in
+        let helpers = min(chunks, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+        for _ in 0..<helpers {
+            DispatchQueue.global(qos: .userInitiated).async(group: workers) { [self] in
                 while !stopped.load(ordering: .relaxed), let claimed = claim() { check(claimed) }
             }
         }
@@ -103,7 +106,14 @@ final class AuthenticationStream: Sendable {
         }
     }
 
-    func stop() { stopped.store(true, ordering: .relaxed) }
+    /// Workers claim no chunk after this; returns once each has finished the one it holds.
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+        workers.wait()
+    }
+
+    /// Chunks checked so far (for the tests that prove no worker outlives ``stop()``).
+    var checkedChunks: Int { progress.withLock { $0.done.count(where: { $0 }) } }
 
     private func claim() -> Int? {
         let claimed = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue

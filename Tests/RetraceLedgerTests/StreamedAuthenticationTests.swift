@@ -67,4 +67,18 @@ struct StreamedAuthenticationTests {
         }
         #expect(expected[3] == nil && expected[66] == nil && expected[0] != nil)
     }
+
+    @Test("no worker checks anything once the stream is stopped")
+    func stopWaitsForWorkers() throws {
+        let parties = LedgerFixture.parties
+        let trust = try TrustState(trustRoots: [parties.governance.verifier])
+            .applying(roster: parties.signedRoster(time: LedgerFixture.start))
+        let statements = try Self.commissions(320, prefix: "STOP")
+        let stream = AuthenticationStream(statements, trust: trust)
+        #expect(stream.party(at: 0) != nil)
+        stream.stop()
+        let checked = stream.checkedChunks
+        usleep(100_000)
+        #expect(stream.checkedChunks == checked)
+    }
 }
