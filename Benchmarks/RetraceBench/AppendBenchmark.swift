@@ -40,7 +40,7 @@ enum AppendBenchmark {
         /// before this mode (``SignatureCPU``).
         let signatureMicrosPerEvent: Double
         /// signatureMicrosPerEvent ÷ cpuMicrosPerEvent: what the ratio would be with every other
-        /// microsecond perfectly overlapped; the load-robust figure beside the wall-clock ratio.
+        /// microsecond perfectly overlapped, whatever the number of cores kept busy.
         let signatureShareOfCPU: Double
     }
 
@@ -135,7 +135,7 @@ enum AppendBenchmark {
         print("(pipelined: the next batch's signatures are checked while this one commits)")
         print(
             "(signature share of CPU: the same statements authenticated on one core just before, ÷ CPU per appended "
-                + "event — the ratio's ceiling with everything else overlapped, and robust to the machine's load)"
+                + "event — the ratio's ceiling with everything else overlapped)"
         )
         return Result(mix: mix, modes: modes)
     }

@@ -7,10 +7,11 @@ import RetraceStorage
 /// The CPU one core spends authenticating the very statements a section appends or audits
 /// (roster lookup and Ed25519 verify through the wrapper, as the append and the audit call it),
 /// measured just before that section: the section's CPU per event divided into this gives the
-/// share of its work that is the signature floor. Unlike the wall-clock ratios, which move by
-/// tens of percent with this VM's load from one minute to the next, both CPU figures are taken
-/// on the same statements within seconds of each other, so their ratio hardly moves; and unlike
-/// instruction counts it includes the kernel's work (pwrite, fsync) and memory stalls.
+/// share of its work that is the signature floor. Both CPU figures are taken on the same
+/// statements within seconds of each other, so the ratio does not depend on how many cores the
+/// section kept busy; unlike instruction counts it includes the kernel's work (pwrite, fsync) and
+/// memory stalls. It still moves with a VM whose speed changes between those seconds (55–69 % for
+/// the same append in two runs on 2026-12-03): read it beside the instruction counts.
 enum SignatureCPU {
     /// Microseconds of CPU per statement (user + system, this thread's process), over all of them.
     static func microsPerStatement(_ statements: [SignedStatement], trust: TrustState) -> Double {
