@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MerkleLog
 
 /// The embedded ledger engine: one SQLite file in WAL mode, through GRDB.
@@ -12,10 +13,20 @@ import MerkleLog
 public final class SQLiteLedgerStore: LedgerStore {
     public let path: String
     private let pool: DatabasePool
+    /// Checkpoints the WAL beside the writer; nil for a read-only store.
+    let checkpointer: WALCheckpointer?
 
-    private init(path: String, pool: DatabasePool) {
+    private init(path: String, pool: DatabasePool, checkpointer: WALCheckpointer?) {
         self.path = path
         self.pool = pool
+        self.checkpointer = checkpointer
+    }
+
+    deinit {
+        guard let checkpointer else { return }
+        // The writer's WAL hook points at the checkpointer: remove it before the checkpointer goes.
+        pool.writeWithoutTransaction { db in _ = sqlite3_wal_hook(db.sqliteConnection, nil, nil) }
+        checkpointer.close()
     }
 
     /// Creates a new, empty ledger file. Refuses to touch an existing file.
@@ -30,7 +41,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         let staging = path + ".creating-\(UUID().uuidString.prefix(8))"
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) } }
         do {
-            let pool = try DatabasePool(path: staging, configuration: configuration(readOnly: false))
+            let pool = try DatabasePool(path: staging, configuration: configuration(readOnly: false, checkpointer: nil))
             try enforceDurability(pool)
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
@@ -64,14 +75,27 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// read-only one reads it as it is (a version 1 file keeps every link's state, which readers
     /// and the audit accept: an equal state is no lie).
     public static func open(path: String, readOnly: Bool = false) throws -> SQLiteLedgerStore {
+        try open(path: path, readOnly: readOnly, checkpoints: .standard)
+    }
+
+    /// ``open(path:readOnly:)`` with other WAL checkpoint thresholds, for tests.
+    static func open(
+        path: String,
+        readOnly: Bool = false,
+        checkpoints: WALCheckpointer.Thresholds
+    ) throws -> SQLiteLedgerStore {
         let version = try probe(path: path)
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
+            let checkpointer = readOnly ? nil : WALCheckpointer(path: path, thresholds: checkpoints)
+            let pool = try DatabasePool(
+                path: path,
+                configuration: configuration(readOnly: readOnly, checkpointer: checkpointer)
+            )
             if !readOnly {
                 try enforceDurability(pool)
                 if version < Schema.version { try upgrade(pool, path: path) }
             }
-            return SQLiteLedgerStore(path: path, pool: pool)
+            return SQLiteLedgerStore(path: path, pool: pool, checkpointer: checkpointer)
         } catch let error as DatabaseError {
             throw map(error, path: path)
         }
@@ -152,7 +176,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    private static func configuration(readOnly: Bool) -> Configuration {
+    private static func configuration(readOnly: Bool, checkpointer: WALCheckpointer?) -> Configuration {
         var config = Configuration()
         config.readonly = readOnly
         config.busyMode = .timeout(15)
@@ -160,6 +184,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         config.prepareDatabase { db in
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                checkpointer?.install(on: db)
             }
         }
         return config
