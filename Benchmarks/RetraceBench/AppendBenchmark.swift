@@ -36,6 +36,11 @@ enum AppendBenchmark {
         let ratioToCoresTimesVerify: Double
         /// events/s ÷ (cores × `openssl speed ed25519` verify/s of this run), when openssl ran.
         let ratioToCoresTimesOpensslSpeed: Double?
+        /// events/s ÷ what all cores verified together just before this mode
+        /// (``Baseline/allCoresVerifyPerSecond``): the ceiling the cores actually offer.
+        let ratioToCoresVerifyingTogether: Double
+        /// That rate ÷ the one-core rate (2.0 when two cores add up).
+        let coreScaling: Double
         /// CPU per statement of authenticating the same statements on one core, measured just
         /// before this mode (``SignatureCPU``).
         let signatureMicrosPerEvent: Double
@@ -102,6 +107,7 @@ enum AppendBenchmark {
             "verify/s before",
             "ratio to cores×verify",
             "ratio to cores×openssl speed",
+            "ratio to the cores verifying together",
             "signature CPU µs/event",
             "signature share of CPU"
         )
@@ -127,12 +133,17 @@ enum AppendBenchmark {
                 Measure.format(local.verifyPerSecond),
                 Measure.percent(figures.ratioToCoresTimesVerify),
                 figures.ratioToCoresTimesOpensslSpeed.map(Measure.percent) ?? "-",
+                "\(Measure.percent(figures.ratioToCoresVerifyingTogether)) (\(Measure.format(figures.coreScaling, 2))×)",
                 Measure.format(figures.signatureMicrosPerEvent, 1),
                 Measure.percent(figures.signatureShareOfCPU)
             )
         }
         table.print()
         print("(pipelined: the next batch's signatures are checked while this one commits)")
+        print(
+            "(the cores verifying together: one verifying thread per core just before each mode, and how many "
+                + "single cores that is; cores × verify assumes the cores add up)"
+        )
         print(
             "(signature share of CPU: the same statements authenticated on one core just before, ÷ CPU per appended "
                 + "event — the ratio's ceiling with everything else overlapped)"
@@ -227,6 +238,8 @@ enum AppendBenchmark {
             verifyPerSecondBefore: baseline.verifyPerSecond,
             ratioToCoresTimesVerify: rate / baseline.ceiling,
             ratioToCoresTimesOpensslSpeed: opensslSpeed.map { rate / (Double(baseline.cores) * $0) },
+            ratioToCoresVerifyingTogether: rate / baseline.allCoresVerifyPerSecond,
+            coreScaling: baseline.coreScaling,
             signatureMicrosPerEvent: signature,
             signatureShareOfCPU: signature / max(perEvent(used.user + used.system), 1e-9)
         )

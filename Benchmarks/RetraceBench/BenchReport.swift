@@ -23,6 +23,9 @@ struct BenchReport: Encodable, Sendable {
     struct Machine: Encodable, Sendable {
         /// Ed25519 verify/s on one core through Retrace's wrapper.
         var wrapperVerifyPerSecond: Double
+        /// Ed25519 verify/s with one verifying thread per core at once, and that ÷ one core.
+        var allCoresVerifyPerSecond: Double
+        var coreScaling: Double
         /// `openssl speed -seconds 2 ed25519`, verify/s, run right after the wrapper's measurement.
         var opensslSpeedVerifyPerSecond: Double?
         var sha256MBPerSecond: Double

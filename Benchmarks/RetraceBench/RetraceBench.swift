@@ -148,6 +148,8 @@ struct Suite: ParsableCommand {
             cores: first.cores,
             machine: BenchReport.Machine(
                 wrapperVerifyPerSecond: first.verifyPerSecond,
+                allCoresVerifyPerSecond: first.allCoresVerifyPerSecond,
+                coreScaling: first.coreScaling,
                 opensslSpeedVerifyPerSecond: speed,
                 sha256MBPerSecond: first.sha256MBPerSecond,
                 floorVerifyRatios: floor?.rounds.map(\.verifyRatio)
@@ -222,6 +224,11 @@ struct Suite: ParsableCommand {
             "Ed25519 verify, 1 core: \(Measure.format(last.verifyPerSecond)) /s (start of run: "
                 + "\(Measure.format(first.verifyPerSecond)) /s); openssl speed: "
                 + "\(lastSpeed.map { Measure.format($0) } ?? "-") /s; SHA-256: \(Measure.format(last.sha256MBPerSecond)) MB/s"
+        )
+        print(
+            "Ed25519 verify, all \(last.cores) cores at once: \(Measure.format(last.allCoresVerifyPerSecond)) /s "
+                + "(\(Measure.format(last.coreScaling, 2)) × one core; start of run: "
+                + "\(Measure.format(first.coreScaling, 2)) ×)"
         )
         report.judgeTargets()
         print("\n## Targets (issue 15)")

@@ -38,6 +38,20 @@ public enum CanonicalJSON {
         writer.swapBuffer(&buffer)
     }
 
+    /// Parses `bytes` under `options` and, when they hold an object, returns where each of its
+    /// members' values lies in them.
+    ///
+    /// With `requireCanonical` (the default) a member's bytes are its value's canonical bytes:
+    /// RFC 8785 writes an object member by member, so a canonical text is made of canonical parts.
+    /// A signed part can then be hashed or verified as received instead of written again.
+    public static func decodeWithMemberSpans(
+        _ bytes: [UInt8],
+        options: ReadOptions = .strict
+    ) throws -> (value: JSONValue, memberSpans: [String: Range<Int>]) {
+        let (value, spans) = try CanonicalParser.parse(bytes, options: options, recordingMemberSpans: true)
+        return (value, spans)
+    }
+
     /// Parses `bytes` under `options`; by default only canonical input is accepted.
     public static func decode(_ bytes: [UInt8], options: ReadOptions = .strict) throws -> JSONValue {
         try CanonicalParser.parse(bytes, options: options)

@@ -19,15 +19,31 @@ struct CanonicalParser {
     private var keyStack: [String] = []
     private var offsetStack: [Int] = []
     private var valueStack: [JSONValue] = []
+    /// Whether to note where each member value of a top-level object lies (``memberSpans``).
+    private let recordsMemberSpans: Bool
+    private var memberStart = 0
+    /// Top-level object key → the input bytes of its value, when ``recordsMemberSpans``.
+    private(set) var memberSpans: [String: Range<Int>] = [:]
 
-    private init(input: UnsafeBufferPointer<UInt8>, options: ReadOptions) {
+    private init(input: UnsafeBufferPointer<UInt8>, options: ReadOptions, recordsMemberSpans: Bool = false) {
         self.input = input
         self.maxDepth = options.effectiveMaxDepth
         self.asciiKeysOnly = options.asciiKeysOnly
+        self.recordsMemberSpans = recordsMemberSpans
     }
 
     /// Parses a complete JSON text and enforces `options`.
     static func parse(_ bytes: [UInt8], options: ReadOptions) throws -> JSONValue {
+        try parse(bytes, options: options, recordingMemberSpans: false).value
+    }
+
+    /// ``parse(_:options:)``, and, when `recordingMemberSpans` and the text is an object, where
+    /// each of its members' values lies in `bytes`.
+    static func parse(
+        _ bytes: [UInt8],
+        options: ReadOptions,
+        recordingMemberSpans: Bool
+    ) throws -> (value: JSONValue, spans: [String: Range<Int>]) {
         if let maxBytes = options.maxBytes, bytes.count > maxBytes {
             throw CanonicalJSONError(
                 .tooLarge,
@@ -35,8 +51,9 @@ struct CanonicalParser {
                 offset: maxBytes
             )
         }
-        let (value, canonical) = try bytes.withUnsafeBufferPointer { buffer -> (JSONValue, Bool) in
-            var parser = CanonicalParser(input: buffer, options: options)
+        let (value, canonical, spans) = try bytes.withUnsafeBufferPointer {
+            buffer -> (JSONValue, Bool, [String: Range<Int>]) in
+            var parser = CanonicalParser(input: buffer, options: options, recordsMemberSpans: recordingMemberSpans)
             parser.skipWhitespace()
             let value = try parser.parseValue()
             parser.skipWhitespace()
@@ -47,12 +64,12 @@ struct CanonicalParser {
                     at: parser.position
                 )
             }
-            return (value, !parser.sawNonCanonical)
+            return (value, !parser.sawNonCanonical, parser.memberSpans)
         }
         if options.requireCanonical && !canonical {
             try requireCanonicalForm(of: value, input: bytes)
         }
-        return value
+        return (value, spans)
     }
 
     /// Re-encodes `value` and throws `notCanonical` at the first byte where `input` differs.
@@ -134,6 +151,7 @@ struct CanonicalParser {
             // Parse the start of a value: a scalar, an empty container, or open a new container.
             var value: JSONValue
             skipWhitespace()
+            if recordsMemberSpans && frames.count == 1 { memberStart = position }
             guard position < input.count else { throw unexpected("a value") }
             switch input[position] {
             case 0x5B:
@@ -178,6 +196,9 @@ struct CanonicalParser {
             // A value is complete: hand it to the innermost open container, closing containers as they end.
             closing: while true {
                 guard let frame = frames.last else { return value }
+                if recordsMemberSpans && frames.count == 1, case .object = frame, let key = keyStack.last {
+                    memberSpans[key] = memberStart..<position
+                }
                 valueStack.append(value)
                 skipWhitespace()
                 guard position < input.count else {

@@ -37,13 +37,14 @@ public struct LogEntry: Hashable, Sendable {
 
     /// Parses stored or exported leaf bytes; `members` come from beside the entry.
     public init(parsing bytes: [UInt8], members: [BatchMember] = []) throws(FormatError) {
-        var fields = try FieldReader(SignedStatement.decodeCanonical(bytes), path: "entry")
+        let (value, statementBytes) = try SignedStatement.decodeCanonical(bytes, keeping: "statement")
+        var fields = try FieldReader(value, path: "entry")
         let received = try Timestamp(parsing: fields.string("received"), field: "entry.received")
         var signed = JSONObject()
         signed["signature"] = try fields.required("signature")
         signed["statement"] = try fields.required("statement")
         if !members.isEmpty { signed["members"] = .array(members.map(\.json)) }
         try fields.finish()
-        self.init(received: received, signed: try SignedStatement(json: .object(signed)))
+        self.init(received: received, signed: try SignedStatement(json: .object(signed), statementBytes: statementBytes))
     }
 }

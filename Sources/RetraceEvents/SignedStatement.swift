@@ -45,12 +45,22 @@ public struct SignedStatement: Hashable, Sendable {
     /// Submissions must already be canonical: a party signs canonical bytes, so anything else is
     /// either a bug in its software or an attempt to smuggle a second reading past the verifier.
     public init(parsing bytes: [UInt8]) throws(FormatError) {
-        try self.init(json: Self.decodeCanonical(bytes))
+        let (value, statementBytes) = try Self.decodeCanonical(bytes, keeping: "statement")
+        try self.init(json: value, statementBytes: statementBytes)
     }
 
     public init(json value: JSONValue) throws(FormatError) {
+        try self.init(json: value, statementBytes: nil)
+    }
+
+    /// - Parameter statementBytes: the canonical bytes the `statement` member was read from.
+    init(json value: JSONValue, statementBytes: [UInt8]?) throws(FormatError) {
         var fields = try FieldReader(value, path: "")
-        let statement = try Statement(json: fields.required("statement"), path: "statement")
+        let statement = try Statement(
+            json: fields.required("statement"),
+            path: "statement",
+            canonicalBytes: statementBytes
+        )
         let signatureText = try fields.string("signature")
         guard let signature = Base64.decode(signatureText), signature.count == Ed25519.signatureByteCount else {
             throw FormatError(.invalidValue, field: "signature", "expected base64 of a 64-byte Ed25519 signature")
@@ -89,6 +99,20 @@ public struct SignedStatement: Hashable, Sendable {
     static func decodeCanonical(_ bytes: [UInt8]) throws(FormatError) -> JSONValue {
         do {
             return try CanonicalJSON.decode(bytes, options: .strict)
+        } catch {
+            throw FormatError(.malformedJSON, field: "", "\(error)")
+        }
+    }
+
+    /// ``decodeCanonical(_:)``, and the bytes of the member `key` when the text is an object that
+    /// has it: canonical, since the whole text is.
+    static func decodeCanonical(
+        _ bytes: [UInt8],
+        keeping key: String
+    ) throws(FormatError) -> (value: JSONValue, member: [UInt8]?) {
+        do {
+            let (value, spans) = try CanonicalJSON.decodeWithMemberSpans(bytes, options: .strict)
+            return (value, spans[key].map { Array(bytes[$0]) })
         } catch {
             throw FormatError(.malformedJSON, field: "", "\(error)")
         }

@@ -48,6 +48,33 @@ public struct Statement: Hashable, Sendable {
         location: String? = nil,
         details: JSONObject = JSONObject()
     ) throws(FormatError) {
+        try self.init(
+            type: type,
+            product: product,
+            previous: previous,
+            batch: batch,
+            signer: signer,
+            time: time,
+            location: location,
+            details: details,
+            read: nil
+        )
+    }
+
+    /// - Parameter read: the object and its bytes when the statement was read from canonical
+    ///   input (``init(json:path:canonicalBytes:)``): those bytes are the statement's canonical
+    ///   bytes, so they are kept instead of written again.
+    private init(
+        type: EventType,
+        product: SGTIN?,
+        previous: Digest?,
+        batch: BatchCommitment?,
+        signer: Digest,
+        time: Timestamp,
+        location: String?,
+        details: JSONObject,
+        read: (json: JSONValue, bytes: [UInt8])?
+    ) throws(FormatError) {
         self.type = type
         self.product = product
         self.previous = previous
@@ -56,25 +83,36 @@ public struct Statement: Hashable, Sendable {
         self.time = time
         self.location = location
         self.details = details
-        var object = JSONObject()
-        object["version"] = .integer(Self.version)
-        object["type"] = .string(type.name)
-        if let product { object["product"] = .string(product.digitalLink) }
-        if let previous { object["previous"] = .string(previous.hex) }
-        if let batch { object["batch"] = batch.json }
-        object["signer"] = .string(signer.hex)
-        object["time"] = .string(time.description)
-        if let location { object["location"] = .string(location) }
-        object["details"] = .object(details)
-        self.json = .object(object)
-        do {
-            self.canonicalBytes = try CanonicalJSON.encode(json)
-        } catch {
-            throw FormatError(
-                .invalidValue,
-                field: "statement.details",
-                "cannot be written as canonical JSON: \(error)"
-            )
+        func described() -> JSONValue {
+            var object = JSONObject()
+            object["version"] = .integer(Self.version)
+            object["type"] = .string(type.name)
+            if let product { object["product"] = .string(product.digitalLink) }
+            if let previous { object["previous"] = .string(previous.hex) }
+            if let batch { object["batch"] = batch.json }
+            object["signer"] = .string(signer.hex)
+            object["time"] = .string(time.description)
+            if let location { object["location"] = .string(location) }
+            object["details"] = .object(details)
+            return .object(object)
+        }
+        if let read {
+            // Every field was read in its one accepted spelling and nothing unknown was left, so
+            // the object read is the one these fields describe: checked in debug builds.
+            assert(read.json == described(), "a statement read back differs from the one its fields describe")
+            self.json = read.json
+            self.canonicalBytes = read.bytes
+        } else {
+            self.json = described()
+            do {
+                self.canonicalBytes = try CanonicalJSON.encode(json)
+            } catch {
+                throw FormatError(
+                    .invalidValue,
+                    field: "statement.details",
+                    "cannot be written as canonical JSON: \(error)"
+                )
+            }
         }
         self.id = Digest.of(canonicalBytes)
         try validateShape(path: "statement")
@@ -87,6 +125,13 @@ public struct Statement: Hashable, Sendable {
     public var signingInput: [UInt8] { SigningContext.prefix(for: type) + canonicalBytes }
 
     public init(json value: JSONValue, path: String = "statement") throws(FormatError) {
+        try self.init(json: value, path: path, canonicalBytes: nil)
+    }
+
+    /// - Parameter canonicalBytes: the bytes `value` was read from, when they were canonical
+    ///   (``CanonicalJSON/decodeWithMemberSpans(_:options:)`` under `.strict`): they become the
+    ///   statement's bytes as they are, instead of being written again from `value`.
+    init(json value: JSONValue, path: String, canonicalBytes: [UInt8]?) throws(FormatError) {
         var fields = try FieldReader(value, path: path)
         let version = try fields.integer("version")
         guard version == Self.version else {
@@ -129,7 +174,8 @@ public struct Statement: Hashable, Sendable {
             signer: signer,
             time: time,
             location: location,
-            details: details
+            details: details,
+            read: canonicalBytes.map { (value, $0) }
         )
     }
 

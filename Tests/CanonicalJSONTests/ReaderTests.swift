@@ -152,3 +152,38 @@ struct ReaderTests {
         #expect(refusal(input, options: ReadOptions(maxBytes: input.count - 1))?.code == .tooLarge)
     }
 }
+
+/// `decodeWithMemberSpans`: where each member of a top-level object lies in the input.
+@Suite("Member spans")
+struct MemberSpanTests {
+    @Test("in canonical input each member's bytes are its value's canonical bytes")
+    func canonicalMembers() throws {
+        let text = #"{"a":1,"b":{"c":[1,{"d":"}"}],"e":"\""},"f":[],"g":"x\u001fy","h":null}"#
+        let input = Array(text.utf8)
+        let (value, spans) = try CanonicalJSON.decodeWithMemberSpans(input)
+        guard case .object(let object) = value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(Set(spans.keys) == ["a", "b", "f", "g", "h"])
+        for (key, member) in object {
+            let span = try #require(spans[key])
+            #expect(Array(input[span]) == (try CanonicalJSON.encode(member)), "\(key)")
+        }
+        #expect(String(decoding: input[spans["b"]!], as: UTF8.self) == #"{"c":[1,{"d":"}"}],"e":"\""}"#)
+    }
+
+    @Test("in lenient input the spans leave out the whitespace around each value")
+    func lenientMembers() throws {
+        let input = Array(" { \"b\" : [ 1 , 2 ] ,\n\"a\":\t\"x\" } ".utf8)
+        let (_, spans) = try CanonicalJSON.decodeWithMemberSpans(input, options: .lenient)
+        #expect(String(decoding: input[spans["b"]!], as: UTF8.self) == "[ 1 , 2 ]")
+        #expect(String(decoding: input[spans["a"]!], as: UTF8.self) == "\"x\"")
+    }
+
+    @Test("a text that is not an object has no member spans, and refused input stays refused")
+    func notAnObject() throws {
+        #expect(try CanonicalJSON.decodeWithMemberSpans(Array(#"[{"a":1}]"#.utf8)).memberSpans.isEmpty)
+        #expect(throws: CanonicalJSONError.self) { try CanonicalJSON.decodeWithMemberSpans(Array(#"{"b":1,"a":2}"#.utf8)) }
+    }
+}

@@ -50,15 +50,28 @@ struct SpecVectorTests {
             // The submitted form parses back to the same id.
             let signed = try SignedStatement(json: vector["signed"]!)
             #expect(signed.id.hex == vector["id"]!.stringValue!)
+            // Read from canonical bytes, the statement keeps the bytes it was read from.
+            let read = try SignedStatement(parsing: CanonicalJSON.encode(vector["signed"]!))
+            #expect(read.statement.canonicalBytes == canonical)
+            #expect(read == signed)
         }
         var leaves: [[UInt8]] = []
+        var parsedEntries = 0
         for entry in file["entries"]?.arrayValue ?? [] {
             let bytes = Hex.decode(entry["entryHex"]!.stringValue!)!
             let leaf = SHA256.hash([0] + bytes)
             #expect(Hex.encode(leaf) == entry["leafHash"]!.stringValue!)
+            // Read from its bytes, an entry keeps its statement's bytes as they were signed (a batch
+            // entry needs its members, stored beside it, and is left out here).
+            if let parsed = try? LogEntry(parsing: bytes) {
+                #expect(parsed.canonicalBytes == bytes)
+                #expect(try parsed.statement.canonicalBytes == CanonicalJSON.encode(parsed.statement.json))
+                parsedEntries += 1
+            }
             leaves.append(leaf)
         }
         #expect(leaves.count == 10)
+        #expect(parsedEntries == 9)
         let tree = try InMemoryMerkleStore(leafHashes: leaves)
         for root in file["roots"]?.arrayValue ?? [] {
             let size = UInt64(root["size"]!.integerValue!)
