@@ -45,6 +45,9 @@ public struct LogEntry: Hashable, Sendable {
         signed["statement"] = try fields.required("statement")
         if !members.isEmpty { signed["members"] = .array(members.map(\.json)) }
         try fields.finish()
-        self.init(received: received, signed: try SignedStatement(json: .object(signed), statementBytes: statementBytes))
+        self.init(
+            received: received,
+            signed: try SignedStatement(json: .object(signed), statementBytes: statementBytes)
+        )
     }
 }

@@ -184,6 +184,8 @@ struct MemberSpanTests {
     @Test("a text that is not an object has no member spans, and refused input stays refused")
     func notAnObject() throws {
         #expect(try CanonicalJSON.decodeWithMemberSpans(Array(#"[{"a":1}]"#.utf8)).memberSpans.isEmpty)
-        #expect(throws: CanonicalJSONError.self) { try CanonicalJSON.decodeWithMemberSpans(Array(#"{"b":1,"a":2}"#.utf8)) }
+        #expect(throws: CanonicalJSONError.self) {
+            try CanonicalJSON.decodeWithMemberSpans(Array(#"{"b":1,"a":2}"#.utf8))
+        }
     }
 }
