@@ -100,6 +100,7 @@ public struct Statement: Hashable, Sendable {
             // Every field was read in its one accepted spelling and nothing unknown was left, so
             // the object read is the one these fields describe: checked in debug builds.
             assert(read.json == described(), "a statement read back differs from the one its fields describe")
+            assert((try? CanonicalJSON.encode(read.json)) == read.bytes, "the bytes given are not the statement's")
             self.json = read.json
             self.canonicalBytes = read.bytes
         } else {
@@ -131,7 +132,7 @@ public struct Statement: Hashable, Sendable {
     /// - Parameter canonicalBytes: the bytes `value` was read from, when they were canonical
     ///   (``CanonicalJSON/decodeWithMemberSpans(_:options:)`` under `.strict`): they become the
     ///   statement's bytes as they are, instead of being written again from `value`.
-    init(json value: JSONValue, path: String, canonicalBytes: [UInt8]?) throws(FormatError) {
+    package init(json value: JSONValue, path: String, canonicalBytes: [UInt8]?) throws(FormatError) {
         var fields = try FieldReader(value, path: path)
         let version = try fields.integer("version")
         guard version == Self.version else {

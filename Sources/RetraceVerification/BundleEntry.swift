@@ -17,6 +17,18 @@ public struct BundleEntry: Hashable, Sendable {
     public let memberIndex: UInt64?
     public let memberProof: [[UInt8]]
     public let members: [BatchMember]
+    /// The canonical bytes `entry` was read from, when it was read from them (a store's entry):
+    /// the verifier hashes them and keeps its statement's part as they are, instead of writing
+    /// both again from `entry`. Not part of the entry's identity: equality and hashing ignore it.
+    let canonical: CanonicalEntry?
+
+    /// An entry's canonical bytes and where its `statement` member lies in them.
+    struct CanonicalEntry: Sendable {
+        let bytes: [UInt8]
+        let statement: Range<Int>
+
+        var statementBytes: [UInt8] { Array(bytes[statement]) }
+    }
 
     public init(
         index: UInt64,
@@ -27,13 +39,51 @@ public struct BundleEntry: Hashable, Sendable {
         memberProof: [[UInt8]] = [],
         members: [BatchMember] = []
     ) {
+        self.init(
+            index: index,
+            entry: entry,
+            canonical: nil,
+            proof: proof,
+            member: member,
+            memberIndex: memberIndex,
+            memberProof: memberProof,
+            members: members
+        )
+    }
+
+    init(
+        index: UInt64,
+        entry: JSONObject,
+        canonical: CanonicalEntry?,
+        proof: [[UInt8]],
+        member: BatchMember? = nil,
+        memberIndex: UInt64? = nil,
+        memberProof: [[UInt8]] = [],
+        members: [BatchMember] = []
+    ) {
         self.index = index
         self.entry = entry
+        self.canonical = canonical
         self.proof = proof
         self.member = member
         self.memberIndex = memberIndex
         self.memberProof = memberProof
         self.members = members
+    }
+
+    public static func == (lhs: BundleEntry, rhs: BundleEntry) -> Bool {
+        lhs.index == rhs.index && lhs.entry == rhs.entry && lhs.proof == rhs.proof && lhs.member == rhs.member
+            && lhs.memberIndex == rhs.memberIndex && lhs.memberProof == rhs.memberProof && lhs.members == rhs.members
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(index)
+        hasher.combine(entry)
+        hasher.combine(proof)
+        hasher.combine(member)
+        hasher.combine(memberIndex)
+        hasher.combine(memberProof)
+        hasher.combine(members)
     }
 
     public var json: JSONValue {

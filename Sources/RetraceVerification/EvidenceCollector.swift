@@ -110,9 +110,11 @@ public enum EvidenceCollector {
             let members = try stored.members.enumerated().map { (position, bytes) in
                 try BatchMember(json: CanonicalJSON.decode(bytes), path: "members[\(position)]")
             }
+            let (entry, canonical) = try read(stored.bytes)
             let certificate = BundleEntry(
                 index: index,
-                entry: try object(stored.bytes),
+                entry: entry,
+                canonical: canonical,
                 proof: try MerkleNodeCache.inclusionProof(leaf: index, size: checkpoint.size, reader: reader),
                 members: members
             )
@@ -226,16 +228,29 @@ public enum EvidenceCollector {
         return checkpoint
     }
 
-    static func object(_ bytes: [UInt8]) throws -> JSONObject {
+    /// A stored entry as a bundle carries it, with its bytes when they are canonical (as the ledger
+    /// writes them); bytes that are not are read leniently and written again by the verifier, as
+    /// any bundle's are.
+    static func read(_ bytes: [UInt8]) throws -> (entry: JSONObject, canonical: BundleEntry.CanonicalEntry?) {
+        if let (value, spans) = try? CanonicalJSON.decodeWithMemberSpans(bytes, options: .strict),
+            case .object(let object) = value
+        {
+            return (object, spans["statement"].map { .init(bytes: bytes, statement: $0) })
+        }
         guard case .object(let object) = try CanonicalJSON.decode(bytes, options: .lenient) else {
             throw VerificationError(.malformedBundle, "a stored entry is not a JSON object")
         }
-        return object
+        return (object, nil)
+    }
+
+    static func bundleEntry(index: UInt64, stored bytes: [UInt8], proof: [[UInt8]]) throws -> BundleEntry {
+        let (entry, canonical) = try read(bytes)
+        return BundleEntry(index: index, entry: entry, canonical: canonical, proof: proof)
     }
 
     static func roster(_ reader: any LedgerReader, size: UInt64) throws -> [BundleEntry] {
         try linked(Ledger.rosterChain, reader: reader, size: size).map { link, stored, proof in
-            BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
+            try bundleEntry(index: link.index, stored: stored.bytes, proof: proof)
         }
     }
 
@@ -273,9 +288,9 @@ public enum EvidenceCollector {
         var events: [BundleEntry] = []
         var previous: [UInt8]?
         for (link, stored, proof) in links {
-            let entry = try object(stored.bytes)
+            let (entry, canonical) = try read(stored.bytes)
             if stored.members.isEmpty {
-                events.append(BundleEntry(index: link.index, entry: entry, proof: proof))
+                events.append(BundleEntry(index: link.index, entry: entry, canonical: canonical, proof: proof))
             } else {
                 let position = try memberPosition(stored.members, product: product, previous: previous)
                 let member = try BatchMember(json: CanonicalJSON.decode(stored.members[position]), path: "member")
@@ -284,6 +299,7 @@ public enum EvidenceCollector {
                     BundleEntry(
                         index: link.index,
                         entry: entry,
+                        canonical: canonical,
                         proof: proof,
                         member: member,
                         memberIndex: UInt64(position),
@@ -309,7 +325,7 @@ public enum EvidenceCollector {
             link,
             stored,
             proof in
-            BundleEntry(index: link.index, entry: try object(stored.bytes), proof: proof)
+            try bundleEntry(index: link.index, stored: stored.bytes, proof: proof)
         }
         return ProofBundle.ClassChain(gtin: gtin, entries: entries, head: try map.proof(MapKey.productClass(gtin)))
     }

@@ -412,12 +412,16 @@ public final class EvidenceVerifier: Sendable {
         -> (bytes: [UInt8], leafHash: [UInt8])
     {
         let bytes: [UInt8]
-        do { bytes = try CanonicalJSON.encode(.object(item.entry)) } catch {
-            throw VerificationError(
-                .malformedBundle,
-                "entry \(item.index) cannot be encoded: \(error)",
-                index: item.index
-            )
+        if let canonical = item.canonical {
+            bytes = canonical.bytes
+        } else {
+            do { bytes = try CanonicalJSON.encode(.object(item.entry)) } catch {
+                throw VerificationError(
+                    .malformedBundle,
+                    "entry \(item.index) cannot be encoded: \(error)",
+                    index: item.index
+                )
+            }
         }
         let leafHash = MerkleHash.leafHash(bytes)
         let fact = Inclusion(
@@ -470,7 +474,11 @@ public final class EvidenceVerifier: Sendable {
             else {
                 throw FormatError(.invalidValue, field: "entry.signature", "not canonical base64 of 64 bytes")
             }
-            let statement = try Statement(json: statementValue, path: "entry.statement")
+            let statement = try Statement(
+                json: statementValue,
+                path: "entry.statement",
+                canonicalBytes: item.canonical?.statementBytes
+            )
             return LogEntry(received: received, signed: SignedStatement(statement: statement, signature: signature))
         } catch {
             throw VerificationError(.malformedBundle, "entry \(item.index): \(error)", index: item.index)
