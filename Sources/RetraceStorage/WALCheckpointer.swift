@@ -41,7 +41,7 @@ final class WALCheckpointer: Sendable {
     private let requested = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
     /// Checkpoints run and failed, for tests and diagnostics; a failed one is retried by the next
-    /// commit's request or, past ``inlineFrames``, by the writer itself.
+    /// commit's request or, from ``Thresholds/inline`` frames on, by the writer itself.
     let completed = Atomic<Int>(0)
     let failed = Atomic<Int>(0)
     /// Checkpoints the writer ran itself, past ``Thresholds/inline``.
@@ -54,8 +54,8 @@ final class WALCheckpointer: Sendable {
 
     /// Replaces SQLite's automatic checkpoint on `db`, the store's one writer connection.
     ///
-    /// The hook holds an unretained pointer to `self`: the store closes its pool (and so this
-    /// connection) before it releases the checkpointer (``SQLiteLedgerStore`` `deinit`).
+    /// The hook holds an unretained pointer to `self`: the store removes the hook from its writer
+    /// before it closes and releases the checkpointer (``SQLiteLedgerStore`` `deinit`).
     func install(on db: Database) {
         sqlite3_wal_hook(db.sqliteConnection, walHook, Unmanaged.passUnretained(self).toOpaque())
     }
