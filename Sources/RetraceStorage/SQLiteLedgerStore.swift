@@ -176,12 +176,32 @@ public final class SQLiteLedgerStore: LedgerStore {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    /// The writer's page cache, in KiB (SQLite's default is 2,000). Each appended event updates a
+    /// leaf of the event-id index and one of `chain_links`, both keyed by hashes, so at random
+    /// places: with 2 MB most of those leaves were read from the file again (pread) and, once the
+    /// cache filled mid-transaction, dirty pages were written to the WAL before the commit wrote
+    /// them again. Measured on 10,000 appends to a 10^5-entry ledger (`strace -c`): 65,641 preads
+    /// and 56,426 pwrites with the default, 29,431 and 39,633 with 16 MiB or 64 MiB. Pages are
+    /// allocated as they are used, so a small ledger costs no more.
+    static let writerCacheKiB = 65_536
+    /// Each pooled reader's page cache, in KiB: proofs read Merkle nodes spread over the file.
+    static let readerCacheKiB = 16_384
+
+    /// The page cache sizes in KiB of the writer and of a reader, as SQLite reports them, for tests.
+    func cacheKiB() throws -> (writer: Int, reader: Int) {
+        let writer = try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0 }
+        let reader = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0 }
+        return (-writer, -reader)
+    }
+
     private static func configuration(readOnly: Bool, checkpointer: WALCheckpointer?) -> Configuration {
         var config = Configuration()
         config.readonly = readOnly
         config.busyMode = .timeout(15)
         config.label = "retrace"
         config.prepareDatabase { db in
+            let cacheKiB = db.configuration.readonly ? readerCacheKiB : writerCacheKiB
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 checkpointer?.install(on: db)

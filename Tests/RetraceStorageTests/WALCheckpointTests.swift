@@ -91,6 +91,14 @@ struct WALCheckpointTests {
         #expect(try store.read { try $0.entry(at: 599)?.bytes.count } == 3_000)
     }
 
+    @Test("the writer keeps a 64 MiB page cache and each reader 16 MiB, on a new and on a reopened ledger")
+    func pageCaches() throws {
+        let file = path("caches.sqlite")
+        let created = try SQLiteLedgerStore.create(path: file)
+        #expect(try created.cacheKiB() == (65_536, 16_384))
+        #expect(try SQLiteLedgerStore.open(path: file).cacheKiB() == (65_536, 16_384))
+    }
+
     @Test("a store closed with a checkpoint pending leaves every committed entry readable")
     func closeWhilePending() throws {
         let file = path("closing.sqlite")
