@@ -23,6 +23,13 @@ struct StreamedAuthenticationTests {
         }
     }
 
+    /// The fixture's roster in force, as the ledger authenticates against it.
+    static func trust() throws -> TrustState {
+        let parties = LedgerFixture.parties
+        return try TrustState(trustRoots: [parties.governance.verifier])
+            .applying(roster: parties.signedRoster(time: LedgerFixture.start))
+    }
+
     static func forged(_ signed: SignedStatement) -> SignedStatement {
         var signature = signed.signature
         signature[10] ^= 0x01
@@ -51,9 +58,7 @@ struct StreamedAuthenticationTests {
 
     @Test("the asking thread checks what no worker reached, and every answer is the check's own")
     func askerChecksItself() throws {
-        let parties = LedgerFixture.parties
-        let trust = try TrustState(trustRoots: [parties.governance.verifier])
-            .applying(roster: parties.signedRoster(time: LedgerFixture.start))
+        let trust = try Self.trust()
         var statements = try Self.commissions(70, prefix: "ASK")
         statements[3] = Self.forged(statements[3])
         statements[66] = Self.forged(statements[66])
@@ -70,9 +75,7 @@ struct StreamedAuthenticationTests {
 
     @Test("no worker checks anything once the stream is stopped")
     func stopWaitsForWorkers() throws {
-        let parties = LedgerFixture.parties
-        let trust = try TrustState(trustRoots: [parties.governance.verifier])
-            .applying(roster: parties.signedRoster(time: LedgerFixture.start))
+        let trust = try Self.trust()
         let statements = try Self.commissions(320, prefix: "STOP")
         let stream = AuthenticationStream(statements, trust: trust)
         #expect(stream.party(at: 0) != nil)

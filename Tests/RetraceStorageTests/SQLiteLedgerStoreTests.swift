@@ -9,14 +9,11 @@ import Testing
 /// refusals, proofs from stored nodes) is in `LedgerStoreConformanceTests`, run on both.
 @Suite("SQLite ledger store")
 struct SQLiteLedgerStoreTests {
-    let directory: URL
+    let directory: ScratchDirectory
 
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
+    init() throws { directory = try ScratchDirectory("retrace-store") }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { directory.path(name) }
 
     @Test("opening a missing path is refused as notFound and creates nothing")
     func missing() {

@@ -7,14 +7,11 @@ import Testing
 /// without the writer copying them, and the WAL stays bounded when the background does nothing.
 @Suite("WAL checkpoints beside the writer")
 struct WALCheckpointTests {
-    let directory: URL
+    let directory: ScratchDirectory
 
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("retrace-wal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
+    init() throws { directory = try ScratchDirectory("retrace-wal") }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { directory.path(name) }
 
     func size(_ file: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
