@@ -336,8 +336,13 @@ public final class Ledger: Sendable {
     }
 
     /// Checks the statements' signatures (on all cores for a large batch) against the current roster.
+    ///
+    /// The roster is the one this ledger last committed or read, without asking the store again
+    /// (a read transaction per request cost a sixth of a group-committing server's CPU): if
+    /// another writer has moved it since, the commit sees the roster head differ and authenticates
+    /// the batch afresh, so a stale roster costs a second check, never a wrong party.
     public func prepare(_ statements: [SignedStatement]) -> PreparedBatch {
-        guard let snapshot = try? currentTrust() else {
+        guard let snapshot = trustCache.withLock({ $0 }) ?? (try? currentTrust()) else {
             // The store cannot be read now; the commit will say why, and authenticates itself.
             return PreparedBatch(statements: statements, parties: statements.map { _ in nil }, rosterHead: [])
         }
@@ -370,60 +375,53 @@ public final class Ledger: Sendable {
         let snapshot: CachedTrust
         do { snapshot = try currentTrust() } catch { return groups.map { _ in .failure(error) } }
         let now = clock()
-        let committed: ([Result<AppendResult, LedgerError>], CachedTrust, HeadsIndex.Version?)
+        let outcomes: [Result<[AppendResult.Receipt], LedgerError>]
+        let committed: Committed
         do {
-            committed = try store.write { writer in
-                var trust = snapshot
-                var map: HeadsIndex.Version?
-                var outcomes: [Result<AppendResult, LedgerError>] = []
+            (outcomes, committed) = try store.write { writer in
+                var staged = try beginCommit(snapshot: snapshot, now: now, writer: writer)
+                var outcomes: [Result<[AppendResult.Receipt], LedgerError>] = []
                 for group in groups {
                     guard !group.statements.isEmpty else {
                         outcomes.append(.failure(LedgerError(.emptyBatch, "nothing to append")))
                         continue
                     }
-                    // Parties were authenticated under the roster of their preparation; once the
-                    // roster moved (an earlier group, another writer), they are authenticated afresh.
-                    let parties =
-                        trust.rosterHead == group.rosterHead
-                        ? group.parties : [Party?](repeating: nil, count: group.statements.count)
                     do {
-                        // A refused group's map is dropped with its savepoint; the next group
-                        // starts from the last accepted one's (a persistent value: no copy made).
-                        let done = try writer.withSavepoint {
-                            try self.commit(
+                        // A refused group's rows go with its savepoint, and its part is never merged.
+                        let part = try writer.withSavepoint {
+                            try self.stage(
                                 group.statements,
-                                preauthenticated: .known(parties),
-                                snapshot: trust,
-                                heads: map,
-                                now: now,
+                                preauthenticated: .known(group.parties),
+                                authenticatedUnder: group.rosterHead,
+                                after: staged,
                                 writer: writer
                             )
                         }
-                        trust = done.trust
-                        map = done.heads
-                        outcomes.append(.success(done.result))
+                        staged.merge(part)
+                        outcomes.append(.success(part.receipts))
                     } catch let error as LedgerError where error.code != .storage {
                         outcomes.append(.failure(error))
                     }
                 }
-                return (outcomes, trust, map)
+                return (outcomes, try finishCommit(staged, receipts: [], heads: nil, writer: writer))
             }
         } catch {
             let failure = LedgerError.wrap(error)
             return groups.map { _ in .failure(failure) }
         }
-        trustCache.withLock { $0 = committed.1 }
-        if let map = committed.2 { heads.remember(map) }
-        let accepted = committed.0.compactMap { try? $0.get() }
-        guard let last = accepted.max(by: { $0.treeSize < $1.treeSize }) else { return committed.0 }
-        let note = try? publishCheckpoint(last, signer: logSigner)
-        return committed.0.map { outcome in
+        trustCache.withLock { $0 = committed.trust }
+        heads.remember(committed.heads)
+        let head = committed.result
+        // A transaction whose every group was refused added nothing for a checkpoint to cover.
+        let added = outcomes.contains { (try? $0.get()) != nil }
+        let note = added ? try? publishCheckpoint(head, signer: logSigner) : nil
+        return outcomes.map { outcome in
             outcome.map {
                 AppendResult(
-                    receipts: $0.receipts,
-                    treeSize: last.treeSize,
-                    rootHash: last.rootHash,
-                    headsRoot: last.headsRoot,
+                    receipts: $0,
+                    treeSize: head.treeSize,
+                    rootHash: head.rootHash,
+                    headsRoot: head.headsRoot,
                     checkpoint: note
                 )
             }
@@ -485,311 +483,6 @@ public final class Ledger: Sendable {
             }
         }
         return results.withLock { $0 }
-    }
-
-    private struct PendingHead {
-        var eventID: [UInt8]
-        var sequence: Int64
-        var index: UInt64
-        /// `nil` for a class chain, which has no product state.
-        var state: ProductState?
-    }
-
-    /// What one committed batch leaves: its result, the roster it ends with, and the heads map after it.
-    struct Committed {
-        let result: AppendResult
-        let trust: CachedTrust
-        let heads: HeadsIndex.Version
-    }
-
-    /// The chains a batch's statements extend (products, product classes), for one read of their
-    /// heads; a chain missed here is looked up on its own.
-    static func chainKeys(of statements: [SignedStatement]) -> Set<String> {
-        var keys: Set<String> = []
-        for signed in statements {
-            let statement = signed.statement
-            if statement.type == .roster { continue }
-            if statement.type == .productClass {
-                keys.insert(Statement.classChain(gtin: statement.classGTIN ?? ""))
-            } else if statement.batch == nil {
-                if let product = statement.product { keys.insert(product.digitalLink) }
-            } else {
-                for member in signed.members { keys.insert(member.product.digitalLink) }
-            }
-        }
-        return keys
-    }
-
-    /// - Parameter heads: the heads map at the current tree size when the caller has it (an earlier
-    ///   group of the same transaction); otherwise it is taken from ``heads`` and brought up to date.
-    func commit(
-        _ statements: [SignedStatement],
-        preauthenticated: Authentications,
-        snapshot: CachedTrust,
-        heads startHeads: HeadsIndex.Version?,
-        now: Timestamp,
-        writer: any LedgerWriter
-    ) throws -> Committed {
-        var size = try writer.treeSize()
-        let startSize = size
-        var trust = snapshot.state
-        var rosterHead = try writer.head(of: Self.rosterChain)
-        var trustChanged = rosterHead?.eventID != snapshot.rosterHead
-        if trustChanged { trust = try Self.loadTrust(roots: trustRoots, reader: writer) }
-        var received = now
-        if size > 0, let last = try writer.entry(at: size - 1), last.received > now.secondsSinceEpoch {
-            received = Timestamp(secondsSinceEpoch: last.received)  // the log's times never go backwards
-        }
-        var pending: [String: PendingHead] = [:]
-        var seenIDs: Set<Digest> = []
-        var receipts: [AppendResult.Receipt] = []
-        var leafHashes: [[UInt8]] = []
-        // The batch's lookups in two reads instead of two per statement (a store across the
-        // network pays a round trip for each): which ids are logged, and the head of every chain
-        // the batch names, as they are before this commit writes. A chain this commit has written
-        // is in `pending`, so these answers are only used for chains it has not touched yet.
-        let logged = try writer.entryIndices(eventIDs: statements.map(\.statement.id.bytes))
-        let chainKeys = Self.chainKeys(of: statements)
-        let storedHeads = try writer.heads(of: Array(chainKeys))
-        func storedHead(_ key: String) throws -> ChainLink? {
-            chainKeys.contains(key) ? storedHeads[key] : try writer.head(of: key)
-        }
-
-        for (position, signed) in statements.enumerated() {
-            let statement = signed.statement
-            let id = statement.id
-            do {
-                guard statement.time.secondsSinceEpoch <= received.secondsSinceEpoch + Self.futureSkew else {
-                    throw LedgerError(
-                        .futureEvent,
-                        "the statement is dated \(statement.time), after the log's time \(received) "
-                            + "plus \(Self.futureSkew) s"
-                    )
-                }
-                // The signature is checked before the duplicate test (server.md §4): the id covers
-                // the statement, not its signature, so a replay with a damaged signature is an
-                // unauthenticated statement (401), not a harmless retry (409).
-                let party: Party?
-                if statement.type == .roster {
-                    party = nil
-                    // A logged roster no longer follows the roster in force, so a retry would fail
-                    // the roster chain: compare with the logged signature instead (Ed25519 is
-                    // deterministic, so another signature over the same statement is not valid).
-                    if let logged = try writer.entryIndex(eventID: id.bytes), let stored = try writer.entry(at: logged),
-                        try LogEntry(parsing: stored.bytes).signed.signature != signed.signature
-                    {
-                        throw LedgerError(
-                            .untrusted,
-                            "the roster statement \(id.short) is logged with another signature; this one "
-                                + "does not verify",
-                            rule: "T9 signature"
-                        )
-                    }
-                    let logged = try writer.entryIndex(eventID: id.bytes) != nil
-                    if logged || seenIDs.contains(id) {
-                        throw LedgerError(.duplicate, "statement \(id.short) is already in the log")
-                    }
-                    trust = try trust.applying(roster: signed)
-                    trustChanged = true
-                } else if !trustChanged, let known = preauthenticated.party(at: position) {
-                    party = known
-                } else {
-                    party = try trust.authenticate(signed)
-                }
-                // An id written earlier in this commit is in `seenIDs`; `logged` holds those before it.
-                guard seenIDs.insert(id).inserted, logged[id.bytes] == nil else {
-                    throw LedgerError(.duplicate, "statement \(id.short) is already in the log")
-                }
-                let entry = LogEntry(received: received, signed: signed)
-                let entryBytes = entry.canonicalBytes
-                let leafHash = MerkleHash.leafHash(entryBytes)
-                if statement.type == .roster {
-                    let link = ChainLink(
-                        chain: Self.rosterChain,
-                        sequence: (rosterHead?.sequence ?? -1) + 1,
-                        index: size,
-                        eventID: id.bytes,
-                        state: []
-                    )
-                    try writer.insert(link: link)
-                    rosterHead = link
-                } else if statement.type == .productClass, let party {
-                    // A class chain holds no product state and has no products row: only the
-                    // chain of the GTIN's statements, so the one in force is provable (C1).
-                    _ = try Lifecycle.judgeClass(statement, signer: party)
-                    let key = Statement.classChain(gtin: statement.classGTIN ?? "")
-                    var head = pending[key]
-                    if head == nil, let stored = try storedHead(key) {
-                        head = PendingHead(
-                            eventID: stored.eventID,
-                            sequence: stored.sequence,
-                            index: stored.index,
-                            state: nil
-                        )
-                    }
-                    guard statement.previous?.bytes == head?.eventID else {
-                        throw LedgerError(
-                            .chainConflict,
-                            head.map {
-                                "previous \(statement.previous?.short ?? "none") is not the current head "
-                                    + "\(Hex.encode($0.eventID.prefix(6))) of \(key); read the head and sign again"
-                            }
-                                ?? "\(key) has no statement yet; the first names no previous",
-                            product: key,
-                            rule: "C1 chain-head"
-                        )
-                    }
-                    let sequence = (head?.sequence ?? -1) + 1
-                    try writer.insert(
-                        link: ChainLink(chain: key, sequence: sequence, index: size, eventID: id.bytes, state: [])
-                    )
-                    pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, index: size, state: nil)
-                } else if let party {
-                    let targets: [(SGTIN, Digest?)] =
-                        statement.batch == nil
-                        ? [(statement.product!, statement.previous)]
-                        : signed.members.map { ($0.product, $0.previous) }
-                    for (product, previous) in targets {
-                        let key = product.digitalLink
-                        var head = pending[key]
-                        if head == nil, let stored = try storedHead(key) {
-                            let state: ProductState
-                            if let kept = headStates.state(key, bytes: stored.state) {
-                                state = kept
-                            } else {
-                                state = try ProductState(json: CanonicalJSON.decode(stored.state))
-                                headStates.remember(key, bytes: stored.state, state: state)
-                            }
-                            head = PendingHead(
-                                eventID: stored.eventID,
-                                sequence: stored.sequence,
-                                index: stored.index,
-                                state: state
-                            )
-                        }
-                        if let head {
-                            guard let previous, previous.bytes == head.eventID else {
-                                throw LedgerError(
-                                    statement.type == .commission ? .ruleViolation : .chainConflict,
-                                    statement.type == .commission
-                                        ? "\(key) is already commissioned; a serial is commissioned once"
-                                        : "previous \(previous?.short ?? "none") is not the current head "
-                                            + "\(Hex.encode(head.eventID.prefix(6))) of \(key); read the head and sign again",
-                                    product: key,
-                                    rule: statement.type == .commission ? "L2 commission-once" : "C1 chain-head"
-                                )
-                            }
-                        } else if statement.type != .commission {
-                            throw LedgerError(
-                                .ruleViolation,
-                                "\(key) was never commissioned",
-                                product: key,
-                                rule: "L1 commissioned-first"
-                            )
-                        }
-                        let state = try Lifecycle.apply(
-                            statement,
-                            product: product,
-                            eventID: id,
-                            state: head?.state,
-                            signer: party,
-                            trust: trust
-                        )
-                        let sequence = (head?.sequence ?? -1) + 1
-                        let stateBytes = try state.canonicalBytes()
-                        try writer.insert(
-                            link: ChainLink(
-                                chain: key,
-                                sequence: sequence,
-                                index: size,
-                                eventID: id.bytes,
-                                state: stateBytes
-                            )
-                        )
-                        headStates.remember(key, bytes: stateBytes, state: state)
-                        if head == nil {
-                            try writer.insert(
-                                product: ProductRow(
-                                    product: key,
-                                    gtin: product.gtin.digits,
-                                    serial: product.serial.value,
-                                    passport: id.bytes
-                                )
-                            )
-                        }
-                        pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, index: size, state: state)
-                    }
-                }
-                try writer.insert(
-                    entry: StoredEntry(
-                        index: size,
-                        eventID: id.bytes,
-                        type: statement.type.name,
-                        received: received.secondsSinceEpoch,
-                        leafHash: leafHash,
-                        bytes: entryBytes,
-                        members: signed.members.map(\.canonicalBytes)
-                    )
-                )
-                receipts.append(.init(index: size, eventID: id, leafHash: leafHash))
-                leafHashes.append(leafHash)
-                size += 1
-            } catch let error as LedgerError {
-                throw LedgerError.wrap(error, statement: position)
-            } catch let error as FormatError {
-                throw LedgerError.wrap(error, statement: position)
-            } catch let error as RuleViolation {
-                throw LedgerError.wrap(error, statement: position)
-            } catch let error as StorageError {
-                throw LedgerError.wrap(error, statement: position)
-            }
-            // Anything else is the store's own failure (GRDB's DatabaseError): it propagates to
-            // `LedgerStore.write`, which maps it to a StorageError (readOnly, full, corrupt, ...).
-        }
-        let nodes = try MerkleTree.nodesToAppend(leafHashes: leafHashes, startingAt: startSize, reader: writer)
-        try writer.insert(nodes: nodes)
-        let root = try MerkleTree.rootHash(size: size, reader: writer)
-        var map: HeadsMap
-        if let startHeads, startHeads.size == startSize {
-            map = startHeads.map
-        } else {
-            map = try heads.map(at: startSize, reader: writer)
-        }
-        var updates: [(key: [UInt8], value: HeadValue)] = []
-        updates.reserveCapacity(pending.count + 1)
-        for (key, head) in pending {
-            updates.append(
-                (
-                    HeadsIndex.mapKey(chain: key),
-                    try HeadValue(eventID: head.eventID, count: UInt64(head.sequence + 1), index: head.index)
-                )
-            )
-        }
-        if let rosterHead, rosterHead.index >= startSize {
-            updates.append(
-                (
-                    MapKey.roster,
-                    try HeadValue(
-                        eventID: rosterHead.eventID,
-                        count: UInt64(rosterHead.sequence + 1),
-                        index: rosterHead.index
-                    )
-                )
-            )
-        }
-        // One pass over the union of the keys' paths, each node rebuilt once.
-        try map.set(all: updates)
-        return Committed(
-            result: AppendResult(
-                receipts: receipts,
-                treeSize: size,
-                rootHash: root,
-                headsRoot: map.root,
-                checkpoint: nil
-            ),
-            trust: CachedTrust(rosterHead: rosterHead?.eventID, state: trust),
-            heads: HeadsIndex.Version(size: size, map: map)
-        )
     }
 
     // MARK: Trust

@@ -130,34 +130,77 @@ struct GroupCommitTests {
     func preparedBeforeRevocation() throws {
         let fixture = try LedgerFixture()
         defer { fixture.remove() }
-        let parties = fixture.parties
-        let product = try LedgerFixture.product("GC-R")
-        let commission = try parties.sign(
+        let commission = try Self.northwindCommission("GC-R")
+        let prepared = fixture.ledger.prepare([commission])
+        try fixture.ledger.append([try Self.revokingNorthwind(after: fixture.ledger)])
+
+        try Self.expectRevokedRefusal(fixture.ledger.append(prepared: [prepared])[0], of: commission, in: fixture)
+    }
+
+    @Test("a batch prepared on the roster this writer last saw, after another writer revoked the key, is refused")
+    func preparedOnStaleRoster() throws {
+        let fixture = try LedgerFixture()
+        defer { fixture.remove() }
+        // The first writer has committed, so it holds the roster in force then without reading it again.
+        try fixture.ledger.append([try Self.northwindCommission("GC-S0")])
+        let other = try Ledger.open(
+            store: try SQLiteLedgerStore.open(path: fixture.path),
+            logSigner: fixture.parties.log
+        )
+        try other.append([try Self.revokingNorthwind(after: other)])
+
+        let commission = try Self.northwindCommission("GC-S")
+        let prepared = fixture.ledger.prepare([commission])
+        try Self.expectRevokedRefusal(fixture.ledger.append(prepared: [prepared])[0], of: commission, in: fixture)
+    }
+
+    @Test("a group after a roster group of the same transaction is authenticated under the new roster")
+    func rosterGroupThenStaleGroup() throws {
+        let fixture = try LedgerFixture()
+        defer { fixture.remove() }
+        let revocation = try Self.revokingNorthwind(after: fixture.ledger)
+        let commission = try Self.northwindCommission("GC-T")
+        let outcomes = fixture.ledger.append(prepared: [
+            fixture.ledger.prepare([revocation]), fixture.ledger.prepare([commission]),
+        ])
+        #expect((try? outcomes[0].get()) != nil)
+        try Self.expectRevokedRefusal(outcomes[1], of: commission, in: fixture)
+        #expect(try fixture.ledger.store.read { try $0.treeSize() } == 2)
+    }
+
+    private static func northwindCommission(_ serial: String) throws -> SignedStatement {
+        try LedgerFixture.parties.sign(
             .commission,
-            product: product,
+            product: try LedgerFixture.product(serial),
             previous: nil,
             by: "northwind",
             at: LedgerFixture.time(10)
         )
-        let prepared = fixture.ledger.prepare([commission])
+    }
 
-        // Northwind's key is revoked (effective before the statement's time) after the preparation.
+    /// A roster revoking Northwind's key from before the statements' time, following `ledger`'s roster head.
+    private static func revokingNorthwind(after ledger: Ledger) throws -> SignedStatement {
+        let parties = LedgerFixture.parties
         let northwind = try parties.signer("northwind")
         let document = try RosterDocument(
             governance: parties.roster.governance,
             parties: parties.roster.parties,
             revocations: [Revocation(key: northwind.verifier, time: LedgerFixture.time(5), reason: .keyCompromise)]
         )
-        let head = try #require(try fixture.ledger.store.read { try $0.head(of: Ledger.rosterChain) })
-        let roster = try parties.signedRoster(
+        let head = try #require(try ledger.store.read { try $0.head(of: Ledger.rosterChain) })
+        return try parties.signedRoster(
             time: LedgerFixture.time(2),
             previous: try Digest(bytes: head.eventID),
             document: document
         )
-        try fixture.ledger.append([roster])
+    }
 
-        let outcome = fixture.ledger.append(prepared: [prepared])
-        guard case .failure(let refusal) = outcome[0] else {
+    private static func expectRevokedRefusal(
+        _ outcome: Result<Ledger.AppendResult, LedgerError>,
+        of commission: SignedStatement,
+        in fixture: LedgerFixture
+    ) throws {
+        guard case .failure(let refusal) = outcome else {
             Issue.record("a statement signed with a revoked key was accepted on its stale preparation")
             return
         }
