@@ -11,8 +11,11 @@ struct APIRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/events") { request, _ in
-            let value = try await json(request)
-            let statement = try Self.statement(value, what: "the body")
+            let statement = try Self.statement(
+                try await body(request),
+                what: "the body",
+                limit: configuration.maxBodyBytes
+            )
             return Responses.json(try await service.append([statement]), status: .created)
         }
         router.post("/v1/batches") { request, _ in
@@ -102,13 +105,21 @@ struct APIRoutes: Sendable {
         }
     }
 
+    private func body(_ request: Request) async throws(Problem) -> [UInt8] {
+        try await RequestReading.body(request, limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout)
+    }
+
     private func json(_ request: Request) async throws(Problem) -> JSONValue {
-        let bytes = try await RequestReading.body(
-            request,
-            limit: configuration.maxBodyBytes,
-            timeout: configuration.bodyTimeout
-        )
-        return try RequestReading.json(bytes, limit: configuration.maxBodyBytes)
+        try RequestReading.json(try await body(request), limit: configuration.maxBodyBytes)
+    }
+
+    /// A statement in canonical form (what Retrace's clients send) is read once, keeping the
+    /// statement's bytes for its signature check and its entry; any other JSON spelling is read
+    /// leniently and the statement written again in canonical form. Canonical JSON is a subset of
+    /// what the lenient reader accepts, with the same values, so both paths judge alike.
+    static func statement(_ bytes: [UInt8], what: String, limit: Int) throws(Problem) -> SignedStatement {
+        if let signed = try? SignedStatement(parsing: bytes) { return signed }
+        return try statement(try RequestReading.json(bytes, limit: limit), what: what)
     }
 
     static func statement(_ value: JSONValue, what: String, position: Int? = nil) throws(Problem) -> SignedStatement {

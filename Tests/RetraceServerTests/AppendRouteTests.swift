@@ -48,6 +48,31 @@ extension ServerTests {
             )
         }
 
+        @Test("A statement in another JSON spelling is appended as the same event, stored in canonical form")
+        func otherSpelling() async throws {
+            let fixture = try await ServerFixture.shared.value
+            let (_, commission) = try fixture.commission("SRVS0001")
+            let statement = String(decoding: try CanonicalJSON.encode(commission.statement.json), as: UTF8.self)
+            // Members out of order, with white space: not canonical, so the lenient reader takes it.
+            let spelled =
+                "{\n  \"signature\" : \"\(Base64.encode(commission.signature))\",\n  \"statement\" : "
+                + statement.replacingOccurrences(of: "\":", with: "\" : ") + "\n}\n"
+            #expect((try? SignedStatement(parsing: Array(spelled.utf8))) == nil)
+            let response = try await fixture.post("/v1/events", raw: Array(spelled.utf8))
+            #expect(response.status == 201, "\(response.text)")
+            let receipt = try CanonicalJSON.decode(response.body)
+            let appended = try #require(receipt["appended"]?.arrayValue?.first)
+            #expect(appended["event"]?.stringValue == commission.id.hex)
+            let index = UInt64(try #require(appended["index"]?.integerValue))
+            let stored = try #require(try fixture.ledger.store.read { try $0.entry(at: index) })
+            #expect(try LogEntry(parsing: stored.bytes).signed == commission)
+            #expect(
+                stored.bytes
+                    == LogEntry(received: Timestamp(secondsSinceEpoch: stored.received), signed: commission)
+                    .canonicalBytes
+            )
+        }
+
         @Test("A batch is all-or-nothing: one illegal statement refuses it with 422 naming the statement and rule")
         func batchAllOrNothing() async throws {
             let fixture = try await ServerFixture.shared.value
