@@ -101,10 +101,24 @@ public struct GS1Date: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var description: String { iso8601 }
 
     /// The current Gregorian year in UTC: the default reference for the GS1 century rule.
+    ///
+    /// Every parse of a scan asks for it (a default argument), so it is integer arithmetic on the
+    /// clock rather than a Foundation `Calendar`, whose set-up cost more than the rest of parsing.
     public static var currentYear: Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
-        return calendar.component(.year, from: Date())
+        year(ofDay: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
+    }
+
+    /// The proleptic Gregorian year of a day counted from 1970-01-01 (Howard Hinnant's
+    /// civil-from-days algorithm, the year only).
+    public static func year(ofDay days: Int) -> Int {
+        let shifted = days + 719_468  // days from 0000-03-01
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        // Years run from March here: January and February belong to the next civil year.
+        let startsInMarch = (5 * dayOfYear + 2) / 153 < 10
+        return yearOfEra + era * 400 + (startsInMarch ? 0 : 1)
     }
 
     /// The GS1 century rule (see the type's documentation): a year within reference − 49 … reference + 50.

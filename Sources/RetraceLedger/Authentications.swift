@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import RetraceCrypto
 import RetraceEvents
 import RetraceRules
 import Synchronization
@@ -83,7 +84,7 @@ final class AuthenticationStream: Sendable {
         )
         finished = (0..<chunks).map { _ in DispatchSemaphore(value: 0) }
         // The asking thread is the last core's worker.
-        let helpers = min(chunks, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+        let helpers = min(chunks, max(1, Parallelism.cores - 1))
         for _ in 0..<helpers {
             DispatchQueue.global(qos: .userInitiated).async(group: workers) { [self] in
                 while !stopped.load(ordering: .relaxed), let claimed = claim() { check(claimed) }

@@ -469,7 +469,7 @@ public final class Ledger: Sendable {
     func authenticateInParallel(_ statements: [SignedStatement], trust: TrustState) -> [Party?] {
         let results = Mutex([Party?](repeating: nil, count: statements.count))
         // Below a few dozen statements the thread hand-off costs more than the signatures.
-        let workers = statements.count >= 32 ? 2 * ProcessInfo.processInfo.activeProcessorCount : 1
+        let workers = statements.count >= 32 ? 2 * Parallelism.cores : 1
         let chunk = (statements.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let range = (worker * chunk)..<min(statements.count, (worker + 1) * chunk)

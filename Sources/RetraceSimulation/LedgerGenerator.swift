@@ -1,6 +1,7 @@
 import CanonicalJSON
 import Dispatch
 import Foundation
+import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
 import RetraceRules
@@ -163,7 +164,7 @@ public struct LedgerGenerator: Sendable {
     /// Plans and signs the products of `range` in parallel, then the cohort's recycling pallet.
     func buildCohort(_ range: Range<Int>) throws -> Cohort {
         let count = range.count
-        let workers = min(count, max(1, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        let workers = min(count, max(1, 2 * Parallelism.cores))
         let chunk = (count + workers - 1) / max(1, workers)
         let results = Mutex([ProductRun?](repeating: nil, count: count))
         let failure = Mutex<String?>(nil)

@@ -685,7 +685,7 @@ public final class EvidenceVerifier: Sendable {
         _ body: @escaping @Sendable (Item) -> Output
     ) -> [Output] {
         guard items.count > 1 else { return items.map(body) }
-        let workers = min(items.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let workers = min(items.count, max(1, Parallelism.cores))
         let results = Mutex([Output?](repeating: nil, count: items.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var local: [(Int, Output)] = []

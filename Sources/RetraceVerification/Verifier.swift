@@ -345,7 +345,7 @@ public final class Verifier: Sendable {
     /// the proofs (the larger part of a scan's reading); the verification that follows is unchanged.
     /// Not on a store that prefers one snapshot per reader (``LedgerStore/prefersParallelReads``).
     private func prewarm(_ product: SGTIN) -> DispatchGroup? {
-        guard ProcessInfo.processInfo.activeProcessorCount > 1, store.prefersParallelReads else { return nil }
+        guard Parallelism.cores > 1, store.prefersParallelReads else { return nil }
         let group = DispatchGroup()
         let store = self.store
         let evidence = self.evidence
@@ -371,7 +371,7 @@ public final class Verifier: Sendable {
     /// The product's inclusion proofs, built ahead with their nodes read on all cores (see
     /// ``NodePrefetch``), where the store gains by parallel reads.
     private func prepareProofs(_ product: SGTIN) {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Parallelism.cores
         guard cores > 1, store.prefersParallelReads else { return }
         NodePrefetch.prepare(product: product.digitalLink, store: store, workers: cores, cache: nodes)
     }

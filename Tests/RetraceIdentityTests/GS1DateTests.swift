@@ -1,3 +1,4 @@
+import Foundation
 import RetraceIdentity
 import Testing
 
@@ -101,9 +102,36 @@ struct GS1DateTests {
         expectFailure(.invalidDate) { () throws(IdentityError) in _ = try GS1Date(year: 2023, month: 5, day: 0) }
     }
 
-    @Test("the default reference year is the current year")
+    @Test("the default reference year is the current year in UTC, as Foundation's calendar says")
     func currentYear() {
-        #expect(GS1Date.currentYear >= 2025)
-        #expect(GS1Date.currentYear < 2200)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        let expected = calendar.component(.year, from: Date())
+        // Read again only if the year turned between the two reads.
+        #expect(GS1Date.currentYear == expected || calendar.component(.year, from: Date()) != expected)
+    }
+
+    @Test(
+        "the year of a day since 1970-01-01 at the edges of years, leap days and eras",
+        arguments: [
+            (0, 1970), (-1, 1969), (364, 1970), (365, 1971), (10_956, 1999), (10_957, 2000),
+            (11_016, 2000), (11_017, 2000), (11_322, 2000), (11_323, 2001), (20_818, 2026), (20_819, 2027),
+            (47_481, 2099), (47_482, 2100), (-719_528, 0), (-719_529, -1), (-25_568, 1899), (-25_567, 1900),
+        ]
+    )
+    func yearOfDay(day: Int, year: Int) {
+        #expect(GS1Date.year(ofDay: day) == year)
+    }
+
+    @Test("the year of every day from 1600 to 2400 agrees with Foundation's Gregorian calendar")
+    func yearOfDayAgreesWithCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        var mismatches: [Int] = []
+        for day in stride(from: -135_140, through: 157_000, by: 1) where day % 97 == 0 || day % 365 < 3 {
+            let date = Date(timeIntervalSince1970: Double(day) * 86_400)
+            if GS1Date.year(ofDay: day) != calendar.component(.year, from: date) { mismatches.append(day) }
+        }
+        #expect(mismatches.isEmpty, "days \(mismatches.prefix(5))")
     }
 }
