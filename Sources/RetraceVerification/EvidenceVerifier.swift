@@ -31,7 +31,8 @@ import VerifiableMap
 /// log order, so the first failure reported is the same as a sequential check would report.
 public final class EvidenceVerifier: Sendable {
     public let anchors: TrustAnchors
-    private let rosterCache: Mutex<[[UInt8]: TrustState]>
+    /// By roster prefix key: the trust state after it, and its newest roster's event id.
+    private let rosterCache: Mutex<[[UInt8]: (trust: TrustState, id: [UInt8])]>
     private let checkpointCache: Mutex<[(note: String, checkpoint: Checkpoint)]>
     private let eventCache: Mutex<EventCache>
     /// Inclusions already proven: a leaf hash at an index of the tree with a given size and root.
@@ -168,7 +169,7 @@ public final class EvidenceVerifier: Sendable {
         let completeness = try checkHeads(
             bundle,
             checkpoint: checkpoint,
-            rosterBytes: rosterBytes,
+            rosterID: rosters.last?.id,
             products: products,
             classBytes: classBytes
         )
@@ -192,7 +193,7 @@ public final class EvidenceVerifier: Sendable {
     private func checkHeads(
         _ bundle: ProofBundle,
         checkpoint: Checkpoint,
-        rosterBytes: [[UInt8]],
+        rosterID: [UInt8]?,
         products: [VerifiedProduct],
         classBytes: [[UInt8]]
     ) throws(VerificationError) -> VerifiedBundle.Completeness {
@@ -205,21 +206,18 @@ public final class EvidenceVerifier: Sendable {
             }
             return .notProven
         }
-        guard let rosterProof = bundle.rosterHead, let lastRoster = bundle.roster.last,
-            let lastRosterBytes = rosterBytes.last
-        else {
+        guard let rosterProof = bundle.rosterHead, let lastRoster = bundle.roster.last, let rosterID else {
             throw VerificationError(
                 .incompleteHistory,
                 "checkpoint \(checkpoint.size) commits to every chain's head, but the evidence carries no head proofs "
                     + "(a v1 bundle made from a v2 checkpoint): it cannot be shown complete"
             )
         }
-        let rosterID = try parseEntry(lastRoster, bytes: lastRosterBytes, members: []).statement.id
         try proveHead(
             rosterProof,
             key: MapKey.roster,
             what: "the roster",
-            eventID: rosterID.bytes,
+            eventID: rosterID,
             count: bundle.roster.count,
             index: lastRoster.index,
             root: root,
@@ -372,7 +370,7 @@ public final class EvidenceVerifier: Sendable {
         _ = try checkHeads(
             bundle,
             checkpoint: checkpoint,
-            rosterBytes: rosterBytes,
+            rosterID: rosters.last?.id,
             products: [],
             classBytes: classBytes
         )
@@ -488,8 +486,9 @@ public final class EvidenceVerifier: Sendable {
     // MARK: Roster
 
     /// The trust state in force after the roster entry at `index`; `key` names the exact roster
-    /// prefix it follows from (a hash chained over every roster entry's index and leaf hash).
-    typealias RosterPoint = (index: UInt64, trust: TrustState, key: [UInt8])
+    /// prefix it follows from (a hash chained over every roster entry's index and leaf hash), and
+    /// `id` is that entry's event id (the roster head a heads proof must name).
+    typealias RosterPoint = (index: UInt64, trust: TrustState, key: [UInt8], id: [UInt8])
 
     private func verifyRoster(
         _ items: [BundleEntry],
@@ -515,9 +514,10 @@ public final class EvidenceVerifier: Sendable {
             withUnsafeBytes(of: item.index.bigEndian) { material.append(contentsOf: $0) }
             material.append(contentsOf: MerkleHash.leafHash(bytes))
             key = SHA256.hash(material)
+            let id: [UInt8]
             if let cached = rosterCache.withLock({ $0[key] }) {
                 // The same roster entries, at the same indices, after the same prefix: verified before.
-                trust = cached
+                (trust, id) = cached
             } else {
                 counters.rosterEntries.add(1, ordering: .relaxed)
                 let entry = try parseEntry(item, bytes: bytes, members: [])
@@ -535,13 +535,14 @@ public final class EvidenceVerifier: Sendable {
                         index: item.index
                     )
                 }
+                id = entry.statement.id.bytes
                 let state = trust
                 rosterCache.withLock { cache in
                     if cache.count > 1024 { cache.removeAll() }
-                    cache[key] = state
+                    cache[key] = (state, id)
                 }
             }
-            points.append((item.index, trust, key))
+            points.append((item.index, trust, key, id))
         }
         return points
     }
@@ -656,11 +657,11 @@ public final class EvidenceVerifier: Sendable {
             withUnsafeBytes(of: item.index.bigEndian) { material.append(contentsOf: $0) }
             material.append(contentsOf: item.leafHash)
             key = SHA256.hash(material)
-            guard let trust = rosterCache.withLock({ $0[key] }) else {
+            guard let cached = rosterCache.withLock({ $0[key] }) else {
                 verifiedBelow = item.index
                 break
             }
-            points.append((item.index, trust, key))
+            points.append((item.index, cached.trust, key, cached.id))
         }
         for (index, bytes) in entries where index <= verifiedBelow {
             guard let point = points.last(where: { $0.index < index }) else { continue }
