@@ -37,41 +37,60 @@ struct SQLiteAccess: LedgerWriter {
     private static let entrySQL = entryColumns + " WHERE idx = ?"
 
     func entry(at index: UInt64) throws -> StoredEntry? {
-        try first(db.cachedStatement(sql: Self.entrySQL), [Int64(index)]) { try makeEntry($0) }
+        try first(Self.entrySQL, .integer(Int64(index))) { try makeEntry($0) }
     }
 
-    /// The first row of `statement`, read in place by `body`. `Row.fetchOne` copies the row and
-    /// its column names first, which was most of the instructions of a node or entry read (about
-    /// 9 K of 14 K per Merkle node, a dock scan reading some 85 nodes and 21 entries).
-    private func first<T>(
-        _ statement: Statement,
-        _ arguments: StatementArguments,
-        _ body: (Columns) throws -> T
-    ) throws -> T? {
-        let cursor = try Row.fetchCursor(statement, arguments: arguments)
-        return try withExtendedLifetime(cursor) {
-            guard try cursor.next() != nil else { return nil }
-            return try body(Columns(statement))
+    /// The first row of the cached query `sql`, read in place by `body`.
+    private func first<T>(_ sql: String, _ values: Bound..., body: (Columns) throws -> T) throws -> T? {
+        var result: T?
+        try query(try db.cachedStatement(sql: sql).sqliteStatement, sql, values) { row in
+            result = try body(row)
+            return false
         }
+        return result
     }
 
-    /// Every row of `statement`, each read in place by `body` (see ``first(_:_:_:)``).
-    private func all<T>(
-        _ statement: Statement,
-        _ arguments: StatementArguments,
-        _ body: (Columns) throws -> T
-    ) throws -> [T] {
-        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+    /// Every row of the cached query `sql`, each read in place by `body`.
+    private func all<T>(_ sql: String, _ values: Bound..., body: (Columns) throws -> T) throws -> [T] {
         var rows: [T] = []
-        while try cursor.next() != nil { rows.append(try body(Columns(statement))) }
+        try query(try db.cachedStatement(sql: sql).sqliteStatement, sql, values) { row in
+            rows.append(try body(row))
+            return true
+        }
         return rows
+    }
+
+    /// Steps `handle` with `values` bound, handing `body` each row in place until it returns false.
+    ///
+    /// Straight through SQLite's C API, as the inserts are: GRDB's `Row.fetchCursor` checked and
+    /// converted the arguments and built a cursor and a row for every query (about 30 K
+    /// instructions each), and a dock scan runs some fifty queries. Errors are GRDB's
+    /// `DatabaseError` with SQLite's code and message, so ``SQLiteLedgerStore`` maps them as before.
+    private func query(
+        _ handle: SQLiteStatement,
+        _ sql: String,
+        _ values: [Bound],
+        _ body: (Columns) throws -> Bool
+    ) throws {
+        try bind(values, to: handle, sql: sql)
+        defer { sqlite3_reset(handle) }
+        while true {
+            let stepped = sqlite3_step(handle)
+            if stepped == SQLITE_DONE { return }
+            guard stepped == SQLITE_ROW else { throw failure(stepped, sql) }
+            guard try body(Columns(handle)) else { return }
+        }
     }
 
     func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws {
         guard from < to else { return }
-        let statement = try db.makeStatement(sql: Self.entryColumns + " WHERE idx >= ? AND idx < ? ORDER BY idx")
-        let cursor = try Row.fetchCursor(statement, arguments: [Int64(from), Int64(to)])
-        while try cursor.next() != nil { try body(makeEntry(Columns(statement))) }
+        // A statement of its own, not the cached one: `body` may read entries meanwhile.
+        let sql = Self.entryColumns + " WHERE idx >= ? AND idx < ? ORDER BY idx"
+        let statement = try db.makeStatement(sql: sql)
+        try query(statement.sqliteStatement, sql, [.integer(Int64(from)), .integer(Int64(to))]) { row in
+            try body(makeEntry(row))
+            return true
+        }
     }
 
     private func makeEntry(_ row: Columns) throws -> StoredEntry {
@@ -80,7 +99,7 @@ struct SQLiteAccess: LedgerWriter {
         var members: [[UInt8]] = []
         if type != "roster", try row.int64(6) != 0 {
             let sql = "SELECT bytes FROM batch_members WHERE idx = ? ORDER BY position"
-            members = try all(db.cachedStatement(sql: sql), [index]) { try $0.blob(0) }
+            members = try all(sql, .integer(index)) { try $0.blob(0) }
         }
         guard let unsignedIndex = UInt64(exactly: index) else {
             throw StorageError(.corrupt, "an entry has the negative index \(index)")
@@ -98,11 +117,7 @@ struct SQLiteAccess: LedgerWriter {
     }
 
     func entryIndex(eventID: [UInt8]) throws -> UInt64? {
-        try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT idx FROM entries WHERE event_id = ?"),
-            arguments: [Data(eventID)]
-        )
-        .map { UInt64($0) }
+        try first("SELECT idx FROM entries WHERE event_id = ?", .blob(eventID)) { try $0.unsigned(0) }
     }
 
     /// A link's event id is its entry's (schema 4 stores it once, in `entries`): read by a join on
@@ -113,12 +128,12 @@ struct SQLiteAccess: LedgerWriter {
 
     func head(of chain: String) throws -> ChainLink? {
         let sql = Self.linkColumns + " WHERE l.chain = ? ORDER BY l.seq DESC LIMIT 1"
-        return try first(db.cachedStatement(sql: sql), [chain]) { try makeLink($0) }
+        return try first(sql, .text(chain)) { try makeLink($0) }
     }
 
     func chain(_ chain: String) throws -> [ChainLink] {
         let sql = Self.linkColumns + " WHERE l.chain = ? ORDER BY l.seq"
-        return try all(db.cachedStatement(sql: sql), [chain]) { try makeLink($0) }
+        return try all(sql, .text(chain)) { try makeLink($0) }
     }
 
     func chainHeads(below size: UInt64) throws -> [ChainLink] {
@@ -128,7 +143,7 @@ struct SQLiteAccess: LedgerWriter {
                 (SELECT chain, MAX(seq) AS seq, idx FROM chain_links WHERE idx < ? GROUP BY chain) AS h
             LEFT JOIN entries AS e ON e.idx = h.idx
             """
-        return try all(db.cachedStatement(sql: sql), [Int64(clamping: size)]) { try makeLink($0) }
+        return try all(sql, .integer(Int64(clamping: size))) { try makeLink($0) }
     }
 
     private func makeLink(_ row: Columns) throws -> ChainLink {
@@ -152,12 +167,12 @@ struct SQLiteAccess: LedgerWriter {
 
     func product(_ product: String) throws -> ProductRow? {
         let sql = "SELECT product, gtin, serial, passport FROM products WHERE product = ?"
-        return try first(db.cachedStatement(sql: sql), [product]) { try makeProduct($0) }
+        return try first(sql, .text(product)) { try makeProduct($0) }
     }
 
     func products(withSerial serial: String) throws -> [ProductRow] {
         let sql = "SELECT product, gtin, serial, passport FROM products WHERE serial = ? ORDER BY product"
-        return try all(db.cachedStatement(sql: sql), [serial]) { try makeProduct($0) }
+        return try all(sql, .text(serial)) { try makeProduct($0) }
     }
 
     private func makeProduct(_ row: Columns) throws -> ProductRow {
@@ -166,18 +181,16 @@ struct SQLiteAccess: LedgerWriter {
 
     func latestCheckpoint() throws -> StoredCheckpoint? {
         let sql = "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1"
-        return try first(db.cachedStatement(sql: sql), []) { try makeCheckpoint($0) }
+        return try first(sql) { try makeCheckpoint($0) }
     }
 
     func checkpoints() throws -> [StoredCheckpoint] {
-        try all(db.cachedStatement(sql: "SELECT size, root, note FROM checkpoints ORDER BY size"), []) {
-            try makeCheckpoint($0)
-        }
+        try all("SELECT size, root, note FROM checkpoints ORDER BY size") { try makeCheckpoint($0) }
     }
 
     func checkpoint(size: UInt64) throws -> StoredCheckpoint? {
         let sql = "SELECT size, root, note FROM checkpoints WHERE size = ?"
-        return try first(db.cachedStatement(sql: sql), [Int64(size)]) { try makeCheckpoint($0) }
+        return try first(sql, .integer(Int64(size))) { try makeCheckpoint($0) }
     }
 
     private func makeCheckpoint(_ row: Columns) throws -> StoredCheckpoint {
@@ -185,11 +198,16 @@ struct SQLiteAccess: LedgerWriter {
     }
 
     func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] {
-        let statement = try db.cachedStatement(sql: "SELECT hash FROM nodes WHERE level = ? AND idx = ?")
+        let sql = "SELECT hash FROM nodes WHERE level = ? AND idx = ?"
         var found: [NodeID: [UInt8]] = [:]
         found.reserveCapacity(nodes.count)
         for node in nodes {
-            if let hash = try first(statement, [node.level, Int64(node.index)], { try $0.blob(0) }) {
+            if let hash = try first(
+                sql,
+                .integer(Int64(node.level)),
+                .integer(Int64(node.index)),
+                body: { try $0.blob(0) }
+            ) {
                 found[node] = hash
             }
         }
@@ -277,6 +295,18 @@ struct SQLiteAccess: LedgerWriter {
     /// ``SQLiteLedgerStore`` maps it (a duplicate key to `.conflict`) unchanged.
     private func execute(_ sql: String, _ values: Bound...) throws {
         let handle = try db.cachedStatement(sql: sql).sqliteStatement
+        try bind(values, to: handle, sql: sql)
+        let stepped = sqlite3_step(handle)
+        guard stepped == SQLITE_DONE else {
+            let error = failure(stepped, sql)
+            sqlite3_reset(handle)
+            throw error
+        }
+        sqlite3_reset(handle)
+    }
+
+    /// Resets `handle` and binds `values` to its parameters, in order.
+    private func bind(_ values: [Bound], to handle: SQLiteStatement, sql: String) throws {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (offset, value) in values.enumerated() {
@@ -300,13 +330,6 @@ struct SQLiteAccess: LedgerWriter {
             }
             guard code == SQLITE_OK else { throw failure(code, sql) }
         }
-        let stepped = sqlite3_step(handle)
-        guard stepped == SQLITE_DONE else {
-            let error = failure(stepped, sql)
-            sqlite3_reset(handle)
-            throw error
-        }
-        sqlite3_reset(handle)
     }
 
     /// SQLite copies the bound bytes (`SQLITE_TRANSIENT`): they need not outlive the binding call.
@@ -348,7 +371,7 @@ struct Columns {
     private let handle: SQLiteStatement
 
     /// Valid until the statement steps again or is reset.
-    init(_ statement: Statement) { handle = statement.sqliteStatement }
+    init(_ handle: SQLiteStatement) { self.handle = handle }
 
     func blob(_ index: Int32) throws -> [UInt8] {
         switch sqlite3_column_type(handle, index) {
