@@ -30,14 +30,15 @@ enum AppendBenchmark {
         let cpuMicrosPerEvent: Double
         let userMicrosPerEvent: Double
         let systemMicrosPerEvent: Double
-        /// The wrapper's 1-core verify rate measured just before this mode.
+        /// The wrapper's 1-core verify rate measured just before this mode, and just after it.
         let verifyPerSecondBefore: Double
-        /// events/s ÷ (cores × that rate).
+        let verifyPerSecondAfter: Double
+        /// events/s ÷ (cores × the mean of those two rates).
         let ratioToCoresTimesVerify: Double
         /// events/s ÷ (cores × `openssl speed ed25519` verify/s of this run), when openssl ran.
         let ratioToCoresTimesOpensslSpeed: Double?
-        /// events/s ÷ what all cores verified together just before this mode
-        /// (``Baseline/allCoresVerifyPerSecond``): the ceiling the cores actually offer.
+        /// events/s ÷ what all cores verified together (``Baseline/allCoresVerifyPerSecond``, the mean
+        /// of the samples before and after this mode): the ceiling the cores actually offer.
         let ratioToCoresVerifyingTogether: Double
         /// That rate ÷ the one-core rate (2.0 when two cores add up).
         let coreScaling: Double
@@ -104,7 +105,7 @@ enum AppendBenchmark {
             "batch p50 ms",
             "batch p99 ms",
             "CPU µs/event",
-            "verify/s before",
+            "verify/s before/after",
             "ratio to cores×verify",
             "ratio to cores×openssl speed",
             "ratio to the cores verifying together",
@@ -130,7 +131,7 @@ enum AppendBenchmark {
                 Measure.ms(figures.batchP50Ms),
                 Measure.ms(figures.batchP99Ms),
                 Measure.format(figures.cpuMicrosPerEvent, 1),
-                Measure.format(local.verifyPerSecond),
+                Measure.format(figures.verifyPerSecondBefore) + "/" + Measure.format(figures.verifyPerSecondAfter),
                 Measure.percent(figures.ratioToCoresTimesVerify),
                 figures.ratioToCoresTimesOpensslSpeed.map(Measure.percent) ?? "-",
                 "\(Measure.percent(figures.ratioToCoresVerifyingTogether)) (\(Measure.format(figures.coreScaling, 2))×)",
@@ -141,8 +142,9 @@ enum AppendBenchmark {
         table.print()
         print("(pipelined: the next batch's signatures are checked while this one commits)")
         print(
-            "(the cores verifying together: one verifying thread per core just before each mode, and how many "
-                + "single cores that is; cores × verify assumes the cores add up)"
+            "(every ratio is against the mean of 1-second samples just before and just after its mode; the cores "
+                + "verifying together: one verifying thread per core, and how many single cores that is; cores × "
+                + "verify assumes the cores add up)"
         )
         print(
             "(signature share of CPU: the same statements authenticated on one core just before, ÷ CPU per appended "
@@ -219,6 +221,8 @@ enum AppendBenchmark {
                 }
             }
         }
+        let after = try Baseline.measure(seconds: 1)
+        let bracket = Baseline.around(baseline, after)
         let events = batches.reduce(0) { $0 + $1.count }
         let rate = Double(events) / used.wall
         let (p50, p99) = Measure.percentiles(samples)
@@ -236,10 +240,11 @@ enum AppendBenchmark {
             userMicrosPerEvent: perEvent(used.user),
             systemMicrosPerEvent: perEvent(used.system),
             verifyPerSecondBefore: baseline.verifyPerSecond,
-            ratioToCoresTimesVerify: rate / baseline.ceiling,
+            verifyPerSecondAfter: after.verifyPerSecond,
+            ratioToCoresTimesVerify: rate / bracket.ceiling,
             ratioToCoresTimesOpensslSpeed: opensslSpeed.map { rate / (Double(baseline.cores) * $0) },
-            ratioToCoresVerifyingTogether: rate / baseline.allCoresVerifyPerSecond,
-            coreScaling: baseline.coreScaling,
+            ratioToCoresVerifyingTogether: rate / bracket.allCoresVerifyPerSecond,
+            coreScaling: bracket.coreScaling,
             signatureMicrosPerEvent: signature,
             signatureShareOfCPU: signature / max(perEvent(used.user + used.system), 1e-9)
         )

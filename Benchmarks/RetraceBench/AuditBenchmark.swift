@@ -18,13 +18,15 @@ enum AuditBenchmark {
         let ledgerEntries: UInt64
         let threads: Int
         let entriesPerSecond: Double
+        /// The wrapper's 1-core verify rate just before this audit, and just after it.
         let verifyPerSecondBefore: Double
-        /// entries/s ÷ (threads × that rate).
+        let verifyPerSecondAfter: Double
+        /// entries/s ÷ (threads × the mean of those two rates).
         let ratioToThreadsTimesVerify: Double
         /// entries/s ÷ (threads × `openssl speed ed25519` verify/s of this run).
         let ratioToThreadsTimesOpensslSpeed: Double?
-        /// For 2 threads: entries/s ÷ what all cores verified together just before
-        /// (``Baseline/allCoresVerifyPerSecond``), the ceiling the cores actually offer; for 1
+        /// For 2 threads: entries/s ÷ what all cores verified together (``Baseline/allCoresVerifyPerSecond``,
+        /// the mean of the samples before and after), the ceiling the cores actually offer; for 1
         /// thread the one-core ratio again.
         let ratioToCoresVerifyingTogether: Double
         let coreScaling: Double
@@ -47,7 +49,7 @@ enum AuditBenchmark {
             "threads",
             "entries/s",
             "ratio to threads×verify",
-            "verify/s just before",
+            "verify/s before/after",
             "result",
             "child RSS before MiB",
             "child peak MiB",
@@ -60,10 +62,12 @@ enum AuditBenchmark {
         )
         for ledger in ledgers {
             for threads in [1, 2] {
-                // The verify rate again just before each audit: the machine is shared and drifts.
-                let local = try Baseline.measure(seconds: 1)
+                // The verify rate just before and just after each audit: the machine is shared and drifts.
+                let before = try Baseline.measure(seconds: 1)
                 let signature = try SignatureCPU.microsPerStatement(ledgerPath: ledger.path)
                 let result = try child(ledger.path, threads: threads)
+                let after = try Baseline.measure(seconds: 1)
+                let local = Baseline.around(before, after)
                 let cpuPerEntry = result.cpuNanoseconds / 1e3 / max(1, result.entries)
                 let rate = result.entries / result.seconds
                 let together =
@@ -72,7 +76,8 @@ enum AuditBenchmark {
                     ledgerEntries: ledger.treeSize,
                     threads: threads,
                     entriesPerSecond: rate,
-                    verifyPerSecondBefore: local.verifyPerSecond,
+                    verifyPerSecondBefore: before.verifyPerSecond,
+                    verifyPerSecondAfter: after.verifyPerSecond,
                     ratioToThreadsTimesVerify: rate / (Double(threads) * local.verifyPerSecond),
                     ratioToThreadsTimesOpensslSpeed: opensslSpeed.map { rate / (Double(threads) * $0) },
                     ratioToCoresVerifyingTogether: rate / together,
@@ -90,7 +95,7 @@ enum AuditBenchmark {
                     "\(threads)",
                     Measure.format(rate, 0),
                     Measure.percent(rate / (Double(threads) * local.verifyPerSecond)),
-                    Measure.format(local.verifyPerSecond, 0),
+                    Measure.format(before.verifyPerSecond, 0) + "/" + Measure.format(after.verifyPerSecond, 0),
                     result.passed ? "passed" : "FAILED",
                     Measure.format(result.startKiB / 1024, 0),
                     Measure.format(result.peakKiB / 1024, 0),
@@ -107,8 +112,8 @@ enum AuditBenchmark {
         print("Each audit runs in a child process of its own; peak = that process's VmHWM (Linux): the audit's memory.")
         table.print()
         print(
-            "(the cores verifying together: one verifying thread per core, just before each 2-thread audit; "
-                + "threads × verify assumes the cores add up)"
+            "(every ratio is against the mean of 1-second samples just before and just after its audit; the cores "
+                + "verifying together: one verifying thread per core; threads × verify assumes the cores add up)"
         )
         return rows
     }

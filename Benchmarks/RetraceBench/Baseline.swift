@@ -44,6 +44,18 @@ struct Baseline {
         )
     }
 
+    /// The mean of samples taken just before and just after a measured section. On a shared VM the
+    /// machine's speed moves within seconds (one core's rate by a factor of two within a minute), and
+    /// a section's ratio against a sample taken only before it moved with that one sample.
+    static func around(_ before: Baseline, _ after: Baseline) -> Baseline {
+        Baseline(
+            verifyPerSecond: (before.verifyPerSecond + after.verifyPerSecond) / 2,
+            allCoresVerifyPerSecond: (before.allCoresVerifyPerSecond + after.allCoresVerifyPerSecond) / 2,
+            sha256MBPerSecond: (before.sha256MBPerSecond + after.sha256MBPerSecond) / 2,
+            cores: before.cores
+        )
+    }
+
     /// One verifying thread per core for `seconds`; the total over the wall time.
     static func allCoresVerify(
         key: Ed25519PrivateKey,
