@@ -199,16 +199,14 @@ struct SQLiteAccess: LedgerWriter {
 
     func hashes(of nodes: [NodeID]) throws -> [NodeID: [UInt8]] {
         let sql = "SELECT hash FROM nodes WHERE level = ? AND idx = ?"
+        // One statement lookup for all the nodes: a proof asks for dozens at a time.
+        let handle = try db.cachedStatement(sql: sql).sqliteStatement
         var found: [NodeID: [UInt8]] = [:]
         found.reserveCapacity(nodes.count)
         for node in nodes {
-            if let hash = try first(
-                sql,
-                .integer(Int64(node.level)),
-                .integer(Int64(node.index)),
-                body: { try $0.blob(0) }
-            ) {
-                found[node] = hash
+            try query(handle, sql, [.integer(Int64(node.level)), .integer(Int64(node.index))]) { row in
+                found[node] = try row.blob(0)
+                return false
             }
         }
         return found

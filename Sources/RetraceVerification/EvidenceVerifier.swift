@@ -648,7 +648,17 @@ public final class EvidenceVerifier: Sendable {
     /// the first gathers the proofs. It only ever adds facts keyed like every other (the exact leaf
     /// hash under the exact roster prefix), so bytes that differ from the bundle's later simply miss;
     /// it uses roster prefixes already verified, and skips anything it cannot decide.
-    func prewarm(roster: [(index: UInt64, leafHash: [UInt8])], entries: [(index: UInt64, bytes: [UInt8])]) {
+    ///
+    /// The leaf hashes given are the store's, not computed here, and serve only to find facts
+    /// already cached: a roster key built from them names a roster state that was verified, and an
+    /// event found under a stored hash is one whose bytes hashed to it when it was checked. A stored
+    /// hash that lies at worst skips this head start; whatever is checked here is cached under the
+    /// hash of the bytes checked, so a warm scan hashes nothing on this core and a cold one hashes
+    /// each entry once more.
+    func prewarm(
+        roster: [(index: UInt64, leafHash: [UInt8])],
+        entries: [(index: UInt64, bytes: [UInt8], storedLeafHash: [UInt8])]
+    ) {
         var key: [UInt8] = []
         var points: [RosterPoint] = []
         var verifiedBelow = UInt64.max
@@ -663,8 +673,10 @@ public final class EvidenceVerifier: Sendable {
             }
             points.append((item.index, cached.trust, key, cached.id))
         }
-        for (index, bytes) in entries where index <= verifiedBelow {
-            guard let point = points.last(where: { $0.index < index }) else { continue }
+        for (index, bytes, storedLeafHash) in entries where index <= verifiedBelow {
+            guard let point = points.last(where: { $0.index < index }),
+                eventCache.withLock({ $0[point.key + storedLeafHash] }) == nil
+            else { continue }
             let cacheKey = point.key + MerkleHash.leafHash(bytes)
             guard eventCache.withLock({ $0[cacheKey] }) == nil,
                 case .object(let object)? = try? CanonicalJSON.decode(bytes, options: .lenient),

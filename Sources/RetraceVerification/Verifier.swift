@@ -355,11 +355,13 @@ public final class Verifier: Sendable {
                 let rosterLinks = try reader.chain(Ledger.rosterChain)
                 let chainLinks = try reader.chain(product.digitalLink)
                 let read = try reader.entries(at: rosterLinks.map(\.index) + chainLinks.map(\.index))
+                // The stored leaf hashes only find what is cached already (see
+                // EvidenceVerifier.prewarm): a scan whose signatures are all checked hashes nothing here.
                 let roster = rosterLinks.compactMap { link in
-                    read[link.index].map { (index: link.index, leafHash: MerkleHash.leafHash($0.bytes)) }
+                    read[link.index].map { (index: link.index, leafHash: $0.leafHash) }
                 }
                 let entries = chainLinks.compactMap { link in
-                    read[link.index].map { (index: link.index, bytes: $0.bytes) }
+                    read[link.index].map { (index: link.index, bytes: $0.bytes, storedLeafHash: $0.leafHash) }
                 }
                 return (roster, entries)
             }
