@@ -126,6 +126,13 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         }
     }
 
+    /// The position of `key` among the members (exact scalar match), for a reader that records
+    /// which members it has read without hashing their names.
+    public func position(of key: String) -> Int? {
+        let hit = search(key)
+        return hit.found ? hit.index : nil
+    }
+
     /// The value for `key` (exact scalar match); setting nil removes the member.
     public subscript(key: String) -> JSONValue? {
         get {

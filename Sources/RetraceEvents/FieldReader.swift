@@ -9,7 +9,9 @@ import CanonicalJSON
 struct FieldReader {
     let object: JSONObject
     let path: String
-    private var taken: Set<String> = []
+    /// The members asked for, one bit per position: every statement, entry and detail object is
+    /// read through here, and a set of names cost a hash per field (a sixth of the parse).
+    private var taken = TakenPositions()
 
     init(_ value: JSONValue, path: String) throws(FormatError) {
         guard case .object(let object) = value else {
@@ -22,8 +24,9 @@ struct FieldReader {
     func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     mutating func optional(_ key: String) -> JSONValue? {
-        taken.insert(key)
-        return object[key]
+        guard let position = object.position(of: key) else { return nil }
+        taken.insert(position)
+        return object[position].value
     }
 
     mutating func required(_ key: String) throws(FormatError) -> JSONValue {
@@ -66,8 +69,31 @@ struct FieldReader {
     }
 
     func finish() throws(FormatError) {
-        for key in object.keys where !taken.contains(key) {
+        guard !taken.containsAll(object.count) else { return }
+        for (position, key) in object.keys.enumerated() where !taken.contains(position) {
             throw FormatError(.unknownField, field: fieldPath(key), "unknown field; version 1 does not define it")
         }
+    }
+}
+
+/// Member positions read so far: a bit mask for the first 64 (every object Retrace defines is
+/// smaller), a set for any beyond, so an object of any size is still checked exactly.
+struct TakenPositions {
+    private var low: UInt64 = 0
+    private var high: Set<Int> = []
+
+    mutating func insert(_ position: Int) {
+        if position < 64 { low |= 1 << UInt64(position) } else { high.insert(position) }
+    }
+
+    func contains(_ position: Int) -> Bool {
+        position < 64 ? low & (1 << UInt64(position)) != 0 : high.contains(position)
+    }
+
+    /// Whether positions 0 ..< count were all taken.
+    func containsAll(_ count: Int) -> Bool {
+        let lowCount = min(count, 64)
+        let mask: UInt64 = lowCount == 64 ? .max : (1 << UInt64(lowCount)) - 1
+        return low & mask == mask && high.count == max(0, count - 64)
     }
 }

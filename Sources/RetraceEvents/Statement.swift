@@ -248,14 +248,14 @@ public struct Statement: Hashable, Sendable {
 
     /// Products are written in exactly one form, the canonical Digital Link, so that the same
     /// product never appears under two spellings in signed bytes.
-    static func canonicalProduct(_ text: String, field: String) throws(FormatError) -> SGTIN {
+    static func canonicalProduct(_ text: String, field: @autoclosure () -> String) throws(FormatError) -> SGTIN {
         if let product = SGTIN(canonicalDigitalLink: text) { return product }
         let scan: ProductScan
         do { scan = try IdentityParser.parse(text) } catch {
-            throw FormatError(.invalidIdentity, field: field, "\(error)")
+            throw FormatError(.invalidIdentity, field: field(), "\(error)")
         }
         guard scan.sgtin.digitalLink == text else {
-            throw FormatError(.invalidIdentity, field: field, "expected the canonical form \(scan.sgtin.digitalLink)")
+            throw FormatError(.invalidIdentity, field: field(), "expected the canonical form \(scan.sgtin.digitalLink)")
         }
         return scan.sgtin
     }

@@ -10,10 +10,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init(secondsSinceEpoch: Int64) { self.secondsSinceEpoch = secondsSinceEpoch }
 
-    public init(parsing text: String, field: String = "time") throws(FormatError) {
+    public init(parsing text: String, field: @autoclosure () -> String = "time") throws(FormatError) {
         let b = Array(text.utf8)
         func fail() -> FormatError {
-            FormatError(.invalidTime, field: field, "\"\(text)\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ")
+            FormatError(.invalidTime, field: field(), "\"\(text)\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ")
         }
         guard b.count == 20, b[4] == 0x2d, b[7] == 0x2d, b[10] == 0x54, b[13] == 0x3a, b[16] == 0x3a, b[19] == 0x5a
         else { throw fail() }
@@ -36,7 +36,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         else {
             throw FormatError(
                 .invalidTime,
-                field: field,
+                field: field(),
                 "\"\(text)\" is not a real UTC date and time (no leap seconds)"
             )
         }
