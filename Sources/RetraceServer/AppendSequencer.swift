@@ -69,17 +69,19 @@ public final class AppendSequencer: Sendable {
     private func drain() {
         while true {
             let group = queue.withLock { queue -> [Waiting] in
-                var taken: [Waiting] = []
+                // The longest prefix within the statement limit (at least one request), taken in one
+                // move: removing requests one by one from the front is quadratic in the queue's length.
+                var taken = 0
                 var count = 0
-                while let next = queue.waiting.first,
-                    taken.isEmpty || count + next.batch.statements.count <= maxStatementsPerCommit
-                {
-                    taken.append(next)
+                for next in queue.waiting {
+                    guard taken == 0 || count + next.batch.statements.count <= maxStatementsPerCommit else { break }
+                    taken += 1
                     count += next.batch.statements.count
-                    queue.waiting.removeFirst()
                 }
-                if taken.isEmpty { queue.draining = false }
-                return taken
+                if taken == 0 { queue.draining = false }
+                let group = Array(queue.waiting.prefix(taken))
+                queue.waiting.removeFirst(taken)
+                return group
             }
             guard !group.isEmpty else { return }
             let outcomes = ledger.append(prepared: group.map(\.batch))

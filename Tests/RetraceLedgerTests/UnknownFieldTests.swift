@@ -1,5 +1,4 @@
 import CanonicalJSON
-import RetraceEvents
 import Testing
 
 @testable import RetraceEvents
