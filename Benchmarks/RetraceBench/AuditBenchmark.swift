@@ -94,7 +94,7 @@ enum AuditBenchmark {
                     "\(ledger.treeSize)",
                     "\(threads)",
                     Measure.format(rate, 0),
-                    Measure.percent(rate / (Double(threads) * local.verifyPerSecond)),
+                    Measure.percent(row.ratioToThreadsTimesVerify),
                     Measure.format(before.verifyPerSecond, 0) + "/" + Measure.format(after.verifyPerSecond, 0),
                     result.passed ? "passed" : "FAILED",
                     Measure.format(result.startKiB / 1024, 0),

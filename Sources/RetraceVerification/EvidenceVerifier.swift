@@ -677,8 +677,10 @@ public final class EvidenceVerifier: Sendable {
             guard let point = points.last(where: { $0.index < index }),
                 eventCache.withLock({ $0[point.key + storedLeafHash] }) == nil
             else { continue }
-            let cacheKey = point.key + MerkleHash.leafHash(bytes)
-            guard eventCache.withLock({ $0[cacheKey] }) == nil,
+            let leafHash = MerkleHash.leafHash(bytes)
+            let cacheKey = point.key + leafHash
+            // Looked up again only when the stored hash was not the bytes' own.
+            guard leafHash == storedLeafHash || eventCache.withLock({ $0[cacheKey] }) == nil,
                 case .object(let object)? = try? CanonicalJSON.decode(bytes, options: .lenient),
                 let entry = try? parseEntry(
                     BundleEntry(index: index, entry: object, proof: []),
