@@ -13,8 +13,9 @@ struct Baseline {
     let sha256MBPerSecond: Double
     let cores: Int
 
-    /// Ed25519 verifications per second on one core, through the same libcrypto calls the ledger
-    /// uses, over a message the size of a typical statement.
+    /// Ed25519 verifications per second on one core, through the same wrapper the ledger uses
+    /// (``Ed25519/implementation`` says which library computes), over a message the size of a
+    /// typical statement.
     static func measure(seconds: Double = 2) throws -> Baseline {
         let key = try Ed25519PrivateKey(seed: [UInt8](repeating: 7, count: 32))
         let message = [UInt8](repeating: 0x61, count: 420)
@@ -88,7 +89,8 @@ struct Baseline {
     func print(opensslSpeed: Double?) {
         Swift.print("\n## Machine limits (same run)")
         Swift.print(
-            "Ed25519 verify, 1 core, wall clock (libcrypto via Retrace's wrapper): \(Measure.format(verifyPerSecond)) /s"
+            "Ed25519 verify, 1 core, wall clock (Retrace's wrapper: \(Ed25519.implementation)): "
+                + "\(Measure.format(verifyPerSecond)) /s"
         )
         if let opensslSpeed {
             // Not the same clock: see ``SignatureFloor`` for the like-for-like comparison.
@@ -213,7 +215,7 @@ struct SignatureFloor {
         Swift.print(
             "`openssl speed -seconds \(seconds) ed25519` (20-byte message); the wrapper runs the same operation on"
         )
-        Swift.print("this thread during each of its phases.")
+        Swift.print("this thread during each of its phases. The wrapper computes with \(Ed25519.implementation).")
         var table = Table(
             "round",
             "wrapper verify/s",

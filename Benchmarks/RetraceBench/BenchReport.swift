@@ -21,6 +21,10 @@ struct BenchReport: Encodable, Sendable {
 
     /// The machine's limits at the start and the end of the run.
     struct Machine: Encodable, Sendable {
+        /// What the wrapper computes with (`Ed25519.implementation`): libsodium with libcrypto for
+        /// the cases it refuses strictly, or libcrypto alone; every ratio "to cores × verify" is
+        /// against this library's rate, and a faster library lowers it.
+        var ed25519Implementation: String
         /// Ed25519 verify/s on one core through Retrace's wrapper.
         var wrapperVerifyPerSecond: Double
         /// Ed25519 verify/s with one verifying thread per core at once, and that ÷ one core.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RetraceAudit
+import RetraceCrypto
 import RetraceLedger
 import RetracePostgres
 import RetraceSimulation
@@ -147,6 +148,7 @@ struct Suite: ParsableCommand {
             quick: options.quick,
             cores: first.cores,
             machine: BenchReport.Machine(
+                ed25519Implementation: Ed25519.implementation,
                 wrapperVerifyPerSecond: first.verifyPerSecond,
                 allCoresVerifyPerSecond: first.allCoresVerifyPerSecond,
                 coreScaling: first.coreScaling,

@@ -1,21 +1,74 @@
 import COpenSSL
+import CSodium
 
-/// Ed25519 (RFC 8032) through the system libcrypto.
+/// Ed25519 (RFC 8032): computed by libsodium, decided by the rules libcrypto implements.
+///
+/// libsodium signs and verifies 1.7–2 times as fast as the system libcrypto here (BENCHMARKS.md,
+/// "libsodium beside libcrypto"), and every appended, audited or scanned statement costs one
+/// verification. The two agree on every signature but those libsodium refuses up front for being
+/// "strict" (spec/format.md §1.3: a key of small order or encoded with `y ≥ p`, an `R` of small
+/// order), which Retrace's rules accept when the equation holds; those cases, and only those, are
+/// answered by libcrypto. What libsodium accepts, the rules accept, so the answer is libcrypto's
+/// for every input — pinned by `spec/vectors/ed25519-edge-cases.json`.
 public enum Ed25519 {
     public static let seedByteCount = 32
     public static let publicKeyByteCount = 32
     public static let signatureByteCount = 64
+
+    /// Whether libsodium does the arithmetic in this process: it initialised, and it gave the
+    /// pinned answers to the "Taming the many EdDSAs" cases (``Ed25519SelfCheck``). Another build
+    /// of libsodium whose rules differ (a cofactored check, a different treatment of `R`) would fail
+    /// that check, and every signature would then go to libcrypto alone: slower, never different.
+    public static var libsodiumVerifies: Bool { Ed25519SelfCheck.passed }
+
+    /// What does the arithmetic, for a benchmark's or a status page's header.
+    public static var implementation: String {
+        libsodiumVerifies
+            ? "libsodium \(String(cString: sodium_version_string())), libcrypto for the cases it refuses strictly"
+            : "libcrypto (libsodium \(Sodium.initialised ? "disagreed with the pinned cases" : "did not initialise"))"
+    }
 }
 
-/// An Ed25519 private key, kept as the parsed `EVP_PKEY` so signing does not re-parse the seed.
+/// libsodium's one-time set-up, done before its first use by any thread (`sodium_init` is itself
+/// idempotent and thread-safe; a Swift `static let` runs it exactly once).
+enum Sodium {
+    static let initialised: Bool = sodium_init() >= 0
+
+    /// libsodium's own answer, strict rules and all; callers decide what a refusal means.
+    static func verify(
+        _ signature: UnsafeBufferPointer<UInt8>,
+        _ message: UnsafeBufferPointer<UInt8>,
+        key: [UInt8]
+    ) -> Bool {
+        // An empty message may come without a base address; libsodium wants a pointer regardless.
+        withUnsafePointer(to: 0 as UInt8) { empty in
+            key.withUnsafeBufferPointer { key in
+                crypto_sign_ed25519_verify_detached(
+                    signature.baseAddress!,
+                    message.baseAddress ?? empty,
+                    UInt64(message.count),
+                    key.baseAddress!
+                ) == 0
+            }
+        }
+    }
+}
+
+/// An Ed25519 private key: libsodium's expanded form for signing, and the parsed `EVP_PKEY` in case
+/// libsodium is unavailable.
 ///
-/// The class is immutable after initialisation and libcrypto allows concurrent signing with one
-/// `EVP_PKEY` as long as each operation has its own `EVP_MD_CTX`, which ``sign(_:)`` copies from
-/// a template that is only ever read (see ``Ed25519ContextTemplate``); that is why it can be
+/// Signing is deterministic (RFC 8032 §5.1.6), so both libraries give the same bytes for the same
+/// seed and message (the RFC's vectors check it). The class is immutable after initialisation;
+/// libsodium's signing only reads the secret key, and libcrypto allows concurrent signing with one
+/// `EVP_PKEY` as long as each operation has its own `EVP_MD_CTX`, which ``sign(_:)`` copies from a
+/// template that is only ever read (see ``Ed25519ContextTemplate``): that is why it can be
 /// `@unchecked Sendable`.
 public final class Ed25519PrivateKey: @unchecked Sendable {
     private let key: OpaquePointer
     private let template: Ed25519ContextTemplate
+    /// libsodium's 64-byte secret key (seed ‖ public key), `nil` when libcrypto signs; zeroed when
+    /// the key goes.
+    private let sodiumSecret: UnsafeMutableBufferPointer<UInt8>?
     /// The 32-byte RFC 8032 seed. Never printed or logged.
     public let seed: [UInt8]
     public let publicKey: Ed25519PublicKey
@@ -42,8 +95,29 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
         }
         self.key = key
         self.template = Ed25519ContextTemplate(key: key, operation: .sign)
+        self.sodiumSecret = Self.sodiumSecret(seed: seed, expecting: publicBytes)
         self.seed = seed
         self.publicKey = try Ed25519PublicKey(rawRepresentation: publicBytes)
+    }
+
+    /// libsodium's secret key for `seed`, kept only if libsodium derives the public key libcrypto
+    /// derived: a disagreement would be a broken library, and libcrypto then signs alone.
+    private static func sodiumSecret(seed: [UInt8], expecting publicKey: [UInt8]) -> UnsafeMutableBufferPointer<UInt8>?
+    {
+        guard Ed25519.libsodiumVerifies else { return nil }
+        let secret = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Int(crypto_sign_ed25519_SECRETKEYBYTES))
+        var derived = [UInt8](repeating: 0, count: Ed25519.publicKeyByteCount)
+        let ok = derived.withUnsafeMutableBufferPointer { derived in
+            seed.withUnsafeBufferPointer {
+                crypto_sign_ed25519_seed_keypair(derived.baseAddress!, secret.baseAddress!, $0.baseAddress!)
+            }
+        }
+        guard ok == 0, derived == publicKey else {
+            sodium_memzero(secret.baseAddress!, secret.count)
+            secret.deallocate()
+            return nil
+        }
+        return secret
     }
 
     /// A new key from the system's secure random generator.
@@ -51,10 +125,42 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
         try Ed25519PrivateKey(seed: SecureRandom.bytes(Ed25519.seedByteCount))
     }
 
-    deinit { EVP_PKEY_free(key) }
+    deinit {
+        EVP_PKEY_free(key)
+        if let sodiumSecret {
+            sodium_memzero(sodiumSecret.baseAddress!, sodiumSecret.count)
+            sodiumSecret.deallocate()
+        }
+    }
 
     public func sign(_ message: some Collection<UInt8>) throws(CryptoError) -> [UInt8] {
         let bytes = Array(message)
+        if let sodiumSecret {
+            var signature = [UInt8](repeating: 0, count: Ed25519.signatureByteCount)
+            let ok = withUnsafePointer(to: 0 as UInt8) { empty in
+                signature.withUnsafeMutableBufferPointer { out in
+                    bytes.withUnsafeBufferPointer { input in
+                        crypto_sign_ed25519_detached(
+                            out.baseAddress!,
+                            nil,
+                            input.baseAddress ?? empty,
+                            UInt64(input.count),
+                            sodiumSecret.baseAddress!
+                        )
+                    }
+                }
+            }
+            guard ok == 0 else {
+                throw CryptoError(.openSSLFailure, "libsodium failed to produce an Ed25519 signature")
+            }
+            return signature
+        }
+        return try libcryptoSignature(bytes)
+    }
+
+    /// The signature as libcrypto makes it: the path when libsodium is unavailable, and what the
+    /// tests hold libsodium's to.
+    func libcryptoSignature(_ bytes: [UInt8]) throws(CryptoError) -> [UInt8] {
         guard let context = template.context() else {
             throw CryptoError(.openSSLFailure, "libcrypto could not start an Ed25519 signature")
         }
@@ -85,6 +191,9 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
     private let key: OpaquePointer
     private let template: Ed25519ContextTemplate
     public let rawRepresentation: [UInt8]
+    /// Whether libsodium's answer stands for this key: it refuses every signature under a key of
+    /// small order or one encoded with `y ≥ p`, which the rules judge by the equation.
+    private let libsodiumDecides: Bool
 
     public init(rawRepresentation bytes: [UInt8]) throws(CryptoError) {
         guard bytes.count == Ed25519.publicKeyByteCount else {
@@ -100,6 +209,7 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
         self.key = key
         self.template = Ed25519ContextTemplate(key: key, operation: .verify)
         self.rawRepresentation = bytes
+        self.libsodiumDecides = Ed25519.libsodiumVerifies && Self.libsodiumCanDecide(key: bytes)
     }
 
     deinit { EVP_PKEY_free(key) }
@@ -109,16 +219,48 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
     /// A signature of the wrong length is simply invalid: a verifier must never crash or throw on
     /// attacker-supplied bytes.
     public func isValidSignature(_ signature: [UInt8], for message: some Collection<UInt8>) -> Bool {
-        guard signature.count == Ed25519.signatureByteCount, let context = template.context() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        let verify: (UnsafeBufferPointer<UInt8>) -> Int32 = { input in
-            signature.withUnsafeBufferPointer { sig in
-                EVP_DigestVerify(context, sig.baseAddress, sig.count, input.baseAddress, input.count)
-            }
+        guard signature.count == Ed25519.signatureByteCount else { return false }
+        let check = { (input: UnsafeBufferPointer<UInt8>) in
+            signature.withUnsafeBufferPointer { self.verify($0, input, useLibsodium: self.libsodiumDecides) }
         }
-        if let result = message.withContiguousStorageIfAvailable(verify) { return result == 1 }
-        return Array(message).withUnsafeBufferPointer(verify) == 1
+        if let result = message.withContiguousStorageIfAvailable(check) { return result }
+        return Array(message).withUnsafeBufferPointer(check)
     }
+
+    /// libsodium first where its answer stands; libcrypto for a strict refusal the rules may
+    /// overturn (an `R` of small order: the equation decides) and for keys libsodium refuses.
+    /// `useLibsodium: false` is libcrypto alone, which the tests hold the combination to.
+    func verify(
+        _ signature: UnsafeBufferPointer<UInt8>,
+        _ message: UnsafeBufferPointer<UInt8>,
+        useLibsodium: Bool
+    ) -> Bool {
+        Self.decide(signature, message, key: rawRepresentation, useLibsodium: useLibsodium) {
+            guard let context = template.context() else { return false }
+            defer { EVP_MD_CTX_free(context) }
+            return EVP_DigestVerify(context, signature.baseAddress, signature.count, message.baseAddress, message.count)
+                == 1
+        }
+    }
+
+    /// The decision itself, apart from any key object so that ``Ed25519SelfCheck`` can run it
+    /// before libsodium is trusted by any key.
+    static func decide(
+        _ signature: UnsafeBufferPointer<UInt8>,
+        _ message: UnsafeBufferPointer<UInt8>,
+        key: [UInt8],
+        useLibsodium: Bool,
+        libcrypto: () -> Bool
+    ) -> Bool {
+        if useLibsodium {
+            if Sodium.verify(signature, message, key: key) { return true }
+            guard hasSmallOrder(Array(signature[0..<Ed25519.publicKeyByteCount])) else { return false }
+        }
+        return libcrypto()
+    }
+
+    /// Whether libsodium's answer can stand for signatures under `key`.
+    static func libsodiumCanDecide(key: [UInt8]) -> Bool { !hasSmallOrder(key) && isCanonicalEncoding(key) }
 
     public static func == (lhs: Ed25519PublicKey, rhs: Ed25519PublicKey) -> Bool {
         lhs.rawRepresentation == rhs.rawRepresentation
@@ -153,6 +295,14 @@ extension Ed25519PublicKey {
         var y = bytes
         y[31] &= 0x7f
         return smallOrderYs.contains(y)
+    }
+
+    /// Whether the key's `y` is below `p = 2^255 − 19` (RFC 8032 §5.1.3 decoding without the
+    /// relaxation): the 19 encodings of `y` in `[p, 2^255)`, with either sign bit, are the
+    /// non-canonical ones, which libsodium refuses as keys and Retrace's rules accept.
+    static func isCanonicalEncoding(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == Ed25519.publicKeyByteCount, bytes[31] & 0x7f == 0x7f, bytes[0] >= 0xed else { return true }
+        return !bytes[1..<31].allSatisfy { $0 == 0xff }
     }
 
     private static let smallOrderYs: [[UInt8]] = {
