@@ -643,9 +643,10 @@ public final class EvidenceVerifier: Sendable {
         return prepared.map { $0.compactMap { $0 } }
     }
 
-    /// Checks the signatures of `entries` (stored entry bytes, not yet proven included) ahead of
-    /// their verification, filling the event cache: the dock path runs this on a second core while
-    /// the first gathers the proofs. It only ever adds facts keyed like every other (the exact leaf
+    /// The checks of the signatures of `entries` (stored entry bytes, not yet proven included) ahead
+    /// of their verification, filling the event cache: the dock path starts them on a second core
+    /// while the first gathers the proofs, and the first joins in when its gathering is done
+    /// (``PrewarmWork``). It only ever adds facts keyed like every other (the exact leaf
     /// hash under the exact roster prefix), so bytes that differ from the bundle's later simply miss;
     /// it uses roster prefixes already verified, and skips anything it cannot decide.
     ///
@@ -658,7 +659,7 @@ public final class EvidenceVerifier: Sendable {
     func prewarm(
         roster: [(index: UInt64, leafHash: [UInt8])],
         entries: [(index: UInt64, bytes: [UInt8], storedLeafHash: [UInt8])]
-    ) {
+    ) -> PrewarmWork {
         var key: [UInt8] = []
         var points: [RosterPoint] = []
         var verifiedBelow = UInt64.max
@@ -673,24 +674,26 @@ public final class EvidenceVerifier: Sendable {
             }
             points.append((item.index, cached.trust, key, cached.id))
         }
-        for (index, bytes, storedLeafHash) in entries where index <= verifiedBelow {
+        let candidates = entries.filter { $0.index <= verifiedBelow }
+        return PrewarmWork(count: candidates.count) { [points] position in
+            let (index, bytes, storedLeafHash) = candidates[position]
             guard let point = points.last(where: { $0.index < index }),
-                eventCache.withLock({ $0[point.key + storedLeafHash] }) == nil
-            else { continue }
+                self.eventCache.withLock({ $0[point.key + storedLeafHash] }) == nil
+            else { return }
             let leafHash = MerkleHash.leafHash(bytes)
             let cacheKey = point.key + leafHash
             // Looked up again only when the stored hash was not the bytes' own.
-            guard leafHash == storedLeafHash || eventCache.withLock({ $0[cacheKey] }) == nil,
+            guard leafHash == storedLeafHash || self.eventCache.withLock({ $0[cacheKey] }) == nil,
                 case .object(let object)? = try? CanonicalJSON.decode(bytes, options: .lenient),
-                let entry = try? parseEntry(
+                let entry = try? self.parseEntry(
                     BundleEntry(index: index, entry: object, proof: []),
                     bytes: bytes,
                     members: []
                 )
-            else { continue }
-            counters.eventSignatures.add(1, ordering: .relaxed)
+            else { return }
+            self.counters.eventSignatures.add(1, ordering: .relaxed)
             let party = Result { () throws(RuleViolation) in try point.trust.authenticate(entry.signed) }
-            eventCache.withLock { $0[cacheKey] = CachedEvent(entry: entry, party: party) }
+            self.eventCache.withLock { $0[cacheKey] = CachedEvent(entry: entry, party: party) }
         }
     }
 

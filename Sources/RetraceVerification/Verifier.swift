@@ -325,7 +325,9 @@ public final class Verifier: Sendable {
     }
 
     /// Runs `body` while a second core checks the signatures of the product's stored events (see
-    /// ``prewarm(_:)``), so a first scan costs about the longer of the two rather than their sum.
+    /// ``prewarm(_:)``), then joins that core in checking what is left, so a first scan costs about
+    /// half of the two together rather than the longer of them: the checks were the longer part
+    /// (16.7 M instructions of a 20-event scan's 25 M, the gathering about 4 M; BENCHMARKS.md).
     ///
     /// The background read must end before the call that started it returns: a process that
     /// exits (the CLI after a not-found) while it still hashes crashes in libcrypto's exit-time
@@ -337,18 +339,23 @@ public final class Verifier: Sendable {
         throws(VerificationError) -> T
     {
         let warming = prewarm(product)
-        defer { warming?.wait() }
-        return try body()
+        defer { warming?.group.wait() }
+        let result = try body()
+        warming?.shared.work.withLock { $0 }?.drain()
+        return result
     }
 
     /// Fills ``EvidenceVerifier``'s event cache, keyed by the exact bytes, while this core gathers
     /// the proofs (the larger part of a scan's reading); the verification that follows is unchanged.
     /// Not on a store that prefers one snapshot per reader (``LedgerStore/prefersParallelReads``).
-    private func prewarm(_ product: SGTIN) -> DispatchGroup? {
+    /// `work` is the checks, once the second core has read the entries: the gathering core takes
+    /// its share of them from there.
+    private func prewarm(_ product: SGTIN) -> (group: DispatchGroup, shared: SharedPrewarm)? {
         guard Parallelism.cores > 1, store.prefersParallelReads else { return nil }
         let group = DispatchGroup()
         let store = self.store
         let evidence = self.evidence
+        let shared = SharedPrewarm()
         DispatchQueue.global(qos: .userInitiated).async(group: group) {
             let stored = try? store.read { reader in
                 // Both chains' entries in one read each (one query on PostgreSQL).
@@ -365,9 +372,12 @@ public final class Verifier: Sendable {
                 }
                 return (roster, entries)
             }
-            if let stored { evidence.prewarm(roster: stored.0, entries: stored.1) }
+            guard let stored else { return }
+            let work = evidence.prewarm(roster: stored.0, entries: stored.1)
+            shared.work.withLock { $0 = work }
+            work.drain()
         }
-        return group
+        return (group, shared)
     }
 
     /// The product's inclusion proofs, built ahead with their nodes read on all cores (see
