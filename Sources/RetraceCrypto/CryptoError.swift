@@ -8,7 +8,7 @@ public struct CryptoError: CodedError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidKeyLength, invalidKeyEncoding, invalidKeyName, invalidSignatureLength
-            case openSSLFailure, randomFailure
+            case openSSLFailure, libsodiumFailure, randomFailure
             case malformedNote, noteNotSigned, noteSignatureInvalid, unknownNoteKey
         }
         private let base: Base
@@ -19,6 +19,7 @@ public struct CryptoError: CodedError {
         public static let invalidKeyName = Code(.invalidKeyName)
         public static let invalidSignatureLength = Code(.invalidSignatureLength)
         public static let openSSLFailure = Code(.openSSLFailure)
+        public static let libsodiumFailure = Code(.libsodiumFailure)
         public static let randomFailure = Code(.randomFailure)
         public static let malformedNote = Code(.malformedNote)
         /// The note carries no signature by any key the verifier trusts.

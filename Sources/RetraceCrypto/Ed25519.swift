@@ -151,7 +151,7 @@ public final class Ed25519PrivateKey: @unchecked Sendable {
                 }
             }
             guard ok == 0 else {
-                throw CryptoError(.openSSLFailure, "libsodium failed to produce an Ed25519 signature")
+                throw CryptoError(.libsodiumFailure, "libsodium failed to produce an Ed25519 signature")
             }
             return signature
         }
