@@ -193,9 +193,15 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
     public let rawRepresentation: [UInt8]
     /// Whether libsodium's answer stands for this key: it refuses every signature under a key of
     /// small order or one encoded with `y ≥ p`, which the rules judge by the equation.
-    private let libsodiumDecides: Bool
+    let libsodiumDecides: Bool
 
-    public init(rawRepresentation bytes: [UInt8]) throws(CryptoError) {
+    public convenience init(rawRepresentation bytes: [UInt8]) throws(CryptoError) {
+        try self.init(rawRepresentation: bytes, libsodiumVerifies: Ed25519.libsodiumVerifies)
+    }
+
+    /// `libsodiumVerifies` stated rather than read from ``Ed25519/libsodiumVerifies``: the
+    /// self-check that decides that flag builds its keys with this, trusting libsodium on trial.
+    init(rawRepresentation bytes: [UInt8], libsodiumVerifies: Bool) throws(CryptoError) {
         guard bytes.count == Ed25519.publicKeyByteCount else {
             throw CryptoError(.invalidKeyLength, "an Ed25519 public key is 32 bytes, found \(bytes.count)")
         }
@@ -209,7 +215,7 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
         self.key = key
         self.template = Ed25519ContextTemplate(key: key, operation: .verify)
         self.rawRepresentation = bytes
-        self.libsodiumDecides = Ed25519.libsodiumVerifies && Self.libsodiumCanDecide(key: bytes)
+        self.libsodiumDecides = libsodiumVerifies && Self.libsodiumCanDecide(key: bytes)
     }
 
     deinit { EVP_PKEY_free(key) }
@@ -235,28 +241,14 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
         _ message: UnsafeBufferPointer<UInt8>,
         useLibsodium: Bool
     ) -> Bool {
-        Self.decide(signature, message, key: rawRepresentation, useLibsodium: useLibsodium) {
-            guard let context = template.context() else { return false }
-            defer { EVP_MD_CTX_free(context) }
-            return EVP_DigestVerify(context, signature.baseAddress, signature.count, message.baseAddress, message.count)
-                == 1
-        }
-    }
-
-    /// The decision itself, apart from any key object so that ``Ed25519SelfCheck`` can run it
-    /// before libsodium is trusted by any key.
-    static func decide(
-        _ signature: UnsafeBufferPointer<UInt8>,
-        _ message: UnsafeBufferPointer<UInt8>,
-        key: [UInt8],
-        useLibsodium: Bool,
-        libcrypto: () -> Bool
-    ) -> Bool {
         if useLibsodium {
-            if Sodium.verify(signature, message, key: key) { return true }
-            guard hasSmallOrder(Array(signature[0..<Ed25519.publicKeyByteCount])) else { return false }
+            if Sodium.verify(signature, message, key: rawRepresentation) { return true }
+            guard Self.hasSmallOrder(Array(signature[0..<Ed25519.publicKeyByteCount])) else { return false }
         }
-        return libcrypto()
+        guard let context = template.context() else { return false }
+        defer { EVP_MD_CTX_free(context) }
+        return EVP_DigestVerify(context, signature.baseAddress, signature.count, message.baseAddress, message.count)
+            == 1
     }
 
     /// Whether libsodium's answer can stand for signatures under `key`.

@@ -1,5 +1,3 @@
-import COpenSSL
-
 /// A check, once per process, that the libsodium this process loaded decides as Retrace's rules do
 /// (spec/format.md §1.3) before any signature is left to it.
 ///
@@ -28,40 +26,17 @@ enum Ed25519SelfCheck {
             self.valid = valid
         }
 
+        /// The answer of a key trusting libsodium on trial, through the same path every key takes.
         var answeredAsPinned: Bool {
-            guard key.count == Ed25519.publicKeyByteCount, signature.count == Ed25519.signatureByteCount else {
-                return false
-            }
+            guard signature.count == Ed25519.signatureByteCount,
+                let verifier = try? Ed25519PublicKey(rawRepresentation: key, libsodiumVerifies: true)
+            else { return false }
             let answer = signature.withUnsafeBufferPointer { signature in
-                message.withUnsafeBufferPointer { message in
-                    Ed25519PublicKey.decide(
-                        signature,
-                        message,
-                        key: key,
-                        useLibsodium: Ed25519PublicKey.libsodiumCanDecide(key: key)
-                    ) { Self.libcryptoVerifies(signature, message, key: key) }
+                message.withUnsafeBufferPointer {
+                    verifier.verify(signature, $0, useLibsodium: verifier.libsodiumDecides)
                 }
             }
             return answer == valid
-        }
-
-        /// libcrypto's answer with no key object (which would ask for this check's result).
-        static func libcryptoVerifies(
-            _ signature: UnsafeBufferPointer<UInt8>,
-            _ message: UnsafeBufferPointer<UInt8>,
-            key: [UInt8]
-        ) -> Bool {
-            guard
-                let parsed = key.withUnsafeBufferPointer({
-                    EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
-                })
-            else { return false }
-            defer { EVP_PKEY_free(parsed) }
-            guard let context = EVP_MD_CTX_new() else { return false }
-            defer { EVP_MD_CTX_free(context) }
-            guard EVP_DigestVerifyInit(context, nil, nil, nil, parsed) == 1 else { return false }
-            return EVP_DigestVerify(context, signature.baseAddress, signature.count, message.baseAddress, message.count)
-                == 1
         }
     }
 
