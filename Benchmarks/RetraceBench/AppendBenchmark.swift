@@ -69,6 +69,40 @@ enum AppendBenchmark {
     struct Result: Codable, Sendable {
         let mix: Mix
         let modes: [Figures]
+        /// What the store alone costs for the same appends, and how close each mode is to the
+        /// floor it sets with the signatures; `nil` when it could not be measured.
+        let floor: StoreFloor?
+    }
+
+    /// The append's floor on this schema: its signature checks plus its store's work, each
+    /// measured on its own (``StoreRecording``).
+    struct StoreFloor: Codable, Sendable {
+        /// Transactions replayed (reads and writes) and the events they appended.
+        let transactions: Int
+        let events: Int
+        /// The replay's user + system CPU, and its wall time (fsyncs included), per event.
+        let storeCPUMicrosPerEvent: Double
+        let storeWallMicrosPerEvent: Double
+        /// Bytes the process handed to `write`/`pwrite` during the replay (Linux `/proc/self/io`
+        /// `wchar`), per event: WAL frames and the background checkpoints' copies of them into the
+        /// file — what the B-tree pages an event dirties cost, against its bytes on disk. As for
+        /// the modes, a checkpoint still running when the last commit returns is not counted.
+        let bytesWrittenPerEvent: Double
+        /// The sequential mode's ``Figures/signatureMicrosPerEvent``.
+        let signatureMicrosPerEvent: Double
+        /// min(cores ÷ (signature + store CPU), 1 ÷ store wall): every microsecond of both spread
+        /// over the cores, and the one writer never waiting on anything else.
+        let ceilingEventsPerSecond: Double
+        let modes: [Closeness]
+
+        struct Closeness: Codable, Sendable {
+            let mode: String
+            /// events/s ÷ ``StoreFloor/ceilingEventsPerSecond``.
+            let ratioToFloorCeiling: Double
+            /// CPU per event neither in the signature check nor in the store: the ledger's own
+            /// work (rules, state encoding, hashing, the heads map, staging) and its threads.
+            let ownMicrosPerEvent: Double
+        }
     }
 
     static func events(quick: Bool) -> Int { quick ? 10_000 : 50_000 }
@@ -140,6 +174,13 @@ enum AppendBenchmark {
             )
         }
         table.print()
+        let floor: StoreFloor?
+        do {
+            floor = try storeFloor(ledger: ledger, batches: batches, modes: modes)
+        } catch {
+            print("(store floor not measured: \(error))")
+            floor = nil
+        }
         print("(pipelined: the next batch's signatures are checked while this one commits)")
         print(
             "(every ratio is against the mean of 1-second samples just before and just after its mode; the cores "
@@ -150,7 +191,95 @@ enum AppendBenchmark {
             "(signature share of CPU: the same statements authenticated on one core just before, ÷ CPU per appended "
                 + "event — the ratio's ceiling with everything else overlapped)"
         )
-        return Result(mix: mix, modes: modes)
+        if let floor { printFloor(floor) }
+        return Result(mix: mix, modes: modes, floor: floor)
+    }
+
+    /// Appends the batches once more through a ``RecordingStore``, then replays what the store was
+    /// asked on a fresh copy of the same file: the first transactions (opening the ledger and the
+    /// untimed first check, as in ``measure``) untimed, the appends' timed.
+    static func storeFloor(
+        ledger cached: LedgerCache.Prepared,
+        batches: [[SignedStatement]],
+        modes: [Figures]
+    ) throws -> StoreFloor {
+        let recording = StoreRecording()
+        let recorded = try copy(cached.path)
+        defer { Workload.remove(recorded) }
+        let recordedStore = try SQLiteLedgerStore.open(path: recorded)
+        let ledger = try Ledger.open(
+            store: RecordingStore(base: recordedStore, recording: recording),
+            logSigner: Workload.parties.log
+        )
+        try ledger.check(batches[0])
+        let untimed = recording.transactions.count
+        for batch in batches { try ledger.append(batch) }
+        let total = recording.transactions.count
+
+        let path = try copy(cached.path)
+        defer { Workload.remove(path) }
+        let store = try SQLiteLedgerStore.open(path: path)
+        try recording.replay(on: store, 0..<untimed)
+        LedgerCache.warmPageCache(path)
+        let writtenBefore = Measure.bytesWritten()
+        let used = try Measure.cpu { try recording.replay(on: store, untimed..<total) }
+        let written = Measure.bytesWritten() - writtenBefore
+        // The replay must have built the same log, or its cost is not the append's store cost.
+        let heads = try [recordedStore, store].map { store in
+            try store.read { reader in try (reader.treeSize(), reader.latestCheckpoint()) }
+        }
+        guard heads[0].0 == heads[1].0, heads[0].1 == heads[1].1, heads[1].0 > cached.treeSize else {
+            throw BenchError(
+                "the replayed store differs from the recorded one (size \(heads[1].0), not \(heads[0].0))"
+            )
+        }
+        let events = batches.reduce(0) { $0 + $1.count }
+        let storeCPU = Double(used.user + used.system) / 1e3 / Double(events)
+        let storeWall = used.wall * 1e6 / Double(events)
+        let signature = modes.first { $0.mode == "sequential" }?.signatureMicrosPerEvent ?? 0
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let ceiling = min(cores * 1e6 / (signature + storeCPU), 1e6 / storeWall)
+        return StoreFloor(
+            transactions: total - untimed,
+            events: events,
+            storeCPUMicrosPerEvent: storeCPU,
+            storeWallMicrosPerEvent: storeWall,
+            bytesWrittenPerEvent: Double(written) / Double(events),
+            signatureMicrosPerEvent: signature,
+            ceilingEventsPerSecond: ceiling,
+            modes: modes.map {
+                StoreFloor.Closeness(
+                    mode: $0.mode,
+                    ratioToFloorCeiling: $0.eventsPerSecond / ceiling,
+                    ownMicrosPerEvent: $0.cpuMicrosPerEvent - signature - storeCPU
+                )
+            }
+        )
+    }
+
+    static func printFloor(_ floor: StoreFloor) {
+        print(
+            "\nThe store alone (the same \(floor.transactions) transactions' reads and writes, fsyncs included, replayed "
+                + "on a fresh copy: nothing parsed, judged, hashed or signed): "
+                + "\(Measure.format(floor.storeCPUMicrosPerEvent, 1)) µs CPU and "
+                + "\(Measure.format(floor.storeWallMicrosPerEvent, 1)) µs wall per event; "
+                + "\(Measure.format(floor.bytesWrittenPerEvent / 1024, 1)) KiB written per event (WAL frames and "
+                + "their checkpoint into the file)"
+        )
+        print(
+            "Floor per event = signature \(Measure.format(floor.signatureMicrosPerEvent, 1)) µs + store "
+                + "\(Measure.format(floor.storeCPUMicrosPerEvent, 1)) µs of CPU; ceiling on these cores "
+                + "\(Measure.format(floor.ceilingEventsPerSecond)) events/s"
+        )
+        var table = Table(
+            "mode",
+            "ratio to the floor's ceiling",
+            "ledger's own CPU µs/event (neither signature nor store)"
+        )
+        for mode in floor.modes {
+            table.add(mode.mode, Measure.percent(mode.ratioToFloorCeiling), Measure.format(mode.ownMicrosPerEvent, 1))
+        }
+        table.print()
     }
 
     static func mix(of statements: [SignedStatement], batch: Int = 1_000) -> Mix {

@@ -40,6 +40,18 @@ enum AuditBenchmark {
         /// signatureMicrosPerEntry ÷ cpuMicrosPerEntry: the ratio's ceiling with every other
         /// microsecond perfectly overlapped.
         let signatureShareOfCPU: Double
+        /// CPU per entry of reading every entry from the store in log order and hashing it as a
+        /// Merkle leaf, nothing else (`audit-child --scan-only`): what any audit of this file
+        /// must do besides checking the signature.
+        let scanMicrosPerEntry: Double?
+        /// min(threads ÷ (signature + scan), 1 ÷ scan): the audit's floor on these threads, the
+        /// scan being one reader in log order.
+        let floorCeilingEntriesPerSecond: Double?
+        /// entries/s ÷ ``floorCeilingEntriesPerSecond``.
+        let ratioToFloorCeiling: Double?
+        /// CPU per entry neither in the signature nor in the scan: the audit's own work (the
+        /// strict parse, the rules replayed, the heads map, the stored derived data compared).
+        let ownMicrosPerEntry: Double?
     }
 
     static func run(_ ledgers: [LedgerCache.Prepared], opensslSpeed: Double?) throws -> [Row] {
@@ -58,9 +70,16 @@ enum AuditBenchmark {
             "ratio to the cores verifying together",
             "bytes on disk per entry",
             "signature CPU µs/entry",
-            "signature share of CPU"
+            "signature share of CPU",
+            "scan CPU µs/entry",
+            "ratio to the floor's ceiling",
+            "audit's own CPU µs/entry"
         )
         for ledger in ledgers {
+            // Read and leaf-hashed once per ledger, in a child like the audits (the page cache is
+            // then warm for them as it is for each other).
+            let scan = try? child(ledger.path, threads: 1, scanOnly: true)
+            let scanMicros = scan.map { $0.cpuNanoseconds / 1e3 / max(1, $0.entries) }
             for threads in [1, 2] {
                 // The verify rate just before and just after each audit: the machine is shared and drifts.
                 let before = try Baseline.measure(seconds: 1)
@@ -72,6 +91,7 @@ enum AuditBenchmark {
                 let rate = result.entries / result.seconds
                 let together =
                     threads >= local.cores ? local.allCoresVerifyPerSecond : Double(threads) * local.verifyPerSecond
+                let ceiling = scanMicros.map { min(Double(threads) * 1e6 / (signature + $0), 1e6 / $0) }
                 let row = Row(
                     ledgerEntries: ledger.treeSize,
                     threads: threads,
@@ -87,7 +107,11 @@ enum AuditBenchmark {
                     childPeakMiB: result.peakKiB / 1024,
                     bytesOnDiskPerEntry: LedgerReport.fileBytes(ledger.path) / Int(ledger.treeSize),
                     signatureMicrosPerEntry: signature,
-                    signatureShareOfCPU: signature / max(cpuPerEntry, 1e-9)
+                    signatureShareOfCPU: signature / max(cpuPerEntry, 1e-9),
+                    scanMicrosPerEntry: scanMicros,
+                    floorCeilingEntriesPerSecond: ceiling,
+                    ratioToFloorCeiling: ceiling.map { rate / $0 },
+                    ownMicrosPerEntry: scanMicros.map { cpuPerEntry - signature - $0 }
                 )
                 rows.append(row)
                 table.add(
@@ -104,7 +128,10 @@ enum AuditBenchmark {
                     Measure.percent(row.ratioToCoresVerifyingTogether),
                     "\(row.bytesOnDiskPerEntry)",
                     Measure.format(signature, 1),
-                    Measure.percent(row.signatureShareOfCPU)
+                    Measure.percent(row.signatureShareOfCPU),
+                    scanMicros.map { Measure.format($0, 1) } ?? "-",
+                    row.ratioToFloorCeiling.map(Measure.percent) ?? "-",
+                    row.ownMicrosPerEntry.map { Measure.format($0, 1) } ?? "-"
                 )
             }
         }
@@ -115,14 +142,21 @@ enum AuditBenchmark {
             "(every ratio is against the mean of 1-second samples just before and just after its audit; the cores "
                 + "verifying together: one verifying thread per core; threads × verify assumes the cores add up)"
         )
+        print(
+            "(scan: every entry read from the store in log order and hashed as a Merkle leaf, alone, in a child; "
+                + "the floor's ceiling: min(threads ÷ (signature + scan), 1 ÷ scan); the audit's own CPU: what is "
+                + "neither signature nor scan — the strict parse, the rules replayed, the heads map, the stored derived "
+                + "data compared)"
+        )
         return rows
     }
 
-    static func child(_ path: String, threads: Int) throws -> Result {
+    static func child(_ path: String, threads: Int, scanOnly: Bool = false) throws -> Result {
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["audit-child", "--ledger", path, "--threads", "\(threads)"]
+        process.arguments =
+            ["audit-child", "--ledger", path, "--threads", "\(threads)"] + (scanOnly ? ["--scan-only"] : [])
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

@@ -31,6 +31,10 @@ enum Measure {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
+    /// Bytes this process has passed to write system calls so far (Linux `/proc/self/io` `wchar`;
+    /// 0 where it cannot be read).
+    static func bytesWritten() -> Int { status("wchar:", file: "/proc/self/io") }
+
     /// Peak resident set size of this process so far (Linux `VmHWM`), in KiB.
     static func peakKiB() -> Int { status("VmHWM:") }
 
@@ -43,8 +47,8 @@ enum Measure {
         return getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 ? Int(usage.ru_maxrss) : 0
     }
 
-    private static func status(_ field: String) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    private static func status(_ field: String, file: String = "/proc/self/status") -> Int {
+        guard let status = try? String(contentsOfFile: file, encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return line.split(separator: " ").compactMap { Int($0) }.first ?? 0
         }
