@@ -94,6 +94,15 @@ enum AppendBenchmark {
         /// over the cores, and the one writer never waiting on anything else.
         let ceilingEventsPerSecond: Double
         let modes: [Closeness]
+        /// The same writes split by table, each replayed alone on a fresh copy (reads left out):
+        /// which rows the store's cost comes from.
+        let tables: [TableCost]
+
+        struct TableCost: Codable, Sendable {
+            let rows: String
+            let cpuMicrosPerEvent: Double
+            let bytesWrittenPerEvent: Double
+        }
 
         struct Closeness: Codable, Sendable {
             let mode: String
@@ -236,6 +245,51 @@ enum AppendBenchmark {
         let events = batches.reduce(0) { $0 + $1.count }
         let storeCPU = Double(used.user + used.system) / 1e3 / Double(events)
         let storeWall = used.wall * 1e6 / Double(events)
+        var tables: [StoreFloor.TableCost] = []
+        let subsets: [(String, (StoreRecording.Call) -> Bool)] = [
+            (
+                "entries (each row, its event-id index entry)",
+                {
+                    if case .insertEntry = $0 { true } else { false }
+                }
+            ),
+            (
+                "chain links (each product's next link, its state moved)",
+                {
+                    if case .insertLink = $0 { true } else { false }
+                }
+            ),
+            (
+                "products (commissions: row and serial index)",
+                {
+                    if case .insertProduct = $0 { true } else { false }
+                }
+            ),
+            (
+                "Merkle nodes, checkpoints, metadata",
+                {
+                    switch $0 {
+                    case .insertNodes, .insertCheckpoint, .setMetadata: true
+                    default: false
+                    }
+                }
+            ),
+        ]
+        for (rows, keep) in subsets {
+            let subsetPath = try copy(cached.path)
+            defer { Workload.remove(subsetPath) }
+            let subsetStore = try SQLiteLedgerStore.open(path: subsetPath)
+            LedgerCache.warmPageCache(subsetPath)
+            let before = Measure.bytesWritten()
+            let cost = try Measure.cpu { try recording.replay(on: subsetStore, untimed..<total, only: keep) }
+            tables.append(
+                StoreFloor.TableCost(
+                    rows: rows,
+                    cpuMicrosPerEvent: Double(cost.user + cost.system) / 1e3 / Double(events),
+                    bytesWrittenPerEvent: Double(Measure.bytesWritten() - before) / Double(events)
+                )
+            )
+        }
         let signature = modes.first { $0.mode == "sequential" }?.signatureMicrosPerEvent ?? 0
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
         let ceiling = min(cores * 1e6 / (signature + storeCPU), 1e6 / storeWall)
@@ -253,7 +307,8 @@ enum AppendBenchmark {
                     ratioToFloorCeiling: $0.eventsPerSecond / ceiling,
                     ownMicrosPerEvent: $0.cpuMicrosPerEvent - signature - storeCPU
                 )
-            }
+            },
+            tables: tables
         )
     }
 
@@ -280,6 +335,18 @@ enum AppendBenchmark {
             table.add(mode.mode, Measure.percent(mode.ratioToFloorCeiling), Measure.format(mode.ownMicrosPerEvent, 1))
         }
         table.print()
+        print(
+            "The store's writes by table, each replayed alone on a fresh copy (its transactions and fsyncs, no reads):"
+        )
+        var byTable = Table("rows", "CPU µs/event", "KiB written/event")
+        for cost in floor.tables {
+            byTable.add(
+                cost.rows,
+                Measure.format(cost.cpuMicrosPerEvent, 1),
+                Measure.format(cost.bytesWrittenPerEvent / 1024, 2)
+            )
+        }
+        byTable.print()
     }
 
     static func mix(of statements: [SignedStatement], batch: Int = 1_000) -> Mix {

@@ -62,14 +62,33 @@ final class StoreRecording: Sendable {
     /// Replays every transaction on `store`, in order, each as a read or a write transaction as it
     /// was recorded. Reads are made and their answers dropped; an answer different from the
     /// recorded run's would only change what the ledger wrote, which is replayed as recorded.
-    func replay(on store: any LedgerStore, _ range: Range<Int>) throws {
+    ///
+    /// With `only`, the write transactions are replayed with just the calls it keeps (inside
+    /// savepoints too), and read transactions not at all: what one table's rows cost the store.
+    func replay(on store: any LedgerStore, _ range: Range<Int>, only: ((Call) -> Bool)? = nil) throws {
         let all = transactions
         for transaction in all[range] {
-            if transaction.writing {
+            if let only {
+                guard transaction.writing else { continue }
+                let kept = Self.filter(transaction.calls, only)
+                if !kept.isEmpty {
+                    try store.write { writer in try Self.run(kept, reader: writer, writer: writer) }
+                }
+            } else if transaction.writing {
                 try store.write { writer in try Self.run(transaction.calls, reader: writer, writer: writer) }
             } else {
                 try store.read { reader in try Self.run(transaction.calls, reader: reader, writer: nil) }
             }
+        }
+    }
+
+    private static func filter(_ calls: [Call], _ keep: (Call) -> Bool) -> [Call] {
+        calls.compactMap { call in
+            if case .savepoint(let inner) = call {
+                let kept = filter(inner, keep)
+                return kept.isEmpty ? nil : .savepoint(kept)
+            }
+            return keep(call) ? call : nil
         }
     }
 
