@@ -755,9 +755,7 @@ struct AuditEngine {
             }
             guard let state = head.state else { return }
             let row = try reader.product(key)
-            if row?.passport != state.passport.bytes || row?.gtin != state.gtin
-                || row?.serial != (try? IdentityParser.parse(key))?.sgtin.serial.value
-            {
+            if row?.passport != state.passport.bytes || row?.gtin != state.gtin || row.map(Self.digitalLink) != key {
                 try fail(
                     head.commissionIndex,
                     key,
@@ -769,6 +767,16 @@ struct AuditEngine {
                 )
             }
         }
+    }
+
+    /// The Digital Link a products row's GTIN and serial make, `nil` when they make none: it must
+    /// be the product's chain key, which the audit derived from the signed statements. Building
+    /// the row's link costs a quarter of parsing the key for its serial, which was 23 % of this
+    /// comparison at the end of an audit of 10^6 entries, all of it on one thread (issue 15: the
+    /// comparison went from 4.8 % to 3.5 % of the audit's CPU samples).
+    static func digitalLink(of row: ProductRow) -> String? {
+        guard let gtin = try? GTIN(row.gtin), let serial = try? Serial(row.serial) else { return nil }
+        return SGTIN(gtin: gtin, serial: serial).digitalLink
     }
 
     /// ``diagnose(key:head:links:reader:)``, naming an entry of the chain that cannot be read (already

@@ -236,6 +236,20 @@ struct SQLiteTamperTests {
             rule: AuditRule.storedProducts,
             product: product
         )
+        // The row's serial and GTIN must make the product's own Digital Link: a dock looks up
+        // scanned serials by that column.
+        for (column, sql) in [
+            ("serial", "UPDATE products SET serial = serial || '9' WHERE product = ?"),
+            ("serial-invalid", "UPDATE products SET serial = serial || ' ' WHERE product = ?"),
+        ] {
+            let tampered = try Attacker.tamper(column) { db in try db.execute(sql: sql, arguments: [product]) }
+            expectDetected(
+                try auditFile(tampered),
+                index: commission.map(UInt64.init),
+                rule: AuditRule.storedProducts,
+                product: product
+            )
+        }
     }
 
     // MARK: Rows deleted, reordered, moved
