@@ -225,27 +225,41 @@ enum AppendBenchmark {
         for batch in batches { try ledger.append(batch) }
         let total = recording.transactions.count
 
-        let path = try copy(cached.path)
-        defer { Workload.remove(path) }
-        let store = try SQLiteLedgerStore.open(path: path)
-        try recording.replay(on: store, 0..<untimed)
-        LedgerCache.warmPageCache(path)
-        let writtenBefore = Measure.bytesWritten()
-        let used = try Measure.cpu { try recording.replay(on: store, untimed..<total) }
-        let written = Measure.bytesWritten() - writtenBefore
-        // The replay must have built the same log, or its cost is not the append's store cost.
-        let heads = try [recordedStore, store].map { store in
-            try store.read { reader in try (reader.treeSize(), reader.latestCheckpoint()) }
-        }
-        guard heads[0].0 == heads[1].0, heads[0].1 == heads[1].1, heads[1].0 > cached.treeSize else {
-            throw BenchError(
-                "the replayed store differs from the recorded one (size \(heads[1].0), not \(heads[0].0))"
+        let events = batches.reduce(0) { $0 + $1.count }
+        // Each replay on a fresh copy, after the same untimed start (so SQLite's own cache is as
+        // warm as the recorded run's), timed from the appends on. The copy is removed on return.
+        func replay(
+            only keep: ((StoreRecording.Call) -> Bool)? = nil,
+            checking: (SQLiteLedgerStore) throws -> Void = { _ in }
+        ) throws -> (cpuMicros: Double, wallMicros: Double, bytes: Double) {
+            let path = try copy(cached.path)
+            defer { Workload.remove(path) }
+            let store = try SQLiteLedgerStore.open(path: path)
+            try recording.replay(on: store, 0..<untimed)
+            LedgerCache.warmPageCache(path)
+            let before = Measure.bytesWritten()
+            let used = try Measure.cpu { try recording.replay(on: store, untimed..<total, only: keep) }
+            let written = Measure.bytesWritten() - before
+            try checking(store)
+            let perEvent = 1 / Double(events)
+            return (
+                Double(used.user + used.system) / 1e3 * perEvent, used.wall * 1e6 * perEvent,
+                Double(written) * perEvent
             )
         }
-        let events = batches.reduce(0) { $0 + $1.count }
-        let storeCPU = Double(used.user + used.system) / 1e3 / Double(events)
-        let storeWall = used.wall * 1e6 / Double(events)
-        var tables: [StoreFloor.TableCost] = []
+        let whole = try replay(checking: { store in
+            // The replay must have built the same log, or its cost is not the append's store cost.
+            let heads = try [recordedStore, store].map { store in
+                try store.read { reader in try (reader.treeSize(), reader.latestCheckpoint()) }
+            }
+            guard heads[0].0 == heads[1].0, heads[0].1 == heads[1].1, heads[1].0 > cached.treeSize else {
+                throw BenchError(
+                    "the replayed store differs from the recorded one (size \(heads[1].0), not \(heads[0].0))"
+                )
+            }
+        })
+        let storeCPU = whole.cpuMicros
+        let storeWall = whole.wallMicros
         let subsets: [(String, (StoreRecording.Call) -> Bool)] = [
             (
                 "entries (each row, its event-id index entry)",
@@ -275,21 +289,12 @@ enum AppendBenchmark {
                 }
             ),
         ]
-        for (rows, keep) in subsets {
-            let subsetPath = try copy(cached.path)
-            defer { Workload.remove(subsetPath) }
-            let subsetStore = try SQLiteLedgerStore.open(path: subsetPath)
-            // The same untimed start as the whole replay's, so SQLite's own cache is as warm.
-            try recording.replay(on: subsetStore, 0..<untimed)
-            LedgerCache.warmPageCache(subsetPath)
-            let before = Measure.bytesWritten()
-            let cost = try Measure.cpu { try recording.replay(on: subsetStore, untimed..<total, only: keep) }
-            tables.append(
-                StoreFloor.TableCost(
-                    rows: rows,
-                    cpuMicrosPerEvent: Double(cost.user + cost.system) / 1e3 / Double(events),
-                    bytesWrittenPerEvent: Double(Measure.bytesWritten() - before) / Double(events)
-                )
+        let tables = try subsets.map { rows, keep in
+            let cost = try replay(only: keep)
+            return StoreFloor.TableCost(
+                rows: rows,
+                cpuMicrosPerEvent: cost.cpuMicros,
+                bytesWrittenPerEvent: cost.bytes
             )
         }
         let signature = modes.first { $0.mode == "sequential" }?.signatureMicrosPerEvent ?? 0
@@ -300,7 +305,7 @@ enum AppendBenchmark {
             events: events,
             storeCPUMicrosPerEvent: storeCPU,
             storeWallMicrosPerEvent: storeWall,
-            bytesWrittenPerEvent: Double(written) / Double(events),
+            bytesWrittenPerEvent: whole.bytes,
             signatureMicrosPerEvent: signature,
             ceilingEventsPerSecond: ceiling,
             modes: modes.map {
