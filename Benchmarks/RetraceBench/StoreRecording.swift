@@ -25,6 +25,8 @@ final class StoreRecording: Sendable {
         case chainHeads(UInt64)
         case product(String)
         case productsWithSerial(String)
+        case chainLinks(String?, String?)
+        case products(String?, String?)
         case latestCheckpoint
         case checkpoints
         case checkpoint(UInt64)
@@ -107,6 +109,8 @@ final class StoreRecording: Sendable {
             case .chainHeads(let size): _ = try reader.chainHeads(below: size)
             case .product(let product): _ = try reader.product(product)
             case .productsWithSerial(let serial): _ = try reader.products(withSerial: serial)
+            case .chainLinks(let lower, let upper): _ = try reader.chainLinks(after: lower, through: upper)
+            case .products(let lower, let upper): _ = try reader.products(after: lower, through: upper)
             case .latestCheckpoint: _ = try reader.latestCheckpoint()
             case .checkpoints: _ = try reader.checkpoints()
             case .checkpoint(let size): _ = try reader.checkpoint(size: size)
@@ -219,6 +223,14 @@ private struct RecordingWriter: LedgerWriter {
     func products(withSerial serial: String) throws -> [ProductRow] {
         note(.productsWithSerial(serial))
         return try reader.products(withSerial: serial)
+    }
+    func chainLinks(after lower: String?, through upper: String?) throws -> [ChainLink] {
+        note(.chainLinks(lower, upper))
+        return try reader.chainLinks(after: lower, through: upper)
+    }
+    func products(after lower: String?, through upper: String?) throws -> [ProductRow] {
+        note(.products(lower, upper))
+        return try reader.products(after: lower, through: upper)
     }
     func latestCheckpoint() throws -> StoredCheckpoint? {
         note(.latestCheckpoint)

@@ -83,6 +83,9 @@ struct AuditEngine {
     /// `residentChains`, so memory stays flat between checkpoints far apart.
     private var pendingHeads: [[UInt8]: HeadValue] = [:]
     var pendingHeadsLimit = Auditor.defaultResidentChains
+    /// Chains compared per range read at the end of a full audit: as many heads as the audit keeps
+    /// in memory, with their stored links (about eight each at 10^6 entries) and rows.
+    var chainsPerRead = Auditor.defaultResidentChains
     /// False for an incremental audit whose starting map could not be established: heads roots
     /// are then not compared.
     var headsKnown = true
@@ -375,7 +378,7 @@ struct AuditEngine {
             eventID: id,
             sequence: sequence,
             state: nil,
-            linkDigest: Self.linkDigest(rosterHead?.linkDigest ?? [], sequence, index, id),
+            linkDigest: Self.linkDigest(rosterHead?.linkDigest ?? [], sequence, index),
             lastIndex: index,
             commissionIndex: rosterHead?.commissionIndex ?? index
         )
@@ -440,7 +443,7 @@ struct AuditEngine {
                 sequence: sequence,
                 state: nil,
                 linkDigest: reader == nil
-                    ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index, statement.id.bytes),
+                    ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index),
                 lastIndex: index,
                 commissionIndex: head?.commissionIndex ?? index
             )
@@ -531,7 +534,7 @@ struct AuditEngine {
             }
             let sequence = (head?.sequence ?? -1) + 1
             // The state is compared once per chain, at its head (`compare`), as only the head stores one.
-            let digest = reader == nil ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index, id.bytes)
+            let digest = reader == nil ? [] : Self.linkDigest(head?.linkDigest ?? [], sequence, index)
             try heads.set(
                 key,
                 ChainHead(
@@ -550,14 +553,15 @@ struct AuditEngine {
         }
     }
 
-    /// `SHA-256(previous digest ‖ sequence ‖ index ‖ event id)`: a chain's links, in order. The
-    /// derived state is not in it: only the head stores one (schema 2), checked in `compare`.
-    static func linkDigest(_ previous: [UInt8], _ sequence: Int64, _ index: UInt64, _ eventID: [UInt8]) -> [UInt8] {
+    /// `SHA-256(previous digest ‖ sequence ‖ index)`: a chain's links, in order. The event id is
+    /// not in it: a stored link has none of its own (schema 4), only the entry's at its index,
+    /// whose `event_id` column the stream has compared with the entry's bytes. The derived state is
+    /// not in it either: only the head stores one (schema 2), checked in `compare`.
+    static func linkDigest(_ previous: [UInt8], _ sequence: Int64, _ index: UInt64) -> [UInt8] {
         var input = previous
-        input.reserveCapacity(previous.count + 16 + eventID.count)
+        input.reserveCapacity(previous.count + 16)
         withUnsafeBytes(of: UInt64(bitPattern: sequence).bigEndian) { input.append(contentsOf: $0) }
         withUnsafeBytes(of: index.bigEndian) { input.append(contentsOf: $0) }
-        input.append(contentsOf: eventID)
         return SHA256.hash(input)
     }
 
@@ -741,31 +745,147 @@ struct AuditEngine {
         // A copy to iterate (it shares the scratch file and the resident table's storage) while
         // `fail` records into `self`.
         let heads = self.heads
-        try heads.forEachSorted { key, head in
-            guard !broken.contains(key), let links = try storedLinks(key, head: head, reader: reader) else { return }
-            if let problem = try Self.compare(links, with: head) {
-                let located = try diagnoseReadable(key: key, head: head, links: links, reader: reader) ?? problem
-                try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
-            } else if links.dropLast().contains(where: { !$0.state.isEmpty }),
-                let problem = try diagnoseReadable(key: key, head: head, links: links, reader: reader)
-            {
-                // A superseded link that still stores a state (a schema 1 ledger read as it is)
-                // must store the state replayed at that link: only a replay can tell.
-                try fail(problem.index, key, AuditRule.storedChainLinks, problem.reason)
+        guard historyLoader == nil else {
+            // An incremental audit replayed only the chains its entries extend; a range read
+            // would cover every chain between them, so each is read alone.
+            try heads.forEachSorted { key, head in
+                guard !broken.contains(key), let links = try storedLinks(key, head: head, reader: reader) else {
+                    return
+                }
+                try compareChain(key, head: head, links: links, row: try reader.product(key), reader: reader)
             }
-            guard let state = head.state else { return }
-            let row = try reader.product(key)
-            if row?.passport != state.passport.bytes || row?.gtin != state.gtin || row.map(Self.digitalLink) != key {
+            return
+        }
+        // The heads come in key order; each run of them is compared with one range read of the
+        // stored links and rows, the ranges meeting end to end so that every stored row is in one.
+        var run: [(key: String, head: ChainHead)] = []
+        run.reserveCapacity(chainsPerRead)
+        var lower: String?
+        try heads.forEachSorted { key, head in
+            run.append((key, head))
+            guard run.count == chainsPerRead else { return }
+            try compareRange(run, after: lower, through: key, reader: reader)
+            lower = key
+            run.removeAll(keepingCapacity: true)
+        }
+        try compareRange(run, after: lower, through: nil, reader: reader)
+    }
+
+    /// Compares a run of replayed heads with the stored links and rows of their key range. Stored
+    /// chains and rows in the range with no head are reported: the log never extended them
+    /// (a full audit replays every chain), unless the audit found the chain broken already.
+    private mutating func compareRange(
+        _ run: [(key: String, head: ChainHead)],
+        after lower: String?,
+        through upper: String?,
+        reader: any LedgerReader
+    ) throws {
+        let links = try reader.chainLinks(after: lower, through: upper)
+        let rows = try reader.products(after: lower, through: upper)
+        var nextLink = 0
+        var nextRow = 0
+        for (key, head) in run {
+            while nextLink < links.count, Self.precedes(links[nextLink].chain, key) {
+                nextLink = try skipUnreplayedChain(links, from: nextLink)
+            }
+            while nextRow < rows.count, Self.precedes(rows[nextRow].product, key) {
+                try unreplayedProduct(rows[nextRow])
+                nextRow += 1
+            }
+            let first = nextLink
+            while nextLink < links.count, links[nextLink].chain.utf8.elementsEqual(key.utf8) { nextLink += 1 }
+            var row: ProductRow?
+            if nextRow < rows.count, rows[nextRow].product.utf8.elementsEqual(key.utf8) {
+                row = rows[nextRow]
+                nextRow += 1
+            }
+            guard !broken.contains(key) else { continue }
+            try compareChain(key, head: head, links: Array(links[first..<nextLink]), row: row, reader: reader)
+        }
+        while nextLink < links.count { nextLink = try skipUnreplayedChain(links, from: nextLink) }
+        while nextRow < rows.count {
+            try unreplayedProduct(rows[nextRow])
+            nextRow += 1
+        }
+    }
+
+    /// Bytewise order of the keys' UTF-8: the stores' order (SQLite BINARY, PostgreSQL "C") and
+    /// ``ChainHeads/forEachSorted(_:)``'s. `String`'s own `<` follows Unicode, not bytes.
+    static func precedes(_ left: String, _ right: String) -> Bool {
+        left.utf8.lexicographicallyPrecedes(right.utf8)
+    }
+
+    /// Passes over the stored links of a chain no replayed head has, starting at `start`, and
+    /// reports them unless the chain is the roster's (compared on its own) or broken.
+    private mutating func skipUnreplayedChain(_ links: [ChainLink], from start: Int) throws -> Int {
+        let key = links[start].chain
+        var end = start + 1
+        while end < links.count, links[end].chain.utf8.elementsEqual(key.utf8) { end += 1 }
+        if !key.utf8.elementsEqual(Ledger.rosterChain.utf8), !broken.contains(key) {
+            try fail(
+                nil,
+                key,
+                AuditRule.storedChainLinks,
+                "\(end - start) stored chain links (the first naming entry \(links[start].index)) for a chain no "
+                    + "entry of the log extends"
+            )
+        }
+        return end
+    }
+
+    private mutating func unreplayedProduct(_ row: ProductRow) throws {
+        guard !broken.contains(row.product) else { return }
+        try fail(
+            nil,
+            row.product,
+            AuditRule.storedProducts,
+            "a products row (passport \(Hex.encode(row.passport.prefix(6)))) for a product no commission in the log made"
+        )
+    }
+
+    /// One replayed chain against its stored links (event ids not needed: see ``linkDigest``) and,
+    /// for a product, its `products` row.
+    private mutating func compareChain(
+        _ key: String,
+        head: ChainHead,
+        links: [ChainLink],
+        row: ProductRow?,
+        reader: any LedgerReader
+    ) throws {
+        if let problem = try Self.compare(links, with: head) {
+            // Naming the first bad link replays the stored chain, which needs its event ids.
+            guard let full = try storedLinks(key, head: head, reader: reader) else { return }
+            let located = try diagnoseReadable(key: key, head: head, links: full, reader: reader) ?? problem
+            try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
+        } else if links.dropLast().contains(where: { !$0.state.isEmpty }),
+            let full = try storedLinks(key, head: head, reader: reader),
+            let problem = try diagnoseReadable(key: key, head: head, links: full, reader: reader)
+        {
+            // A superseded link that still stores a state (a schema 1 ledger read as it is)
+            // must store the state replayed at that link: only a replay can tell.
+            try fail(problem.index, key, AuditRule.storedChainLinks, problem.reason)
+        }
+        guard let state = head.state else {
+            if let row {
                 try fail(
                     head.commissionIndex,
                     key,
                     AuditRule.storedProducts,
-                    row == nil
-                        ? "no products row for a commissioned product"
-                        : "the products row (passport \(Hex.encode(row?.passport.prefix(6) ?? []))) differs from the "
-                            + "commission \(state.passport.short)"
+                    "a products row for a class chain, which has none"
                 )
             }
+            return
+        }
+        if row?.passport != state.passport.bytes || row?.gtin != state.gtin || row.map(Self.digitalLink) != key {
+            try fail(
+                head.commissionIndex,
+                key,
+                AuditRule.storedProducts,
+                row == nil
+                    ? "no products row for a commissioned product"
+                    : "the products row (passport \(Hex.encode(row?.passport.prefix(6) ?? []))) differs from the "
+                        + "commission \(state.passport.short)"
+            )
         }
     }
 
@@ -818,7 +938,7 @@ struct AuditEngine {
     static func compare(_ links: [ChainLink], with head: ChainHead) throws -> (index: UInt64?, reason: String)? {
         var digest: [UInt8] = []
         for link in links {
-            digest = linkDigest(digest, link.sequence, link.index, link.eventID)
+            digest = linkDigest(digest, link.sequence, link.index)
         }
         guard links.count == head.sequence + 1, digest == head.linkDigest else {
             return (

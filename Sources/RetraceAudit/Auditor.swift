@@ -71,6 +71,7 @@ public struct Auditor: Sendable {
         )
         engine.heads = ChainHeads(capacity: residentChains)
         engine.pendingHeadsLimit = max(residentChains, 1)
+        engine.chainsPerRead = max(residentChains, 1)
         engine.probe = probe
         return engine
     }
@@ -367,12 +368,7 @@ public struct Auditor: Sendable {
                 eventID: link.eventID,
                 sequence: sequence,
                 state: nil,
-                linkDigest: AuditEngine.linkDigest(
-                    engine.rosterHead?.linkDigest ?? [],
-                    sequence,
-                    link.index,
-                    link.eventID
-                ),
+                linkDigest: AuditEngine.linkDigest(engine.rosterHead?.linkDigest ?? [], sequence, link.index),
                 lastIndex: link.index,
                 commissionIndex: engine.rosterHead?.commissionIndex ?? link.index
             )

@@ -197,7 +197,7 @@ struct ChainReplay {
             eventID: link.eventID,
             sequence: sequence,
             state: state,
-            linkDigest: AuditEngine.linkDigest(head?.linkDigest ?? [], sequence, link.index, link.eventID),
+            linkDigest: AuditEngine.linkDigest(head?.linkDigest ?? [], sequence, link.index),
             lastIndex: link.index,
             commissionIndex: head?.commissionIndex ?? link.index
         )

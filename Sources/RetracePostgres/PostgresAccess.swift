@@ -333,6 +333,30 @@ struct PostgresAccess: LedgerWriter {
         ).map(makeLink)
     }
 
+    /// `chain` and `product` are `COLLATE "C"`: the bounds compare bytewise, and the primary key
+    /// gives the order.
+    func chainLinks(after lower: String?, through upper: String?) throws -> [ChainLink] {
+        try flush(if: !pending.links.isEmpty)
+        return try rows(
+            """
+            SELECT chain, seq, idx, ''::bytea, state FROM chain_links
+            WHERE (\(lower)::text IS NULL OR chain > \(lower)) AND (\(upper)::text IS NULL OR chain <= \(upper))
+            ORDER BY chain, seq
+            """
+        ).map(makeLink)
+    }
+
+    func products(after lower: String?, through upper: String?) throws -> [ProductRow] {
+        try flush(if: !pending.products.isEmpty)
+        return try rows(
+            """
+            SELECT product, gtin, serial, passport FROM products
+            WHERE (\(lower)::text IS NULL OR product > \(lower)) AND (\(upper)::text IS NULL OR product <= \(upper))
+            ORDER BY product
+            """
+        ).map(makeProduct)
+    }
+
     /// A link's event id is its entry's, joined on `idx` (schema 4 stores it once).
     private func makeLink(_ row: PostgresRow) throws -> ChainLink {
         let chain = try row.text(0)

@@ -22,6 +22,12 @@ extension ForwardingLedgerReader {
     public func chainHeads(below size: UInt64) throws -> [ChainLink] { try base.chainHeads(below: size) }
     public func product(_ product: String) throws -> ProductRow? { try base.product(product) }
     public func products(withSerial serial: String) throws -> [ProductRow] { try base.products(withSerial: serial) }
+    public func chainLinks(after lower: String?, through upper: String?) throws -> [ChainLink] {
+        try base.chainLinks(after: lower, through: upper)
+    }
+    public func products(after lower: String?, through upper: String?) throws -> [ProductRow] {
+        try base.products(after: lower, through: upper)
+    }
     public func latestCheckpoint() throws -> StoredCheckpoint? { try base.latestCheckpoint() }
     public func checkpoints() throws -> [StoredCheckpoint] { try base.checkpoints() }
     public func checkpoint(size: UInt64) throws -> StoredCheckpoint? { try base.checkpoint(size: size) }

@@ -146,6 +146,45 @@ struct SQLiteAccess: LedgerWriter {
         return try all(sql, .integer(Int64(clamping: size))) { try makeLink($0) }
     }
 
+    func chainLinks(after lower: String?, through upper: String?) throws -> [ChainLink] {
+        // The primary key (chain, seq) orders a WITHOUT ROWID table: one range of it, nothing sorted.
+        let (range, values) = Self.keyRange("chain", after: lower, through: upper)
+        let sql = "SELECT chain, seq, idx, x'', state FROM chain_links" + range + " ORDER BY chain, seq"
+        var links: [ChainLink] = []
+        try query(try db.cachedStatement(sql: sql).sqliteStatement, sql, values) { row in
+            links.append(try makeLink(row))
+            return true
+        }
+        return links
+    }
+
+    func products(after lower: String?, through upper: String?) throws -> [ProductRow] {
+        let (range, values) = Self.keyRange("product", after: lower, through: upper)
+        let sql = "SELECT product, gtin, serial, passport FROM products" + range + " ORDER BY product"
+        var rows: [ProductRow] = []
+        try query(try db.cachedStatement(sql: sql).sqliteStatement, sql, values) { row in
+            rows.append(try makeProduct(row))
+            return true
+        }
+        return rows
+    }
+
+    /// The `WHERE` clause of a key range, each bound left out when open. Keys are compared with
+    /// SQLite's BINARY collation, the bytewise order of their UTF-8.
+    private static func keyRange(_ column: String, after lower: String?, through upper: String?) -> (String, [Bound]) {
+        var terms: [String] = []
+        var values: [Bound] = []
+        if let lower {
+            terms.append("\(column) > ?")
+            values.append(.text(lower))
+        }
+        if let upper {
+            terms.append("\(column) <= ?")
+            values.append(.text(upper))
+        }
+        return (terms.isEmpty ? "" : " WHERE " + terms.joined(separator: " AND "), values)
+    }
+
     private func makeLink(_ row: Columns) throws -> ChainLink {
         let chain = try row.text(0)
         let sequence = try row.int64(1)

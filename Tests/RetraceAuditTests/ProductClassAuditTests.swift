@@ -1,5 +1,6 @@
 import CanonicalJSON
 import Foundation
+import GRDB
 import MerkleLog
 import RetraceAudit
 import RetraceCrypto
@@ -131,6 +132,27 @@ struct ProductClassAuditTests {
             since: trusted.note
         )
         #expect(incremental.passed, "\(incremental.failures.prefix(3))")
+    }
+
+    @Test("a products row stored under a class chain's key is found at the class's first statement")
+    func classProductsRow() throws {
+        var fixture = try Self.build()
+        defer { fixture.remove() }
+        let key = "class/\(Self.phoneGTIN)"
+        let queue = try DatabaseQueue(path: fixture.path)
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO products (product, gtin, serial, passport) VALUES (?, ?, 'PC-1', zeroblob(32))",
+                arguments: [key, Self.phoneGTIN]
+            )
+        }
+        try queue.close()
+        let store = try SQLiteLedgerStore.open(path: fixture.path, readOnly: true)
+        let report = try Self.auditor(fixture.parties).audit(store: store)
+        #expect(report.firstFailure?.rule == AuditRule.storedProducts, "\(report.failures)")
+        #expect(report.firstFailure?.product == key)
+        #expect(report.firstFailure?.index == 2, "\(report.failures)")
+        #expect(report.firstFailure?.reason.contains("class chain") == true)
     }
 
     @Test("a class statement by a brand owner of another prefix is refused at append (L4)")

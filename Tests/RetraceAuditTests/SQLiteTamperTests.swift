@@ -252,6 +252,45 @@ struct SQLiteTamperTests {
         }
     }
 
+    @Test("stored links and products rows of a product the log never commissioned are found by a full audit")
+    func inventedRows() throws {
+        let target = try Attacker.index(of: "sell", offset: 50)
+        let product = try Attacker.product(at: target)
+        // A copy of a real product's rows under a key no entry names: a verdict that trusted the
+        // derived tables would find a history there.
+        let invented = product + "7"
+        let links = try Attacker.tamper("invented-links") { db in
+            try db.execute(
+                sql: "INSERT INTO chain_links (chain, seq, idx, state) SELECT ?, seq, idx, state FROM chain_links "
+                    + "WHERE chain = ?",
+                arguments: [invented, product]
+            )
+        }
+        for report in [try auditFile(links), try auditFile(links, keepGoing: true)] {
+            expectDetected(report, index: nil, rule: AuditRule.storedChainLinks, product: invented)
+            #expect(report.failures.count == 1, "\(report.failures)")
+            #expect(report.firstFailure?.reason.contains("for a chain no entry of the log extends") == true)
+        }
+        let row = try Attacker.tamper("invented-product") { db in
+            try db.execute(
+                sql: "INSERT INTO products (product, gtin, serial, passport) SELECT ?, gtin, serial || '7', passport "
+                    + "FROM products WHERE product = ?",
+                arguments: [invented, product]
+            )
+        }
+        expectDetected(try auditFile(row), index: nil, rule: AuditRule.storedProducts, product: invented)
+        // Before every real key and after them all: the ranges' open ends are read too.
+        for (name, key) in [("invented-first", "class/0"), ("invented-last", "zzz")] {
+            let path = try Attacker.tamper(name) { db in
+                try db.execute(
+                    sql: "INSERT INTO chain_links (chain, seq, idx, state) VALUES (?, 0, 0, x'')",
+                    arguments: [key]
+                )
+            }
+            expectDetected(try auditFile(path), index: nil, rule: AuditRule.storedChainLinks, product: key)
+        }
+    }
+
     // MARK: Rows deleted, reordered, moved
 
     @Test("a deleted entry row is named at its index")

@@ -50,6 +50,73 @@ struct LedgerStoreConformanceTests {
     }
 
     @Test(
+        "Range reads of links and products follow the keys' bytes, meet end to end, and see held rows",
+        arguments: Backend.allCases
+    )
+    func rangeReads(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        // Bytewise order: "Z" (0x5A) < "e" + U+0301 (0x65 0xCC 0x81) < "f" < "é" (0xC3 0xA9). Swift's
+        // own `<` calls the two spellings of é equal, and a Unicode collation puts "Z" last.
+        let keys = ["f", "\u{E9}", "Z", "e\u{301}"]
+        let sorted = ["Z", "e\u{301}", "f", "\u{E9}"]
+        try store.write { writer in
+            for index in 0..<8 { try writer.insert(entry: Self.entry(UInt64(index))) }
+            var index: UInt64 = 0
+            for key in keys {
+                for sequence in 0..<2 {
+                    try writer.insert(
+                        link: ChainLink(
+                            chain: key,
+                            sequence: Int64(sequence),
+                            index: index,
+                            eventID: [],
+                            state: Array("\(key)\(sequence)".utf8)
+                        )
+                    )
+                    index += 1
+                }
+                try writer.insert(
+                    product: ProductRow(product: key, gtin: "09506000134352", serial: key, passport: [UInt8(index)])
+                )
+            }
+        }
+        func chains(_ links: [ChainLink]) -> [[UInt8]] { links.map { Array($0.chain.utf8) } }
+        let bytes = sorted.map { Array($0.utf8) }
+        let all = try store.read { try $0.chainLinks(after: nil, through: nil) }
+        #expect(chains(all) == bytes.flatMap { [$0, $0] })
+        #expect(all.map(\.sequence) == [0, 1, 0, 1, 0, 1, 0, 1])
+        #expect(all.allSatisfy { $0.eventID.isEmpty })
+        // Only the head keeps its state (the superseded link was emptied when the next was stored).
+        #expect(all.map { String(decoding: $0.state, as: UTF8.self) } == sorted.flatMap { ["", "\($0)1"] })
+        let products = try store.read { try $0.products(after: nil, through: nil) }
+        #expect(products.map { Array($0.product.utf8) } == bytes)
+        // Ranges (after, through] meeting end to end cover every row once.
+        let bounds: [String?] = [nil, "e\u{301}", "e\u{301}z", "\u{E9}", nil]
+        var pieces: [ChainLink] = []
+        var rows: [ProductRow] = []
+        for (lower, upper) in zip(bounds.dropLast(), bounds.dropFirst()) {
+            pieces += try store.read { try $0.chainLinks(after: lower, through: upper) }
+            rows += try store.read { try $0.products(after: lower, through: upper) }
+        }
+        #expect(pieces == all)
+        #expect(rows == products)
+        #expect(try store.read { try $0.chainLinks(after: "e\u{301}", through: "f") }.map(\.chain) == ["f", "f"])
+        #expect(try store.read { try $0.products(after: "\u{E9}", through: nil) }.isEmpty)
+        // Rows written in the same transaction are seen (PostgreSQL holds them until a read needs them).
+        try store.write { writer in
+            try writer.insert(
+                link: ChainLink(chain: "a", sequence: 0, index: 0, eventID: [], state: Array("a0".utf8))
+            )
+            try writer.insert(product: ProductRow(product: "a", gtin: "09506000134352", serial: "a", passport: [9]))
+            #expect(try writer.chainLinks(after: "Z", through: "a").map(\.chain) == ["a"])
+            #expect(try writer.products(after: "Z", through: "a").map(\.product) == ["a"])
+        }
+    }
+
+    @Test(
         "A new store is empty; create refuses an existing ledger; open of nothing is notFound",
         arguments: Backend.allCases
     )
