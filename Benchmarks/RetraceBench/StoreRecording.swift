@@ -30,6 +30,7 @@ final class StoreRecording: Sendable {
         case latestCheckpoint
         case checkpoints
         case checkpoint(UInt64)
+        case checkpointsInRange(ClosedRange<UInt64>)
         case hashes([NodeID])
         case forEachEntry(UInt64, UInt64)
         case setMetadata(String, String)
@@ -114,6 +115,7 @@ final class StoreRecording: Sendable {
             case .latestCheckpoint: _ = try reader.latestCheckpoint()
             case .checkpoints: _ = try reader.checkpoints()
             case .checkpoint(let size): _ = try reader.checkpoint(size: size)
+            case .checkpointsInRange(let sizes): _ = try reader.checkpoints(sizes: sizes)
             case .hashes(let nodes): _ = try reader.hashes(of: nodes)
             case .forEachEntry(let from, let to): try reader.forEachEntry(from: from, to: to) { _ in }
             default:
@@ -239,6 +241,10 @@ private struct RecordingWriter: LedgerWriter {
     func checkpoints() throws -> [StoredCheckpoint] {
         note(.checkpoints)
         return try reader.checkpoints()
+    }
+    func checkpoints(sizes: ClosedRange<UInt64>) throws -> [StoredCheckpoint] {
+        note(.checkpointsInRange(sizes))
+        return try reader.checkpoints(sizes: sizes)
     }
     func checkpoint(size: UInt64) throws -> StoredCheckpoint? {
         note(.checkpoint(size))

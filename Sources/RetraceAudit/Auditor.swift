@@ -395,11 +395,27 @@ public struct Auditor: Sendable {
         return true
     }
 
+    /// Entries whose checkpoints are read ahead at once: a few dozen notes at the usual interval.
+    static let checkpointWindow: UInt64 = 65_536
+
     private func stream(_ reader: any LedgerReader, from: UInt64, to: UInt64, into engine: inout AuditEngine) throws {
+        // The checkpoints of sizes (readThrough - window, readThrough], by size: read a window at
+        // a time, as one lookup per entry was a round trip per entry on PostgreSQL.
+        var ahead: [StoredCheckpoint] = []
+        var nextAhead = 0
+        var readThrough = from
         func feed(_ raw: RawEntry, index: UInt64) throws {
             try engine.feed(.entry(raw))
-            if let checkpoint = try reader.checkpoint(size: index + 1) {
-                try engine.feed(.checkpoint(note: checkpoint.note, stored: checkpoint))
+            let size = index + 1
+            if size > readThrough {
+                readThrough = size + Self.checkpointWindow - 1
+                ahead = try reader.checkpoints(sizes: size...readThrough)
+                nextAhead = 0
+            }
+            while nextAhead < ahead.count, ahead[nextAhead].size < size { nextAhead += 1 }
+            if nextAhead < ahead.count, ahead[nextAhead].size == size {
+                try engine.feed(.checkpoint(note: ahead[nextAhead].note, stored: ahead[nextAhead]))
+                nextAhead += 1
             }
         }
         // An entry that cannot be read back is a finding at its index, and the stream goes on

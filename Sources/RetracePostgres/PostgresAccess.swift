@@ -410,6 +410,16 @@ struct PostgresAccess: LedgerWriter {
         )
     }
 
+    func checkpoints(sizes: ClosedRange<UInt64>) throws -> [StoredCheckpoint] {
+        try rows(
+            """
+            SELECT size, root, note FROM checkpoints
+            WHERE size >= \(Int64(clamping: sizes.lowerBound)) AND size <= \(Int64(clamping: sizes.upperBound))
+            ORDER BY size
+            """
+        ).map(makeCheckpoint)
+    }
+
     private func makeCheckpoint(_ row: PostgresRow) throws -> StoredCheckpoint {
         StoredCheckpoint(size: try row.unsigned(0), root: try row.bytes(1), note: try row.text(2))
     }

@@ -57,6 +57,10 @@ public protocol LedgerReader: MerkleNodeReader {
     func latestCheckpoint() throws -> StoredCheckpoint?
     func checkpoints() throws -> [StoredCheckpoint]
     func checkpoint(size: UInt64) throws -> StoredCheckpoint?
+    /// The checkpoints whose sizes lie in `sizes`, by size. An audit streaming entries asks once
+    /// per window of them for the checkpoints ahead instead of once per entry, which on
+    /// PostgreSQL was a round trip per entry.
+    func checkpoints(sizes: ClosedRange<UInt64>) throws -> [StoredCheckpoint]
     /// ``entryIndex(eventID:)`` for many ids at once; ids not logged are absent. An append asks
     /// this once for its whole batch: on a store across the network one query instead of one per
     /// statement.
@@ -70,6 +74,12 @@ public protocol LedgerReader: MerkleNodeReader {
 }
 
 extension LedgerReader {
+    /// Filters ``checkpoints()``, so that a reader changing that answer (a test's forgery, a
+    /// pinned view) changes this one alike; the stores answer with one range query.
+    public func checkpoints(sizes: ClosedRange<UInt64>) throws -> [StoredCheckpoint] {
+        try checkpoints().filter { sizes.contains($0.size) }
+    }
+
     /// One lookup per id: as cheap as the bulk form for a store in the same process.
     public func entryIndices(eventIDs: [[UInt8]]) throws -> [[UInt8]: UInt64] {
         var found: [[UInt8]: UInt64] = [:]

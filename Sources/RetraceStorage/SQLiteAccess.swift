@@ -232,6 +232,15 @@ struct SQLiteAccess: LedgerWriter {
         return try first(sql, .integer(Int64(size))) { try makeCheckpoint($0) }
     }
 
+    func checkpoints(sizes: ClosedRange<UInt64>) throws -> [StoredCheckpoint] {
+        let sql = "SELECT size, root, note FROM checkpoints WHERE size >= ? AND size <= ? ORDER BY size"
+        return try all(
+            sql,
+            .integer(Int64(clamping: sizes.lowerBound)),
+            .integer(Int64(clamping: sizes.upperBound))
+        ) { try makeCheckpoint($0) }
+    }
+
     private func makeCheckpoint(_ row: Columns) throws -> StoredCheckpoint {
         StoredCheckpoint(size: try row.unsigned(0), root: try row.blob(1), note: try row.text(2))
     }

@@ -837,7 +837,15 @@ struct LedgerStoreConformanceTests {
         let bulk = try ledger.store.read { try $0.entries(at: asked) }
         #expect(bulk.count == Set(asked).count - 1)
         for index in asked where index < size { #expect(bulk[index] == mine[Int(index)]) }
-        #expect(try ledger.store.read { try $0.checkpoints() } == referenceLedger.store.read { try $0.checkpoints() })
+        let checkpoints = try ledger.store.read { try $0.checkpoints() }
+        #expect(try checkpoints == referenceLedger.store.read { try $0.checkpoints() })
+        // A range of sizes answers what filtering them all answers: bounds included, in order.
+        let sizes = checkpoints.map(\.size)
+        #expect(sizes.count >= 4)
+        for range in [sizes[1]...sizes[3], (sizes[1] + 1)...(sizes[3] - 1), 0...UInt64.max, (size + 1)...UInt64.max] {
+            let ranged = try ledger.store.read { try $0.checkpoints(sizes: range) }
+            #expect(ranged == checkpoints.filter { range.contains($0.size) }, "\(range)")
+        }
 
         let report = try Auditor(
             trustRoots: [Self.parties.governance.verifier],
