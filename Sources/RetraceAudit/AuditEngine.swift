@@ -736,9 +736,11 @@ struct AuditEngine {
 
     private mutating func compareChains(reader: any LedgerReader) throws {
         if let rosterHead, !broken.contains(Ledger.rosterChain),
-            let links = try storedLinks(Ledger.rosterChain, head: rosterHead, reader: reader)
+            let links = try storedLinks(Ledger.rosterChain, lastIndex: rosterHead.lastIndex, reader: reader)
         {
-            if let problem = try Self.compare(links, with: rosterHead) ?? Self.statesOfStatelessChain(links) {
+            if let problem = try Self.compare(links, with: SettledHead(rosterHead))
+                ?? Self.statesOfStatelessChain(links)
+            {
                 try fail(problem.index, Ledger.rosterChain, AuditRule.storedChainLinks, problem.reason)
             }
         }
@@ -748,20 +750,19 @@ struct AuditEngine {
         guard historyLoader == nil else {
             // An incremental audit replayed only the chains its entries extend; a range read
             // would cover every chain between them, so each is read alone.
-            try heads.forEachSorted { key, head in
-                guard !broken.contains(key), let links = try storedLinks(key, head: head, reader: reader) else {
-                    return
-                }
+            try heads.forEachSettled { key, head in
+                guard !broken.contains(key), let links = try storedLinks(key, lastIndex: head.lastIndex, reader: reader)
+                else { return }
                 try compareChain(key, head: head, links: links, row: try reader.product(key), reader: reader)
             }
             return
         }
         // The heads come in key order; each run of them is compared with one range read of the
         // stored links and rows, the ranges meeting end to end so that every stored row is in one.
-        var run: [(key: String, head: ChainHead)] = []
+        var run: [(key: String, head: SettledHead)] = []
         run.reserveCapacity(chainsPerRead)
         var lower: String?
-        try heads.forEachSorted { key, head in
+        try heads.forEachSettled { key, head in
             run.append((key, head))
             guard run.count == chainsPerRead else { return }
             try compareRange(run, after: lower, through: key, reader: reader)
@@ -775,7 +776,7 @@ struct AuditEngine {
     /// chains and rows in the range with no head are reported: the log never extended them
     /// (a full audit replays every chain), unless the audit found the chain broken already.
     private mutating func compareRange(
-        _ run: [(key: String, head: ChainHead)],
+        _ run: [(key: String, head: SettledHead)],
         after lower: String?,
         through upper: String?,
         reader: any LedgerReader
@@ -847,26 +848,26 @@ struct AuditEngine {
     /// for a product, its `products` row.
     private mutating func compareChain(
         _ key: String,
-        head: ChainHead,
+        head: SettledHead,
         links: [ChainLink],
         row: ProductRow?,
         reader: any LedgerReader
     ) throws {
-        if let problem = try Self.compare(links, with: head) {
+        if let problem = Self.compare(links, with: head) {
             // Naming the first bad link replays the stored chain, which needs its event ids.
-            guard let full = try storedLinks(key, head: head, reader: reader) else { return }
+            guard let full = try storedLinks(key, lastIndex: head.lastIndex, reader: reader) else { return }
             let located = try diagnoseReadable(key: key, head: head, links: full, reader: reader) ?? problem
             try fail(located.index, key, AuditRule.storedChainLinks, located.reason)
         } else if links.dropLast().contains(where: { !$0.state.isEmpty }),
-            let full = try storedLinks(key, head: head, reader: reader),
+            let full = try storedLinks(key, lastIndex: head.lastIndex, reader: reader),
             let problem = try diagnoseReadable(key: key, head: head, links: full, reader: reader)
         {
             // A superseded link that still stores a state (a schema 1 ledger read as it is)
             // must store the state replayed at that link: only a replay can tell.
             try fail(problem.index, key, AuditRule.storedChainLinks, problem.reason)
         }
-        guard let state = head.state else {
-            if let row {
+        guard head.state != nil else {
+            if row != nil {
                 try fail(
                     head.commissionIndex,
                     key,
@@ -876,7 +877,7 @@ struct AuditEngine {
             }
             return
         }
-        if row?.passport != state.passport.bytes || row?.gtin != state.gtin || row.map(Self.digitalLink) != key {
+        if row?.passport != head.passport || row?.gtin != head.gtin || row.map(Self.digitalLink) != key {
             try fail(
                 head.commissionIndex,
                 key,
@@ -884,7 +885,7 @@ struct AuditEngine {
                 row == nil
                     ? "no products row for a commissioned product"
                     : "the products row (passport \(Hex.encode(row?.passport.prefix(6) ?? []))) differs from the "
-                        + "commission \(state.passport.short)"
+                        + "commission \(Hex.encode(head.passport.prefix(6)))"
             )
         }
     }
@@ -903,7 +904,7 @@ struct AuditEngine {
     /// reported as such where the stream met it) rather than stopping at it.
     private func diagnoseReadable(
         key: String,
-        head: ChainHead,
+        head: SettledHead,
         links: [ChainLink],
         reader: any LedgerReader
     ) throws -> (index: UInt64?, reason: String)? {
@@ -920,7 +921,7 @@ struct AuditEngine {
     /// row like any other, not a reason to stop the audit.
     private mutating func storedLinks(
         _ key: String,
-        head: ChainHead,
+        lastIndex: UInt64,
         reader: any LedgerReader
     ) throws
         -> [ChainLink]?
@@ -928,14 +929,14 @@ struct AuditEngine {
         do {
             return try reader.chain(key)
         } catch let error as StorageError where error.code == .corrupt {
-            try fail(head.lastIndex, key, AuditRule.storedChainLinks, error.reason)
+            try fail(lastIndex, key, AuditRule.storedChainLinks, error.reason)
             return nil
         }
     }
 
     /// The stored links against the replayed chain: the same links in order, and the head link
     /// storing exactly the replayed head state (empty for the roster and class chains).
-    static func compare(_ links: [ChainLink], with head: ChainHead) throws -> (index: UInt64?, reason: String)? {
+    static func compare(_ links: [ChainLink], with head: SettledHead) -> (index: UInt64?, reason: String)? {
         var digest: [UInt8] = []
         for link in links {
             digest = linkDigest(digest, link.sequence, link.index)
@@ -947,7 +948,7 @@ struct AuditEngine {
                     + "events, head at entry \(head.lastIndex))"
             )
         }
-        let expected = try head.state.map { try $0.canonicalBytes() } ?? []
+        let expected = head.state ?? []
         guard links.last?.state == expected else {
             return (
                 head.lastIndex,
@@ -967,7 +968,7 @@ struct AuditEngine {
     /// Finds the first stored link that disagrees with the entries, by replaying the stored chain.
     private func diagnose(
         key: String,
-        head: ChainHead,
+        head: SettledHead,
         links: [ChainLink],
         reader: any LedgerReader
     ) throws

@@ -66,6 +66,15 @@ struct ChainHeadsTests {
         #expect(seen.map(\.0) == expected, "each chain once, in bytewise key order")
         #expect(seen.first { $0.0 == changedKey }?.1 == changed)
         #expect(seen.first { $0.0 == heads[1].0 }?.1 == heads[1].1)
+        // The end of an audit reads the same heads settled: a written-out head's state as the
+        // canonical bytes it was written as, a resident one's encoded; the same either way.
+        var settled: [(String, SettledHead)] = []
+        try table.forEachSettled { key, head in settled.append((key, head)) }
+        #expect(settled.map(\.0) == expected)
+        for ((key, head), (_, replayed)) in zip(settled, seen) {
+            #expect(try head == SettledHead(replayed), "\(key)")
+            #expect(head.state != nil && !head.passport.isEmpty && !head.gtin.isEmpty, "\(key)")
+        }
     }
 
     @Test("a cut-short scratch record is an error that names the product, not a crash")
@@ -73,8 +82,10 @@ struct ChainHeadsTests {
         let (key, head) = try #require(try Self.storyHeads().first)
         let bytes = try ChainHeads.encode(head)
         #expect(try ChainHeads.decode(bytes, key: key) == head)
-        for length in [0, 1, 20, 26, 40] {
+        #expect(try ChainHeads.settled(bytes, key: key) == SettledHead(head))
+        for length in [0, 1, 20, 26, 40, 80] {
             #expect(throws: AuditError.self) { _ = try ChainHeads.decode(Array(bytes.prefix(length)), key: key) }
+            #expect(throws: AuditError.self) { _ = try ChainHeads.settled(Array(bytes.prefix(length)), key: key) }
         }
     }
 

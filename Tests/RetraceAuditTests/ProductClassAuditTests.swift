@@ -136,7 +136,7 @@ struct ProductClassAuditTests {
 
     @Test("a products row stored under a class chain's key is found at the class's first statement")
     func classProductsRow() throws {
-        var fixture = try Self.build()
+        let fixture = try Self.build()
         defer { fixture.remove() }
         let key = "class/\(Self.phoneGTIN)"
         let queue = try DatabaseQueue(path: fixture.path)
