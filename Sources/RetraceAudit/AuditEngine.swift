@@ -811,7 +811,7 @@ struct AuditEngine {
     }
 
     /// Bytewise order of the keys' UTF-8: the stores' order (SQLite BINARY, PostgreSQL "C") and
-    /// ``ChainHeads/forEachSorted(_:)``'s. `String`'s own `<` follows Unicode, not bytes.
+    /// ``ChainHeads/forEachSettled(_:)``'s. `String`'s own `<` follows Unicode, not bytes.
     static func precedes(_ left: String, _ right: String) -> Bool {
         left.utf8.lexicographicallyPrecedes(right.utf8)
     }

@@ -61,30 +61,18 @@ struct ChainHeads {
         spilled += rows.count
     }
 
-    /// Every chain's head in bytewise key order: the resident ones merged with the written-out
-    /// ones (a resident head is newer than its written-out copy, which is then skipped).
-    func forEachSorted(_ body: (String, ChainHead) throws -> Void) throws {
-        try forEachInKeyOrder(resident: { $0 }, written: { try Self.decode($0, key: $1) }, body)
-    }
-
-    /// ``forEachSorted(_:)`` as the end of an audit needs the heads: a written-out head's state is
-    /// passed on as the canonical bytes it was written as, not parsed back into a state only to be
-    /// encoded again (parsing was 40 % of the single-threaded end of an audit of 10^6 entries, whose
-    /// heads are nearly all written out; issue 15).
+    /// Every chain's head in bytewise key order, as the end of an audit compares them with the
+    /// stored rows: the resident ones merged with the written-out ones (a resident head is newer
+    /// than its written-out copy, which is then skipped). A written-out head's state is passed on
+    /// as the canonical bytes it was written as, not parsed back into a state only to be encoded
+    /// again (parsing was 40 % of the single-threaded end of an audit of 10^6 entries, whose heads
+    /// are nearly all written out; issue 15).
     func forEachSettled(_ body: (String, SettledHead) throws -> Void) throws {
-        try forEachInKeyOrder(resident: { try SettledHead($0) }, written: { try Self.settled($0, key: $1) }, body)
-    }
-
-    private func forEachInKeyOrder<Head>(
-        resident make: (ChainHead) throws -> Head,
-        written read: ([UInt8], String) throws -> Head,
-        _ body: (String, Head) throws -> Void
-    ) throws {
         let memory = resident.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var next = 0
         func emitResident(before key: String?) throws {
             while next < memory.count, key.map({ memory[next].utf8.lexicographicallyPrecedes($0.utf8) }) ?? true {
-                if let entry = resident[memory[next]] { try body(memory[next], try make(entry.head)) }
+                if let entry = resident[memory[next]] { try body(memory[next], try SettledHead(entry.head)) }
                 next += 1
             }
         }
@@ -92,7 +80,7 @@ struct ChainHeads {
             try spill.forEachInKeyOrder { key, bytes in
                 try emitResident(before: key)
                 guard resident[key] == nil else { return }
-                try body(key, try read(bytes, key))
+                try body(key, try Self.settled(bytes, key: key))
             }
         }
         try emitResident(before: nil)
