@@ -794,7 +794,9 @@ struct AuditEngine {
                 nextRow += 1
             }
             let first = nextLink
-            while nextLink < links.count, links[nextLink].chain.utf8.elementsEqual(key.utf8) { nextLink += 1 }
+            if nextLink < links.count, links[nextLink].chain.utf8.elementsEqual(key.utf8) {
+                nextLink = Self.endOfChain(links, from: nextLink)
+            }
             var row: ProductRow?
             if nextRow < rows.count, rows[nextRow].product.utf8.elementsEqual(key.utf8) {
                 row = rows[nextRow]
@@ -810,6 +812,13 @@ struct AuditEngine {
         }
     }
 
+    /// The index after the links of the chain that `links[start]` belongs to (links in key order).
+    static func endOfChain(_ links: [ChainLink], from start: Int) -> Int {
+        var end = start + 1
+        while end < links.count, links[end].chain.utf8.elementsEqual(links[start].chain.utf8) { end += 1 }
+        return end
+    }
+
     /// Bytewise order of the keys' UTF-8: the stores' order (SQLite BINARY, PostgreSQL "C") and
     /// ``ChainHeads/forEachSettled(_:)``'s. `String`'s own `<` follows Unicode, not bytes.
     static func precedes(_ left: String, _ right: String) -> Bool {
@@ -820,8 +829,7 @@ struct AuditEngine {
     /// reports them unless the chain is the roster's (compared on its own) or broken.
     private mutating func skipUnreplayedChain(_ links: [ChainLink], from start: Int) throws -> Int {
         let key = links[start].chain
-        var end = start + 1
-        while end < links.count, links[end].chain.utf8.elementsEqual(key.utf8) { end += 1 }
+        let end = Self.endOfChain(links, from: start)
         if !key.utf8.elementsEqual(Ledger.rosterChain.utf8), !broken.contains(key) {
             try fail(
                 nil,

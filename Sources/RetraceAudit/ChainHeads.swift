@@ -114,36 +114,29 @@ struct ChainHeads {
     }
 
     static func decode(_ bytes: [UInt8], key: String) throws -> ChainHead {
+        let (head, eventID) = try record(bytes, key: key)
+        return ChainHead(
+            eventID: eventID,
+            sequence: head.sequence,
+            state: try head.state.map { try ProductState(json: CanonicalJSON.decode($0)) },
+            linkDigest: head.linkDigest,
+            lastIndex: head.lastIndex,
+            commissionIndex: head.commissionIndex
+        )
+    }
+
+    static func settled(_ bytes: [UInt8], key: String) throws -> SettledHead {
+        try record(bytes, key: key).head
+    }
+
+    /// One reading of a record for both: ``decode(_:key:)`` parses the state it hands on as bytes.
+    private static func record(_ bytes: [UInt8], key: String) throws -> (head: SettledHead, eventID: [UInt8]) {
         var reader = Fields(bytes: bytes, key: key)
         let flags = try reader.take(1).first ?? 0
         let sequence = Int64(bitPattern: try reader.integer())
         let lastIndex = try reader.integer()
         let commissionIndex = try reader.integer()
         let eventID = Array(try reader.field())
-        let linkDigest = Array(try reader.field())
-        var state: ProductState?
-        if flags & 1 == 1 {
-            _ = try reader.field()
-            _ = try reader.field()
-            state = try ProductState(json: CanonicalJSON.decode(Array(try reader.rest())))
-        }
-        return ChainHead(
-            eventID: eventID,
-            sequence: sequence,
-            state: state,
-            linkDigest: linkDigest,
-            lastIndex: lastIndex,
-            commissionIndex: commissionIndex
-        )
-    }
-
-    static func settled(_ bytes: [UInt8], key: String) throws -> SettledHead {
-        var reader = Fields(bytes: bytes, key: key)
-        let flags = try reader.take(1).first ?? 0
-        let sequence = Int64(bitPattern: try reader.integer())
-        let lastIndex = try reader.integer()
-        let commissionIndex = try reader.integer()
-        _ = try reader.field()
         let linkDigest = Array(try reader.field())
         var passport: [UInt8] = []
         var gtin = ""
@@ -153,7 +146,7 @@ struct ChainHeads {
             gtin = String(decoding: try reader.field(), as: UTF8.self)
             state = Array(try reader.rest())
         }
-        return SettledHead(
+        let head = SettledHead(
             sequence: sequence,
             lastIndex: lastIndex,
             commissionIndex: commissionIndex,
@@ -162,6 +155,7 @@ struct ChainHeads {
             passport: passport,
             gtin: gtin
         )
+        return (head, eventID)
     }
 
     /// Reads a scratch record front to back; a record cut short is an error naming the product.

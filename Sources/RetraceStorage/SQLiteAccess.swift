@@ -52,6 +52,10 @@ struct SQLiteAccess: LedgerWriter {
 
     /// Every row of the cached query `sql`, each read in place by `body`.
     private func all<T>(_ sql: String, _ values: Bound..., body: (Columns) throws -> T) throws -> [T] {
+        try all(sql, values, body: body)
+    }
+
+    private func all<T>(_ sql: String, _ values: [Bound], body: (Columns) throws -> T) throws -> [T] {
         var rows: [T] = []
         try query(try db.cachedStatement(sql: sql).sqliteStatement, sql, values) { row in
             rows.append(try body(row))
@@ -150,23 +154,13 @@ struct SQLiteAccess: LedgerWriter {
         // The primary key (chain, seq) orders a WITHOUT ROWID table: one range of it, nothing sorted.
         let (range, values) = Self.keyRange("chain", after: lower, through: upper)
         let sql = "SELECT chain, seq, idx, x'', state FROM chain_links" + range + " ORDER BY chain, seq"
-        var links: [ChainLink] = []
-        try query(try db.cachedStatement(sql: sql).sqliteStatement, sql, values) { row in
-            links.append(try makeLink(row))
-            return true
-        }
-        return links
+        return try all(sql, values) { try makeLink($0) }
     }
 
     func products(after lower: String?, through upper: String?) throws -> [ProductRow] {
         let (range, values) = Self.keyRange("product", after: lower, through: upper)
         let sql = "SELECT product, gtin, serial, passport FROM products" + range + " ORDER BY product"
-        var rows: [ProductRow] = []
-        try query(try db.cachedStatement(sql: sql).sqliteStatement, sql, values) { row in
-            rows.append(try makeProduct(row))
-            return true
-        }
-        return rows
+        return try all(sql, values) { try makeProduct($0) }
     }
 
     /// The `WHERE` clause of a key range, each bound left out when open. Keys are compared with
