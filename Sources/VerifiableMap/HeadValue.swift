@@ -47,6 +47,16 @@ public struct HeadValue: Hashable, Sendable {
         return out
     }
 
+    /// ``bytes`` on the stack, for hashing without an array per leaf.
+    func withEncodedBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(byteCount: Self.byteCount, alignment: 8) { buffer in
+            buffer.copyBytes(from: eventID)
+            buffer.storeBytes(of: count.bigEndian, toByteOffset: 32, as: UInt64.self)
+            buffer.storeBytes(of: index.bigEndian, toByteOffset: 40, as: UInt64.self)
+            return body(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
     private static func uint64(_ slice: ArraySlice<UInt8>) -> UInt64 {
         slice.reduce(0) { $0 << 8 | UInt64($1) }
     }

@@ -1,3 +1,5 @@
+import RetraceCrypto
+
 /// A sparse Merkle tree over 256-bit keys with shortcut leaves: the commitment every checkpoint
 /// carries to every chain's head (spec/format.md §5.2).
 ///
@@ -11,7 +13,8 @@
 /// back) at no cost, and a reader keeps a version while the writer moves on.
 public struct HeadsMap: Sendable {
     final class Node: Sendable {
-        let hash: [UInt8]
+        /// Inline, not an array: a node is one allocation, and an update rebuilds ~log2(n) of them.
+        let hash: SHA256Digest
         let kind: Kind
 
         enum Kind: Sendable {
@@ -20,12 +23,12 @@ public struct HeadsMap: Sendable {
         }
 
         init(leaf key: [UInt8], value: HeadValue) {
-            self.hash = MapHash.leaf(key: key, value: value)
+            self.hash = MapHash.leafDigest(key: key, value: value)
             self.kind = .leaf(key: key, value: value)
         }
 
         init(left: Node?, right: Node?) {
-            self.hash = MapHash.node(left?.hash ?? MapHash.empty, right?.hash ?? MapHash.empty)
+            self.hash = MapHash.nodeDigest(left?.hash ?? .zero, right?.hash ?? .zero)
             self.kind = .branch(left: left, right: right)
         }
     }
@@ -40,7 +43,7 @@ public struct HeadsMap: Sendable {
     }
 
     /// The root hash; ``MapHash/empty`` for an empty map.
-    public var root: [UInt8] { top?.hash ?? MapHash.empty }
+    public var root: [UInt8] { top?.hash.bytes ?? MapHash.empty }
 
     /// Sets `key`'s value (inserting the key if new).
     public mutating func set(_ key: [UInt8], _ value: HeadValue) throws(MapError) {
@@ -85,7 +88,7 @@ public struct HeadsMap: Sendable {
         var unique: [[UInt8]: HeadValue] = [:]
         unique.reserveCapacity(updates.count)
         for update in updates { unique[update.key] = update.value }
-        let sorted = unique.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let sorted = unique.sorted { Bytewise.precedes($0.key, $1.key) }
         var inserted = 0
         top = Self.set(top, sorted[...], depth: 0, inserted: &inserted)
         count += inserted
@@ -113,7 +116,7 @@ public struct HeadsMap: Sendable {
             }
             inserted += updates.count
             var merged = Array(updates)
-            let at = merged.firstIndex { !$0.key.lexicographicallyPrecedes(other) } ?? merged.endIndex
+            let at = merged.firstIndex { !Bytewise.precedes($0.key, other) } ?? merged.endIndex
             merged.insert((key: other, value: value), at: at)
             return build(merged[...], depth: depth)
         case .branch(let left, let right):
@@ -173,7 +176,7 @@ public struct HeadsMap: Sendable {
                 )
             case .branch(let left, let right):
                 let goRight = MapKey.bit(key, depth)
-                siblings.append((goRight ? left : right)?.hash)
+                siblings.append((goRight ? left : right)?.hash.bytes)
                 node = goRight ? right : left
                 depth += 1
             }
@@ -192,7 +195,7 @@ extension HeadsMap {
         var unique: [[UInt8]: HeadValue] = [:]
         unique.reserveCapacity(entries.count)
         for entry in entries { unique[entry.key] = entry.value }
-        let sorted = unique.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let sorted = unique.sorted { Bytewise.precedes($0.key, $1.key) }
         self.init()
         top = Self.build(sorted[...], depth: 0)
         count = sorted.count

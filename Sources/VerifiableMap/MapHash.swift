@@ -16,4 +16,21 @@ public enum MapHash {
     public static func node(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
         SHA256.hash(prefix: 0x03, left, right)
     }
+
+    /// ``leaf(key:value:)`` held inline, for the map's own nodes.
+    static func leafDigest(key: [UInt8], value: HeadValue) -> SHA256Digest {
+        withUnsafeBytes(of: UInt8(0x02)) { prefix in
+            key.withUnsafeBytes { key in
+                value.withEncodedBytes { value in SHA256Digest(hashing: prefix, key, value) }
+            }
+        }
+    }
+
+    /// ``node(_:_:)`` held inline, for the map's own nodes.
+    static func nodeDigest(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+        withUnsafeBytes(of: UInt8(0x03)) { prefix in
+            left.withUnsafeBytes { left in right.withUnsafeBytes { right in SHA256Digest(hashing: prefix, left, right) }
+            }
+        }
+    }
 }

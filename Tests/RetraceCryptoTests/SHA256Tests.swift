@@ -31,4 +31,28 @@ struct SHA256Tests {
         #expect(SHA256.hash(prefix: 1, left, right) == SHA256.hash([1] + left + right))
         #expect(SHA256.hash(prefix: 0, [9, 8, 7]) == SHA256.hash([0, 9, 8, 7]))
     }
+
+    @Test("the parts of a three-part hash may be empty, and an inline digest holds the same bytes")
+    func partsAndInlineDigests() throws {
+        let message = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        let whole = SHA256.hash(message)
+        for cut in [0, 1, 31, 32, 55, message.count] {
+            for second in [cut, min(message.count, cut + 9)] {
+                let (a, b, c) = (Array(message[..<cut]), Array(message[cut..<second]), Array(message[second...]))
+                let parts = a.withUnsafeBytes { a in
+                    b.withUnsafeBytes { b in c.withUnsafeBytes { c in SHA256.hash(a, b, c) } }
+                }
+                #expect(parts == whole, "cut at \(cut), \(second)")
+                let inline = a.withUnsafeBytes { a in
+                    b.withUnsafeBytes { b in c.withUnsafeBytes { c in SHA256Digest(hashing: a, b, c) } }
+                }
+                #expect(inline.bytes == whole)
+            }
+        }
+        #expect(try #require(SHA256Digest(whole)).bytes == whole)
+        #expect(SHA256Digest(whole) != SHA256Digest(hashing: SHA256.nothing))
+        #expect(SHA256Digest(whole.dropLast()) == nil)
+        #expect(SHA256Digest.zero.bytes == [UInt8](repeating: 0, count: 32))
+        #expect(Hex.encode(SHA256Digest(hashing: SHA256.nothing).bytes) == Hex.encode(SHA256.hash([UInt8]())))
+    }
 }
