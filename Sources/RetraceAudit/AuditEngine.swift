@@ -558,11 +558,11 @@ struct AuditEngine {
     /// whose `event_id` column the stream has compared with the entry's bytes. The derived state is
     /// not in it either: only the head stores one (schema 2), checked in `compare`.
     static func linkDigest(_ previous: [UInt8], _ sequence: Int64, _ index: UInt64) -> [UInt8] {
-        var input = previous
-        input.reserveCapacity(previous.count + 16)
-        withUnsafeBytes(of: UInt64(bitPattern: sequence).bigEndian) { input.append(contentsOf: $0) }
-        withUnsafeBytes(of: index.bigEndian) { input.append(contentsOf: $0) }
-        return SHA256.hash(input)
+        previous.withUnsafeBytes { previous in
+            withUnsafeBytes(of: UInt64(bitPattern: sequence).bigEndian) { sequence in
+                withUnsafeBytes(of: index.bigEndian) { SHA256.hash(previous, sequence, $0) }
+            }
+        }
     }
 
     /// The trust state in force for an entry at `index` (rosters before it).
@@ -821,9 +821,7 @@ struct AuditEngine {
 
     /// Bytewise order of the keys' UTF-8: the stores' order (SQLite BINARY, PostgreSQL "C") and
     /// ``ChainHeads/forEachSettled(_:)``'s. `String`'s own `<` follows Unicode, not bytes.
-    static func precedes(_ left: String, _ right: String) -> Bool {
-        left.utf8.lexicographicallyPrecedes(right.utf8)
-    }
+    static func precedes(_ left: String, _ right: String) -> Bool { Bytewise.precedes(left, right) }
 
     /// Passes over the stored links of a chain no replayed head has, starting at `start`, and
     /// reports them unless the chain is the roster's (compared on its own) or broken.

@@ -1,4 +1,5 @@
 import CanonicalJSON
+import RetraceCrypto
 import RetraceRules
 import RetraceStorage
 
@@ -68,10 +69,10 @@ struct ChainHeads {
     /// again (parsing was 40 % of the single-threaded end of an audit of 10^6 entries, whose heads
     /// are nearly all written out; issue 15).
     func forEachSettled(_ body: (String, SettledHead) throws -> Void) throws {
-        let memory = resident.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let memory = resident.keys.sorted(by: Bytewise.precedes)
         var next = 0
         func emitResident(before key: String?) throws {
-            while next < memory.count, key.map({ memory[next].utf8.lexicographicallyPrecedes($0.utf8) }) ?? true {
+            while next < memory.count, key.map({ Bytewise.precedes(memory[next], $0) }) ?? true {
                 if let entry = resident[memory[next]] { try body(memory[next], try SettledHead(entry.head)) }
                 next += 1
             }

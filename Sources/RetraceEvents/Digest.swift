@@ -31,7 +31,7 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var description: String { hex }
     /// The first 12 hex digits, enough to tell events apart on screen.
     public var short: String { String(hex.prefix(12)) }
-    public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    public static func < (lhs: Digest, rhs: Digest) -> Bool { Bytewise.precedes(lhs.bytes, rhs.bytes) }
 }
 
 /// 64 lowercase hex digits, as everywhere in Retrace's JSON; for local caches of derived figures

@@ -7,18 +7,25 @@ public enum MapKey {
     public static let byteCount = 32
 
     /// `SHA-256("retrace-heads/v1 product\n" ‖ canonical Digital Link)`.
-    public static func product(_ digitalLink: String) -> [UInt8] {
-        SHA256.hash(Array("retrace-heads/v1 product\n".utf8) + Array(digitalLink.utf8))
-    }
+    public static func product(_ digitalLink: String) -> [UInt8] { hash(productPrefix, digitalLink) }
 
     /// `SHA-256("retrace-heads/v1 class\n" ‖ GTIN-14)`: the chain of a GTIN's `product-class`
     /// statements. Its own prefix keeps it apart from every product key, whatever the GTIN.
-    public static func productClass(_ gtin: String) -> [UInt8] {
-        SHA256.hash(Array("retrace-heads/v1 class\n".utf8) + Array(gtin.utf8))
-    }
+    public static func productClass(_ gtin: String) -> [UInt8] { hash(classPrefix, gtin) }
 
     /// `SHA-256("retrace-heads/v1 roster\n")`: the one reserved key of the roster chain.
     public static let roster: [UInt8] = SHA256.hash(Array("retrace-heads/v1 roster\n".utf8))
+
+    private static let productPrefix = Array("retrace-heads/v1 product\n".utf8)
+    private static let classPrefix = Array("retrace-heads/v1 class\n".utf8)
+
+    /// `SHA-256(prefix ‖ name)` without joining them first: one key per appended or audited event.
+    private static func hash(_ prefix: [UInt8], _ name: String) -> [UInt8] {
+        var name = name
+        return prefix.withUnsafeBytes { prefix in
+            name.withUTF8 { SHA256.hash(prefix, UnsafeRawBufferPointer($0), SHA256.nothing) }
+        }
+    }
 
     /// Bit `depth` of a key, most significant bit of byte 0 first: 0 goes left, 1 right.
     @inline(__always)

@@ -31,6 +31,8 @@ import Testing
                 fastAccepted += 1
                 #expect(general == fast, "\(text)")
                 #expect(fast.digitalLink == text, "\(text)")
+                // The reader keeps the text as the item's link: it must be the spelling the parts make.
+                #expect(SGTIN(gtin: fast.gtin, serial: fast.serial).digitalLink == text, "\(text)")
             } else if let general, general.digitalLink == text {
                 // Only serials that need an escape are left to the general parser.
                 #expect(text.contains("%"), "\(text) is canonical but was not read by the byte-level reader")
