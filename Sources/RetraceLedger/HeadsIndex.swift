@@ -1,4 +1,5 @@
 import CanonicalJSON
+import Dispatch
 import MerkleLog
 import RetraceCrypto
 import RetraceEvents
@@ -50,12 +51,29 @@ public final class HeadsIndex: Sendable {
     /// the whole map again (a read of every chain's head) for each next checkpoint: 70–80 ms of
     /// CPU per scan at 10^5 entries in the benchmark's moved-head column.
     public func remember(_ version: Version) {
-        versions.withLock { list in
+        let dropped = versions.withLock { list in
+            var dropped = list.filter { $0.size == version.size }
             list.removeAll { $0.size == version.size }
             list.insert(version, at: 0)
-            if list.count > Self.keptVersions { list.removeLast(list.count - Self.keptVersions) }
+            if list.count > Self.keptVersions {
+                dropped += list[Self.keptVersions...]
+                list.removeLast(list.count - Self.keptVersions)
+            }
+            return dropped
         }
+        Self.release(dropped)
     }
+
+    /// Releases dropped versions on a thread of their own. A dropped version still holds the nodes
+    /// no kept version shares (every path the appends since then changed: some 20,000 for a
+    /// commit of 1,000 events at 10^6 chains), and freeing them one by one was 3.5 % of the commit
+    /// thread generating the 10^6-event benchmark ledger (issue 15), done with the lock held.
+    private static func release(_ dropped: [Version]) {
+        guard !dropped.isEmpty else { return }
+        releaser.async { withExtendedLifetime(dropped) {} }
+    }
+
+    private static let releaser = DispatchQueue(label: "retrace.heads-index.release", qos: .utility)
 
     /// Forgets every version: after a failure that may have come from a map built on bad rows.
     public func removeAll() { versions.withLock { $0.removeAll() } }
