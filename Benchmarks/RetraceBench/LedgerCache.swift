@@ -150,7 +150,9 @@ enum LedgerCache {
         producer.stackSize = 8 << 20
         producer.start()
         defer { pipeline.cancel() }
-        while let next = pipeline.take() {
+        // How long this thread waited for the producer: which side of the pipeline sets the pace.
+        var waited: UInt64 = 0
+        while let next = Measure.waiting(&waited, pipeline.take()) {
             let prepared = try next.get()
             if let refused = ledger.append(prepared: [prepared]).first, case .failure(let error) = refused {
                 throw error
@@ -165,6 +167,12 @@ enum LedgerCache {
                 FileHandle.standardError.write(Data("  … \(done) of \(batches) batches\n".utf8))
             }
         }
+        FileHandle.standardError.write(
+            Data(
+                "  the committing thread waited \(Measure.format(Double(waited) / 1e9, 1)) s for prepared batches\n"
+                    .utf8
+            )
+        )
         while nextStep < steps.count {
             try ledger.append(steps[nextStep])
             nextStep += 1

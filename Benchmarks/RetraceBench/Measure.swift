@@ -6,6 +6,13 @@ import Foundation
 enum Measure {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+    /// `value`, adding the nanoseconds it took to produce to `total` (a wait on another thread).
+    static func waiting<Value>(_ total: inout UInt64, _ value: @autoclosure () -> Value) -> Value {
+        let start = now()
+        defer { total += now() - start }
+        return value()
+    }
+
     static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let start = now()
         try body()
