@@ -30,7 +30,16 @@ struct CanonicalParser {
         self.maxDepth = options.effectiveMaxDepth
         self.asciiKeysOnly = options.asciiKeysOnly
         self.recordsMemberSpans = recordsMemberSpans
+        // A statement has a few dozen members and values in all: room for them from the start, so
+        // the stacks do not grow (and reallocate) four or five times in every parse.
+        keyStack.reserveCapacity(Self.initialStackCapacity)
+        offsetStack.reserveCapacity(Self.initialStackCapacity)
+        valueStack.reserveCapacity(Self.initialStackCapacity)
+        if recordsMemberSpans { memberSpans.reserveCapacity(Self.initialStackCapacity / 2) }
     }
+
+    /// Members and elements the shared stacks hold before they first grow.
+    private static let initialStackCapacity = 32
 
     /// Parses a complete JSON text and enforces `options`.
     static func parse(_ bytes: [UInt8], options: ReadOptions) throws -> JSONValue {
@@ -147,6 +156,7 @@ struct CanonicalParser {
     /// `maxDepth`) rather than call stack, on whatever thread the caller runs.
     private mutating func parseValue() throws -> JSONValue {
         var frames: [Frame] = []
+        frames.reserveCapacity(8)
         while true {
             // Parse the start of a value: a scalar, an empty container, or open a new container.
             var value: JSONValue
@@ -292,14 +302,26 @@ struct CanonicalParser {
     /// Builds the finished object from the members above `base` and pops them.
     @inline(never)
     private mutating func finishObject(base: Int, valueBase: Int, sorted: Bool) throws -> JSONValue {
-        let keys = Array(keyStack[base...])
-        let values = Array(valueStack[valueBase...])
+        let keys: [String]
+        let values: [JSONValue]
+        if base == 0 && valueBase == 0 {
+            // The outermost container owns the whole stacks: hand them over. Copying them would
+            // share their buffers with the copies when a slice spans a whole array, and emptying
+            // the stacks afterwards would then reallocate each one.
+            keys = keyStack
+            values = valueStack
+            keyStack = []
+            valueStack = []
+        } else {
+            keys = Array(keyStack[base...])
+            values = Array(valueStack[valueBase...])
+            keyStack.removeSubrange(base...)
+            valueStack.removeSubrange(valueBase...)
+        }
         if !sorted {
             try refuseDuplicates(keys: keys, offsets: Array(offsetStack[base...]))
         }
-        keyStack.removeSubrange(base...)
         offsetStack.removeSubrange(base...)
-        valueStack.removeSubrange(valueBase...)
         if sorted {
             return .object(JSONObject(sortedUniqueKeys: keys, values: values))
         }
@@ -309,6 +331,11 @@ struct CanonicalParser {
     /// Builds the finished array from the elements above `base` and pops them.
     @inline(never)
     private mutating func finishArray(base: Int) -> JSONValue {
+        if base == 0 {
+            let elements = valueStack
+            valueStack = []
+            return .array(elements)
+        }
         let elements = Array(valueStack[base...])
         valueStack.removeSubrange(base...)
         return .array(elements)

@@ -153,6 +153,40 @@ struct ReaderTests {
     }
 }
 
+/// The reader's shared member stacks: a container that starts with everything on them takes
+/// them over, and whatever comes after it still lands in the right container.
+@Suite("Nested containers")
+struct NestedContainerTests {
+    @Test(
+        "containers first in their parent, and members after them, are read whole",
+        arguments: [
+            #"[[1,2],[3],{"a":[4,{"b":5}],"c":6},7]"#,
+            #"[{"a":1},2]"#,
+            #"{"a":[{"b":[]},{}],"b":{"c":{"d":[[8]]}}}"#,
+            #"[[[[1]]],2,[3,[4]]]"#,
+        ]
+    )
+    func nested(text: String) throws {
+        let value = try CanonicalJSON.decode(bytes(text))
+        #expect(try CanonicalJSON.encode(value) == bytes(text))
+    }
+
+    @Test("a known tree: each container holds exactly its own members")
+    func knownTree() throws {
+        let value = try CanonicalJSON.decode(bytes(#"[{"a":[1]},{"b":2},3]"#))
+        let expected: JSONValue = .array([
+            .object(["a": .array([.integer(1)])]),
+            .object(["b": .integer(2)]),
+            .integer(3),
+        ])
+        #expect(value == expected)
+        let unsorted = try CanonicalJSON.decode(bytes(#"{"b":[{"y":1,"x":2}],"a":0}"#), options: .lenient)
+        #expect(
+            unsorted == .object(["a": .integer(0), "b": .array([.object(["x": .integer(2), "y": .integer(1)])])])
+        )
+    }
+}
+
 /// `decodeWithMemberSpans`: where each member of a top-level object lies in the input.
 @Suite("Member spans")
 struct MemberSpanTests {
