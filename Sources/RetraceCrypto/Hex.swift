@@ -29,17 +29,28 @@ public enum Hex {
     /// Decodes lowercase or uppercase hex; `nil` for odd length or a non-hex character, so callers
     /// can report the field that held it.
     public static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
+        // A native string's UTF-8 is contiguous: read in place, not copied into an array first
+        // (every parsed statement decodes its id, signer and previous this way).
+        if let decoded = text.utf8.withContiguousStorageIfAvailable(decode(utf8:)) { return decoded }
+        return Array(text.utf8).withUnsafeBufferPointer(decode(utf8:))
+    }
+
+    private static func decode(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
+        var valid = true
+        let out = [UInt8](unsafeUninitializedCapacity: utf8.count / 2) { out, count in
+            var index = 0
+            while index < utf8.count {
+                guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else {
+                    valid = false
+                    break
+                }
+                out[count] = high << 4 | low
+                count += 1
+                index += 2
+            }
         }
-        return out
+        return valid ? out : nil
     }
 
     private static func value(_ c: UInt8) -> UInt8? {
