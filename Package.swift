@@ -35,9 +35,6 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Ed25519 only, where it is measurably faster; libcrypto answers every case where the two differ.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
-        // The executables' allocator in place of glibc's malloc (Sources/RetraceAllocator says why).
-        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
-        .target(name: "RetraceAllocator", dependencies: ["CJemalloc"], swiftSettings: strict),
 
         // Bottom layer, no I/O: bytes, identities, hashes, signatures, the Merkle tree; the one
         // shape every module's error takes.
@@ -182,7 +179,6 @@ let package = Package(
         .executableTarget(
             name: "retrace",
             dependencies: [
-                "RetraceAllocator",
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 "RetraceServer", "RetraceTiles", "RetracePostgres", "RetraceKit", "RetraceWitness", "RetraceWitnessService",
@@ -196,7 +192,6 @@ let package = Package(
         .executableTarget(
             name: "RetraceBench",
             dependencies: [
-                "RetraceAllocator",
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceInsights", "VerifiableMap", "RetraceCrypto", "RetracePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -207,7 +202,6 @@ let package = Package(
         .executableTarget(
             name: "RetraceLoad",
             dependencies: [
-                "RetraceAllocator",
                 "RetraceServer", "LoopbackHTTP", "RetraceLedger", "RetraceSimulation", "RetraceVerification", "MerkleLog",
                 "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -219,7 +213,6 @@ let package = Package(
         .executableTarget(
             name: "retrace-appender",
             dependencies: [
-                "RetraceAllocator",
                 "RetraceLedger", "RetraceSimulation", "RetraceStorage", "RetraceEvents", "RetraceIdentity",
                 "CanonicalJSON",
             ],

@@ -1,5 +1,4 @@
 import Foundation
-import RetraceAllocator
 import RetraceCrypto
 import Synchronization
 
@@ -104,7 +103,6 @@ struct Baseline {
                 + "(\(Measure.format(coreScaling, 2)) × one core)"
         )
         Swift.print("SHA-256, 1 core: \(Measure.format(sha256MBPerSecond)) MB/s")
-        Swift.print("Allocator: \(Allocator.name)")
         Swift.print("Ceiling for signature-checked work: cores × verify = \(Measure.format(ceiling)) /s")
     }
 

@@ -25,9 +25,6 @@ struct BenchReport: Encodable, Sendable {
         /// the cases it refuses strictly, or libcrypto alone; every ratio "to cores × verify" is
         /// against this library's rate, and a faster library lowers it.
         var ed25519Implementation: String
-        /// The allocator serving `malloc` in this process (``Allocator/name``): `jemalloc <version>`,
-        /// or `system malloc` when a preload or a link order put glibc's in front.
-        var allocator: String
         /// Ed25519 verify/s on one core through Retrace's wrapper.
         var wrapperVerifyPerSecond: Double
         /// Ed25519 verify/s with one verifying thread per core at once, and that ÷ one core.

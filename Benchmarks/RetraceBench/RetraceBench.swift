@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MerkleLog
-import RetraceAllocator
 import RetraceAudit
 import RetraceCrypto
 import RetraceLedger
@@ -151,7 +150,6 @@ struct Suite: ParsableCommand {
             cores: first.cores,
             machine: BenchReport.Machine(
                 ed25519Implementation: Ed25519.implementation,
-                allocator: Allocator.name,
                 wrapperVerifyPerSecond: first.verifyPerSecond,
                 allCoresVerifyPerSecond: first.allCoresVerifyPerSecond,
                 coreScaling: first.coreScaling,

@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import LoopbackHTTP
 import MerkleLog
-import RetraceAllocator
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
@@ -128,7 +127,6 @@ struct RetraceLoad: ParsableCommand {
                 : "## A server in another process under load (keep-alive loopback, 2 cores shared)"
         )
         print("Ed25519 verify, 1 core (same run): \(Int(verify)) /s; cores × verify = \(Int(verify) * cores) /s")
-        print("Allocator: \(Allocator.name)")
         print("")
         if let port {
             document.appends = try Self.externalAppends(

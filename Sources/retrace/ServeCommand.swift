@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOSSL
-import RetraceAllocator
 import RetraceEvents
 import RetraceLedger
 import RetracePostgres
@@ -200,7 +199,6 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "retrace.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        logger.debug("allocator", metadata: ["malloc": "\(Allocator.name)"])
         var clock: @Sendable () -> Timestamp = Ledger.systemClock
         if demo {
             if !FileManager.default.fileExists(atPath: db) {

@@ -74,8 +74,6 @@ struct AppenderOutput {
     /// `code storage rule` of each lost race the appender retried.
     var retries: [Substring] { lines.filter { $0.hasPrefix("RETRY ") } }
     var errors: [Substring] { lines.filter { $0.hasPrefix("ERR ") } }
-    /// The allocator the appender reported serving its `malloc` (``Allocator/name``).
-    var allocator: String? { lines.first { $0.hasPrefix("ALLOCATOR ") }.map { String($0.dropFirst(10)) } }
 }
 
 struct ReliabilityFailure: Error, CustomStringConvertible {

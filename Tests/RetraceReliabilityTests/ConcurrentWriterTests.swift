@@ -59,8 +59,6 @@ struct ConcurrentWriterTests {
             name: "disjoint"
         )
         #expect(a.acknowledged.count == 48 && b.acknowledged.count == 48)
-        // The executables run on jemalloc, linked in place of glibc's malloc (Sources/RetraceAllocator).
-        #expect(a.allocator?.hasPrefix("jemalloc ") == true, "\(a.allocator ?? "no ALLOCATOR line")")
     }
 
     @Test("two processes racing on the same chains: no fork, losers get clean chain conflicts and retry")

@@ -1,6 +1,5 @@
 import CanonicalJSON
 import Foundation
-import RetraceAllocator
 import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
@@ -79,8 +78,6 @@ struct Appender {
 
     /// Runs until `count` statements are acknowledged; returns the process exit code.
     func run() -> Int32 {
-        // The crash tests kill this process under the allocator the ledger runs on in production.
-        Self.emit("ALLOCATOR \(Allocator.name)")
         var random = Generator(seed: options.seed)
         var acknowledged = 0
         var fresh = 0
