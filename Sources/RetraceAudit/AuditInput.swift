@@ -1,6 +1,5 @@
 import CanonicalJSON
 import MerkleLog
-import RetraceCrypto
 import RetraceEvents
 import RetraceRules
 import RetraceStorage
@@ -47,9 +46,6 @@ struct PreparedEntry: Sendable {
     var entry: LogEntry?
     var problem: Problem?
     var authentication: Result<Party, RuleViolation>?
-    /// The key the statement's signature verified under while it was prepared, if it did: judged
-    /// again under a later trust state, it is not verified again under the same key.
-    var verifiedUnder: Ed25519PublicKey?
 
     /// Parses and authenticates one entry. Pure: runs on any worker thread.
     static func prepare(_ raw: RawEntry, trust: TrustState) -> PreparedEntry {
@@ -115,11 +111,7 @@ struct PreparedEntry: Sendable {
             let entry = try LogEntry(parsing: prepared.bytes, members: members)
             prepared.entry = entry
             if entry.statement.type != .roster {
-                var verifiedUnder: Ed25519PublicKey?
-                prepared.authentication = Result { () throws(RuleViolation) in
-                    try trust.authenticate(entry.signed, verifiedUnder: &verifiedUnder)
-                }
-                prepared.verifiedUnder = verifiedUnder
+                prepared.authentication = Result { () throws(RuleViolation) in try trust.authenticate(entry.signed) }
             }
         } catch {
             let rule = error.field.hasPrefix("members") ? AuditRule.batchMembers : AuditRule.entryFormat

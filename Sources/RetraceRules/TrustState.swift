@@ -111,36 +111,15 @@ public struct TrustState: Sendable {
     /// signature must verify. The statement's time is the signer's claim; the ledger bounds it by
     /// its own receive time, which is what makes backdating past a revocation visible.
     public func authenticate(_ signed: SignedStatement) throws(RuleViolation) -> Party {
-        var verifiedUnder: Ed25519PublicKey?
-        return try authenticate(signed, verifiedUnder: &verifiedUnder)
-    }
-
-    /// ``authenticate(_:)`` for a statement that may have been authenticated under another trust
-    /// state: `verifiedUnder` is the key its signature is already known to verify under, if any, and
-    /// is set to the key it verified under here.
-    ///
-    /// An auditor authenticates a chunk of statements in parallel under the trust state in force at
-    /// its start, and again in order when a roster in the chunk before changed that state. Whether
-    /// a signature verifies depends only on the statement and the key, not on the roster, so the
-    /// second pass checks the signature again only when the roster now resolves the signer to other
-    /// key bytes; what the roster decides (the party, the key's validity and revocation) is judged
-    /// anew either way.
-    public func authenticate(
-        _ signed: SignedStatement,
-        verifiedUnder: inout Ed25519PublicKey?
-    ) throws(RuleViolation) -> Party {
         do {
-            return try resolve(signed, verifiedUnder: &verifiedUnder)
+            return try resolve(signed)
         } catch {
             guard let product = signed.statement.product, error.product == nil else { throw error }
             throw error.about(product.digitalLink)
         }
     }
 
-    private func resolve(
-        _ signed: SignedStatement,
-        verifiedUnder: inout Ed25519PublicKey?
-    ) throws(RuleViolation) -> Party {
+    private func resolve(_ signed: SignedStatement) throws(RuleViolation) -> Party {
         let statement = signed.statement
         guard statement.type != .roster else {
             throw RuleViolation(
@@ -164,16 +143,12 @@ public struct TrustState: Sendable {
         }
         let party = roster.parties[indexed.party]
         let key = indexed.key
-        let publicKey = key.verifier.publicKey
-        if verifiedUnder?.rawRepresentation != publicKey.rawRepresentation {
-            guard signed.isSigned(by: publicKey) else {
-                throw RuleViolation(
-                    .badSignature,
-                    rule: Rule.signature,
-                    "the signature does not verify under \(key.verifier.name) of \(party.id)"
-                )
-            }
-            verifiedUnder = publicKey
+        guard signed.isSigned(by: key.verifier.publicKey) else {
+            throw RuleViolation(
+                .badSignature,
+                rule: Rule.signature,
+                "the signature does not verify under \(key.verifier.name) of \(party.id)"
+            )
         }
         guard key.validFrom <= statement.time else {
             throw RuleViolation(

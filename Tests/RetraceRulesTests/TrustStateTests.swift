@@ -339,47 +339,6 @@ struct TrustStateTests {
         #expect(violation { _ = try parties.trust.authenticate(wrong) }?.code == .badSignature)
     }
 
-    @Test("authenticating again under a later roster checks the signature again only under other key bytes")
-    func verifiedUnder() throws {
-        let parties = try TestParties.get()
-        let alpine = parties.signer("alpine")
-        let signed = try event(by: alpine, at: TestParties.start)
-        var verifiedUnder: Ed25519PublicKey?
-        #expect(try parties.trust.authenticate(signed, verifiedUnder: &verifiedUnder).id == "alpine")
-        #expect(verifiedUnder?.rawRepresentation == alpine.verifier.publicKey.rawRepresentation)
-
-        // A bad signature: refused, and no key is remembered.
-        var signature = signed.signature
-        signature[10] ^= 0x40
-        let tampered = SignedStatement(statement: signed.statement, signature: signature)
-        var none: Ed25519PublicKey?
-        #expect(violation { _ = try parties.trust.authenticate(tampered, verifiedUnder: &none) }?.code == .badSignature)
-        #expect(none == nil)
-        // Remembered under another key (wingtip's), the signature is checked under alpine's and refused.
-        var other: Ed25519PublicKey? = parties.signer("wingtip").verifier.publicKey
-        let underOther = violation { _ = try parties.trust.authenticate(tampered, verifiedUnder: &other) }
-        #expect(underOther?.code == .badSignature)
-        // Remembered under alpine's own key, the caller's word stands for the signature (the audit
-        // passes only what it verified itself), and what the roster decides is still judged: the
-        // key revoked by a later roster refuses the statement.
-        var claimed: Ed25519PublicKey? = alpine.verifier.publicKey
-        #expect(try parties.trust.authenticate(tampered, verifiedUnder: &claimed).id == "alpine")
-        let document = try RosterDocument(
-            governance: parties.roster.governance,
-            parties: parties.roster.parties,
-            revocations: [Revocation(key: alpine.verifier, time: TestParties.start, reason: .keyCompromise)]
-        )
-        let revoking = try parties.trust.applying(
-            roster: try TestParties.rosterStatement(
-                document,
-                previous: parties.trust.rosterID,
-                by: parties.governance,
-                at: TestParties.start
-            )
-        )
-        #expect(violation { _ = try revoking.authenticate(signed, verifiedUnder: &verifiedUnder) }?.code == .keyRevoked)
-    }
-
     @Test("key rotation: the old key signs until it is retired, the new key from its start, earlier events stay valid")
     func keyRotation() throws {
         let parties = try TestParties.get()
