@@ -22,10 +22,10 @@ struct HexTests {
         #expect(Hex.decode(String(repeating: "a", count: 2 * position + 1)) == nil)
     }
 
-    @Test("a string whose UTF-8 is not one contiguous native buffer decodes alike")
-    func bridged() {
+    @Test("a string built at run time decodes alike; a non-ASCII character is refused")
+    func builtAndNonASCII() {
         let text = "00ff" + String("10ee".reversed().reversed())
         #expect(Hex.decode(text) == [0x00, 0xff, 0x10, 0xee])
-        #expect(Hex.decode("é0") == nil)
+        #expect(Hex.decode("é") == nil)  // two UTF-8 bytes: an even length, neither a hex digit
     }
 }
