@@ -11,16 +11,34 @@ import RetraceEvents
 public struct BundleEntry: Hashable, Sendable {
     public let index: UInt64
     /// The entry object `{"received","signature","statement"}` exactly as logged.
-    public let entry: JSONObject
+    ///
+    /// An entry a verdict gathered from its own store is kept as the stored bytes and decoded only
+    /// when asked for here: the verifier works from the bytes, and decoding every entry of a chain
+    /// into a tree no one read was a sixth of a warm dock scan (issue 15).
+    public var entry: JSONObject {
+        switch body {
+        case .object(let object, _): object
+        case .undecoded(let bytes): Self.object(decoding: bytes)
+        }
+    }
     public let proof: [[UInt8]]
     public let member: BatchMember?
     public let memberIndex: UInt64?
     public let memberProof: [[UInt8]]
     public let members: [BatchMember]
-    /// The canonical bytes `entry` was read from, when it was read from them (a store's entry):
-    /// the verifier hashes them and keeps its statement's part as they are, instead of writing
-    /// both again from `entry`. Not part of the entry's identity: equality and hashing ignore it.
-    let canonical: CanonicalEntry?
+    /// Not part of the entry's identity beyond ``entry``: equality and hashing ignore the form.
+    let body: Body
+
+    enum Body: Sendable {
+        /// A decoded object, with the canonical bytes it was read from when it was read from a
+        /// store's canonical bytes: the verifier hashes them and keeps its statement's part as
+        /// they are, instead of writing both again from the object.
+        case object(JSONObject, canonical: CanonicalEntry?)
+        /// A store's bytes, not decoded: the verifier hashes them as they are and parses them
+        /// strictly, as an audit does, only if no fact about these exact bytes is cached. Never a
+        /// batch statement, which a chain carries with one member of the several its bytes commit to.
+        case undecoded([UInt8])
+    }
 
     /// An entry's canonical bytes and where its `statement` member lies in them.
     struct CanonicalEntry: Sendable {
@@ -28,6 +46,14 @@ public struct BundleEntry: Hashable, Sendable {
         let statement: Range<Int>
 
         var statementBytes: [UInt8] { Array(bytes[statement]) }
+    }
+
+    /// The bytes the verifier takes as this entry's leaf without encoding ``entry`` again.
+    var storedBytes: [UInt8]? {
+        switch body {
+        case .object(_, let canonical): canonical?.bytes
+        case .undecoded(let bytes): bytes
+        }
     }
 
     public init(
@@ -41,8 +67,7 @@ public struct BundleEntry: Hashable, Sendable {
     ) {
         self.init(
             index: index,
-            entry: entry,
-            canonical: nil,
+            body: .object(entry, canonical: nil),
             proof: proof,
             member: member,
             memberIndex: memberIndex,
@@ -53,8 +78,7 @@ public struct BundleEntry: Hashable, Sendable {
 
     init(
         index: UInt64,
-        entry: JSONObject,
-        canonical: CanonicalEntry?,
+        body: Body,
         proof: [[UInt8]],
         member: BatchMember? = nil,
         memberIndex: UInt64? = nil,
@@ -62,13 +86,21 @@ public struct BundleEntry: Hashable, Sendable {
         members: [BatchMember] = []
     ) {
         self.index = index
-        self.entry = entry
-        self.canonical = canonical
+        self.body = body
         self.proof = proof
         self.member = member
         self.memberIndex = memberIndex
         self.memberProof = memberProof
         self.members = members
+    }
+
+    /// The object of bytes kept undecoded, read leniently as a bundle's stored entry always was;
+    /// bytes that are no JSON object at all (a damaged row) read as an empty object, which no
+    /// verifier accepts. Only a caller that writes such an entry out gets here: the collector
+    /// keeps entries undecoded only for a verdict judged in the same process.
+    private static func object(decoding bytes: [UInt8]) -> JSONObject {
+        guard case .object(let object)? = try? CanonicalJSON.decode(bytes, options: .lenient) else { return [:] }
+        return object
     }
 
     public static func == (lhs: BundleEntry, rhs: BundleEntry) -> Bool {

@@ -23,19 +23,42 @@ public enum EvidenceCollector {
         reader: any LedgerReader,
         heads: HeadsIndex = HeadsIndex()
     ) throws(VerificationError) -> ProofBundle? {
+        try productBundle(product, reader: reader, heads: heads, form: .decoded)
+    }
+
+    /// How gathered entries are kept: decoded, for a bundle that is written out or served; or
+    /// as the stored bytes, for a verdict judged in this process (see ``BundleEntry/entry``).
+    enum EntryForm {
+        case decoded
+        case undecoded
+    }
+
+    static func productBundle(
+        _ product: SGTIN,
+        reader: any LedgerReader,
+        heads: HeadsIndex,
+        form: EntryForm
+    ) throws(VerificationError) -> ProofBundle? {
         do {
             let checkpoint = try latest(reader)
-            guard let chain = try chain(of: product.digitalLink, reader: reader, size: checkpoint.size) else {
+            guard let chain = try chain(of: product.digitalLink, reader: reader, size: checkpoint.size, form: form)
+            else {
                 return nil
             }
             let map = try headsMap(checkpoint, reader: reader, heads: heads)
             return ProofBundle(
                 checkpoint: checkpoint.note,
-                roster: try roster(reader, size: checkpoint.size),
+                roster: try roster(reader, size: checkpoint.size, form: form),
                 products: [try withHead(chain, map)],
                 rosterHead: try map?.proof(MapKey.roster),
                 productClass: try map.map { map in
-                    try classChain(gtin: product.gtin.digits, reader: reader, size: checkpoint.size, map: map)
+                    try classChain(
+                        gtin: product.gtin.digits,
+                        reader: reader,
+                        size: checkpoint.size,
+                        map: map,
+                        form: form
+                    )
                 }
             )
         } catch let error as VerificationError {
@@ -110,17 +133,21 @@ public enum EvidenceCollector {
             let members = try stored.members.enumerated().map { (position, bytes) in
                 try BatchMember(json: CanonicalJSON.decode(bytes), path: "members[\(position)]")
             }
-            let (entry, canonical) = try read(stored.bytes)
             let certificate = BundleEntry(
                 index: index,
-                entry: entry,
-                canonical: canonical,
+                body: try body(stored.bytes, form: .decoded),
                 proof: try MerkleNodeCache.inclusionProof(leaf: index, size: checkpoint.size, reader: reader),
                 members: members
             )
             var chains: [ProofBundle.Chain] = []
             for member in members {
-                guard let chain = try chain(of: member.product.digitalLink, reader: reader, size: checkpoint.size)
+                guard
+                    let chain = try chain(
+                        of: member.product.digitalLink,
+                        reader: reader,
+                        size: checkpoint.size,
+                        form: .decoded
+                    )
                 else {
                     throw VerificationError(
                         .notFound,
@@ -228,29 +255,25 @@ public enum EvidenceCollector {
         return checkpoint
     }
 
-    /// A stored entry as a bundle carries it, with its bytes when they are canonical (as the ledger
-    /// writes them); bytes that are not are read leniently and written again by the verifier, as
-    /// any bundle's are.
-    static func read(_ bytes: [UInt8]) throws -> (entry: JSONObject, canonical: BundleEntry.CanonicalEntry?) {
+    /// A stored entry as a bundle carries it. Decoded, with its bytes when they are canonical (as
+    /// the ledger writes them); bytes that are not are read leniently and written again by the
+    /// verifier, as any bundle's are. Undecoded, the bytes as they are.
+    static func body(_ bytes: [UInt8], form: EntryForm) throws -> BundleEntry.Body {
+        if form == .undecoded { return .undecoded(bytes) }
         if let (value, spans) = try? CanonicalJSON.decodeWithMemberSpans(bytes, options: .strict),
             case .object(let object) = value
         {
-            return (object, spans["statement"].map { .init(bytes: bytes, statement: $0) })
+            return .object(object, canonical: spans["statement"].map { .init(bytes: bytes, statement: $0) })
         }
         guard case .object(let object) = try CanonicalJSON.decode(bytes, options: .lenient) else {
             throw VerificationError(.malformedBundle, "a stored entry is not a JSON object")
         }
-        return (object, nil)
+        return .object(object, canonical: nil)
     }
 
-    static func bundleEntry(index: UInt64, stored bytes: [UInt8], proof: [[UInt8]]) throws -> BundleEntry {
-        let (entry, canonical) = try read(bytes)
-        return BundleEntry(index: index, entry: entry, canonical: canonical, proof: proof)
-    }
-
-    static func roster(_ reader: any LedgerReader, size: UInt64) throws -> [BundleEntry] {
+    static func roster(_ reader: any LedgerReader, size: UInt64, form: EntryForm = .decoded) throws -> [BundleEntry] {
         try linked(Ledger.rosterChain, reader: reader, size: size).map { link, stored, proof in
-            try bundleEntry(index: link.index, stored: stored.bytes, proof: proof)
+            BundleEntry(index: link.index, body: try body(stored.bytes, form: form), proof: proof)
         }
     }
 
@@ -282,15 +305,22 @@ public enum EvidenceCollector {
         }
     }
 
-    static func chain(of product: String, reader: any LedgerReader, size: UInt64) throws -> ProofBundle.Chain? {
+    static func chain(
+        of product: String,
+        reader: any LedgerReader,
+        size: UInt64,
+        form: EntryForm
+    ) throws -> ProofBundle.Chain? {
         let links = try linked(product, reader: reader, size: size)
         guard !links.isEmpty else { return nil }
         var events: [BundleEntry] = []
         var previous: [UInt8]?
         for (link, stored, proof) in links {
-            let (entry, canonical) = try read(stored.bytes)
+            // A batch statement is carried with one member, not the members its bytes commit to,
+            // and is read from its object: kept decoded.
+            let body = try body(stored.bytes, form: stored.members.isEmpty ? form : .decoded)
             if stored.members.isEmpty {
-                events.append(BundleEntry(index: link.index, entry: entry, canonical: canonical, proof: proof))
+                events.append(BundleEntry(index: link.index, body: body, proof: proof))
             } else {
                 let position = try memberPosition(stored.members, product: product, previous: previous)
                 let member = try BatchMember(json: CanonicalJSON.decode(stored.members[position]), path: "member")
@@ -298,8 +328,7 @@ public enum EvidenceCollector {
                 events.append(
                     BundleEntry(
                         index: link.index,
-                        entry: entry,
-                        canonical: canonical,
+                        body: body,
                         proof: proof,
                         member: member,
                         memberIndex: UInt64(position),
@@ -317,7 +346,8 @@ public enum EvidenceCollector {
         gtin: String,
         reader: any LedgerReader,
         size: UInt64,
-        map: HeadsMap
+        map: HeadsMap,
+        form: EntryForm = .decoded
     ) throws
         -> ProofBundle.ClassChain
     {
@@ -325,7 +355,7 @@ public enum EvidenceCollector {
             link,
             stored,
             proof in
-            try bundleEntry(index: link.index, stored: stored.bytes, proof: proof)
+            BundleEntry(index: link.index, body: try body(stored.bytes, form: form), proof: proof)
         }
         return ProofBundle.ClassChain(gtin: gtin, entries: entries, head: try map.proof(MapKey.productClass(gtin)))
     }

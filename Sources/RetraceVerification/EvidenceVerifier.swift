@@ -410,8 +410,8 @@ public final class EvidenceVerifier: Sendable {
         -> (bytes: [UInt8], leafHash: [UInt8])
     {
         let bytes: [UInt8]
-        if let canonical = item.canonical {
-            bytes = canonical.bytes
+        if let stored = item.storedBytes {
+            bytes = stored
         } else {
             do { bytes = try CanonicalJSON.encode(.object(item.entry)) } catch {
                 throw VerificationError(
@@ -458,7 +458,14 @@ public final class EvidenceVerifier: Sendable {
         members: [BatchMember]
     ) throws(VerificationError) -> LogEntry {
         do {
-            if !members.isEmpty { return try LogEntry(parsing: bytes, members: members) }
+            let canonical: BundleEntry.CanonicalEntry?
+            switch item.body {
+            case .undecoded:
+                return try LogEntry(parsing: bytes, members: members)
+            case .object(_, let known):
+                if !members.isEmpty { return try LogEntry(parsing: bytes, members: members) }
+                canonical = known
+            }
             var fields = item.entry
             guard case .string(let receivedText)? = fields.removeValue(forKey: "received"),
                 case .string(let signatureText)? = fields.removeValue(forKey: "signature"),
@@ -475,7 +482,7 @@ public final class EvidenceVerifier: Sendable {
             let statement = try Statement(
                 json: statementValue,
                 path: "entry.statement",
-                canonicalBytes: item.canonical?.statementBytes
+                canonicalBytes: canonical?.statementBytes
             )
             return LogEntry(received: received, signed: SignedStatement(statement: statement, signature: signature))
         } catch {

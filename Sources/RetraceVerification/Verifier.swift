@@ -156,7 +156,9 @@ public final class Verifier: Sendable {
         let now = request.now ?? clock()
         let gathered: DockEvidence
         do {
-            gathered = try whilePrewarming(product) { () throws(VerificationError) in try dockEvidence(product) }
+            gathered = try whilePrewarming(product) { () throws(VerificationError) in
+                try dockEvidence(product, form: .undecoded)
+            }
         } catch {
             guard error.code != .storage else { throw error }
             return integrityFailure(product, error)
@@ -171,7 +173,7 @@ public final class Verifier: Sendable {
 
     /// The evidence a dock verdict is judged from, for a client that judges it itself.
     public func dockEvidence(scan: String) throws(VerificationError) -> DockEvidence {
-        try dockEvidence(try Self.product(scan: scan))
+        try dockEvidence(try Self.product(scan: scan), form: .decoded)
     }
 
     /// A product's verified history.
@@ -241,10 +243,16 @@ public final class Verifier: Sendable {
     /// What a dock verdict is judged from: the product's own bundle, or else the bundles of other
     /// products that carry the same serial (a substitution or a relabelled item), with the latest
     /// checkpoint note when nothing matches.
-    private func dockEvidence(_ product: SGTIN) throws(VerificationError) -> DockEvidence {
+    ///
+    /// `form` is `.undecoded` for a verdict judged here, `.decoded` for evidence served to a dock
+    /// that judges it itself (``EvidenceCollector/EntryForm``).
+    private func dockEvidence(
+        _ product: SGTIN,
+        form: EvidenceCollector.EntryForm
+    ) throws(VerificationError) -> DockEvidence {
         prepareProofs(product)
         return try read { reader throws(VerificationError) in
-            if let bundle = try EvidenceCollector.productBundle(product, reader: reader, heads: heads) {
+            if let bundle = try EvidenceCollector.productBundle(product, reader: reader, heads: heads, form: form) {
                 return DockEvidence(bundle: bundle, others: [], checkpoint: nil)
             }
             var others: [ProofBundle] = []
@@ -256,7 +264,8 @@ public final class Verifier: Sendable {
                 if let other = try EvidenceCollector.productBundle(
                     try Self.product(scan: row.product),
                     reader: reader,
-                    heads: heads
+                    heads: heads,
+                    form: form
                 ) {
                     others.append(other)
                 }

@@ -4,6 +4,7 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceStorage
 import RetraceVerification
+import Synchronization
 import Testing
 
 @Suite("Dock verdicts, one fraud story each, through the real ledger")
@@ -257,6 +258,49 @@ struct DockVerdictTests {
             try story.verifier.verdict(DockRequest(scan: phone.digitalLink, now: StoryLedger.time(days: 60))).code
                 == .outsideReturnWindow
         )
+    }
+
+    /// Turned on between scans by the store below.
+    final class Switch: Sendable {
+        let on = Atomic<Bool>(false)
+    }
+
+    @Test(
+        "a verdict takes the stored bytes as the leaf, as the audit does: an entry re-spelled or replaced by bytes that are no JSON is a ledger integrity failure, also after the genuine bytes were verified",
+        arguments: ["re-spelled", "no JSON"]
+    )
+    func storedBytesAltered(_ alteration: String) throws {
+        let story = try StoryLedger()
+        let phone = try StoryLedger.product("PH-1012")
+        try story.sell(phone)
+        let altering = Switch()
+        let store = TamperingStore(base: story.store) { entry in
+            guard entry.index == 4, altering.on.load(ordering: .relaxed) else { return entry }
+            // The same object with a space after its brace decodes to the same entry, but is not
+            // the canonical bytes the log hashed.
+            let bytes = alteration == "re-spelled" ? Array("{ ".utf8) + entry.bytes.dropFirst() : Array("sold".utf8)
+            return StoredEntry(
+                index: entry.index,
+                eventID: entry.eventID,
+                type: entry.type,
+                received: entry.received,
+                leafHash: entry.leafHash,
+                bytes: bytes,
+                members: entry.members
+            )
+        }
+        let verifier = Verifier(store: store, anchors: StoryLedger.anchors)
+        let request = DockRequest(scan: phone.digitalLink, now: StoryLedger.time(days: 60))
+        // Scanned once with the genuine bytes: the event's signature is cached under their hash.
+        #expect(try verifier.verdict(request).code == .outsideReturnWindow)
+        altering.on.store(true, ordering: .relaxed)
+        let result = try verifier.verdict(request)
+        #expect(result.code == .ledgerIntegrityFailure)
+        #expect(result.reasons.first?.contains("inclusion-failed") == true, "\(result.reasons)")
+        if alteration == "no JSON" {
+            // Evidence served to a dock is decoded before it is sent, and refused here as before.
+            #expect(throws: VerificationError.self) { try verifier.dockEvidence(scan: phone.digitalLink) }
+        }
     }
 
     @Test("the verdict from an offline bundle equals the verdict from the database")
