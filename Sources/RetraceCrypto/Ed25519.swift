@@ -191,6 +191,11 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
     private let key: OpaquePointer
     private let template: Ed25519ContextTemplate
     public let rawRepresentation: [UInt8]
+    /// `SHA-256(0x01 ‖ public key)`: the full-length key identifier Retrace statements name their
+    /// signer by. The 4-byte signed-note key id is too short to be unambiguous across a roster.
+    /// Computed once: every signature check compares it with the statement's signer, and hashing
+    /// it there was three allocations and a hash per audited entry (issue 15).
+    public let fingerprint: [UInt8]
     /// Whether libsodium's answer stands for this key: it refuses every signature under a key of
     /// small order or one encoded with `y ≥ p`, which the rules judge by the equation.
     let libsodiumDecides: Bool
@@ -215,6 +220,7 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
         self.key = key
         self.template = Ed25519ContextTemplate(key: key, operation: .verify)
         self.rawRepresentation = bytes
+        self.fingerprint = SHA256.hash([NoteKey.ed25519Algorithm] + bytes)
         self.libsodiumDecides = libsodiumVerifies && Self.libsodiumCanDecide(key: bytes)
     }
 
@@ -262,10 +268,6 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
 }
 
 extension Ed25519PublicKey {
-    /// `SHA-256(0x01 ‖ public key)`: the full-length key identifier Retrace statements name their
-    /// signer by. The 4-byte signed-note key id is too short to be unambiguous across a roster.
-    public var fingerprint: [UInt8] { SHA256.hash([NoteKey.ed25519Algorithm] + rawRepresentation) }
-
     /// Whether the key is a point of small order (order 1, 2, 4 or 8), under any encoding.
     ///
     /// Retrace's verification accepts signatures under such keys when the equation holds

@@ -11,11 +11,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(secondsSinceEpoch: Int64) { self.secondsSinceEpoch = secondsSinceEpoch }
 
     public init(parsing text: String, field: @autoclosure () -> String = "time") throws(FormatError) {
-        let b = Array(text.utf8)
         func fail() -> FormatError {
             FormatError(.invalidTime, field: field(), "\"\(text)\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ")
         }
-        guard b.count == 20, b[4] == 0x2d, b[7] == 0x2d, b[10] == 0x54, b[13] == 0x3a, b[16] == 0x3a, b[19] == 0x5a
+        // Copied onto the stack, not into an array: every parsed entry reads two times.
+        guard text.utf8.count == 20 else { throw fail() }
+        var b = InlineArray<20, UInt8>(repeating: 0)
+        for (i, byte) in text.utf8.enumerated() { b[i] = byte }
+        guard b[4] == 0x2d, b[7] == 0x2d, b[10] == 0x54, b[13] == 0x3a, b[16] == 0x3a, b[19] == 0x5a
         else { throw fail() }
         func number(_ range: Range<Int>) throws(FormatError) -> Int64 {
             var value: Int64 = 0

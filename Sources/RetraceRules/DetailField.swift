@@ -293,7 +293,7 @@ public struct DetailField: Hashable, Sendable {
     }
 
     static func isSlug(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8
         guard !bytes.isEmpty, bytes.count <= 64, bytes.first != 0x2d, bytes.last != 0x2d else { return false }
         var previousHyphen = false
         for byte in bytes {

@@ -214,8 +214,9 @@ public enum Lifecycle {
         try checkPartyReferences(statement, trust: trust)
 
         // Who may sign (L3, L4, T10).
-        let qualifying = signer.roles.intersection(entry.roles)
-        guard !qualifying.isEmpty else {
+        // Asked of the two sets, not of their intersection: building it was a set allocated per
+        // judged event (issue 15).
+        guard !signer.roles.isDisjoint(with: entry.roles) else {
             let allowed = entry.roles.sorted().map(\.name).joined(separator: ", ")
             let held = signer.roles.sorted().map(\.name).joined(separator: ", ")
             throw RuleViolation(
@@ -226,7 +227,8 @@ public enum Lifecycle {
         }
         let gtin = product.gtin.digits
         let ownsProduct = signer.has(.brandOwner) && signer.owns(product.gtin)
-        if qualifying == [.brandOwner], !ownsProduct {
+        let qualifiesOnlyAsBrandOwner = entry.roles.allSatisfy { $0 == .brandOwner || !signer.roles.contains($0) }
+        if qualifiesOnlyAsBrandOwner, !ownsProduct {
             throw RuleViolation(
                 .prefixNotOwned,
                 rule: Rule.ownPrefix,
