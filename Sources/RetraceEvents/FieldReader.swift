@@ -78,20 +78,22 @@ struct FieldReader {
 
 /// Member positions read so far: a bit mask for the first 64 (every object Retrace defines is
 /// smaller), a set for any beyond, so an object of any size is still checked exactly.
-struct TakenPositions {
+package struct TakenPositions {
     private var low: UInt64 = 0
     private var high: Set<Int> = []
 
-    mutating func insert(_ position: Int) {
+    package init() {}
+
+    package mutating func insert(_ position: Int) {
         if position < 64 { low |= 1 << UInt64(position) } else { high.insert(position) }
     }
 
-    func contains(_ position: Int) -> Bool {
+    package func contains(_ position: Int) -> Bool {
         position < 64 ? low & (1 << UInt64(position)) != 0 : high.contains(position)
     }
 
     /// Whether positions 0 ..< count were all taken.
-    func containsAll(_ count: Int) -> Bool {
+    package func containsAll(_ count: Int) -> Bool {
         let lowCount = min(count, 64)
         let mask: UInt64 = lowCount == 64 ? .max : (1 << UInt64(lowCount)) - 1
         return low & mask == mask && high.count == max(0, count - 64)

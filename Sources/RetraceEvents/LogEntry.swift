@@ -40,11 +40,21 @@ public struct LogEntry: Hashable, Sendable {
         let (value, statementBytes) = try SignedStatement.decodeCanonical(bytes, keeping: "statement")
         var fields = try FieldReader(value, path: "entry")
         let received = try Timestamp(parsing: fields.string("received"), field: "entry.received")
-        var signed = JSONObject()
-        signed["signature"] = try fields.required("signature")
-        signed["statement"] = try fields.required("statement")
-        if !members.isEmpty { signed["members"] = .array(members.map(\.json)) }
+        let signature = try fields.required("signature")
+        let statement = try fields.required("statement")
         try fields.finish()
+        guard !members.isEmpty else {
+            // Read from the entry object itself, its `received` passed over: a second object
+            // holding the other two members was four allocations per parsed entry (issue 15).
+            self.init(
+                received: received,
+                signed: try SignedStatement(json: value, statementBytes: statementBytes, passingOver: "received")
+            )
+            return
+        }
+        let signed: JSONObject = [
+            "signature": signature, "statement": statement, "members": .array(members.map(\.json)),
+        ]
         self.init(
             received: received,
             signed: try SignedStatement(json: .object(signed), statementBytes: statementBytes)

@@ -53,9 +53,13 @@ public struct SignedStatement: Hashable, Sendable {
         try self.init(json: value, statementBytes: nil)
     }
 
-    /// - Parameter statementBytes: the canonical bytes the `statement` member was read from.
-    init(json value: JSONValue, statementBytes: [UInt8]?) throws(FormatError) {
+    /// - Parameters:
+    ///   - statementBytes: the canonical bytes the `statement` member was read from.
+    ///   - passingOver: a member of `value` that is not the signed statement's, already read by
+    ///     the caller (an entry's `received`).
+    init(json value: JSONValue, statementBytes: [UInt8]?, passingOver other: String? = nil) throws(FormatError) {
         var fields = try FieldReader(value, path: "")
+        if let other { _ = fields.optional(other) }
         let statement = try Statement(
             json: fields.required("statement"),
             path: "statement",
