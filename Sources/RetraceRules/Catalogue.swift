@@ -333,12 +333,12 @@ public enum Catalogue {
             )
         }
         do {
-            var reader = StrictReader(object: statement.details, path: "statement.details")
+            var reader = StrictReader(object: statement.details, path: DetailField.detailsPath)
             for field in entry.fields {
                 if field.isRequired {
-                    try field.check(reader.required(field.name), path: reader.at(field.name))
+                    try field.check(reader.required(field.name), path: field.statementPath)
                 } else if let value = reader.optional(field.name) {
-                    try field.check(value, path: reader.at(field.name))
+                    try field.check(value, path: field.statementPath)
                 }
             }
             try reader.finish()

@@ -98,12 +98,20 @@ public struct DetailField: Hashable, Sendable {
     public let name: String
     public let kind: Kind
     public let isRequired: Bool
+    /// Where the field sits in a statement, for the messages of ``Catalogue/validate(_:)``: spelled
+    /// once with the catalogue, not again for every field of every statement checked (three
+    /// strings built per judged event, issue 15).
+    let statementPath: String
 
     public init(_ name: String, _ kind: Kind, required: Bool) {
         self.name = name
         self.kind = kind
         self.isRequired = required
+        self.statementPath = "\(Self.detailsPath).\(name)"
     }
+
+    /// The path of a statement's details.
+    static let detailsPath = "statement.details"
 
     static let maxGrams: Int64 = 1_000_000_000
     static let maxListCount = 64
