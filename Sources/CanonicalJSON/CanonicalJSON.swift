@@ -48,8 +48,20 @@ public enum CanonicalJSON {
         _ bytes: [UInt8],
         options: ReadOptions = .strict
     ) throws -> (value: JSONValue, memberSpans: [String: Range<Int>]) {
-        let (value, spans) = try CanonicalParser.parse(bytes, options: options, recordingMemberSpans: true)
-        return (value, spans)
+        let parsed = try CanonicalParser.parse(bytes, options: options, recording: .all)
+        return (parsed.value, parsed.spans)
+    }
+
+    /// ``decodeWithMemberSpans(_:options:)`` for one member: where the value of `key` lies, when
+    /// `bytes` hold an object that has it. What a log entry's reader needs (its statement's bytes),
+    /// without a dictionary of every member's span.
+    public static func decode(
+        _ bytes: [UInt8],
+        options: ReadOptions = .strict,
+        spanOf key: String
+    ) throws -> (value: JSONValue, span: Range<Int>?) {
+        let parsed = try CanonicalParser.parse(bytes, options: options, recording: .one(key))
+        return (parsed.value, parsed.span)
     }
 
     /// Parses `bytes` under `options`; by default only canonical input is accepted.

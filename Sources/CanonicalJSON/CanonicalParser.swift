@@ -19,23 +19,33 @@ struct CanonicalParser {
     private var keyStack: [String] = []
     private var offsetStack: [Int] = []
     private var valueStack: [JSONValue] = []
-    /// Whether to note where each member value of a top-level object lies (``memberSpans``).
-    private let recordsMemberSpans: Bool
+    /// Which member values of a top-level object to note the place of.
+    enum SpanRecording: Equatable {
+        case none
+        /// Every member's, in ``memberSpans``.
+        case all
+        /// One member's, in ``memberSpans`` too: a dictionary made for one entry was an allocation
+        /// in every parse of a log entry (issue 15), and the other members are not compared.
+        case one(String)
+    }
+    private let recording: SpanRecording
     private var memberStart = 0
-    /// Top-level object key → the input bytes of its value, when ``recordsMemberSpans``.
+    /// Top-level object key → the input bytes of its value, as ``recording`` asks.
     private(set) var memberSpans: [String: Range<Int>] = [:]
+    /// The span of the member ``SpanRecording/one(_:)`` names, until the parse ends.
+    private var oneSpan: Range<Int>?
 
-    private init(input: UnsafeBufferPointer<UInt8>, options: ReadOptions, recordsMemberSpans: Bool = false) {
+    private init(input: UnsafeBufferPointer<UInt8>, options: ReadOptions, recording: SpanRecording = .none) {
         self.input = input
         self.maxDepth = options.effectiveMaxDepth
         self.asciiKeysOnly = options.asciiKeysOnly
-        self.recordsMemberSpans = recordsMemberSpans
+        self.recording = recording
         // A statement has a few dozen members and values in all: room for them from the start, so
         // the stacks do not grow (and reallocate) four or five times in every parse.
         keyStack.reserveCapacity(Self.initialStackCapacity)
         offsetStack.reserveCapacity(Self.initialStackCapacity)
         valueStack.reserveCapacity(Self.initialStackCapacity)
-        if recordsMemberSpans { memberSpans.reserveCapacity(Self.initialStackCapacity / 2) }
+        if recording == .all { memberSpans.reserveCapacity(Self.initialStackCapacity / 2) }
     }
 
     /// Members and elements the shared stacks hold before they first grow.
@@ -43,16 +53,16 @@ struct CanonicalParser {
 
     /// Parses a complete JSON text and enforces `options`.
     static func parse(_ bytes: [UInt8], options: ReadOptions) throws -> JSONValue {
-        try parse(bytes, options: options, recordingMemberSpans: false).value
+        try parse(bytes, options: options, recording: .none).value
     }
 
-    /// ``parse(_:options:)``, and, when `recordingMemberSpans` and the text is an object, where
-    /// each of its members' values lies in `bytes`.
+    /// ``parse(_:options:)``, and, when the text is an object, where the values of the members
+    /// `recording` names lie in `bytes`.
     static func parse(
         _ bytes: [UInt8],
         options: ReadOptions,
-        recordingMemberSpans: Bool
-    ) throws -> (value: JSONValue, spans: [String: Range<Int>]) {
+        recording: SpanRecording
+    ) throws -> (value: JSONValue, spans: [String: Range<Int>], span: Range<Int>?) {
         if let maxBytes = options.maxBytes, bytes.count > maxBytes {
             throw CanonicalJSONError(
                 .tooLarge,
@@ -60,9 +70,9 @@ struct CanonicalParser {
                 offset: maxBytes
             )
         }
-        let (value, canonical, spans) = try bytes.withUnsafeBufferPointer {
-            buffer -> (JSONValue, Bool, [String: Range<Int>]) in
-            var parser = CanonicalParser(input: buffer, options: options, recordsMemberSpans: recordingMemberSpans)
+        let (value, canonical, spans, span) = try bytes.withUnsafeBufferPointer {
+            buffer -> (JSONValue, Bool, [String: Range<Int>], Range<Int>?) in
+            var parser = CanonicalParser(input: buffer, options: options, recording: recording)
             parser.skipWhitespace()
             let value = try parser.parseValue()
             parser.skipWhitespace()
@@ -73,12 +83,12 @@ struct CanonicalParser {
                     at: parser.position
                 )
             }
-            return (value, !parser.sawNonCanonical, parser.memberSpans)
+            return (value, !parser.sawNonCanonical, parser.memberSpans, parser.oneSpan)
         }
         if options.requireCanonical && !canonical {
             try requireCanonicalForm(of: value, input: bytes)
         }
-        return (value, spans)
+        return (value, spans, span)
     }
 
     /// Re-encodes `value` and throws `notCanonical` at the first byte where `input` differs.
@@ -161,7 +171,7 @@ struct CanonicalParser {
             // Parse the start of a value: a scalar, an empty container, or open a new container.
             var value: JSONValue
             skipWhitespace()
-            if recordsMemberSpans && frames.count == 1 { memberStart = position }
+            if recording != .none && frames.count == 1 { memberStart = position }
             guard position < input.count else { throw unexpected("a value") }
             switch input[position] {
             case 0x5B:
@@ -206,8 +216,12 @@ struct CanonicalParser {
             // A value is complete: hand it to the innermost open container, closing containers as they end.
             closing: while true {
                 guard let frame = frames.last else { return value }
-                if recordsMemberSpans && frames.count == 1, case .object = frame, let key = keyStack.last {
-                    memberSpans[key] = memberStart..<position
+                if recording != .none && frames.count == 1, case .object = frame, let key = keyStack.last {
+                    switch recording {
+                    case .all: memberSpans[key] = memberStart..<position
+                    case .one(let wanted) where key == wanted: oneSpan = memberStart..<position
+                    default: break
+                    }
                 }
                 valueStack.append(value)
                 skipWhitespace()

@@ -115,8 +115,8 @@ public struct SignedStatement: Hashable, Sendable {
         keeping key: String
     ) throws(FormatError) -> (value: JSONValue, member: [UInt8]?) {
         do {
-            let (value, spans) = try CanonicalJSON.decodeWithMemberSpans(bytes, options: .strict)
-            return (value, spans[key].map { Array(bytes[$0]) })
+            let (value, span) = try CanonicalJSON.decode(bytes, options: .strict, spanOf: key)
+            return (value, span.map { Array(bytes[$0]) })
         } catch {
             throw FormatError(.malformedJSON, field: "", "\(error)")
         }

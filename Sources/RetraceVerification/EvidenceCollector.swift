@@ -260,10 +260,10 @@ public enum EvidenceCollector {
     /// verifier, as any bundle's are. Undecoded, the bytes as they are.
     static func body(_ bytes: [UInt8], form: EntryForm) throws -> BundleEntry.Body {
         if form == .undecoded { return .undecoded(bytes) }
-        if let (value, spans) = try? CanonicalJSON.decodeWithMemberSpans(bytes, options: .strict),
+        if let (value, span) = try? CanonicalJSON.decode(bytes, options: .strict, spanOf: "statement"),
             case .object(let object) = value
         {
-            return .object(object, canonical: spans["statement"].map { .init(bytes: bytes, statement: $0) })
+            return .object(object, canonical: span.map { .init(bytes: bytes, statement: $0) })
         }
         guard case .object(let object) = try CanonicalJSON.decode(bytes, options: .lenient) else {
             throw VerificationError(.malformedBundle, "a stored entry is not a JSON object")

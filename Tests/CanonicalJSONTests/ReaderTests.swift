@@ -222,4 +222,23 @@ struct MemberSpanTests {
             try CanonicalJSON.decodeWithMemberSpans(Array(#"{"b":1,"a":2}"#.utf8))
         }
     }
+
+    @Test("one member's span is the span all members' parse gives it, for every member, nested or not")
+    func oneMember() throws {
+        let text = #"{"a":1,"b":{"c":[1,{"d":"}"}],"e":"\""},"f":[],"g":"x\u001fy","h":null}"#
+        let input = Array(text.utf8)
+        let (value, spans) = try CanonicalJSON.decodeWithMemberSpans(input)
+        for key in ["a", "b", "f", "g", "h"] {
+            let (alone, span) = try CanonicalJSON.decode(input, spanOf: key)
+            #expect(alone == value)
+            #expect(span == spans[key], "\(key)")
+        }
+        // A key only nested, or absent, has no span at the top level.
+        #expect(try CanonicalJSON.decode(input, spanOf: "c").span == nil)
+        #expect(try CanonicalJSON.decode(input, spanOf: "z").span == nil)
+        #expect(try CanonicalJSON.decode(Array(#"[{"a":1}]"#.utf8), spanOf: "a").span == nil)
+        #expect(throws: CanonicalJSONError.self) {
+            try CanonicalJSON.decode(Array(#"{"b":1,"a":2}"#.utf8), spanOf: "a")
+        }
+    }
 }
