@@ -232,8 +232,10 @@ public final class Ed25519PublicKey: @unchecked Sendable, Hashable, CustomString
     /// attacker-supplied bytes.
     public func isValidSignature(_ signature: [UInt8], for message: some Collection<UInt8>) -> Bool {
         guard signature.count == Ed25519.signatureByteCount else { return false }
-        let check = { (input: UnsafeBufferPointer<UInt8>) in
-            signature.withUnsafeBufferPointer { self.verify($0, input, useLibsodium: self.libsodiumDecides) }
+        // A local function, not a closure stored in a constant: the closure's context was
+        // allocated on the heap at every signature check.
+        func check(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+            signature.withUnsafeBufferPointer { verify($0, input, useLibsodium: libsodiumDecides) }
         }
         if let result = message.withContiguousStorageIfAvailable(check) { return result }
         return Array(message).withUnsafeBufferPointer(check)
