@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "RetraceStorage",
             dependencies: [
-                "MerkleLog", "CodedErrors", .product(name: "GRDB", package: "GRDB.swift"),
+                "MerkleLog", "RetraceCrypto", "CodedErrors", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

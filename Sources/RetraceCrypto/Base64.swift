@@ -6,30 +6,43 @@
 public enum Base64 {
     public static func encode(_ bytes: [UInt8]) -> String {
         bytes.withUnsafeBufferPointer { input in
-            String(unsafeUninitializedCapacity: (input.count + 2) / 3 * 4) { out in
+            String(unsafeUninitializedCapacity: encodedCount(input.count)) { out in
                 var at = 0
-                var index = 0
-                while index + 3 <= input.count {
-                    let group = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                    out[at] = symbol(group >> 18)
-                    out[at + 1] = symbol(group >> 12)
-                    out[at + 2] = symbol(group >> 6)
-                    out[at + 3] = symbol(group)
-                    at += 4
-                    index += 3
-                }
-                let left = input.count - index
-                if left > 0 {
-                    let second = left == 2 ? UInt32(input[index + 1]) : 0
-                    let group = UInt32(input[index]) << 16 | second << 8
-                    out[at] = symbol(group >> 18)
-                    out[at + 1] = symbol(group >> 12)
-                    out[at + 2] = left == 2 ? symbol(group >> 6) : UInt8(ascii: "=")
-                    out[at + 3] = UInt8(ascii: "=")
-                    at += 4
-                }
+                write(input, into: out, at: &at)
                 return at
             }
+        }
+    }
+
+    /// The length of the padded encoding of `count` bytes.
+    public static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Writes the padded encoding of `bytes` into `out` from `at`, and moves `at` past it: for a
+    /// caller that assembles a larger text in one buffer (an unpacked entry's signature).
+    public static func write(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        into out: UnsafeMutableBufferPointer<UInt8>,
+        at: inout Int
+    ) {
+        var index = 0
+        while index + 3 <= bytes.count {
+            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out[at] = symbol(group >> 18)
+            out[at + 1] = symbol(group >> 12)
+            out[at + 2] = symbol(group >> 6)
+            out[at + 3] = symbol(group)
+            at += 4
+            index += 3
+        }
+        let left = bytes.count - index
+        if left > 0 {
+            let second = left == 2 ? UInt32(bytes[index + 1]) : 0
+            let group = UInt32(bytes[index]) << 16 | second << 8
+            out[at] = symbol(group >> 18)
+            out[at + 1] = symbol(group >> 12)
+            out[at + 2] = left == 2 ? symbol(group >> 6) : UInt8(ascii: "=")
+            out[at + 3] = UInt8(ascii: "=")
+            at += 4
         }
     }
 
@@ -42,7 +55,8 @@ public enum Base64 {
         return Array(text.utf8).withUnsafeBufferPointer(decode(utf8:))
     }
 
-    private static func decode(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// The strict decoding above, of text already in a buffer (a signature inside an entry).
+    public static func decode(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard utf8.count % 4 == 0 else { return nil }
         guard !utf8.isEmpty else { return [] }
         let padding = utf8[utf8.count - 1] != UInt8(ascii: "=") ? 0 : utf8[utf8.count - 2] != UInt8(ascii: "=") ? 1 : 2

@@ -12,12 +12,22 @@ public enum Hex {
     private static func encode(buffer: UnsafeBufferPointer<UInt8>) -> String {
         String(unsafeUninitializedCapacity: buffer.count * 2) { out in
             var at = 0
-            for byte in buffer {
-                out[at] = hexDigit(byte >> 4)
-                out[at + 1] = hexDigit(byte & 0x0f)
-                at += 2
-            }
+            write(buffer, into: out, at: &at)
             return at
+        }
+    }
+
+    /// Writes the `2 × bytes.count` lowercase digits of `bytes` into `out` from `at`, and moves
+    /// `at` past them: for a caller that assembles a larger text in one buffer (an unpacked entry).
+    public static func write(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        into out: UnsafeMutableBufferPointer<UInt8>,
+        at: inout Int
+    ) {
+        for byte in bytes {
+            out[at] = hexDigit(byte >> 4)
+            out[at + 1] = hexDigit(byte & 0x0f)
+            at += 2
         }
     }
 

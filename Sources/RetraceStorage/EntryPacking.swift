@@ -1,3 +1,5 @@
+import RetraceCrypto
+
 /// How a log entry's bytes are kept on disk (ledger schema 3): packed, not compressed.
 ///
 /// An entry is canonical JSON whose bulk is hex digests, one base64 signature, times and the
@@ -232,35 +234,14 @@ public enum EntryPacking {
         return (0..<5).map { UInt8(truncatingIfNeeded: packed >> (8 * (4 - $0))) }
     }
 
-    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    private static let base64Values: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (value, byte) in base64Alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
-        return table
-    }()
-
     /// 88 characters of padded base64 followed by `"` (an Ed25519 signature) as its 64 bytes,
-    /// when they are its canonical spelling: the two bits the padding leaves unused are zero.
+    /// when they are its canonical spelling (``Base64/decode(utf8:)`` refuses any other: the two
+    /// bits the padding leaves unused must be zero).
     private static func packBase64(_ input: UnsafeBufferPointer<UInt8>, at position: Int) -> [UInt8]? {
         guard input.count - position >= 89, input[position + 86] == UInt8(ascii: "="),
             input[position + 87] == UInt8(ascii: "="), input[position + 88] == UInt8(ascii: "\"")
         else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for offset in 0..<86 {
-            let value = base64Values[Int(input[position + offset])]
-            guard value != 0xFF else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                bytes.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return bytes
+        return Base64.decode(utf8: UnsafeBufferPointer(rebasing: input[position..<position + 88]))
     }
 
     // MARK: Unpacking
@@ -284,14 +265,10 @@ public enum EntryPacking {
                 case hexToken:
                     let pairs = Int(stored[position])
                     position += 1
-                    for byte in stored[position..<position + pairs] {
-                        out[at] = hexDigit(byte >> 4)
-                        out[at + 1] = hexDigit(byte & 0x0F)
-                        at += 2
-                    }
+                    Hex.write(UnsafeBufferPointer(rebasing: stored[position..<position + pairs]), into: out, at: &at)
                     position += pairs
                 case base64Token:
-                    writeBase64(UnsafeBufferPointer(rebasing: stored[position..<position + 64]), to: out, at: &at)
+                    Base64.write(UnsafeBufferPointer(rebasing: stored[position..<position + 64]), into: out, at: &at)
                     position += 64
                 case timeToken:
                     writeTime(UnsafeBufferPointer(rebasing: stored[position..<position + 5]), to: out, at: &at)
@@ -364,38 +341,6 @@ public enum EntryPacking {
             }
         }
         return length
-    }
-
-    @inline(__always)
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? nibble + UInt8(ascii: "0") : nibble - 10 + UInt8(ascii: "a")
-    }
-
-    /// A 64-byte signature as 88 characters of padded base64 at `at`.
-    private static func writeBase64(
-        _ bytes: UnsafeBufferPointer<UInt8>,
-        to out: UnsafeMutableBufferPointer<UInt8>,
-        at: inout Int
-    ) {
-        base64Alphabet.withUnsafeBufferPointer { alphabet in
-            var index = 0
-            while index + 3 <= bytes.count {
-                let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-                out[at] = alphabet[Int(group >> 18 & 0x3F)]
-                out[at + 1] = alphabet[Int(group >> 12 & 0x3F)]
-                out[at + 2] = alphabet[Int(group >> 6 & 0x3F)]
-                out[at + 3] = alphabet[Int(group & 0x3F)]
-                at += 4
-                index += 3
-            }
-            // 64 bytes leave one: two characters and two pads.
-            let last = UInt32(bytes[index]) << 16
-            out[at] = alphabet[Int(last >> 18 & 0x3F)]
-            out[at + 1] = alphabet[Int(last >> 12 & 0x3F)]
-            out[at + 2] = UInt8(ascii: "=")
-            out[at + 3] = UInt8(ascii: "=")
-            at += 4
-        }
     }
 
     /// A packed time as its 20 characters, `YYYY-MM-DDThh:mm:ssZ`, at `at`.
