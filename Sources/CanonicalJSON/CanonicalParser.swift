@@ -24,8 +24,8 @@ struct CanonicalParser {
         case none
         /// Every member's, in ``memberSpans``.
         case all
-        /// One member's, in ``memberSpans`` too: a dictionary made for one entry was an allocation
-        /// in every parse of a log entry (issue 15), and the other members are not compared.
+        /// One member's, in ``oneSpan``: a dictionary made for one entry was an allocation in
+        /// every parse of a log entry (issue 15).
         case one(String)
     }
     private let recording: SpanRecording

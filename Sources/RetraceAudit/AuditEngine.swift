@@ -432,9 +432,7 @@ struct AuditEngine {
         let statement = signed.statement
         let key = Statement.classChain(gtin: statement.classGTIN ?? "")
         guard !broken.contains(key) else { return }
-        let authentication =
-            preparedGeneration == trustGeneration
-            ? prepared.authentication : Result { () throws(RuleViolation) in try trust.authenticate(signed) }
+        let authentication = authentication(of: signed, prepared: prepared, preparedGeneration: preparedGeneration)
         let party: Party
         switch authentication {
         case .success(let found): party = found
@@ -486,6 +484,17 @@ struct AuditEngine {
         )
     }
 
+    /// The prepared authentication, or a new one under the trust state in force when a roster
+    /// judged since the entry was prepared changed it.
+    private func authentication(
+        of signed: SignedStatement,
+        prepared: PreparedEntry,
+        preparedGeneration: Int
+    ) -> Result<Party, RuleViolation>? {
+        guard preparedGeneration != trustGeneration else { return prepared.authentication }
+        return Result { () throws(RuleViolation) in try trust.authenticate(signed) }
+    }
+
     private mutating func processEvent(
         _ entry: LogEntry,
         index: UInt64,
@@ -499,9 +508,7 @@ struct AuditEngine {
             if let product = statement.product { [(product, statement.previous)] } else {
                 signed.members.map { ($0.product, $0.previous) }
             }
-        let authentication =
-            preparedGeneration == trustGeneration
-            ? prepared.authentication : Result { () throws(RuleViolation) in try trust.authenticate(signed) }
+        let authentication = authentication(of: signed, prepared: prepared, preparedGeneration: preparedGeneration)
         let party: Party
         switch authentication {
         case .success(let found): party = found
