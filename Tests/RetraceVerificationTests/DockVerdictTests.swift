@@ -4,7 +4,6 @@ import RetraceEvents
 import RetraceIdentity
 import RetraceStorage
 import RetraceVerification
-import Synchronization
 import Testing
 
 @Suite("Dock verdicts, one fraud story each, through the real ledger")
@@ -234,19 +233,7 @@ struct DockVerdictTests {
         // Someone with database access rewrites the sale's return window in the stored entry (index 4).
         let tampered = TamperingStore(base: story.store) { entry in
             guard entry.index == 4 else { return entry }
-            let text = String(decoding: entry.bytes, as: UTF8.self).replacingOccurrences(
-                of: "2026-04-03",
-                with: "2027-04-03"
-            )
-            return StoredEntry(
-                index: entry.index,
-                eventID: entry.eventID,
-                type: entry.type,
-                received: entry.received,
-                leafHash: entry.leafHash,
-                bytes: Array(text.utf8),
-                members: entry.members
-            )
+            return entry.replacing("2026-04-03", with: "2027-04-03")
         }
         let verifier = Verifier(store: tampered, anchors: StoryLedger.anchors)
         let result = try verifier.verdict(DockRequest(scan: phone.digitalLink, now: StoryLedger.time(days: 60)))
@@ -260,11 +247,6 @@ struct DockVerdictTests {
         )
     }
 
-    /// Turned on between scans by the store below.
-    final class Switch: Sendable {
-        let on = Atomic<Bool>(false)
-    }
-
     @Test(
         "a verdict takes the stored bytes as the leaf, as the audit does: an entry re-spelled or replaced by bytes that are no JSON is a ledger integrity failure, also after the genuine bytes were verified",
         arguments: ["re-spelled", "no JSON"]
@@ -275,25 +257,17 @@ struct DockVerdictTests {
         try story.sell(phone)
         let altering = Switch()
         let store = TamperingStore(base: story.store) { entry in
-            guard entry.index == 4, altering.on.load(ordering: .relaxed) else { return entry }
+            guard entry.index == 4, altering.isOn else { return entry }
             // The same object with a space after its brace decodes to the same entry, but is not
             // the canonical bytes the log hashed.
             let bytes = alteration == "re-spelled" ? Array("{ ".utf8) + entry.bytes.dropFirst() : Array("sold".utf8)
-            return StoredEntry(
-                index: entry.index,
-                eventID: entry.eventID,
-                type: entry.type,
-                received: entry.received,
-                leafHash: entry.leafHash,
-                bytes: bytes,
-                members: entry.members
-            )
+            return entry.replacingBytes(bytes)
         }
         let verifier = Verifier(store: store, anchors: StoryLedger.anchors)
         let request = DockRequest(scan: phone.digitalLink, now: StoryLedger.time(days: 60))
         // Scanned once with the genuine bytes: the event's signature is cached under their hash.
         #expect(try verifier.verdict(request).code == .outsideReturnWindow)
-        altering.on.store(true, ordering: .relaxed)
+        altering.turnOn()
         let result = try verifier.verdict(request)
         #expect(result.code == .ledgerIntegrityFailure)
         #expect(result.reasons.first?.contains("inclusion-failed") == true, "\(result.reasons)")

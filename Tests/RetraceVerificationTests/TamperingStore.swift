@@ -29,3 +29,23 @@ struct TamperingReader: ForwardingLedgerReader {
         try base.forEachEntry(from: from, to: to) { try body(alter($0)) }
     }
 }
+
+extension StoredEntry {
+    /// The same row with `old` replaced by `new` in its entry text, every other column left as stored.
+    func replacing(_ old: String, with new: String) -> StoredEntry {
+        replacingBytes(Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: old, with: new).utf8))
+    }
+
+    /// The same row with other entry bytes: a value edited by hand, every other column left as stored.
+    func replacingBytes(_ bytes: [UInt8]) -> StoredEntry {
+        StoredEntry(
+            index: index,
+            eventID: eventID,
+            type: type,
+            received: received,
+            leafHash: leafHash,
+            bytes: bytes,
+            members: members
+        )
+    }
+}

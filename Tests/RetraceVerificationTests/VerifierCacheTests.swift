@@ -69,7 +69,7 @@ struct VerifierCacheTests {
         let tamper = Switch()
         let store = TamperingStore(base: story.store) { stored in
             guard tamper.isOn, stored.index == 2 else { return stored }
-            return Self.replacing("\"fabrikam\"", with: "\"tailspin\"", in: stored)
+            return stored.replacing("\"fabrikam\"", with: "\"tailspin\"")
         }
         let verifier = Verifier(store: store, anchors: StoryLedger.anchors, clock: { StoryLedger.logTime })
         #expect(try verifier.verdict(Self.request(phone, rma: "RMA-1")).code == .genuineReturnable)
@@ -229,21 +229,6 @@ struct VerifierCacheTests {
             #expect(error.code == .inclusionFailed)
         }
         #expect(try verifier.evidence.verify(bundle).products.first?.events.count == 5)
-    }
-
-    // MARK: Helpers
-
-    static func replacing(_ old: String, with new: String, in stored: StoredEntry) -> StoredEntry {
-        let text = String(decoding: stored.bytes, as: UTF8.self).replacingOccurrences(of: old, with: new)
-        return StoredEntry(
-            index: stored.index,
-            eventID: stored.eventID,
-            type: stored.type,
-            received: stored.received,
-            leafHash: stored.leafHash,
-            bytes: Array(text.utf8),
-            members: stored.members
-        )
     }
 }
 
