@@ -38,20 +38,32 @@ public enum Hex {
 
     /// Decodes lowercase or uppercase hex; `nil` for odd length or a non-hex character, so callers
     /// can report the field that held it.
-    public static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? { decode(text, values: values) }
+
+    /// Decodes lowercase hex only, the one spelling of digests and ids in Retrace's JSON; `nil` for
+    /// odd length, an uppercase digit or a non-hex character. One pass: checking the spelling first
+    /// and decoding after read every id twice (issue 15's audit profile).
+    public static func decodeLowercase(_ text: String) -> [UInt8]? { decode(text, values: lowercaseValues) }
+
+    private static func decode(_ text: String, values: [UInt8]) -> [UInt8]? {
         // A native string's UTF-8 is contiguous: read in place, not copied into an array first
         // (every parsed statement decodes its id, signer and previous this way).
-        if let decoded = text.utf8.withContiguousStorageIfAvailable(decode(utf8:)) { return decoded }
-        return Array(text.utf8).withUnsafeBufferPointer(decode(utf8:))
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ decode(utf8: $0, values: values) }) {
+            return decoded
+        }
+        return Array(text.utf8).withUnsafeBufferPointer { decode(utf8: $0, values: values) }
     }
 
-    private static func decode(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    private static func decode(utf8: UnsafeBufferPointer<UInt8>, values: [UInt8]) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
         var valid = true
         let out = [UInt8](unsafeUninitializedCapacity: utf8.count / 2) { out, count in
             var index = 0
             while index < utf8.count {
-                guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else {
+                let high = values[Int(utf8[index])]
+                let low = values[Int(utf8[index + 1])]
+                // Both below 16 exactly when neither is ``notADigit``.
+                guard high | low < 16 else {
                     valid = false
                     break
                 }
@@ -63,12 +75,21 @@ public enum Hex {
         return valid ? out : nil
     }
 
-    private static func value(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
+    /// Marks a byte that is no hex digit in ``values`` and ``lowercaseValues``.
+    private static let notADigit: UInt8 = 0xff
+
+    /// Each byte's value as a hex digit of either case, or ``notADigit``.
+    private static let values: [UInt8] = table(uppercase: true)
+
+    /// Each byte's value as a lowercase hex digit, or ``notADigit``.
+    private static let lowercaseValues: [UInt8] = table(uppercase: false)
+
+    private static func table(uppercase: Bool) -> [UInt8] {
+        var table = [UInt8](repeating: notADigit, count: 256)
+        for value in 0..<16 {
+            table[Int(hexDigit(UInt8(value)))] = UInt8(value)
+            if uppercase, value >= 10 { table[Int(UInt8(ascii: "A")) + value - 10] = UInt8(value) }
         }
+        return table
     }
 }

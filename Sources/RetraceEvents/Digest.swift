@@ -19,9 +19,7 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static func of(_ data: some Collection<UInt8>) -> Digest { Digest(trusted: SHA256.hash(data)) }
 
     public init(hex: String, field: @autoclosure () -> String) throws(FormatError) {
-        guard hex.utf8.count == 64, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }),
-            let bytes = Hex.decode(hex)
-        else {
+        guard hex.utf8.count == 64, let bytes = Hex.decodeLowercase(hex) else {
             throw FormatError(.invalidValue, field: field(), "expected 64 lowercase hex digits of a SHA-256 hash")
         }
         self.bytes = bytes

@@ -63,4 +63,30 @@ struct Base64Tests {
         }
         #expect(accepted > 100)
     }
+
+    /// The decoder looks each byte up in a table of all 256: every byte outside the alphabet must
+    /// be refused in every position of a group, and every symbol read as its value.
+    @Test("every byte that is no symbol is refused at each position of a group; every symbol decodes")
+    func everyByte() {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for byte in UInt8.min...UInt8.max {
+            if let value = alphabet.firstIndex(of: byte) {
+                // The symbol first, then "AAA": its six bits are the top of the first byte.
+                let decoded = decode([byte] + Array("AAA".utf8))
+                #expect(decoded == [UInt8(value << 2), 0, 0], "symbol \(byte)")
+                continue
+            }
+            for position in 0..<4 {
+                var text = Array("QUJD".utf8)
+                text[position] = byte
+                #expect(decode(text) == nil, "byte \(byte) at \(position)")
+            }
+        }
+    }
+
+    /// Through the buffer entry point, which reads bytes that are no valid UTF-8 as they are
+    /// (a `String` would repair them first).
+    private func decode(_ text: [UInt8]) -> [UInt8]? {
+        text.withUnsafeBufferPointer { Base64.decode(utf8: $0) }
+    }
 }

@@ -28,4 +28,27 @@ struct HexTests {
         #expect(Hex.decode(text) == [0x00, 0xff, 0x10, 0xee])
         #expect(Hex.decode("é") == nil)  // two UTF-8 bytes: an even length, neither a hex digit
     }
+
+    @Test("lowercase-only decoding: every byte value at each position of a pair, against the two-case decoder")
+    func lowercaseOnly() {
+        #expect(Hex.decodeLowercase("0001abff") == [0x00, 0x01, 0xab, 0xff])
+        #expect(Hex.decodeLowercase("0001ABFF") == nil)
+        #expect(Hex.decodeLowercase("0001aBff") == nil)
+        #expect(Hex.decodeLowercase("abc") == nil)
+        for byte in UInt8.min...0x7f {
+            let character = String(decoding: [byte], as: UTF8.self)
+            for position in 0..<2 {
+                let text = position == 0 ? character + "0" : "0" + character
+                let isLowercaseDigit = (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
+                if isLowercaseDigit {
+                    #expect(Hex.decodeLowercase(text) == Hex.decode(text), "byte \(byte) at \(position)")
+                    #expect(Hex.decodeLowercase(text) != nil)
+                } else {
+                    #expect(Hex.decodeLowercase(text) == nil, "byte \(byte) at \(position)")
+                }
+                let isDigit = isLowercaseDigit || (0x41...0x46).contains(byte)
+                #expect((Hex.decode(text) != nil) == isDigit, "byte \(byte) at \(position), either case")
+            }
+        }
+    }
 }
