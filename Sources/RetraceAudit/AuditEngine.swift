@@ -80,8 +80,9 @@ struct AuditEngine {
     /// is only read at checkpoints, and one ``HeadsMap/set(all:)`` over the keys of a checkpoint
     /// interval rebuilds the shared upper nodes once instead of once per entry (one key at a time
     /// was ~83 K instructions per audited entry, issue 15). Bounded by the auditor's
-    /// `residentChains`, so memory stays flat between checkpoints far apart.
-    private var pendingHeads: [[UInt8]: HeadValue] = [:]
+    /// `residentChains`, so memory stays flat between checkpoints far apart. Keyed by the map
+    /// key held inline: a `[UInt8]` key is hashed one byte at a time, twice per audited entry.
+    private var pendingHeads: [SHA256Digest: (key: [UInt8], value: HeadValue)] = [:]
     var pendingHeadsLimit = Auditor.defaultResidentChains
     /// Chains compared per range read at the end of a full audit: as many heads as the audit keeps
     /// in memory, with their stored links (about eight each at 10^6 entries) and rows.
@@ -632,15 +633,27 @@ struct AuditEngine {
             keys = []
         }
         for key in keys {
-            let count = ((pendingHeads[key] ?? headsMap.value(key))?.count ?? 0) + 1
-            pendingHeads[key] = try HeadValue(eventID: statement.id.bytes, count: count, index: index)
+            guard let digest = SHA256Digest(key) else {
+                throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
+            }
+            if let pending = pendingHeads.index(forKey: digest) {
+                let count = pendingHeads.values[pending].value.count + 1
+                pendingHeads.values[pending].value = try HeadValue(
+                    eventID: statement.id.bytes,
+                    count: count,
+                    index: index
+                )
+            } else {
+                let count = (headsMap.value(key)?.count ?? 0) + 1
+                pendingHeads[digest] = (key, try HeadValue(eventID: statement.id.bytes, count: count, index: index))
+            }
         }
         if pendingHeads.count >= pendingHeadsLimit { try flushHeads() }
     }
 
     private mutating func flushHeads() throws {
         guard !pendingHeads.isEmpty else { return }
-        try headsMap.set(all: pendingHeads.map { (key: $0.key, value: $0.value) })
+        try headsMap.set(all: Array(pendingHeads.values))
         pendingHeads.removeAll(keepingCapacity: true)
     }
 

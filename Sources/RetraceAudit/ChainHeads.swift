@@ -32,9 +32,11 @@ struct ChainHeads {
     /// The head of `key`'s chain, or `nil` for a chain not seen yet.
     mutating func head(_ key: String) throws -> ChainHead? {
         clock += 1
-        if let found = resident[key] {
-            resident[key] = (found.head, clock)
-            return found.head
+        // One lookup, and the use stamped in place: reading the entry and writing it back hashed
+        // the key twice and copied the head in and out (issue 15).
+        if let index = resident.index(forKey: key) {
+            resident.values[index].lastUse = clock
+            return resident.values[index].head
         }
         guard let spill, let bytes = try spill.value(for: key) else { return nil }
         let head = try Self.decode(bytes, key: key)

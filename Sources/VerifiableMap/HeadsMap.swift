@@ -85,10 +85,7 @@ public struct HeadsMap: Sendable {
             throw MapError(.malformedValue, "a map key is \(update.key.count) bytes, expected \(MapKey.byteCount)")
         }
         guard !updates.isEmpty else { return }
-        var unique: [[UInt8]: HeadValue] = [:]
-        unique.reserveCapacity(updates.count)
-        for update in updates { unique[update.key] = update.value }
-        let sorted = unique.sorted { Bytewise.precedes($0.key, $1.key) }
+        let sorted = Self.sortedLastOfEachKey(updates)
         var inserted = 0
         top = Self.set(top, sorted[...], depth: 0, inserted: &inserted)
         count += inserted
@@ -149,12 +146,21 @@ public struct HeadsMap: Sendable {
         var node = top
         var depth = 0
         while let current = node {
-            switch current.kind {
-            case .leaf(let other, let value): return other == key ? value : nil
-            case .branch(let left, let right):
-                node = MapKey.bit(key, depth) ? right : left
+            // Only the child taken is bound: binding both retained and released the other one at
+            // every level (every audited entry looks its chain's count up here; issue 15).
+            if MapKey.bit(key, depth) {
+                if case .branch(_, let right) = current.kind {
+                    node = right
+                    depth += 1
+                    continue
+                }
+            } else if case .branch(let left, _) = current.kind {
+                node = left
                 depth += 1
+                continue
             }
+            guard case .leaf(let other, let value) = current.kind else { return nil }
+            return other == key ? value : nil
         }
         return nil
     }
@@ -192,13 +198,30 @@ extension HeadsMap {
         for entry in entries where entry.key.count != MapKey.byteCount {
             throw MapError(.malformedValue, "a map key is \(entry.key.count) bytes, expected \(MapKey.byteCount)")
         }
-        var unique: [[UInt8]: HeadValue] = [:]
-        unique.reserveCapacity(entries.count)
-        for entry in entries { unique[entry.key] = entry.value }
-        let sorted = unique.sorted { Bytewise.precedes($0.key, $1.key) }
+        let sorted = Self.sortedLastOfEachKey(entries)
         self.init()
         top = Self.build(sorted[...], depth: 0)
         count = sorted.count
+    }
+
+    /// `updates` in bytewise key order, a key given more than once kept with its last value. By a
+    /// stable sort and one pass over the runs of equal keys, not a dictionary first: hashing a
+    /// 32-byte array feeds the hasher one byte at a time, and the keys are sorted anyway (issue 15).
+    static func sortedLastOfEachKey(
+        _ updates: [(key: [UInt8], value: HeadValue)]
+    ) -> [(key: [UInt8], value: HeadValue)] {
+        // `sort` is stable: of equal keys, the one given last stays last.
+        let sorted = updates.sorted { Bytewise.precedes($0.key, $1.key) }
+        var unique: [(key: [UInt8], value: HeadValue)] = []
+        unique.reserveCapacity(sorted.count)
+        for update in sorted {
+            if let last = unique.last, last.key == update.key {
+                unique[unique.count - 1] = update
+            } else {
+                unique.append(update)
+            }
+        }
+        return unique
     }
 
     private static func build(_ slice: ArraySlice<(key: [UInt8], value: HeadValue)>, depth: Int) -> Node? {
