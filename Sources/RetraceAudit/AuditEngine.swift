@@ -850,11 +850,11 @@ struct AuditEngine {
                 nextRow += 1
             }
             let first = nextLink
-            if nextLink < links.count, links[nextLink].chain.utf8.elementsEqual(key.utf8) {
+            if nextLink < links.count, Bytewise.equal(links[nextLink].chain, key) {
                 nextLink = Self.endOfChain(links, from: nextLink)
             }
             var row: ProductRow?
-            if nextRow < rows.count, rows[nextRow].product.utf8.elementsEqual(key.utf8) {
+            if nextRow < rows.count, Bytewise.equal(rows[nextRow].product, key) {
                 row = rows[nextRow]
                 nextRow += 1
             }
@@ -871,7 +871,7 @@ struct AuditEngine {
     /// The index after the links of the chain that `links[start]` belongs to (links in key order).
     static func endOfChain(_ links: [ChainLink], from start: Int) -> Int {
         var end = start + 1
-        while end < links.count, links[end].chain.utf8.elementsEqual(links[start].chain.utf8) { end += 1 }
+        while end < links.count, Bytewise.equal(links[end].chain, links[start].chain) { end += 1 }
         return end
     }
 
@@ -884,7 +884,7 @@ struct AuditEngine {
     private mutating func skipUnreplayedChain(_ links: [ChainLink], from start: Int) throws -> Int {
         let key = links[start].chain
         let end = Self.endOfChain(links, from: start)
-        if !key.utf8.elementsEqual(Ledger.rosterChain.utf8), !broken.contains(key) {
+        if !Bytewise.equal(key, Ledger.rosterChain), !broken.contains(key) {
             try fail(
                 nil,
                 key,

@@ -31,4 +31,31 @@ public enum Bytewise {
             right.withUTF8 { right in precedes(UnsafeRawBufferPointer(left), UnsafeRawBufferPointer(right)) }
         }
     }
+
+    /// Whether the two strings' UTF-8 are the same bytes. `String`'s own `==` is Unicode
+    /// equivalence, and comparing the two `utf8` views with `elementsEqual` ran one element per
+    /// generic iterator step: about 4.6 K instructions per chain key at the end of an audit.
+    public static func equal(_ left: String, _ right: String) -> Bool {
+        guard left.utf8.count == right.utf8.count else { return false }
+        var left = left
+        var right = right
+        return left.withUTF8 { left in
+            right.withUTF8 { right in equal(UnsafeRawBufferPointer(left), UnsafeRawBufferPointer(right)) }
+        }
+    }
+
+    public static func equal(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        guard left.count == right.count else { return false }
+        var at = 0
+        while at + 8 <= left.count {
+            let a = left.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            if a != right.loadUnaligned(fromByteOffset: at, as: UInt64.self) { return false }
+            at += 8
+        }
+        while at < left.count {
+            if left[at] != right[at] { return false }
+            at += 1
+        }
+        return true
+    }
 }

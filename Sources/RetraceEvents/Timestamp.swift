@@ -17,7 +17,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         // Copied onto the stack, not into an array: every parsed entry reads two times.
         guard text.utf8.count == 20 else { throw fail() }
         var b = InlineArray<20, UInt8>(repeating: 0)
-        for (i, byte) in text.utf8.enumerated() { b[i] = byte }
+        // From the string's own UTF-8 buffer: enumerating `utf8` went through a generic iterator
+        // per byte (1.2 K instructions per time, two times per audited entry).
+        var utf8 = text
+        utf8.withUTF8 { utf8 in
+            for i in 0..<20 { b[i] = utf8[i] }
+        }
         guard b[4] == 0x2d, b[7] == 0x2d, b[10] == 0x54, b[13] == 0x3a, b[16] == 0x3a, b[19] == 0x5a
         else { throw fail() }
         func number(_ range: Range<Int>) throws(FormatError) -> Int64 {

@@ -27,6 +27,8 @@ struct BytewiseTests {
             default: right = Array(right.prefix(Int.random(in: 0...right.count, using: &generator)))
             }
             #expect(Bytewise.precedes(left, right) == left.lexicographicallyPrecedes(right), "\(left) \(right)")
+            let equal = left.withUnsafeBytes { left in right.withUnsafeBytes { Bytewise.equal(left, $0) } }
+            #expect(equal == (left == right), "\(left) \(right)")
         }
     }
 
@@ -38,6 +40,9 @@ struct BytewiseTests {
         #expect(Bytewise.precedes(decomposed, composed))
         #expect(!Bytewise.precedes(composed, decomposed))
         #expect(!Bytewise.precedes(composed, composed))
+        #expect(!Bytewise.equal(composed, decomposed), "equal as Unicode, not as bytes")
+        #expect(composed == decomposed)
+        #expect(Bytewise.equal(composed, "https://id.gs1.org/01/09506000134352/21/" + String("\u{E9}")))
         #expect(Bytewise.precedes("abc", "abcd"))
         #expect(Bytewise.precedes("https://id.gs1.org/01/0950600013435 2", "https://id.gs1.org/01/09506000134352"))
     }
