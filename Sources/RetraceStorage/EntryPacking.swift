@@ -109,11 +109,34 @@ public enum EntryPacking {
         return try stored.withUnsafeBufferPointer { try unpackTokens($0) }
     }
 
+    /// ``unpack(_:)`` of a value read in place (a store's own buffer).
+    public static func unpack(_ stored: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
+        guard stored.first == packedMarker else { return Array(stored) }
+        return try unpackTokens(stored)
+    }
+
     /// ``unpack(_:)`` for the entry at `index`, which a damaged value's error names (with the leaf
     /// hash stored beside it: ``StorageError/unreadableEntry``).
     public static func unpack(_ stored: [UInt8], entry index: UInt64, leafHash: [UInt8] = []) throws -> [UInt8] {
+        try naming(entry: index, leafHash: leafHash) { try unpack(stored) }
+    }
+
+    /// ``unpack(_:entry:leafHash:)`` of a value read in place.
+    public static func unpack(
+        _ stored: UnsafeBufferPointer<UInt8>,
+        entry index: UInt64,
+        leafHash: [UInt8] = []
+    ) throws -> [UInt8] {
+        try naming(entry: index, leafHash: leafHash) { try unpack(stored) }
+    }
+
+    private static func naming(
+        entry index: UInt64,
+        leafHash: [UInt8],
+        _ unpack: () throws -> [UInt8]
+    ) throws -> [UInt8] {
         do {
-            return try unpack(stored)
+            return try unpack()
         } catch let error as StorageError {
             throw StorageError(
                 error.code,

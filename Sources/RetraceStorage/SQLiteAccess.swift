@@ -115,7 +115,7 @@ struct SQLiteAccess: LedgerWriter {
             type: type,
             received: try row.int64(3),
             leafHash: leafHash,
-            bytes: try EntryPacking.unpack(row.blob(5), entry: unsignedIndex, leafHash: leafHash),
+            bytes: try row.withBlob(5) { try EntryPacking.unpack($0, entry: unsignedIndex, leafHash: leafHash) },
             members: members
         )
     }
@@ -413,15 +413,20 @@ struct Columns {
     /// Valid until the statement steps again or is reset.
     init(_ handle: SQLiteStatement) { self.handle = handle }
 
-    func blob(_ index: Int32) throws -> [UInt8] {
+    func blob(_ index: Int32) throws -> [UInt8] { try withBlob(index) { [UInt8]($0) } }
+
+    /// The blob in SQLite's own buffer, for a reader that turns it into something else at once
+    /// (a packed entry unpacked): copying it into an array first was one allocation and one copy
+    /// per entry read (issue 15). The buffer is valid only inside `body`.
+    func withBlob<Result>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_BLOB, SQLITE_TEXT:
             // The pointer first, then the size (SQLite's documented order: asking for the pointer
             // may convert the value, which can change its size).
             let base = sqlite3_column_blob(handle, index)
             let count = Int(sqlite3_column_bytes(handle, index))
-            guard let base, count > 0 else { return [] }
-            return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+            guard let base, count > 0 else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return try body(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count))
         default:
             throw StorageError(.corrupt, "column \(index) holds \(describe(index)), expected a blob")
         }
