@@ -85,5 +85,7 @@ struct GTINTests {
         #expect(!gtin.companyPrefix(matches: "9506000134352"))  // 13 digits: too long
         #expect(!gtin.companyPrefix(matches: "95060a"))
         #expect(!gtin.companyPrefix(matches: ""))
+        #expect(!gtin.companyPrefix(matches: "\u{FF19}\u{FF15}\u{FF10}\u{FF16}\u{FF10}\u{FF10}"))  // full-width digits
+        #expect(!gtin.companyPrefix(matches: "950600013436"))  // differs in its last digit only
     }
 }
