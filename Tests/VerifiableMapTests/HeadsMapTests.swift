@@ -115,6 +115,37 @@ struct HeadsMapTests {
         )
     }
 
+    /// `set(all:)` changes nodes in place when the map updating them is their only owner. Every
+    /// batch here lands on a map no other version shares (in place), except after a copy is
+    /// taken (copied on write): each root must equal a fresh build of the same keys and values,
+    /// and each copy must keep the root it had when it was taken.
+    @Test("set(all:) in place on an unshared map equals a fresh build, and leaves a copy taken before it alone")
+    func inPlaceUpdates() throws {
+        var generator = SplitMix(state: 29)
+        var values: [[UInt8]: HeadValue] = [:]
+        var map = HeadsMap()
+        var copies: [(map: HeadsMap, root: [UInt8], count: Int)] = []
+        for round in 0..<40 {
+            let size = [1, 1, 2, 5, 40, 300][round % 6]
+            // Mostly keys already present (a value changed in place), some new ones (leaves split).
+            let updates = try (0..<size).map { _ in
+                let n = Int(generator.next() % 400)
+                return (key: productKey(n), value: try head(Int(generator.next() % 10_000)))
+            }
+            for update in updates { values[update.key] = update.value }
+            if round % 7 == 3 { copies.append((map, map.root, map.count)) }
+            try map.set(all: updates)
+            let fresh = try HeadsMap(entries: values.map { (key: $0.key, value: $0.value) })
+            #expect(map.root == fresh.root, "round \(round)")
+            #expect(map.count == values.count)
+            for update in updates.prefix(3) { #expect(map.value(update.key) == values[update.key]) }
+        }
+        for copy in copies {
+            #expect(copy.map.root == copy.root)
+            #expect(copy.map.count == copy.count)
+        }
+    }
+
     @Test("every member and absent key proves, round-trips its encoding, and is O(log n)")
     func proofsVerify() throws {
         let entries = try (0..<2_000).map { (key: productKey($0), value: try head($0)) }
