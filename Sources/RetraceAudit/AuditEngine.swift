@@ -76,7 +76,8 @@ struct AuditEngine {
     var checkpointsChecked: UInt64 = 0
     /// The heads map recomputed from the entries alone, compared with each checkpoint's heads root.
     var headsMap = HeadsMap()
-    /// Heads set since ``headsMap`` was last brought up to date, with their latest values: the map
+    /// Heads set since ``headsMap`` was last brought up to date, with their latest event and index
+    /// and the events they gained meanwhile (``HeadsMap/advance(all:)``): the map
     /// is only read at checkpoints, and one ``HeadsMap/set(all:)`` over the keys of a checkpoint
     /// interval rebuilds the shared upper nodes once instead of once per entry (one key at a time
     /// was ~83 K instructions per audited entry, issue 15). Bounded by the auditor's
@@ -636,16 +637,17 @@ struct AuditEngine {
             guard let digest = SHA256Digest(key) else {
                 throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
             }
+            // The count the key gained since the map was last brought up to date; the map adds
+            // it to the count it holds when it is (``flushHeads()``).
             if let pending = pendingHeads.index(forKey: digest) {
-                let count = pendingHeads.values[pending].value.count + 1
+                let gained = pendingHeads.values[pending].value.count + 1
                 pendingHeads.values[pending].value = try HeadValue(
                     eventID: statement.id.bytes,
-                    count: count,
+                    count: gained,
                     index: index
                 )
             } else {
-                let count = (headsMap.value(key)?.count ?? 0) + 1
-                pendingHeads[digest] = (key, try HeadValue(eventID: statement.id.bytes, count: count, index: index))
+                pendingHeads[digest] = (key, try HeadValue(eventID: statement.id.bytes, count: 1, index: index))
             }
         }
         if pendingHeads.count >= pendingHeadsLimit { try flushHeads() }
@@ -653,7 +655,7 @@ struct AuditEngine {
 
     private mutating func flushHeads() throws {
         guard !pendingHeads.isEmpty else { return }
-        try headsMap.set(all: Array(pendingHeads.values))
+        try headsMap.advance(all: Array(pendingHeads.values))
         pendingHeads.removeAll(keepingCapacity: true)
     }
 

@@ -23,6 +23,13 @@ public struct HeadValue: Hashable, Sendable {
         self.index = index
     }
 
+    /// This head moved on to `later`'s event and index, with `later.count` more events.
+    func advanced(by later: HeadValue) throws(MapError) -> HeadValue {
+        let (count, overflow) = count.addingReportingOverflow(later.count)
+        guard !overflow else { throw MapError(.malformedValue, "a head's count overflows") }
+        return try HeadValue(eventID: later.eventID, count: count, index: later.index)
+    }
+
     public init(bytes: some Collection<UInt8>) throws(MapError) {
         let bytes = Array(bytes)
         guard bytes.count == Self.byteCount else {

@@ -90,7 +90,29 @@ public struct HeadsMap: Sendable {
         guard !updates.isEmpty else { return }
         let sorted = Self.sortedLastOfEachKey(updates)
         var inserted = 0
-        Self.set(&top, sorted[...], depth: 0, inserted: &inserted)
+        try Self.set(&top, sorted[...], depth: 0, adding: false, inserted: &inserted)
+        count += inserted
+    }
+
+    /// Moves each key's head on by the events given for it: its value becomes `head`'s event id
+    /// and index, and its count grows by `head.count` (a new key starts at `head.count`). Keys
+    /// must not repeat.
+    ///
+    /// For a reader that replays a log and knows how many events each chain gained since it last
+    /// updated the map, but not the counts before them: looking each count up as the event came
+    /// walked the tree once per event, a cache miss per level at 10^6 entries (issue 15); here the
+    /// old count is read where the update's path reaches the old leaf anyway.
+    public mutating func advance(all heads: [(key: [UInt8], value: HeadValue)]) throws(MapError) {
+        for head in heads where head.key.count != MapKey.byteCount {
+            throw MapError(.malformedValue, "a map key is \(head.key.count) bytes, expected \(MapKey.byteCount)")
+        }
+        guard !heads.isEmpty else { return }
+        let sorted = heads.sorted { Bytewise.precedes($0.key, $1.key) }
+        for (earlier, later) in zip(sorted, sorted.dropFirst()) where earlier.key == later.key {
+            throw MapError(.malformedValue, "a key is advanced twice in one update")
+        }
+        var inserted = 0
+        try Self.set(&top, sorted[...], depth: 0, adding: true, inserted: &inserted)
         count += inserted
     }
 
@@ -100,12 +122,16 @@ public struct HeadsMap: Sendable {
     /// copied, its untouched side shared. An audit's map is never shared, and rebuilding every
     /// node on the paths of a checkpoint's keys allocated and freed about 3.6 nodes per audited
     /// entry, out of cache at 10^6 entries (issue 15).
+    ///
+    /// With `adding`, an update's count is what the key gained: added to the count of the key's
+    /// old leaf, if there is one.
     private static func set(
         _ node: inout Node?,
         _ updates: ArraySlice<(key: [UInt8], value: HeadValue)>,
         depth: Int,
+        adding: Bool,
         inserted: inout Int
-    ) {
+    ) throws(MapError) {
         if updates.isEmpty { return }
         guard var current = node else {
             inserted += updates.count
@@ -117,15 +143,18 @@ public struct HeadsMap: Sendable {
         let unique = isKnownUniquelyReferenced(&current)
         switch current.kind {
         case .leaf(let other, let value):
-            if unique, updates.count == 1, let only = updates.first, only.key == other {
-                current.kind = .leaf(key: other, value: only.value)
-                current.hash = MapHash.leafDigest(key: other, value: only.value)
-                node = current
-                return
-            }
-            // The subtree's keys are the updates plus the existing leaf unless one replaces it:
-            // its shape is a function of that set, so build it afresh.
-            if updates.contains(where: { $0.key == other }) {
+            if let replacing = updates.firstIndex(where: { $0.key == other }) {
+                let new = adding ? try value.advanced(by: updates[replacing].value) : updates[replacing].value
+                if unique, updates.count == 1 {
+                    current.kind = .leaf(key: other, value: new)
+                    current.hash = MapHash.leafDigest(key: other, value: new)
+                    node = current
+                    return
+                }
+                // The subtree's keys are the updates plus the existing leaf unless one replaces
+                // it: its shape is a function of that set, so build it afresh.
+                var updates = updates
+                updates[replacing].value = new
                 inserted += updates.count - 1
                 node = build(updates, depth: depth)
                 return
@@ -144,8 +173,8 @@ public struct HeadsMap: Sendable {
             }
             // A unique node lets go of its children first, so that they can be unique below too.
             if unique { current.kind = .branch(left: nil, right: nil) }
-            set(&left, updates[updates.startIndex..<low], depth: depth + 1, inserted: &inserted)
-            set(&right, updates[low...], depth: depth + 1, inserted: &inserted)
+            try set(&left, updates[updates.startIndex..<low], depth: depth + 1, adding: adding, inserted: &inserted)
+            try set(&right, updates[low...], depth: depth + 1, adding: adding, inserted: &inserted)
             if unique {
                 current.kind = .branch(left: left, right: right)
                 current.hash = MapHash.nodeDigest(left?.hash ?? .zero, right?.hash ?? .zero)

@@ -146,6 +146,43 @@ struct HeadsMapTests {
         }
     }
 
+    /// An audit hands the map what each chain gained since its last update; the map adds the
+    /// count it held. That must equal setting the summed counts, on a shared map and in place.
+    @Test("advance(all:) adds each count to the one held, in place or on a shared map; a key twice is refused")
+    func advanceAddsCounts() throws {
+        var generator = SplitMix(state: 41)
+        var values: [[UInt8]: HeadValue] = [:]
+        for n in 0..<300 { values[productKey(n)] = try head(n) }
+        var map = try HeadsMap(entries: values.map { (key: $0.key, value: $0.value) })
+        for round in 0..<30 {
+            var keys = Set<Int>()
+            for _ in 0..<[1, 3, 60, 400][round % 4] { keys.insert(Int(generator.next() % 600)) }
+            let gained = try keys.map { n in
+                let value = try HeadValue(
+                    eventID: SHA256.hash(Array("round \(round) \(n)".utf8)),
+                    count: generator.next() % 5 + 1,
+                    index: UInt64(round * 1_000 + n)
+                )
+                return (key: productKey(n), value: value)
+            }
+            for (key, value) in gained {
+                let count = (values[key]?.count ?? 0) + value.count
+                values[key] = try HeadValue(eventID: value.eventID, count: count, index: value.index)
+            }
+            // On even rounds another version shares the map (copied on write), on odd ones not (in place).
+            let shared: HeadsMap? = round % 2 == 0 ? map : nil
+            let sharedRoot = shared?.root
+            try map.advance(all: gained)
+            let fresh = try HeadsMap(entries: values.map { (key: $0.key, value: $0.value) })
+            #expect(map.root == fresh.root, "round \(round)")
+            #expect(map.count == values.count)
+            for (key, _) in gained.prefix(5) { #expect(map.value(key) == values[key]) }
+            #expect(shared?.root == sharedRoot)
+        }
+        let key = productKey(1)
+        #expect(throws: MapError.self) { try map.advance(all: [(key, try head(1)), (key, try head(2))]) }
+    }
+
     @Test("every member and absent key proves, round-trips its encoding, and is O(log n)")
     func proofsVerify() throws {
         let entries = try (0..<2_000).map { (key: productKey($0), value: try head($0)) }
