@@ -196,14 +196,21 @@ struct AuditEngine {
 
     /// A chunk whose parsing and signature checks run (or ran) on the workers.
     struct InFlight {
-        let items: [AuditInput]
+        /// The chunk's items in log order, an entry only marking its place: the entries themselves
+        /// were moved to `work`. Keeping them here too retained and released every buffer of
+        /// every entry once more, mostly out of cache by the time the chunk was judged (issue 15).
+        let slots: [Slot]
         let generation: Int
         let work: ChunkWork
         /// Left by every worker task of this chunk, so that an audit that stops waits for them.
         let done: DispatchGroup
-
         /// Whether a stored row of the chunk says it is a roster statement.
-        var storedRoster: Bool { items.contains(where: \.isStoredRoster) }
+        let storedRoster: Bool
+    }
+
+    enum Slot {
+        case entry
+        case checkpoint(note: String, stored: StoredCheckpoint?)
     }
 
     /// Entries per piece of a chunk handed to a worker.
@@ -215,24 +222,43 @@ struct AuditEngine {
     /// judging thread had slowed the other one down, and the judging thread idle while it waited
     /// (two threads used 1.66 of the 2 cores, issue 15's audit profile).
     final class ChunkWork: Sendable {
-        let raws: [RawEntry]
         let trust: TrustState
         let pieces: Int
         private let next = Atomic<Int>(0)
+        /// Each piece's raw entries, until the thread that claims the piece takes them out and
+        /// moves them into its prepared entries (retaining each buffer again for the prepared
+        /// entry and releasing it with the chunk cost two atomic operations per buffer, on memory
+        /// mostly out of cache at 10^6 entries; issue 15).
+        private let raws: Mutex<[[RawEntry]]>
         private let slices: Mutex<[[PreparedEntry]]>
 
-        init(_ raws: [RawEntry], trust: TrustState) {
-            self.raws = raws
+        /// `raws` in pieces of ``AuditEngine/pieceSize``, in order.
+        init(_ raws: consuming [[RawEntry]], trust: TrustState) {
             self.trust = trust
-            pieces = (raws.count + AuditEngine.pieceSize - 1) / AuditEngine.pieceSize
-            slices = Mutex([[PreparedEntry]](repeating: [], count: pieces))
+            pieces = raws.count
+            slices = Mutex([[PreparedEntry]](repeating: [], count: raws.count))
+            // Consumed: a copy left with the caller would make the first piece taken out copy
+            // every entry of its piece (copy on write).
+            self.raws = Mutex(consume raws)
         }
 
         /// Prepares pieces until none is left unclaimed.
         func work() {
             while case let piece = next.wrappingAdd(1, ordering: .relaxed).oldValue, piece < pieces {
-                let range = (piece * AuditEngine.pieceSize)..<min(raws.count, (piece + 1) * AuditEngine.pieceSize)
-                let slice = raws[range].map { PreparedEntry(preparing: $0, trust: trust) }
+                var raws = self.raws.withLock { pieces in
+                    var taken: [RawEntry] = []
+                    swap(&taken, &pieces[piece])
+                    return taken
+                }
+                var slice: [PreparedEntry] = []
+                slice.reserveCapacity(raws.count)
+                for index in raws.indices {
+                    // Swapped out, so each raw entry is moved, not copied (`reverse` and `popLast`
+                    // copied each element).
+                    var raw = RawEntry.exportLine([])
+                    swap(&raw, &raws[index])
+                    slice.append(PreparedEntry(preparing: consume raw, trust: trust))
+                }
                 slices.withLock { $0[piece] = slice }
             }
         }
@@ -251,15 +277,37 @@ struct AuditEngine {
     }
 
     private mutating func dispatch() -> InFlight {
-        let items = pending
-        pending = []
+        var items: [AuditInput] = []
+        swap(&items, &pending)
+        var pieces: [[RawEntry]] = []
+        pieces.reserveCapacity((pendingEntries + Self.pieceSize - 1) / Self.pieceSize)
         pendingEntries = 0
-        let raws: [RawEntry] = items.compactMap { if case .entry(let raw) = $0 { raw } else { nil } }
+        var slots: [Slot] = []
+        slots.reserveCapacity(items.count)
+        var storedRoster = false
+        for index in items.indices {
+            // Swapped out, so that each entry is moved into its piece, not copied.
+            var item = AuditInput.checkpoint(note: "", stored: nil)
+            swap(&item, &items[index])
+            storedRoster = storedRoster || item.isStoredRoster
+            switch consume item {
+            case .entry(let raw):
+                if pieces.isEmpty || pieces[pieces.count - 1].count == Self.pieceSize {
+                    pieces.append([])
+                    pieces[pieces.count - 1].reserveCapacity(Self.pieceSize)
+                }
+                pieces[pieces.count - 1].append(raw)
+                slots.append(.entry)
+            case .checkpoint(let note, let stored):
+                slots.append(.checkpoint(note: note, stored: stored))
+            }
+        }
         let chunk = InFlight(
-            items: items,
+            slots: slots,
             generation: trustGeneration,
-            work: ChunkWork(raws, trust: trust),
-            done: DispatchGroup()
+            work: ChunkWork(consume pieces, trust: trust),
+            done: DispatchGroup(),
+            storedRoster: storedRoster
         )
         if threads > 1 {
             let probe = self.probe
@@ -284,8 +332,8 @@ struct AuditEngine {
         var nodes: [(NodeID, [UInt8])] = []
         var piece = 0
         var next = 0
-        for item in chunk.items {
-            switch item {
+        for slot in chunk.slots {
+            switch slot {
             case .entry:
                 while piece < pieces.count, next == pieces[piece].count {
                     piece += 1

@@ -50,51 +50,29 @@ struct PreparedEntry: Sendable {
     /// Nothing prepared: what a judged entry leaves behind when it is moved out of its chunk.
     init() {}
 
-    /// Parses and authenticates one entry. Pure: runs on any worker thread.
-    init(preparing raw: RawEntry, trust: TrustState) {
+    /// Parses and authenticates one entry. Pure: runs on any worker thread. The raw entry is
+    /// consumed: its buffers move into the prepared entry rather than being retained again.
+    init(preparing raw: consuming RawEntry, trust: TrustState) {
         self.init()
-        prepare(raw, trust: trust)
+        prepare(consume raw, trust: trust)
     }
 
     /// Fills an empty entry in place. A function that built a local and returned it copied the
     /// local into its result, one retain and one release of each of its dozen buffers per audited
     /// entry (issue 15); an initializer assigning its members with early returns did the same.
-    private mutating func prepare(_ raw: RawEntry, trust: TrustState) {
+    private mutating func prepare(_ raw: consuming RawEntry, trust: TrustState) {
         var members: [BatchMember] = []
-        switch raw {
-        case .stored, .tiled:
-            let memberBytes: [[UInt8]]
-            if case .stored(let stored) = raw {
-                self.stored = stored
-                claimedIndex = stored.index
-                bytes = stored.bytes
-                memberBytes = stored.members
-            } else if case .tiled(let index, let bytes, let tiledMembers) = raw {
-                claimedIndex = index
-                self.bytes = bytes
-                memberBytes = tiledMembers
-            } else {
-                memberBytes = []
-            }
-            for (position, bytes) in memberBytes.enumerated() {
-                do {
-                    let member = try BatchMember(
-                        json: CanonicalJSON.decode(bytes, options: .strict),
-                        path: "members[\(position)]"
-                    )
-                    guard member.canonicalBytes == bytes else {
-                        throw FormatError(.notCanonical, field: "members[\(position)]", "not in canonical form")
-                    }
-                    members.append(member)
-                } catch {
-                    leafHash = MerkleHash.leafHash(self.bytes)
-                    problem = Problem(
-                        rule: AuditRule.batchMembers,
-                        reason: "stored batch member \(position) is malformed: \(error)"
-                    )
-                    return
-                }
-            }
+        switch consume raw {
+        case .stored(let stored):
+            claimedIndex = stored.index
+            bytes = stored.bytes
+            let memberBytes = stored.members
+            self.stored = stored
+            guard parseMembers(memberBytes, into: &members) else { return }
+        case .tiled(let index, let bytes, let tiledMembers):
+            claimedIndex = index
+            self.bytes = bytes
+            guard parseMembers(tiledMembers, into: &members) else { return }
         case .unreadable(let index, let storedLeafHash, let reason):
             claimedIndex = index
             leafHash = storedLeafHash.count == 32 ? storedLeafHash : MerkleHash.leafHash([])
@@ -124,5 +102,30 @@ struct PreparedEntry: Sendable {
             let rule = error.field.hasPrefix("members") ? AuditRule.batchMembers : AuditRule.entryFormat
             problem = Problem(rule: rule, reason: "the entry does not parse strictly: \(error)")
         }
+    }
+
+    /// Parses a stored or tiled entry's batch members strictly; on the first malformed one, notes
+    /// the problem and the leaf hash of ``bytes`` and returns false.
+    private mutating func parseMembers(_ memberBytes: [[UInt8]], into members: inout [BatchMember]) -> Bool {
+        for (position, bytes) in memberBytes.enumerated() {
+            do {
+                let member = try BatchMember(
+                    json: CanonicalJSON.decode(bytes, options: .strict),
+                    path: "members[\(position)]"
+                )
+                guard member.canonicalBytes == bytes else {
+                    throw FormatError(.notCanonical, field: "members[\(position)]", "not in canonical form")
+                }
+                members.append(member)
+            } catch {
+                leafHash = MerkleHash.leafHash(self.bytes)
+                problem = Problem(
+                    rule: AuditRule.batchMembers,
+                    reason: "stored batch member \(position) is malformed: \(error)"
+                )
+                return false
+            }
+        }
+        return true
     }
 }
