@@ -669,36 +669,32 @@ struct AuditEngine {
     /// the map is defined by the log's content alone.
     private mutating func advanceHeads(_ entry: LogEntry, index: UInt64) throws {
         let statement = entry.statement
-        let keys: [[UInt8]]
+        let eventID = statement.id.bytes
+        // One key at a time, held inline: no array of keys, and no array per key unless it is
+        // new since the map was last brought up to date.
         if statement.type == .roster {
-            keys = [MapKey.roster]
+            try advanceHead(MapKey.rosterDigest, eventID: eventID, index: index)
         } else if let gtin = statement.classGTIN {
-            keys = [MapKey.productClass(gtin)]
+            try advanceHead(MapKey.productClassDigest(gtin), eventID: eventID, index: index)
         } else if statement.batch != nil {
-            keys = entry.signed.members.map { MapKey.product($0.product.digitalLink) }
+            for member in entry.signed.members {
+                try advanceHead(MapKey.productDigest(member.product.digitalLink), eventID: eventID, index: index)
+            }
         } else if let product = statement.product {
-            keys = [MapKey.product(product.digitalLink)]
-        } else {
-            keys = []
-        }
-        for key in keys {
-            guard let digest = SHA256Digest(key) else {
-                throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
-            }
-            // The count the key gained since the map was last brought up to date; the map adds
-            // it to the count it holds when it is (``flushHeads()``).
-            if let pending = pendingHeads.index(forKey: digest) {
-                let gained = pendingHeads.values[pending].value.count + 1
-                pendingHeads.values[pending].value = try HeadValue(
-                    eventID: statement.id.bytes,
-                    count: gained,
-                    index: index
-                )
-            } else {
-                pendingHeads[digest] = (key, try HeadValue(eventID: statement.id.bytes, count: 1, index: index))
-            }
+            try advanceHead(MapKey.productDigest(product.digitalLink), eventID: eventID, index: index)
         }
         if pendingHeads.count >= pendingHeadsLimit { try flushHeads() }
+    }
+
+    /// Notes that the chain under `key` gained an event: the count it gained since the map was
+    /// last brought up to date, which the map adds to the count it holds (``flushHeads()``).
+    private mutating func advanceHead(_ key: SHA256Digest, eventID: [UInt8], index: UInt64) throws {
+        if let pending = pendingHeads.index(forKey: key) {
+            let gained = pendingHeads.values[pending].value.count + 1
+            pendingHeads.values[pending].value = try HeadValue(eventID: eventID, count: gained, index: index)
+        } else {
+            pendingHeads[key] = (key.bytes, try HeadValue(eventID: eventID, count: 1, index: index))
+        }
     }
 
     private mutating func flushHeads() throws {

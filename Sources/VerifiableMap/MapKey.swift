@@ -19,6 +19,23 @@ public enum MapKey {
     private static let productPrefix = Array("retrace-heads/v1 product\n".utf8)
     private static let classPrefix = Array("retrace-heads/v1 class\n".utf8)
 
+    /// ``product(_:)`` held inline: for a table keyed by map keys, which hashes four words rather
+    /// than 32 array elements one by one, and allocates nothing for a key it already holds.
+    public static func productDigest(_ digitalLink: String) -> SHA256Digest { digest(productPrefix, digitalLink) }
+
+    /// ``productClass(_:)`` held inline.
+    public static func productClassDigest(_ gtin: String) -> SHA256Digest { digest(classPrefix, gtin) }
+
+    /// ``roster`` held inline.
+    public static let rosterDigest = digest(Array("retrace-heads/v1 roster\n".utf8), "")
+
+    private static func digest(_ prefix: [UInt8], _ name: String) -> SHA256Digest {
+        var name = name
+        return prefix.withUnsafeBytes { prefix in
+            name.withUTF8 { SHA256Digest(hashing: prefix, UnsafeRawBufferPointer($0)) }
+        }
+    }
+
     /// `SHA-256(prefix ‖ name)` without joining them first: one key per appended or audited event.
     private static func hash(_ prefix: [UInt8], _ name: String) -> [UInt8] {
         var name = name

@@ -26,6 +26,12 @@ struct HeadsMapTests {
     func knownAnswers() throws {
         #expect(HeadsMap().root == [UInt8](repeating: 0, count: 32))
         #expect(Hex.encode(MapKey.roster) == Hex.encode(SHA256.hash(Array("retrace-heads/v1 roster\n".utf8))))
+        // The keys held inline are the same bytes.
+        #expect(MapKey.rosterDigest.bytes == MapKey.roster)
+        for n in [0, 1, 999] {
+            #expect(MapKey.productDigest("https://id.gs1.org/01/09506000134352/21/S\(n)").bytes == productKey(n))
+        }
+        #expect(MapKey.productClassDigest("09506000134352").bytes == MapKey.productClass("09506000134352"))
         var one = HeadsMap()
         let value = try head(1)
         try one.set(MapKey.roster, value)
