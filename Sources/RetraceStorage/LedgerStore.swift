@@ -71,9 +71,21 @@ public protocol LedgerReader: MerkleNodeReader {
     /// a product's whole chain and the roster's: on a store across the network one query instead
     /// of one (or two) per entry.
     func entries(at indices: [UInt64]) throws -> [UInt64: StoredEntry]
+    /// The stored hashes of the Merkle nodes at `level` whose indices lie in `indices`, in index
+    /// order; a node not stored is absent. What an audit compares the nodes a chunk of entries
+    /// completed with: they lie, level by level, in runs of consecutive indices, and one range
+    /// read per run replaced a point query per node (issue 15).
+    func nodeHashes(level: Int, indices: Range<UInt64>) throws -> [(index: UInt64, hash: [UInt8])]
 }
 
 extension LedgerReader {
+    /// Through ``MerkleNodeReader/hashes(of:)``, so that a reader changing those answers (a
+    /// test's forgery, a wrapper) changes this one alike; SQLite answers with one range query.
+    public func nodeHashes(level: Int, indices: Range<UInt64>) throws -> [(index: UInt64, hash: [UInt8])] {
+        let found = try hashes(of: indices.map { NodeID(level: level, index: $0) })
+        return indices.compactMap { index in found[NodeID(level: level, index: index)].map { (index, $0) } }
+    }
+
     /// Filters ``checkpoints()``, so that a reader changing that answer (a test's forgery, a
     /// pinned view) changes this one alike; the stores answer with one range query.
     public func checkpoints(sizes: ClosedRange<UInt64>) throws -> [StoredCheckpoint] {

@@ -254,6 +254,16 @@ struct SQLiteAccess: LedgerWriter {
         return found
     }
 
+    func nodeHashes(level: Int, indices: Range<UInt64>) throws -> [(index: UInt64, hash: [UInt8])] {
+        guard !indices.isEmpty, let low = Int64(exactly: indices.lowerBound) else { return [] }
+        return try all(
+            "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            .integer(Int64(level)),
+            .integer(low),
+            .integer(Int64(clamping: indices.upperBound))
+        ) { (try $0.unsigned(0), try $0.blob(1)) }
+    }
+
     // MARK: Writing
 
     func setMetadata(_ key: String, _ value: String) throws {

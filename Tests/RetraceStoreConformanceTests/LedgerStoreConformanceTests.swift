@@ -769,6 +769,34 @@ struct LedgerStoreConformanceTests {
         }
     }
 
+    /// What an audit compares a chunk's completed nodes with: a range per level, in index order,
+    /// absent nodes left out, and the same hashes as the point reads give.
+    @Test("node hashes read by range: in order, bounds kept, absent ones left out", arguments: Backend.allCases)
+    func nodeHashRanges(backend: Backend) throws {
+        guard backend.available else { return }
+        let location = try ScratchLocation(backend)
+        defer { location.remove() }
+        let store = try location.create()
+        let leaves = (0..<37).map { MerkleHash.leafHash([UInt8($0)]) }
+        try store.write { writer in
+            try writer.insert(nodes: MerkleTree.nodesToAppend(leafHashes: leaves, startingAt: 0, reader: writer))
+        }
+        try store.read { reader in
+            let leafRange = try reader.nodeHashes(level: 0, indices: 5..<12)
+            #expect(leafRange.map(\.index) == Array(5..<12))
+            #expect(leafRange.map(\.hash) == Array(leaves[5..<12]))
+            // Level 2 holds nodes 0...8 for 37 leaves; 7..<20 reaches past the last.
+            let upper = try reader.nodeHashes(level: 2, indices: 7..<20)
+            #expect(upper.map(\.index) == [7, 8])
+            for node in upper {
+                let id = NodeID(level: 2, index: node.index)
+                #expect(try reader.hashes(of: [id])[id] == node.hash)
+            }
+            #expect(try reader.nodeHashes(level: 0, indices: 40..<50).isEmpty)
+            #expect(try reader.nodeHashes(level: 1, indices: 3..<3).isEmpty)
+        }
+    }
+
     @Test(
         "Two writers on one ledger (two store objects, as two processes) serialise: no index is lost or doubled",
         arguments: Backend.allCases
