@@ -78,7 +78,7 @@ struct AuditEngine {
     var headsMap = HeadsMap()
     /// Heads set since ``headsMap`` was last brought up to date, with their latest event and index
     /// and the events they gained meanwhile (``HeadsMap/advance(all:)``): the map
-    /// is only read at checkpoints, and one ``HeadsMap/set(all:)`` over the keys of a checkpoint
+    /// is only read at checkpoints, and one ``HeadsMap/advance(all:)`` over the keys of a checkpoint
     /// interval rebuilds the shared upper nodes once instead of once per entry (one key at a time
     /// was ~83 K instructions per audited entry, issue 15). Bounded by the auditor's
     /// `residentChains`, so memory stays flat between checkpoints far apart. Keyed by the map

@@ -20,17 +20,6 @@ public struct SHA256Digest: Hashable, Sendable {
         }
     }
 
-    /// The digest of exactly 32 bytes, or nil for any other count. An array's own overload: the
-    /// generic one above, called from another module, ran unspecialised, its iteration going
-    /// through the runtime's metadata lookups (about 40 K instructions per call; issue 15).
-    public init?(_ bytes: [UInt8]) {
-        guard bytes.count == SHA256.byteCount else { return nil }
-        self = .zero
-        withUnsafeMutableBytes(of: &words) { out in
-            bytes.withUnsafeBytes { out.copyMemory(from: $0) }
-        }
-    }
-
     /// `SHA-256(a ‖ b ‖ c)`.
     public init(
         hashing a: UnsafeRawBufferPointer,

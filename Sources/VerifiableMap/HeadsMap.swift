@@ -202,7 +202,7 @@ public struct HeadsMap: Sendable {
         var depth = 0
         while let current = node {
             // Only the child taken is bound: binding both retained and released the other one at
-            // every level (every audited entry looks its chain's count up here; issue 15).
+            // every level (a replay of the log looks each entry's chain count up here; issue 15).
             if MapKey.bit(key, depth) {
                 if case .branch(_, let right) = current.kind {
                     node = right

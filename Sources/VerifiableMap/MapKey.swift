@@ -7,14 +7,14 @@ public enum MapKey {
     public static let byteCount = 32
 
     /// `SHA-256("retrace-heads/v1 product\n" ‖ canonical Digital Link)`.
-    public static func product(_ digitalLink: String) -> [UInt8] { hash(productPrefix, digitalLink) }
+    public static func product(_ digitalLink: String) -> [UInt8] { productDigest(digitalLink).bytes }
 
     /// `SHA-256("retrace-heads/v1 class\n" ‖ GTIN-14)`: the chain of a GTIN's `product-class`
     /// statements. Its own prefix keeps it apart from every product key, whatever the GTIN.
-    public static func productClass(_ gtin: String) -> [UInt8] { hash(classPrefix, gtin) }
+    public static func productClass(_ gtin: String) -> [UInt8] { productClassDigest(gtin).bytes }
 
     /// `SHA-256("retrace-heads/v1 roster\n")`: the one reserved key of the roster chain.
-    public static let roster: [UInt8] = SHA256.hash(Array("retrace-heads/v1 roster\n".utf8))
+    public static let roster: [UInt8] = rosterDigest.bytes
 
     private static let productPrefix = Array("retrace-heads/v1 product\n".utf8)
     private static let classPrefix = Array("retrace-heads/v1 class\n".utf8)
@@ -29,18 +29,11 @@ public enum MapKey {
     /// ``roster`` held inline.
     public static let rosterDigest = digest(Array("retrace-heads/v1 roster\n".utf8), "")
 
+    /// `SHA-256(prefix ‖ name)` without joining them first: one key per appended or audited event.
     private static func digest(_ prefix: [UInt8], _ name: String) -> SHA256Digest {
         var name = name
         return prefix.withUnsafeBytes { prefix in
             name.withUTF8 { SHA256Digest(hashing: prefix, UnsafeRawBufferPointer($0)) }
-        }
-    }
-
-    /// `SHA-256(prefix ‖ name)` without joining them first: one key per appended or audited event.
-    private static func hash(_ prefix: [UInt8], _ name: String) -> [UInt8] {
-        var name = name
-        return prefix.withUnsafeBytes { prefix in
-            name.withUTF8 { SHA256.hash(prefix, UnsafeRawBufferPointer($0), SHA256.nothing) }
         }
     }
 
