@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Ed25519 only, where it is measurably faster; libcrypto answers every case where the two differ.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // The executables' allocator, in place of glibc's malloc; libraries never link it.
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+        .target(name: "ProcessAllocator", dependencies: ["CJemalloc"], swiftSettings: strict),
 
         // Bottom layer, no I/O: bytes, identities, hashes, signatures, the Merkle tree; the one
         // shape every module's error takes.
@@ -182,7 +185,7 @@ let package = Package(
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceRules", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "MerkleLog",
                 "RetraceServer", "RetraceTiles", "RetracePostgres", "RetraceKit", "RetraceWitness", "RetraceWitnessService",
-                "RetraceMonitor", "RetraceEPCIS", "RetraceInsights",
+                "RetraceMonitor", "RetraceEPCIS", "RetraceInsights", "ProcessAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -193,7 +196,7 @@ let package = Package(
             name: "RetraceBench",
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
-                "RetraceInsights", "VerifiableMap", "RetraceCrypto", "RetracePostgres",
+                "RetraceInsights", "VerifiableMap", "RetraceCrypto", "RetracePostgres", "ProcessAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
@@ -203,7 +206,7 @@ let package = Package(
             name: "RetraceLoad",
             dependencies: [
                 "RetraceServer", "LoopbackHTTP", "RetraceLedger", "RetraceSimulation", "RetraceVerification", "MerkleLog",
-                "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON",
+                "RetraceStorage", "RetraceEvents", "RetraceIdentity", "RetraceCrypto", "CanonicalJSON", "ProcessAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -25,6 +25,9 @@ struct BenchReport: Encodable, Sendable {
         /// the cases it refuses strictly, or libcrypto alone; every ratio "to cores × verify" is
         /// against this library's rate, and a faster library lowers it.
         var ed25519Implementation: String
+        /// The process's memory allocator (``ProcessAllocator/description``): every figure of
+        /// the run and of its child processes is measured on it.
+        var allocator: String
         /// Ed25519 verify/s on one core through Retrace's wrapper.
         var wrapperVerifyPerSecond: Double
         /// Ed25519 verify/s with one verifying thread per core at once, and that ÷ one core.

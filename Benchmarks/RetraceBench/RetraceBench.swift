@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MerkleLog
+import ProcessAllocator
 import RetraceAudit
 import RetraceCrypto
 import RetraceLedger
@@ -131,6 +132,7 @@ struct Suite: ParsableCommand {
         let date = Date()
         print("Retrace benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(date)")
         print("Command: retrace-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
+        print("Allocator: \(ProcessAllocator.description)")
         let first = try Baseline.measure()
         let speed = Baseline.opensslSpeedVerify()
         first.print(opensslSpeed: speed)
@@ -150,6 +152,7 @@ struct Suite: ParsableCommand {
             cores: first.cores,
             machine: BenchReport.Machine(
                 ed25519Implementation: Ed25519.implementation,
+                allocator: ProcessAllocator.description,
                 wrapperVerifyPerSecond: first.verifyPerSecond,
                 allCoresVerifyPerSecond: first.allCoresVerifyPerSecond,
                 coreScaling: first.coreScaling,

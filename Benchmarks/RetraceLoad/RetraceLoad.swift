@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import LoopbackHTTP
 import MerkleLog
+import ProcessAllocator
 import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
@@ -82,6 +83,8 @@ struct RetraceLoad: ParsableCommand {
         }
         let verifyPerSecond: Double
         let cores: Int
+        /// The process's memory allocator (``ProcessAllocator/description``).
+        var allocator = ProcessAllocator.description
         struct Reads: Encodable {
             let path: String
             let clients: Int
@@ -127,6 +130,7 @@ struct RetraceLoad: ParsableCommand {
                 : "## A server in another process under load (keep-alive loopback, 2 cores shared)"
         )
         print("Ed25519 verify, 1 core (same run): \(Int(verify)) /s; cores × verify = \(Int(verify) * cores) /s")
+        print("Allocator: \(document.allocator)")
         print("")
         if let port {
             document.appends = try Self.externalAppends(

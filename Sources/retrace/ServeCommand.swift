@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOSSL
+import ProcessAllocator
 import RetraceEvents
 import RetraceLedger
 import RetracePostgres
@@ -253,6 +254,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = RetraceServer(service: service, configuration: configuration, logger: logger)
         let host = self.host
         let scheme = configuration.tls == nil ? "http" : "https"
+        logger.info("starting", metadata: ["db": "\(db)", "allocator": "\(ProcessAllocator.description)"])
         do {
             try await server.run { port in
                 // One line on standard output a script can wait for; the logs go to standard error.

@@ -12,7 +12,7 @@ extension ServerTests {
     /// address on standard output, answers, and exits cleanly on SIGTERM.
     @Suite("retrace serve")
     struct ServeCommandTests {
-        @Test("--demo --port 0 serves the demo ledger, answers /health, and exits 0 on SIGTERM")
+        @Test("--demo --port 0 serves the demo ledger on jemalloc, answers /health, and exits 0 on SIGTERM")
         func serveAndStop() async throws {
             let binary = try CLIBinary.locate()
             let directory = try Self.scratchDirectory("retrace-serve")
@@ -23,13 +23,15 @@ extension ServerTests {
             // Answers verified under keys pinned from files (the repository's test keys), as a
             // mirror would run it, rather than under the keys the file records.
             process.arguments = [
-                "serve", "--demo", "--db", db, "--port", "0", "--log-level", "error",
+                "serve", "--demo", "--db", db, "--port", "0", "--log-level", "info",
                 "--trust-governance", Self.keys.appendingPathComponent("governance.pub").path,
                 "--trust-log", Self.keys.appendingPathComponent("log.pub").path,
             ]
             let output = Pipe()
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            let logPath = directory.appendingPathComponent("serve.log").path
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            process.standardError = try #require(FileHandle(forWritingAtPath: logPath))
             try process.run()
             defer { if process.isRunning { process.terminate() } }
 
@@ -59,6 +61,10 @@ extension ServerTests {
             }
             #expect(status == 0)
             #expect(process.terminationReason == .exit)
+            // The server allocates with jemalloc, as the executables are linked to (ProcessAllocator).
+            let log = try String(contentsOfFile: logPath, encoding: .utf8)
+            #expect(log.contains("allocator=jemalloc"), "\(log.prefix(2_000))")
+            #expect(!log.contains("idle"), "jemalloc is linked but glibc's malloc serves Swift")
         }
 
         @Test(
