@@ -64,6 +64,19 @@ public enum CanonicalJSON {
         return (parsed.value, parsed.span)
     }
 
+    /// The value that starts at `offset` in `bytes` (which may go on after it), and the offset
+    /// just past it, when it is well formed, canonical and nests at most `maxDepth` deep; `nil`
+    /// otherwise. For readers that take a known frame apart by hand and leave only the free-form
+    /// parts to this parser: they read the whole text again with ``decode(_:options:)`` when
+    /// this says `nil`, to name the error.
+    package static func canonicalValue(
+        in bytes: UnsafeBufferPointer<UInt8>,
+        at offset: Int,
+        maxDepth: Int
+    ) -> (value: JSONValue, end: Int)? {
+        CanonicalParser.canonicalValue(in: bytes, at: offset, maxDepth: maxDepth)
+    }
+
     /// Parses `bytes` under `options`; by default only canonical input is accepted.
     public static func decode(_ bytes: [UInt8], options: ReadOptions = .strict) throws -> JSONValue {
         try CanonicalParser.parse(bytes, options: options)

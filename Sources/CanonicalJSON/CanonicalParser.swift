@@ -91,6 +91,20 @@ struct CanonicalParser {
         return (value, spans, span)
     }
 
+    /// The one value that starts at `offset` in `input`, and the offset just past it, when the
+    /// value is well formed, nests at most `maxDepth` deep and is written canonically; `nil`
+    /// otherwise, without saying why (the caller reads the whole text again to name the error).
+    static func canonicalValue(
+        in input: UnsafeBufferPointer<UInt8>,
+        at offset: Int,
+        maxDepth: Int
+    ) -> (value: JSONValue, end: Int)? {
+        var parser = CanonicalParser(input: input, options: ReadOptions(maxDepth: maxDepth))
+        parser.position = offset
+        guard let value = try? parser.parseValue(), !parser.sawNonCanonical else { return nil }
+        return (value, parser.position)
+    }
+
     /// Re-encodes `value` and throws `notCanonical` at the first byte where `input` differs.
     private static func requireCanonicalForm(of value: JSONValue, input: [UInt8]) throws {
         var writer = CanonicalWriter(maxDepth: ReadOptions.depthCeiling)

@@ -45,6 +45,11 @@ public enum Hex {
     /// and decoding after read every id twice (issue 15's audit profile).
     public static func decodeLowercase(_ text: String) -> [UInt8]? { decode(text, values: lowercaseValues) }
 
+    /// ``decodeLowercase(_:)`` of UTF-8 bytes in place, for readers that never make a string of them.
+    public static func decodeLowercase(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        decode(utf8: utf8, values: lowercaseValues)
+    }
+
     private static func decode(_ text: String, values: [UInt8]) -> [UInt8]? {
         // A native string's UTF-8 is contiguous: read in place, not copied into an array first
         // (every parsed statement decodes its id, signer and previous this way).

@@ -25,6 +25,12 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// The digest 64 lowercase hex digits spell, read from UTF-8 in place; `nil` for anything else.
+    init?(hexUTF8 utf8: UnsafeBufferPointer<UInt8>) {
+        guard utf8.count == 64, let bytes = Hex.decodeLowercase(utf8: utf8) else { return nil }
+        self.bytes = bytes
+    }
+
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
     /// The first 12 hex digits, enough to tell events apart on screen.

@@ -1,3 +1,5 @@
+import RetraceCrypto
+
 /// The kind of a statement: a step in a product's life, a roster update, or a brand owner's
 /// description of a product class (GTIN).
 ///
@@ -13,6 +15,20 @@ public struct EventType: Hashable, Sendable, Comparable, CustomStringConvertible
             throw FormatError(.unknownEventType, field: "statement.type", "unknown event type \"\(name)\"")
         }
         self = known
+    }
+
+    /// The type whose name is exactly these UTF-8 bytes, for readers that never make a string of
+    /// them; `nil` for any other bytes.
+    init?(nameUTF8 utf8: UnsafeBufferPointer<UInt8>) {
+        for known in Self.all {
+            var name = known.name
+            let matches = name.withUTF8 { Bytewise.equal(UnsafeRawBufferPointer($0), UnsafeRawBufferPointer(utf8)) }
+            if matches {
+                self = known
+                return
+            }
+        }
+        return nil
     }
 
     public var description: String { name }

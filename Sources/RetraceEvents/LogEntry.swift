@@ -37,6 +37,16 @@ public struct LogEntry: Hashable, Sendable {
 
     /// Parses stored or exported leaf bytes; `members` come from beside the entry.
     public init(parsing bytes: [UInt8], members: [BatchMember] = []) throws(FormatError) {
+        if members.isEmpty, let entry = PlainEntryReader.entry(bytes) {
+            self = entry
+            return
+        }
+        try self.init(readingTree: bytes, members: members)
+    }
+
+    /// ``init(parsing:members:)`` through a JSON tree of the whole entry: for every entry
+    /// ``PlainEntryReader`` does not take, and the one that names what is wrong.
+    init(readingTree bytes: [UInt8], members: [BatchMember]) throws(FormatError) {
         let (value, statementBytes) = try SignedStatement.decodeCanonical(bytes, keeping: "statement")
         var fields = try FieldReader(value, path: "entry")
         let received = try Timestamp(parsing: fields.string("received"), field: "entry.received")

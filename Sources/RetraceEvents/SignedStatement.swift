@@ -45,6 +45,16 @@ public struct SignedStatement: Hashable, Sendable {
     /// Submissions must already be canonical: a party signs canonical bytes, so anything else is
     /// either a bug in its software or an attempt to smuggle a second reading past the verifier.
     public init(parsing bytes: [UInt8]) throws(FormatError) {
+        if let signed = PlainEntryReader.signedStatement(bytes) {
+            self = signed
+            return
+        }
+        try self.init(readingTree: bytes)
+    }
+
+    /// ``init(parsing:)`` through a JSON tree: for every submission ``PlainEntryReader`` does
+    /// not take, and the one that names what is wrong.
+    init(readingTree bytes: [UInt8]) throws(FormatError) {
         let (value, statementBytes) = try Self.decodeCanonical(bytes, keeping: "statement")
         try self.init(json: value, statementBytes: statementBytes)
     }

@@ -61,10 +61,10 @@ public struct Statement: Hashable, Sendable {
         )
     }
 
-    /// - Parameter read: the object and its bytes when the statement was read from canonical
-    ///   input (``init(json:path:canonicalBytes:)``): those bytes are the statement's canonical
-    ///   bytes, so they are kept instead of written again.
-    private init(
+    /// - Parameter read: the bytes the statement was read from, when they were canonical
+    ///   (``init(json:path:canonicalBytes:)``, ``PlainEntryReader``): they are the statement's
+    ///   canonical bytes, so they are kept instead of written again.
+    init(
         type: EventType,
         product: SGTIN?,
         previous: Digest?,
@@ -73,7 +73,7 @@ public struct Statement: Hashable, Sendable {
         time: Timestamp,
         location: String?,
         details: JSONObject,
-        read: (json: JSONValue, bytes: [UInt8])?
+        read: [UInt8]?
     ) throws(FormatError) {
         self.type = type
         self.product = product
@@ -83,30 +83,20 @@ public struct Statement: Hashable, Sendable {
         self.time = time
         self.location = location
         self.details = details
-        func described() -> JSONValue {
-            var object = JSONObject()
-            object["version"] = .integer(Self.version)
-            object["type"] = .string(type.name)
-            if let product { object["product"] = .string(product.digitalLink) }
-            if let previous { object["previous"] = .string(previous.hex) }
-            if let batch { object["batch"] = batch.json }
-            object["signer"] = .string(signer.hex)
-            object["time"] = .string(time.description)
-            if let location { object["location"] = .string(location) }
-            object["details"] = .object(details)
-            return .object(object)
-        }
         if let read {
             // Every field was read in its one accepted spelling and nothing unknown was left, so
-            // the object read is the one these fields describe: checked in debug builds.
-            assert(read.json == described(), "a statement read back differs from the one its fields describe")
-            assert((try? CanonicalJSON.encode(read.json)) == read.bytes, "the bytes given are not the statement's")
-            self.json = read.json
-            self.canonicalBytes = read.bytes
+            // the bytes read are the ones these fields write: checked in debug builds.
+            assert(
+                (try? CanonicalJSON.encode(Self.object(type, product, previous, batch, signer, time, location, details)))
+                    == read,
+                "the bytes read are not the statement's"
+            )
+            self.canonicalBytes = read
         } else {
-            self.json = described()
             do {
-                self.canonicalBytes = try CanonicalJSON.encode(json)
+                self.canonicalBytes = try CanonicalJSON.encode(
+                    Self.object(type, product, previous, batch, signer, time, location, details)
+                )
             } catch {
                 throw FormatError(
                     .invalidValue,
@@ -119,8 +109,34 @@ public struct Statement: Hashable, Sendable {
         try validateShape(path: "statement")
     }
 
-    /// The statement as a JSON value.
-    public let json: JSONValue
+    /// The statement as a JSON value, written from its fields on each use: a statement keeps its
+    /// canonical bytes, not a tree of them, since the append and the audit read every statement
+    /// and few of them are ever shown.
+    public var json: JSONValue { Self.object(type, product, previous, batch, signer, time, location, details) }
+
+    /// The object these fields describe; its canonical bytes are the statement's.
+    private static func object(
+        _ type: EventType,
+        _ product: SGTIN?,
+        _ previous: Digest?,
+        _ batch: BatchCommitment?,
+        _ signer: Digest,
+        _ time: Timestamp,
+        _ location: String?,
+        _ details: JSONObject
+    ) -> JSONValue {
+        var object = JSONObject()
+        object["version"] = .integer(version)
+        object["type"] = .string(type.name)
+        if let product { object["product"] = .string(product.digitalLink) }
+        if let previous { object["previous"] = .string(previous.hex) }
+        if let batch { object["batch"] = batch.json }
+        object["signer"] = .string(signer.hex)
+        object["time"] = .string(time.description)
+        if let location { object["location"] = .string(location) }
+        object["details"] = .object(details)
+        return .object(object)
+    }
 
     /// The exact bytes an Ed25519 signature covers.
     public var signingInput: [UInt8] { SigningContext.prefix(for: type) + canonicalBytes }
@@ -176,8 +192,11 @@ public struct Statement: Hashable, Sendable {
             time: time,
             location: location,
             details: details,
-            read: canonicalBytes.map { (value, $0) }
+            read: canonicalBytes
         )
+        // Every field was read in its one accepted spelling and nothing unknown was left, so the
+        // object read is the one these fields describe: checked in debug builds.
+        assert(canonicalBytes == nil || json == value, "a statement read back differs from the one its fields describe")
     }
 
     /// The envelope rules that hold for every type, independent of any ledger state.

@@ -11,45 +11,60 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(secondsSinceEpoch: Int64) { self.secondsSinceEpoch = secondsSinceEpoch }
 
     public init(parsing text: String, field: @autoclosure () -> String = "time") throws(FormatError) {
-        func fail() -> FormatError {
-            FormatError(.invalidTime, field: field(), "\"\(text)\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ")
-        }
-        // Copied onto the stack, not into an array: every parsed entry reads two times.
-        guard text.utf8.count == 20 else { throw fail() }
-        var b = InlineArray<20, UInt8>(repeating: 0)
         // From the string's own UTF-8 buffer: enumerating `utf8` went through a generic iterator
         // per byte (1.2 K instructions per time, two times per audited entry).
         var utf8 = text
-        utf8.withUTF8 { utf8 in
-            for i in 0..<20 { b[i] = utf8[i] }
-        }
-        guard b[4] == 0x2d, b[7] == 0x2d, b[10] == 0x54, b[13] == 0x3a, b[16] == 0x3a, b[19] == 0x5a
-        else { throw fail() }
-        func number(_ range: Range<Int>) throws(FormatError) -> Int64 {
-            var value: Int64 = 0
-            for i in range {
-                guard b[i] >= 0x30, b[i] <= 0x39 else { throw fail() }
-                value = value * 10 + Int64(b[i] - 0x30)
-            }
-            return value
-        }
-        let year = try number(0..<4)
-        let month = try number(5..<7)
-        let day = try number(8..<10)
-        let hour = try number(11..<13)
-        let minute = try number(14..<16)
-        let second = try number(17..<19)
-        guard year >= 1970, (1...12).contains(month), day >= 1, day <= Self.daysInMonth(year, month),
-            hour < 24, minute < 60, second < 60
-        else {
+        switch utf8.withUTF8({ Self.read($0) }) {
+        case .instant(let seconds):
+            self.secondsSinceEpoch = seconds
+        case .malformed:
+            throw FormatError(
+                .invalidTime,
+                field: field(),
+                "\"\(text)\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ"
+            )
+        case .unreal:
             throw FormatError(
                 .invalidTime,
                 field: field(),
                 "\"\(text)\" is not a real UTC date and time (no leap seconds)"
             )
         }
-        let days = Self.daysFromCivil(year, month, day)
-        self.secondsSinceEpoch = days * 86_400 + hour * 3600 + minute * 60 + second
+    }
+
+    /// The instant these UTF-8 bytes spell, for readers that never make a string of them; `nil`
+    /// for anything ``init(parsing:field:)`` refuses.
+    init?(utf8: UnsafeBufferPointer<UInt8>) {
+        guard case .instant(let seconds) = Self.read(utf8) else { return nil }
+        self.secondsSinceEpoch = seconds
+    }
+
+    private enum Reading {
+        case instant(Int64)
+        /// Not of the form `YYYY-MM-DDTHH:MM:SSZ`.
+        case malformed
+        /// Of the form, but no real UTC date and time.
+        case unreal
+    }
+
+    private static func read(_ b: UnsafeBufferPointer<UInt8>) -> Reading {
+        guard b.count == 20, b[4] == 0x2d, b[7] == 0x2d, b[10] == 0x54, b[13] == 0x3a, b[16] == 0x3a, b[19] == 0x5a
+        else { return .malformed }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for i in range {
+                guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+                value = value * 10 + Int64(b[i] - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return .malformed }
+        guard year >= 1970, (1...12).contains(month), day >= 1, day <= daysInMonth(year, month),
+            hour < 24, minute < 60, second < 60
+        else { return .unreal }
+        return .instant(daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
     }
 
     public var description: String {
