@@ -35,15 +35,26 @@ let package = Package(
         // The root package's library modules (see above).
         .systemLibrary(
             name: "COpenSSL", path: "Retrace/COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        retrace("RetraceCrypto", ["COpenSSL"]),
-        retrace("CanonicalJSON"),
-        retrace("RetraceIdentity"),
-        retrace("MerkleLog", ["RetraceCrypto"]),
-        retrace("RetraceEvents", ["CanonicalJSON", "RetraceCrypto", "RetraceIdentity", "MerkleLog"]),
-        retrace("RetraceStorage", ["MerkleLog", .product(name: "GRDB", package: "GRDB.swift")]),
+        .systemLibrary(
+            name: "CSodium", path: "Retrace/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        retrace("CodedErrors"),
+        retrace("RetraceCrypto", ["COpenSSL", "CSodium", "CodedErrors"]),
+        retrace("CanonicalJSON", ["CodedErrors"]),
+        retrace("RetraceIdentity", ["CodedErrors"]),
+        retrace("MerkleLog", ["RetraceCrypto", "CodedErrors"]),
+        retrace("VerifiableMap", ["RetraceCrypto", "CodedErrors"]),
+        retrace(
+            "RetraceEvents", ["CanonicalJSON", "RetraceCrypto", "RetraceIdentity", "MerkleLog", "CodedErrors"]),
+        retrace(
+            "RetraceStorage",
+            [
+                "MerkleLog", "RetraceCrypto", "CodedErrors", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]),
         retrace("RetraceRules", ["RetraceEvents", "RetraceCrypto", "CanonicalJSON", "RetraceIdentity"]),
-        retrace("RetraceLedger", ["RetraceEvents", "RetraceRules", "RetraceStorage"]),
-        retrace("RetraceVerification", ["RetraceLedger"]),
+        retrace(
+            "RetraceLedger", ["RetraceEvents", "RetraceRules", "RetraceStorage", "VerifiableMap", "CodedErrors"]),
+        retrace("RetraceVerification", ["RetraceLedger", "VerifiableMap", "CodedErrors"]),
         retrace("RetraceSimulation", ["RetraceLedger"]),
 
         // libFuzzer's driver entry point, and what every target shares.

@@ -46,7 +46,7 @@ public struct LogEntry: Hashable, Sendable {
 
     /// ``init(parsing:members:)`` through a JSON tree of the whole entry: for every entry
     /// ``PlainEntryReader`` does not take, and the one that names what is wrong.
-    init(readingTree bytes: [UInt8], members: [BatchMember]) throws(FormatError) {
+    package init(readingTree bytes: [UInt8], members: [BatchMember]) throws(FormatError) {
         let (value, statementBytes) = try SignedStatement.decodeCanonical(bytes, keeping: "statement")
         var fields = try FieldReader(value, path: "entry")
         let received = try Timestamp(parsing: fields.string("received"), field: "entry.received")

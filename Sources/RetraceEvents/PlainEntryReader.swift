@@ -18,8 +18,9 @@ import RetraceIdentity
 /// value a check refuses — it answers `nil` without saying why, and the caller reads the bytes
 /// again through the tree reader, which reaches its own verdict and names the error. So for bytes
 /// this reader accepts, the tree reader gives an equal value (checked at every byte of mutated
-/// entries in `PlainEntryReaderTests`), and errors keep their wording.
-struct PlainEntryReader: ~Copyable {
+/// entries in `PlainEntryReaderTests`, and on every input of the `FuzzEvent` target), and errors
+/// keep their wording.
+package struct PlainEntryReader: ~Copyable {
     private let input: UnsafeBufferPointer<UInt8>
     private var position = 0
 
@@ -30,7 +31,7 @@ struct PlainEntryReader: ~Copyable {
     private init(_ input: UnsafeBufferPointer<UInt8>) { self.input = input }
 
     /// `{"received":…,"signature":…,"statement":{…}}`, or `nil`.
-    static func entry(_ bytes: [UInt8]) -> LogEntry? {
+    package static func entry(_ bytes: [UInt8]) -> LogEntry? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = PlainEntryReader(buffer)
             guard reader.literal("{\"received\":"), let received = reader.time(),
@@ -43,7 +44,7 @@ struct PlainEntryReader: ~Copyable {
     }
 
     /// `{"signature":…,"statement":{…}}` (a submission without batch members), or `nil`.
-    static func signedStatement(_ bytes: [UInt8]) -> SignedStatement? {
+    package static func signedStatement(_ bytes: [UInt8]) -> SignedStatement? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = PlainEntryReader(buffer)
             guard reader.literal("{\"signature\":"), let signature = reader.signature(),

@@ -54,7 +54,7 @@ public struct SignedStatement: Hashable, Sendable {
 
     /// ``init(parsing:)`` through a JSON tree: for every submission ``PlainEntryReader`` does
     /// not take, and the one that names what is wrong.
-    init(readingTree bytes: [UInt8]) throws(FormatError) {
+    package init(readingTree bytes: [UInt8]) throws(FormatError) {
         let (value, statementBytes) = try Self.decodeCanonical(bytes, keeping: "statement")
         try self.init(json: value, statementBytes: statementBytes)
     }

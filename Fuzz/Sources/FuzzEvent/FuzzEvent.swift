@@ -13,6 +13,7 @@ import RetraceSimulation
 /// Properties of what is accepted:
 /// - a parsed statement or entry re-encodes to the exact input bytes (what is signed and hashed has
 ///   one byte form), and its statement rebuilds from its own JSON with the same id;
+/// - what the readers without a JSON tree (`PlainEntryReader`) accept, the tree readers read equal;
 /// - rules only ever throw `RuleViolation`; a state they produce survives its JSON round trip;
 /// - a roster document that parses rebuilds from its own JSON.
 ///
@@ -23,6 +24,15 @@ import RetraceSimulation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = FuzzDriver.bytes(data, size)
+    // The readers without a JSON tree accept only what the tree readers read alike.
+    if let plain = PlainEntryReader.signedStatement(bytes) {
+        let tree = try? SignedStatement(readingTree: bytes)
+        invariant(plain == tree, "the plain reader reads a statement otherwise")
+    }
+    if let plain = PlainEntryReader.entry(bytes) {
+        let tree = try? LogEntry(readingTree: bytes, members: [])
+        invariant(plain == tree, "the plain reader reads an entry otherwise")
+    }
     if let signed = try? SignedStatement(parsing: bytes) {
         invariant(
             (try? CanonicalJSON.encode(signed.json)) == bytes, "a parsed signed statement re-encodes differently")
