@@ -101,3 +101,40 @@ struct CanonicalFormTests {
         )
     }
 }
+
+/// One value read at an offset of a longer text, for readers that take a known frame apart by
+/// hand (`PlainEntryReader`): it must refuse whatever strict reading of the value alone refuses.
+@Suite("A canonical value inside a longer text")
+struct CanonicalValueTests {
+    static func value(_ text: String, at offset: Int, maxDepth: Int = 64) -> (JSONValue, Int)? {
+        Array(text.utf8).withUnsafeBufferPointer { buffer in
+            CanonicalJSON.canonicalValue(in: buffer, at: offset, maxDepth: maxDepth).map { ($0.value, $0.end) }
+        }
+    }
+
+    @Test("the value and the offset just past it, whatever follows")
+    func valueAndEnd() throws {
+        let read = try #require(Self.value(#"[1,{"a":[2,"x"],"b":{}}],"z""#, at: 3))
+        #expect(read.0 == .object(["a": .array([.integer(2), .string("x")]), "b": .object([:])]))
+        #expect(read.1 == 23)
+        #expect(Self.value(#"{"k":"v"}"#, at: 5)?.0 == .string("v"))
+        #expect(Self.value(#"{"k":"v"}"#, at: 5)?.1 == 8)
+    }
+
+    @Test(
+        "anything strict reading refuses is refused",
+        arguments: [
+            #"{"b":1,"a":2}"#, #" {"a":1}"#, #"{"a": 1}"#, #"{"a":1,"a":1}"#, #"{"a":"\u0041"}"#, #"{"a":01}"#,
+            #"{"a":1.5}"#, #"{"a":-0}"#, #"{"a":"\/"}"#, #"{"a":"#, #"}"#,
+        ])
+    func refusals(text: String) {
+        #expect(Self.value("x" + text, at: 1) == nil)
+        #expect(throws: (any Error).self) { try CanonicalJSON.decode(Array(text.utf8)) }
+    }
+
+    @Test("nesting is bounded as the caller says: three levels with three, not with two")
+    func depth() {
+        #expect(Self.value("[[[]]]", at: 0, maxDepth: 3)?.1 == 6)
+        #expect(Self.value("[[[]]]", at: 0, maxDepth: 2) == nil)
+    }
+}
