@@ -126,7 +126,8 @@ struct CanonicalValueTests {
         arguments: [
             #"{"b":1,"a":2}"#, #" {"a":1}"#, #"{"a": 1}"#, #"{"a":1,"a":1}"#, #"{"a":"\u0041"}"#, #"{"a":01}"#,
             #"{"a":1.5}"#, #"{"a":-0}"#, #"{"a":"\/"}"#, #"{"a":"#, #"}"#,
-        ])
+        ]
+    )
     func refusals(text: String) {
         #expect(Self.value("x" + text, at: 1) == nil)
         #expect(throws: (any Error).self) { try CanonicalJSON.decode(Array(text.utf8)) }
