@@ -8,7 +8,10 @@ import FuzzSupport
 ///   value is the input itself, byte for byte (one byte form per value, the basis of every signature);
 /// - whatever lenient reading accepts encodes without error, and its encoding reads back strictly as
 ///   an equal value;
-/// - the ASCII-keys and deep-nesting options only add refusals / lift the depth limit consistently.
+/// - the ASCII-keys and deep-nesting options only add refusals / lift the depth limit consistently;
+/// - `canonicalValue` (one value at an offset, for readers that take a frame apart by hand) reads
+///   the input as strict reading does: when it answers at offset 0, strict reading of the bytes up
+///   to its end gives the same value, and when strict reading takes the whole input, so does it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = FuzzDriver.bytes(data, size)
@@ -40,6 +43,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         if let ascii = try? CanonicalJSON.decode(bytes, options: asciiKeys) {
             invariant(ascii == lenient, "reading with asciiKeysOnly gives a different value")
         }
+    }
+    let atOffset = bytes.withUnsafeBufferPointer {
+        CanonicalJSON.canonicalValue(in: $0, at: 0, maxDepth: ReadOptions.defaultMaxDepth)
+    }
+    if let (value, end) = atOffset {
+        let prefix = try? CanonicalJSON.decode(Array(bytes[..<end]), options: .strict)
+        invariant(prefix == value, "a canonical value at an offset is not what strict reading of its bytes gives")
+    }
+    if let strict {
+        invariant(
+            atOffset?.value == strict && atOffset?.end == bytes.count,
+            "strict reading took the whole input, canonicalValue did not")
     }
     // The deepest nesting the reader allows (256 levels): iterative parsing, recursive everything else.
     let deep = ReadOptions(requireCanonical: false, maxDepth: ReadOptions.depthCeiling)
