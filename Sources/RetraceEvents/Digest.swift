@@ -19,10 +19,11 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static func of(_ data: some Collection<UInt8>) -> Digest { Digest(trusted: SHA256.hash(data)) }
 
     public init(hex: String, field: @autoclosure () -> String) throws(FormatError) {
-        guard hex.utf8.count == 64, let bytes = Hex.decodeLowercase(hex) else {
+        var text = hex
+        guard let digest = text.withUTF8({ Digest(hexUTF8: $0) }) else {
             throw FormatError(.invalidValue, field: field(), "expected 64 lowercase hex digits of a SHA-256 hash")
         }
-        self.bytes = bytes
+        self = digest
     }
 
     /// The digest 64 lowercase hex digits spell, read from UTF-8 in place; `nil` for anything else.

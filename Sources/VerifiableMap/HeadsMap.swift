@@ -50,9 +50,7 @@ public struct HeadsMap: Sendable {
 
     /// Sets `key`'s value (inserting the key if new).
     public mutating func set(_ key: [UInt8], _ value: HeadValue) throws(MapError) {
-        guard key.count == MapKey.byteCount else {
-            throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
-        }
+        try Self.requireMapKey(key)
         var inserted = false
         top = Self.set(top, key: key, value: value, depth: 0, inserted: &inserted)
         if inserted { count += 1 }
@@ -84,9 +82,7 @@ public struct HeadsMap: Sendable {
     /// keys share their upper levels, so a batch of a thousand keys hashes and allocates about half
     /// the nodes the one-by-one updates would (the append path's map cost, issue 11).
     public mutating func set(all updates: [(key: [UInt8], value: HeadValue)]) throws(MapError) {
-        for update in updates where update.key.count != MapKey.byteCount {
-            throw MapError(.malformedValue, "a map key is \(update.key.count) bytes, expected \(MapKey.byteCount)")
-        }
+        for update in updates { try Self.requireMapKey(update.key) }
         guard !updates.isEmpty else { return }
         let sorted = Self.sortedLastOfEachKey(updates)
         var inserted = 0
@@ -103,9 +99,7 @@ public struct HeadsMap: Sendable {
     /// walked the tree once per event, a cache miss per level at 10^6 entries (issue 15); here the
     /// old count is read where the update's path reaches the old leaf anyway.
     public mutating func advance(all heads: [(key: [UInt8], value: HeadValue)]) throws(MapError) {
-        for head in heads where head.key.count != MapKey.byteCount {
-            throw MapError(.malformedValue, "a map key is \(head.key.count) bytes, expected \(MapKey.byteCount)")
-        }
+        for head in heads { try Self.requireMapKey(head.key) }
         guard !heads.isEmpty else { return }
         let sorted = heads.sorted { Bytewise.precedes($0.key, $1.key) }
         for (earlier, later) in zip(sorted, sorted.dropFirst()) where earlier.key == later.key {
@@ -222,9 +216,7 @@ public struct HeadsMap: Sendable {
 
     /// The proof of `key`'s value or of its absence, against ``root``.
     public func proof(_ key: [UInt8]) throws(MapError) -> MapProof {
-        guard key.count == MapKey.byteCount else {
-            throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
-        }
+        try Self.requireMapKey(key)
         var siblings: [[UInt8]?] = []
         var node = top
         var depth = 0
@@ -250,13 +242,18 @@ extension HeadsMap {
     /// Builds the map of many keys at once: sorted, then each node hashed once (2n hashes, where
     /// inserting one by one costs n·log n). A key given twice keeps its last value.
     public init(entries: [(key: [UInt8], value: HeadValue)]) throws(MapError) {
-        for entry in entries where entry.key.count != MapKey.byteCount {
-            throw MapError(.malformedValue, "a map key is \(entry.key.count) bytes, expected \(MapKey.byteCount)")
-        }
+        for entry in entries { try Self.requireMapKey(entry.key) }
         let sorted = Self.sortedLastOfEachKey(entries)
         self.init()
         top = Self.build(sorted[...], depth: 0)
         count = sorted.count
+    }
+
+    /// Refuses a key that is not a map key's length, before anything is changed.
+    static func requireMapKey(_ key: [UInt8]) throws(MapError) {
+        guard key.count == MapKey.byteCount else {
+            throw MapError(.malformedValue, "a map key is \(key.count) bytes, expected \(MapKey.byteCount)")
+        }
     }
 
     /// `updates` in bytewise key order, a key given more than once kept with its last value. By a
