@@ -55,10 +55,16 @@ struct ChainHeads {
     private mutating func evict() throws {
         let table = try spill ?? ScratchTable()
         spill = table
-        let oldest = resident.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(resident.count / 2)
+        // The half to write out is found by the use stamps alone (distinct, so the median splits
+        // the heads exactly): sorting the entries themselves copied every resident head, its
+        // state and arrays retained and released, on each eviction (issue 15).
+        let stamps = resident.values.map(\.lastUse).sorted()
+        let newestWrittenOut = stamps[resident.count / 2 - 1]
         var rows: [(key: String, value: [UInt8])] = []
-        rows.reserveCapacity(oldest.count)
-        for (key, entry) in oldest { rows.append((key, try Self.encode(entry.head))) }
+        rows.reserveCapacity(resident.count / 2)
+        for (key, entry) in resident where entry.lastUse <= newestWrittenOut {
+            rows.append((key, try Self.encode(entry.head)))
+        }
         try table.put(rows)
         for row in rows { resident[row.key] = nil }
         spilled += rows.count

@@ -76,6 +76,22 @@ struct ChainHeadsTests {
         #expect(seen.first { $0.0 == changedKey }?.1.lastIndex == changed.lastIndex)
     }
 
+    @Test("the least recently used half is written out, and only it")
+    func leastRecentlyUsedHalfLeaves() throws {
+        let heads = Array(try Self.storyHeads().prefix(9))
+        var table = ChainHeads(capacity: 8)
+        for (key, head) in heads.prefix(8) { try table.set(key, head) }
+        // The first four used again: the next four are now the least recently used.
+        for (key, head) in heads.prefix(4) { #expect(try table.head(key) == head) }
+        try table.set(heads[8].0, heads[8].1)
+        #expect(table.spilled == 4, "nine resident heads over a limit of eight: four leave")
+
+        for (key, head) in heads.prefix(4) + heads.suffix(1) { #expect(try table.head(key) == head) }
+        #expect(table.reloaded == 0, "the recently used heads stayed in memory")
+        for (key, head) in heads[4..<8] { #expect(try table.head(key) == head) }
+        #expect(table.reloaded == 4, "the four least recently used came back from the scratch file")
+    }
+
     @Test("a cut-short scratch record is an error that names the product, not a crash")
     func truncatedRecord() throws {
         let (key, head) = try #require(try Self.storyHeads().first)
