@@ -75,7 +75,7 @@ struct AuditEngine {
     var rootDiverged = false
     var checkpointsChecked: UInt64 = 0
     /// The heads map recomputed from the entries alone, compared with each checkpoint's heads root.
-    var headsMap = HeadsMap()
+    var headsMap = FlatHeadsMap()
     /// Heads set since ``headsMap`` was last brought up to date, with their latest event and index
     /// and the events they gained meanwhile (``HeadsMap/advance(all:)``): the map
     /// is only read at checkpoints, and one ``HeadsMap/advance(all:)`` over the keys of a checkpoint
@@ -83,7 +83,7 @@ struct AuditEngine {
     /// was ~83 K instructions per audited entry, issue 15). Bounded by the auditor's
     /// `residentChains`, so memory stays flat between checkpoints far apart. Keyed by the map
     /// key held inline: a `[UInt8]` key is hashed one byte at a time, twice per audited entry.
-    private var pendingHeads: [SHA256Digest: (key: [UInt8], value: HeadValue)] = [:]
+    private var pendingHeads: [SHA256Digest: FlatHeadsMap.Head] = [:]
     var pendingHeadsLimit = Auditor.defaultResidentChains
     /// Chains compared per range read at the end of a full audit: as many heads as the audit keeps
     /// in memory, with their stored links (about eight each at 10^6 entries) and rows.
@@ -689,11 +689,14 @@ struct AuditEngine {
     /// Notes that the chain under `key` gained an event: the count it gained since the map was
     /// last brought up to date, which the map adds to the count it holds (``flushHeads()``).
     private mutating func advanceHead(_ key: SHA256Digest, eventID: [UInt8], index: UInt64) throws {
+        guard let event = SHA256Digest(eventID) else {
+            throw AuditError(.storage, "an event id of \(eventID.count) bytes reached the heads map")
+        }
         if let pending = pendingHeads.index(forKey: key) {
-            let gained = pendingHeads.values[pending].value.count + 1
-            pendingHeads.values[pending].value = try HeadValue(eventID: eventID, count: gained, index: index)
+            let gained = pendingHeads.values[pending].count + 1
+            pendingHeads.values[pending] = try FlatHeadsMap.Head(key: key, eventID: event, count: gained, index: index)
         } else {
-            pendingHeads[key] = (key.bytes, try HeadValue(eventID: eventID, count: 1, index: index))
+            pendingHeads[key] = try FlatHeadsMap.Head(key: key, eventID: event, count: 1, index: index)
         }
     }
 

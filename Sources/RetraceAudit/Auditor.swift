@@ -329,7 +329,7 @@ public struct Auditor: Sendable {
                 )
                 return false
             }
-            engine.headsMap = seeded.map
+            engine.headsMap = try FlatHeadsMap(seeded.map)
             engine.headsKnown = true
         }
         engine.lastSeenCheckpoint = oldSize

@@ -11,6 +11,15 @@ public struct SHA256Digest: Hashable, Sendable {
 
     private init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
 
+    /// The digest of exactly 32 bytes, or nil for any other count: one copy. The generic
+    /// initializer below, called from another module, runs unspecialized (an enumerating
+    /// iterator looked up through type metadata, about 35 K instructions for 32 bytes; issue 15).
+    public init?(_ bytes: [UInt8]) {
+        guard bytes.count == SHA256.byteCount else { return nil }
+        self = .zero
+        withUnsafeMutableBytes(of: &words) { out in bytes.withUnsafeBytes { out.copyMemory(from: $0) } }
+    }
+
     /// The digest of exactly 32 bytes, or nil for any other count.
     public init?(_ bytes: some Collection<UInt8>) {
         guard bytes.count == SHA256.byteCount else { return nil }

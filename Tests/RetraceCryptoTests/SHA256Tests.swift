@@ -52,6 +52,10 @@ struct SHA256Tests {
         #expect(try #require(SHA256Digest(whole)).bytes == whole)
         #expect(SHA256Digest(whole) != SHA256Digest(hashing: SHA256.nothing))
         #expect(SHA256Digest(whole.dropLast()) == nil)
+        // The array initializer and the generic one read the same bytes and refuse the same counts.
+        #expect(SHA256Digest(whole[...]) == SHA256Digest(whole))
+        #expect(SHA256Digest(whole + [0]) == nil && SHA256Digest(Array(whole.dropLast())) == nil)
+        #expect(SHA256Digest([UInt8]()) == nil)
         #expect(SHA256Digest.zero.bytes == [UInt8](repeating: 0, count: 32))
         #expect(Hex.encode(SHA256Digest(hashing: SHA256.nothing).bytes) == Hex.encode(SHA256.hash([UInt8]())))
     }

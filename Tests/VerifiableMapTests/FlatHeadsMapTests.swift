@@ -1,0 +1,122 @@
+import Foundation
+import RetraceCrypto
+import Testing
+import VerifiableMap
+
+/// The flat heads map must be the heads map: the same root for the same keys and values, whatever
+/// the order and batches they arrive in, or it would report a correct ledger as tampered (or miss
+/// a wrong commitment).
+@Suite("Flat heads map: the heads map an audit updates in place")
+struct FlatHeadsMapTests {
+    static func flat(_ key: [UInt8], _ value: HeadValue) throws -> FlatHeadsMap.Head {
+        try FlatHeadsMap.Head(
+            key: #require(SHA256Digest(key)),
+            eventID: #require(SHA256Digest(value.eventID)),
+            count: value.count,
+            index: value.index
+        )
+    }
+
+    @Test("the roots of spec/vectors/heads-map.json")
+    func knownAnswers() throws {
+        let file = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: MapVectorTests.url)) as? [String: Any]
+        )
+        let maps = try #require(file["maps"] as? [[String: Any]])
+        #expect(maps.count >= 3)
+        for map in maps {
+            let entries = try #require(map["entries"] as? [[String: String]])
+            var flat = FlatHeadsMap()
+            try flat.advance(
+                all: entries.map { entry in
+                    let keyHex = try #require(entry["key"])
+                    let valueHex = try #require(entry["value"])
+                    let key = try #require(Hex.decode(keyHex))
+                    let value = try HeadValue(bytes: try #require(Hex.decode(valueHex)))
+                    return try Self.flat(key, value)
+                }
+            )
+            #expect(Hex.encode(flat.root) == map["root"] as? String)
+            #expect(flat.count == entries.count)
+        }
+        #expect(FlatHeadsMap().root == MapHash.empty)
+    }
+
+    @Test("random batches of new and known keys give HeadsMap's root after every batch", arguments: [3, 17, 29])
+    func agreesWithHeadsMap(seed: UInt64) throws {
+        var generator = SplitMix(state: seed)
+        var reference = HeadsMap()
+        var flat = FlatHeadsMap()
+        for round in 0..<60 {
+            // Batches of one key (a leaf updated where it stands), a few, and many; keys drawn
+            // from a range that grows, so later batches mix new keys with known ones.
+            var keys = Set<Int>()
+            let size = [1, 1, 2, 7, 150, 600][round % 6]
+            for _ in 0..<size { keys.insert(Int(generator.next() % UInt64(50 + round * 40))) }
+            let gained = try keys.map { n in
+                let value = try HeadValue(
+                    eventID: SHA256.hash(Array("round \(round) \(n)".utf8)),
+                    count: generator.next() % 5 + 1,
+                    index: UInt64(round * 1_000 + n)
+                )
+                return (key: productKey(n), value: value)
+            }
+            try reference.advance(all: gained)
+            try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
+            #expect(flat.root == reference.root, "seed \(seed), round \(round)")
+            #expect(flat.count == reference.count)
+        }
+    }
+
+    @Test("keys that share long prefixes split where they first differ, as in HeadsMap")
+    func deepSplits() throws {
+        // Keys equal but for their last bits, and one differing in the first bit: the tree goes
+        // 250-odd levels down, and a key arriving later splits a leaf deep below the top.
+        var base = [UInt8](repeating: 0x5a, count: 32)
+        var reference = HeadsMap()
+        var flat = FlatHeadsMap()
+        for (round, last) in [UInt8(0x00), 0x01, 0x80, 0x81, 0x40, 0x00].enumerated() {
+            base[31] = last
+            var other = base
+            other[0] ^= 0x80
+            other[30] = UInt8(round)
+            let gained = try [base, other].map { key in
+                (
+                    key: key,
+                    value: try HeadValue(eventID: SHA256.hash(key + [UInt8(round)]), count: 1, index: UInt64(round))
+                )
+            }
+            try reference.advance(all: gained)
+            try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
+            #expect(flat.root == reference.root, "round \(round)")
+            #expect(flat.count == reference.count)
+        }
+    }
+
+    @Test("seeded from a HeadsMap it holds the same heads, and moves on alike")
+    func seeded() throws {
+        var values: [(key: [UInt8], value: HeadValue)] = []
+        for n in 0..<500 { values.append((productKey(n), try head(n))) }
+        var reference = try HeadsMap(entries: values)
+        var flat = try FlatHeadsMap(reference)
+        #expect(flat.root == reference.root)
+        #expect(flat.count == 500)
+        let gained = try (250..<750).map { n in (key: productKey(n), value: try head(n + 1)) }
+        try reference.advance(all: gained)
+        try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
+        #expect(flat.root == reference.root)
+        #expect(try FlatHeadsMap(HeadsMap()).root == MapHash.empty)
+    }
+
+    @Test("a key twice in one update, a count of zero and a count that overflows are refused")
+    func refusals() throws {
+        let key = try #require(SHA256Digest(productKey(1)))
+        let event = try #require(SHA256Digest(SHA256.hash(Array("e".utf8))))
+        var flat = FlatHeadsMap()
+        let one = try FlatHeadsMap.Head(key: key, eventID: event, count: 1, index: 1)
+        #expect(throws: MapError.self) { try flat.advance(all: [one, one]) }
+        #expect(throws: MapError.self) { _ = try FlatHeadsMap.Head(key: key, eventID: event, count: 0, index: 1) }
+        try flat.advance(all: [try FlatHeadsMap.Head(key: key, eventID: event, count: .max, index: 1)])
+        #expect(throws: MapError.self) { try flat.advance(all: [one]) }
+    }
+}
