@@ -7,8 +7,9 @@ import RetraceCrypto
 /// entries), walking the paths of the chains each interval touched. With ``HeadsMap``'s nodes, an
 /// object each and three per leaf (the node, its key, its event id), that walk was 5 % of an
 /// audit's CPU at 10^6 entries, most of it the first touch of nodes scattered over the heap: a
-/// reference count written, a uniqueness check (issue 15). Here a branch is 48 bytes and a leaf
-/// 112, packed in two arrays, and nothing is shared, so nothing is counted or copied.
+/// reference count written, a uniqueness check (issue 15). Here a branch is 80 bytes (its
+/// children's places and hashes) and a leaf 112, packed in two arrays, and nothing is shared, so
+/// nothing is counted or copied.
 /// ``HeadsMap`` stays the map that proves, and that a writer shares across versions.
 public struct FlatHeadsMap: Sendable {
     /// A chain's head: the value ``HeadsMap`` holds under `key`, inline.
@@ -75,30 +76,23 @@ public struct FlatHeadsMap: Sendable {
         }
     }
 
-    private struct Leaf {
-        var hash: SHA256Digest
-        var path: Path
-        var head: Head
-
-        init(_ head: Head, path: Path) {
-            self.head = head
-            self.path = path
-            self.hash = FlatHeadsMap.leafDigest(head)
-        }
-    }
-
+    /// A branch holds its children's hashes, not only their places: an update recomputes the
+    /// branches on its paths, and reading each sibling's hash from the sibling itself touched a
+    /// node off the path, out of cache at 10^6 entries, at every level.
     private struct Branch {
-        var hash: SHA256Digest
-        var left: Int
-        var right: Int
+        var left: Reference
+        var right: Reference
+        var leftHash: SHA256Digest
+        var rightHash: SHA256Digest
     }
 
     /// A child: 0 for an empty subtree, `n > 0` for `branches[n - 1]`, `n < 0` for `leaves[-n - 1]`.
     private typealias Reference = Int
 
     private var branches: [Branch] = []
-    private var leaves: [Leaf] = []
+    private var leaves: [Head] = []
     private var top: Reference = 0
+    private var topHash = SHA256Digest.zero
 
     public init() {}
 
@@ -122,14 +116,14 @@ public struct FlatHeadsMap: Sendable {
         if let failure { throw failure }
         // A trie's leaves in order are in key order.
         let items = heads.map { (path: Path($0.key), head: $0) }
-        top = build(items[...], depth: 0, reusing: nil)
+        (top, topHash) = build(items[...], depth: 0, reusing: nil)
     }
 
     /// How many keys the map holds.
     public var count: Int { leaves.count }
 
     /// The root hash, as ``HeadsMap/root``.
-    public var root: [UInt8] { digest(of: top).bytes }
+    public var root: [UInt8] { topHash.bytes }
 
     /// Moves each key's head on, as ``HeadsMap/advance(all:)`` does: its event id and index become
     /// `head`'s, and its count grows by `head.count` (a new key starts at `head.count`). Keys must
@@ -144,61 +138,76 @@ public struct FlatHeadsMap: Sendable {
         for (earlier, later) in zip(sorted, sorted.dropFirst()) where earlier.path == later.path {
             throw MapError(.malformedValue, "a key is advanced twice in one update")
         }
-        top = try update(top, sorted[...], depth: 0)
+        (top, topHash) = try update(top, topHash, sorted[...], depth: 0)
     }
 
     private typealias Item = (path: Path, head: Head)
 
-    /// `items`, sorted by key and all under the subtree `reference` at `depth`, merged into it.
+    /// `items`, sorted by key and all under the subtree `reference` (whose hash is `hash`) at
+    /// `depth`, merged into it: the subtree's place and new hash.
     private mutating func update(
         _ reference: Reference,
+        _ hash: SHA256Digest,
         _ items: ArraySlice<Item>,
         depth: Int
-    ) throws(MapError)
-        -> Reference
-    {
-        if items.isEmpty { return reference }
+    ) throws(MapError) -> (Reference, SHA256Digest) {
+        if items.isEmpty { return (reference, hash) }
         if reference == 0 { return build(items, depth: depth, reusing: nil) }
         if reference < 0 {
             let slot = -reference - 1
             let old = leaves[slot]
+            let oldPath = Path(old.key)
             var merged = Array(items)
-            if let same = merged.firstIndex(where: { $0.path == old.path }) {
-                merged[same].head = try old.head.advanced(by: merged[same].head)
+            if let same = merged.firstIndex(where: { $0.path == oldPath }) {
+                merged[same].head = try old.advanced(by: merged[same].head)
             } else {
-                let at = merged.firstIndex { old.path < $0.path } ?? merged.endIndex
-                merged.insert((old.path, old.head), at: at)
+                let at = merged.firstIndex { oldPath < $0.path } ?? merged.endIndex
+                merged.insert((oldPath, old), at: at)
             }
             // The subtree's shape is a function of its keys: built afresh, the old leaf's slot
             // kept for its key.
-            return build(merged[...], depth: depth, reusing: (slot, old.path))
+            return build(merged[...], depth: depth, reusing: (slot, oldPath))
         }
-        let branch = reference - 1
+        var branch = branches[reference - 1]
         let split = Self.firstSet(items, depth: depth)
-        let left = try update(branches[branch].left, items[..<split], depth: depth + 1)
-        let right = try update(branches[branch].right, items[split...], depth: depth + 1)
-        branches[branch] = Branch(hash: Self.nodeDigest(digest(of: left), digest(of: right)), left: left, right: right)
-        return reference
+        (branch.left, branch.leftHash) = try update(
+            branch.left,
+            branch.leftHash,
+            items[..<split],
+            depth: depth + 1
+        )
+        (branch.right, branch.rightHash) = try update(
+            branch.right,
+            branch.rightHash,
+            items[split...],
+            depth: depth + 1
+        )
+        branches[reference - 1] = branch
+        return (reference, MapHash.nodeDigest(branch.leftHash, branch.rightHash))
     }
 
-    /// The subtree of `items` (sorted, distinct) at `depth`; the leaf of `reusing`'s key is
-    /// written into its old slot.
-    private mutating func build(_ items: ArraySlice<Item>, depth: Int, reusing: (slot: Int, path: Path)?) -> Reference {
-        guard let first = items.first else { return 0 }
+    /// The subtree of `items` (sorted, distinct) at `depth`, its place and hash; the leaf of
+    /// `reusing`'s key is written into its old slot.
+    private mutating func build(
+        _ items: ArraySlice<Item>,
+        depth: Int,
+        reusing: (slot: Int, path: Path)?
+    ) -> (Reference, SHA256Digest) {
+        guard let first = items.first else { return (0, .zero) }
         if items.count == 1 {
-            let leaf = Leaf(first.head, path: first.path)
+            let hash = Self.leafDigest(first.head)
             if let reusing, reusing.path == first.path {
-                leaves[reusing.slot] = leaf
-                return -(reusing.slot + 1)
+                leaves[reusing.slot] = first.head
+                return (-(reusing.slot + 1), hash)
             }
-            leaves.append(leaf)
-            return -leaves.count
+            leaves.append(first.head)
+            return (-leaves.count, hash)
         }
         let split = Self.firstSet(items, depth: depth)
-        let left = build(items[..<split], depth: depth + 1, reusing: reusing)
-        let right = build(items[split...], depth: depth + 1, reusing: reusing)
-        branches.append(Branch(hash: Self.nodeDigest(digest(of: left), digest(of: right)), left: left, right: right))
-        return branches.count
+        let (left, leftHash) = build(items[..<split], depth: depth + 1, reusing: reusing)
+        let (right, rightHash) = build(items[split...], depth: depth + 1, reusing: reusing)
+        branches.append(Branch(left: left, right: right, leftHash: leftHash, rightHash: rightHash))
+        return (branches.count, MapHash.nodeDigest(leftHash, rightHash))
     }
 
     /// The first of `items` (sorted by key) whose bit `depth` is set.
@@ -210,12 +219,6 @@ public struct FlatHeadsMap: Sendable {
             if items[middle].path.bit(depth) { high = middle } else { low = middle + 1 }
         }
         return low
-    }
-
-    private func digest(of reference: Reference) -> SHA256Digest {
-        if reference > 0 { return branches[reference - 1].hash }
-        if reference < 0 { return leaves[-reference - 1].hash }
-        return .zero
     }
 
     /// `SHA-256(0x02 ‖ key ‖ event id ‖ count ‖ index)`, as ``MapHash/leaf(key:value:)``.
@@ -230,9 +233,5 @@ public struct FlatHeadsMap: Sendable {
             buffer.storeBytes(of: head.index.bigEndian, toByteOffset: 73, as: UInt64.self)
             return SHA256Digest(hashing: UnsafeRawBufferPointer(buffer))
         }
-    }
-
-    private static func nodeDigest(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        MapHash.nodeDigest(left, right)
     }
 }
