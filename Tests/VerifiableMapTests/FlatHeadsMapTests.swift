@@ -93,6 +93,40 @@ struct FlatHeadsMapTests {
         }
     }
 
+    @Test("random batches of clustered keys (long shared prefixes) agree with HeadsMap", arguments: [5, 11])
+    func clusteredKeys(seed: UInt64) throws {
+        // Keys that differ in a few bits of the first, the 16th and the last byte only: leaves
+        // split deep and at several depths, and new keys land on leaves, branches and empty sides.
+        var generator = SplitMix(state: seed)
+        func key(_ n: UInt64) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0xa5, count: 32)
+            bytes[0] = UInt8(n & 0x03) << 6
+            bytes[15] = UInt8(n >> 2 & 0x07)
+            bytes[31] = UInt8(n >> 5 & 0x0f)
+            return bytes
+        }
+        var reference = HeadsMap()
+        var flat = FlatHeadsMap()
+        for round in 0..<80 {
+            var picked = Set<UInt64>()
+            for _ in 0..<Int(generator.next() % 24 + 1) { picked.insert(generator.next() % 512) }
+            let gained = try picked.map { n in
+                (
+                    key: key(n),
+                    value: try HeadValue(
+                        eventID: SHA256.hash(Array("\(seed) \(round) \(n)".utf8)),
+                        count: generator.next() % 3 + 1,
+                        index: UInt64(round)
+                    )
+                )
+            }
+            try reference.advance(all: gained)
+            try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
+            #expect(flat.root == reference.root, "seed \(seed), round \(round)")
+            #expect(flat.count == reference.count)
+        }
+    }
+
     @Test("seeded from a HeadsMap it holds the same heads, and moves on alike")
     func seeded() throws {
         var values: [(key: [UInt8], value: HeadValue)] = []
