@@ -29,9 +29,12 @@ public struct FlatHeadsMap: Sendable {
 
         /// This head moved on by `later`, which counts the events gained since.
         func advanced(by later: Head) throws(MapError) -> Head {
-            let (count, overflow) = count.addingReportingOverflow(later.count)
-            guard !overflow else { throw MapError(.malformedValue, "a head's count overflows") }
-            return try Head(key: key, eventID: later.eventID, count: count, index: later.index)
+            try Head(
+                key: key,
+                eventID: later.eventID,
+                count: HeadValue.count(count, plus: later.count),
+                index: later.index
+            )
         }
     }
 

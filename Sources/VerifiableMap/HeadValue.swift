@@ -25,9 +25,14 @@ public struct HeadValue: Hashable, Sendable {
 
     /// This head moved on to `later`'s event and index, with `later.count` more events.
     func advanced(by later: HeadValue) throws(MapError) -> HeadValue {
-        let (count, overflow) = count.addingReportingOverflow(later.count)
+        try HeadValue(eventID: later.eventID, count: Self.count(count, plus: later.count), index: later.index)
+    }
+
+    /// A head's count moved on by `gained` events, refused rather than wrapped on overflow.
+    static func count(_ count: UInt64, plus gained: UInt64) throws(MapError) -> UInt64 {
+        let (sum, overflow) = count.addingReportingOverflow(gained)
         guard !overflow else { throw MapError(.malformedValue, "a head's count overflows") }
-        return try HeadValue(eventID: later.eventID, count: count, index: later.index)
+        return sum
     }
 
     public init(bytes: some Collection<UInt8>) throws(MapError) {

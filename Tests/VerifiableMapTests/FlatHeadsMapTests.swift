@@ -17,6 +17,20 @@ struct FlatHeadsMapTests {
         )
     }
 
+    /// Advances both maps by the same heads; their roots and counts must agree after it.
+    static func advance(
+        _ reference: inout HeadsMap,
+        _ flat: inout FlatHeadsMap,
+        _ gained: [(key: [UInt8], value: HeadValue)],
+        _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        try reference.advance(all: gained)
+        try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
+        #expect(flat.root == reference.root, "\(label)", sourceLocation: sourceLocation)
+        #expect(flat.count == reference.count, "\(label)", sourceLocation: sourceLocation)
+    }
+
     @Test("the roots of spec/vectors/heads-map.json")
     func knownAnswers() throws {
         let file = try #require(
@@ -61,10 +75,7 @@ struct FlatHeadsMapTests {
                 )
                 return (key: productKey(n), value: value)
             }
-            try reference.advance(all: gained)
-            try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
-            #expect(flat.root == reference.root, "seed \(seed), round \(round)")
-            #expect(flat.count == reference.count)
+            try Self.advance(&reference, &flat, gained, "seed \(seed), round \(round)")
         }
     }
 
@@ -86,10 +97,7 @@ struct FlatHeadsMapTests {
                     value: try HeadValue(eventID: SHA256.hash(key + [UInt8(round)]), count: 1, index: UInt64(round))
                 )
             }
-            try reference.advance(all: gained)
-            try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
-            #expect(flat.root == reference.root, "round \(round)")
-            #expect(flat.count == reference.count)
+            try Self.advance(&reference, &flat, gained, "round \(round)")
         }
     }
 
@@ -120,10 +128,7 @@ struct FlatHeadsMapTests {
                     )
                 )
             }
-            try reference.advance(all: gained)
-            try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
-            #expect(flat.root == reference.root, "seed \(seed), round \(round)")
-            #expect(flat.count == reference.count)
+            try Self.advance(&reference, &flat, gained, "seed \(seed), round \(round)")
         }
     }
 
@@ -136,9 +141,7 @@ struct FlatHeadsMapTests {
         #expect(flat.root == reference.root)
         #expect(flat.count == 500)
         let gained = try (250..<750).map { n in (key: productKey(n), value: try head(n + 1)) }
-        try reference.advance(all: gained)
-        try flat.advance(all: gained.map { try Self.flat($0.key, $0.value) })
-        #expect(flat.root == reference.root)
+        try Self.advance(&reference, &flat, gained, "after the seed")
         #expect(try FlatHeadsMap(HeadsMap()).root == MapHash.empty)
     }
 
