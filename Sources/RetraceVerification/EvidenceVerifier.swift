@@ -690,10 +690,12 @@ public final class EvidenceVerifier: Sendable {
             let leafHash = MerkleHash.leafHash(bytes)
             let cacheKey = point.key + leafHash
             // Looked up again only when the stored hash was not the bytes' own.
+            // Read as the scan reads the same stored bytes (`.undecoded`: strictly, by the plain
+            // reader first): the scan takes a cached entry without reading it again, so a lenient
+            // reading here let a scan accept a respelled entry whenever this core reached it first.
             guard leafHash == storedLeafHash || self.eventCache.withLock({ $0[cacheKey] }) == nil,
-                case .object(let object)? = try? CanonicalJSON.decode(bytes, options: .lenient),
                 let entry = try? self.parseEntry(
-                    BundleEntry(index: index, entry: object, proof: []),
+                    BundleEntry(index: index, body: .undecoded(bytes), proof: []),
                     bytes: bytes,
                     members: []
                 )
