@@ -1057,24 +1057,31 @@ struct CachedEvent: Sendable {
 /// Two generations of verified event facts: when the newer fills up it becomes the older and the
 /// oldest are forgotten, so memory stays bounded without a cliff where everything is lost at once.
 struct EventCache: Sendable {
+    /// A key's bytes, hashed in one call: a `[UInt8]` key feeds the hasher one byte at a time,
+    /// 64 calls for a roster prefix and a leaf hash, and each scan looks every entry up (issue 15).
+    private struct Key: Hashable {
+        let bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
+
     let capacity: Int
-    private var current: [[UInt8]: CachedEvent] = [:]
-    private var previous: [[UInt8]: CachedEvent] = [:]
+    private var current: [Key: CachedEvent] = [:]
+    private var previous: [Key: CachedEvent] = [:]
 
     init(capacity: Int) { self.capacity = max(2, capacity) }
 
     subscript(key: [UInt8]) -> CachedEvent? {
-        get { current[key] ?? previous[key] }
+        get { current[Key(bytes: key)] ?? previous[Key(bytes: key)] }
         set {
             guard let newValue else { return }
             if current.count >= capacity / 2 {
                 previous = current
                 current = [:]
             }
-            current[key] = newValue
+            current[Key(bytes: key)] = newValue
         }
     }
-
 }
 
 /// Counters behind ``EvidenceVerifier/statistics``.
