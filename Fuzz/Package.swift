@@ -20,7 +20,7 @@ func fuzzer(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
     .executableTarget(name: name, dependencies: ["FuzzSupport"] + dependencies, swiftSettings: strict)
 }
 
-let fuzzTargets = ["FuzzIdentity", "FuzzCanonicalJSON", "FuzzEvent", "FuzzBundle", "FuzzCheckpoint"]
+let fuzzTargets = ["FuzzIdentity", "FuzzCanonicalJSON", "FuzzEvent", "FuzzBundle", "FuzzCheckpoint", "FuzzHeadsMap"]
 
 let package = Package(
     name: "RetraceFuzz",
@@ -76,6 +76,7 @@ let package = Package(
                 "CanonicalJSON",
             ]),
         fuzzer("FuzzCheckpoint", ["RetraceCrypto", "MerkleLog", "RetraceSimulation"]),
+        fuzzer("FuzzHeadsMap", ["VerifiableMap", "RetraceCrypto"]),
 
         // Writes the generated part of the seed corpora (Tests/FuzzCorpus); an ordinary executable.
         .executableTarget(

@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh TARGET|all [SECONDS] [--merge] [-- extra libFuzzer flags]
 #
-# TARGET is FuzzIdentity, FuzzCanonicalJSON, FuzzEvent, FuzzBundle or FuzzCheckpoint (or all, one after
+# TARGET is FuzzIdentity, FuzzCanonicalJSON, FuzzEvent, FuzzBundle, FuzzCheckpoint or FuzzHeadsMap (or all, one after
 # the other); SECONDS defaults to 600 per target. Each run starts from a scratch copy of the committed
 # seeds (Tests/FuzzCorpus/<TARGET>/), so runs never churn them; with --merge, the inputs of the run that
 # reach code edges the committed files do not are added to the committed folder (libFuzzer -merge=1). Runs are
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-all_targets=(FuzzIdentity FuzzCanonicalJSON FuzzEvent FuzzBundle FuzzCheckpoint)
+all_targets=(FuzzIdentity FuzzCanonicalJSON FuzzEvent FuzzBundle FuzzCheckpoint FuzzHeadsMap)
 
 usage() {
     echo "usage: $0 TARGET|all [SECONDS] [--merge] [-- libFuzzer flags]" >&2
@@ -31,6 +31,7 @@ max_len() {
         FuzzEvent) echo 8192 ;;
         FuzzBundle) echo 20000 ;;
         FuzzCheckpoint) echo 1024 ;;
+        FuzzHeadsMap) echo 2048 ;;
     esac
 }
 

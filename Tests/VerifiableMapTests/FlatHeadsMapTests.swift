@@ -132,6 +132,53 @@ struct FlatHeadsMapTests {
         }
     }
 
+    /// The batches a FuzzHeadsMap input encodes (Fuzz/Sources/FuzzHeadsMap): a header byte (its
+    /// low five bits the number of updates less one), then four bytes per update — the first,
+    /// one masked middle and the last byte of a key, and a count (0xff the largest).
+    static func batches(_ bytes: [UInt8]) throws -> [[(key: [UInt8], value: HeadValue)]] {
+        var input = bytes[...]
+        var batches: [[(key: [UInt8], value: HeadValue)]] = []
+        var index: UInt64 = 0
+        while let header = input.popFirst() {
+            var batch: [(key: [UInt8], value: HeadValue)] = []
+            for _ in 0...Int(header & 0x1f) where input.count >= 4 {
+                let update = Array(input.prefix(4))
+                input = input.dropFirst(4)
+                var key = [UInt8](repeating: 0x5a, count: 32)
+                key[0] = update[0]
+                key[Int(update[1] & 0x1f)] ^= update[1] & 0xe0 | 1
+                key[31] = update[2]
+                index += 1
+                let count: UInt64 = update[3] == 0xff ? .max : UInt64(update[3] & 0x03) + 1
+                batch.append(
+                    (key, try HeadValue(eventID: SHA256.hash(Array("event \(index)".utf8)), count: count, index: index))
+                )
+            }
+            if batch.isEmpty { break }
+            batches.append(batch)
+        }
+        return batches
+    }
+
+    @Test("the FuzzHeadsMap corpus replayed: both maps refuse the same batches and agree after the others")
+    func fuzzCorpus() throws {
+        let folder = MapVectorTests.url.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Tests/FuzzCorpus/FuzzHeadsMap")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names.count > 50)
+        for name in names {
+            var reference = HeadsMap()
+            var flat = FlatHeadsMap()
+            for batch in try Self.batches([UInt8](Data(contentsOf: folder.appendingPathComponent(name)))) {
+                let referenceRefused = (try? reference.advance(all: batch)) == nil
+                let flatRefused = (try? flat.advance(all: batch.map { try Self.flat($0.key, $0.value) })) == nil
+                #expect(referenceRefused == flatRefused, "\(name)")
+                if referenceRefused { break }
+                #expect(flat.root == reference.root && flat.count == reference.count, "\(name)")
+            }
+        }
+    }
+
     @Test("seeded from a HeadsMap it holds the same heads, and moves on alike")
     func seeded() throws {
         var values: [(key: [UInt8], value: HeadValue)] = []
