@@ -74,11 +74,12 @@ struct AuditEngine {
     var lastGoodCheckpoint: UInt64 = 0
     var rootDiverged = false
     var checkpointsChecked: UInt64 = 0
-    /// The heads map recomputed from the entries alone, compared with each checkpoint's heads root.
+    /// The heads map recomputed from the entries alone, compared with each checkpoint's heads root:
+    /// flat and updated in place, as nothing else shares it (``FlatHeadsMap``).
     var headsMap = FlatHeadsMap()
     /// Heads set since ``headsMap`` was last brought up to date, with their latest event and index
-    /// and the events they gained meanwhile (``HeadsMap/advance(all:)``): the map
-    /// is only read at checkpoints, and one ``HeadsMap/advance(all:)`` over the keys of a checkpoint
+    /// and the events they gained meanwhile (``FlatHeadsMap/advance(all:)``): the map
+    /// is only read at checkpoints, and one ``FlatHeadsMap/advance(all:)`` over the keys of a checkpoint
     /// interval rebuilds the shared upper nodes once instead of once per entry (one key at a time
     /// was ~83 K instructions per audited entry, issue 15). Bounded by the auditor's
     /// `residentChains`, so memory stays flat between checkpoints far apart. Keyed by the map

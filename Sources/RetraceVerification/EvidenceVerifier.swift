@@ -685,10 +685,10 @@ public final class EvidenceVerifier: Sendable {
             else { return }
             let leafHash = MerkleHash.leafHash(bytes)
             let cacheKey = point.key + leafHash
-            // Looked up again only when the stored hash was not the bytes' own.
-            // Read as the scan reads the same stored bytes (`.undecoded`: strictly, by the plain
-            // reader first): the scan takes a cached entry without reading it again, so a lenient
-            // reading here let a scan accept a respelled entry whenever this core reached it first.
+            // Looked up again only when the stored hash was not the bytes' own. The bytes are read
+            // as the scan reads them (`.undecoded`: strictly, the plain reader first): the scan
+            // takes a cached entry without reading it again, so a lenient reading here let a scan
+            // accept a respelled entry whenever this core reached it first.
             guard leafHash == storedLeafHash || self.eventCache.withLock({ $0[cacheKey] }) == nil,
                 let entry = try? self.parseEntry(
                     BundleEntry(index: index, body: .undecoded(bytes), proof: []),
