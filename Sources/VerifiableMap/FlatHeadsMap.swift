@@ -103,20 +103,12 @@ public struct FlatHeadsMap: Sendable {
     public init(_ map: HeadsMap) throws(MapError) {
         var heads: [Head] = []
         heads.reserveCapacity(map.count)
-        var failure: MapError?
-        map.forEachLeaf { key, value in
-            guard failure == nil else { return }
+        try map.forEachLeaf { (key, value) throws(MapError) in
             guard let key = SHA256Digest(key), let eventID = SHA256Digest(value.eventID) else {
-                failure = MapError(.malformedValue, "a key or event id of the map is not 32 bytes")
-                return
+                throw MapError(.malformedValue, "a key or event id of the map is not 32 bytes")
             }
-            do throws(MapError) {
-                heads.append(try Head(key: key, eventID: eventID, count: value.count, index: value.index))
-            } catch {
-                failure = error
-            }
+            heads.append(try Head(key: key, eventID: eventID, count: value.count, index: value.index))
         }
-        if let failure { throw failure }
         // A trie's leaves in order are in key order.
         let items = heads.map { (path: Path($0.key), head: $0) }
         (top, topHash) = build(items[...], depth: 0, reusing: nil)
@@ -224,17 +216,14 @@ public struct FlatHeadsMap: Sendable {
         return low
     }
 
-    /// `SHA-256(0x02 ‖ key ‖ event id ‖ count ‖ index)`, as ``MapHash/leaf(key:value:)``.
+    /// ``MapHash/leaf(key:value:)`` of a head held inline.
     private static func leafDigest(_ head: Head) -> SHA256Digest {
-        withUnsafeTemporaryAllocation(byteCount: 1 + 32 + HeadValue.byteCount, alignment: 8) { buffer in
-            buffer[0] = 0x02
-            head.key.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[1..<33]).copyMemory(from: $0) }
-            head.eventID.withUnsafeBytes {
-                UnsafeMutableRawBufferPointer(rebasing: buffer[33..<65]).copyMemory(from: $0)
+        head.key.withUnsafeBytes { key in
+            head.eventID.withUnsafeBytes { eventID in
+                HeadValue.withEncodedBytes(eventID: eventID, count: head.count, index: head.index) {
+                    MapHash.leafDigest(key: key, encodedValue: $0)
+                }
             }
-            buffer.storeBytes(of: head.count.bigEndian, toByteOffset: 65, as: UInt64.self)
-            buffer.storeBytes(of: head.index.bigEndian, toByteOffset: 73, as: UInt64.self)
-            return SHA256Digest(hashing: UnsafeRawBufferPointer(buffer))
         }
     }
 }

@@ -61,8 +61,19 @@ public struct HeadValue: Hashable, Sendable {
 
     /// ``bytes`` on the stack, for hashing without an array per leaf.
     func withEncodedBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        withUnsafeTemporaryAllocation(byteCount: Self.byteCount, alignment: 8) { buffer in
-            buffer.copyBytes(from: eventID)
+        eventID.withUnsafeBytes { Self.withEncodedBytes(eventID: $0, count: count, index: index, body) }
+    }
+
+    /// The 48 bytes of a value of these fields on the stack: the one place the encoding is
+    /// written for hashing, whichever map holds the fields.
+    static func withEncodedBytes<Result>(
+        eventID: UnsafeRawBufferPointer,
+        count: UInt64,
+        index: UInt64,
+        _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        withUnsafeTemporaryAllocation(byteCount: byteCount, alignment: 8) { buffer in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[0..<32]).copyMemory(from: eventID)
             buffer.storeBytes(of: count.bigEndian, toByteOffset: 32, as: UInt64.self)
             buffer.storeBytes(of: index.bigEndian, toByteOffset: 40, as: UInt64.self)
             return body(UnsafeRawBufferPointer(buffer))

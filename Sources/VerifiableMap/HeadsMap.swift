@@ -295,11 +295,11 @@ extension HeadsMap {
 
 extension HeadsMap {
     /// Every key and value, in key order (a trie's leaves from left to right).
-    func forEachLeaf(_ body: ([UInt8], HeadValue) -> Void) {
+    func forEachLeaf<Failure: Error>(_ body: ([UInt8], HeadValue) throws(Failure) -> Void) throws(Failure) {
         var stack: [Node] = top.map { [$0] } ?? []
         while let node = stack.popLast() {
             switch node.kind {
-            case .leaf(let key, let value): body(key, value)
+            case .leaf(let key, let value): try body(key, value)
             case .branch(let left, let right):
                 if let right { stack.append(right) }
                 if let left { stack.append(left) }

@@ -19,11 +19,13 @@ public enum MapHash {
 
     /// ``leaf(key:value:)`` held inline, for the map's own nodes.
     static func leafDigest(key: [UInt8], value: HeadValue) -> SHA256Digest {
-        withUnsafeBytes(of: UInt8(0x02)) { prefix in
-            key.withUnsafeBytes { key in
-                value.withEncodedBytes { value in SHA256Digest(hashing: prefix, key, value) }
-            }
-        }
+        key.withUnsafeBytes { key in value.withEncodedBytes { leafDigest(key: key, encodedValue: $0) } }
+    }
+
+    /// ``leaf(key:value:)`` of a key and an encoded value held anywhere (``FlatHeadsMap`` keeps
+    /// them inline).
+    static func leafDigest(key: UnsafeRawBufferPointer, encodedValue: UnsafeRawBufferPointer) -> SHA256Digest {
+        withUnsafeBytes(of: UInt8(0x02)) { SHA256Digest(hashing: $0, key, encodedValue) }
     }
 
     /// ``node(_:_:)`` held inline, for the map's own nodes.
