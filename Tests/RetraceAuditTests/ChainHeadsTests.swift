@@ -120,3 +120,42 @@ struct ChainHeadsTests {
         #expect(incremental.passed && incremental == reference)
     }
 }
+
+/// The end of a full audit checks that each products row's GTIN and serial make the product's
+/// chain key: bytewise for a key in the canonical unescaped form, by spelling the row's link
+/// otherwise. Both must answer as spelling the link always does.
+@Suite struct ProductRowKeyTests {
+    static func row(_ gtin: String, _ serial: String) -> ProductRow {
+        ProductRow(product: "", gtin: gtin, serial: serial, passport: [])
+    }
+
+    @Test("a row names its key exactly when its GTIN and serial spell that Digital Link")
+    func rowNamesKey() throws {
+        let cases: [(gtin: String, serial: String, key: String, names: Bool)] = [
+            ("09506000134352", "S0-507", "https://id.gs1.org/01/09506000134352/21/S0-507", true),
+            ("09506000134352", "S0-5079", "https://id.gs1.org/01/09506000134352/21/S0-507", false),
+            ("09506000134352", "S0-50", "https://id.gs1.org/01/09506000134352/21/S0-507", false),
+            ("09506000134345", "S0-507", "https://id.gs1.org/01/09506000134352/21/S0-507", false),
+            // A serial with characters the link escapes: the slow path, either way.
+            ("09506000134352", "A/B\"C", "https://id.gs1.org/01/09506000134352/21/A%2FB%22C", true),
+            ("09506000134352", "A/B", "https://id.gs1.org/01/09506000134352/21/A%2FB%22C", false),
+            // A serial the canonical reader would accept but that is not valid GS1 (a space): refused.
+            ("09506000134352", "S0 507", "https://id.gs1.org/01/09506000134352/21/S0%20507", false),
+            // A short GTIN spells the same link, but is not the row the commission made.
+            ("9506000134352", "S0-507", "https://id.gs1.org/01/09506000134352/21/S0-507", false),
+        ]
+        for item in cases {
+            #expect(
+                AuditEngine.names(Self.row(item.gtin, item.serial), item.key) == item.names,
+                "\(item.gtin) \(item.serial) against \(item.key)"
+            )
+            // The bytewise answer is the spelled one wherever both apply.
+            if item.gtin.count == 14 {
+                #expect(
+                    (AuditEngine.digitalLink(of: Self.row(item.gtin, item.serial)) == item.key) == item.names,
+                    "\(item.gtin) \(item.serial) spelled"
+                )
+            }
+        }
+    }
+}

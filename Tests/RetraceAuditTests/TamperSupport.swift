@@ -149,19 +149,24 @@ func expectDetected(
     }
 }
 
-/// Audits `path` twice: with every product head in memory, and with only 8 kept there (the rest
-/// written to the audit's scratch file and read back), which must not change a single finding.
+/// Audits `path` three times: with every product head in memory; with only 8 kept there (the rest
+/// written to the audit's scratch file and read back), so that the end compares the stored rows in
+/// many ranges, on a helper thread beside the reads; and the same on one thread, where the end
+/// reads and compares in turn. None of that may change a single finding.
 func auditFile(
     _ path: String,
     keepGoing: Bool = false,
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> AuditReport {
     let report = try Shared.auditor(keepGoing: keepGoing).audit(store: Shared.open(path))
-    let spilling = try Shared.auditor(keepGoing: keepGoing, residentChains: 8).audit(store: Shared.open(path))
-    #expect(
-        spilling == report,
-        "with 8 resident chains: \(spilling.failures.prefix(3))",
-        sourceLocation: sourceLocation
-    )
+    for threads in [2, 1] {
+        let spilling = try Shared.auditor(threads: threads, keepGoing: keepGoing, residentChains: 8)
+            .audit(store: Shared.open(path))
+        #expect(
+            spilling == report,
+            "with 8 resident chains on \(threads) threads: \(spilling.failures.prefix(3))",
+            sourceLocation: sourceLocation
+        )
+    }
     return report
 }
