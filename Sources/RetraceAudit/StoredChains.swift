@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import RetraceCrypto
 import RetraceIdentity
 import RetraceLedger
@@ -71,9 +72,12 @@ extension AuditEngine {
     private mutating func compareRangesBesideReading(_ heads: ChainHeads, reader: any LedgerReader) throws {
         let requests = Handoff<RangeRequest>()
         let replies = Handoff<Result<StoredRange, any Error>>()
-        let done = DispatchGroup()
+        let finished = DispatchSemaphore(value: 0)
         let helper = HelperHeads(heads: heads, broken: broken, chainsPerRead: chainsPerRead)
-        DispatchQueue.global().async(group: done) {
+        // A thread of its own, not one from a shared pool: this thread blocks until the helper
+        // runs, which a pool whose threads are all waiting might never schedule.
+        let thread = Thread {
+            defer { finished.signal() }
             var findings: [StoredFinding] = []
             var failure: (any Error)?
             do {
@@ -108,6 +112,8 @@ extension AuditEngine {
             }
             requests.put(.end(findings: findings, failure: failure))
         }
+        thread.name = "retrace.audit-end"
+        thread.start()
         var failure: (any Error)?
         reading: while true {
             switch requests.take() {
@@ -133,7 +139,7 @@ extension AuditEngine {
                 break reading
             }
         }
-        done.wait()
+        finished.wait()
         if let failure { throw failure }
     }
 
