@@ -63,7 +63,7 @@ extension AuditEngine {
     /// own connection) and compares each run of them, while this thread reads the stored links and
     /// rows of the next run in the audit's one read transaction (a second transaction could see a
     /// later append) and records what the helper found. The end ran on one core while the other
-    /// idled: its last ~1.1 s of an audit of 10^6 entries (issue 15).
+    /// idled: its last 1.3 s of an audit of 10^6 entries (issue 15).
     ///
     /// The runs and their findings are the one-thread path's, in the same order: the helper asks
     /// for run k + 1's rows before comparing run k, and its findings reach this thread with the
