@@ -291,6 +291,30 @@ struct SQLiteTamperTests {
         }
     }
 
+    @Test("a stored link row that cannot be read stops the end of the audit alike on one and two threads")
+    func unreadableLinkRow() throws {
+        let target = try Attacker.index(of: "sell", offset: 50)
+        let product = try Attacker.product(at: target)
+        // A link whose sequence is text: the range read of the end cannot make a link of it. On two
+        // threads that read is on the reading thread while a helper compares: the error must reach
+        // the caller, not hang either thread.
+        let path = try Attacker.tamper("link-sequence-text") { db in
+            try db.execute(sql: "UPDATE chain_links SET seq = 'x' WHERE chain = ? AND seq = 0", arguments: [product])
+        }
+        var outcomes: [String] = []
+        for (threads, resident) in [(2, Auditor.defaultResidentChains), (2, 8), (1, 8)] {
+            let outcome = Result {
+                try Shared.auditor(threads: threads, residentChains: resident).audit(store: Shared.open(path))
+            }
+            switch outcome {
+            case .success(let report): outcomes.append("report: \(report.failures)")
+            case .failure(let error): outcomes.append("error: \(error)")
+            }
+        }
+        #expect(outcomes.first?.contains("expected an integer") == true, "\(outcomes)")
+        #expect(Set(outcomes).count == 1, "\(outcomes)")
+    }
+
     // MARK: Rows deleted, reordered, moved
 
     @Test("a deleted entry row is named at its index")
