@@ -38,25 +38,33 @@ extension AuditEngine {
             try compareRangesBesideReading(heads, reader: reader)
             return
         }
-        // The heads come in key order; each run of them is compared with one range read of the
-        // stored links and rows, the ranges meeting end to end so that every stored row is in one.
+        try Self.forEachRun(of: heads, count: chainsPerRead) { run, lower, upper in
+            try apply(
+                Self.compareRange(run, with: try StoredRange(reader, after: lower, through: upper), broken: broken),
+                reader: reader
+            )
+        }
+    }
+
+    /// The heads in key order, in runs of `count`, each with the key range its stored rows lie in:
+    /// after the previous run's last key, through its own (the last run's range is open), so that
+    /// the ranges meet end to end and every stored row is in one of them. The last run may be empty.
+    static func forEachRun(
+        of heads: ChainHeads,
+        count: Int,
+        _ body: (_ run: [(key: String, head: SettledHead)], _ after: String?, _ through: String?) throws -> Void
+    ) throws {
         var run: [(key: String, head: SettledHead)] = []
-        run.reserveCapacity(chainsPerRead)
+        run.reserveCapacity(count)
         var lower: String?
         try heads.forEachSettled { key, head in
             run.append((key, head))
-            guard run.count == chainsPerRead else { return }
-            try apply(
-                Self.compareRange(run, with: try StoredRange(reader, after: lower, through: key), broken: broken),
-                reader: reader
-            )
+            guard run.count == count else { return }
+            try body(run, lower, key)
             lower = key
             run.removeAll(keepingCapacity: true)
         }
-        try apply(
-            Self.compareRange(run, with: try StoredRange(reader, after: lower, through: nil), broken: broken),
-            reader: reader
-        )
+        try body(run, lower, nil)
     }
 
     /// The end of a full audit on two threads: a helper reads the heads from the scratch file (its
@@ -82,11 +90,7 @@ extension AuditEngine {
             var failure: (any Error)?
             do {
                 var inFlight: [(key: String, head: SettledHead)]?
-                func send(
-                    _ run: [(key: String, head: SettledHead)],
-                    after lower: String?,
-                    through upper: String?
-                ) throws {
+                try Self.forEachRun(of: helper.heads, count: helper.chainsPerRead) { run, lower, upper in
                     requests.put(.read(after: lower, through: upper, findings: findings))
                     findings = []
                     if let previous = inFlight {
@@ -94,16 +98,6 @@ extension AuditEngine {
                     }
                     inFlight = run
                 }
-                var run: [(key: String, head: SettledHead)] = []
-                var lower: String?
-                try helper.heads.forEachSettled { key, head in
-                    run.append((key, head))
-                    guard run.count == helper.chainsPerRead else { return }
-                    try send(run, after: lower, through: key)
-                    lower = key
-                    run = []
-                }
-                try send(run, after: lower, through: nil)
                 if let last = inFlight {
                     findings += Self.compareRange(last, with: try replies.take().get(), broken: helper.broken)
                 }
@@ -287,20 +281,18 @@ extension AuditEngine {
             }
             return
         }
-        guard let row, row.passport == head.passport, row.gtin == head.gtin, names(row, key) else {
-            findings.append(
-                .failure(
-                    index: head.commissionIndex,
-                    product: key,
-                    rule: AuditRule.storedProducts,
-                    reason: row == nil
-                        ? "no products row for a commissioned product"
-                        : "the products row (passport \(Hex.encode(row?.passport.prefix(6) ?? []))) differs from "
-                            + "the commission \(Hex.encode(head.passport.prefix(6)))"
-                )
+        if let row, row.passport == head.passport, row.gtin == head.gtin, names(row, key) { return }
+        findings.append(
+            .failure(
+                index: head.commissionIndex,
+                product: key,
+                rule: AuditRule.storedProducts,
+                reason: row == nil
+                    ? "no products row for a commissioned product"
+                    : "the products row (passport \(Hex.encode(row?.passport.prefix(6) ?? []))) differs from "
+                        + "the commission \(Hex.encode(head.passport.prefix(6)))"
             )
-            return
-        }
+        )
     }
 
     /// Whether a products row's GTIN and serial make `key`, the product's chain key, which the
