@@ -67,14 +67,7 @@ struct FlatHeadsMapTests {
             var keys = Set<Int>()
             let size = [1, 1, 2, 7, 150, 600][round % 6]
             for _ in 0..<size { keys.insert(Int(generator.next() % UInt64(50 + round * 40))) }
-            let gained = try keys.map { n in
-                let value = try HeadValue(
-                    eventID: SHA256.hash(Array("round \(round) \(n)".utf8)),
-                    count: generator.next() % 5 + 1,
-                    index: UInt64(round * 1_000 + n)
-                )
-                return (key: productKey(n), value: value)
-            }
+            let gained = try randomGains(keys, round: round, &generator)
             try Self.advance(&reference, &flat, gained, "seed \(seed), round \(round)")
         }
     }

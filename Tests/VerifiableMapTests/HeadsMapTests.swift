@@ -20,6 +20,19 @@ func head(_ n: Int) throws -> HeadValue {
 
 func productKey(_ n: Int) -> [UInt8] { MapKey.product("https://id.gs1.org/01/09506000134352/21/S\(n)") }
 
+/// What each of `keys` gained in `round` of a random update: a new event id, 1 to 5 events, an index.
+func randomGains(_ keys: Set<Int>, round: Int, _ generator: inout SplitMix) throws -> [(key: [UInt8], value: HeadValue)]
+{
+    try keys.map { n in
+        let value = try HeadValue(
+            eventID: SHA256.hash(Array("round \(round) \(n)".utf8)),
+            count: generator.next() % 5 + 1,
+            index: UInt64(round * 1_000 + n)
+        )
+        return (key: productKey(n), value: value)
+    }
+}
+
 @Suite("Heads map: sparse Merkle tree with shortcut leaves")
 struct HeadsMapTests {
     @Test("known answers: the empty map, one key, two keys (spec/vectors/heads-map.json)")
@@ -163,14 +176,7 @@ struct HeadsMapTests {
         for round in 0..<30 {
             var keys = Set<Int>()
             for _ in 0..<[1, 3, 60, 400][round % 4] { keys.insert(Int(generator.next() % 600)) }
-            let gained = try keys.map { n in
-                let value = try HeadValue(
-                    eventID: SHA256.hash(Array("round \(round) \(n)".utf8)),
-                    count: generator.next() % 5 + 1,
-                    index: UInt64(round * 1_000 + n)
-                )
-                return (key: productKey(n), value: value)
-            }
+            let gained = try randomGains(keys, round: round, &generator)
             for (key, value) in gained {
                 let count = (values[key]?.count ?? 0) + value.count
                 values[key] = try HeadValue(eventID: value.eventID, count: count, index: value.index)
