@@ -76,7 +76,7 @@ struct SQLiteAccess: LedgerWriter {
         _ values: [Bound],
         _ body: (Columns) throws -> Bool
     ) throws {
-        try bind(values, to: handle, sql: sql)
+        try Self.bind(values, to: handle, in: db, sql: sql)
         defer { sqlite3_reset(handle) }
         while true {
             let stepped = sqlite3_step(handle)
@@ -91,9 +91,13 @@ struct SQLiteAccess: LedgerWriter {
         // A statement of its own, not the cached one: `body` may read entries meanwhile.
         let sql = Self.entryColumns + " WHERE idx >= ? AND idx < ? ORDER BY idx"
         let statement = try db.makeStatement(sql: sql)
-        try query(statement.sqliteStatement, sql, [.integer(Int64(from)), .integer(Int64(to))]) { row in
-            try body(makeEntry(row))
-            return true
+        // Held to the end: the statement is finalized when it is released, and Swift may release
+        // a value after its last use, here the handle's read.
+        try withExtendedLifetime(statement) {
+            try query(statement.sqliteStatement, sql, [.integer(Int64(from)), .integer(Int64(to))]) { row in
+                try body(makeEntry(row))
+                return true
+            }
         }
     }
 
@@ -330,8 +334,8 @@ struct SQLiteAccess: LedgerWriter {
         )
     }
 
-    /// A value bound to an INSERT straight from the Swift storage that holds it.
-    private enum Bound {
+    /// A value bound to a statement straight from the Swift storage that holds it.
+    enum Bound {
         case integer(Int64)
         case text(String)
         case blob([UInt8])
@@ -345,7 +349,7 @@ struct SQLiteAccess: LedgerWriter {
     /// ``SQLiteLedgerStore`` maps it (a duplicate key to `.conflict`) unchanged.
     private func execute(_ sql: String, _ values: Bound...) throws {
         let handle = try db.cachedStatement(sql: sql).sqliteStatement
-        try bind(values, to: handle, sql: sql)
+        try Self.bind(values, to: handle, in: db, sql: sql)
         let stepped = sqlite3_step(handle)
         guard stepped == SQLITE_DONE else {
             let error = failure(stepped, sql)
@@ -355,8 +359,9 @@ struct SQLiteAccess: LedgerWriter {
         sqlite3_reset(handle)
     }
 
-    /// Resets `handle` and binds `values` to its parameters, in order.
-    private func bind(_ values: [Bound], to handle: SQLiteStatement, sql: String) throws {
+    /// Resets `handle` and binds `values` to its parameters, in order (also for the audit's
+    /// ``ScratchTable``).
+    static func bind(_ values: [Bound], to handle: SQLiteStatement, in db: Database, sql: String) throws {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (offset, value) in values.enumerated() {
@@ -378,14 +383,17 @@ struct SQLiteAccess: LedgerWriter {
                         sqlite3_bind_blob(handle, position, $0.baseAddress, Int32($0.count), Self.transient)
                     }
             }
-            guard code == SQLITE_OK else { throw failure(code, sql) }
+            guard code == SQLITE_OK else { throw failure(code, in: db, sql: sql) }
         }
     }
 
     /// SQLite copies the bound bytes (`SQLITE_TRANSIENT`): they need not outlive the binding call.
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-    private func failure(_ code: Int32, _ sql: String) -> DatabaseError {
+    private func failure(_ code: Int32, _ sql: String) -> DatabaseError { Self.failure(code, in: db, sql: sql) }
+
+    /// SQLite's own code and message for the statement `sql`, as GRDB reports them.
+    static func failure(_ code: Int32, in db: Database, sql: String) -> DatabaseError {
         DatabaseError(
             resultCode: ResultCode(rawValue: code),
             message: String(cString: sqlite3_errmsg(db.sqliteConnection)),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A key → bytes table in a private temporary SQLite file, for a computation that must remember
 /// more than it should hold in memory: the auditor's head of every product chain, on a ledger of
@@ -45,14 +46,23 @@ public final class ScratchTable {
     }
 
     /// Stores each value under its key, replacing what was there, in one transaction.
+    ///
+    /// Rows are bound, looked up and read back through SQLite's C API, as the ledger's own rows
+    /// are (``SQLiteAccess``): GRDB's `StatementArguments` made a `DatabaseValue` of each value and a
+    /// `Data` of each blob, and its `Row` copied each blob twice — a quarter of the instructions of
+    /// writing out an audit's evicted heads (issue 15).
     public func put(_ rows: [(key: String, value: [UInt8])]) throws(StorageError) {
         // Before the write: a key in the filter whose row failed to land only costs a query.
         for row in rows { written.insert(row.key) }
         do {
             try queue.write { db in
-                let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO scratch (key, value) VALUES (?, ?)")
+                let sql = "INSERT OR REPLACE INTO scratch (key, value) VALUES (?, ?)"
+                let handle = try db.cachedStatement(sql: sql).sqliteStatement
+                defer { sqlite3_reset(handle) }
                 for row in rows {
-                    try statement.execute(arguments: [row.key, Data(row.value)])
+                    try SQLiteAccess.bind([.text(row.key), .blob(row.value)], to: handle, in: db, sql: sql)
+                    let stepped = sqlite3_step(handle)
+                    guard stepped == SQLITE_DONE else { throw SQLiteAccess.failure(stepped, in: db, sql: sql) }
                 }
             }
         } catch {
@@ -66,10 +76,15 @@ public final class ScratchTable {
         do {
             // One statement needs no transaction around it: `read` wrapped each in BEGIN/COMMIT.
             return try queue.inDatabase { db in
-                try Data.fetchOne(
-                    db.cachedStatement(sql: "SELECT value FROM scratch WHERE key = ?"),
-                    arguments: [key]
-                ).map { Array($0) }
+                let sql = "SELECT value FROM scratch WHERE key = ?"
+                let handle = try db.cachedStatement(sql: sql).sqliteStatement
+                defer { sqlite3_reset(handle) }
+                try SQLiteAccess.bind([.text(key)], to: handle, in: db, sql: sql)
+                switch sqlite3_step(handle) {
+                case SQLITE_ROW: return try Columns(handle).blob(0)
+                case SQLITE_DONE: return nil
+                case let code: throw SQLiteAccess.failure(code, in: db, sql: sql)
+                }
             }
         } catch {
             throw StorageError(.io, "reading the scratch table \(url.path): \(error)")
@@ -80,10 +95,18 @@ public final class ScratchTable {
     /// more than one row is in memory at a time.
     public func forEachInKeyOrder(_ body: (String, [UInt8]) throws -> Void) throws {
         try queue.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT key, value FROM scratch ORDER BY key")
-            while let row = try rows.next() {
-                let value: Data = row[1]
-                try body(row[0], Array(value))
+            let sql = "SELECT key, value FROM scratch ORDER BY key"
+            // Held to the end: the statement is finalized when it is released.
+            let statement = try db.makeStatement(sql: sql)
+            try withExtendedLifetime(statement) {
+                let handle = statement.sqliteStatement
+                while true {
+                    let stepped = sqlite3_step(handle)
+                    if stepped == SQLITE_DONE { return }
+                    guard stepped == SQLITE_ROW else { throw SQLiteAccess.failure(stepped, in: db, sql: sql) }
+                    let row = Columns(handle)
+                    try body(try row.text(0), try row.blob(1))
+                }
             }
         }
     }

@@ -40,8 +40,14 @@ struct ScratchTableTests {
         try table.put([(key: "\u{E9}", value: [5])])
         #expect(try table.value(for: "e\u{301}") == nil)
         #expect(try table.value(for: "\u{E9}") == [5])
-        var order: [String] = []
-        try table.forEachInKeyOrder { key, _ in order.append(key) }
-        #expect(order == ["a", "b", "\u{E9}"])
+        // The empty key and an empty value are values like any other (bound as "" and a zero-length
+        // blob, not NULL, which the table refuses).
+        try table.put([(key: "", value: []), (key: "z", value: [])])
+        #expect(try table.value(for: "") == [])
+        #expect(try table.value(for: "z") == [])
+        var rows: [(String, [UInt8])] = []
+        try table.forEachInKeyOrder { key, value in rows.append((key, value)) }
+        #expect(rows.map(\.0) == ["", "a", "b", "z", "\u{E9}"])
+        #expect(rows.map(\.1) == [[], [4], [2, 3], [], [5]])
     }
 }
