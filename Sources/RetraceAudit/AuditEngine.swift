@@ -803,18 +803,35 @@ struct AuditEngine {
             while end < sorted.count, sorted[end].0.level == level, sorted[end].0.index == sorted[end - 1].0.index + 1 {
                 end += 1
             }
-            let stored = try reader.nodeHashes(
+            // Each stored hash compared where it lies, in index order with the recomputed ones: a
+            // recomputed node before the next stored one is missing.
+            var next = start
+            try reader.forEachNodeHash(
                 level: level,
                 indices: sorted[start].0.index..<(sorted[end - 1].0.index + 1)
-            )
-            var next = 0
-            for (node, hash) in sorted[start..<end] {
-                while next < stored.count, stored[next].index < node.index { next += 1 }
-                let found = next < stored.count && stored[next].index == node.index ? stored[next].hash : nil
-                if found != hash {
-                    let what = found == nil ? "is missing" : "differs from the recomputed hash"
-                    try fail(node.firstLeaf, nil, AuditRule.storedNodes, "stored Merkle node \(node) \(what)")
+            ) { index, stored in
+                while next < end, sorted[next].0.index < index {
+                    try fail(
+                        sorted[next].0.firstLeaf,
+                        nil,
+                        AuditRule.storedNodes,
+                        "stored Merkle node \(sorted[next].0) is missing"
+                    )
+                    next += 1
                 }
+                guard next < end, sorted[next].0.index == index else { return }
+                if !sorted[next].1.withUnsafeBytes({ Bytewise.equal($0, stored) }) {
+                    try fail(
+                        sorted[next].0.firstLeaf,
+                        nil,
+                        AuditRule.storedNodes,
+                        "stored Merkle node \(sorted[next].0) differs from the recomputed hash"
+                    )
+                }
+                next += 1
+            }
+            for (node, _) in sorted[next..<end] {
+                try fail(node.firstLeaf, nil, AuditRule.storedNodes, "stored Merkle node \(node) is missing")
             }
             start = end
         }

@@ -76,6 +76,15 @@ public protocol LedgerReader: MerkleNodeReader {
     /// completed with: they lie, level by level, in runs of consecutive indices, and one range
     /// read per run replaced a point query per node (issue 15).
     func nodeHashes(level: Int, indices: Range<UInt64>) throws -> [(index: UInt64, hash: [UInt8])]
+    /// ``nodeHashes(level:indices:)`` handed to `body` one node at a time, in index order, each
+    /// hash only valid inside the call: the audit compares each stored node with the one it
+    /// recomputed and keeps neither, and an array per stored node was an allocation and a release
+    /// for every node compared (issue 15).
+    func forEachNodeHash(
+        level: Int,
+        indices: Range<UInt64>,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws
 }
 
 extension LedgerReader {
@@ -84,6 +93,18 @@ extension LedgerReader {
     public func nodeHashes(level: Int, indices: Range<UInt64>) throws -> [(index: UInt64, hash: [UInt8])] {
         let found = try hashes(of: indices.map { NodeID(level: level, index: $0) })
         return indices.compactMap { index in found[NodeID(level: level, index: index)].map { (index, $0) } }
+    }
+
+    /// Through ``nodeHashes(level:indices:)``, so that a reader changing those answers changes this
+    /// one alike; SQLite reads each hash in place.
+    public func forEachNodeHash(
+        level: Int,
+        indices: Range<UInt64>,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        for node in try nodeHashes(level: level, indices: indices) {
+            try node.hash.withUnsafeBytes { try body(node.index, $0) }
+        }
     }
 
     /// Filters ``checkpoints()``, so that a reader changing that answer (a test's forgery, a

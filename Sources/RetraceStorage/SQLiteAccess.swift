@@ -268,6 +268,22 @@ struct SQLiteAccess: LedgerWriter {
         ) { (try $0.unsigned(0), try $0.blob(1)) }
     }
 
+    func forEachNodeHash(
+        level: Int,
+        indices: Range<UInt64>,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard !indices.isEmpty, let low = Int64(exactly: indices.lowerBound) else { return }
+        let sql = "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"
+        let handle = try db.cachedStatement(sql: sql).sqliteStatement
+        let bounds: [Bound] = [.integer(Int64(level)), .integer(low), .integer(Int64(clamping: indices.upperBound))]
+        try query(handle, sql, bounds) { row in
+            let index = try row.unsigned(0)
+            try row.withBlob(1) { try body(index, UnsafeRawBufferPointer($0)) }
+            return true
+        }
+    }
+
     // MARK: Writing
 
     func setMetadata(_ key: String, _ value: String) throws {

@@ -133,6 +133,14 @@ struct SQLiteTamperTests {
             try db.execute(sql: "DELETE FROM nodes WHERE level = 0 AND idx = ?", arguments: [target])
         }
         expectDetected(try auditFile(missingNode), index: target, rule: AuditRule.storedNodes)
+
+        // The last leaf ends its chunk's run of level-0 nodes: no stored node follows it in the
+        // range read.
+        let last = try Attacker.query { db in try UInt64.fetchOne(db, sql: "SELECT MAX(idx) FROM entries") } ?? 0
+        let missingLast = try Attacker.tamper("node-missing-last") { db in
+            try db.execute(sql: "DELETE FROM nodes WHERE level = 0 AND idx = ?", arguments: [last])
+        }
+        expectDetected(try auditFile(missingLast), index: last, rule: AuditRule.storedNodes)
     }
 
     @Test("a changed batch member is refused at the batch statement's index")

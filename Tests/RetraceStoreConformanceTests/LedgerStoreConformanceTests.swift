@@ -784,6 +784,18 @@ struct LedgerStoreConformanceTests {
             }
             #expect(try reader.nodeHashes(level: 0, indices: 40..<50).isEmpty)
             #expect(try reader.nodeHashes(level: 1, indices: 3..<3).isEmpty)
+            // The same nodes handed over one at a time, read in place (SQLite) or through
+            // `nodeHashes` (the default).
+            for (level, indices) in [(0, 15..<25), (2, 7..<20), (0, 40..<50), (1, 3..<3)] as [(Int, Range<UInt64>)] {
+                var streamed: [(index: UInt64, hash: [UInt8])] = []
+                try reader.forEachNodeHash(level: level, indices: indices) { streamed.append(($0, Array($1))) }
+                let listed = try reader.nodeHashes(level: level, indices: indices)
+                #expect(streamed.map(\.index) == listed.map(\.index))
+                #expect(streamed.map(\.hash) == listed.map(\.hash))
+            }
+            var ends: [UInt64] = []
+            try reader.forEachNodeHash(level: 0, indices: 35..<90) { index, _ in ends.append(index) }
+            #expect(ends == [35, 36])
         }
     }
 
