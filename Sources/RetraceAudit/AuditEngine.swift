@@ -330,7 +330,7 @@ struct AuditEngine {
         chunk.work.work()
         chunk.done.wait()
         var pieces = chunk.work.takePrepared()
-        var nodes: [(NodeID, [UInt8])] = []
+        var nodes: [(NodeID, SHA256Digest)] = []
         var piece = 0
         var next = 0
         for slot in chunk.slots {
@@ -360,7 +360,7 @@ struct AuditEngine {
     private mutating func process(
         _ prepared: PreparedEntry,
         preparedGeneration: Int,
-        nodes: inout [(NodeID, [UInt8])]
+        nodes: inout [(NodeID, SHA256Digest)]
     ) throws {
         let index = position
         if let claimed = prepared.claimedIndex {
@@ -794,7 +794,7 @@ struct AuditEngine {
     /// The nodes a chunk completed lie, level by level, in runs of consecutive indices: each run
     /// is compared with one range read (a point query per node was about 15 K instructions per
     /// audited entry, on the judging thread; issue 15).
-    private mutating func compareNodes(_ nodes: [(NodeID, [UInt8])], reader: any LedgerReader) throws {
+    private mutating func compareNodes(_ nodes: [(NodeID, SHA256Digest)], reader: any LedgerReader) throws {
         let sorted = nodes.sorted { ($0.0.level, $0.0.index) < ($1.0.level, $1.0.index) }
         var start = 0
         while start < sorted.count {

@@ -1,26 +1,34 @@
 import MerkleLog
+import RetraceCrypto
 
 /// The right frontier of the recomputed tree, like `CompactRange`, but also reporting every
 /// perfect subtree each append completes, so stored nodes can be compared as they stream past.
+///
+/// Hashes are held as fixed-size digests: as arrays, every interior node an append completed
+/// (one per entry on average) was an allocation, and every hash moved on and off the stack a
+/// retain and a release (issue 15).
 struct TreeFrontier: Sendable {
     private(set) var size: UInt64 = 0
-    private var stack: [[UInt8]] = []
+    private var stack: [SHA256Digest] = []
 
     init() {}
 
     /// Starts from a verified frontier (the incremental audit checks its root first).
     init(_ range: CompactRange) {
         size = range.size
-        stack = range.hashes
+        // A `CompactRange` holds 32-byte hashes only (its initializers refuse any other length).
+        stack = range.hashes.map { SHA256Digest($0) ?? .zero }
     }
 
-    mutating func append(leafHash: [UInt8], completed: inout [(NodeID, [UInt8])], collect: Bool) {
-        var hash = leafHash
+    /// Appends a leaf; with `collect`, reports the leaf and each node it completes in `completed`.
+    mutating func append(leafHash: [UInt8], completed: inout [(NodeID, SHA256Digest)], collect: Bool) {
+        // The audit hashes every leaf itself: always 32 bytes.
+        var hash = SHA256Digest(leafHash) ?? .zero
         var index = size
         var level = 0
         if collect { completed.append((NodeID(level: 0, index: index), hash)) }
         while index & 1 == 1, let left = stack.popLast() {
-            hash = MerkleHash.nodeHash(left, hash)
+            hash = Self.nodeHash(left, hash)
             level += 1
             index >>= 1
             if collect { completed.append((NodeID(level: level, index: index), hash)) }
@@ -31,7 +39,16 @@ struct TreeFrontier: Sendable {
 
     var rootHash: [UInt8] {
         guard var root = stack.last else { return MerkleHash.emptyRoot }
-        for hash in stack.dropLast().reversed() { root = MerkleHash.nodeHash(hash, root) }
-        return root
+        for hash in stack.dropLast().reversed() { root = Self.nodeHash(hash, root) }
+        return root.bytes
+    }
+
+    /// ``MerkleHash/nodeHash(_:_:)`` (RFC 9162 §2.1.1) on digests.
+    private static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+        withUnsafeBytes(of: UInt8(0x01)) { prefix in
+            left.withUnsafeBytes { left in
+                right.withUnsafeBytes { right in SHA256Digest(hashing: prefix, left, right) }
+            }
+        }
     }
 }
