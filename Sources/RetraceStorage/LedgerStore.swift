@@ -79,7 +79,8 @@ public protocol LedgerReader: MerkleNodeReader {
     /// ``nodeHashes(level:indices:)`` handed to `body` one node at a time, in index order, each
     /// hash only valid inside the call: the audit compares each stored node with the one it
     /// recomputed and keeps neither, and an array per stored node was an allocation and a release
-    /// for every node compared (issue 15).
+    /// for every node compared (issue 15). `body` must not read through this reader meanwhile:
+    /// SQLite steps its one cached statement for node ranges under it.
     func forEachNodeHash(
         level: Int,
         indices: Range<UInt64>,
