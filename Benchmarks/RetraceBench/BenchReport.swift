@@ -41,6 +41,10 @@ struct BenchReport: Encodable, Sendable {
         /// The floor section's verify ratios (wrapper ÷ `openssl speed`, each round measured at the
         /// same time), when it ran: what the wrapper target is judged on.
         var floorVerifyRatios: [Double]?
+        /// The floor section's 420-byte verify rate per CPU-second with one signature repeated, and
+        /// over 1,024 distinct statements by 8 keys: the second is what a log's entries can reach.
+        var statementVerifyPerCPUSecond: Double?
+        var distinctStatementVerifyPerCPUSecond: Double?
     }
 
     struct LedgerFigures: Encodable, Sendable {

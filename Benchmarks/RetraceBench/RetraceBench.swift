@@ -158,7 +158,9 @@ struct Suite: ParsableCommand {
                 coreScaling: first.coreScaling,
                 opensslSpeedVerifyPerSecond: speed,
                 sha256MBPerSecond: first.sha256MBPerSecond,
-                floorVerifyRatios: floor?.rounds.map(\.verifyRatio)
+                floorVerifyRatios: floor?.rounds.map(\.verifyRatio),
+                statementVerifyPerCPUSecond: floor?.statementVerify,
+                distinctStatementVerifyPerCPUSecond: floor?.distinctStatementVerify
             )
         )
         report.ledgers = ledgers.map { ledger in
