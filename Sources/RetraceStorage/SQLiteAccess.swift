@@ -70,20 +70,32 @@ struct SQLiteAccess: LedgerWriter {
     /// converted the arguments and built a cursor and a row for every query (about 30 K
     /// instructions each), and a dock scan runs some fifty queries. Errors are GRDB's
     /// `DatabaseError` with SQLite's code and message, so ``SQLiteLedgerStore`` maps them as before.
+    ///
+    /// Static, for the audit's ``ScratchTable`` too.
+    static func query(
+        _ handle: SQLiteStatement,
+        _ sql: String,
+        _ values: [Bound],
+        in db: Database,
+        _ body: (Columns) throws -> Bool
+    ) throws {
+        try bind(values, to: handle, in: db, sql: sql)
+        defer { sqlite3_reset(handle) }
+        while true {
+            let stepped = sqlite3_step(handle)
+            if stepped == SQLITE_DONE { return }
+            guard stepped == SQLITE_ROW else { throw failure(stepped, in: db, sql: sql) }
+            guard try body(Columns(handle)) else { return }
+        }
+    }
+
     private func query(
         _ handle: SQLiteStatement,
         _ sql: String,
         _ values: [Bound],
         _ body: (Columns) throws -> Bool
     ) throws {
-        try Self.bind(values, to: handle, in: db, sql: sql)
-        defer { sqlite3_reset(handle) }
-        while true {
-            let stepped = sqlite3_step(handle)
-            if stepped == SQLITE_DONE { return }
-            guard stepped == SQLITE_ROW else { throw failure(stepped, sql) }
-            guard try body(Columns(handle)) else { return }
-        }
+        try Self.query(handle, sql, values, in: db, body)
     }
 
     func forEachEntry(from: UInt64, to: UInt64, _ body: (StoredEntry) throws -> Void) throws {
@@ -259,13 +271,9 @@ struct SQLiteAccess: LedgerWriter {
     }
 
     func nodeHashes(level: Int, indices: Range<UInt64>) throws -> [(index: UInt64, hash: [UInt8])] {
-        guard !indices.isEmpty, let low = Int64(exactly: indices.lowerBound) else { return [] }
-        return try all(
-            "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
-            .integer(Int64(level)),
-            .integer(low),
-            .integer(Int64(clamping: indices.upperBound))
-        ) { (try $0.unsigned(0), try $0.blob(1)) }
+        var found: [(index: UInt64, hash: [UInt8])] = []
+        try forEachNodeHash(level: level, indices: indices) { found.append(($0, Array($1))) }
+        return found
     }
 
     func forEachNodeHash(
@@ -363,21 +371,23 @@ struct SQLiteAccess: LedgerWriter {
     /// profile (issue 15), for the five rows each appended event writes. A failure is reported as
     /// GRDB's `DatabaseError` with SQLite's own code and message, exactly as before, so
     /// ``SQLiteLedgerStore`` maps it (a duplicate key to `.conflict`) unchanged.
-    private func execute(_ sql: String, _ values: Bound...) throws {
+    private func execute(_ sql: String, _ values: Bound...) throws { try Self.execute(sql, values, in: db) }
+
+    /// ``execute(_:_:)`` on `db`, for the audit's ``ScratchTable`` too.
+    static func execute(_ sql: String, _ values: [Bound], in db: Database) throws {
         let handle = try db.cachedStatement(sql: sql).sqliteStatement
-        try Self.bind(values, to: handle, in: db, sql: sql)
+        try bind(values, to: handle, in: db, sql: sql)
         let stepped = sqlite3_step(handle)
         guard stepped == SQLITE_DONE else {
-            let error = failure(stepped, sql)
+            let error = failure(stepped, in: db, sql: sql)
             sqlite3_reset(handle)
             throw error
         }
         sqlite3_reset(handle)
     }
 
-    /// Resets `handle` and binds `values` to its parameters, in order (also for the audit's
-    /// ``ScratchTable``).
-    static func bind(_ values: [Bound], to handle: SQLiteStatement, in db: Database, sql: String) throws {
+    /// Resets `handle` and binds `values` to its parameters, in order.
+    private static func bind(_ values: [Bound], to handle: SQLiteStatement, in db: Database, sql: String) throws {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (offset, value) in values.enumerated() {
@@ -406,10 +416,8 @@ struct SQLiteAccess: LedgerWriter {
     /// SQLite copies the bound bytes (`SQLITE_TRANSIENT`): they need not outlive the binding call.
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-    private func failure(_ code: Int32, _ sql: String) -> DatabaseError { Self.failure(code, in: db, sql: sql) }
-
     /// SQLite's own code and message for the statement `sql`, as GRDB reports them.
-    static func failure(_ code: Int32, in db: Database, sql: String) -> DatabaseError {
+    private static func failure(_ code: Int32, in db: Database, sql: String) -> DatabaseError {
         DatabaseError(
             resultCode: ResultCode(rawValue: code),
             message: String(cString: sqlite3_errmsg(db.sqliteConnection)),

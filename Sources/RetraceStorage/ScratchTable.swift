@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 
 /// A key → bytes table in a private temporary SQLite file, for a computation that must remember
 /// more than it should hold in memory: the auditor's head of every product chain, on a ledger of
@@ -56,13 +55,12 @@ public final class ScratchTable {
         for row in rows { written.insert(row.key) }
         do {
             try queue.write { db in
-                let sql = "INSERT OR REPLACE INTO scratch (key, value) VALUES (?, ?)"
-                let handle = try db.cachedStatement(sql: sql).sqliteStatement
-                defer { sqlite3_reset(handle) }
                 for row in rows {
-                    try SQLiteAccess.bind([.text(row.key), .blob(row.value)], to: handle, in: db, sql: sql)
-                    let stepped = sqlite3_step(handle)
-                    guard stepped == SQLITE_DONE else { throw SQLiteAccess.failure(stepped, in: db, sql: sql) }
+                    try SQLiteAccess.execute(
+                        "INSERT OR REPLACE INTO scratch (key, value) VALUES (?, ?)",
+                        [.text(row.key), .blob(row.value)],
+                        in: db
+                    )
                 }
             }
         } catch {
@@ -77,14 +75,12 @@ public final class ScratchTable {
             // One statement needs no transaction around it: `read` wrapped each in BEGIN/COMMIT.
             return try queue.inDatabase { db in
                 let sql = "SELECT value FROM scratch WHERE key = ?"
-                let handle = try db.cachedStatement(sql: sql).sqliteStatement
-                defer { sqlite3_reset(handle) }
-                try SQLiteAccess.bind([.text(key)], to: handle, in: db, sql: sql)
-                switch sqlite3_step(handle) {
-                case SQLITE_ROW: return try Columns(handle).blob(0)
-                case SQLITE_DONE: return nil
-                case let code: throw SQLiteAccess.failure(code, in: db, sql: sql)
+                var value: [UInt8]?
+                try SQLiteAccess.query(db.cachedStatement(sql: sql).sqliteStatement, sql, [.text(key)], in: db) { row in
+                    value = try row.blob(0)
+                    return false
                 }
+                return value
             }
         } catch {
             throw StorageError(.io, "reading the scratch table \(url.path): \(error)")
@@ -99,13 +95,9 @@ public final class ScratchTable {
             // Held to the end: the statement is finalized when it is released.
             let statement = try db.makeStatement(sql: sql)
             try withExtendedLifetime(statement) {
-                let handle = statement.sqliteStatement
-                while true {
-                    let stepped = sqlite3_step(handle)
-                    if stepped == SQLITE_DONE { return }
-                    guard stepped == SQLITE_ROW else { throw SQLiteAccess.failure(stepped, in: db, sql: sql) }
-                    let row = Columns(handle)
+                try SQLiteAccess.query(statement.sqliteStatement, sql, [], in: db) { row in
                     try body(try row.text(0), try row.blob(1))
+                    return true
                 }
             }
         }
