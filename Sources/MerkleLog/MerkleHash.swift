@@ -21,6 +21,16 @@ public enum MerkleHash {
         SHA256.hash(prefix: 0x01, left, right)
     }
 
+    /// The same hash of digests held inline, for a caller that computes many without keeping
+    /// them as arrays (the audit's recomputed tree: an array per interior node was an allocation).
+    public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+        withUnsafeBytes(of: UInt8(0x01)) { prefix in
+            left.withUnsafeBytes { left in
+                right.withUnsafeBytes { right in SHA256Digest(hashing: prefix, left, right) }
+            }
+        }
+    }
+
     /// Refuses anything but a 32-byte hash, naming it in the error.
     ///
     /// Every verifier checks lengths before hashing: read literally, the RFC proof loops accept an

@@ -28,7 +28,7 @@ struct TreeFrontier: Sendable {
         var level = 0
         if collect { completed.append((NodeID(level: 0, index: index), hash)) }
         while index & 1 == 1, let left = stack.popLast() {
-            hash = Self.nodeHash(left, hash)
+            hash = MerkleHash.nodeHash(left, hash)
             level += 1
             index >>= 1
             if collect { completed.append((NodeID(level: level, index: index), hash)) }
@@ -39,16 +39,7 @@ struct TreeFrontier: Sendable {
 
     var rootHash: [UInt8] {
         guard var root = stack.last else { return MerkleHash.emptyRoot }
-        for hash in stack.dropLast().reversed() { root = Self.nodeHash(hash, root) }
+        for hash in stack.dropLast().reversed() { root = MerkleHash.nodeHash(hash, root) }
         return root.bytes
-    }
-
-    /// ``MerkleHash/nodeHash(_:_:)`` (RFC 9162 §2.1.1) on digests.
-    private static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        withUnsafeBytes(of: UInt8(0x01)) { prefix in
-            left.withUnsafeBytes { left in
-                right.withUnsafeBytes { right in SHA256Digest(hashing: prefix, left, right) }
-            }
-        }
     }
 }

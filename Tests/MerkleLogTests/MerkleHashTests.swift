@@ -21,13 +21,17 @@ struct MerkleHashTests {
     }
 
     @Test("the empty root is SHA-256 of nothing, and leaves and nodes carry their prefix bytes")
-    func primitives() {
+    func primitives() throws {
         #expect(Hex.encode(MerkleHash.emptyRoot) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(MerkleHash.leafHash([]) == SHA256.hash([0x00]))
         let a = MerkleHash.leafHash([1])
         let b = MerkleHash.leafHash([2])
         #expect(MerkleHash.nodeHash(a, b) == SHA256.hash([0x01] + a + b))
         #expect(MerkleHash.nodeHash(a, b) != MerkleHash.nodeHash(b, a))
+        // The inline-digest form is the same hash.
+        let left = try #require(SHA256Digest(a))
+        let right = try #require(SHA256Digest(b))
+        #expect(MerkleHash.nodeHash(left, right).bytes == SHA256.hash([0x01] + a + b))
     }
 
     @Test("roots of sizes 0 to 8 over the fixed leaves match roots.json, from store, frontier and reader")
