@@ -198,6 +198,8 @@ let package = Package(
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceInsights", "VerifiableMap", "RetraceCrypto", "RetracePostgres", "ProcessAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Only to rebuild a copy of a ledger for an experiment (the event-id index's cost).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/RetraceBench", swiftSettings: strict),
 

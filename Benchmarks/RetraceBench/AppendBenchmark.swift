@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RetraceEvents
 import RetraceLedger
 import RetraceStorage
@@ -97,6 +98,21 @@ enum AppendBenchmark {
         /// The same writes split by table, each replayed alone on a fresh copy (reads left out):
         /// which rows the store's cost comes from.
         let tables: [TableCost]
+        /// What the `event_id` index costs: the entries' rows replayed alone on a copy whose
+        /// `entries` table has no index on `event_id`, against the same rows with it; `nil` when
+        /// the copy could not be made.
+        let eventIndex: EventIndexCost?
+
+        struct EventIndexCost: Codable, Sendable {
+            /// The entries' rows alone, with their index and without it.
+            let withIndex: TableCost
+            let withoutIndex: TableCost
+            /// The store's CPU per event less the index's (with minus without), and the ceiling it
+            /// would leave by the same formula as ``StoreFloor/ceilingEventsPerSecond``: the most an
+            /// append on this schema could reach were that index free.
+            let storeCPUMicrosPerEventWithoutIndex: Double
+            let ceilingEventsPerSecondWithoutIndex: Double
+        }
 
         struct TableCost: Codable, Sendable {
             let rows: String
@@ -230,12 +246,15 @@ enum AppendBenchmark {
         // warm as the recorded run's), timed from the appends on. The copy is removed on return.
         func replay(
             only keep: ((StoreRecording.Call) -> Bool)? = nil,
+            on file: String? = nil,
             checking: (SQLiteLedgerStore) throws -> Void = { _ in }
         ) throws -> (cpuMicros: Double, wallMicros: Double, bytes: Double) {
-            let path = try copy(cached.path)
+            let path = try copy(file ?? cached.path)
             defer { Workload.remove(path) }
             let store = try SQLiteLedgerStore.open(path: path)
-            try recording.replay(on: store, 0..<untimed)
+            // On another file (one without the event-id index) the start's reads could be whole
+            // scans: it starts with the kept writes alone, as its counterpart does.
+            try recording.replay(on: store, 0..<untimed, only: file == nil ? nil : keep)
             LedgerCache.warmPageCache(path)
             let before = Measure.bytesWritten()
             let used = try Measure.cpu { try recording.replay(on: store, untimed..<total, only: keep) }
@@ -300,6 +319,22 @@ enum AppendBenchmark {
         let signature = modes.first { $0.mode == "sequential" }?.signatureMicrosPerEvent ?? 0
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
         let ceiling = min(cores * 1e6 / (signature + storeCPU), 1e6 / storeWall)
+        let eventIndex: StoreFloor.EventIndexCost?
+        do {
+            eventIndex = try eventIndexCost(
+                replayEntries: { file in
+                    try replay(only: { if case .insertEntry = $0 { true } else { false } }, on: file)
+                },
+                original: cached.path,
+                storeCPU: storeCPU,
+                storeWall: storeWall,
+                signature: signature,
+                cores: cores
+            )
+        } catch {
+            print("(the event-id index's cost not measured: \(error))")
+            eventIndex = nil
+        }
         return StoreFloor(
             transactions: total - untimed,
             events: events,
@@ -315,7 +350,50 @@ enum AppendBenchmark {
                     ownMicrosPerEvent: $0.cpuMicrosPerEvent - signature - storeCPU
                 )
             },
-            tables: tables
+            tables: tables,
+            eventIndex: eventIndex
+        )
+    }
+
+    /// The entries' rows replayed with and without their `event_id` index, twice each in turn
+    /// (the machine drifts; each keeps its cheaper run), and the store's cost and ceiling without
+    /// the index: how much of the append's floor that one index is.
+    static func eventIndexCost(
+        replayEntries: (String) throws -> (cpuMicros: Double, wallMicros: Double, bytes: Double),
+        original: String,
+        storeCPU: Double,
+        storeWall: Double,
+        signature: Double,
+        cores: Double
+    ) throws -> StoreFloor.EventIndexCost {
+        let unindexed = try copyWithoutEventIndex(original)
+        defer { Workload.remove(unindexed) }
+        var with: [(cpuMicros: Double, wallMicros: Double, bytes: Double)] = []
+        var without: [(cpuMicros: Double, wallMicros: Double, bytes: Double)] = []
+        for _ in 0..<2 {
+            with.append(try replayEntries(original))
+            without.append(try replayEntries(unindexed))
+        }
+        let best = { (runs: [(cpuMicros: Double, wallMicros: Double, bytes: Double)]) in
+            runs.dropFirst().reduce(runs[0]) { $1.cpuMicros < $0.cpuMicros ? $1 : $0 }
+        }
+        let (indexed, bare) = (best(with), best(without))
+        let indexCPU = max(0, indexed.cpuMicros - bare.cpuMicros)
+        let cpuWithout = max(0, storeCPU - indexCPU)
+        let wallWithout = max(1e-3, storeWall - max(0, indexed.wallMicros - bare.wallMicros))
+        return StoreFloor.EventIndexCost(
+            withIndex: .init(
+                rows: "entries with their event-id index",
+                cpuMicrosPerEvent: indexed.cpuMicros,
+                bytesWrittenPerEvent: indexed.bytes
+            ),
+            withoutIndex: .init(
+                rows: "entries without it",
+                cpuMicrosPerEvent: bare.cpuMicros,
+                bytesWrittenPerEvent: bare.bytes
+            ),
+            storeCPUMicrosPerEventWithoutIndex: cpuWithout,
+            ceilingEventsPerSecondWithoutIndex: min(cores * 1e6 / (signature + cpuWithout), 1e6 / wallWithout)
         )
     }
 
@@ -354,6 +432,18 @@ enum AppendBenchmark {
             )
         }
         byTable.print()
+        if let index = floor.eventIndex {
+            print(
+                "The event-id index (UNIQUE on entries.event_id, keyed by a SHA-256 value, so each event's "
+                    + "entry lands on a random leaf): the entries' rows replayed alone with it, "
+                    + "\(Measure.format(index.withIndex.cpuMicrosPerEvent, 1)) µs and "
+                    + "\(Measure.format(index.withIndex.bytesWrittenPerEvent / 1024, 2)) KiB per event, and on a copy "
+                    + "whose entries table has none, \(Measure.format(index.withoutIndex.cpuMicrosPerEvent, 1)) µs and "
+                    + "\(Measure.format(index.withoutIndex.bytesWrittenPerEvent / 1024, 2)) KiB (the better of two "
+                    + "runs each). Were it free: store \(Measure.format(index.storeCPUMicrosPerEventWithoutIndex, 1)) µs "
+                    + "of CPU per event, ceiling \(Measure.format(index.ceilingEventsPerSecondWithoutIndex)) events/s"
+            )
+        }
     }
 
     static func mix(of statements: [SignedStatement], batch: Int = 1_000) -> Mix {
@@ -384,6 +474,42 @@ enum AppendBenchmark {
             continuingSameBatch: same,
             other: other
         )
+    }
+
+    /// A copy of `path` whose `entries` table has no index on `event_id` (the table rebuilt
+    /// without its UNIQUE constraint, rows and triggers as they were). Not a ledger to run — it
+    /// cannot refuse a duplicate statement or find an event by id — only a file on which the same
+    /// rows show what that index costs.
+    static func copyWithoutEventIndex(_ path: String) throws -> String {
+        let target = try copy(path)
+        let queue = try DatabaseQueue(path: target)
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction {
+                let create = try String.fetchOne(
+                    db,
+                    sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'entries'"
+                )
+                guard let create, create.contains("event_id BLOB NOT NULL UNIQUE") else {
+                    throw BenchError("the entries table is not the one this experiment rebuilds: \(create ?? "none")")
+                }
+                let triggers = try String.fetchAll(
+                    db,
+                    sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'entries'"
+                )
+                try db.execute(
+                    sql: create.replacingOccurrences(of: "CREATE TABLE entries", with: "CREATE TABLE entries_bare")
+                        .replacingOccurrences(of: "event_id BLOB NOT NULL UNIQUE", with: "event_id BLOB NOT NULL")
+                )
+                try db.execute(sql: "INSERT INTO entries_bare SELECT * FROM entries")
+                try db.execute(sql: "DROP TABLE entries")
+                try db.execute(sql: "ALTER TABLE entries_bare RENAME TO entries")
+                for trigger in triggers { try db.execute(sql: trigger) }
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        try queue.close()
+        return target
     }
 
     /// Copies `path` (and its WAL) into a fresh temporary directory; returns the copy's path.

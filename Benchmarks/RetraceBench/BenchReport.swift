@@ -124,9 +124,13 @@ struct BenchReport: Encodable, Sendable {
                 let closeness = floor.modes.first(where: { $0.mode == mode.mode }), mode.ratioToCoresTimesVerify > 0
             else { return "" }
             let coresTimesVerify = mode.eventsPerSecond / mode.ratioToCoresTimesVerify
+            let withoutIndex = floor.eventIndex.map {
+                "; were the event-id index free, "
+                    + "\(Measure.percent($0.ceilingEventsPerSecondWithoutIndex / coresTimesVerify))"
+            }
             return "; signature + store ceiling \(Measure.format(floor.ceilingEventsPerSecond)) events/s = "
                 + "\(Measure.percent(floor.ceilingEventsPerSecond / coresTimesVerify)) of cores × verify, "
-                + "\(Measure.percent(closeness.ratioToFloorCeiling)) of it reached"
+                + "\(Measure.percent(closeness.ratioToFloorCeiling)) of it reached" + (withoutIndex ?? "")
         }
         targets.append(
             Target(
