@@ -52,6 +52,15 @@ enum AuditBenchmark {
         /// CPU per entry neither in the signature nor in the scan: the audit's own work (the
         /// strict parse, the rules replayed, the heads map, the stored derived data compared).
         let ownMicrosPerEntry: Double?
+        /// CPU per entry of the hashes the format requires besides the leaf's (event ids, tree
+        /// nodes, member commitments, heads-map keys, leaves and branches; ``AuditHashFloor``):
+        /// `audit-child --hash-floor` less the scan, both alone in a child. Part of the audit's own CPU.
+        let requiredHashesMicrosPerEntry: Double?
+        /// min(threads ÷ (signature + scan + required hashes), 1 ÷ scan): the floor with every hash
+        /// the format requires, which no code can leave out.
+        let hashFloorCeilingEntriesPerSecond: Double?
+        /// entries/s ÷ ``hashFloorCeilingEntriesPerSecond``.
+        let ratioToHashFloorCeiling: Double?
     }
 
     static func run(_ ledgers: [LedgerCache.Prepared], opensslSpeed: Double?) throws -> [Row] {
@@ -73,13 +82,21 @@ enum AuditBenchmark {
             "signature share of CPU",
             "scan CPU µs/entry",
             "ratio to the floor's ceiling",
-            "audit's own CPU µs/entry"
+            "audit's own CPU µs/entry",
+            "required hashes CPU µs/entry",
+            "hash floor's ceiling, ratio to threads×verify",
+            "ratio to the hash floor's ceiling"
         )
         for ledger in ledgers {
             // Read and leaf-hashed once per ledger, in a child like the audits (the page cache is
             // then warm for them as it is for each other).
-            let scan = try? child(ledger.path, threads: 1, scanOnly: true)
+            let scan = try? child(ledger.path, threads: 1, mode: .scan)
             let scanMicros = scan.map { $0.cpuNanoseconds / 1e3 / max(1, $0.entries) }
+            let hashFloor = try? child(ledger.path, threads: 1, mode: .hashFloor)
+            // Never below zero: the two children are timed apart on a shared machine.
+            let hashMicros = scanMicros.flatMap { scan in
+                hashFloor.map { max(0, $0.cpuNanoseconds / 1e3 / max(1, $0.entries) - scan) }
+            }
             for threads in [1, 2] {
                 // The verify rate just before and just after each audit: the machine is shared and drifts.
                 let before = try Baseline.measure(seconds: 1)
@@ -92,6 +109,9 @@ enum AuditBenchmark {
                 let together =
                     threads >= local.cores ? local.allCoresVerifyPerSecond : Double(threads) * local.verifyPerSecond
                 let ceiling = scanMicros.map { min(Double(threads) * 1e6 / (signature + $0), 1e6 / $0) }
+                let hashCeiling = scanMicros.flatMap { scan in
+                    hashMicros.map { min(Double(threads) * 1e6 / (signature + scan + $0), 1e6 / scan) }
+                }
                 let row = Row(
                     ledgerEntries: ledger.treeSize,
                     threads: threads,
@@ -111,7 +131,10 @@ enum AuditBenchmark {
                     scanMicrosPerEntry: scanMicros,
                     floorCeilingEntriesPerSecond: ceiling,
                     ratioToFloorCeiling: ceiling.map { rate / $0 },
-                    ownMicrosPerEntry: scanMicros.map { cpuPerEntry - signature - $0 }
+                    ownMicrosPerEntry: scanMicros.map { cpuPerEntry - signature - $0 },
+                    requiredHashesMicrosPerEntry: hashMicros,
+                    hashFloorCeilingEntriesPerSecond: hashCeiling,
+                    ratioToHashFloorCeiling: hashCeiling.map { rate / $0 }
                 )
                 rows.append(row)
                 table.add(
@@ -131,7 +154,10 @@ enum AuditBenchmark {
                     Measure.percent(row.signatureShareOfCPU),
                     scanMicros.map { Measure.format($0, 1) } ?? "-",
                     row.ratioToFloorCeiling.map(Measure.percent) ?? "-",
-                    row.ownMicrosPerEntry.map { Measure.format($0, 1) } ?? "-"
+                    row.ownMicrosPerEntry.map { Measure.format($0, 1) } ?? "-",
+                    hashMicros.map { Measure.format($0, 1) } ?? "-",
+                    hashCeiling.map { Measure.percent($0 / (Double(threads) * local.verifyPerSecond)) } ?? "-",
+                    row.ratioToHashFloorCeiling.map(Measure.percent) ?? "-"
                 )
             }
         }
@@ -148,15 +174,35 @@ enum AuditBenchmark {
                 + "neither signature nor scan — the strict parse, the rules replayed, the heads map, the stored derived "
                 + "data compared)"
         )
+        print(
+            "(required hashes: every hash the format makes an audit compute besides the leaf's — event ids, the tree's "
+                + "nodes, batch member commitments, heads-map keys, the map's leaves and branches at each checkpoint — "
+                + "alone over the same entries, less the scan; the hash floor's ceiling: min(threads ÷ (signature + scan "
+                + "+ required hashes), 1 ÷ scan): what no audit of this file can exceed, whatever its code)"
+        )
         return rows
     }
 
-    static func child(_ path: String, threads: Int, scanOnly: Bool = false) throws -> Result {
+    /// What an audit child does: the audit, or one of the floors measured beside it.
+    enum Mode {
+        case audit
+        /// `--scan-only`: every entry read in log order and leaf-hashed.
+        case scan
+        /// `--hash-floor`: the scan and the other hashes the format requires (``AuditHashFloor``).
+        case hashFloor
+    }
+
+    static func child(_ path: String, threads: Int, mode: Mode = .audit) throws -> Result {
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments =
-            ["audit-child", "--ledger", path, "--threads", "\(threads)"] + (scanOnly ? ["--scan-only"] : [])
+        let flags =
+            switch mode {
+            case .audit: [String]()
+            case .scan: ["--scan-only"]
+            case .hashFloor: ["--hash-floor"]
+            }
+        process.arguments = ["audit-child", "--ledger", path, "--threads", "\(threads)"] + flags
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

@@ -165,9 +165,20 @@ struct BenchReport: Encodable, Sendable {
                         let reached = audit.ratioToFloorCeiling, audit.ratioToThreadsTimesVerify > 0
                     else { return judged }
                     let threadsTimesVerify = audit.entriesPerSecond / audit.ratioToThreadsTimesVerify
-                    return judged + "; signature + scan ceiling \(Measure.format(ceiling)) entries/s = "
+                    var note =
+                        judged + "; signature + scan ceiling \(Measure.format(ceiling)) entries/s = "
                         + "\(Measure.percent(ceiling / threadsTimesVerify)) of threads × verify, "
                         + "\(Measure.percent(reached)) of it reached"
+                    if let hashes = audit.requiredHashesMicrosPerEntry,
+                        let hashCeiling = audit.hashFloorCeilingEntriesPerSecond,
+                        let hashReached = audit.ratioToHashFloorCeiling
+                    {
+                        note +=
+                            "; with the format's other hashes (\(Measure.format(hashes, 1)) µs/entry) "
+                            + "\(Measure.percent(hashCeiling / threadsTimesVerify)), "
+                            + "\(Measure.percent(hashReached)) of it reached"
+                    }
+                    return note
                 } ?? missing
             )
         )

@@ -283,9 +283,25 @@ struct AuditChild: ParsableCommand {
     @Option var residentChains: Int = Auditor.defaultResidentChains
     @Flag(help: "Only read every entry in log order and hash it as a Merkle leaf: the audit's floor but signatures.")
     var scanOnly = false
+    @Flag(help: "The scan, and every other hash the format requires of an audit (AuditHashFloor), alone.")
+    var hashFloor = false
 
     func run() throws {
         let before = Measure.residentKiB()
+        if hashFloor {
+            let store = try SQLiteLedgerStore.open(path: ledger)
+            let inputs = try AuditHashFloor.gather(store)
+            var entries = 0
+            let used = try Measure.cpu { entries = try AuditHashFloor.hash(store, inputs) }
+            print(
+                "entries=\(entries) seconds=\(used.wall) passed=true cpuNs=\(used.user + used.system) "
+                    + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB()) "
+                    + "checkpoints=\(inputs.checkpoints.count) mapKeys=\(inputs.keys.count) "
+                    + "mapLeaves=\(inputs.checkpoints.reduce(0) { $0 + $1.leaves }) "
+                    + "mapBranches=\(inputs.checkpoints.reduce(0) { $0 + $1.branches })"
+            )
+            return
+        }
         if scanOnly {
             let store = try SQLiteLedgerStore.open(path: ledger)
             var entries = 0

@@ -185,6 +185,30 @@ struct FlatHeadsMapTests {
         #expect(try FlatHeadsMap(HeadsMap()).root == MapHash.empty)
     }
 
+    @Test("an update hashes one leaf per key it moves and one branch per level above it, nothing else")
+    func digestsPerUpdate() throws {
+        // The benchmark's audit floor counts these digests as hashing any audit of the map must
+        // do; a map that rehashed more than the paths it changed would inflate that floor.
+        let keys = (0..<4_096).map(productKey)
+        var flat = FlatHeadsMap()
+        try flat.advance(all: keys.indices.map { try Self.flat(keys[$0], try head($0)) })
+        #expect(flat.digestsComputed.leaves == keys.count)
+        func bits(_ a: [UInt8], _ b: [UInt8]) -> Int {
+            for byte in 0..<32 where a[byte] != b[byte] { return byte * 8 + (a[byte] ^ b[byte]).leadingZeroBitCount }
+            return 256
+        }
+        for moved in [0, 1_000, 4_095] {
+            let before = flat.digestsComputed
+            try flat.advance(all: [try Self.flat(keys[moved], try head(moved + 10_000))])
+            // The key's leaf sits one level below the longest prefix it shares with another key,
+            // under one branch per level.
+            let depth =
+                1 + (try #require(keys.indices.filter { $0 != moved }.map { bits(keys[moved], keys[$0]) }.max()))
+            #expect(flat.digestsComputed.leaves - before.leaves == 1, "key \(moved)")
+            #expect(flat.digestsComputed.branches - before.branches == depth, "key \(moved)")
+        }
+    }
+
     @Test("a key twice in one update, a count of zero and a count that overflows are refused")
     func refusals() throws {
         let key = try #require(SHA256Digest(productKey(1)))

@@ -1,0 +1,175 @@
+import CanonicalJSON
+import MerkleLog
+import RetraceCrypto
+import RetraceEvents
+import RetraceStorage
+import VerifiableMap
+
+/// The hashing the format makes any audit do besides a leaf hash and a signature per entry, done
+/// alone over a real ledger (`audit-child --hash-floor`): with the signature and the scan, the
+/// work no audit of this file can leave out, whatever its code.
+///
+/// The scan's ceiling (signature + reading and leaf-hashing each entry) left the audit's own CPU,
+/// about 11 µs per entry, as one lump. Part of it is required by the format: every event's id
+/// (SHA-256 of its statement, which the next event of its chain names), the Merkle tree's interior
+/// nodes, a batch's member commitment, every chain's heads-map key, and at each checkpoint the map's
+/// leaves and branches on the paths the interval changed. Those hashes are what this measures, so
+/// that the audit's target can be set beside a floor that includes them (issue 15).
+///
+/// What the hashes need (each statement's length, each entry's map keys, what each checkpoint's map
+/// update costs) is gathered first by parsing every entry, untimed; the timed pass then reads every
+/// entry again, as the scan does, and computes exactly those hashes on inputs of their real
+/// lengths — nothing parsed, nothing judged, nothing compared. SHA-256's cost depends on the length
+/// hashed alone, so an event id is hashed over the first bytes of its entry, as many as its
+/// statement has, and the map's digests over buffers of the map's leaf and branch sizes. Left out,
+/// so that this stays a floor: the checkpoints' own signatures (one per interval of about a
+/// thousand entries) and everything the audit does with the hashes.
+enum AuditHashFloor {
+    enum Key {
+        case product(String)
+        case productClass(String)
+        /// The roster's map key is a constant: nothing to hash.
+        case roster
+    }
+
+    struct Inputs {
+        /// Each entry's statement length, in log order.
+        var statementLengths: [Int32] = []
+        /// Each entry's map keys are `keys[keyEnds[i - 1] ..< keyEnds[i]]`.
+        var keyEnds: [Int] = []
+        var keys: [Key] = []
+        /// Each checkpoint interval's end, and the digests the heads map computed to reach it.
+        var checkpoints: [(size: UInt64, leaves: Int, branches: Int)] = []
+    }
+
+    /// Parses every entry and replays the heads map once, untimed.
+    static func gather(_ store: any LedgerStore) throws -> Inputs {
+        try store.read { reader in
+            let size = try reader.treeSize()
+            let sizes = Set(try reader.checkpoints().map(\.size).filter { $0 > 0 && $0 <= size }).sorted()
+            var inputs = Inputs()
+            var map = FlatHeadsMap()
+            var pending: [SHA256Digest: FlatHeadsMap.Head] = [:]
+            var index: UInt64 = 0
+            var next = 0
+            try reader.forEachEntry(from: 0, to: size) { stored in
+                var members: [BatchMember] = []
+                for (position, bytes) in stored.members.enumerated() {
+                    members.append(
+                        try BatchMember(
+                            json: CanonicalJSON.decode(bytes, options: .strict),
+                            path: "members[\(position)]"
+                        )
+                    )
+                }
+                let entry = try LogEntry(parsing: stored.bytes, members: members)
+                let statement = entry.statement
+                inputs.statementLengths.append(Int32(statement.canonicalBytes.count))
+                // The keys the audit's heads map advances for this entry, as `AuditEngine.advanceHeads`.
+                var keys: [Key] = []
+                if statement.type == .roster {
+                    keys = [.roster]
+                } else if let gtin = statement.classGTIN {
+                    keys = [.productClass(gtin)]
+                } else if statement.batch != nil {
+                    keys = entry.signed.members.map { .product($0.product.digitalLink) }
+                } else if let product = statement.product {
+                    keys = [.product(product.digitalLink)]
+                }
+                inputs.keys += keys
+                inputs.keyEnds.append(inputs.keys.count)
+                let event = SHA256Digest(statement.id.bytes) ?? .zero
+                for key in keys {
+                    let digest: SHA256Digest
+                    switch key {
+                    case .product(let link): digest = MapKey.productDigest(link)
+                    case .productClass(let gtin): digest = MapKey.productClassDigest(gtin)
+                    case .roster: digest = MapKey.rosterDigest
+                    }
+                    let count = (pending[digest]?.count ?? 0) + 1
+                    pending[digest] = try FlatHeadsMap.Head(key: digest, eventID: event, count: count, index: index)
+                }
+                index += 1
+                if next < sizes.count, sizes[next] == index {
+                    let before = map.digestsComputed
+                    try map.advance(all: Array(pending.values))
+                    pending.removeAll(keepingCapacity: true)
+                    inputs.checkpoints.append(
+                        (
+                            index,
+                            map.digestsComputed.leaves - before.leaves,
+                            map.digestsComputed.branches - before.branches
+                        )
+                    )
+                    next += 1
+                }
+            }
+            return inputs
+        }
+    }
+
+    /// Reads every entry as the scan does and computes the hashes `inputs` call for; the number of
+    /// entries read.
+    static func hash(_ store: any LedgerStore, _ inputs: Inputs) throws -> Int {
+        var frontier: [SHA256Digest] = []
+        var size = 0
+        var next = 0
+        // Map leaves are `0x02 ‖ key ‖ value` (81 bytes), branches `0x03 ‖ left ‖ right` (65): each
+        // digest is fed back into the next input, so no call can be skipped.
+        var leafInput = [UInt8](repeating: 0x02, count: 1 + 32 + 48)
+        var branchInput = [UInt8](repeating: 0x03, count: 1 + 32 + 32)
+        var last = SHA256Digest.zero
+        func mapDigests(_ count: Int, into input: inout [UInt8]) {
+            for _ in 0..<count {
+                input.withUnsafeMutableBytes { buffer in
+                    last.withUnsafeBytes {
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[1..<33]).copyMemory(from: $0)
+                    }
+                    last = SHA256Digest(hashing: UnsafeRawBufferPointer(buffer))
+                }
+            }
+        }
+        try store.read { reader in
+            try reader.forEachEntry(from: 0, to: UInt64(inputs.statementLengths.count)) { stored in
+                let leaf = MerkleHash.leafHash(stored.bytes)
+                let statementLength = min(Int(inputs.statementLengths[size]), stored.bytes.count)
+                let id = stored.bytes.withUnsafeBytes {
+                    SHA256Digest(hashing: UnsafeRawBufferPointer(rebasing: $0[..<statementLength]))
+                }
+                if id == .zero { throw BenchError("an all-zero event id") }
+                if !stored.members.isEmpty {
+                    var range = CompactRange()
+                    for member in stored.members { try range.append(leafHash: MerkleHash.leafHash(member)) }
+                    if range.rootHash.isEmpty { throw BenchError("an empty member commitment") }
+                }
+                for key in inputs.keys[(size == 0 ? 0 : inputs.keyEnds[size - 1])..<inputs.keyEnds[size]] {
+                    switch key {
+                    case .product(let link): last = MapKey.productDigest(link)
+                    case .productClass(let gtin): last = MapKey.productClassDigest(gtin)
+                    case .roster: break
+                    }
+                }
+                // The recomputed tree: the nodes this leaf completes.
+                var hash = SHA256Digest(leaf) ?? .zero
+                var position = size
+                while position & 1 == 1, let left = frontier.popLast() {
+                    hash = MerkleHash.nodeHash(left, hash)
+                    position >>= 1
+                }
+                frontier.append(hash)
+                size += 1
+                if next < inputs.checkpoints.count, inputs.checkpoints[next].size == UInt64(size) {
+                    // The root the checkpoint signs, folded from the frontier, and the map's update.
+                    var root = frontier[frontier.count - 1]
+                    for left in frontier.dropLast().reversed() { root = MerkleHash.nodeHash(left, root) }
+                    last = root
+                    mapDigests(inputs.checkpoints[next].leaves, into: &leafInput)
+                    mapDigests(inputs.checkpoints[next].branches, into: &branchInput)
+                    next += 1
+                }
+            }
+        }
+        if last == .zero { throw BenchError("no hash computed") }
+        return size
+    }
+}
