@@ -11,6 +11,8 @@ enum AuditBenchmark {
         let peakKiB: Double
         /// User + system CPU of the audit (all its threads), from the child's `getrusage`.
         let cpuNanoseconds: Double
+        /// `--work-floor` only: CPU of reading the stored derived rows after the hashes.
+        let derivedCPUNanoseconds: Double?
     }
 
     /// One audit's figures.
@@ -53,14 +55,19 @@ enum AuditBenchmark {
         /// strict parse, the rules replayed, the heads map, the stored derived data compared).
         let ownMicrosPerEntry: Double?
         /// CPU per entry of the hashes the format requires besides the leaf's (event ids, tree
-        /// nodes, member commitments, heads-map keys, leaves and branches; ``AuditHashFloor``):
-        /// `audit-child --hash-floor` less the scan, both alone in a child. Part of the audit's own CPU.
+        /// nodes, member commitments, heads-map keys, leaves and branches; ``AuditWorkFloor``):
+        /// `audit-child --work-floor` less the scan, both alone in a child. Part of the audit's own CPU.
         let requiredHashesMicrosPerEntry: Double?
-        /// min(threads ÷ (signature + scan + required hashes), 1 ÷ scan): the floor with every hash
-        /// the format requires, which no code can leave out.
-        let hashFloorCeilingEntriesPerSecond: Double?
-        /// entries/s ÷ ``hashFloorCeilingEntriesPerSecond``.
-        let ratioToHashFloorCeiling: Double?
+        /// CPU per entry of reading every stored derived row the audit compares (the tree's nodes,
+        /// chain links, product rows) in the audit's ranges, comparing nothing
+        /// (``AuditWorkFloor/readDerived(_:_:)``). Part of the audit's own CPU.
+        let storedReadMicrosPerEntry: Double?
+        /// min(threads ÷ (signature + scan + required hashes + stored rows read), 1 ÷ scan): the
+        /// floor of the work this audit must do — every signature, hash and stored byte it checks —
+        /// whatever its code.
+        let workFloorCeilingEntriesPerSecond: Double?
+        /// entries/s ÷ ``workFloorCeilingEntriesPerSecond``.
+        let ratioToWorkFloorCeiling: Double?
     }
 
     static func run(_ ledgers: [LedgerCache.Prepared], opensslSpeed: Double?) throws -> [Row] {
@@ -84,18 +91,22 @@ enum AuditBenchmark {
             "ratio to the floor's ceiling",
             "audit's own CPU µs/entry",
             "required hashes CPU µs/entry",
-            "hash floor's ceiling, ratio to threads×verify",
-            "ratio to the hash floor's ceiling"
+            "stored rows read CPU µs/entry",
+            "work floor's ceiling, ratio to threads×verify",
+            "ratio to the work floor's ceiling"
         )
         for ledger in ledgers {
             // Read and leaf-hashed once per ledger, in a child like the audits (the page cache is
             // then warm for them as it is for each other).
             let scan = try? child(ledger.path, threads: 1, mode: .scan)
             let scanMicros = scan.map { $0.cpuNanoseconds / 1e3 / max(1, $0.entries) }
-            let hashFloor = try? child(ledger.path, threads: 1, mode: .hashFloor)
+            let workFloor = try? child(ledger.path, threads: 1, mode: .workFloor)
             // Never below zero: the two children are timed apart on a shared machine.
             let hashMicros = scanMicros.flatMap { scan in
-                hashFloor.map { max(0, $0.cpuNanoseconds / 1e3 / max(1, $0.entries) - scan) }
+                workFloor.map { max(0, $0.cpuNanoseconds / 1e3 / max(1, $0.entries) - scan) }
+            }
+            let storedReadMicros = workFloor.flatMap { floor in
+                floor.derivedCPUNanoseconds.map { $0 / 1e3 / max(1, floor.entries) }
             }
             for threads in [1, 2] {
                 // The verify rate just before and just after each audit: the machine is shared and drifts.
@@ -109,8 +120,12 @@ enum AuditBenchmark {
                 let together =
                     threads >= local.cores ? local.allCoresVerifyPerSecond : Double(threads) * local.verifyPerSecond
                 let ceiling = scanMicros.map { min(Double(threads) * 1e6 / (signature + $0), 1e6 / $0) }
-                let hashCeiling = scanMicros.flatMap { scan in
-                    hashMicros.map { min(Double(threads) * 1e6 / (signature + scan + $0), 1e6 / scan) }
+                let workCeiling = scanMicros.flatMap { scan in
+                    hashMicros.flatMap { hashes in
+                        storedReadMicros.map { reads in
+                            min(Double(threads) * 1e6 / (signature + scan + hashes + reads), 1e6 / scan)
+                        }
+                    }
                 }
                 let row = Row(
                     ledgerEntries: ledger.treeSize,
@@ -133,8 +148,9 @@ enum AuditBenchmark {
                     ratioToFloorCeiling: ceiling.map { rate / $0 },
                     ownMicrosPerEntry: scanMicros.map { cpuPerEntry - signature - $0 },
                     requiredHashesMicrosPerEntry: hashMicros,
-                    hashFloorCeilingEntriesPerSecond: hashCeiling,
-                    ratioToHashFloorCeiling: hashCeiling.map { rate / $0 }
+                    storedReadMicrosPerEntry: storedReadMicros,
+                    workFloorCeilingEntriesPerSecond: workCeiling,
+                    ratioToWorkFloorCeiling: workCeiling.map { rate / $0 }
                 )
                 rows.append(row)
                 table.add(
@@ -156,8 +172,9 @@ enum AuditBenchmark {
                     row.ratioToFloorCeiling.map(Measure.percent) ?? "-",
                     row.ownMicrosPerEntry.map { Measure.format($0, 1) } ?? "-",
                     hashMicros.map { Measure.format($0, 1) } ?? "-",
-                    hashCeiling.map { Measure.percent($0 / (Double(threads) * local.verifyPerSecond)) } ?? "-",
-                    row.ratioToHashFloorCeiling.map(Measure.percent) ?? "-"
+                    storedReadMicros.map { Measure.format($0, 1) } ?? "-",
+                    workCeiling.map { Measure.percent($0 / (Double(threads) * local.verifyPerSecond)) } ?? "-",
+                    row.ratioToWorkFloorCeiling.map(Measure.percent) ?? "-"
                 )
             }
         }
@@ -177,8 +194,10 @@ enum AuditBenchmark {
         print(
             "(required hashes: every hash the format makes an audit compute besides the leaf's — event ids, the tree's "
                 + "nodes, batch member commitments, heads-map keys, the map's leaves and branches at each checkpoint — "
-                + "alone over the same entries, less the scan; the hash floor's ceiling: min(threads ÷ (signature + scan "
-                + "+ required hashes), 1 ÷ scan): what no audit of this file can exceed, whatever its code)"
+                + "alone over the same entries, less the scan; stored rows read: every stored node, chain link and product "
+                + "row the audit compares, read in its ranges, nothing compared; the work floor's ceiling: min(threads ÷ "
+                + "(signature + scan + required hashes + stored rows read), 1 ÷ scan): what no audit checking all this "
+                + "can exceed, whatever its code)"
         )
         return rows
     }
@@ -188,8 +207,9 @@ enum AuditBenchmark {
         case audit
         /// `--scan-only`: every entry read in log order and leaf-hashed.
         case scan
-        /// `--hash-floor`: the scan and the other hashes the format requires (``AuditHashFloor``).
-        case hashFloor
+        /// `--work-floor`: the scan, the other hashes the format requires, and the stored derived rows
+        /// read (``AuditWorkFloor``).
+        case workFloor
     }
 
     static func child(_ path: String, threads: Int, mode: Mode = .audit) throws -> Result {
@@ -200,7 +220,7 @@ enum AuditBenchmark {
             switch mode {
             case .audit: [String]()
             case .scan: ["--scan-only"]
-            case .hashFloor: ["--hash-floor"]
+            case .workFloor: ["--work-floor"]
             }
         process.arguments = ["audit-child", "--ledger", path, "--threads", "\(threads)"] + flags
         let pipe = Pipe()
@@ -225,7 +245,8 @@ enum AuditBenchmark {
             passed: fields["passed"] == "true",
             startKiB: fields["startKiB"].flatMap(Double.init) ?? 0,
             peakKiB: peak,
-            cpuNanoseconds: fields["cpuNs"].flatMap(Double.init) ?? 0
+            cpuNanoseconds: fields["cpuNs"].flatMap(Double.init) ?? 0,
+            derivedCPUNanoseconds: fields["derivedCpuNs"].flatMap(Double.init)
         )
     }
 }

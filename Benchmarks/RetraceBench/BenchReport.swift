@@ -169,14 +169,15 @@ struct BenchReport: Encodable, Sendable {
                         judged + "; signature + scan ceiling \(Measure.format(ceiling)) entries/s = "
                         + "\(Measure.percent(ceiling / threadsTimesVerify)) of threads × verify, "
                         + "\(Measure.percent(reached)) of it reached"
-                    if let hashes = audit.requiredHashesMicrosPerEntry,
-                        let hashCeiling = audit.hashFloorCeilingEntriesPerSecond,
-                        let hashReached = audit.ratioToHashFloorCeiling
+                    if let hashes = audit.requiredHashesMicrosPerEntry, let reads = audit.storedReadMicrosPerEntry,
+                        let workCeiling = audit.workFloorCeilingEntriesPerSecond,
+                        let workReached = audit.ratioToWorkFloorCeiling
                     {
                         note +=
-                            "; with the format's other hashes (\(Measure.format(hashes, 1)) µs/entry) "
-                            + "\(Measure.percent(hashCeiling / threadsTimesVerify)), "
-                            + "\(Measure.percent(hashReached)) of it reached"
+                            "; with the format's other hashes (\(Measure.format(hashes, 1)) µs/entry) and the "
+                            + "stored rows read (\(Measure.format(reads, 1)) µs/entry) "
+                            + "\(Measure.percent(workCeiling / threadsTimesVerify)), "
+                            + "\(Measure.percent(workReached)) of it reached"
                     }
                     return note
                 } ?? missing

@@ -283,18 +283,22 @@ struct AuditChild: ParsableCommand {
     @Option var residentChains: Int = Auditor.defaultResidentChains
     @Flag(help: "Only read every entry in log order and hash it as a Merkle leaf: the audit's floor but signatures.")
     var scanOnly = false
-    @Flag(help: "The scan, and every other hash the format requires of an audit (AuditHashFloor), alone.")
-    var hashFloor = false
+    /// The scan, every other hash the format requires of an audit, then the stored derived rows
+    /// read (``AuditWorkFloor``): the audit's floor but signatures.
+    @Flag(help: "The scan, the format's other hashes, the stored derived rows read: the audit's floor but signatures.")
+    var workFloor = false
 
     func run() throws {
         let before = Measure.residentKiB()
-        if hashFloor {
+        if workFloor {
             let store = try SQLiteLedgerStore.open(path: ledger)
-            let inputs = try AuditHashFloor.gather(store)
+            let inputs = try AuditWorkFloor.gather(store)
             var entries = 0
-            let used = try Measure.cpu { entries = try AuditHashFloor.hash(store, inputs) }
+            let used = try Measure.cpu { entries = try AuditWorkFloor.hash(store, inputs) }
+            let derived = try Measure.cpu { try AuditWorkFloor.readDerived(store, inputs) }
             print(
                 "entries=\(entries) seconds=\(used.wall) passed=true cpuNs=\(used.user + used.system) "
+                    + "derivedCpuNs=\(derived.user + derived.system) "
                     + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB()) "
                     + "checkpoints=\(inputs.checkpoints.count) mapKeys=\(inputs.keys.count) "
                     + "mapLeaves=\(inputs.checkpoints.reduce(0) { $0 + $1.leaves }) "

@@ -5,26 +5,29 @@ import RetraceEvents
 import RetraceStorage
 import VerifiableMap
 
-/// The hashing the format makes any audit do besides a leaf hash and a signature per entry, done
-/// alone over a real ledger (`audit-child --hash-floor`): with the signature and the scan, the
-/// work no audit of this file can leave out, whatever its code.
+/// The work any audit of a ledger must do besides a signature per entry and the scan (reading and
+/// leaf-hashing each entry), done alone over a real ledger (`audit-child --work-floor`): the
+/// hashes the format requires, and reading the stored derived rows the audit vouches for.
 ///
-/// The scan's ceiling (signature + reading and leaf-hashing each entry) left the audit's own CPU,
-/// about 11 µs per entry, as one lump. Part of it is required by the format: every event's id
-/// (SHA-256 of its statement, which the next event of its chain names), the Merkle tree's interior
-/// nodes, a batch's member commitment, every chain's heads-map key, and at each checkpoint the map's
-/// leaves and branches on the paths the interval changed. Those hashes are what this measures, so
-/// that the audit's target can be set beside a floor that includes them (issue 15).
+/// The scan's ceiling (signature + scan) left the audit's own CPU, about 11 µs per entry, as one
+/// lump. Part of it no code can leave out. The format requires every event's id (SHA-256 of its
+/// statement, which the next event of its chain names), the Merkle tree's interior nodes, a
+/// batch's member commitment, every chain's heads-map key, and at each checkpoint the map's leaves
+/// and branches on the paths the interval changed. And an audit that vouches for the stored
+/// derived data (the tree's nodes, the chain links and their states, the product rows, which
+/// verdicts and proofs are served from) must read all of it. Those are what this measures, so that
+/// the audit's target can be set beside a floor that includes them (issue 15).
 ///
 /// What the hashes need (each statement's length, each entry's map keys, what each checkpoint's map
-/// update costs) is gathered first by parsing every entry, untimed; the timed pass then reads every
-/// entry again, as the scan does, and computes exactly those hashes on inputs of their real
-/// lengths — nothing parsed, nothing judged, nothing compared. SHA-256's cost depends on the length
-/// hashed alone, so an event id is hashed over the first bytes of its entry, as many as its
-/// statement has, and the map's digests over buffers of the map's leaf and branch sizes. Left out,
-/// so that this stays a floor: the checkpoints' own signatures (one per interval of about a
-/// thousand entries) and everything the audit does with the hashes.
-enum AuditHashFloor {
+/// update costs, the chains' keys) is gathered first by parsing every entry, untimed; the timed
+/// pass then reads every entry again, as the scan does, and computes exactly those hashes on inputs
+/// of their real lengths — nothing parsed, nothing judged, nothing compared. SHA-256's cost depends
+/// on the length hashed alone, so an event id is hashed over the first bytes of its entry, as many
+/// as its statement has, and the map's digests over buffers of the map's leaf and branch sizes. The
+/// stored rows are then read, timed apart, through the reader calls the audit uses. Left out, so
+/// that this stays a floor: the checkpoints' own signatures (one per interval of about a thousand
+/// entries) and everything the audit does with what it hashed and read.
+enum AuditWorkFloor {
     enum Key {
         case product(String)
         case productClass(String)
@@ -40,7 +43,13 @@ enum AuditHashFloor {
         var keys: [Key] = []
         /// Each checkpoint interval's end, and the digests the heads map computed to reach it.
         var checkpoints: [(size: UInt64, leaves: Int, branches: Int)] = []
+        /// Every product chain's key, in bytewise order: the stored links and rows are read in
+        /// ranges between them, as the end of an audit reads them.
+        var chainKeys: [String] = []
     }
+
+    /// Chains whose stored links and rows are read at once: the audit's default.
+    static let chainsPerRead = 4_096
 
     /// Parses every entry and replays the heads map once, untimed.
     static func gather(_ store: any LedgerStore) throws -> Inputs {
@@ -104,6 +113,9 @@ enum AuditHashFloor {
                     next += 1
                 }
             }
+            inputs.chainKeys = Set(
+                inputs.keys.compactMap { if case .product(let link) = $0 { link } else { nil } }
+            ).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             return inputs
         }
     }
@@ -171,5 +183,46 @@ enum AuditHashFloor {
         }
         if last == .zero { throw BenchError("no hash computed") }
         return size
+    }
+
+    /// Reads every stored derived row an audit compares with what it recomputed — the tree's nodes
+    /// level by level, every chain's links and product row in the ranges the audit reads them in —
+    /// comparing nothing. A missing node or too few rows is an error, so that a ledger without its
+    /// derived data cannot pass for a cheap one.
+    static func readDerived(_ store: any LedgerStore, _ inputs: Inputs) throws {
+        try store.read { reader in
+            try readDerived(reader, treeSize: UInt64(inputs.statementLengths.count), chainKeys: inputs.chainKeys)
+        }
+    }
+
+    private static func readDerived(_ reader: any LedgerReader, treeSize: UInt64, chainKeys: [String]) throws {
+        var level = 0
+        var nodes: UInt64 = 0
+        var expected: UInt64 = 0
+        while treeSize >> UInt64(level) > 0 {
+            let count = treeSize >> UInt64(level)
+            try reader.forEachNodeHash(level: level, indices: 0..<count) { _, hash in
+                if hash.count == 32 { nodes += 1 }
+            }
+            expected += count
+            level += 1
+        }
+        guard nodes == expected else { throw BenchError("\(nodes) stored nodes read, \(expected) expected") }
+        var links = 0
+        var rows = 0
+        var lower: String?
+        var start = 0
+        while start <= chainKeys.count {
+            let end = min(start + chainsPerRead, chainKeys.count)
+            // The last range is open above, as the audit's: the roster's and the classes' chains too.
+            let upper = end < chainKeys.count ? chainKeys[end - 1] : nil
+            links += try reader.chainLinks(after: lower, through: upper).count
+            rows += try reader.products(after: lower, through: upper).count
+            lower = upper
+            start = end == chainKeys.count ? chainKeys.count + 1 : end
+        }
+        guard links >= Int(treeSize) / 2, rows >= chainKeys.count else {
+            throw BenchError("\(links) chain links and \(rows) product rows read for \(chainKeys.count) chains")
+        }
     }
 }
