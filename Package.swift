@@ -197,7 +197,7 @@ let package = Package(
             dependencies: [
                 "RetraceLedger", "RetraceSimulation", "RetraceVerification", "RetraceAudit", "RetraceStorage",
                 "RetraceInsights", "VerifiableMap", "RetraceCrypto", "RetracePostgres", "ProcessAllocator",
-                "RetraceEvents", "CanonicalJSON", "MerkleLog",
+                "RetraceEvents", "MerkleLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Only to rebuild a copy of a ledger for an experiment (the event-id index's cost).
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,4 +1,3 @@
-import CanonicalJSON
 import MerkleLog
 import RetraceCrypto
 import RetraceEvents
@@ -62,16 +61,7 @@ enum AuditWorkFloor {
             var index: UInt64 = 0
             var next = 0
             try reader.forEachEntry(from: 0, to: size) { stored in
-                var members: [BatchMember] = []
-                for (position, bytes) in stored.members.enumerated() {
-                    members.append(
-                        try BatchMember(
-                            json: CanonicalJSON.decode(bytes, options: .strict),
-                            path: "members[\(position)]"
-                        )
-                    )
-                }
-                let entry = try LogEntry(parsing: stored.bytes, members: members)
+                let entry = try LogEntry(parsing: stored.bytes, members: BatchMember.parsing(stored.members))
                 let statement = entry.statement
                 inputs.statementLengths.append(Int32(statement.canonicalBytes.count))
                 // The keys the audit's heads map advances for this entry, as `AuditEngine.advanceHeads`.

@@ -307,7 +307,8 @@ public struct Auditor: Sendable {
                 for link in try reader.chainHeads(below: oldSize).sorted(by: { $0.index < $1.index }) {
                     let stored = try reader.entry(at: link.index)
                     if let stored, included(stored),
-                        (try? LogEntry(parsing: stored.bytes, members: ChainReplay.members(stored)))?.statement.id.bytes
+                        (try? LogEntry(parsing: stored.bytes, members: BatchMember.parsing(stored.members)))?.statement
+                            .id.bytes
                             == link.eventID
                     {
                         continue
@@ -380,7 +381,7 @@ public struct Auditor: Sendable {
                 return true
             }
             guard included(stored),
-                let entry = try? LogEntry(parsing: stored.bytes, members: ChainReplay.members(stored))
+                let entry = try? LogEntry(parsing: stored.bytes, members: BatchMember.parsing(stored.members))
             else {
                 try engine.fail(
                     oldSize - 1,

@@ -1,4 +1,3 @@
-import CanonicalJSON
 import MerkleLog
 import RetraceCrypto
 import RetraceEvents
@@ -31,17 +30,6 @@ struct ChainReplay {
         self.reader = reader
         self.rosterHistory = rosterHistory
         self.inclusion = inclusion
-    }
-
-    /// The batch members stored beside an entry, parsed strictly.
-    static func members(_ stored: StoredEntry) throws -> [BatchMember] {
-        var members: [BatchMember] = []
-        for (position, bytes) in stored.members.enumerated() {
-            members.append(
-                try BatchMember(json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]")
-            )
-        }
-        return members
     }
 
     /// Applies one stored link; returns the first problem found, or `nil` when it holds.
@@ -91,7 +79,7 @@ struct ChainReplay {
         }
         let entry: LogEntry
         do {
-            entry = try LogEntry(parsing: stored.bytes, members: Self.members(stored))
+            entry = try LogEntry(parsing: stored.bytes, members: BatchMember.parsing(stored.members))
         } catch {
             return problem(AuditRule.entryFormat, "the entry does not parse strictly: \(error)")
         }

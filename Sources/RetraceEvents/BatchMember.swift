@@ -33,6 +33,19 @@ public struct BatchMember: Hashable, Sendable {
 
     public var leafHash: [UInt8] { MerkleHash.leafHash(canonicalBytes) }
 
+    /// Members as they are kept beside their entry (a store's rows, a tile's bundle), each parsed
+    /// strictly; an error names the member by its place, `members[i]`.
+    public static func parsing(_ kept: [[UInt8]]) throws -> [BatchMember] {
+        var members: [BatchMember] = []
+        members.reserveCapacity(kept.count)
+        for (position, bytes) in kept.enumerated() {
+            members.append(
+                try BatchMember(json: CanonicalJSON.decode(bytes, options: .strict), path: "members[\(position)]")
+            )
+        }
+        return members
+    }
+
     public init(json value: JSONValue, path: String) throws(FormatError) {
         var fields = try FieldReader(value, path: path)
         let product = try Statement.canonicalProduct(fields.string("product"), field: fields.fieldPath("product"))

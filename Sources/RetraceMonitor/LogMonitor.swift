@@ -208,11 +208,7 @@ public struct LogMonitor: Sendable {
     private func examine(_ leaf: Leaf, report: (JSONValue) throws -> Void) throws {
         let entry: LogEntry
         do {
-            var members: [BatchMember] = []
-            for (position, bytes) in leaf.members.enumerated() {
-                members.append(try BatchMember(json: try CanonicalJSON.decode(bytes), path: "members[\(position)]"))
-            }
-            entry = try LogEntry(parsing: leaf.bytes, members: members)
+            entry = try LogEntry(parsing: leaf.bytes, members: BatchMember.parsing(leaf.members))
         } catch {
             throw alarm(
                 "bad-entry",

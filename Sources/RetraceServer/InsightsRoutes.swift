@@ -157,15 +157,7 @@ struct InsightsRoutes: Sendable {
                 guard let stored = try reader.entry(at: row.index) else {
                     throw Problem.notFound("entry \(row.index) is missing from the store")
                 }
-                var members: [BatchMember] = []
-                for (position, bytes) in stored.members.enumerated() {
-                    members.append(
-                        try BatchMember(
-                            json: CanonicalJSON.decode(bytes, options: .strict),
-                            path: "members[\(position)]"
-                        )
-                    )
-                }
+                let members = try BatchMember.parsing(stored.members)
                 let entry = try LogEntry(parsing: stored.bytes, members: members)
                 let products = entry.statement.product.map { [$0] } ?? members.map(\.product)
                 return .object(

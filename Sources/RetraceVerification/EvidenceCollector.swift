@@ -130,9 +130,7 @@ public enum EvidenceCollector {
             guard index < checkpoint.size, let stored = try reader.entry(at: index), !stored.members.isEmpty else {
                 throw VerificationError(.notFound, "entry \(index) is not a batch statement covered by the checkpoint")
             }
-            let members = try stored.members.enumerated().map { (position, bytes) in
-                try BatchMember(json: CanonicalJSON.decode(bytes), path: "members[\(position)]")
-            }
+            let members = try BatchMember.parsing(stored.members)
             let certificate = BundleEntry(
                 index: index,
                 body: try body(stored.bytes, form: .decoded),

@@ -67,6 +67,22 @@ struct PlainEntryReaderTests {
         #expect(Self.entries.contains { !$0.members.isEmpty }, "the generator wrote no batch statement")
     }
 
+    @Test("a batch's stored members parse in order into its commitment; a broken one is refused by its place")
+    func storedMembers() throws {
+        let batch = try #require(Self.entries.first { $0.members.count >= 3 })
+        let members = try BatchMember.parsing(batch.members)
+        #expect(members.map(\.canonicalBytes) == batch.members)
+        let statement = try LogEntry(parsing: batch.bytes, members: members).statement
+        #expect(statement.batch == BatchMember.commitment(for: members))
+        var broken = batch.members
+        broken[2] = Array(
+            String(decoding: broken[2], as: UTF8.self)
+                .replacingOccurrences(of: "\"previous\":\"", with: "\"previous\":\"zz").utf8
+        )
+        let error = #expect(throws: FormatError.self) { try BatchMember.parsing(broken) }
+        #expect(error?.field == "members[2].previous")
+    }
+
     /// One entry of each shape the frame has: with and without `location`, `previous` and
     /// `product`, with empty and non-empty `details`.
     static func shapes() -> [[UInt8]] {
