@@ -32,6 +32,12 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// The 32 bytes handed to the hasher in one call. The synthesized hash fed them one at a time,
+    /// 32 calls per lookup: every statement's signer is found by its key's digest (issue 15).
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
     /// The first 12 hex digits, enough to tell events apart on screen.
