@@ -113,8 +113,9 @@ enum AuditWorkFloor {
     /// Reads every entry as the scan does and computes the hashes `inputs` call for; the number of
     /// entries read.
     static func hash(_ store: any LedgerStore, _ inputs: Inputs) throws -> Int {
-        var frontier: [SHA256Digest] = []
-        var size = 0
+        var frontier = TreeFrontier()
+        // Never filled: the floor compares no stored node.
+        var completed: [(NodeID, SHA256Digest)] = []
         var next = 0
         // Map leaves are `0x02 ‖ key ‖ value` (81 bytes), branches `0x03 ‖ left ‖ right` (65): each
         // digest is fed back into the next input, so no call can be skipped.
@@ -133,8 +134,9 @@ enum AuditWorkFloor {
         }
         try store.read { reader in
             try reader.forEachEntry(from: 0, to: UInt64(inputs.statementLengths.count)) { stored in
+                let position = Int(frontier.size)
                 let leaf = MerkleHash.leafHash(stored.bytes)
-                let statementLength = min(Int(inputs.statementLengths[size]), stored.bytes.count)
+                let statementLength = min(Int(inputs.statementLengths[position]), stored.bytes.count)
                 let id = stored.bytes.withUnsafeBytes {
                     SHA256Digest(hashing: UnsafeRawBufferPointer(rebasing: $0[..<statementLength]))
                 }
@@ -144,27 +146,19 @@ enum AuditWorkFloor {
                     for member in stored.members { try range.append(leafHash: MerkleHash.leafHash(member)) }
                     if range.rootHash.isEmpty { throw BenchError("an empty member commitment") }
                 }
-                for key in inputs.keys[(size == 0 ? 0 : inputs.keyEnds[size - 1])..<inputs.keyEnds[size]] {
+                let keys = (position == 0 ? 0 : inputs.keyEnds[position - 1])..<inputs.keyEnds[position]
+                for key in inputs.keys[keys] {
                     switch key {
                     case .product(let link): last = MapKey.productDigest(link)
                     case .productClass(let gtin): last = MapKey.productClassDigest(gtin)
                     case .roster: break
                     }
                 }
-                // The recomputed tree: the nodes this leaf completes.
-                var hash = SHA256Digest(leaf) ?? .zero
-                var position = size
-                while position & 1 == 1, let left = frontier.popLast() {
-                    hash = MerkleHash.nodeHash(left, hash)
-                    position >>= 1
-                }
-                frontier.append(hash)
-                size += 1
-                if next < inputs.checkpoints.count, inputs.checkpoints[next].size == UInt64(size) {
-                    // The root the checkpoint signs, folded from the frontier, and the map's update.
-                    var root = frontier[frontier.count - 1]
-                    for left in frontier.dropLast().reversed() { root = MerkleHash.nodeHash(left, root) }
-                    last = root
+                // The recomputed tree, through the audit's own frontier: the nodes this leaf completes.
+                frontier.append(leafHash: SHA256Digest(leaf) ?? .zero, completed: &completed, collect: false)
+                if next < inputs.checkpoints.count, inputs.checkpoints[next].size == frontier.size {
+                    // The root the checkpoint signs, and the map's update.
+                    if frontier.rootHash.isEmpty { throw BenchError("an empty root") }
                     mapDigests(inputs.checkpoints[next].leaves, into: &leafInput)
                     mapDigests(inputs.checkpoints[next].branches, into: &branchInput)
                     next += 1
@@ -172,7 +166,7 @@ enum AuditWorkFloor {
             }
         }
         if last == .zero { throw BenchError("no hash computed") }
-        return size
+        return Int(frontier.size)
     }
 
     /// Reads every stored derived row an audit compares with what it recomputed — the tree's nodes

@@ -401,7 +401,8 @@ struct AuditEngine {
                 }
             }
         }
-        frontier.append(leafHash: prepared.leafHash, completed: &nodes, collect: reader != nil)
+        // The audit hashes every leaf itself: always 32 bytes.
+        frontier.append(leafHash: SHA256Digest(prepared.leafHash) ?? .zero, completed: &nodes, collect: reader != nil)
         entriesChecked += 1
         if let entry = prepared.entry { try advanceHeads(entry, index: index) }
         if let problem = prepared.problem {

@@ -1,29 +1,31 @@
-import MerkleLog
 import RetraceCrypto
 
-/// The right frontier of the recomputed tree, like `CompactRange`, but also reporting every
-/// perfect subtree each append completes, so stored nodes can be compared as they stream past.
-///
-/// Hashes are held as fixed-size digests: as arrays, every interior node an append completed
-/// (one per entry on average) was an allocation, and every hash moved on and off the stack a
-/// retain and a release (issue 15).
-struct TreeFrontier: Sendable {
-    private(set) var size: UInt64 = 0
+/// The right frontier of a tree being recomputed leaf by leaf, like ``CompactRange``, but also
+/// reporting every perfect subtree each append completes, so stored nodes can be compared as they
+/// stream past (the audit), and holding its hashes as fixed-size digests: as arrays, every
+/// interior node an append completed (one per entry on average) was an allocation, and every hash
+/// moved on and off the stack a retain and a release (issue 15). The benchmark's audit floor
+/// recomputes the tree with it too, so that the floor costs what the audit's tree costs.
+public struct TreeFrontier: Sendable {
+    public private(set) var size: UInt64 = 0
     private var stack: [SHA256Digest] = []
 
-    init() {}
+    public init() {}
 
     /// Starts from a verified frontier (the incremental audit checks its root first).
-    init(_ range: CompactRange) {
+    public init(_ range: CompactRange) {
         size = range.size
         // A `CompactRange` holds 32-byte hashes only (its initializers refuse any other length).
         stack = range.hashes.map { SHA256Digest($0) ?? .zero }
     }
 
     /// Appends a leaf; with `collect`, reports the leaf and each node it completes in `completed`.
-    mutating func append(leafHash: [UInt8], completed: inout [(NodeID, SHA256Digest)], collect: Bool) {
-        // The audit hashes every leaf itself: always 32 bytes.
-        var hash = SHA256Digest(leafHash) ?? .zero
+    public mutating func append(
+        leafHash: SHA256Digest,
+        completed: inout [(NodeID, SHA256Digest)],
+        collect: Bool
+    ) {
+        var hash = leafHash
         var index = size
         var level = 0
         if collect { completed.append((NodeID(level: 0, index: index), hash)) }
@@ -37,7 +39,7 @@ struct TreeFrontier: Sendable {
         size += 1
     }
 
-    var rootHash: [UInt8] {
+    public var rootHash: [UInt8] {
         guard var root = stack.last else { return MerkleHash.emptyRoot }
         for hash in stack.dropLast().reversed() { root = MerkleHash.nodeHash(hash, root) }
         return root.bytes
