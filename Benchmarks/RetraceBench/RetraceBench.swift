@@ -296,12 +296,13 @@ struct AuditChild: ParsableCommand {
             var entries = 0
             let used = try Measure.cpu { entries = try AuditWorkFloor.hash(store, inputs) }
             let derived = try Measure.cpu { try AuditWorkFloor.readDerived(store, inputs) }
-            print(
-                "entries=\(entries) seconds=\(used.wall) passed=true cpuNs=\(used.user + used.system) "
-                    + "derivedCpuNs=\(derived.user + derived.system) "
-                    + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB()) "
-                    + "checkpoints=\(inputs.checkpoints.count) mapKeys=\(inputs.keys.count) "
-                    + "mapLeaves=\(inputs.checkpoints.reduce(0) { $0 + $1.leaves }) "
+            report(
+                entries: entries,
+                passed: true,
+                used,
+                since: before,
+                "derivedCpuNs=\(derived.user + derived.system) checkpoints=\(inputs.checkpoints.count) "
+                    + "mapKeys=\(inputs.keys.count) mapLeaves=\(inputs.checkpoints.reduce(0) { $0 + $1.leaves }) "
                     + "mapBranches=\(inputs.checkpoints.reduce(0) { $0 + $1.branches })"
             )
             return
@@ -317,10 +318,7 @@ struct AuditChild: ParsableCommand {
                     }
                 }
             }
-            print(
-                "entries=\(entries) seconds=\(used.wall) passed=true cpuNs=\(used.user + used.system) "
-                    + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB())"
-            )
+            report(entries: entries, passed: true, used, since: before)
             return
         }
         let auditor = Auditor(
@@ -335,12 +333,22 @@ struct AuditChild: ParsableCommand {
             ? try PostgresLedgerStore.open(url: ledger, readOnly: true) : try SQLiteLedgerStore.open(path: ledger)
         var report: AuditReport?
         let used = try Measure.cpu { report = try auditor.audit(store: store) }
-        let seconds = used.wall
         let passed = report?.passed == true
-        print(
-            "entries=\(report?.entriesChecked ?? 0) seconds=\(seconds) passed=\(passed) cpuNs=\(used.user + used.system) "
-                + "startKiB=\(before) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB())"
-        )
+        self.report(entries: Int(report?.entriesChecked ?? 0), passed: passed, used, since: before)
         if !passed, let failure = report?.firstFailure { FileHandle.standardError.write(Data("\(failure)\n".utf8)) }
+    }
+
+    /// The one line the parent reads (`AuditBenchmark.child`): `key=value` pairs, then `extra`.
+    private func report(
+        entries: Int,
+        passed: Bool,
+        _ used: (wall: Double, user: UInt64, system: UInt64),
+        since startKiB: Int,
+        _ extra: String = ""
+    ) {
+        print(
+            "entries=\(entries) seconds=\(used.wall) passed=\(passed) cpuNs=\(used.user + used.system) "
+                + "startKiB=\(startKiB) peakKiB=\(Measure.peakKiB()) maxrssKiB=\(Measure.maxRSSKiB()) \(extra)"
+        )
     }
 }
