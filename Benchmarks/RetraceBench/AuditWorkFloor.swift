@@ -1,6 +1,7 @@
 import MerkleLog
 import RetraceCrypto
 import RetraceEvents
+import RetraceLedger
 import RetraceStorage
 import VerifiableMap
 
@@ -27,19 +28,12 @@ import VerifiableMap
 /// that this stays a floor: the checkpoints' own signatures (one per interval of about a thousand
 /// entries) and everything the audit does with what it hashed and read.
 enum AuditWorkFloor {
-    enum Key {
-        case product(String)
-        case productClass(String)
-        /// The roster's map key is a constant: nothing to hash.
-        case roster
-    }
-
     struct Inputs {
         /// Each entry's statement length, in log order.
         var statementLengths: [Int32] = []
         /// Each entry's map keys are `keys[keyEnds[i - 1] ..< keyEnds[i]]`.
         var keyEnds: [Int] = []
-        var keys: [Key] = []
+        var keys: [Chain] = []
         /// Each checkpoint interval's end, and the digests the heads map computed to reach it.
         var checkpoints: [(size: UInt64, leaves: Int, branches: Int)] = []
         /// Every product chain's key, in bytewise order: the stored links and rows are read in
@@ -64,27 +58,14 @@ enum AuditWorkFloor {
                 let entry = try LogEntry(parsing: stored.bytes, members: BatchMember.parsing(stored.members))
                 let statement = entry.statement
                 inputs.statementLengths.append(Int32(statement.canonicalBytes.count))
-                // The keys the audit's heads map advances for this entry, as `AuditEngine.advanceHeads`.
-                var keys: [Key] = []
-                if statement.type == .roster {
-                    keys = [.roster]
-                } else if let gtin = statement.classGTIN {
-                    keys = [.productClass(gtin)]
-                } else if statement.batch != nil {
-                    keys = entry.signed.members.map { .product($0.product.digitalLink) }
-                } else if let product = statement.product {
-                    keys = [.product(product.digitalLink)]
-                }
+                // The keys the audit's heads map advances for this entry.
+                var keys: [Chain] = []
+                entry.signed.forEachChain { chain, _ in keys.append(chain) }
                 inputs.keys += keys
                 inputs.keyEnds.append(inputs.keys.count)
                 let event = SHA256Digest(statement.id.bytes) ?? .zero
                 for key in keys {
-                    let digest: SHA256Digest
-                    switch key {
-                    case .product(let link): digest = MapKey.productDigest(link)
-                    case .productClass(let gtin): digest = MapKey.productClassDigest(gtin)
-                    case .roster: digest = MapKey.rosterDigest
-                    }
+                    let digest = key.mapKeyDigest
                     let count = (pending[digest]?.count ?? 0) + 1
                     pending[digest] = try FlatHeadsMap.Head(key: digest, eventID: event, count: count, index: index)
                 }
@@ -104,7 +85,7 @@ enum AuditWorkFloor {
                 }
             }
             inputs.chainKeys = Set(
-                inputs.keys.compactMap { if case .product(let link) = $0 { link } else { nil } }
+                inputs.keys.compactMap { if case .product(let product) = $0 { product.digitalLink } else { nil } }
             ).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             return inputs
         }
@@ -147,13 +128,8 @@ enum AuditWorkFloor {
                     if range.rootHash.isEmpty { throw BenchError("an empty member commitment") }
                 }
                 let keys = (position == 0 ? 0 : inputs.keyEnds[position - 1])..<inputs.keyEnds[position]
-                for key in inputs.keys[keys] {
-                    switch key {
-                    case .product(let link): last = MapKey.productDigest(link)
-                    case .productClass(let gtin): last = MapKey.productClassDigest(gtin)
-                    case .roster: break
-                    }
-                }
+                // The roster's key is a constant: nothing to hash.
+                for key in inputs.keys[keys] where key != .roster { last = key.mapKeyDigest }
                 // The recomputed tree, through the audit's own frontier: the nodes this leaf completes.
                 frontier.append(leafHash: SHA256Digest(leaf) ?? .zero, completed: &completed, collect: false)
                 if next < inputs.checkpoints.count, inputs.checkpoints[next].size == frontier.size {

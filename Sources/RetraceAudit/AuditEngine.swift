@@ -556,10 +556,10 @@ struct AuditEngine {
         let signed = entry.signed
         let statement = signed.statement
         let id = statement.id
-        let targets: [(SGTIN, Digest?)] =
-            if let product = statement.product { [(product, statement.previous)] } else {
-                signed.members.map { ($0.product, $0.previous) }
-            }
+        var targets: [(SGTIN, Digest?)] = []
+        signed.forEachChain { chain, previous in
+            if case .product(let product) = chain { targets.append((product, previous)) }
+        }
         let authentication = authentication(of: signed, prepared: prepared, preparedGeneration: preparedGeneration)
         let party: Party
         switch authentication {
@@ -670,20 +670,11 @@ struct AuditEngine {
     /// Sets the head of each chain the entry extends, whether or not the entry passes the rules:
     /// the map is defined by the log's content alone.
     private mutating func advanceHeads(_ entry: LogEntry, index: UInt64) throws {
-        let statement = entry.statement
-        let eventID = statement.id.bytes
+        let eventID = entry.statement.id.bytes
         // One key at a time, held inline: no array of keys, and no array per key unless it is
         // new since the map was last brought up to date.
-        if statement.type == .roster {
-            try advanceHead(MapKey.rosterDigest, eventID: eventID, index: index)
-        } else if let gtin = statement.classGTIN {
-            try advanceHead(MapKey.productClassDigest(gtin), eventID: eventID, index: index)
-        } else if statement.batch != nil {
-            for member in entry.signed.members {
-                try advanceHead(MapKey.productDigest(member.product.digitalLink), eventID: eventID, index: index)
-            }
-        } else if let product = statement.product {
-            try advanceHead(MapKey.productDigest(product.digitalLink), eventID: eventID, index: index)
+        try entry.signed.forEachChain { chain, _ in
+            try advanceHead(chain.mapKeyDigest, eventID: eventID, index: index)
         }
         if pendingHeads.count >= pendingHeadsLimit { try flushHeads() }
     }

@@ -150,28 +150,44 @@ public final class HeadsIndex: Sendable {
 
     static let classChainPrefix = Statement.classChain(gtin: "")
 
-    /// The map keys of the chains an entry extends.
+    /// The map keys of the chains an entry extends (``SignedStatement/forEachChain(_:)``), in order.
     public static func chainKeys(_ stored: StoredEntry) throws -> [[UInt8]] {
-        if stored.type == EventType.roster.name { return [MapKey.roster] }
-        if stored.type == EventType.productClass.name {
-            let entry = try LogEntry(parsing: stored.bytes)
-            guard let gtin = entry.statement.classGTIN else {
-                throw LedgerError(.malformed, "entry \(stored.index) is a product-class statement without details.gtin")
-            }
-            return [MapKey.productClass(gtin)]
+        let entry: LogEntry
+        do {
+            entry = try LogEntry(parsing: stored.bytes, members: BatchMember.parsing(stored.members))
+        } catch {
+            throw LedgerError(.malformed, "entry \(stored.index) does not parse strictly: \(error)")
         }
-        if !stored.members.isEmpty {
-            return try stored.members.enumerated().map { (position, bytes) in
-                MapKey.product(
-                    try BatchMember(json: CanonicalJSON.decode(bytes), path: "entry \(stored.index) member \(position)")
-                        .product.digitalLink
-                )
-            }
+        var keys: [[UInt8]] = []
+        entry.signed.forEachChain { chain, _ in keys.append(chain.mapKeyDigest.bytes) }
+        guard !keys.isEmpty else {
+            throw LedgerError(
+                .malformed,
+                "entry \(stored.index) extends no chain: a \(entry.statement.type.name) statement with no product, "
+                    + "no members and no details.gtin"
+            )
         }
-        let entry = try LogEntry(parsing: stored.bytes)
-        guard let product = entry.statement.product else {
-            throw LedgerError(.malformed, "entry \(stored.index) names no product and no members")
+        return keys
+    }
+}
+
+extension Chain {
+    /// The chain's key in the heads map (spec/format.md §5.2), held inline.
+    public var mapKeyDigest: SHA256Digest {
+        switch self {
+        case .roster: MapKey.rosterDigest
+        case .productClass(let gtin): MapKey.productClassDigest(gtin)
+        case .product(let product): MapKey.productDigest(product.digitalLink)
         }
-        return [MapKey.product(product.digitalLink)]
+    }
+
+    /// The name the store keeps the chain's links under: `roster`, `class/{GTIN-14}` or the
+    /// product's canonical Digital Link.
+    public var name: String {
+        switch self {
+        case .roster: Ledger.rosterChain
+        case .productClass(let gtin): Statement.classChain(gtin: gtin)
+        case .product(let product): product.digitalLink
+        }
     }
 }

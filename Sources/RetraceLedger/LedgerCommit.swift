@@ -67,18 +67,12 @@ extension Ledger {
     }
 
     /// The chains a batch's statements extend (products, product classes), for one read of their
-    /// heads; a chain missed here is looked up on its own.
+    /// heads; a chain missed here is looked up on its own. The roster's head is the commit's own.
     static func chainKeys(of statements: [SignedStatement]) -> Set<String> {
         var keys: Set<String> = []
         for signed in statements {
-            let statement = signed.statement
-            if statement.type == .roster { continue }
-            if statement.type == .productClass {
-                keys.insert(Statement.classChain(gtin: statement.classGTIN ?? ""))
-            } else if statement.batch == nil {
-                if let product = statement.product { keys.insert(product.digitalLink) }
-            } else {
-                for member in signed.members { keys.insert(member.product.digitalLink) }
+            signed.forEachChain { chain, _ in
+                if chain != .roster { keys.insert(chain.name) }
             }
         }
         return keys
