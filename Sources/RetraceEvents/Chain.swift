@@ -20,7 +20,9 @@ extension SignedStatement {
     /// chain (none when it names no `details.gtin`, which rule `L13` refuses before anything is
     /// logged); a batch each member's product, in the members' order; any other statement its one
     /// product. Given as calls rather than an array because the audit asks for every entry it
-    /// reads, and an array per entry would be most of what this costs.
+    /// reads, and an array per entry would be most of what this costs; inlinable so that the
+    /// closure is too.
+    @inlinable
     public func forEachChain(_ body: (Chain, Digest?) throws -> Void) rethrows {
         switch statement.type {
         case .roster:
