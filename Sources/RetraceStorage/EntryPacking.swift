@@ -148,69 +148,87 @@ public enum EntryPacking {
 
     // MARK: Packing
 
+    /// One pass into an array of the most a value can take (an escaped byte is two; every other
+    /// token is shorter than what it stands for): appending token by token (a capacity and
+    /// uniqueness check per byte, an array per time) cost 21.3 K instructions per appended entry
+    /// against 18.8 K, on the commit thread (issue 15).
     private static func packTokens(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var out: [UInt8] = [packedMarker]
-        out.reserveCapacity(input.count / 2 + 16)
-        var position = 0
         let count = input.count
-        while position < count {
-            let byte = input[position]
-            // A time or a signature is a whole string value: it follows an opening quote, which
-            // may have gone out as the end of a dictionary string.
-            if position > 0, input[position - 1] == UInt8(ascii: "\"") {
-                if let time = packTime(input, at: position) {
-                    out.append(timeToken)
-                    out.append(contentsOf: time)
-                    position += 20
-                    continue
-                }
-                if let signature = packBase64(input, at: position) {
-                    out.append(base64Token)
-                    out.append(contentsOf: signature)
-                    position += 88
-                    continue
-                }
-            }
-            if position + 1 < count {
-                let group = groups[Int(byte) << 8 | Int(input[position + 1])]
-                if group.count > 0,
-                    let match = ordered[Int(group.start)..<Int(group.start) + Int(group.count)].first(where: {
-                        matches(words[$0], input, at: position)
-                    })
-                {
-                    out.append(dictionaryBase + UInt8(match))
-                    position += words[match].count
-                    continue
-                }
-            }
-            if hexValue(byte) != nil {
-                var end = position
-                while end < count, end - position < 510, hexValue(input[end]) != nil { end += 1 }
-                let pairs = (end - position) / 2
-                // Three or more pairs save a byte; a shorter run stays literal.
-                if pairs >= 3 {
-                    out.append(hexToken)
-                    out.append(UInt8(pairs))
-                    for pair in 0..<pairs {
-                        let high = hexValue(input[position + 2 * pair])!
-                        let low = hexValue(input[position + 2 * pair + 1])!
-                        out.append(high << 4 | low)
+        return [UInt8](unsafeUninitializedCapacity: 2 * count + 1) { out, written in
+            out[0] = packedMarker
+            var at = 1
+            var position = 0
+            while position < count {
+                let byte = input[position]
+                // A time or a signature is a whole string value: it follows an opening quote, which
+                // may have gone out as the end of a dictionary string.
+                if position > 0, input[position - 1] == UInt8(ascii: "\"") {
+                    if let time = packTime(input, at: position) {
+                        out[at] = timeToken
+                        for shift in 0..<5 {
+                            out[at + 1 + shift] = UInt8(truncatingIfNeeded: time >> (8 * (4 - shift)))
+                        }
+                        at += 6
+                        position += 20
+                        continue
                     }
-                    position += 2 * pairs
+                    if let signature = packBase64(input, at: position) {
+                        out[at] = base64Token
+                        for (offset, value) in signature.enumerated() { out[at + 1 + offset] = value }
+                        at += 65
+                        position += 88
+                        continue
+                    }
+                }
+                if position + 1 < count {
+                    let group = groups[Int(byte) << 8 | Int(input[position + 1])]
+                    if group.count > 0,
+                        let match = ordered[Int(group.start)..<Int(group.start) + Int(group.count)].first(where: {
+                            matches(words[$0], input, at: position)
+                        })
+                    {
+                        out[at] = dictionaryBase + UInt8(match)
+                        at += 1
+                        position += words[match].count
+                        continue
+                    }
+                }
+                if hexValue(byte) != nil {
+                    var end = position
+                    while end < count, end - position < 510, hexValue(input[end]) != nil { end += 1 }
+                    let pairs = (end - position) / 2
+                    // Three or more pairs save a byte; a shorter run stays literal.
+                    if pairs >= 3 {
+                        out[at] = hexToken
+                        out[at + 1] = UInt8(pairs)
+                        at += 2
+                        for pair in 0..<pairs {
+                            let high = hexValue(input[position + 2 * pair])!
+                            let low = hexValue(input[position + 2 * pair + 1])!
+                            out[at] = high << 4 | low
+                            at += 1
+                        }
+                        position += 2 * pairs
+                        continue
+                    }
+                    // Literal up to the end of the run, so its tail is not taken for a new run.
+                    while position < end {
+                        out[at] = input[position]
+                        at += 1
+                        position += 1
+                    }
                     continue
                 }
-                // Literal up to the end of the run, so its tail is not taken for a new run.
-                while position < end {
-                    out.append(input[position])
-                    position += 1
+                if byte >= 0x80 {
+                    out[at] = escapeToken
+                    at += 1
                 }
-                continue
+                out[at] = byte
+                at += 1
+                position += 1
             }
-            if byte >= 0x80 { out.append(escapeToken) }
-            out.append(byte)
-            position += 1
+            written = at
         }
-        return out
     }
 
     private static func matches(_ word: [UInt8], _ input: UnsafeBufferPointer<UInt8>, at position: Int) -> Bool {
@@ -238,9 +256,10 @@ public enum EntryPacking {
         (16, UInt8(ascii: ":")), (19, UInt8(ascii: "Z")), (20, UInt8(ascii: "\"")),
     ]
 
-    /// `YYYY-MM-DDThh:mm:ssZ"` at `position` as 5 bytes, when every field fits its bits. Any
-    /// digits that fit come back the same, so no calendar check is needed.
-    private static func packTime(_ input: UnsafeBufferPointer<UInt8>, at position: Int) -> [UInt8]? {
+    /// `YYYY-MM-DDThh:mm:ssZ"` at `position` as the 40 bits of 5 bytes (the low 40 of the value),
+    /// when every field fits its bits. Any digits that fit come back the same, so no calendar check
+    /// is needed.
+    private static func packTime(_ input: UnsafeBufferPointer<UInt8>, at position: Int) -> UInt64? {
         guard input.count - position >= 21 else { return nil }
         for separator in timeSeparators where input[position + separator.offset] != separator.byte { return nil }
         var packed: UInt64 = 0
@@ -254,7 +273,7 @@ public enum EntryPacking {
             guard value < 1 << field.bits else { return nil }
             packed = packed << field.bits | value
         }
-        return (0..<5).map { UInt8(truncatingIfNeeded: packed >> (8 * (4 - $0))) }
+        return packed
     }
 
     /// 88 characters of padded base64 followed by `"` (an Ed25519 signature) as its 64 bytes,
