@@ -59,16 +59,14 @@ enum AuditWorkFloor {
                 let statement = entry.statement
                 inputs.statementLengths.append(Int32(statement.canonicalBytes.count))
                 // The keys the audit's heads map advances for this entry.
-                var keys: [Chain] = []
-                entry.signed.forEachChain { chain, _ in keys.append(chain) }
-                inputs.keys += keys
-                inputs.keyEnds.append(inputs.keys.count)
                 let event = SHA256Digest(statement.id.bytes) ?? .zero
-                for key in keys {
-                    let digest = key.mapKeyDigest
+                try entry.signed.forEachChain { chain, _ in
+                    inputs.keys.append(chain)
+                    let digest = chain.mapKeyDigest
                     let count = (pending[digest]?.count ?? 0) + 1
                     pending[digest] = try FlatHeadsMap.Head(key: digest, eventID: event, count: count, index: index)
                 }
+                inputs.keyEnds.append(inputs.keys.count)
                 index += 1
                 if next < sizes.count, sizes[next] == index {
                     let before = map.digestsComputed
@@ -86,7 +84,7 @@ enum AuditWorkFloor {
             }
             inputs.chainKeys = Set(
                 inputs.keys.compactMap { if case .product(let product) = $0 { product.digitalLink } else { nil } }
-            ).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            ).sorted(by: Bytewise.precedes)
             return inputs
         }
     }
