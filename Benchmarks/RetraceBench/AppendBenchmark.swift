@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RetraceCrypto
 import RetraceEvents
 import RetraceLedger
 import RetraceStorage
@@ -584,9 +585,9 @@ enum AppendBenchmark {
         )
     }
 
-    /// Batches with the next batch's signatures checked (``Ledger/prepare(_:)``, on all cores)
-    /// while the current one commits: verification and the sequential commit overlap instead of
-    /// alternating. Returns each commit's wall time.
+    /// Batches with the next batch's signatures checked (``Ledger/prepare(_:threads:)``, on the
+    /// cores the commit leaves) while the current one commits: verification and the sequential
+    /// commit overlap instead of alternating. Returns each commit's wall time.
     static func pipelined(_ ledger: Ledger, _ batches: [[SignedStatement]]) throws -> [UInt64] {
         var samples: [UInt64] = []
         var current = ledger.prepare(batches[0])
@@ -596,7 +597,7 @@ enum AppendBenchmark {
             if index + 1 < batches.count {
                 let upcoming = batches[index + 1]
                 DispatchQueue.global().async(group: group) {
-                    let prepared = ledger.prepare(upcoming)
+                    let prepared = ledger.prepare(upcoming, threads: Parallelism.cores - 1)
                     next.withLock { $0 = prepared }
                 }
             }

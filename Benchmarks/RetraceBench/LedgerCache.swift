@@ -1,5 +1,6 @@
 import CanonicalJSON
 import Foundation
+import RetraceCrypto
 import RetraceEvents
 import RetraceIdentity
 import RetraceLedger
@@ -134,14 +135,16 @@ enum LedgerCache {
         var done = 0
         var nextStep = 0
         var lastReport = Measure.now()
-        // Signing the story and checking each batch's signatures run on a thread of their own,
-        // a few batches ahead, while this thread commits: the same durable append path (each
+        // Signing the story and checking each batch's signatures run on a thread of their own
+        // (the checks on the cores this thread leaves), a few batches ahead, while it commits: the same durable append path (each
         // batch still all its checks, committed with synchronous=FULL and checkpointed), with the
         // generator's own signing no longer in series with it (issue 15's generation target).
         let pipeline = BatchPipeline(capacity: 4)
         let producer = Thread {
             do {
-                _ = try generator.run { batch in pipeline.put(.success(ledger.prepare(batch))) }
+                _ = try generator.run { batch in
+                    pipeline.put(.success(ledger.prepare(batch, threads: Parallelism.cores - 1)))
+                }
                 pipeline.put(nil)
             } catch {
                 pipeline.put(.failure(error))

@@ -1,4 +1,5 @@
 import Foundation
+import RetraceCrypto
 import RetraceEvents
 import RetraceRules
 import RetraceSimulation
@@ -71,6 +72,22 @@ struct StreamedAuthenticationTests {
             #expect(stream.party(at: position) == expected[position], "statement \(position)")
         }
         #expect(expected[3] == nil && expected[66] == nil && expected[0] != nil)
+    }
+
+    @Test("a batch checked on one thread, on some or on every core gets each statement's own answer")
+    func parallelChecksAgreeForEveryThreadCount() throws {
+        let trust = try Self.trust()
+        var statements = try Self.commissions(70, prefix: "PAR")
+        for position in [0, 33, 69] { statements[position] = Self.forged(statements[position]) }
+        let expected = statements.map { try? trust.authenticate($0) }
+        let fixture = try LedgerFixture()
+        defer { fixture.remove() }
+        // 0 and more threads than cores are clamped; 1 checks on the calling thread alone.
+        for threads in [0, 1, 2, 3, Parallelism.cores, Parallelism.cores + 5] {
+            let found = fixture.ledger.authenticateInParallel(statements, trust: trust, threads: threads)
+            #expect(found == expected, "threads \(threads)")
+        }
+        #expect(expected.filter { $0 == nil }.count == 3)
     }
 
     @Test("no worker checks anything once the stream is stopped")
