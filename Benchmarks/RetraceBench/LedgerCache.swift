@@ -135,15 +135,19 @@ enum LedgerCache {
         var done = 0
         var nextStep = 0
         var lastReport = Measure.now()
-        // Signing the story and checking each batch's signatures run on a thread of their own
-        // (the checks on the cores this thread leaves), a few batches ahead, while it commits: the same durable append path (each
+        // Signing the story and checking each batch's signatures run on a thread of their own,
+        // a few batches ahead, while this thread commits: the same durable append path (each
         // batch still all its checks, committed with synchronous=FULL and checkpointed), with the
         // generator's own signing no longer in series with it (issue 15's generation target).
         let pipeline = BatchPipeline(capacity: 4)
         let producer = Thread {
             do {
                 _ = try generator.run { batch in
-                    pipeline.put(.success(ledger.prepare(batch, threads: Parallelism.cores - 1)))
+                    // With batches waiting, the committing thread is the one that sets the pace:
+                    // the checks leave its core alone. With none, it is about to wait for this
+                    // batch, which then takes every core (a host whose commits are fast).
+                    let threads = pipeline.isEmpty ? Parallelism.cores : Parallelism.cores - 1
+                    pipeline.put(.success(ledger.prepare(batch, threads: threads)))
                 }
                 pipeline.put(nil)
             } catch {
@@ -280,6 +284,13 @@ final class BatchPipeline: @unchecked Sendable {
     private let condition = NSCondition()
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Whether no batch is waiting to be taken.
+    var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.isEmpty
+    }
 
     /// Waits while the pipeline is full; drops the item once the consumer has given up.
     func put(_ item: Result<Ledger.PreparedBatch, any Error>?) {
