@@ -518,7 +518,8 @@ enum AppendBenchmark {
         return target
     }
 
-    /// Copies `path` (and its WAL) into a fresh temporary directory; returns the copy's path.
+    /// Copies `path` (and its WAL) into a fresh temporary directory, flushed to disk; returns the
+    /// copy's path.
     static func copy(_ path: String) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "retrace-bench-\(UUID().uuidString)"
@@ -527,6 +528,15 @@ enum AppendBenchmark {
         let target = directory.appendingPathComponent("append.sqlite").path
         for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
             try FileManager.default.copyItem(atPath: path + suffix, toPath: target + suffix)
+            // Flushed here, untimed: left dirty in the page cache, the copy's hundreds of MB were
+            // written out by the first `fdatasync` of the database file — the first WAL checkpoint
+            // of the measured appends — and the WAL syncs beside it waited on the same disk: one
+            // batch in ten took 0.7–1.2 s instead of about 0.11 s, a third of the run's wall time
+            // (strace of `retrace-bench phase --phase append`, 2026-12-05), a cost of setting up the
+            // benchmark that no ledger in service pays.
+            let copied = try FileHandle(forUpdating: URL(fileURLWithPath: target + suffix))
+            defer { try? copied.close() }
+            try copied.synchronize()
         }
         return target
     }

@@ -66,7 +66,8 @@ struct PhaseChild: ParsableCommand {
             let summary =
                 "appended \(statements.count) events in \(Measure.format(wall, 3)) s, "
                 + "\(Measure.format(cpu, 3)) s CPU (\(Measure.format(cpu / wall, 2)) cores busy); "
-                + "batch ms min \(sorted.first ?? "-") median \(sorted.isEmpty ? "-" : sorted[sorted.count / 2]) max \(sorted.last ?? "-")\n"
+                + "batch ms min \(sorted.first ?? "-") median \(sorted.isEmpty ? "-" : sorted[sorted.count / 2]) max \(sorted.last ?? "-")"
+                + "; in order \(batches.map { Measure.format(Double($0) / 1e6) }.joined(separator: " "))\n"
             FileHandle.standardError.write(Data(summary.utf8))
         case "verify":
             // What one appended or audited statement cannot avoid: its signer's key looked up in
