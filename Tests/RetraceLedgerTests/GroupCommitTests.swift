@@ -126,6 +126,61 @@ struct GroupCommitTests {
         #expect(try fixture.ledger.store.read { try $0.treeSize() } == 3)
     }
 
+    @Test("a lone group refused at its last statement leaves nothing of the ones before it, and the next append lands")
+    func loneGroupRefusedWhole() throws {
+        // A transaction of one group is staged without a savepoint: its refusal must roll back
+        // the whole transaction, rows of the statements staged before the refused one included.
+        let fixture = try LedgerFixture()
+        defer { fixture.remove() }
+        let parties = fixture.parties
+        let before = try fixture.ledger.store.read { reader in try (reader.treeSize(), reader.latestCheckpoint()) }
+        let a = try LedgerFixture.product("GC-L1")
+        let b = try LedgerFixture.product("GC-L2")
+        let commissionA = try parties.sign(
+            .commission,
+            product: a,
+            previous: nil,
+            by: "northwind",
+            at: LedgerFixture.time(1)
+        )
+        let commissionB = try parties.sign(
+            .commission,
+            product: b,
+            previous: nil,
+            by: "northwind",
+            at: LedgerFixture.time(1)
+        )
+        // Names another product's event as its previous: refused at statement 2, after two were staged.
+        let stray = try parties.sign(
+            .ship,
+            product: a,
+            previous: commissionB.id,
+            by: "northwind",
+            at: LedgerFixture.time(2)
+        )
+        let outcomes = fixture.ledger.append(prepared: [fixture.ledger.prepare([commissionA, commissionB, stray])])
+        guard outcomes.count == 1, case .failure(let refusal) = outcomes[0] else {
+            Issue.record("a group with a broken chain was accepted: \(outcomes)")
+            return
+        }
+        #expect(refusal.code == .chainConflict)
+        #expect(refusal.statementIndex == 2)
+        let after = try fixture.ledger.store.read { reader in
+            (
+                size: try reader.treeSize(),
+                checkpoint: try reader.latestCheckpoint(),
+                logged: try [commissionA, commissionB].compactMap { try reader.entryIndex(eventID: $0.id.bytes) },
+                heads: try [a, b].compactMap { try reader.head(of: $0.digitalLink) }
+            )
+        }
+        #expect(after.size == before.0)
+        #expect(after.checkpoint == before.1)
+        #expect(after.logged.isEmpty)
+        #expect(after.heads.isEmpty)
+        let landed = fixture.ledger.append(prepared: [fixture.ledger.prepare([commissionA, commissionB])])
+        #expect(try landed[0].get().receipts.map(\.index) == [before.0, before.0 + 1])
+    }
+
     @Test("a batch prepared before a revocation is authenticated afresh at commit and refused")
     func preparedBeforeRevocation() throws {
         let fixture = try LedgerFixture()
