@@ -132,31 +132,18 @@ struct GroupCommitTests {
         // the whole transaction, rows of the statements staged before the refused one included.
         let fixture = try LedgerFixture()
         defer { fixture.remove() }
-        let parties = fixture.parties
         let before = try fixture.ledger.store.read { reader in try (reader.treeSize(), reader.latestCheckpoint()) }
         let a = try LedgerFixture.product("GC-L1")
         let b = try LedgerFixture.product("GC-L2")
-        let commissionA = try parties.sign(
-            .commission,
-            product: a,
-            previous: nil,
-            by: "northwind",
-            at: LedgerFixture.time(1)
-        )
-        let commissionB = try parties.sign(
-            .commission,
-            product: b,
-            previous: nil,
-            by: "northwind",
-            at: LedgerFixture.time(1)
-        )
+        let commissionA = try Self.northwindCommission("GC-L1")
+        let commissionB = try Self.northwindCommission("GC-L2")
         // Names another product's event as its previous: refused at statement 2, after two were staged.
-        let stray = try parties.sign(
+        let stray = try fixture.parties.sign(
             .ship,
             product: a,
             previous: commissionB.id,
             by: "northwind",
-            at: LedgerFixture.time(2)
+            at: LedgerFixture.time(11)
         )
         let outcomes = fixture.ledger.append(prepared: [fixture.ledger.prepare([commissionA, commissionB, stray])])
         guard outcomes.count == 1, case .failure(let refusal) = outcomes[0] else {
