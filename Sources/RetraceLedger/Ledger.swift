@@ -364,8 +364,8 @@ public final class Ledger: Sendable {
     /// Appends several independent batches in one storage transaction: group commit.
     ///
     /// Each group is all-or-nothing on its own (a savepoint per group, or the transaction itself
-    /// when it holds one group), so one client's refused batch does not spoil the others, while all accepted groups share one fsync and one
-    /// checkpoint. Groups are applied in order: a later group sees an earlier one's heads. The
+    /// when it holds one group), so one client's refused batch does not spoil the others, while
+    /// all accepted groups share one fsync and one checkpoint. Groups are applied in order: a later group sees an earlier one's heads. The
     /// results are in the order of `groups`; accepted groups all carry the same tree size, root
     /// and checkpoint, the head after the whole transaction. If the transaction itself fails
     /// (a full disk, a lock held past the timeout), every group fails with that error and nothing
@@ -410,17 +410,11 @@ public final class Ledger: Sendable {
                     // 1,000-statement batch that was a temporary file of about 13 MB and a sixth of
                     // the commit (issue 15: `retrace-bench phase --phase append-pipelined`, 10,000
                     // appends at 10^6 in 0.98-1.00 s without it, 1.13-1.22 s with it).
-                    guard groups.count > 1 else {
-                        let part = try stageGroup()
-                        staged.merge(part)
-                        outcomes.append(.success(part.receipts))
-                        continue
-                    }
                     do {
-                        let part = try writer.withSavepoint(stageGroup)
+                        let part = try groups.count == 1 ? stageGroup() : writer.withSavepoint(stageGroup)
                         staged.merge(part)
                         outcomes.append(.success(part.receipts))
-                    } catch let error as LedgerError where error.code != .storage {
+                    } catch let error as LedgerError where error.code != .storage && groups.count > 1 {
                         outcomes.append(.failure(error))
                     }
                 }
@@ -493,14 +487,17 @@ public final class Ledger: Sendable {
         threads: Int = Parallelism.cores
     ) -> [Party?] {
         let threads = min(max(1, threads), Parallelism.cores)
-        // Below a few dozen statements the thread hand-off costs more than the signatures. On
-        // every core, twice as many chunks as cores even out a slow one; `concurrentPerform` runs
-        // as many at once as there are cores, so fewer threads take one chunk each.
-        guard statements.count >= 32, threads > 1 else {
-            return statements.map { $0.statement.type == .roster ? nil : try? trust.authenticate($0) }
-        }
         let results = Mutex([Party?](repeating: nil, count: statements.count))
-        let workers = threads == Parallelism.cores ? 2 * threads : threads
+        // Below a few dozen statements the thread hand-off costs more than the signatures: one
+        // chunk, checked on the calling thread. On every core, twice as many chunks as cores even
+        // out a slow one; `concurrentPerform` runs as many at once as there are cores, so fewer
+        // threads take one chunk each.
+        let workers: Int
+        if statements.count < 32 || threads == 1 {
+            workers = 1
+        } else {
+            workers = threads == Parallelism.cores ? 2 * threads : threads
+        }
         let chunk = (statements.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let range = (worker * chunk)..<min(statements.count, (worker + 1) * chunk)
