@@ -165,8 +165,8 @@ struct SignatureFloor {
     /// and repeating it is 4–5 % cheaper (2026-12-05): most likely the branch predictor learning
     /// the branches libsodium's double scalar multiplication takes on the scalars' digits (the
     /// 1,024 statements fit in this machine's 1 MiB L2; cycling through 2 or 16 cost about the
-    /// same as one). Measured in alternation with ``statementVerify`` (two rounds each), so both
-    /// see the same machine.
+    /// same as one). Measured in alternation with ``statementVerify`` (four half-second rounds
+    /// each, the median of each kept), so both see the same machine.
     let distinctStatementVerify: Double
 
     /// How much more CPU a distinct signature costs than a repeated one: the part of every
@@ -221,7 +221,7 @@ struct SignatureFloor {
         var position = 0
         var repeated: [Double] = []
         var distinct: [Double] = []
-        for _ in 0..<2 {
+        for _ in 0..<4 {
             repeated.append(cpuRate(seconds: 0.5) { verifier.isValidSignature(statementSignature, for: statement) })
             distinct.append(
                 cpuRate(seconds: 0.5) {
@@ -235,10 +235,14 @@ struct SignatureFloor {
             seconds: seconds,
             rounds: measured,
             hashes: hashes,
-            statementVerify: repeated.reduce(0, +) / Double(repeated.count),
-            distinctStatementVerify: distinct.reduce(0, +) / Double(distinct.count)
+            statementVerify: median(repeated),
+            distinctStatementVerify: median(distinct)
         )
     }
+
+    /// The middle of `rates` (the upper one of an even count): a half-second round caught in a slow
+    /// or fast moment of the VM moves a mean but not this.
+    static func median(_ rates: [Double]) -> Double { rates.sorted()[rates.count / 2] }
 
     /// 1,024 distinct 420-byte statements, each signed by one of 8 keys in turn.
     static func distinctStatements() throws -> [(Ed25519PublicKey, [UInt8], [UInt8])] {
@@ -293,8 +297,8 @@ struct SignatureFloor {
                 + "\(verifyRatios.allSatisfy { $0 >= 0.95 } ? "every" : "not every") round ≥ 95.0% "
                 + "(single rounds move by several % with the machine's load)"
         )
-        // Distinct signatures measured cheaper than a repeated one is this machine's noise (two
-        // half-second rounds each), not a cost: said as such rather than as "-10 % more".
+        // Distinct signatures measured cheaper than a repeated one is this machine's noise (the
+        // medians of four half-second rounds each), not a cost: said as such rather than as "-10 % more".
         let difference =
             distinctCost >= 0
             ? "\(Measure.percent(distinctCost)) more CPU per signature than one repeated: every ratio to cores × "
