@@ -45,7 +45,8 @@ enum SignatureCPU {
         var statements: [SignedStatement] = []
         try store.read { reader in
             try reader.forEachEntry(from: 1, to: min(try reader.treeSize(), 1 + count)) { stored in
-                statements.append(try LogEntry(parsing: stored.bytes, members: BatchMember.parsing(stored.members)).signed)
+                let members = try BatchMember.parsing(stored.members)
+                statements.append(try LogEntry(parsing: stored.bytes, members: members).signed)
             }
         }
         return microsPerStatement(statements, trust: trust)
