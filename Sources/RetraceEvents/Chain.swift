@@ -38,3 +38,18 @@ extension SignedStatement {
         }
     }
 }
+
+extension SignedStatement {
+    /// The products whose histories this statement extends, in the order of
+    /// ``forEachChain(_:)``: a batch's members, or the one product of any other statement (none for
+    /// roster and `product-class` statements). What an EPCIS export lists as the event's EPCs and a
+    /// monitor matches against its watch list, read from the same definition the append and the
+    /// audit use.
+    public var products: [SGTIN] {
+        var products: [SGTIN] = []
+        forEachChain { chain, _ in
+            if case .product(let product) = chain { products.append(product) }
+        }
+        return products
+    }
+}

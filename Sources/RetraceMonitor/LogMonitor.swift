@@ -217,9 +217,8 @@ public struct LogMonitor: Sendable {
             )
         }
         let statement = entry.statement
-        let products = (statement.product.map { [$0] } ?? []) + entry.signed.members.map(\.product)
         var matched: [JSONValue] = []
-        for product in products {
+        for product in entry.signed.products {
             let digits = product.gtin.digits
             for prefix in watch.companyPrefixes where digits.dropFirst().hasPrefix(prefix) {
                 matched.append(.string("prefix:\(prefix)"))

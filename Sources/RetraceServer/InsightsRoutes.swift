@@ -159,11 +159,10 @@ struct InsightsRoutes: Sendable {
                 }
                 let members = try BatchMember.parsing(stored.members)
                 let entry = try LogEntry(parsing: stored.bytes, members: members)
-                let products = entry.statement.product.map { [$0] } ?? members.map(\.product)
                 return .object(
                     EPCISExport.event(
                         statement: entry.statement,
-                        products: products,
+                        products: entry.signed.products,
                         index: row.index,
                         received: entry.received,
                         sgln: codec

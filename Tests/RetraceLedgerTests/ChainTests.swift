@@ -22,12 +22,13 @@ struct ChainTests {
         return previous
     }
 
-    @Test("a roster, a class, a product and a batch statement each name their chains and heads, in order")
+    @Test("a roster, a class, a product and a batch statement each name their chains, heads and products, in order")
     func eachKind() throws {
         let parties = LedgerFixture.parties
         let roster = try parties.signedRoster(time: LedgerFixture.start)
         #expect(Self.chains(roster) == [.roster])
         #expect(Self.previous(roster) == [nil])
+        #expect(roster.products.isEmpty)
         let nextRoster = try parties.signedRoster(time: LedgerFixture.time(1), previous: roster.id)
         #expect(Self.previous(nextRoster) == [roster.id])
 
@@ -42,6 +43,7 @@ struct ChainTests {
         )
         #expect(Self.chains(description) == [.productClass(gtin: gtin)])
         #expect(Self.previous(description) == [nil])
+        #expect(description.products.isEmpty)
 
         let first = try LedgerFixture.product("CHAIN-1")
         let second = try LedgerFixture.product("CHAIN-2")
@@ -66,6 +68,7 @@ struct ChainTests {
         )
         #expect(Self.chains(ship) == [.product(first)])
         #expect(Self.previous(ship) == [commission.id])
+        #expect(ship.products == [first])
 
         // Members in the order signed, not sorted: the heads map counts each in log order.
         let heads = [ship.id, description.id, roster.id]
@@ -81,6 +84,7 @@ struct ChainTests {
         )
         #expect(Self.chains(recall) == [.product(third), .product(first), .product(second)])
         #expect(Self.previous(recall) == heads)
+        #expect(recall.products == [third, first, second])
     }
 
     @Test("a product-class statement without details.gtin extends no chain (rule L13 refuses it)")
