@@ -239,10 +239,12 @@ extension Ledger {
                     )
                     pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, index: size, state: nil)
                 } else if let party {
-                    let targets: [(SGTIN, Digest?)] =
-                        statement.batch == nil
-                        ? [(statement.product!, statement.previous)]
-                        : signed.members.map { ($0.product, $0.previous) }
+                    // The product chains and the heads they name, as the heads map and the audit read
+                    // them: a batch's members in order, or the statement's one product.
+                    var targets: [(SGTIN, Digest?)] = []
+                    signed.forEachChain { chain, previous in
+                        if case .product(let product) = chain { targets.append((product, previous)) }
+                    }
                     for (product, previous) in targets {
                         let key = product.digitalLink
                         var head = pending[key]
