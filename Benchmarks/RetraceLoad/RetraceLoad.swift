@@ -28,8 +28,13 @@ struct RetraceLoad: ParsableCommand {
 
     @Option(help: "Concurrent client connections (comma-separated list to sweep).")
     var clients: String = "1,8,32,64"
-    @Option(help: "Single-statement appends per client count.")
+    @Option(help: "Statements appended per client count.")
     var appends: Int = 3_000
+    @Option(
+        help:
+            "Statements per append request: 1 posts each to /v1/events; more post arrays of this many to /v1/batches (at most 1,000)."
+    )
+    var batch: Int = 1
     @Option(
         help:
             "Distinct products scanned per client count (each once cold, then once warm); the ledger gets this many planted-fraud products per client count."
@@ -63,6 +68,9 @@ struct RetraceLoad: ParsableCommand {
         struct Appends: Encodable {
             let clients: Int
             let requests: Int
+            /// Statements in each request: 1 for `/v1/events`, more for `/v1/batches`.
+            let statementsPerRequest: Int
+            /// Statements appended per second (requests × statements per request).
             let appendsPerSecond: Double
             let p50Ms: Double
             let p99Ms: Double
@@ -101,6 +109,9 @@ struct RetraceLoad: ParsableCommand {
 
     func run() throws {
         if let directAppend { return try Self.directAppend(directAppend) }
+        guard (1...1_000).contains(batch) else {
+            throw ValidationError("--batch is 1 to 1,000 statements per request (the server's batch limit)")
+        }
         var documentHandle = FileHandle.standardOutput
         if json {
             fflush(nil)
@@ -137,19 +148,19 @@ struct RetraceLoad: ParsableCommand {
                 port: port,
                 clientCounts: clientCounts,
                 appends: appends,
+                batch: batch,
                 verify: verify
             )
             return try write(document, to: documentHandle)
         }
         let harness = try Harness(fraudProducts: verdicts * clientCounts.count)
         defer { harness.stop() }
-        print(
-            "Appends: POST /v1/events, one signed commission of a fresh serial per request, durable (synchronous=FULL) before 201"
-        )
+        print("Appends: \(Self.describe(batch: batch)), durable (synchronous=FULL) before 201")
         document.appends = try Self.appendRuns(
             port: harness.port,
             clientCounts: clientCounts,
             appends: appends,
+            batch: batch,
             verify: verify,
             showsRatio: true,
             firstSerial: 0,
@@ -212,17 +223,19 @@ struct RetraceLoad: ParsableCommand {
         port: Int,
         clientCounts: [Int],
         appends: Int,
+        batch: Int,
         verify: Double
     ) throws
         -> [Document.Appends]
     {
         let parties = try TestParties()
-        print("Appends to the server on port \(port): POST /v1/events, one signed commission of a fresh serial each")
+        print("Appends to the server on port \(port): \(describe(batch: batch))")
         // Fresh serials on every run, so a ledger driven twice refuses none as a second commission.
         return try appendRuns(
             port: port,
             clientCounts: clientCounts,
             appends: appends,
+            batch: batch,
             verify: verify,
             showsRatio: false,
             firstSerial: Int(Date().timeIntervalSince1970) % 1_000_000 * 1_000,
@@ -231,13 +244,21 @@ struct RetraceLoad: ParsableCommand {
         )
     }
 
-    /// `appends` single-statement appends per client count, commissions of serials counting up
-    /// from `firstSerial + 1`, against the server on `port`; `commits` reads how many group commits
-    /// the server has made so far (before and after each run). Prints the table as it goes.
+    /// What each append request carries, for the table's heading.
+    static func describe(batch: Int) -> String {
+        batch == 1
+            ? "POST /v1/events, one signed commission of a fresh serial per request"
+            : "POST /v1/batches, \(batch) signed commissions of fresh serials per request, all or nothing"
+    }
+
+    /// `appends` statements per client count, `batch` to a request, commissions of serials counting
+    /// up from `firstSerial + 1`, against the server on `port`; `commits` reads how many group
+    /// commits the server has made so far (before and after each run). Prints the table as it goes.
     static func appendRuns(
         port: Int,
         clientCounts: [Int],
         appends: Int,
+        batch: Int,
         verify: Double,
         showsRatio: Bool,
         firstSerial: Int,
@@ -256,12 +277,16 @@ struct RetraceLoad: ParsableCommand {
                 serial += 1
                 return try commission(serial)
             }
+            let requests =
+                batch == 1
+                ? statements.map { Request(path: "/v1/events", body: $0, expectedVerdict: nil) }
+                : stride(from: 0, to: statements.count, by: batch).map { start in
+                    let items = statements[start..<min(start + batch, statements.count)]
+                    let body = Array("[".utf8) + Array(items.joined(separator: Array(",".utf8))) + Array("]".utf8)
+                    return Request(path: "/v1/batches", body: body, expectedVerdict: nil)
+                }
             let before = try commits()
-            let run = try drive(
-                port: port,
-                clients: count,
-                requests: statements.map { Request(path: "/v1/events", body: $0, expectedVerdict: nil) }
-            )
+            let run = try drive(port: port, clients: count, requests: requests)
             guard run.failures == 0 else {
                 throw ValidationError("\(run.failures) appends failed: \(run.firstFailure)")
             }
@@ -272,7 +297,8 @@ struct RetraceLoad: ParsableCommand {
             rows.append(
                 Document.Appends(
                     clients: count,
-                    requests: statements.count,
+                    requests: requests.count,
+                    statementsPerRequest: batch,
                     appendsPerSecond: rate,
                     p50Ms: run.p50,
                     p99Ms: run.p99,
@@ -282,7 +308,7 @@ struct RetraceLoad: ParsableCommand {
                 )
             )
             print(
-                pad(count, 7) + pad(statements.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
+                pad(count, 7) + pad(requests.count, 11) + pad(Int(rate), 12) + pad(run.p50, 9, 2) + pad(run.p99, 9, 2)
                     + pad(made, 10) + pad(perCommit, 20, 1)
                     + (showsRatio ? "   " + String(format: "%.1f%%", 100 * ratio) : "")
             )
