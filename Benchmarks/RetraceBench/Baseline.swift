@@ -235,14 +235,10 @@ struct SignatureFloor {
             seconds: seconds,
             rounds: measured,
             hashes: hashes,
-            statementVerify: median(repeated),
-            distinctStatementVerify: median(distinct)
+            statementVerify: Measure.median(repeated),
+            distinctStatementVerify: Measure.median(distinct)
         )
     }
-
-    /// The middle of `rates` (the upper one of an even count): a half-second round caught in a slow
-    /// or fast moment of the VM moves a mean but not this.
-    static func median(_ rates: [Double]) -> Double { rates.sorted()[rates.count / 2] }
 
     /// 1,024 distinct 420-byte statements, each signed by one of 8 keys in turn.
     static func distinctStatements() throws -> [(Ed25519PublicKey, [UInt8], [UInt8])] {

@@ -29,6 +29,10 @@ enum Measure {
         return (at(0.5), at(0.99))
     }
 
+    /// The middle of rounds of one rate (the upper one of an even count; 0 for none): a round caught
+    /// in a slow or fast moment of the shared VM moves a mean but not this.
+    static func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+
     static func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
 
     /// CPU time of this process so far, every thread, in nanoseconds.

@@ -23,7 +23,6 @@ enum SignatureCPU {
     /// slices of `statements`.
     static func microsPerStatement(_ statements: [SignedStatement], trust: TrustState, rounds: Int = 5) -> Double {
         let checkable = statements.filter { $0.statement.type != .roster }
-        guard !checkable.isEmpty else { return 0 }
         let size = max(1, checkable.count / max(1, rounds))
         var samples: [Double] = []
         for start in stride(from: 0, to: checkable.count - size + 1, by: size) {
@@ -35,7 +34,7 @@ enum SignatureCPU {
             let used = SignatureFloor.threadCPUSeconds() - before
             samples.append(used * 1e6 / Double(max(1, checked)))
         }
-        return samples.sorted()[samples.count / 2]
+        return Measure.median(samples)
     }
 
     /// The same over the first `count` statements a ledger file holds, against its roster.

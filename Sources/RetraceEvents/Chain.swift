@@ -40,16 +40,19 @@ extension SignedStatement {
 }
 
 extension SignedStatement {
-    /// The products whose histories this statement extends, in the order of
-    /// ``forEachChain(_:)``: a batch's members, or the one product of any other statement (none for
-    /// roster and `product-class` statements). What an EPCIS export lists as the event's EPCs and a
-    /// monitor matches against its watch list, read from the same definition the append and the
-    /// audit use.
-    public var products: [SGTIN] {
-        var products: [SGTIN] = []
-        forEachChain { chain, _ in
-            if case .product(let product) = chain { products.append(product) }
+    /// The product chains of ``forEachChain(_:)`` and the head each names, in its order: a batch's
+    /// members, or the one product of any other statement (none for roster and `product-class`
+    /// statements). What the append links and judges, read from the same definition the heads map
+    /// and the audit use.
+    public var productLinks: [(product: SGTIN, previous: Digest?)] {
+        var links: [(product: SGTIN, previous: Digest?)] = []
+        forEachChain { chain, previous in
+            if case .product(let product) = chain { links.append((product, previous)) }
         }
-        return products
+        return links
     }
+
+    /// The products of ``productLinks``: what an EPCIS export lists as the event's EPCs and a
+    /// monitor matches against its watch list.
+    public var products: [SGTIN] { productLinks.map(\.product) }
 }

@@ -365,11 +365,11 @@ public final class Ledger: Sendable {
     ///
     /// Each group is all-or-nothing on its own (a savepoint per group, or the transaction itself
     /// when it holds one group), so one client's refused batch does not spoil the others, while
-    /// all accepted groups share one fsync and one checkpoint. Groups are applied in order: a later group sees an earlier one's heads. The
-    /// results are in the order of `groups`; accepted groups all carry the same tree size, root
-    /// and checkpoint, the head after the whole transaction. If the transaction itself fails
-    /// (a full disk, a lock held past the timeout), every group fails with that error and nothing
-    /// was written.
+    /// all accepted groups share one fsync and one checkpoint. Groups are applied in order: a
+    /// later group sees an earlier one's heads. The results are in the order of `groups`; accepted
+    /// groups all carry the same tree size, root and checkpoint, the head after the whole
+    /// transaction. If the transaction itself fails (a full disk, a lock held past the timeout),
+    /// every group fails with that error and nothing was written.
     public func append(groups: [[SignedStatement]]) -> [Result<AppendResult, LedgerError>] {
         append(prepared: groups.map { prepare($0) })
     }

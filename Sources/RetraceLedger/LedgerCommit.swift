@@ -239,13 +239,7 @@ extension Ledger {
                     )
                     pending[key] = PendingHead(eventID: id.bytes, sequence: sequence, index: size, state: nil)
                 } else if let party {
-                    // The product chains and the heads they name, as the heads map and the audit read
-                    // them: a batch's members in order, or the statement's one product.
-                    var targets: [(SGTIN, Digest?)] = []
-                    signed.forEachChain { chain, previous in
-                        if case .product(let product) = chain { targets.append((product, previous)) }
-                    }
-                    for (product, previous) in targets {
+                    for (product, previous) in signed.productLinks {
                         let key = product.digitalLink
                         var head = pending[key]
                         if head == nil, let stored = try storedHead(key) {

@@ -85,6 +85,8 @@ struct ChainTests {
         #expect(Self.chains(recall) == [.product(third), .product(first), .product(second)])
         #expect(Self.previous(recall) == heads)
         #expect(recall.products == [third, first, second])
+        #expect(recall.productLinks.map(\.previous) == heads)
+        #expect(ship.productLinks.map(\.previous) == [commission.id])
     }
 
     @Test("a product-class statement without details.gtin extends no chain (rule L13 refuses it)")
